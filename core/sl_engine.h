@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sl_engine.h - the engine: builds the pipeline from a config tree, owns the
+ * libevent loop on the calling thread (inputs, filters, chunks, routing,
+ * retry timers, signals) and the output worker threads.
+ *
+ * Lifecycle: create (validate everything, report all errors) -> start
+ * (open files/ports; failure is a start-up runtime error) -> run (until
+ * SIGTERM/SIGINT or every input finished) -> destroy.
+ */
+#ifndef SL_ENGINE_H
+#define SL_ENGINE_H
+
+#include "sl_conf.h"
+#include "sl_metrics.h"
+
+struct sl_engine;
+
+/*
+ * Builds the engine from `conf` (borrowed for the engine's lifetime).
+ * Every config problem goes to `diag`. Returns NULL on any error.
+ */
+struct sl_engine *sl_engine_create(const struct sl_conf *conf,
+				   struct sl_diag *diag);
+/* Starts inputs, outputs and workers. 0 or a negative code (logged). */
+int sl_engine_start(struct sl_engine *eng);
+/* Runs the loop until stopped. Returns 0 on a clean stop. */
+int sl_engine_run(struct sl_engine *eng);
+/* Asks the engine to flush and stop (thread-safe, async-signal-unsafe). */
+void sl_engine_stop(struct sl_engine *eng);
+void sl_engine_destroy(struct sl_engine *eng);
+
+struct sl_metrics *sl_engine_metrics(struct sl_engine *eng);
+struct event_base *sl_engine_base(struct sl_engine *eng);
+
+#endif

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sl_input.h - the input plugin interface and what the core offers inputs.
+ *
+ * Inputs run on the engine thread. They collect from their sources on the
+ * libevent base, build a struct sl_record per record and hand it to
+ * sl_input_emit(), which runs the filter chain and buffers the result in a
+ * chunk. When the input's held bytes pass Mem_Buf_Limit the core calls
+ * `pause`; an input must then stop reading until `resume`.
+ */
+#ifndef SL_INPUT_H
+#define SL_INPUT_H
+
+#include "sl_instance.h"
+#include "sl_record.h"
+
+#include <stdbool.h>
+
+struct sl_input;
+
+struct sl_input_plugin {
+	const char *name;
+	const char *description;
+	const struct sl_cfg_option *config_map;
+	size_t ctx_size;
+	/*
+	 * Validates and prepares (compile, resolve parsers). Runs for
+	 * --dry-run too, so it must not open ports or start reading.
+	 * 0, or -SL_ECONFIG after sl_plugin_error().
+	 */
+	int (*init)(void *ctx, struct sl_input *in);
+	/* Starts collecting. A failure here (port in use, unreadable path) is
+	 * a start-up runtime error: log it and return a negative code. */
+	int (*start)(void *ctx, struct sl_input *in);
+	void (*pause)(void *ctx);  /* optional */
+	void (*resume)(void *ctx); /* optional */
+	/* Shutdown: stop collecting; emit nothing after this returns. */
+	void (*stop)(void *ctx);
+	void (*destroy)(void *ctx);
+};
+
+/* The instance behind an input (for errors, metrics, the event base). */
+struct sl_plugin_instance *sl_input_instance(struct sl_input *in);
+struct event_base *sl_input_base(struct sl_input *in);
+/* The configured Tag (default: the plugin name), and its length. */
+const char *sl_input_tag(const struct sl_input *in, size_t *len);
+
+/*
+ * Runs the filters on `rec` and buffers it under `tag`. The record is
+ * consumed (reset it before reusing). Returns 0 when kept or dropped by a
+ * filter, -SL_ENOMEM when it could not be stored (counted as a drop with
+ * reason buffer_full).
+ */
+int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
+		  struct sl_record *rec);
+/* Counts raw bytes read from the source (sluice_input_bytes_total). */
+void sl_input_add_bytes(struct sl_input *in, uint64_t n);
+/* True while the input is over its memory budget and must not read. */
+bool sl_input_paused(const struct sl_input *in);
+/*
+ * The input will emit nothing more (EOF with Exit_On_Eof, stdin closed,
+ * dummy Samples reached). When every input is finished, sluice flushes and
+ * exits.
+ */
+void sl_input_finished(struct sl_input *in);
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sl_instance.h - what every plugin instance (input, filter, output) has in
+ * common: its name for metrics and logs, where it was declared, and the
+ * engine it belongs to. Opaque to plugins (sluice_plugin.h).
+ */
+#ifndef SL_INSTANCE_H
+#define SL_INSTANCE_H
+
+#include "sl_common.h"
+#include "sl_diag.h"
+
+struct sl_engine;
+struct sl_parsers;
+
+struct sl_plugin_instance {
+	const char *plugin;   /* plugin name, static */
+	char *name;           /* owned: Alias or "<plugin>.<n>" */
+	const char *file;     /* section header location (interned) */
+	int line;
+	struct sl_engine *engine; /* borrowed */
+	struct sl_diag *diag;     /* where init errors go; NULL after start-up */
+};
+
+/* The parsers declared by Parsers_File, for plugins that take `Parser`. */
+const struct sl_parsers *sl_instance_parsers(const struct sl_plugin_instance *ins);
+struct sl_metrics *sl_instance_metrics(const struct sl_plugin_instance *ins);
+struct event_base *sl_instance_base(const struct sl_plugin_instance *ins);
+
+#endif

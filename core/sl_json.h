@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sl_json.h - JSON text utilities under the record model: UTF-8 validation
+ * and repair, string escaping and unescaping, and the record view (one yajl
+ * callback pass that indexes every field of an object by byte span).
+ *
+ * The view never copies values: nodes point into the text they index. It
+ * does not build a DOM and does not re-serialise anything.
+ */
+#ifndef SL_JSON_H
+#define SL_JSON_H
+
+#include "sl_common.h"
+
+#include <stdbool.h>
+
+/* Objects and arrays nested deeper than this do not parse (SPEC §4, §7). */
+#define SL_JSON_MAX_DEPTH 64
+
+/*
+ * Returns true when [s, s+len) is valid UTF-8 (no overlongs, no surrogates
+ * ED A0..BF xx, nothing above U+10FFFF). ASCII runs are checked a word at a
+ * time.
+ */
+bool sl_utf8_valid(const char *s, size_t len);
+/*
+ * Appends `s` to `out` with every invalid UTF-8 sequence replaced by U+FFFD
+ * (EF BF BD), one replacement per maximal invalid subpart (Unicode's
+ * "substitution of maximal subparts"). Returns the number of replacements,
+ * or -SL_ENOMEM.
+ */
+long sl_utf8_repair(struct sl_buf *out, const char *s, size_t len);
+
+/*
+ * Unescapes the inside of a JSON string (without its quotes) into `out`
+ * (appended). \u escapes become UTF-8; a lone or broken surrogate becomes
+ * U+FFFD. Returns 0, -SL_EPARSE on a bad escape, or -SL_ENOMEM.
+ */
+int sl_json_unescape_append(struct sl_buf *out, const char *s, size_t len);
+
+/* One indexed value. Offsets are into the indexed text. */
+struct sl_view_node {
+	uint32_t key_off;    /* first byte inside the key's quotes */
+	uint32_t key_len;    /* raw (escaped) key length; 0 for array items */
+	uint32_t member_off; /* the key's opening quote, or val_off for items */
+	uint32_t val_off;    /* first byte of the value */
+	uint32_t val_len;    /* bytes of the value, quotes and brackets included */
+	uint32_t parent;     /* index of the container node; root has none */
+	uint32_t end;        /* index one past this node's subtree */
+	uint32_t index;      /* position inside the parent container */
+	uint8_t type;        /* enum sl_value_type */
+	uint8_t key_escaped; /* the raw key holds a backslash */
+};
+
+/*
+ * The index of one JSON object text. Node 0 is the root object; children of
+ * node p are p+1, then each child's `end`, while < nodes[p].end.
+ */
+struct sl_view {
+	struct sl_view_node *nodes; /* owned */
+	uint32_t n, cap;
+};
+
+/*
+ * Indexes `text`, which must be one JSON object with optional surrounding
+ * white space. Returns 0; -SL_EPARSE when it is not JSON or not an object;
+ * -SL_ETOOBIG when nesting exceeds SL_JSON_MAX_DEPTH or text exceeds 4 GiB;
+ * -SL_ENOMEM. Strings are not UTF-8 checked here (see sl_utf8_valid).
+ * The view's storage is reused across calls.
+ */
+int sl_view_build(struct sl_view *v, const char *text, size_t len);
+void sl_view_destroy(struct sl_view *v);
+
+/*
+ * Finds the child of container `parent` whose (unescaped) key is `key`.
+ * Returns the node index, or UINT32_MAX. When keys repeat, the last wins
+ * (as a JSON-to-map conversion would do).
+ */
+uint32_t sl_view_find_key(const struct sl_view *v, const char *text,
+			  uint32_t parent, const char *key, size_t key_len);
+/* Finds item `idx` of array node `parent`, or UINT32_MAX. */
+uint32_t sl_view_find_index(const struct sl_view *v, uint32_t parent,
+			    uint32_t idx);
+
+/*
+ * Turns an arbitrary byte string that should be a record into a record body:
+ * validates it as a JSON object, repairs invalid UTF-8 (only possible inside
+ * strings) into `scratch`, and builds the view of the final text.
+ * On success *body and *body_len point either to `text` or into `scratch`, and
+ * *repaired is the number of U+FFFD substitutions. Errors as sl_view_build.
+ */
+int sl_json_prepare_object(const char *text, size_t len, struct sl_buf *scratch,
+			   struct sl_view *view, const char **body,
+			   size_t *body_len, long *repaired);
+
+#endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sl_output.h - the output plugin interface.
+ *
+ * `flush` runs on one of the output's worker threads with one sealed chunk.
+ * It reports the chunk's fate exactly once through sl_flush_done(),
+ * possibly later and from another thread (a delivery callback). Records it
+ * permanently cannot deliver are counted with sl_flush_drop() before that.
+ */
+#ifndef SL_OUTPUT_H
+#define SL_OUTPUT_H
+
+#include "sl_chunk.h"
+#include "sl_instance.h"
+
+struct sl_output;
+struct sl_flush;
+
+enum sl_flush_result {
+	SL_FLUSH_OK = 0,   /* delivered (or the rest dropped with a reason) */
+	SL_FLUSH_RETRY,    /* try the whole chunk again later */
+	SL_FLUSH_ERROR,    /* permanent failure: the chunk is dropped, counted */
+};
+
+enum sl_drop_reason {
+	SL_DROP_RETRY_LIMIT = 0,
+	SL_DROP_REJECTED,
+	SL_DROP_OVERSIZE,
+	SL_DROP_BUFFER_FULL,
+	SL_DROP_REASONS,
+};
+const char *sl_drop_reason_name(enum sl_drop_reason r);
+
+struct sl_output_plugin {
+	const char *name;
+	const char *description;
+	const struct sl_cfg_option *config_map;
+	size_t ctx_size;
+	/* As for inputs: validate only, also run by --dry-run. */
+	int (*init)(void *ctx, struct sl_output *out);
+	/* Optional: open servers/sockets on the engine base at start-up. */
+	int (*start)(void *ctx, struct sl_output *out);
+	/* Optional per-worker-thread state (a curl handle, a file). */
+	int (*worker_init)(void *ctx, void **worker);
+	void (*worker_exit)(void *ctx, void *worker);
+	void (*flush)(void *ctx, void *worker, struct sl_flush *fl);
+	void (*destroy)(void *ctx);
+};
+
+struct sl_plugin_instance *sl_output_instance(struct sl_output *out);
+
+/* The chunk being flushed: borrowed until sl_flush_done(). */
+const struct sl_chunk *sl_flush_chunk(const struct sl_flush *fl);
+/* 0 for the first attempt, then 1, 2, ... for retries. */
+int sl_flush_attempt(const struct sl_flush *fl);
+/* Counts `n` records of this chunk dropped for `reason` (thread-safe). */
+void sl_flush_drop(struct sl_flush *fl, enum sl_drop_reason reason, uint64_t n);
+/* Reports the result. `fl` must not be used afterwards. */
+void sl_flush_done(struct sl_flush *fl, enum sl_flush_result result);
+
+#endif

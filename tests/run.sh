@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The test suite from a fresh Debian 12 machine: install what is needed,
+# build twice (gcc, and clang with ASan+UBSan), run every suite in both, and
+# end with one line "N passed, N failed" summed from meson's summaries.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash packaging/deps.sh || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0; failed=0
+run_build() { # name, meson setup args...
+  local dir=$1; shift
+  if ! { [ -d "$dir" ] || meson setup "$dir" "$@" >"$dir.setup.log" 2>&1; } ||
+     ! meson compile -C "$dir" >"$dir.compile.log" 2>&1; then
+    echo "== $dir: build failed"; tail -40 "$dir.setup.log" "$dir.compile.log" 2>/dev/null
+    failed=$((failed + 1)); return
+  fi
+  meson test -C "$dir" --num-processes 2 --print-errorlogs >"$dir.test.log" 2>&1
+  grep -E '^(Ok|Expected Fail|Fail|Unexpected Pass|Skipped|Timeout): ' "$dir.test.log" | sed "s/^/$dir: /"
+  grep -E '^ *[0-9]+/[0-9]+ .*(FAIL|TIMEOUT|ERROR)' "$dir.test.log" | head -40
+  local ok fail to
+  ok=$(awk '/^Ok: /{print $2}' "$dir.test.log"); fail=$(awk '/^Fail: /{print $2}' "$dir.test.log")
+  to=$(awk '/^Timeout: /{print $2}' "$dir.test.log"); xp=$(awk '/^Unexpected Pass: /{print $3}' "$dir.test.log")
+  if [ -z "$ok" ]; then echo "== $dir: no test summary"; tail -40 "$dir.test.log"; failed=$((failed + 1)); return; fi
+  [ "${fail:-0}" -gt 0 ] || [ "${to:-0}" -gt 0 ] && grep -B2 -A30 -E '(FAIL|TIMEOUT)' "$dir.test.log" | tail -150
+  passed=$((passed + ok)); failed=$((failed + ${fail:-0} + ${to:-0} + ${xp:-0}))
+}
+
+run_build build
+CC=clang run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
