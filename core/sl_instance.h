@@ -18,9 +18,16 @@ struct sl_plugin_instance {
 	char *name;           /* owned: Alias or "<plugin>.<n>" */
 	const char *file;     /* section header location (interned) */
 	int line;
-	struct sl_engine *engine; /* borrowed */
+	struct sl_engine *engine; /* borrowed; NULL in unit tests */
 	struct sl_diag *diag;     /* where init errors go; NULL after start-up */
+	const struct sl_parsers *parsers; /* borrowed: Parsers_File parsers */
+	struct sl_metrics *metrics;       /* borrowed: the registry */
 };
+
+/* Fills the common fields; `name` is copied. 0 or -SL_ENOMEM. */
+int sl_instance_init(struct sl_plugin_instance *ins, const char *plugin,
+		     const char *name, const char *file, int line);
+void sl_instance_destroy(struct sl_plugin_instance *ins);
 
 /* The parsers declared by Parsers_File, for plugins that take `Parser`. */
 const struct sl_parsers *sl_instance_parsers(const struct sl_plugin_instance *ins);
