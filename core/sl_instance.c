@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* sl_instance.c - what all plugin instances share: names, errors, lookups. */
 #include "sl_instance.h"
-#include "sl_engine.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -70,5 +69,5 @@ struct sl_metrics *sl_instance_metrics(const struct sl_plugin_instance *ins)
 
 struct event_base *sl_instance_base(const struct sl_plugin_instance *ins)
 {
-	return ins->engine ? sl_engine_base(ins->engine) : NULL;
+	return ins->base;
 }

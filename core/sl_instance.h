@@ -22,6 +22,7 @@ struct sl_plugin_instance {
 	struct sl_diag *diag;     /* where init errors go; NULL after start-up */
 	const struct sl_parsers *parsers; /* borrowed: Parsers_File parsers */
 	struct sl_metrics *metrics;       /* borrowed: the registry */
+	struct event_base *base;          /* borrowed: the engine's loop */
 };
 
 /* Fills the common fields; `name` is copied. 0 or -SL_ENOMEM. */
