@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * grep.c - the grep filter: keeps or drops a record by matching regular
+ * expressions against its fields, with Fluent Bit's rule semantics (legacy,
+ * AND, OR). Only string values are matched, as in Fluent Bit; the filter
+ * never changes a record.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "sluice_plugin.h"
+
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum grep_op {
+	GREP_LEGACY = 0,
+	GREP_AND,
+	GREP_OR,
+};
+
+struct grep_rule {
+	bool exclude;
+	int line;
+	struct sl_accessor *acc; /* owned */
+	pcre2_code *re;          /* owned */
+};
+
+struct grep_ctx {
+	/* config map */
+	struct sl_cfg_multi regex;
+	struct sl_cfg_multi exclude;
+	char *logical_op;
+	/* built by init */
+	enum grep_op op;
+	struct grep_rule *rules; /* owned, config order */
+	size_t n_rules;
+	pcre2_match_data *md;    /* owned, shared by every rule */
+	struct sl_text scratch;  /* owned: unescaped field text */
+};
+
+/*
+ * Compiles a pattern the way Fluent Bit reads one: "/re/imx" carries Ruby
+ * options, "/re/" is stripped, anything else is the pattern itself. Ruby's
+ * ^ and $ always match at line breaks, hence PCRE2_MULTILINE. Returns NULL
+ * and fills `err` on error.
+ */
+static pcre2_code *regex_compile(const char *pat, char *err, size_t err_len)
+{
+	uint32_t opts = PCRE2_UTF | PCRE2_MULTILINE;
+	size_t len = strlen(pat), start = 0, end = len;
+	const char *last = len > 1 && pat[0] == '/' ? strrchr(pat, '/') : NULL;
+	PCRE2_SIZE off;
+	pcre2_code *re;
+	int rc;
+
+	if (last && last != pat && last[1] != '\0') {
+		uint32_t flags = 0;
+		const char *c;
+
+		for (c = last + 1; *c; c++) {
+			if (*c == 'i')
+				flags |= PCRE2_CASELESS;
+			else if (*c == 'm')
+				flags |= PCRE2_DOTALL;
+			else if (*c == 'x')
+				flags |= PCRE2_EXTENDED;
+			else if (*c != 'o')
+				break;
+		}
+		if (*c == '\0' && flags) {
+			opts |= flags;
+			start = 1;
+			end = (size_t)(last - pat);
+		}
+	}
+	if (start == 0 && len > 1 && pat[0] == '/' && pat[len - 1] == '/') {
+		start = 1;
+		end = len - 1;
+	}
+	re = pcre2_compile((PCRE2_SPTR)(pat + start), end - start, opts, &rc,
+			   &off, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[160];
+
+		pcre2_get_error_message(rc, msg, sizeof(msg));
+		snprintf(err, err_len, "%s at offset %zu", (const char *)msg,
+			 (size_t)off);
+		return NULL;
+	}
+	/* Without JIT the interpreter still works: only slower. */
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+/*
+ * Adds one "KEY REGEX" rule. As Fluent Bit does, the key ends at the first
+ * space and the pattern is everything after that one space.
+ */
+static int add_rule(struct grep_ctx *ctx, struct sl_plugin_instance *ins,
+		    const struct sl_cfg_item *item, bool exclude)
+{
+	const char *opt = exclude ? "Exclude" : "Regex";
+	struct grep_rule *r = &ctx->rules[ctx->n_rules];
+	const char *v = item->value, *sp, *aerr = NULL;
+	char err[200], *key;
+	size_t klen;
+
+	while (*v == ' ')
+		v++;
+	sp = strchr(v, ' ');
+	if (!sp || sp[1] == '\0') {
+		sl_plugin_error(ins, item->line,
+				"%s '%s': expected KEY REGEX", opt,
+				item->value);
+		return -SL_ECONFIG;
+	}
+	klen = (size_t)(sp - v);
+	/* Fluent Bit reads a plain KEY as the accessor "$KEY". */
+	key = malloc(klen + 2);
+	if (!key)
+		return -SL_ENOMEM;
+	key[0] = '$';
+	memcpy(key + 1, v, klen);
+	key[klen + 1] = '\0';
+	r->acc = sl_accessor_create(v[0] == '$' ? key + 1 : key, &aerr);
+	if (!r->acc && v[0] != '$') /* not an accessor: a plain name */
+		r->acc = sl_accessor_create(key + 1, &aerr);
+	if (!r->acc) {
+		sl_plugin_error(ins, item->line, "%s: bad key '%s': %s", opt,
+				key + 1, aerr ? aerr : "invalid accessor");
+		free(key);
+		return -SL_ECONFIG;
+	}
+	free(key);
+	r->re = regex_compile(sp + 1, err, sizeof(err));
+	if (!r->re) {
+		sl_accessor_destroy(r->acc);
+		r->acc = NULL;
+		sl_plugin_error(ins, item->line, "%s: bad regex '%s': %s", opt,
+				sp + 1, err);
+		return -SL_ECONFIG;
+	}
+	r->exclude = exclude;
+	r->line = item->line;
+	ctx->n_rules++;
+	return 0;
+}
+
+static int cmp_rule_line(const void *a, const void *b)
+{
+	const struct grep_rule *ra = a, *rb = b;
+
+	return (ra->line > rb->line) - (ra->line < rb->line);
+}
+
+static int grep_init(void *data, struct sl_plugin_instance *ins)
+{
+	struct grep_ctx *ctx = data;
+	size_t total = ctx->regex.n + ctx->exclude.n;
+	int rc = 0;
+
+	if (!ctx->logical_op || strcasecmp(ctx->logical_op, "legacy") == 0) {
+		ctx->op = GREP_LEGACY;
+	} else if (strcasecmp(ctx->logical_op, "AND") == 0) {
+		ctx->op = GREP_AND;
+	} else if (strcasecmp(ctx->logical_op, "OR") == 0) {
+		ctx->op = GREP_OR;
+	} else {
+		sl_plugin_error(ins, 0,
+				"Logical_Op '%s': expected legacy, AND or OR",
+				ctx->logical_op);
+		rc = -SL_ECONFIG;
+	}
+	if (ctx->op != GREP_LEGACY && ctx->regex.n && ctx->exclude.n) {
+		sl_plugin_error(ins, ctx->exclude.items[0].line,
+				"Logical_Op %s: Regex and Exclude cannot be "
+				"mixed in one grep filter",
+				ctx->logical_op);
+		rc = -SL_ECONFIG;
+	}
+	if (total == 0)
+		return rc;
+	ctx->rules = calloc(total, sizeof(*ctx->rules));
+	ctx->md = pcre2_match_data_create(1, NULL);
+	if (!ctx->rules || !ctx->md)
+		return -SL_ENOMEM;
+	for (size_t i = 0; i < ctx->regex.n; i++) {
+		int r = add_rule(ctx, ins, &ctx->regex.items[i], false);
+		if (r == -SL_ENOMEM)
+			return r;
+		if (r < 0)
+			rc = r;
+	}
+	for (size_t i = 0; i < ctx->exclude.n; i++) {
+		int r = add_rule(ctx, ins, &ctx->exclude.items[i], true);
+		if (r == -SL_ENOMEM)
+			return r;
+		if (r < 0)
+			rc = r;
+	}
+	/*
+	 * Legacy rules run in the order they were written, whatever their
+	 * kind. One section's lines are distinct; a stable order is enough.
+	 */
+	for (size_t i = 1; i < ctx->n_rules; i++)
+		for (size_t j = i; j > 0 && cmp_rule_line(&ctx->rules[j - 1],
+							  &ctx->rules[j]) > 0;
+		     j--) {
+			struct grep_rule t = ctx->rules[j];
+			ctx->rules[j] = ctx->rules[j - 1];
+			ctx->rules[j - 1] = t;
+		}
+	return rc;
+}
+
+static void grep_destroy(void *data)
+{
+	struct grep_ctx *ctx = data;
+
+	for (size_t i = 0; i < ctx->n_rules; i++) {
+		sl_accessor_destroy(ctx->rules[i].acc);
+		pcre2_code_free(ctx->rules[i].re);
+	}
+	free(ctx->rules);
+	ctx->rules = NULL;
+	ctx->n_rules = 0;
+	pcre2_match_data_free(ctx->md);
+	ctx->md = NULL;
+	free(ctx->scratch.buf);
+	ctx->scratch.buf = NULL;
+	ctx->scratch.cap = 0;
+}
+
+/* True when the rule's field is a string that the rule's regex matches. */
+static bool rule_matches(struct grep_ctx *ctx, struct sl_record *rec,
+			 const struct grep_rule *r)
+{
+	struct sl_value v;
+	const char *text;
+	size_t len;
+
+	if (sl_record_get(rec, r->acc, &v) < 0 || v.type != SL_VAL_STRING)
+		return false;
+	if (v.raw_len >= 2 && !memchr(v.raw, '\\', v.raw_len)) {
+		/* No escapes: the text is the inside of the quotes. */
+		text = v.raw + 1;
+		len = v.raw_len - 2;
+	} else if (sl_record_get_text(rec, r->acc, &ctx->scratch, &text,
+				      &len) < 0) {
+		return false;
+	}
+	return pcre2_match(r->re, (PCRE2_SPTR)text, len, 0, 0, ctx->md,
+			   NULL) >= 0;
+}
+
+static enum sl_filter_verdict grep_filter(void *data, struct sl_record *rec,
+					  const char *tag, size_t tag_len)
+{
+	struct grep_ctx *ctx = data;
+	bool found = false;
+
+	if (ctx->n_rules == 0)
+		return SL_FILTER_KEEP;
+	if (ctx->op == GREP_LEGACY) {
+		/*
+		 * Fluent Bit's legacy order: the first Regex decides (match
+		 * keeps, miss drops); an Exclude that matches drops.
+		 */
+		for (size_t i = 0; i < ctx->n_rules; i++) {
+			const struct grep_rule *r = &ctx->rules[i];
+			bool m = rule_matches(ctx, rec, r);
+
+			if (r->exclude && m)
+				return SL_FILTER_DROP;
+			if (!r->exclude)
+				return m ? SL_FILTER_KEEP : SL_FILTER_DROP;
+		}
+		return SL_FILTER_KEEP;
+	}
+	/* AND: every rule matches; OR: one does. All rules have one kind. */
+	for (size_t i = 0; i < ctx->n_rules; i++) {
+		found = rule_matches(ctx, rec, &ctx->rules[i]);
+		if (found == (ctx->op == GREP_OR))
+			break;
+	}
+	if (ctx->rules[0].exclude)
+		return found ? SL_FILTER_DROP : SL_FILTER_KEEP;
+	return found ? SL_FILTER_KEEP : SL_FILTER_DROP;
+}
+
+static const struct sl_cfg_option grep_config[] = {
+	{ .name = "regex", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
+	  .offset = offsetof(struct grep_ctx, regex),
+	  .desc = "KEY REGEX: keep records whose KEY matches REGEX" },
+	{ .name = "exclude", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
+	  .offset = offsetof(struct grep_ctx, exclude),
+	  .desc = "KEY REGEX: drop records whose KEY matches REGEX" },
+	{ .name = "logical_op", .type = SL_CFG_STR, .def = "legacy",
+	  .offset = offsetof(struct grep_ctx, logical_op),
+	  .desc = "legacy, AND or OR: how several rules combine" },
+	SL_CFG_END,
+};
+
+const struct sl_filter_plugin sl_filter_grep = {
+	.name = "grep",
+	.description = "keep or drop records by regular expressions on fields",
+	.config_map = grep_config,
+	.ctx_size = sizeof(struct grep_ctx),
+	.init = grep_init,
+	.destroy = grep_destroy,
+	.filter = grep_filter,
+};
