@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * file.c - the file output (Fluent Bit's out_file): each chunk is rendered
+ * into one buffer on the worker thread and appended to its file with one
+ * write(2), the file opened and closed per flush so that users may move or
+ * delete it at any time. Rotation is not implemented (its options are
+ * accepted and ignored); use logrotate's copytruncate or `create`.
+ */
+#include "file_format.h"
+#include "sl_output.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct file_ctx {
+	/* config map */
+	char *path;
+	char *file;
+	char *format;
+	char *delimiter;
+	char *label_delimiter;
+	char *template;
+	bool csv_column_names;
+	bool mkdir;
+	/* from init */
+	struct sl_out_file_opts opts;
+	char *name; /* instance name for logs, owned */
+};
+
+/* Per worker thread: buffers reused from chunk to chunk. */
+struct file_worker {
+	struct sl_buf out;
+	struct sl_buf target;
+	struct sl_fields fields;
+};
+
+static const struct sl_cfg_option file_config[] = {
+	{ .name = "path", .type = SL_CFG_STR,
+	  .offset = offsetof(struct file_ctx, path),
+	  .desc = "directory of the files; File (or the tag) is appended" },
+	{ .name = "file", .type = SL_CFG_STR,
+	  .offset = offsetof(struct file_ctx, file),
+	  .desc = "file name (default: the tag, made safe)" },
+	{ .name = "format", .type = SL_CFG_STR, .def = "out_file",
+	  .offset = offsetof(struct file_ctx, format),
+	  .desc = "out_file (tag: [time, record]), plain (JSON lines; also "
+		  "json_lines), csv, ltsv, template" },
+	{ .name = "delimiter", .type = SL_CFG_STR,
+	  .offset = offsetof(struct file_ctx, delimiter),
+	  .desc = "csv/ltsv field delimiter: \\t|tab, space, comma" },
+	{ .name = "label_delimiter", .type = SL_CFG_STR,
+	  .offset = offsetof(struct file_ctx, label_delimiter),
+	  .desc = "ltsv label delimiter: \\t|tab, space, comma (default ':')" },
+	{ .name = "template", .type = SL_CFG_STR, .def = "{time} {message}",
+	  .offset = offsetof(struct file_ctx, template),
+	  .desc = "template format: {time} and {key} placeholders" },
+	{ .name = "csv_column_names", .type = SL_CFG_BOOL, .def = "false",
+	  .offset = offsetof(struct file_ctx, csv_column_names),
+	  .desc = "csv: write the keys as a header line into an empty file" },
+	{ .name = "mkdir", .type = SL_CFG_BOOL, .def = "false",
+	  .offset = offsetof(struct file_ctx, mkdir),
+	  .desc = "create the directory (and parents, 0755) when missing" },
+	{ .name = "files_rotation", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
+	  .desc = "Fluent Bit's rotation: not implemented, ignored" },
+	{ .name = "max_size", .type = SL_CFG_SIZE, .flags = SL_CFG_IGNORED,
+	  .desc = "Fluent Bit's rotation: not implemented, ignored" },
+	{ .name = "max_files", .type = SL_CFG_INT, .flags = SL_CFG_IGNORED,
+	  .desc = "Fluent Bit's rotation: not implemented, ignored" },
+	{ .name = "gzip", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
+	  .desc = "Fluent Bit's rotation: not implemented, ignored" },
+	SL_CFG_END,
+};
+
+static int file_init(void *vctx, struct sl_output *out)
+{
+	struct file_ctx *ctx = vctx;
+	struct sl_plugin_instance *ins = sl_output_instance(out);
+	int line = sl_plugin_instance_line(ins);
+	const char *d;
+	int rc = 0;
+
+	ctx->name = strdup(sl_plugin_instance_name(ins));
+	if (!ctx->name)
+		return -SL_ENOMEM;
+	switch (sl_out_file_fmt_parse(ctx->format, &ctx->opts.fmt)) {
+	case 0:
+		break;
+	case -SL_ENOENT:
+		sl_plugin_error(ins, line,
+				"file: format 'msgpack' is not supported: sluice "
+				"records are JSON (use plain or out_file)");
+		rc = -SL_ECONFIG;
+		break;
+	default:
+		sl_plugin_error(ins, line,
+				"file: unknown format '%s' (out_file, plain, "
+				"json_lines, csv, ltsv, template)",
+				ctx->format);
+		rc = -SL_ECONFIG;
+		break;
+	}
+	ctx->opts.delimiter = ctx->opts.fmt == SL_OUT_FILE_FMT_LTSV ? "\t" : ",";
+	ctx->opts.label_delimiter = ":";
+	/* Fluent Bit falls back to the default on an unknown delimiter name;
+	 * sluice says so instead of silently writing something else. */
+	if (ctx->delimiter) {
+		d = sl_out_file_delimiter(ctx->delimiter);
+		if (!d) {
+			sl_plugin_error(ins, line,
+					"file: delimiter '%s' is not one of \\t, "
+					"tab, space, comma",
+					ctx->delimiter);
+			rc = -SL_ECONFIG;
+		} else {
+			ctx->opts.delimiter = d;
+		}
+	}
+	if (ctx->label_delimiter) {
+		d = sl_out_file_delimiter(ctx->label_delimiter);
+		if (!d) {
+			sl_plugin_error(ins, line,
+					"file: label_delimiter '%s' is not one "
+					"of \\t, tab, space, comma",
+					ctx->label_delimiter);
+			rc = -SL_ECONFIG;
+		} else {
+			ctx->opts.label_delimiter = d;
+		}
+	}
+	ctx->opts.template = ctx->template ? ctx->template : "{time} {message}";
+	ctx->opts.csv_column_names = ctx->csv_column_names;
+	return rc;
+}
+
+static int file_worker_init(void *vctx, void **worker)
+{
+	struct file_worker *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -SL_ENOMEM;
+	*worker = w;
+	return 0;
+}
+
+static void file_worker_exit(void *vctx, void *worker)
+{
+	struct file_worker *w = worker;
+
+	if (!w)
+		return;
+	sl_buf_destroy(&w->out);
+	sl_buf_destroy(&w->target);
+	sl_fields_destroy(&w->fields);
+	free(w);
+}
+
+/* Whether the csv header is due: the target is absent or empty. */
+static bool target_empty(const char *target)
+{
+	struct stat st;
+
+	return stat(target, &st) < 0 || st.st_size == 0;
+}
+
+static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
+					struct file_worker *w,
+					const struct sl_chunk *c)
+{
+	struct sl_chunk_iter it;
+	const char *body;
+	size_t len;
+	int64_t ts;
+	bool header;
+
+	if (sl_out_file_path(&w->target, ctx->path, ctx->file, c->tag,
+			     c->tag_len) < 0)
+		return SL_FLUSH_RETRY;
+	header = ctx->opts.fmt == SL_OUT_FILE_FMT_CSV &&
+		 ctx->opts.csv_column_names && target_empty(w->target.data);
+	sl_buf_reset(&w->out);
+	/* Grows to the chunk's size once, then is reused. */
+	if (sl_buf_reserve(&w->out, c->data.len + c->records * 48u) < 0)
+		return SL_FLUSH_RETRY;
+	sl_chunk_iter_init(&it, c);
+	while (sl_chunk_next(&it, &ts, &body, &len)) {
+		if (sl_out_file_render(&w->out, &ctx->opts, &w->fields, &header,
+				       c->tag, c->tag_len, ts, body, len) < 0) {
+			sl_log(SL_LOG_ERROR, ctx->name,
+			       "out of memory formatting a chunk");
+			return SL_FLUSH_RETRY;
+		}
+	}
+	if (w->out.len == 0)
+		return SL_FLUSH_OK;
+	if (sl_out_file_append(w->target.data, ctx->mkdir, w->out.data,
+			       w->out.len) < 0) {
+		sl_log(SL_LOG_ERROR, ctx->name, "cannot write %s: %s",
+		       w->target.data, strerror(errno));
+		return SL_FLUSH_RETRY;
+	}
+	return SL_FLUSH_OK;
+}
+
+static void file_flush(void *vctx, void *worker, struct sl_flush *fl)
+{
+	struct file_ctx *ctx = vctx;
+	struct file_worker local = { 0 };
+	struct file_worker *w = worker ? worker : &local;
+	enum sl_flush_result r;
+
+	r = flush_chunk(ctx, w, sl_flush_chunk(fl));
+	if (w == &local) {
+		sl_buf_destroy(&local.out);
+		sl_buf_destroy(&local.target);
+		sl_fields_destroy(&local.fields);
+	}
+	sl_flush_done(fl, r);
+}
+
+static void file_destroy(void *vctx)
+{
+	struct file_ctx *ctx = vctx;
+
+	free(ctx->name);
+	ctx->name = NULL;
+}
+
+const struct sl_output_plugin sl_output_file = {
+	.name = "file",
+	.description = "Generate log file",
+	.config_map = file_config,
+	.ctx_size = sizeof(struct file_ctx),
+	.init = file_init,
+	.worker_init = file_worker_init,
+	.worker_exit = file_worker_exit,
+	.flush = file_flush,
+	.destroy = file_destroy,
+};

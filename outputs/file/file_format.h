@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * file_format.h - the file output's pieces that need no engine: Fluent
+ * Bit's file formats (out_file, plain, csv, ltsv, template) one record at
+ * a time into a buffer, the target path from Path/File/tag, and the append
+ * of one buffer to a file. file.c is the plugin glue around them; unit
+ * tests use these directly.
+ */
+#ifndef SL_OUT_FILE_FORMAT_H
+#define SL_OUT_FILE_FORMAT_H
+
+#include "sl_format.h"
+
+#include <stdbool.h>
+
+enum sl_out_file_fmt {
+	SL_OUT_FILE_FMT_OUT_FILE = 0, /* "tag: [sec.nsec, {json}]" (default) */
+	SL_OUT_FILE_FMT_PLAIN,        /* {json} (also "json_lines") */
+	SL_OUT_FILE_FMT_CSV,
+	SL_OUT_FILE_FMT_LTSV,
+	SL_OUT_FILE_FMT_TEMPLATE,
+};
+
+/*
+ * "out_file|plain|json_lines|csv|ltsv|template" (any case). Returns 0,
+ * -SL_ENOENT for Fluent Bit's "msgpack" (records are not msgpack here),
+ * -SL_EINVAL for anything else.
+ */
+int sl_out_file_fmt_parse(const char *s, enum sl_out_file_fmt *out);
+/* Fluent Bit's delimiter names: "\t" or "tab", "space", "comma"; else NULL
+ * (Fluent Bit then keeps the format's default). */
+const char *sl_out_file_delimiter(const char *s);
+
+/* What a format needs; strings borrowed from the plugin context. */
+struct sl_out_file_opts {
+	enum sl_out_file_fmt fmt;
+	const char *delimiter;       /* csv ",", ltsv "\t" */
+	const char *label_delimiter; /* ltsv ":" */
+	const char *template;        /* "{time} {message}" */
+	bool csv_column_names;
+};
+
+/*
+ * Appends one record's text, with its newline. `fields` is caller-owned
+ * scratch reused across records. *header (csv with column names) is set by
+ * the caller when the file is empty and cleared once the header is out.
+ * csv and ltsv write nothing for an empty record, as Fluent Bit.
+ * 0 or -SL_ENOMEM.
+ */
+int sl_out_file_render(struct sl_buf *out, const struct sl_out_file_opts *o,
+		       struct sl_fields *fields, bool *header, const char *tag,
+		       size_t tag_len, int64_t ts_ns, const char *body,
+		       size_t len);
+
+/*
+ * The target path, NUL-terminated, into `out` (reset first):
+ * [path "/"] (file or the tag made safe: each '/'-separated part keeps
+ * [A-Za-z0-9._-], other bytes become '_', "." and ".." become "_").
+ * 0 or -SL_ENOMEM.
+ */
+int sl_out_file_path(struct sl_buf *out, const char *path, const char *file,
+		     const char *tag, size_t tag_len);
+
+/* Creates `dir` and its parents (0755). 0 or -SL_EIO (errno set). */
+int sl_out_file_mkdirs(const char *dir);
+
+/*
+ * Appends [data, data+len) to `target` with O_APPEND (one write(2) for
+ * the whole buffer when the kernel allows), creating the file (0644) and,
+ * when `mkdirs`, its directory. 0 or -SL_EIO with errno set.
+ */
+int sl_out_file_append(const char *target, bool mkdirs, const char *data,
+		       size_t len);
+
+#endif
