@@ -14,6 +14,8 @@
 #include "sl_conf.h"
 #include "sl_metrics.h"
 
+#include <stdio.h>
+
 struct sl_engine;
 
 /*
@@ -29,6 +31,9 @@ int sl_engine_run(struct sl_engine *eng);
 /* Asks the engine to flush and stop (thread-safe, async-signal-unsafe). */
 void sl_engine_stop(struct sl_engine *eng);
 void sl_engine_destroy(struct sl_engine *eng);
+
+/* Prints every compiled-in plugin with its options (`sluice -h`). */
+void sl_engine_help(FILE *out);
 
 struct sl_metrics *sl_engine_metrics(struct sl_engine *eng);
 struct event_base *sl_engine_base(struct sl_engine *eng);

@@ -2,7 +2,8 @@
 /*
  * sl_router.h - tag matching for filters and outputs: Fluent Bit's `Match`
  * wildcard patterns (`*` matches any run of characters, including dots and
- * nothing) and `Match_Regex` (PCRE2, anchored to the whole tag).
+ * nothing) and `Match_Regex` (PCRE2, searched in the tag as Fluent Bit does: anchor it
+ * with ^...$ to match whole tags).
  */
 #ifndef SL_ROUTER_H
 #define SL_ROUTER_H

@@ -1,0 +1,707 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sl_engine.c - the engine loop: records in from inputs, through the filter
+ * chain, into per-tag chunks; sealed chunks routed to every matching output
+ * with a reference each; results back from workers; retries with backoff;
+ * a chunk released only when every output acknowledged it or dropped it
+ * with a counted reason. Also shutdown: stop inputs, flush, wait for the
+ * outputs up to Grace.
+ *
+ * Building the pipeline from the config is in sl_engine_conf.c.
+ */
+#include "sl_engine_int.h"
+#include "sl_log.h"
+#include "sl_retry.h"
+
+#include <event2/thread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void dispatch_chunk(struct sl_engine *eng, struct sl_chunk *c);
+static void maybe_finish(struct sl_engine *eng);
+
+/* ---- inputs: the API of sl_input.h -------------------------------------- */
+
+struct sl_plugin_instance *sl_input_instance(struct sl_input *in)
+{
+	return &in->ins;
+}
+
+struct event_base *sl_input_base(struct sl_input *in)
+{
+	return in->eng->base;
+}
+
+const char *sl_input_tag(const struct sl_input *in, size_t *len)
+{
+	if (len)
+		*len = in->tag_len;
+	return in->tag;
+}
+
+bool sl_input_paused(const struct sl_input *in)
+{
+	return in->paused || in->stopped;
+}
+
+void sl_input_add_bytes(struct sl_input *in, uint64_t n)
+{
+	sl_metric_add(in->m_bytes, (double)n);
+}
+
+void sl_input_finished(struct sl_input *in)
+{
+	if (in->finished)
+		return;
+	in->finished = true;
+	sl_log(SL_LOG_DEBUG, in->ins.name, "input finished");
+	for (size_t i = 0; i < in->eng->n_inputs; i++)
+		if (!in->eng->inputs[i]->finished)
+			return;
+	sl_log(SL_LOG_INFO, "engine", "every input finished; flushing and "
+				      "stopping");
+	sl_engine_stop(in->eng);
+}
+
+static void input_pause(struct sl_input *in)
+{
+	if (in->paused)
+		return;
+	in->paused = true;
+	sl_log(SL_LOG_DEBUG, in->ins.name, "paused: %zu bytes held, limit %lld",
+	       in->mem_used, (long long)in->mem_limit);
+	if (in->plugin->pause && !in->stopped)
+		in->plugin->pause(in->ctx);
+}
+
+static void input_resume(struct sl_input *in)
+{
+	if (!in->paused)
+		return;
+	in->paused = false;
+	sl_log(SL_LOG_DEBUG, in->ins.name, "resumed");
+	if (in->plugin->resume && !in->stopped)
+		in->plugin->resume(in->ctx);
+}
+
+/* Recomputes which filters apply when the tag changes. */
+static void route_filters(struct sl_input *in, const char *tag, size_t len)
+{
+	struct sl_engine *eng = in->eng;
+
+	if (in->route_tag && in->route_tag_len == len &&
+	    memcmp(in->route_tag, tag, len) == 0)
+		return;
+	if (len + 1 > in->route_tag_cap) {
+		char *p = realloc(in->route_tag, len + 1);
+
+		if (!p) {
+			/* no cache: still route correctly below */
+			free(in->route_tag);
+			in->route_tag = NULL;
+			in->route_tag_cap = 0;
+		} else {
+			in->route_tag = p;
+			in->route_tag_cap = len + 1;
+		}
+	}
+	for (size_t i = 0; i < eng->n_filters; i++)
+		in->filter_match[i] =
+			sl_route_matches(&eng->filters[i]->route, tag, len);
+	if (in->route_tag) {
+		memcpy(in->route_tag, tag, len);
+		in->route_tag[len] = '\0';
+		in->route_tag_len = len;
+	}
+}
+
+static struct sl_chunk *open_chunk(struct sl_input *in, const char *tag,
+				   size_t len)
+{
+	struct sl_chunk *c;
+
+	for (size_t i = 0; i < in->n_open; i++) {
+		c = in->open[i].chunk;
+		if (c->tag_len == len && memcmp(c->tag, tag, len) == 0)
+			return c;
+	}
+	if (in->n_open == in->cap_open) {
+		size_t cap = in->cap_open ? in->cap_open * 2 : 4;
+		struct sl_open_chunk *p = realloc(in->open, cap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		in->open = p;
+		in->cap_open = cap;
+	}
+	c = sl_chunk_create(in, tag, len);
+	if (!c)
+		return NULL;
+	c->id = ++in->eng->next_chunk_id;
+	in->open[in->n_open++].chunk = c;
+	return c;
+}
+
+static void seal_open_chunk(struct sl_input *in, size_t idx)
+{
+	struct sl_chunk *c = in->open[idx].chunk;
+
+	in->open[idx] = in->open[--in->n_open];
+	c->sealed = true;
+	dispatch_chunk(in->eng, c);
+}
+
+int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
+		  struct sl_record *rec)
+{
+	struct sl_engine *eng = in->eng;
+	struct sl_chunk *c;
+	const char *body;
+	size_t len, before;
+
+	sl_metric_add(in->m_records, 1);
+	if (in->filter_match && eng->n_filters) {
+		route_filters(in, tag, tag_len);
+		for (size_t i = 0; i < eng->n_filters; i++) {
+			struct sl_filter_inst *f = eng->filters[i];
+
+			if (!in->filter_match[i])
+				continue;
+			if (f->plugin->filter(f->ctx, rec, tag, tag_len) ==
+			    SL_FILTER_DROP) {
+				sl_metric_add(f->m_drop, 1);
+				return 0;
+			}
+		}
+	}
+	if (rec->flags & SL_REC_PARSE_ERROR)
+		sl_metric_add(in->m_parse_errors, 1);
+	if (rec->ts_ns == 0)
+		rec->ts_ns = sl_now_ns();
+	body = sl_record_body(rec, &len);
+	c = open_chunk(in, tag, tag_len);
+	if (!body || !c) {
+		sl_log(SL_LOG_ERROR, in->ins.name,
+		       "out of memory: record dropped");
+		return -SL_ENOMEM;
+	}
+	before = c->data.len;
+	if (sl_chunk_append(c, rec->ts_ns, body, len) < 0) {
+		sl_log(SL_LOG_ERROR, in->ins.name,
+		       "out of memory: record dropped");
+		return -SL_ENOMEM;
+	}
+	in->mem_used += c->data.len - before;
+	if (c->data.len >= SL_CHUNK_SEAL_BYTES) {
+		for (size_t i = 0; i < in->n_open; i++)
+			if (in->open[i].chunk == c) {
+				seal_open_chunk(in, i);
+				break;
+			}
+	}
+	if (in->mem_limit > 0 && in->mem_used >= (size_t)in->mem_limit)
+		input_pause(in);
+	return 0;
+}
+
+/* ---- chunks: routing, release ------------------------------------------- */
+
+static void release_chunk(struct sl_engine *eng, struct sl_chunk *c)
+{
+	struct sl_input *in = c->origin;
+
+	in->mem_used -= c->data.len < in->mem_used ? c->data.len : in->mem_used;
+	eng->chunks_live--;
+	sl_metric_set(eng->m_chunks_up, (double)eng->chunks_live);
+	sl_chunk_destroy(c);
+	if (in->paused && (in->mem_limit <= 0 ||
+			   in->mem_used < (size_t)in->mem_limit))
+		input_resume(in);
+	maybe_finish(eng);
+}
+
+static void pending_add(struct sl_engine *eng, struct sl_flush *fl)
+{
+	fl->next_pending = eng->pending;
+	fl->prev_pending = NULL;
+	if (eng->pending)
+		eng->pending->prev_pending = fl;
+	eng->pending = fl;
+	eng->n_pending++;
+}
+
+static void pending_remove(struct sl_engine *eng, struct sl_flush *fl)
+{
+	if (fl->prev_pending)
+		fl->prev_pending->next_pending = fl->next_pending;
+	else
+		eng->pending = fl->next_pending;
+	if (fl->next_pending)
+		fl->next_pending->prev_pending = fl->prev_pending;
+	eng->n_pending--;
+}
+
+static void dispatch_chunk(struct sl_engine *eng, struct sl_chunk *c)
+{
+	eng->chunks_live++;
+	sl_metric_set(eng->m_chunks_up, (double)eng->chunks_live);
+	c->refs = 1; /* held by this function until every flush is queued */
+	for (size_t i = 0; i < eng->n_outputs; i++) {
+		struct sl_output *out = eng->outputs[i];
+		struct sl_flush *fl;
+
+		if (!sl_route_matches(&out->route, c->tag, c->tag_len))
+			continue;
+		fl = calloc(1, sizeof(*fl));
+		if (!fl) {
+			sl_log(SL_LOG_ERROR, out->ins.name,
+			       "out of memory: %u records dropped",
+			       c->records);
+			sl_metric_add(out->m_dropped[SL_DROP_BUFFER_FULL],
+				      c->records);
+			continue;
+		}
+		fl->eng = eng;
+		fl->out = out;
+		fl->chunk = c;
+		c->refs++;
+		pending_add(eng, fl);
+		sl_worker_pool_push(out->pool, fl);
+	}
+	if (--c->refs == 0)
+		release_chunk(eng, c);
+}
+
+/* Seals every open chunk of every input (flush timer, shutdown). */
+static void seal_all(struct sl_engine *eng)
+{
+	for (size_t i = 0; i < eng->n_inputs; i++) {
+		struct sl_input *in = eng->inputs[i];
+
+		while (in->n_open)
+			seal_open_chunk(in, in->n_open - 1);
+	}
+}
+
+/* ---- flush results ----------------------------------------------------- */
+
+struct sl_plugin_instance *sl_output_instance(struct sl_output *out)
+{
+	return &out->ins;
+}
+
+const struct sl_chunk *sl_flush_chunk(const struct sl_flush *fl)
+{
+	return fl->chunk;
+}
+
+int sl_flush_attempt(const struct sl_flush *fl)
+{
+	return fl->attempt;
+}
+
+const char *sl_drop_reason_name(enum sl_drop_reason r)
+{
+	static const char *const names[SL_DROP_REASONS] = {
+		[SL_DROP_RETRY_LIMIT] = "retry_limit",
+		[SL_DROP_REJECTED] = "rejected",
+		[SL_DROP_OVERSIZE] = "oversize",
+		[SL_DROP_BUFFER_FULL] = "buffer_full",
+	};
+	return (unsigned)r < SL_DROP_REASONS ? names[r] : "unknown";
+}
+
+void sl_flush_drop(struct sl_flush *fl, enum sl_drop_reason reason, uint64_t n)
+{
+	if ((unsigned)reason >= SL_DROP_REASONS || n == 0)
+		return;
+	__atomic_add_fetch(&fl->dropped, n, __ATOMIC_RELAXED);
+	sl_metric_add(fl->out->m_dropped[reason], (double)n);
+}
+
+void sl_flush_done(struct sl_flush *fl, enum sl_flush_result result)
+{
+	fl->result = result;
+	sl_engine_post_completion(fl->eng, fl);
+}
+
+void sl_engine_post_completion(struct sl_engine *eng, struct sl_flush *fl)
+{
+	pthread_mutex_lock(&eng->completion_lock);
+	fl->next = eng->completed;
+	eng->completed = fl;
+	pthread_mutex_unlock(&eng->completion_lock);
+	event_active(eng->completion_ev, EV_READ, 0);
+}
+
+static void flush_finish(struct sl_engine *eng, struct sl_flush *fl)
+{
+	struct sl_chunk *c = fl->chunk;
+
+	pending_remove(eng, fl);
+	if (fl->retry_timer)
+		event_free(fl->retry_timer);
+	free(fl);
+	if (--c->refs == 0)
+		release_chunk(eng, c);
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sl_flush *fl = arg;
+
+	(void)fd;
+	(void)what;
+	sl_metric_add(fl->out->m_retries, 1);
+	sl_worker_pool_push(fl->out->pool, fl);
+}
+
+static void schedule_retry(struct sl_engine *eng, struct sl_flush *fl)
+{
+	double delay = sl_retry_backoff(fl->attempt, eng->service.scheduler_base,
+					eng->service.scheduler_cap,
+					sl_retry_random());
+	struct timeval tv = {
+		.tv_sec = (time_t)delay,
+		.tv_usec = (suseconds_t)((delay - (double)(time_t)delay) * 1e6),
+	};
+
+	if (!fl->retry_timer)
+		fl->retry_timer = evtimer_new(eng->base, retry_cb, fl);
+	if (!fl->retry_timer) {
+		retry_cb(-1, 0, fl); /* no timer: retry at once */
+		return;
+	}
+	sl_log(SL_LOG_WARN, fl->out->ins.name,
+	       "chunk %llu (%u records, tag %s) will be retried in %.1f s "
+	       "(attempt %d)",
+	       (unsigned long long)fl->chunk->id, fl->chunk->records,
+	       fl->chunk->tag, delay, fl->attempt);
+	evtimer_add(fl->retry_timer, &tv);
+}
+
+static void handle_result(struct sl_engine *eng, struct sl_flush *fl)
+{
+	struct sl_output *out = fl->out;
+	struct sl_chunk *c = fl->chunk;
+	uint64_t dropped = __atomic_load_n(&fl->dropped, __ATOMIC_RELAXED);
+	uint64_t rest = c->records > dropped ? c->records - dropped : 0;
+
+	switch (fl->result) {
+	case SL_FLUSH_OK:
+		sl_metric_add(out->m_proc_records, (double)rest);
+		sl_metric_add(out->m_proc_bytes, (double)c->data.len);
+		flush_finish(eng, fl);
+		return;
+	case SL_FLUSH_RETRY:
+		sl_metric_add(out->m_errors, 1);
+		if (out->retry_limit == SL_RETRY_FOREVER ||
+		    fl->attempt < out->retry_limit) {
+			fl->attempt++;
+			/*
+			 * Records an output already dropped for good are not
+			 * dropped again; it re-reads the whole chunk and must
+			 * skip them itself.
+			 */
+			schedule_retry(eng, fl);
+			return;
+		}
+		sl_metric_add(out->m_retries_failed, 1);
+		sl_metric_add(out->m_dropped[SL_DROP_RETRY_LIMIT], (double)rest);
+		sl_log(SL_LOG_ERROR, out->ins.name,
+		       "chunk %llu: %llu records dropped after %d retries "
+		       "(Retry_Limit)",
+		       (unsigned long long)c->id, (unsigned long long)rest,
+		       fl->attempt);
+		flush_finish(eng, fl);
+		return;
+	case SL_FLUSH_ERROR:
+	default:
+		sl_metric_add(out->m_errors, 1);
+		sl_metric_add(out->m_dropped[SL_DROP_REJECTED], (double)rest);
+		sl_log(SL_LOG_ERROR, out->ins.name,
+		       "chunk %llu: permanent error, %llu records dropped",
+		       (unsigned long long)c->id, (unsigned long long)rest);
+		flush_finish(eng, fl);
+		return;
+	}
+}
+
+static void completion_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sl_engine *eng = arg;
+	struct sl_flush *list, *fl, *rev = NULL;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&eng->completion_lock);
+	list = eng->completed;
+	eng->completed = NULL;
+	pthread_mutex_unlock(&eng->completion_lock);
+	/* the list is LIFO; handle in arrival order */
+	while (list) {
+		fl = list;
+		list = fl->next;
+		fl->next = rev;
+		rev = fl;
+	}
+	while (rev) {
+		fl = rev;
+		rev = fl->next;
+		fl->next = NULL;
+		handle_result(eng, fl);
+	}
+}
+
+/* ---- timers, signals, shutdown ------------------------------------------- */
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sl_engine *eng = arg;
+
+	(void)fd;
+	(void)what;
+	seal_all(eng);
+	sl_metric_set(eng->m_uptime,
+		      (double)(sl_mono_ns() - eng->start_mono_ns) / 1e9);
+}
+
+static void maybe_finish(struct sl_engine *eng)
+{
+	if (eng->stopping && eng->chunks_live == 0 && eng->n_pending == 0)
+		event_base_loopexit(eng->base, NULL);
+}
+
+static void grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sl_engine *eng = arg;
+	uint64_t records = 0;
+
+	(void)fd;
+	(void)what;
+	for (struct sl_flush *fl = eng->pending; fl; fl = fl->next_pending)
+		records += fl->chunk->records;
+	sl_log(SL_LOG_WARN, "engine",
+	       "grace period over with %zu deliveries (%llu records) still "
+	       "pending; they are not delivered",
+	       eng->n_pending, (unsigned long long)records);
+	event_base_loopexit(eng->base, NULL);
+}
+
+static void begin_stop(struct sl_engine *eng)
+{
+	struct timeval grace = {.tv_sec = (time_t)eng->service.grace};
+
+	if (eng->stopping)
+		return;
+	eng->stopping = true;
+	sl_log(SL_LOG_INFO, "engine", "stopping: flushing pending records "
+				      "(grace %lld s)",
+	       (long long)eng->service.grace);
+	for (size_t i = 0; i < eng->n_inputs; i++) {
+		struct sl_input *in = eng->inputs[i];
+
+		if (in->started && !in->stopped && in->plugin->stop)
+			in->plugin->stop(in->ctx);
+		in->stopped = true;
+	}
+	seal_all(eng);
+	/* Retries waiting on backoff go now: the grace period is short. */
+	for (struct sl_flush *fl = eng->pending; fl; fl = fl->next_pending)
+		if (fl->retry_timer && evtimer_pending(fl->retry_timer, NULL)) {
+			struct timeval now = {0, 0};
+
+			evtimer_add(fl->retry_timer, &now);
+		}
+	eng->grace_timer = evtimer_new(eng->base, grace_cb, eng);
+	if (eng->grace_timer)
+		evtimer_add(eng->grace_timer, &grace);
+	maybe_finish(eng);
+}
+
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	begin_stop(arg);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct sl_engine *eng = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		sl_log(SL_LOG_WARN, "engine", "SIGHUP: configuration reload is "
+					      "not supported yet; ignored");
+		return;
+	}
+	if (eng->stopping) {
+		sl_log(SL_LOG_WARN, "engine", "second signal: exiting now");
+		event_base_loopexit(eng->base, NULL);
+		return;
+	}
+	begin_stop(eng);
+}
+
+void sl_engine_stop(struct sl_engine *eng)
+{
+	__atomic_store_n(&eng->stop_requested, true, __ATOMIC_SEQ_CST);
+	if (eng->stop_ev)
+		event_active(eng->stop_ev, EV_READ, 0);
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+struct sl_metrics *sl_engine_metrics(struct sl_engine *eng)
+{
+	return &eng->metrics;
+}
+
+struct event_base *sl_engine_base(struct sl_engine *eng)
+{
+	return eng->base;
+}
+
+struct sl_engine *sl_engine_create(const struct sl_conf *conf,
+				   struct sl_diag *diag)
+{
+	struct sl_engine *eng = calloc(1, sizeof(*eng));
+
+	if (!eng) {
+		sl_diag_add(diag, NULL, 0, "out of memory");
+		return NULL;
+	}
+	eng->conf = conf;
+	/* workers wake the loop with event_active(): libevent must lock */
+	evthread_use_pthreads();
+	sl_conf_init(&eng->parsers_conf);
+	sl_metrics_init(&eng->metrics);
+	pthread_mutex_init(&eng->completion_lock, NULL);
+	eng->base = event_base_new();
+	if (!eng->base) {
+		sl_diag_add(diag, NULL, 0, "cannot create the event loop");
+		sl_engine_destroy(eng);
+		return NULL;
+	}
+	if (sl_engine_configure(eng, diag) < 0 || sl_diag_count(diag)) {
+		sl_engine_destroy(eng);
+		return NULL;
+	}
+	return eng;
+}
+
+int sl_engine_start(struct sl_engine *eng)
+{
+	struct timeval flush = {
+		.tv_sec = (time_t)eng->service.flush,
+		.tv_usec = (suseconds_t)((eng->service.flush -
+					  (double)(time_t)eng->service.flush) *
+					 1e6),
+	};
+	int rc;
+
+	eng->start_mono_ns = sl_mono_ns();
+	eng->completion_ev = event_new(eng->base, -1, 0, completion_cb, eng);
+	eng->stop_ev = event_new(eng->base, -1, 0, stop_cb, eng);
+	eng->flush_timer = event_new(eng->base, -1, EV_PERSIST, flush_cb, eng);
+	eng->sig_term = evsignal_new(eng->base, SIGTERM, signal_cb, eng);
+	eng->sig_int = evsignal_new(eng->base, SIGINT, signal_cb, eng);
+	eng->sig_hup = evsignal_new(eng->base, SIGHUP, signal_cb, eng);
+	if (!eng->completion_ev || !eng->stop_ev || !eng->flush_timer ||
+	    !eng->sig_term || !eng->sig_int || !eng->sig_hup) {
+		sl_log(SL_LOG_ERROR, "engine", "cannot create loop events");
+		return -SL_ENOMEM;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	evsignal_add(eng->sig_term, NULL);
+	evsignal_add(eng->sig_int, NULL);
+	evsignal_add(eng->sig_hup, NULL);
+	evtimer_add(eng->flush_timer, &flush);
+
+	for (size_t i = 0; i < eng->n_outputs; i++) {
+		struct sl_output *out = eng->outputs[i];
+
+		if (out->plugin->start &&
+		    (rc = out->plugin->start(out->ctx, out)) < 0)
+			return rc;
+		if ((rc = sl_worker_pool_start(out->pool)) < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < eng->n_inputs; i++) {
+		struct sl_input *in = eng->inputs[i];
+
+		if (in->plugin->start && (rc = in->plugin->start(in->ctx, in)) < 0)
+			return rc;
+		in->started = true;
+	}
+	/* an input may have finished (or a stop been asked) while starting */
+	if (__atomic_load_n(&eng->stop_requested, __ATOMIC_SEQ_CST))
+		event_active(eng->stop_ev, EV_READ, 0);
+	return 0;
+}
+
+int sl_engine_run(struct sl_engine *eng)
+{
+	sl_log(SL_LOG_INFO, "engine", "started: %zu inputs, %zu filters, %zu "
+				      "outputs",
+	       eng->n_inputs, eng->n_filters, eng->n_outputs);
+	if (event_base_dispatch(eng->base) < 0)
+		return -SL_EIO;
+	sl_log(SL_LOG_INFO, "engine", "stopped");
+	return eng->exit_code;
+}
+
+void sl_engine_destroy(struct sl_engine *eng)
+{
+	if (!eng)
+		return;
+	/* Stop workers first: after this no thread touches engine state. */
+	for (size_t i = 0; i < eng->n_outputs; i++) {
+		sl_worker_pool_destroy(eng->outputs[i]->pool);
+		eng->outputs[i]->pool = NULL;
+	}
+	if (eng->completion_ev)
+		completion_cb(-1, 0, eng);
+	/* What is left was not delivered: free it (counted by grace_cb). */
+	while (eng->pending) {
+		struct sl_flush *fl = eng->pending;
+
+		pending_remove(eng, fl);
+		if (fl->retry_timer)
+			event_free(fl->retry_timer);
+		if (--fl->chunk->refs == 0)
+			sl_chunk_destroy(fl->chunk);
+		free(fl);
+	}
+	for (size_t i = 0; i < eng->n_inputs; i++) {
+		struct sl_input *in = eng->inputs[i];
+
+		for (size_t j = 0; j < in->n_open; j++)
+			sl_chunk_destroy(in->open[j].chunk);
+		in->n_open = 0;
+	}
+	sl_engine_unconfigure(eng);
+	if (eng->flush_timer)
+		event_free(eng->flush_timer);
+	if (eng->grace_timer)
+		event_free(eng->grace_timer);
+	if (eng->completion_ev)
+		event_free(eng->completion_ev);
+	if (eng->stop_ev)
+		event_free(eng->stop_ev);
+	if (eng->sig_term)
+		event_free(eng->sig_term);
+	if (eng->sig_int)
+		event_free(eng->sig_int);
+	if (eng->sig_hup)
+		event_free(eng->sig_hup);
+	if (eng->base)
+		event_base_free(eng->base);
+	sl_parsers_destroy(eng->parsers);
+	sl_conf_destroy(&eng->parsers_conf);
+	sl_metrics_destroy(&eng->metrics);
+	pthread_mutex_destroy(&eng->completion_lock);
+	free(eng);
+}

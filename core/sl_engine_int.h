@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sl_engine_int.h - the engine's private structures, shared by
+ * sl_engine.c (loop, emit, chunks, routing, acks), sl_engine_conf.c
+ * (building instances from the config tree) and sl_worker.c (output
+ * threads). Nothing outside those files includes it.
+ *
+ * Threading: everything here belongs to the engine thread except the
+ * worker pool queues (own mutex) and the completion queue (own mutex).
+ */
+#ifndef SL_ENGINE_INT_H
+#define SL_ENGINE_INT_H
+
+#include "sl_chunk.h"
+#include "sl_conf.h"
+#include "sl_engine.h"
+#include "sl_input.h"
+#include "sl_metrics.h"
+#include "sl_output.h"
+#include "sl_parser.h"
+#include "sl_router.h"
+
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+/* Options every [SERVICE] may set (SPEC §3). */
+struct sl_service {
+	double flush;         /* seconds */
+	int64_t grace;        /* seconds */
+	char *log_level;
+	char *log_file;
+	struct sl_cfg_multi parsers_files;
+	struct sl_cfg_multi plugins_files;
+	bool http_server;
+	char *http_listen;
+	int64_t http_port;
+	bool health_check;
+	int64_t hc_errors_count;
+	int64_t hc_retry_failure_count;
+	int64_t hc_period;
+	bool hot_reload;
+	char *storage_path;
+	char *storage_sync;
+	bool storage_checksum;
+	int64_t storage_backlog_mem_limit;
+	int64_t storage_max_chunks_up;
+	double scheduler_base;
+	double scheduler_cap;
+};
+
+/* Options common to all inputs. */
+struct sl_input_common {
+	char *tag;
+	char *alias;
+	char *log_level;
+	int64_t mem_buf_limit;
+	char *storage_type;
+};
+
+/* Options common to all filters. */
+struct sl_filter_common {
+	char *match;
+	char *match_regex;
+	char *alias;
+	char *log_level;
+};
+
+/* Options common to all outputs. */
+struct sl_output_common {
+	char *match;
+	char *match_regex;
+	char *alias;
+	char *log_level;
+	char *retry_limit;
+	int64_t workers;
+	int64_t storage_total_limit_size;
+	bool tls;
+	bool tls_verify;
+	char *tls_ca_file;
+	char *tls_crt_file;
+	char *tls_key_file;
+	char *tls_vhost;
+};
+
+/* An open chunk of an input, one per tag being written. */
+struct sl_open_chunk {
+	struct sl_chunk *chunk;
+};
+
+struct sl_input {
+	struct sl_plugin_instance ins;
+	const struct sl_input_plugin *plugin;
+	void *ctx;
+	struct sl_input_common common;
+	struct sl_engine *eng;
+	char *tag;               /* Tag, or the plugin name */
+	size_t tag_len;
+	int64_t mem_limit;       /* bytes; 0: unlimited */
+	size_t mem_used;         /* bytes of chunks held for this input */
+	bool paused, finished, stopped, started;
+	struct sl_open_chunk *open; /* open chunks by tag */
+	size_t n_open, cap_open;
+	/* filters that match the last tag seen (cache) */
+	char *route_tag;
+	size_t route_tag_len, route_tag_cap;
+	bool *filter_match;      /* one per engine filter */
+	struct sl_metric_series *m_records, *m_bytes, *m_parse_errors;
+};
+
+struct sl_filter_inst {
+	struct sl_plugin_instance ins;
+	const struct sl_filter_plugin *plugin;
+	void *ctx;
+	struct sl_filter_common common;
+	struct sl_route route;
+	struct sl_metric_series *m_drop, *m_add;
+};
+
+struct sl_worker_pool;
+
+struct sl_output {
+	struct sl_plugin_instance ins;
+	const struct sl_output_plugin *plugin;
+	void *ctx;
+	struct sl_output_common common;
+	struct sl_route route;
+	int retry_limit;
+	struct sl_worker_pool *pool;
+	struct sl_metric_series *m_proc_records, *m_proc_bytes, *m_errors,
+		*m_retries, *m_retries_failed, *m_dropped[SL_DROP_REASONS];
+};
+
+/* One delivery of one chunk to one output, from dispatch to its result. */
+struct sl_flush {
+	struct sl_engine *eng;
+	struct sl_output *out;
+	struct sl_chunk *chunk;
+	int attempt;
+	enum sl_flush_result result;
+	uint64_t dropped;        /* records counted by sl_flush_drop (atomic) */
+	struct event *retry_timer;
+	struct sl_flush *next;   /* queue link (worker queue or completions) */
+	struct sl_flush *prev_pending, *next_pending; /* engine's list */
+};
+
+struct sl_loaded_plugin {
+	const struct sl_filter_plugin *filter;
+	void *handle; /* dlopen handle, closed after the filters are gone */
+};
+
+struct sl_engine {
+	const struct sl_conf *conf;
+	struct sl_conf parsers_conf; /* Parsers_File and Plugins_File contents */
+	struct sl_parsers *parsers;
+	struct sl_service service;
+	struct sl_metrics metrics;
+	struct event_base *base;
+	struct sl_input **inputs;
+	size_t n_inputs;
+	struct sl_filter_inst **filters;
+	size_t n_filters;
+	struct sl_output **outputs;
+	size_t n_outputs;
+	struct sl_loaded_plugin *loaded; /* from Plugins_File */
+	size_t n_loaded;
+
+	struct event *flush_timer, *grace_timer, *sig_term, *sig_int,
+		*sig_hup, *completion_ev, *stop_ev;
+	/* results posted by workers, taken by the engine thread */
+	pthread_mutex_t completion_lock;
+	struct sl_flush *completed;
+	/* every flush not yet completed (queued, running, or waiting retry) */
+	struct sl_flush *pending;
+	size_t n_pending;
+	size_t chunks_live;      /* sealed chunks not yet released */
+	uint64_t next_chunk_id;
+	bool stopping;
+	bool stop_requested;     /* set from any thread */
+	int exit_code;
+	struct sl_metric_series *m_chunks_up, *m_uptime;
+	int64_t start_mono_ns;
+};
+
+/* sl_engine_conf.c: builds instances into `eng` from eng->conf. */
+int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag);
+void sl_engine_unconfigure(struct sl_engine *eng);
+
+/* sl_worker.c */
+struct sl_worker_pool *sl_worker_pool_create(struct sl_output *out, int n);
+/* Starts the threads. 0 or a negative code. */
+int sl_worker_pool_start(struct sl_worker_pool *pool);
+/* Queues a flush for a worker. Thread-safe. */
+void sl_worker_pool_push(struct sl_worker_pool *pool, struct sl_flush *fl);
+/* Stops after the flushes being run; queued ones are completed as RETRY. */
+void sl_worker_pool_destroy(struct sl_worker_pool *pool);
+
+/* sl_engine.c: called by sl_flush_done from any thread. */
+void sl_engine_post_completion(struct sl_engine *eng, struct sl_flush *fl);
+
+#endif
