@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sl_parser_regex.c - PCRE2 (JIT) behind [PARSER] Format regex and the
+ * [MULTILINE_PARSER] rules. Fluent Bit writes Onigmo/Ruby patterns; the
+ * differences that matter in parsers files (/.../flags, \uHHHH, line
+ * anchors) are handled here. It does not build records (sl_parser.c does).
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "sl_parser_int.h"
+
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct named_group {
+	const char *name; /* points into PCRE2's name table */
+	size_t len;
+	uint32_t group;
+};
+
+struct sl_regex {
+	pcre2_code *code;
+	pcre2_match_data *md; /* reused: one thread uses a regex at a time */
+	bool jit;
+	struct named_group *names; /* owned, ordered by group number */
+	uint32_t n_names;
+};
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct named_group *x = a, *y = b;
+
+	return x->group < y->group ? -1 : x->group > y->group;
+}
+
+static int load_names(struct sl_regex *re)
+{
+	uint32_t count = 0, entry = 0;
+	PCRE2_SPTR table = NULL;
+
+	pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count);
+	if (!count)
+		return 0;
+	pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &entry);
+	pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
+	re->names = calloc(count, sizeof(*re->names));
+	if (!re->names)
+		return -SL_ENOMEM;
+	for (uint32_t i = 0; i < count; i++) {
+		PCRE2_SPTR e = table + (size_t)i * entry;
+
+		re->names[i].group = (uint32_t)e[0] << 8 | e[1];
+		re->names[i].name = (const char *)e + 2;
+		re->names[i].len = strlen((const char *)e + 2);
+	}
+	re->n_names = count;
+	/* The table is sorted by name; records keep the pattern's order. */
+	qsort(re->names, count, sizeof(*re->names), cmp_group);
+	return 0;
+}
+
+int sl_parser_regex_compile(const char *pattern, struct sl_regex **out,
+			    char *err, size_t err_len)
+{
+	uint32_t opts = PCRE2_MULTILINE;
+	size_t len = strlen(pattern);
+	pcre2_compile_context *cctx;
+	struct sl_regex *re;
+	PCRE2_SIZE erroff;
+	int ecode;
+
+	*out = NULL;
+	/* "/re/flags" as Fluent Bit accepts; a bare pattern otherwise. */
+	if (len >= 2 && pattern[0] == '/') {
+		size_t end = len - 1;
+
+		while (end > 0 && strchr("imx", pattern[end]))
+			end--;
+		if (end > 0 && pattern[end] == '/') {
+			for (size_t i = end + 1; i < len; i++)
+				opts |= pattern[i] == 'i' ? PCRE2_CASELESS
+					: pattern[i] == 'm' ? PCRE2_DOTALL
+							    : PCRE2_EXTENDED;
+			pattern++;
+			len = end - 1;
+		}
+	}
+	re = calloc(1, sizeof(*re));
+	cctx = pcre2_compile_context_create(NULL);
+	if (!re || !cctx) {
+		free(re);
+		pcre2_compile_context_free(cctx);
+		snprintf(err, err_len, "out of memory");
+		return -SL_ENOMEM;
+	}
+	/* Onigmo's \uHHHH (used in parsers files) and \x{...} both work. */
+	pcre2_set_compile_extra_options(cctx, PCRE2_EXTRA_ALT_BSUX);
+	re->code = pcre2_compile((PCRE2_SPTR)pattern, len, opts | PCRE2_ALT_BSUX,
+				 &ecode, &erroff, cctx);
+	pcre2_compile_context_free(cctx);
+	if (!re->code) {
+		PCRE2_UCHAR msg[160];
+
+		pcre2_get_error_message(ecode, msg, sizeof(msg));
+		snprintf(err, err_len, "invalid regex at offset %zu: %s",
+			 (size_t)erroff, (const char *)msg);
+		free(re);
+		return -SL_EINVAL;
+	}
+	re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
+	re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
+	if (!re->md || load_names(re) < 0) {
+		sl_parser_regex_destroy(re);
+		snprintf(err, err_len, "out of memory");
+		return -SL_ENOMEM;
+	}
+	*out = re;
+	return 0;
+}
+
+void sl_parser_regex_destroy(struct sl_regex *re)
+{
+	if (!re)
+		return;
+	pcre2_match_data_free(re->md);
+	pcre2_code_free(re->code);
+	free(re->names);
+	free(re);
+}
+
+static int run(struct sl_regex *re, const char *s, size_t len)
+{
+	int rc;
+
+	if (re->jit)
+		rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, 0, 0, re->md, NULL);
+	else
+		rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, re->md, NULL);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (rc == PCRE2_ERROR_NOMEMORY)
+		return -SL_ENOMEM;
+	/* Match and JIT-stack limits count as "did not match". */
+	return rc < 0 ? 0 : 1;
+}
+
+int sl_parser_regex_match(struct sl_regex *re, const char *s, size_t len)
+{
+	return run(re, s, len);
+}
+
+int sl_parser_regex_fields(struct sl_regex *re, const char *s, size_t len,
+			   sl_parser_field_cb cb, void *arg)
+{
+	PCRE2_SIZE *ov;
+	uint32_t n_pairs;
+	int rc = run(re, s, len);
+
+	if (rc <= 0)
+		return rc < 0 ? rc : -SL_EPARSE;
+	ov = pcre2_get_ovector_pointer(re->md);
+	n_pairs = pcre2_get_ovector_count(re->md);
+	for (uint32_t i = 0; i < re->n_names; i++) {
+		uint32_t g = re->names[i].group;
+
+		if (g >= n_pairs || ov[2 * g] == PCRE2_UNSET ||
+		    ov[2 * g + 1] < ov[2 * g])
+			continue;
+		rc = cb(arg, re->names[i].name, re->names[i].len, s + ov[2 * g],
+			ov[2 * g + 1] - ov[2 * g]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
