@@ -8,6 +8,7 @@
 #define SL_TEST_H
 
 #include "sl_conf.h"
+#include "sl_instance.h"
 #include "sl_parser.h"
 #include "sl_record.h"
 
