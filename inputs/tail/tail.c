@@ -1,0 +1,731 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tail.c - the tail input: config map, the file list, and the event
+ * plumbing (inotify or stat polling, refresh, rotation, offsets DB) that
+ * drives tail_file.c and turns its lines into records. Reading and line
+ * cutting live in tail_file.c, globbing in tail_scan.c, the DB in tail_db.c.
+ * Not here yet: multiline.parser, Kube_Meta_From_Path, Tag_Regex, and
+ * committing only acknowledged offsets (offsets are saved as read).
+ */
+#include "sl_input.h"
+#include "sl_log.h"
+#include "sl_parser.h"
+#include "tail_db.h"
+#include "tail_file.h"
+#include "tail_scan.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+/* Smallest read block: big reads, few syscalls, still cache friendly. */
+#define TAIL_BLOCK_MIN (256u * 1024u)
+/* Blocks one file may read per turn before others get theirs. */
+#define TAIL_BLOCKS_PER_TURN 16
+#define TAIL_POLL_MS 250
+#define TAIL_TICK_INOTIFY_MS 1000
+
+struct tail_ctx {
+	/* config map */
+	struct sl_strlist path;
+	struct sl_strlist exclude_path;
+	char *key;
+	bool read_from_head;
+	bool read_new_from_head;
+	double refresh_interval;
+	double rotate_wait;
+	double ignore_older;
+	int64_t buffer_chunk_size;
+	int64_t buffer_max_size;
+	bool skip_long_lines;
+	bool skip_empty_lines;
+	char *path_key;
+	char *offset_key;
+	char *parser_name;
+	char *db_path;
+	char *db_sync;
+	bool exit_on_eof;
+	bool inotify_watcher;
+
+	/* runtime */
+	struct sl_input *in;           /* borrowed */
+	const struct sl_parser *parser; /* borrowed from the instance */
+	enum tail_db_sync sync;
+	struct tail_line_opts lopts;
+	size_t key_len, path_key_len, offset_key_len;
+	char *buf;                     /* owned: the one read block */
+	size_t buf_cap;
+	struct tail_file *files;       /* owned list */
+	struct tail_db db;
+	bool have_db;
+	struct sl_record rec;
+	bool rec_ok;
+	struct event *work_ev, *tick_ev, *refresh_ev, *inotify_ev;
+	int inotify_fd;
+	bool paused, stopped, finished;
+};
+
+static const struct sl_cfg_option tail_config[] = {
+	{ .name = "Path", .type = SL_CFG_SLIST, .flags = SL_CFG_REQUIRED,
+	  .offset = offsetof(struct tail_ctx, path),
+	  .desc = "comma-separated globs of the files to follow" },
+	{ .name = "Exclude_Path", .type = SL_CFG_SLIST,
+	  .offset = offsetof(struct tail_ctx, exclude_path),
+	  .desc = "comma-separated patterns of files not to follow" },
+	{ .name = "Key", .type = SL_CFG_STR, .def = "log",
+	  .offset = offsetof(struct tail_ctx, key),
+	  .desc = "field that holds the line when no parser applies" },
+	{ .name = "Read_from_Head", .type = SL_CFG_BOOL, .def = "off",
+	  .offset = offsetof(struct tail_ctx, read_from_head),
+	  .desc = "files found at start without a DB offset: read from the "
+		  "head, not the end" },
+	{ .name = "Read_Newly_Discovered_Files_From_Head", .type = SL_CFG_BOOL,
+	  .def = "on", .offset = offsetof(struct tail_ctx, read_new_from_head),
+	  .desc = "files appearing after start: read from the head" },
+	{ .name = "Refresh_Interval", .type = SL_CFG_TIME, .def = "60",
+	  .min = 0.001, .max = 31536000,
+	  .offset = offsetof(struct tail_ctx, refresh_interval),
+	  .desc = "seconds between rescans of the Path globs" },
+	{ .name = "Rotate_Wait", .type = SL_CFG_TIME, .def = "5",
+	  .min = 0, .max = 31536000,
+	  .offset = offsetof(struct tail_ctx, rotate_wait),
+	  .desc = "seconds a rotated file is still watched after its end" },
+	{ .name = "Ignore_Older", .type = SL_CFG_TIME, .def = "0",
+	  .min = 0, .max = 3153600000.0,
+	  .offset = offsetof(struct tail_ctx, ignore_older),
+	  .desc = "skip files not modified for this long (0: off)" },
+	{ .name = "Buffer_Chunk_Size", .type = SL_CFG_SIZE, .def = "32K",
+	  .min = 1, .max = 1e12,
+	  .offset = offsetof(struct tail_ctx, buffer_chunk_size),
+	  .desc = "initial read size" },
+	{ .name = "Buffer_Max_Size", .type = SL_CFG_SIZE, .def = "32K",
+	  .min = 1, .max = 1e12,
+	  .offset = offsetof(struct tail_ctx, buffer_max_size),
+	  .desc = "longest line accepted" },
+	{ .name = "Skip_Long_Lines", .type = SL_CFG_BOOL, .def = "off",
+	  .offset = offsetof(struct tail_ctx, skip_long_lines),
+	  .desc = "skip (and count) lines over Buffer_Max_Size instead of "
+		  "stopping the file" },
+	{ .name = "Skip_Empty_Lines", .type = SL_CFG_BOOL, .def = "off",
+	  .offset = offsetof(struct tail_ctx, skip_empty_lines),
+	  .desc = "do not emit empty lines" },
+	{ .name = "Path_Key", .type = SL_CFG_STR,
+	  .offset = offsetof(struct tail_ctx, path_key),
+	  .desc = "add the file's path under this key" },
+	{ .name = "Offset_Key", .type = SL_CFG_STR,
+	  .offset = offsetof(struct tail_ctx, offset_key),
+	  .desc = "add the line's file offset under this key" },
+	{ .name = "Parser", .type = SL_CFG_STR,
+	  .offset = offsetof(struct tail_ctx, parser_name),
+	  .desc = "parser applied to each line" },
+	{ .name = "DB", .type = SL_CFG_STR,
+	  .offset = offsetof(struct tail_ctx, db_path),
+	  .desc = "offsets database file: positions survive restarts" },
+	{ .name = "DB.sync", .type = SL_CFG_STR, .def = "normal",
+	  .offset = offsetof(struct tail_ctx, db_sync),
+	  .desc = "off|normal|full|extra: how hard DB saves reach the disk" },
+	{ .name = "Exit_On_Eof", .type = SL_CFG_BOOL, .def = "off",
+	  .offset = offsetof(struct tail_ctx, exit_on_eof),
+	  .desc = "finish once every file is read to its end" },
+	{ .name = "Inotify_Watcher", .type = SL_CFG_BOOL, .def = "on",
+	  .offset = offsetof(struct tail_ctx, inotify_watcher),
+	  .desc = "use inotify (off: stat polling)" },
+	/* Fluent Bit options sluice accepts and does not use (yet). */
+	{ .name = "multiline.parser", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED | SL_CFG_MULTI,
+	  .desc = "not implemented yet: lines are not joined" },
+	{ .name = "Tag_Regex", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
+	  .desc = "not implemented: the Tag is used with '*' expansion" },
+	{ .name = "Watcher_Interval", .type = SL_CFG_TIME,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
+	{ .name = "Progress_Check_Interval", .type = SL_CFG_TIME,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
+	{ .name = "Progress_Check_Interval_Nsec", .type = SL_CFG_INT,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
+	{ .name = "Docker_Mode", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
+	  .desc = "ignored: use multiline.parser docker" },
+	{ .name = "Docker_Mode_Flush", .type = SL_CFG_INT,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
+	{ .name = "Docker_Mode_Parser", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
+	{ .name = "Ignore_Active_Older_Files", .type = SL_CFG_BOOL,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
+	{ .name = "Static_Batch_Size", .type = SL_CFG_SIZE,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
+	{ .name = "Event_Batch_Size", .type = SL_CFG_SIZE,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
+	{ .name = "Truncate_Long_Lines", .type = SL_CFG_BOOL,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
+	{ .name = "File_Cache_Advise", .type = SL_CFG_BOOL,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
+	{ .name = "DB.locking", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
+	  .desc = "ignored (no sqlite)" },
+	{ .name = "DB.journal_mode", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored (no sqlite)" },
+	{ .name = "DB.compare_filename", .type = SL_CFG_BOOL,
+	  .flags = SL_CFG_IGNORED,
+	  .desc = "ignored: files are known by inode and fingerprint" },
+	{ .name = "Multiline", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
+	  .desc = "ignored (old multiline)" },
+	{ .name = "Multiline_Flush", .type = SL_CFG_TIME,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored (old multiline)" },
+	{ .name = "Parser_Firstline", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored (old multiline)" },
+	{ .name = "Parser_", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED | SL_CFG_PREFIX,
+	  .desc = "Parser_N: ignored (old multiline)" },
+	{ .name = "Unicode.Encoding", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
+	{ .name = "Generic.Encoding", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
+	SL_CFG_END,
+};
+
+/* ---- records ------------------------------------------------------------ */
+
+static int on_line(void *arg, struct tail_file *f, const char *line,
+		   size_t len, int64_t off, int64_t ts_ns)
+{
+	struct tail_ctx *ctx = arg;
+	struct sl_record *rec = &ctx->rec;
+
+	sl_record_reset_line(rec, ts_ns, ctx->key, ctx->key_len, line, len);
+	if (ctx->parser && sl_parser_apply(ctx->parser, line, len, rec) < 0)
+		sl_record_flag_parse_error(rec);
+	if (ctx->path_key)
+		sl_record_set_string(rec, ctx->path_key, ctx->path_key_len,
+				     f->name, f->name_len);
+	if (ctx->offset_key) {
+		char num[24];
+		int n = snprintf(num, sizeof(num), "%" PRId64, off);
+
+		sl_record_set(rec, ctx->offset_key, ctx->offset_key_len, num,
+			      (size_t)n);
+	}
+	/* -SL_ENOMEM is counted by the engine as a buffer_full drop. */
+	sl_input_emit(ctx->in, f->tag, f->tag_len, rec);
+	return sl_input_paused(ctx->in) ? 1 : 0;
+}
+
+/* ---- the file list ------------------------------------------------------ */
+
+static struct tail_file *find_ino(struct tail_ctx *ctx, dev_t dev, ino_t ino)
+{
+	for (struct tail_file *f = ctx->files; f; f = f->next)
+		if (f->ino == ino && f->dev == dev)
+			return f;
+	return NULL;
+}
+
+static void watch(struct tail_ctx *ctx, struct tail_file *f)
+{
+	if (ctx->inotify_fd < 0)
+		return;
+	f->wd = inotify_add_watch(ctx->inotify_fd, f->name,
+				  IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF |
+					  IN_ATTRIB);
+	if (f->wd < 0)
+		sl_log(SL_LOG_DEBUG, "tail", "%s: no inotify watch (%s); "
+		       "polled instead", f->name, strerror(errno));
+}
+
+static void unlink_file(struct tail_ctx *ctx, struct tail_file *f)
+{
+	for (struct tail_file **pp = &ctx->files; *pp; pp = &(*pp)->next) {
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	}
+	if (f->wd >= 0 && ctx->inotify_fd >= 0)
+		inotify_rm_watch(ctx->inotify_fd, f->wd);
+	if (f->long_lines)
+		sl_log(SL_LOG_INFO, "tail", "%s: %" PRIu64 " long lines were "
+		       "skipped", f->name, f->long_lines);
+	tail_file_destroy(f);
+}
+
+/*
+ * Starts following `path`. `from_head` decides where a file without a DB
+ * offset starts. Returns 0 (also when already followed), or negative.
+ */
+static int add_file(struct tail_ctx *ctx, const char *path, bool from_head)
+{
+	struct tail_file *f;
+	int64_t size, off = 0;
+	char *tag;
+	size_t tag_len;
+	const char *itag;
+	int rc;
+
+	rc = tail_file_open(path, &f);
+	if (rc < 0) {
+		if (rc != -SL_ENOENT)
+			sl_log(SL_LOG_ERROR, "tail", "%s: cannot open: %s",
+			       path, strerror(errno));
+		return rc;
+	}
+	if (find_ino(ctx, f->dev, f->ino)) {
+		tail_file_destroy(f);
+		return 0;
+	}
+	itag = sl_input_tag(ctx->in, &tag_len);
+	rc = tail_tag_compose(itag, path, &tag, &tag_len);
+	if (rc < 0) {
+		tail_file_destroy(f);
+		return rc;
+	}
+	free(f->tag);
+	f->tag = tag;
+	f->tag_len = tag_len;
+	size = tail_file_size(f);
+	if (ctx->have_db &&
+	    tail_db_lookup(&ctx->db, f->fd, (uint64_t)f->ino, &off) == 0) {
+		if (off > size) {
+			sl_log(SL_LOG_INFO, "tail", "%s: shorter than its saved "
+			       "offset, reading from the start", path);
+			off = 0;
+		}
+	} else if (!from_head && size > 0) {
+		off = size;
+	}
+	f->offset = off;
+	f->next = ctx->files;
+	ctx->files = f;
+	watch(ctx, f);
+	if (ctx->have_db)
+		tail_db_set(&ctx->db, f->fd, (uint64_t)f->ino, f->name,
+			    f->offset);
+	sl_log(SL_LOG_DEBUG, "tail", "%s: following from offset %" PRId64,
+	       path, off);
+	return 0;
+}
+
+struct scan_arg {
+	struct tail_ctx *ctx;
+	bool from_head;
+};
+
+static int on_found(void *arg, const char *path, const struct stat *st)
+{
+	struct scan_arg *a = arg;
+
+	if (find_ino(a->ctx, st->st_dev, st->st_ino))
+		return 0;
+	if (add_file(a->ctx, path, a->from_head) == -SL_ENOMEM)
+		return -SL_ENOMEM;
+	return 0;
+}
+
+static void scan(struct tail_ctx *ctx, bool from_head)
+{
+	struct tail_scan_opts o = {
+		.paths = &ctx->path,
+		.excludes = &ctx->exclude_path,
+		.ignore_older = ctx->ignore_older,
+		.now_ns = sl_now_ns(),
+	};
+	struct scan_arg a = {ctx, from_head};
+
+	if (tail_scan(&o, on_found, &a) < 0)
+		sl_log(SL_LOG_ERROR, "tail", "scanning Path failed: out of "
+		       "memory");
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static void schedule(struct tail_ctx *ctx)
+{
+	if (ctx->work_ev && !ctx->stopped && !ctx->finished)
+		event_active(ctx->work_ev, 0, 0);
+}
+
+static void check_finished(struct tail_ctx *ctx)
+{
+	if (!ctx->exit_on_eof || ctx->finished)
+		return;
+	for (struct tail_file *f = ctx->files; f; f = f->next)
+		if (!f->failed && (f->pending || !f->at_eof))
+			return;
+	/* Every file is at its end: its last line, even unterminated, is
+	 * the last it will ever have here, so it is emitted too. */
+	for (struct tail_file *f = ctx->files; f; f = f->next) {
+		int64_t ts = sl_now_ns();
+
+		tail_file_flush_partial(f, ctx->buf, ctx->buf_cap, &ctx->lopts,
+					ts, on_line, ctx);
+		if (ctx->have_db)
+			tail_db_set(&ctx->db, f->fd, (uint64_t)f->ino, f->name,
+				    f->offset);
+	}
+	if (ctx->have_db)
+		tail_db_save(&ctx->db);
+	ctx->finished = true;
+	sl_log(SL_LOG_INFO, "tail", "every file read to its end "
+	       "(Exit_On_Eof)");
+	sl_input_finished(ctx->in);
+}
+
+/* Reads one turn of `f`. Returns false when reading must stop (paused). */
+static bool read_turn(struct tail_ctx *ctx, struct tail_file *f)
+{
+	int64_t before = f->offset;
+	bool go_on = true;
+	int rc = TAIL_READ_MORE;
+
+	for (int i = 0; i < TAIL_BLOCKS_PER_TURN && rc == TAIL_READ_MORE; i++)
+		rc = tail_file_read(f, ctx->buf, ctx->buf_cap, &ctx->lopts,
+				    sl_now_ns(), on_line, ctx);
+	if (f->offset > before)
+		sl_input_add_bytes(ctx->in, (uint64_t)(f->offset - before));
+	switch (rc) {
+	case TAIL_READ_MORE:
+		break;
+	case TAIL_READ_STOP:
+		go_on = false;
+		break;
+	case TAIL_READ_EOF:
+		f->pending = false;
+		if (f->rotated && f->eof_mono_ns == 0)
+			f->eof_mono_ns = sl_mono_ns();
+		break;
+	case -SL_ETOOBIG:
+		sl_log(SL_LOG_ERROR, "tail", "%s: a line at offset %" PRId64
+		       " is longer than Buffer_Max_Size (%zu bytes): file "
+		       "paused (Skip_Long_Lines On would skip it)", f->name,
+		       f->offset, ctx->lopts.max_line);
+		f->pending = false;
+		break;
+	default:
+		sl_log(SL_LOG_ERROR, "tail", "%s: read failed: %s", f->name,
+		       strerror(errno));
+		f->failed = true;
+		f->pending = false;
+		break;
+	}
+	if (rc != TAIL_READ_EOF)
+		f->eof_mono_ns = 0;
+	if (ctx->have_db && f->offset != before)
+		tail_db_set(&ctx->db, f->fd, (uint64_t)f->ino, f->name,
+			    f->offset);
+	return go_on;
+}
+
+static void work_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail_ctx *ctx = arg;
+	bool more = false;
+
+	(void)fd;
+	(void)what;
+	if (ctx->stopped || ctx->finished || ctx->paused ||
+	    sl_input_paused(ctx->in))
+		return;
+	for (struct tail_file *f = ctx->files; f; f = f->next) {
+		if (!f->pending || f->failed)
+			continue;
+		if (!read_turn(ctx, f))
+			return; /* paused: resume() schedules us again */
+		more |= f->pending;
+	}
+	if (more)
+		schedule(ctx);
+	else
+		check_finished(ctx);
+}
+
+/* ---- change detection --------------------------------------------------- */
+
+static bool name_followed(struct tail_ctx *ctx, const char *name)
+{
+	for (struct tail_file *f = ctx->files; f; f = f->next)
+		if (!f->rotated && strcmp(f->name, name) == 0)
+			return true;
+	return false;
+}
+
+static void check_rotation(struct tail_ctx *ctx, struct tail_file *f)
+{
+	if (f->rotated || f->failed || tail_file_check_rotated(f) != 1)
+		return;
+	f->rotated = true;
+	f->pending = true; /* read the old file to its very end */
+	f->eof_mono_ns = 0;
+	sl_log(SL_LOG_INFO, "tail", "%s: rotated (inode %ju), finishing it",
+	       f->name, (uintmax_t)f->ino);
+}
+
+static void on_inotify(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail_ctx *ctx = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	(void)what;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event ev;
+
+			memcpy(&ev, p, sizeof(ev));
+			p += sizeof(ev) + ev.len;
+			for (struct tail_file *f = ctx->files; f; f = f->next) {
+				if (f->wd != ev.wd)
+					continue;
+				if (ev.mask & IN_IGNORED)
+					f->wd = -1;
+				f->pending = true;
+				if (ev.mask & (IN_MOVE_SELF | IN_DELETE_SELF |
+					       IN_ATTRIB))
+					check_rotation(ctx, f);
+			}
+		}
+	}
+	schedule(ctx);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail_ctx *ctx = arg;
+	int64_t now = sl_mono_ns();
+	int64_t wait_ns = (int64_t)(ctx->rotate_wait * (double)SL_NS_PER_SEC);
+	struct tail_file *f, *next;
+	bool poll = ctx->inotify_fd < 0;
+
+	(void)fd;
+	(void)what;
+	for (f = ctx->files; f; f = f->next) {
+		if (f->failed)
+			continue;
+		/* Polled files, and any file inotify could not watch. */
+		if ((poll || f->wd < 0) && !f->pending &&
+		    tail_file_size(f) != f->eof_size)
+			f->pending = true;
+		check_rotation(ctx, f);
+	}
+	/* A rotated file's successor is followed from its first byte. */
+	for (f = ctx->files; f; f = f->next)
+		if (f->rotated && !name_followed(ctx, f->name) &&
+		    !tail_scan_excluded(&ctx->exclude_path, f->name))
+			add_file(ctx, f->name, true);
+	for (f = ctx->files; f; f = next) {
+		next = f->next;
+		if (!f->rotated || f->pending || !f->at_eof ||
+		    f->eof_mono_ns == 0 || now - f->eof_mono_ns < wait_ns)
+			continue;
+		sl_log(SL_LOG_INFO, "tail", "%s: rotated file (inode %ju) "
+		       "done", f->name, (uintmax_t)f->ino);
+		if (ctx->have_db)
+			tail_db_remove(&ctx->db, (uint64_t)f->ino);
+		unlink_file(ctx, f);
+	}
+	if (ctx->have_db)
+		tail_db_save(&ctx->db);
+	schedule(ctx);
+}
+
+static void refresh_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail_ctx *ctx = arg;
+
+	(void)fd;
+	(void)what;
+	if (ctx->finished)
+		return;
+	scan(ctx, ctx->read_new_from_head);
+	schedule(ctx);
+}
+
+/* ---- plugin callbacks --------------------------------------------------- */
+
+static int tail_init(void *data, struct sl_input *in)
+{
+	struct tail_ctx *ctx = data;
+	struct sl_plugin_instance *ins = sl_input_instance(in);
+	int rc = 0;
+
+	ctx->in = in;
+	ctx->inotify_fd = -1;
+	if (ctx->buffer_chunk_size > ctx->buffer_max_size) {
+		sl_plugin_error(ins, 0, "Buffer_Max_Size (%" PRId64 ") must be "
+				">= Buffer_Chunk_Size (%" PRId64 ")",
+				ctx->buffer_max_size, ctx->buffer_chunk_size);
+		rc = -SL_ECONFIG;
+	}
+	if (ctx->db_sync && tail_db_parse_sync(ctx->db_sync, &ctx->sync) < 0) {
+		sl_plugin_error(ins, 0, "DB.sync '%s': expected off, normal, "
+				"full or extra", ctx->db_sync);
+		rc = -SL_ECONFIG;
+	}
+	if (ctx->parser_name) {
+		ctx->parser = sl_parsers_find(sl_instance_parsers(ins),
+					      ctx->parser_name);
+		if (!ctx->parser) {
+			sl_plugin_error(ins, 0, "Parser '%s' is not defined",
+					ctx->parser_name);
+			rc = -SL_ECONFIG;
+		}
+	}
+	if (!ctx->key || !*ctx->key) {
+		sl_plugin_error(ins, 0, "Key must not be empty");
+		rc = -SL_ECONFIG;
+	}
+	if (rc < 0)
+		return rc;
+	ctx->key_len = strlen(ctx->key);
+	ctx->path_key_len = ctx->path_key ? strlen(ctx->path_key) : 0;
+	ctx->offset_key_len = ctx->offset_key ? strlen(ctx->offset_key) : 0;
+	ctx->lopts.max_line = (size_t)ctx->buffer_max_size;
+	ctx->lopts.skip_long = ctx->skip_long_lines;
+	ctx->lopts.skip_empty = ctx->skip_empty_lines;
+	ctx->buf_cap = TAIL_BLOCK_MIN;
+	if ((size_t)ctx->buffer_chunk_size > ctx->buf_cap)
+		ctx->buf_cap = (size_t)ctx->buffer_chunk_size;
+	if (ctx->lopts.max_line + 4 > ctx->buf_cap)
+		ctx->buf_cap = ctx->lopts.max_line + 4;
+	sl_record_init(&ctx->rec);
+	ctx->rec_ok = true;
+	return 0;
+}
+
+static struct event *timer(struct tail_ctx *ctx, struct event_base *base,
+			   event_callback_fn cb, double seconds)
+{
+	struct timeval tv = {
+		.tv_sec = (time_t)seconds,
+		.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) *
+					 1e6),
+	};
+	struct event *ev = event_new(base, -1, EV_PERSIST, cb, ctx);
+
+	if (ev && event_add(ev, &tv) < 0) {
+		event_free(ev);
+		ev = NULL;
+	}
+	return ev;
+}
+
+static int tail_start(void *data, struct sl_input *in)
+{
+	struct tail_ctx *ctx = data;
+	struct event_base *base = sl_input_base(in);
+	int rc;
+
+	ctx->buf = malloc(ctx->buf_cap);
+	if (!ctx->buf)
+		return -SL_ENOMEM;
+	if (ctx->db_path) {
+		rc = tail_db_open(&ctx->db, ctx->db_path, ctx->sync);
+		if (rc < 0) {
+			sl_log(SL_LOG_ERROR, "tail", "DB %s: cannot be used",
+			       ctx->db_path);
+			return rc;
+		}
+		ctx->have_db = true;
+	}
+	if (ctx->inotify_watcher) {
+		ctx->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (ctx->inotify_fd < 0)
+			sl_log(SL_LOG_WARN, "tail", "inotify unavailable (%s): "
+			       "polling files every %d ms", strerror(errno),
+			       TAIL_POLL_MS);
+	}
+	scan(ctx, ctx->read_from_head);
+	if (!ctx->files)
+		sl_log(SL_LOG_INFO, "tail", "no file matches Path yet");
+	ctx->work_ev = event_new(base, -1, 0, work_cb, ctx);
+	if (ctx->inotify_fd >= 0) {
+		ctx->inotify_ev = event_new(base, ctx->inotify_fd,
+					    EV_READ | EV_PERSIST, on_inotify,
+					    ctx);
+		if (!ctx->inotify_ev || event_add(ctx->inotify_ev, NULL) < 0)
+			return -SL_ENOMEM;
+	}
+	ctx->tick_ev = timer(ctx, base, tick_cb,
+			     (ctx->inotify_fd >= 0 ? TAIL_TICK_INOTIFY_MS :
+						     TAIL_POLL_MS) / 1000.0);
+	ctx->refresh_ev = timer(ctx, base, refresh_cb, ctx->refresh_interval);
+	if (!ctx->work_ev || !ctx->tick_ev || !ctx->refresh_ev)
+		return -SL_ENOMEM;
+	if (ctx->have_db)
+		tail_db_save(&ctx->db);
+	schedule(ctx);
+	return 0;
+}
+
+static void tail_pause(void *data)
+{
+	struct tail_ctx *ctx = data;
+
+	ctx->paused = true;
+}
+
+static void tail_resume(void *data)
+{
+	struct tail_ctx *ctx = data;
+
+	ctx->paused = false;
+	for (struct tail_file *f = ctx->files; f; f = f->next)
+		f->pending = true;
+	schedule(ctx);
+}
+
+static void free_event(struct event **ev)
+{
+	if (*ev) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+}
+
+static void tail_stop(void *data)
+{
+	struct tail_ctx *ctx = data;
+
+	ctx->stopped = true;
+	free_event(&ctx->work_ev);
+	free_event(&ctx->tick_ev);
+	free_event(&ctx->refresh_ev);
+	free_event(&ctx->inotify_ev);
+	if (ctx->have_db)
+		tail_db_save(&ctx->db);
+}
+
+static void tail_destroy(void *data)
+{
+	struct tail_ctx *ctx = data;
+
+	if (!ctx->in)
+		return; /* init never ran */
+	tail_stop(ctx);
+	while (ctx->files)
+		unlink_file(ctx, ctx->files);
+	if (ctx->inotify_fd >= 0)
+		close(ctx->inotify_fd);
+	ctx->inotify_fd = -1;
+	if (ctx->have_db)
+		tail_db_close(&ctx->db);
+	ctx->have_db = false;
+	if (ctx->rec_ok)
+		sl_record_destroy(&ctx->rec);
+	ctx->rec_ok = false;
+	free(ctx->buf);
+	ctx->buf = NULL;
+}
+
+const struct sl_input_plugin sl_input_tail = {
+	.name = "tail",
+	.description = "follow files like tail -F: globs, rotation, offsets DB",
+	.config_map = tail_config,
+	.ctx_size = sizeof(struct tail_ctx),
+	.init = tail_init,
+	.start = tail_start,
+	.pause = tail_pause,
+	.resume = tail_resume,
+	.stop = tail_stop,
+	.destroy = tail_destroy,
+};
