@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sl_json.c - UTF-8 validation and repair, JSON string escaping and
+ * unescaping, and the record view: one yajl callback pass that records the
+ * byte span of every value of an object. Nothing here builds a DOM or
+ * re-serialises a document.
+ */
+#include "sl_json.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+/* ---- UTF-8 ---------------------------------------------------------------- */
+
+#define HIGH_BITS UINT64_C(0x8080808080808080)
+
+/*
+ * Checks the sequence starting at p (n > 0 bytes available). Returns its
+ * length when valid; else 0 and *bad = length of the maximal invalid subpart
+ * (the lead byte plus the continuation bytes that were still acceptable).
+ */
+static size_t utf8_seq(const unsigned char *p, size_t n, size_t *bad)
+{
+	unsigned c = p[0];
+	unsigned lo = 0x80, hi = 0xBF;
+	size_t need, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		need = 1;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		need = 2;
+		if (c == 0xE0)
+			lo = 0xA0; /* overlong */
+		else if (c == 0xED)
+			hi = 0x9F; /* surrogates */
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		need = 3;
+		if (c == 0xF0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xF4)
+			hi = 0x8F; /* above U+10FFFF */
+	} else {
+		*bad = 1; /* 80..C1 and F5..FF never start a sequence */
+		return 0;
+	}
+	for (i = 1; i <= need; i++) {
+		if (i >= n || p[i] < lo || p[i] > hi) {
+			*bad = i;
+			return 0;
+		}
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	return need + 1;
+}
+
+/* Length of the leading ASCII run of p, scanning a word at a time. */
+static size_t ascii_run(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i + 8 <= n) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		if (w & HIGH_BITS)
+			break;
+		i += 8;
+	}
+	while (i < n && p[i] < 0x80)
+		i++;
+	return i;
+}
+
+bool sl_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, bad;
+
+	while (i < len) {
+		size_t k;
+
+		i += ascii_run(p + i, len - i);
+		if (i >= len)
+			break;
+		k = utf8_seq(p + i, len - i, &bad);
+		if (!k)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+static const char REPLACEMENT[3] = {'\xEF', '\xBF', '\xBD'};
+
+long sl_utf8_repair(struct sl_buf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, start = 0, bad;
+	long n = 0;
+
+	if (sl_buf_reserve(out, len) < 0)
+		return -SL_ENOMEM;
+	while (i < len) {
+		size_t k;
+
+		i += ascii_run(p + i, len - i);
+		if (i >= len)
+			break;
+		k = utf8_seq(p + i, len - i, &bad);
+		if (k) {
+			i += k;
+			continue;
+		}
+		if (sl_buf_append(out, s + start, i - start) < 0 ||
+		    sl_buf_append(out, REPLACEMENT, 3) < 0)
+			return -SL_ENOMEM;
+		n++;
+		i += bad;
+		start = i;
+	}
+	if (sl_buf_append(out, s + start, len - start) < 0)
+		return -SL_ENOMEM;
+	return n;
+}
+
+/* ---- escaping --------------------------------------------------------------- */
+
+/* 0: copied as is; 1: escaped; 2: first byte of a multi-byte sequence. */
+static inline unsigned esc_class(unsigned c)
+{
+	if (c >= 0x80)
+		return 2;
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
+int sl_json_append_string(struct sl_buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t old = b->len, i = 0, start = 0, bad;
+
+	if (sl_buf_reserve(b, len + 2) < 0)
+		return -SL_ENOMEM;
+	b->data[b->len++] = '"';
+	while (i < len) {
+		char e[6];
+		size_t elen = 2, k;
+		unsigned c = p[i];
+
+		if (esc_class(c) == 0) {
+			i++;
+			continue;
+		}
+		if (esc_class(c) == 2) {
+			k = utf8_seq(p + i, len - i, &bad);
+			if (k) {
+				i += k;
+				continue;
+			}
+		}
+		if (sl_buf_append(b, s + start, i - start) < 0)
+			goto nomem;
+		if (esc_class(c) == 2) {
+			if (sl_buf_append(b, REPLACEMENT, 3) < 0)
+				goto nomem;
+			i += bad;
+			start = i;
+			continue;
+		}
+		e[0] = '\\';
+		switch (c) {
+		case '"': e[1] = '"'; break;
+		case '\\': e[1] = '\\'; break;
+		case '\b': e[1] = 'b'; break;
+		case '\f': e[1] = 'f'; break;
+		case '\n': e[1] = 'n'; break;
+		case '\r': e[1] = 'r'; break;
+		case '\t': e[1] = 't'; break;
+		default:
+			memcpy(e + 1, "u00", 3);
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			elen = 6;
+			break;
+		}
+		if (sl_buf_append(b, e, elen) < 0)
+			goto nomem;
+		i++;
+		start = i;
+	}
+	if (sl_buf_append(b, s + start, len - start) < 0 ||
+	    sl_buf_append(b, "\"", 1) < 0)
+		goto nomem;
+	return 0;
+nomem:
+	b->len = old;
+	b->data[old] = '\0';
+	return -SL_ENOMEM;
+}
+
+/* ---- unescaping ------------------------------------------------------------- */
+
+static int hex4(const char *s)
+{
+	int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | (cp >> 12));
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | (cp >> 18));
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	o[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/*
+ * Decodes the escape at s (s[0] == '\\', n bytes left) into o (4 bytes).
+ * Returns the bytes written and sets *used, or -1 on a bad escape. Never
+ * writes more than it consumes, so unescaping never grows a string.
+ */
+static int unescape_one(const char *s, size_t n, size_t *used, char *o)
+{
+	int cp, lo;
+
+	if (n < 2)
+		return -1;
+	*used = 2;
+	switch (s[1]) {
+	case '"': o[0] = '"'; return 1;
+	case '\\': o[0] = '\\'; return 1;
+	case '/': o[0] = '/'; return 1;
+	case 'b': o[0] = '\b'; return 1;
+	case 'f': o[0] = '\f'; return 1;
+	case 'n': o[0] = '\n'; return 1;
+	case 'r': o[0] = '\r'; return 1;
+	case 't': o[0] = '\t'; return 1;
+	case 'u': break;
+	default: return -1;
+	}
+	if (n < 6 || (cp = hex4(s + 2)) < 0)
+		return -1;
+	*used = 6;
+	if (cp >= 0xD800 && cp <= 0xDBFF) {
+		if (n >= 12 && s[6] == '\\' && s[7] == 'u' &&
+		    (lo = hex4(s + 8)) >= 0xDC00 && lo <= 0xDFFF) {
+			*used = 12;
+			return (int)put_utf8(o, 0x10000 + (((unsigned)cp - 0xD800)
+							   << 10) +
+							((unsigned)lo - 0xDC00));
+		}
+		cp = 0xFFFD; /* lone high surrogate */
+	} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+		cp = 0xFFFD; /* lone low surrogate */
+	}
+	return (int)put_utf8(o, (unsigned)cp);
+}
+
+int sl_json_unescape_append(struct sl_buf *out, const char *s, size_t len)
+{
+	size_t i = 0, old = out->len;
+	char *o;
+
+	if (sl_buf_reserve(out, len) < 0)
+		return -SL_ENOMEM;
+	o = out->data + out->len;
+	while (i < len) {
+		const char *bs = memchr(s + i, '\\', len - i);
+		size_t run = bs ? (size_t)(bs - (s + i)) : len - i;
+		size_t used;
+		int k;
+
+		memcpy(o, s + i, run);
+		o += run;
+		i += run;
+		if (i >= len)
+			break;
+		k = unescape_one(s + i, len - i, &used, o);
+		if (k < 0) {
+			out->data[old] = '\0';
+			return -SL_EPARSE;
+		}
+		o += k;
+		i += used;
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* Compares the raw (escaped) key with the plain key, decoding on the fly. */
+static bool key_equal(const char *raw, size_t raw_len, bool escaped,
+		      const char *key, size_t key_len)
+{
+	size_t i = 0, j = 0;
+
+	if (!escaped)
+		return raw_len == key_len && memcmp(raw, key, key_len) == 0;
+	while (i < raw_len) {
+		char o[4];
+		size_t used;
+		int k;
+
+		if (raw[i] != '\\') {
+			if (j >= key_len || raw[i] != key[j])
+				return false;
+			i++;
+			j++;
+			continue;
+		}
+		k = unescape_one(raw + i, raw_len - i, &used, o);
+		if (k < 0 || j + (size_t)k > key_len ||
+		    memcmp(o, key + j, (size_t)k) != 0)
+			return false;
+		i += used;
+		j += (size_t)k;
+	}
+	return j == key_len;
+}
+
+/* ---- the record view ---------------------------------------------------------- */
+
+/*
+ * One builder and one yajl handle per thread, reused for every document:
+ * yajl 2.1 has no reset, and allocating a handle costs several mallocs per
+ * record. Reuse works because the handle runs with allow_multiple_values:
+ * after a complete object it waits for the next value in a clean state.
+ * What allow_multiple_values would otherwise accept (a second value, or
+ * trailing bytes) is rejected by the callbacks and the trailing check below;
+ * any failure frees the handle, since its state is then unknown.
+ */
+struct vbuild {
+	yajl_handle h;
+	struct sl_view *v;
+	const unsigned char *t;
+	uint32_t len;
+	uint32_t prev;  /* end of the previous token */
+	uint32_t depth; /* open containers */
+	uint32_t open[SL_JSON_MAX_DEPTH];  /* their node indexes */
+	uint32_t count[SL_JSON_MAX_DEPTH]; /* their children so far */
+	uint32_t key_off, key_len, member_off;
+	bool key_escaped;
+	bool done; /* the root object closed */
+	int err;
+};
+
+static _Thread_local struct vbuild *tls_builder;
+static pthread_key_t builder_key;
+static pthread_once_t builder_once = PTHREAD_ONCE_INIT;
+
+static void builder_free(void *p)
+{
+	struct vbuild *b = p;
+
+	if (!b)
+		return;
+	if (b->h)
+		yajl_free(b->h);
+	free(b);
+}
+
+static void builder_key_create(void)
+{
+	(void)pthread_key_create(&builder_key, builder_free);
+}
+
+/* Offset of the next token at or after `from`: skips JSON white space and
+ * the separators yajl has already checked. \f and \v, which yajl takes for
+ * white space and JSON does not, stop the skip and so fail the caller. */
+static uint32_t skip_gap(const struct vbuild *b, uint32_t from)
+{
+	while (from < b->len) {
+		unsigned char c = b->t[from];
+
+		if (c != ' ' && c != '\n' && c != '\t' && c != '\r' &&
+		    c != ':' && c != ',')
+			break;
+		from++;
+	}
+	return from;
+}
+
+static int fail(struct vbuild *b, int err)
+{
+	b->err = err;
+	return 0; /* cancels the parse */
+}
+
+/* Appends the node of a value starting at `off`; NULL cancels. */
+static struct sl_view_node *add_node(struct vbuild *b, uint8_t type,
+				     uint32_t off)
+{
+	struct sl_view *v = b->v;
+	struct sl_view_node *nd;
+
+	if (b->done || (b->depth == 0 && type != SL_VAL_OBJECT)) {
+		b->err = -SL_EPARSE; /* a second value, or not an object */
+		return NULL;
+	}
+	if (b->t[off] == '\f' || b->t[off] == '\v') {
+		b->err = -SL_EPARSE;
+		return NULL;
+	}
+	if (v->n == v->cap) {
+		uint32_t cap = v->cap ? v->cap * 2 : 64;
+		struct sl_view_node *p;
+
+		if (cap < v->cap ||
+		    !(p = realloc(v->nodes, (size_t)cap * sizeof(*p)))) {
+			b->err = -SL_ENOMEM;
+			return NULL;
+		}
+		v->nodes = p;
+		v->cap = cap;
+	}
+	nd = &v->nodes[v->n];
+	nd->val_off = off;
+	nd->type = type;
+	nd->end = v->n + 1;
+	if (b->depth == 0) {
+		nd->parent = UINT32_MAX;
+		nd->index = 0;
+		nd->key_off = nd->member_off = off;
+		nd->key_len = 0;
+		nd->key_escaped = 0;
+	} else {
+		uint32_t parent = b->open[b->depth - 1];
+
+		nd->parent = parent;
+		nd->index = b->count[b->depth - 1]++;
+		if (v->nodes[parent].type == SL_VAL_OBJECT) {
+			nd->key_off = b->key_off;
+			nd->key_len = b->key_len;
+			nd->member_off = b->member_off;
+			nd->key_escaped = b->key_escaped;
+		} else {
+			nd->key_off = nd->member_off = off;
+			nd->key_len = 0;
+			nd->key_escaped = 0;
+		}
+	}
+	v->n++;
+	return nd;
+}
+
+static int scalar(void *ctx, uint8_t type)
+{
+	struct vbuild *b = ctx;
+	uint32_t end = (uint32_t)yajl_get_bytes_consumed(b->h);
+	uint32_t off = skip_gap(b, b->prev);
+	struct sl_view_node *nd;
+
+	if (off >= end)
+		return fail(b, -SL_EPARSE);
+	nd = add_node(b, type, off);
+	if (!nd)
+		return 0;
+	nd->val_len = end - off;
+	b->prev = end;
+	return 1;
+}
+
+static int on_null(void *ctx)
+{
+	return scalar(ctx, SL_VAL_NULL);
+}
+
+static int on_bool(void *ctx, int val)
+{
+	(void)val;
+	return scalar(ctx, SL_VAL_BOOL);
+}
+
+static int on_number(void *ctx, const char *s, size_t len)
+{
+	(void)s;
+	(void)len;
+	return scalar(ctx, SL_VAL_NUMBER);
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t len)
+{
+	(void)s;
+	(void)len;
+	return scalar(ctx, SL_VAL_STRING);
+}
+
+static int on_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct vbuild *b = ctx;
+	uint32_t end = (uint32_t)yajl_get_bytes_consumed(b->h);
+	uint32_t off = skip_gap(b, b->prev);
+
+	(void)s;
+	if (off + 2 > end || b->t[off] != '"')
+		return fail(b, -SL_EPARSE);
+	b->member_off = off;
+	b->key_off = off + 1;
+	b->key_len = end - 1 - b->key_off;
+	/* yajl hands over the decoded key: any escape makes it shorter */
+	b->key_escaped = len != b->key_len;
+	b->prev = end;
+	return 1;
+}
+
+static int open_container(void *ctx, uint8_t type)
+{
+	struct vbuild *b = ctx;
+	uint32_t end = (uint32_t)yajl_get_bytes_consumed(b->h);
+	struct sl_view_node *nd;
+
+	if (end == 0 || skip_gap(b, b->prev) != end - 1)
+		return fail(b, -SL_EPARSE);
+	if (b->depth >= SL_JSON_MAX_DEPTH)
+		return fail(b, -SL_ETOOBIG);
+	nd = add_node(b, type, end - 1);
+	if (!nd)
+		return 0;
+	b->open[b->depth] = b->v->n - 1;
+	b->count[b->depth] = 0;
+	b->depth++;
+	b->prev = end;
+	return 1;
+}
+
+static int close_container(void *ctx)
+{
+	struct vbuild *b = ctx;
+	uint32_t end = (uint32_t)yajl_get_bytes_consumed(b->h);
+	struct sl_view_node *nd;
+
+	if (b->depth == 0 || end == 0 || skip_gap(b, b->prev) != end - 1)
+		return fail(b, -SL_EPARSE);
+	b->depth--;
+	nd = &b->v->nodes[b->open[b->depth]];
+	nd->val_len = end - nd->val_off;
+	nd->end = b->v->n;
+	b->prev = end;
+	if (b->depth == 0)
+		b->done = true;
+	return 1;
+}
+
+static int on_start_map(void *ctx)
+{
+	return open_container(ctx, SL_VAL_OBJECT);
+}
+
+static int on_start_array(void *ctx)
+{
+	return open_container(ctx, SL_VAL_ARRAY);
+}
+
+static const yajl_callbacks view_callbacks = {
+	.yajl_null = on_null,
+	.yajl_boolean = on_bool,
+	.yajl_number = on_number,
+	.yajl_string = on_string,
+	.yajl_start_map = on_start_map,
+	.yajl_map_key = on_key,
+	.yajl_end_map = close_container,
+	.yajl_start_array = on_start_array,
+	.yajl_end_array = close_container,
+};
+
+static struct vbuild *builder_get(void)
+{
+	struct vbuild *b = tls_builder;
+
+	if (SL_LIKELY(b && b->h))
+		return b;
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (!b)
+			return NULL;
+		(void)pthread_once(&builder_once, builder_key_create);
+		/* frees the builder when the thread exits */
+		(void)pthread_setspecific(builder_key, b);
+		tls_builder = b;
+	}
+	b->h = yajl_alloc(&view_callbacks, NULL, b);
+	if (!b->h)
+		return NULL;
+	yajl_config(b->h, yajl_dont_validate_strings, 1);
+	yajl_config(b->h, yajl_allow_multiple_values, 1);
+	return b;
+}
+
+static bool only_space(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\n' && s[i] != '\t' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+int sl_view_build(struct sl_view *v, const char *text, size_t len)
+{
+	struct vbuild *b;
+	yajl_status st;
+
+	v->n = 0;
+	if (len > UINT32_MAX - 1)
+		return -SL_ETOOBIG;
+	b = builder_get();
+	if (!b)
+		return -SL_ENOMEM;
+	b->v = v;
+	b->t = (const unsigned char *)text;
+	b->len = (uint32_t)len;
+	b->prev = 0;
+	b->depth = 0;
+	b->done = false;
+	b->err = 0;
+	st = yajl_parse(b->h, b->t, len);
+	if (st == yajl_status_ok && b->done && !b->err &&
+	    only_space(text + b->prev, len - b->prev))
+		return 0;
+	/* the handle may be mid-document or in an error state: drop it */
+	yajl_free(b->h);
+	b->h = NULL;
+	v->n = 0;
+	if (b->err)
+		return b->err;
+	return -SL_EPARSE;
+}
+
+void sl_view_destroy(struct sl_view *v)
+{
+	if (!v)
+		return;
+	free(v->nodes);
+	v->nodes = NULL;
+	v->n = v->cap = 0;
+}
+
+uint32_t sl_view_find_key(const struct sl_view *v, const char *text,
+			  uint32_t parent, const char *key, size_t key_len)
+{
+	uint32_t found = UINT32_MAX, i, end;
+
+	if (parent >= v->n || v->nodes[parent].type != SL_VAL_OBJECT)
+		return UINT32_MAX;
+	end = v->nodes[parent].end;
+	/* every child is compared: with repeated keys the last one wins */
+	for (i = parent + 1; i < end; i = v->nodes[i].end) {
+		const struct sl_view_node *nd = &v->nodes[i];
+
+		if (key_equal(text + nd->key_off, nd->key_len, nd->key_escaped,
+			      key, key_len))
+			found = i;
+	}
+	return found;
+}
+
+uint32_t sl_view_find_index(const struct sl_view *v, uint32_t parent,
+			    uint32_t idx)
+{
+	uint32_t i, end;
+
+	if (parent >= v->n || v->nodes[parent].type != SL_VAL_ARRAY)
+		return UINT32_MAX;
+	end = v->nodes[parent].end;
+	for (i = parent + 1; i < end; i = v->nodes[i].end)
+		if (v->nodes[i].index == idx)
+			return i;
+	return UINT32_MAX;
+}
+
+int sl_json_prepare_object(const char *text, size_t len, struct sl_buf *scratch,
+			   struct sl_view *view, const char **body,
+			   size_t *body_len, long *repaired)
+{
+	long n = 0;
+	int rc;
+
+	if (!sl_utf8_valid(text, len)) {
+		sl_buf_reset(scratch);
+		n = sl_utf8_repair(scratch, text, len);
+		if (n < 0)
+			return (int)n;
+		text = scratch->data;
+		len = scratch->len;
+	}
+	rc = sl_view_build(view, text, len);
+	if (rc < 0)
+		return rc;
+	*body = text;
+	*body_len = len;
+	if (repaired)
+		*repaired = n;
+	return 0;
+}

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_json.c - the record view (spans, nesting limit, what is not an
+ * object), key lookups with escapes and repeats, string escaping and
+ * unescaping, and sl_json_prepare_object's copy-free fast path.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_json.h"
+
+#define S(lit) (lit), (sizeof(lit) - 1)
+#define FFFD "\xEF\xBF\xBD"
+
+static struct sl_view view;
+
+static int teardown(void **state)
+{
+	(void)state;
+	sl_view_destroy(&view);
+	return 0;
+}
+
+static void assert_span(const char *text, uint32_t off, uint32_t len,
+			const char *want)
+{
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(text + off, want, len);
+}
+
+static void view_records_value_spans(void **state)
+{
+	const char *t = " {\"a\" : 1, \"b\":{\"c\":[true, null,\"x\"]}, \"d\":-2.5e3 } \n";
+	const struct sl_view_node *n;
+
+	(void)state;
+	assert_int_equal(sl_view_build(&view, t, strlen(t)), 0);
+	n = view.nodes;
+	assert_int_equal(view.n, 8);
+	assert_span(t, n[0].val_off, n[0].val_len,
+		    "{\"a\" : 1, \"b\":{\"c\":[true, null,\"x\"]}, \"d\":-2.5e3 }");
+	assert_int_equal(n[0].end, 8);
+	assert_int_equal(n[0].parent, UINT32_MAX);
+	/* "a": 1 */
+	assert_span(t, n[1].key_off, n[1].key_len, "a");
+	assert_int_equal(t[n[1].member_off], '"');
+	assert_int_equal(n[1].member_off + 1, n[1].key_off);
+	assert_span(t, n[1].val_off, n[1].val_len, "1");
+	assert_int_equal(n[1].type, SL_VAL_NUMBER);
+	/* "b": {...}, its subtree ends before "d" */
+	assert_span(t, n[2].val_off, n[2].val_len, "{\"c\":[true, null,\"x\"]}");
+	assert_int_equal(n[2].type, SL_VAL_OBJECT);
+	assert_int_equal(n[2].end, 7);
+	assert_int_equal(n[2].index, 1);
+	assert_int_equal(n[3].parent, 2);
+	assert_span(t, n[3].val_off, n[3].val_len, "[true, null,\"x\"]");
+	/* array items: no key, member_off == val_off, indexes in order */
+	assert_span(t, n[4].val_off, n[4].val_len, "true");
+	assert_int_equal(n[4].key_len, 0);
+	assert_int_equal(n[4].member_off, n[4].val_off);
+	assert_span(t, n[5].val_off, n[5].val_len, "null");
+	assert_int_equal(n[5].index, 1);
+	assert_span(t, n[6].val_off, n[6].val_len, "\"x\"");
+	assert_int_equal(n[6].type, SL_VAL_STRING);
+	assert_int_equal(n[6].index, 2);
+	assert_span(t, n[7].val_off, n[7].val_len, "-2.5e3");
+	assert_int_equal(n[7].parent, 0);
+	assert_int_equal(n[7].index, 2);
+}
+
+static char *nested(int depth)
+{
+	char *s = malloc((size_t)depth * 6 + 8);
+	size_t n = 0;
+
+	assert_non_null(s);
+	s[n++] = '{';
+	for (int i = 1; i < depth; i++) {
+		memcpy(s + n, "\"k\":{", 5);
+		n += 5;
+	}
+	for (int i = 0; i < depth; i++)
+		s[n++] = '}';
+	s[n] = '\0';
+	return s;
+}
+
+static void nesting_of_64_is_accepted(void **state)
+{
+	char *s = nested(SL_JSON_MAX_DEPTH);
+
+	(void)state;
+	assert_int_equal(sl_view_build(&view, s, strlen(s)), 0);
+	assert_int_equal(view.n, SL_JSON_MAX_DEPTH);
+	free(s);
+}
+
+static void nesting_of_65_is_too_big(void **state)
+{
+	char *s = nested(SL_JSON_MAX_DEPTH + 1);
+
+	(void)state;
+	assert_int_equal(sl_view_build(&view, s, strlen(s)), -SL_ETOOBIG);
+	free(s);
+	/* the next document parses: the handle was replaced */
+	assert_int_equal(sl_view_build(&view, S("{\"a\":1}")), 0);
+}
+
+static void non_objects_do_not_parse(void **state)
+{
+	static const char *bad[] = {
+		"[1]", "\"s\"", "1", "true", "null", "", "   ",
+		"{} {}", "{}x", "{} 1", "{\"a\":1", "{\"a\" 1}",
+		"{\"a\":\"b\tc\"}", "{\f\"a\":1}", "{\"a\":1\v}", "{'a':1}",
+		"{\"a\":01}", "{\"a\":1,}", "{\"a\":[1,]}", "{\"a\":tru}",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sl_view_build(&view, bad[i], strlen(bad[i])),
+				 -SL_EPARSE);
+	assert_int_equal(sl_view_build(&view, S("{}\r\n")), 0);
+}
+
+static void nul_byte_is_not_the_end(void **state)
+{
+	(void)state;
+	assert_int_equal(sl_view_build(&view, S("{\"a\":1}\0")), -SL_EPARSE);
+	assert_int_equal(sl_view_build(&view, S("{\"a\":\"x\0y\"}")),
+			 -SL_EPARSE);
+	assert_int_equal(sl_view_build(&view, S("{\"a\\u0000b\":1}")), 0);
+	assert_int_equal(sl_view_find_key(&view, "{\"a\\u0000b\":1}", 0,
+					  S("a\0b")),
+			 1);
+}
+
+static void escaped_keys_are_found_by_plain_name(void **state)
+{
+	const char *t = "{\"plain\":1,\"tab\\tkey\":2,\"\\u00e9t\\u00e9\":3}";
+
+	(void)state;
+	assert_int_equal(sl_view_build(&view, t, strlen(t)), 0);
+	assert_false(view.nodes[1].key_escaped);
+	assert_true(view.nodes[2].key_escaped);
+	assert_span(t, view.nodes[2].key_off, view.nodes[2].key_len,
+		    "tab\\tkey");
+	assert_int_equal(sl_view_find_key(&view, t, 0, S("tab\tkey")), 2);
+	assert_int_equal(sl_view_find_key(&view, t, 0, S("\xC3\xA9t\xC3\xA9")),
+			 3);
+	assert_int_equal(sl_view_find_key(&view, t, 0, S("tab\\tkey")),
+			 UINT32_MAX);
+	assert_int_equal(sl_view_find_key(&view, t, 0, S("plai")), UINT32_MAX);
+}
+
+static void repeated_keys_resolve_to_the_last(void **state)
+{
+	const char *t = "{\"a\":1,\"b\":2,\"a\":3}";
+
+	(void)state;
+	assert_int_equal(sl_view_build(&view, t, strlen(t)), 0);
+	assert_int_equal(sl_view_find_key(&view, t, 0, S("a")), 3);
+}
+
+static void array_items_are_found_by_index(void **state)
+{
+	const char *t = "{\"a\":[{\"x\":1},[2,3],4]}";
+
+	(void)state;
+	assert_int_equal(sl_view_build(&view, t, strlen(t)), 0);
+	assert_span(t, view.nodes[sl_view_find_index(&view, 1, 2)].val_off, 1,
+		    "4");
+	assert_int_equal(sl_view_find_index(&view, 1, 1), 4);
+	assert_int_equal(sl_view_find_index(&view, 1, 3), UINT32_MAX);
+	assert_int_equal(sl_view_find_index(&view, 0, 0), UINT32_MAX);
+	assert_int_equal(sl_view_find_key(&view, t, 1, S("x")), UINT32_MAX);
+}
+
+static void view_storage_is_reused(void **state)
+{
+	struct sl_view_node *nodes;
+
+	(void)state;
+	assert_int_equal(sl_view_build(&view, S("{\"a\":[1,2,3]}")), 0);
+	nodes = view.nodes;
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(sl_view_build(&view, S("{\"b\":{\"c\":1}}")), 0);
+	assert_ptr_equal(view.nodes, nodes);
+	assert_int_equal(view.n, 3);
+}
+
+static void check_unescape(const char *in, size_t in_len, const char *want,
+			   size_t want_len)
+{
+	struct sl_buf b = {0};
+
+	assert_int_equal(sl_json_unescape_append(&b, in, in_len), 0);
+	assert_int_equal(b.len, want_len);
+	assert_memory_equal(b.data, want, want_len);
+	sl_buf_destroy(&b);
+}
+
+static void unescape_decodes_every_escape(void **state)
+{
+	(void)state;
+	check_unescape(S("a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t"),
+		       S("a\"b\\c/d\b\f\n\r\t"));
+	check_unescape(S("\\u0041\\u00e9\\u20AC"), S("A\xC3\xA9\xE2\x82\xAC"));
+	check_unescape(S("x\\u0000y"), S("x\0y"));
+}
+
+static void unescape_joins_surrogate_pairs(void **state)
+{
+	(void)state;
+	check_unescape(S("\\ud83d\\ude00"), S("\xF0\x9F\x98\x80"));
+}
+
+static void unescape_replaces_lone_surrogates(void **state)
+{
+	(void)state;
+	check_unescape(S("\\ud83d"), S(FFFD));
+	check_unescape(S("\\ude00x"), S(FFFD "x"));
+	check_unescape(S("\\ud83d\\u0041"), S(FFFD "A"));
+	check_unescape(S("\\ud83d\\ud83d\\ude00"), S(FFFD "\xF0\x9F\x98\x80"));
+}
+
+static void unescape_rejects_bad_escapes(void **state)
+{
+	struct sl_buf b = {0};
+
+	(void)state;
+	assert_int_equal(sl_json_unescape_append(&b, S("\\x")), -SL_EPARSE);
+	assert_int_equal(sl_json_unescape_append(&b, S("\\u12")), -SL_EPARSE);
+	assert_int_equal(sl_json_unescape_append(&b, S("\\u12g4")), -SL_EPARSE);
+	assert_int_equal(sl_json_unescape_append(&b, S("end\\")), -SL_EPARSE);
+	assert_int_equal(b.len, 0);
+	sl_buf_destroy(&b);
+}
+
+static void check_escape(const char *in, size_t in_len, const char *want)
+{
+	struct sl_buf b = {0};
+
+	assert_int_equal(sl_json_append_string(&b, in, in_len), 0);
+	assert_int_equal(b.len, strlen(want));
+	assert_memory_equal(b.data, want, b.len);
+	sl_buf_destroy(&b);
+}
+
+static void escape_quotes_and_controls(void **state)
+{
+	(void)state;
+	check_escape(S("a\"b\\c/d"), "\"a\\\"b\\\\c/d\"");
+	check_escape(S("\n\t\r\b\f"), "\"\\n\\t\\r\\b\\f\"");
+	check_escape(S("\x01\x1f\0"), "\"\\u0001\\u001f\\u0000\"");
+	check_escape(S(""), "\"\"");
+}
+
+static void escape_keeps_utf8_and_repairs_the_rest(void **state)
+{
+	(void)state;
+	check_escape(S("caf\xC3\xA9 \xF0\x9F\x98\x80"),
+		     "\"caf\xC3\xA9 \xF0\x9F\x98\x80\"");
+	check_escape(S("a\xC0\xAF" "b\xED\xA0\x80"),
+		     "\"a" FFFD FFFD "b" FFFD FFFD FFFD "\"");
+}
+
+static void escape_round_trips_through_unescape(void **state)
+{
+	const char in[] = "q\"\\/\x01\xE2\x82\xAC\n end";
+	struct sl_buf e = {0}, u = {0};
+
+	(void)state;
+	assert_int_equal(sl_json_append_string(&e, in, sizeof(in) - 1), 0);
+	assert_int_equal(sl_json_unescape_append(&u, e.data + 1, e.len - 2), 0);
+	assert_int_equal(u.len, sizeof(in) - 1);
+	assert_memory_equal(u.data, in, u.len);
+	sl_buf_destroy(&e);
+	sl_buf_destroy(&u);
+}
+
+static void prepare_borrows_valid_text(void **state)
+{
+	const char t[] = "{\"a\":\"\xC3\xA9\"}";
+	struct sl_buf scratch = {0};
+	const char *body;
+	size_t len;
+	long rep = -1;
+
+	(void)state;
+	assert_int_equal(sl_json_prepare_object(S(t), &scratch, &view, &body,
+						&len, &rep),
+			 0);
+	assert_ptr_equal(body, t);
+	assert_int_equal(len, sizeof(t) - 1);
+	assert_int_equal(rep, 0);
+	assert_int_equal(view.n, 2);
+	sl_buf_destroy(&scratch);
+}
+
+static void prepare_repairs_invalid_utf8(void **state)
+{
+	const char t[] = "{\"a\":\"x\xC0\xAFy\"}";
+	struct sl_buf scratch = {0};
+	const char *body;
+	size_t len;
+	long rep = 0;
+
+	(void)state;
+	assert_int_equal(sl_json_prepare_object(S(t), &scratch, &view, &body,
+						&len, &rep),
+			 0);
+	assert_ptr_equal(body, scratch.data);
+	assert_int_equal(rep, 2);
+	assert_int_equal(len, strlen("{\"a\":\"x" FFFD FFFD "y\"}"));
+	assert_memory_equal(body, "{\"a\":\"x" FFFD FFFD "y\"}", len);
+	assert_span(body, view.nodes[1].val_off, view.nodes[1].val_len,
+		    "\"x" FFFD FFFD "y\"");
+	sl_buf_destroy(&scratch);
+}
+
+static void prepare_rejects_invalid_bytes_outside_strings(void **state)
+{
+	struct sl_buf scratch = {0};
+	const char *body;
+	size_t len;
+	long rep;
+
+	(void)state;
+	assert_int_equal(sl_json_prepare_object(S("{\"a\":1\xFF}"), &scratch,
+						&view, &body, &len, &rep),
+			 -SL_EPARSE);
+	sl_buf_destroy(&scratch);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(view_records_value_spans),
+		cmocka_unit_test(nesting_of_64_is_accepted),
+		cmocka_unit_test(nesting_of_65_is_too_big),
+		cmocka_unit_test(non_objects_do_not_parse),
+		cmocka_unit_test(nul_byte_is_not_the_end),
+		cmocka_unit_test(escaped_keys_are_found_by_plain_name),
+		cmocka_unit_test(repeated_keys_resolve_to_the_last),
+		cmocka_unit_test(array_items_are_found_by_index),
+		cmocka_unit_test(view_storage_is_reused),
+		cmocka_unit_test(unescape_decodes_every_escape),
+		cmocka_unit_test(unescape_joins_surrogate_pairs),
+		cmocka_unit_test(unescape_replaces_lone_surrogates),
+		cmocka_unit_test(unescape_rejects_bad_escapes),
+		cmocka_unit_test(escape_quotes_and_controls),
+		cmocka_unit_test(escape_keeps_utf8_and_repairs_the_rest),
+		cmocka_unit_test(escape_round_trips_through_unescape),
+		cmocka_unit_test(prepare_borrows_valid_text),
+		cmocka_unit_test(prepare_repairs_invalid_utf8),
+		cmocka_unit_test(prepare_rejects_invalid_bytes_outside_strings),
+	};
+	return cmocka_run_group_tests(tests, NULL, teardown);
+}
