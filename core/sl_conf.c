@@ -226,19 +226,18 @@ char *sl_conf_expand(const struct sl_conf *conf, const char *in)
 		if (!end)
 			break; /* an unterminated ${ is kept as written */
 		name = start + 2;
-		name_len = (size_t)(end - name);
-		if (name_len == 0) {
-			/* "${}" is not a variable: keep it */
-			if (sl_buf_append(&b, p, (size_t)(end + 1 - p)) < 0)
+		dash = memmem(name, (size_t)(end - name), ":-", 2);
+		name_len = (size_t)((dash ? dash : end) - name);
+		if (name_len == 0 || strcspn(name, " \t${}:") < name_len) {
+			/* "${}" or "${ x" is not a variable: keep the "${" */
+			if (sl_buf_append(&b, p, (size_t)(name - p)) < 0)
 				goto oom;
-			p = end + 1;
+			p = name;
 			continue;
 		}
 		if (sl_buf_append(&b, p, (size_t)(start - p)) < 0)
 			goto oom;
-		dash = memmem(name, name_len, ":-", 2);
-		v = var_value(conf, name, dash ? (size_t)(dash - name) : name_len,
-			      host, sizeof(host));
+		v = var_value(conf, name, name_len, host, sizeof(host));
 		if (v) {
 			if (sl_buf_append(&b, v, strlen(v)) < 0)
 				goto oom;
