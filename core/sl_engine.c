@@ -64,9 +64,25 @@ void sl_input_finished(struct sl_input *in)
 	sl_engine_stop(in->eng);
 }
 
+static void seal_open_chunk(struct sl_input *in, size_t idx);
+
+static bool over_budget(const struct sl_input *in)
+{
+	return in->mem_limit > 0 && in->mem_used >= (size_t)in->mem_limit;
+}
+
 static void input_pause(struct sl_input *in)
 {
 	if (in->paused)
+		return;
+	/*
+	 * What the input holds can only be freed by delivering it: send the
+	 * open chunks now instead of waiting for the flush timer. Sealing may
+	 * release chunks at once (no output matches), so check again after.
+	 */
+	while (in->n_open)
+		seal_open_chunk(in, in->n_open - 1);
+	if (!over_budget(in))
 		return;
 	in->paused = true;
 	sl_log(SL_LOG_DEBUG, in->ins.name, "paused: %zu bytes held, limit %lld",
@@ -200,7 +216,7 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 				break;
 			}
 	}
-	if (in->mem_limit > 0 && in->mem_used >= (size_t)in->mem_limit)
+	if (over_budget(in))
 		input_pause(in);
 	return 0;
 }
@@ -215,8 +231,7 @@ static void release_chunk(struct sl_engine *eng, struct sl_chunk *c)
 	eng->chunks_live--;
 	sl_metric_set(eng->m_chunks_up, (double)eng->chunks_live);
 	sl_chunk_destroy(c);
-	if (in->paused && (in->mem_limit <= 0 ||
-			   in->mem_used < (size_t)in->mem_limit))
+	if (in->paused && !over_budget(in))
 		input_resume(in);
 	maybe_finish(eng);
 }
@@ -567,6 +582,14 @@ struct event_base *sl_engine_base(struct sl_engine *eng)
 struct sl_engine *sl_engine_create(const struct sl_conf *conf,
 				   struct sl_diag *diag)
 {
+	return sl_engine_create_with(conf, diag, NULL, NULL);
+}
+
+struct sl_engine *sl_engine_create_with(const struct sl_conf *conf,
+					struct sl_diag *diag,
+					const struct sl_input_plugin *const *in,
+					const struct sl_output_plugin *const *out)
+{
 	struct sl_engine *eng = calloc(1, sizeof(*eng));
 
 	if (!eng) {
@@ -574,6 +597,8 @@ struct sl_engine *sl_engine_create(const struct sl_conf *conf,
 		return NULL;
 	}
 	eng->conf = conf;
+	eng->extra_inputs = in;
+	eng->extra_outputs = out;
 	/* workers wake the loop with event_active(): libevent must lock */
 	evthread_use_pthreads();
 	sl_conf_init(&eng->parsers_conf);

@@ -434,6 +434,10 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 {
 	const struct sl_input_plugin *p = sl_registry_input(name);
 	struct sl_input *in;
+
+	for (size_t i = 0; !p && eng->extra_inputs && eng->extra_inputs[i]; i++)
+		if (strcasecmp(eng->extra_inputs[i]->name, name) == 0)
+			p = eng->extra_inputs[i];
 	char what[128];
 	size_t same = 0;
 	int rc;
@@ -552,6 +556,11 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 {
 	const struct sl_output_plugin *p = sl_registry_output(name);
 	struct sl_output *out;
+
+	for (size_t i = 0; !p && eng->extra_outputs && eng->extra_outputs[i];
+	     i++)
+		if (strcasecmp(eng->extra_outputs[i]->name, name) == 0)
+			p = eng->extra_outputs[i];
 	char what[128], err[256];
 	size_t same = 0;
 	int rc;

@@ -164,6 +164,9 @@ struct sl_engine {
 	size_t n_outputs;
 	struct sl_loaded_plugin *loaded; /* from Plugins_File */
 	size_t n_loaded;
+	/* extra plugin tables besides the registry (tests); NULL-terminated */
+	const struct sl_input_plugin *const *extra_inputs;
+	const struct sl_output_plugin *const *extra_outputs;
 
 	struct event *flush_timer, *grace_timer, *sig_term, *sig_int,
 		*sig_hup, *completion_ev, *stop_ev;
@@ -181,6 +184,16 @@ struct sl_engine {
 	struct sl_metric_series *m_chunks_up, *m_uptime;
 	int64_t start_mono_ns;
 };
+
+/*
+ * sl_engine_create() with extra input/output plugin tables (NULL-terminated
+ * arrays, borrowed for the engine's lifetime), looked up after the registry.
+ * For tests that need a controllable plugin.
+ */
+struct sl_engine *sl_engine_create_with(const struct sl_conf *conf,
+					struct sl_diag *diag,
+					const struct sl_input_plugin *const *in,
+					const struct sl_output_plugin *const *out);
 
 /* sl_engine_conf.c: builds instances into `eng` from eng->conf. */
 int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag);

@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_engine.c - the engine with a controllable input and output: every
+ * record is delivered or counted as dropped, chunks are released when all
+ * outputs are done with them, retries back off, the memory budget pauses
+ * and resumes the input, and config errors carry file:line.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_engine_int.h"
+
+/* ---- a fake input: emits `count` records {"n":i}, then finishes -------- */
+struct fake_in {
+	int64_t count;
+	int64_t emitted;
+	int pauses, resumes;
+	struct sl_input *in;
+	struct event *ev;
+	struct sl_record rec;
+};
+
+static const struct sl_cfg_option fake_in_map[] = {
+	{.name = "count", .type = SL_CFG_INT, .def = "10", .min = 0, .max = 1e9,
+	 .offset = offsetof(struct fake_in, count), .desc = "records"},
+	SL_CFG_END,
+};
+
+static struct fake_in *last_in;
+
+static void fake_in_emit(evutil_socket_t fd, short what, void *arg)
+{
+	struct fake_in *f = arg;
+	char body[64];
+
+	(void)fd;
+	(void)what;
+	while (f->emitted < f->count && !sl_input_paused(f->in)) {
+		int n = snprintf(body, sizeof(body), "{\"n\":%lld}",
+				 (long long)f->emitted);
+		assert_int_equal(sl_record_reset_json(&f->rec, 0, body,
+						      (size_t)n), 0);
+		assert_int_equal(sl_input_emit(f->in, "fake", 4, &f->rec), 0);
+		f->emitted++;
+	}
+	if (f->emitted == f->count)
+		sl_input_finished(f->in);
+}
+
+static int fake_in_init(void *ctx, struct sl_input *in)
+{
+	struct fake_in *f = ctx;
+
+	f->in = in;
+	sl_record_init(&f->rec);
+	last_in = f;
+	return 0;
+}
+
+static int fake_in_start(void *ctx, struct sl_input *in)
+{
+	struct fake_in *f = ctx;
+
+	f->ev = event_new(sl_input_base(in), -1, 0, fake_in_emit, f);
+	event_active(f->ev, EV_READ, 0);
+	return 0;
+}
+
+static void fake_in_pause(void *ctx)
+{
+	((struct fake_in *)ctx)->pauses++;
+}
+
+static void fake_in_resume(void *ctx)
+{
+	struct fake_in *f = ctx;
+
+	f->resumes++;
+	event_active(f->ev, EV_READ, 0);
+}
+
+static void fake_in_destroy(void *ctx)
+{
+	struct fake_in *f = ctx;
+
+	if (f->ev)
+		event_free(f->ev);
+	sl_record_destroy(&f->rec);
+}
+
+static const struct sl_input_plugin fake_input = {
+	.name = "fake_in",
+	.description = "test input",
+	.config_map = fake_in_map,
+	.ctx_size = sizeof(struct fake_in),
+	.init = fake_in_init,
+	.start = fake_in_start,
+	.pause = fake_in_pause,
+	.resume = fake_in_resume,
+	.destroy = fake_in_destroy,
+};
+
+/* ---- a fake output: fails the first N flushes, or always --------------- */
+struct fake_out {
+	int64_t fail_first;
+	bool always_fail;
+	bool permanent;
+	int64_t drop_each; /* records of each chunk dropped as rejected */
+	int64_t flushes;
+	int64_t delivered;
+};
+
+static const struct sl_cfg_option fake_out_map[] = {
+	{.name = "fail_first", .type = SL_CFG_INT, .def = "0", .min = 0,
+	 .max = 1e9, .offset = offsetof(struct fake_out, fail_first)},
+	{.name = "always_fail", .type = SL_CFG_BOOL, .def = "off",
+	 .offset = offsetof(struct fake_out, always_fail)},
+	{.name = "permanent", .type = SL_CFG_BOOL, .def = "off",
+	 .offset = offsetof(struct fake_out, permanent)},
+	{.name = "drop_each", .type = SL_CFG_INT, .def = "0", .min = 0,
+	 .max = 1e9, .offset = offsetof(struct fake_out, drop_each)},
+	SL_CFG_END,
+};
+
+static void fake_out_flush(void *ctx, void *worker, struct sl_flush *fl)
+{
+	struct fake_out *o = ctx;
+	int64_t n = __atomic_add_fetch(&o->flushes, 1, __ATOMIC_SEQ_CST);
+
+	(void)worker;
+	if (o->always_fail || n <= o->fail_first) {
+		sl_flush_done(fl, o->permanent ? SL_FLUSH_ERROR : SL_FLUSH_RETRY);
+		return;
+	}
+	sl_flush_drop(fl, SL_DROP_REJECTED, (uint64_t)o->drop_each);
+	__atomic_add_fetch(&o->delivered,
+			   (int64_t)sl_flush_chunk(fl)->records - o->drop_each,
+			   __ATOMIC_SEQ_CST);
+	sl_flush_done(fl, SL_FLUSH_OK);
+}
+
+static const struct sl_output_plugin fake_output = {
+	.name = "fake_out",
+	.description = "test output",
+	.config_map = fake_out_map,
+	.ctx_size = sizeof(struct fake_out),
+	.flush = fake_out_flush,
+};
+
+static const struct sl_input_plugin *const extra_in[] = {&fake_input, NULL};
+static const struct sl_output_plugin *const extra_out[] = {&fake_output, NULL};
+
+/* ---- helpers ------------------------------------------------------------- */
+struct run {
+	struct sl_conf conf;
+	struct sl_diag diag;
+	struct sl_engine *eng;
+	const char *file;
+	struct sl_conf_section *sec;
+};
+
+static void section(struct run *r, enum sl_section_kind kind,
+		    const char *const *kv)
+{
+	static const char *const hdr[] = {[SL_SEC_SERVICE] = "SERVICE",
+					  [SL_SEC_INPUT] = "INPUT",
+					  [SL_SEC_FILTER] = "FILTER",
+					  [SL_SEC_OUTPUT] = "OUTPUT"};
+	int line = (int)r->conf.n * 10 + 1;
+
+	r->sec = sl_conf_add_section(&r->conf, kind, hdr[kind], r->file, line);
+	assert_non_null(r->sec);
+	for (size_t i = 0; kv[i]; i += 2)
+		assert_int_equal(sl_conf_add_entry(&r->conf, r->sec, kv[i],
+						   kv[i + 1], r->file,
+						   ++line),
+				 0);
+}
+
+static void run_init(struct run *r)
+{
+	static const char *const svc[] = {"flush", "0.01", "scheduler.base",
+					  "0.001", "scheduler.cap", "0.01",
+					  "grace", "5", "log_level", "error",
+					  NULL};
+	memset(r, 0, sizeof(*r));
+	sl_conf_init(&r->conf);
+	r->file = sl_conf_intern_file(&r->conf, "engine-test.conf");
+	r->conf.main_file = r->file;
+	section(r, SL_SEC_SERVICE, svc);
+}
+
+static struct sl_output *output(struct run *r, size_t i)
+{
+	return r->eng->outputs[i];
+}
+
+static double out_dropped(struct run *r, size_t i, enum sl_drop_reason why)
+{
+	return sl_metric_value(output(r, i)->m_dropped[why]);
+}
+
+static void run_pipeline(struct run *r)
+{
+	r->eng = sl_engine_create_with(&r->conf, &r->diag, extra_in, extra_out);
+	if (!r->eng)
+		sl_diag_print(&r->diag, stderr);
+	assert_non_null(r->eng);
+	assert_int_equal(sl_engine_start(r->eng), 0);
+	assert_int_equal(sl_engine_run(r->eng), 0);
+}
+
+static void run_done(struct run *r)
+{
+	sl_engine_destroy(r->eng);
+	sl_conf_destroy(&r->conf);
+	sl_diag_destroy(&r->diag);
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void every_record_reaches_every_matching_output(void **state)
+{
+	struct run r;
+	static const char *const in[] = {"name", "fake_in", "count", "2500",
+					 NULL};
+	static const char *const o1[] = {"name", "fake_out", "match", "*", NULL};
+	static const char *const o2[] = {"name", "fake_out", "match", "fa*",
+					 NULL};
+	static const char *const o3[] = {"name", "fake_out", "match", "other",
+					 NULL};
+
+	(void)state;
+	run_init(&r);
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_OUTPUT, o1);
+	section(&r, SL_SEC_OUTPUT, o2);
+	section(&r, SL_SEC_OUTPUT, o3);
+	run_pipeline(&r);
+	struct fake_out *a = output(&r, 0)->ctx, *b = output(&r, 1)->ctx,
+			*c = output(&r, 2)->ctx;
+	assert_int_equal(a->delivered, 2500);
+	assert_int_equal(b->delivered, 2500);
+	assert_int_equal(c->delivered, 0);
+	assert_true(sl_metric_value(output(&r, 0)->m_proc_records) == 2500);
+	assert_true(sl_metric_value(r.eng->inputs[0]->m_records) == 2500);
+	/* every chunk was released once both outputs acknowledged it */
+	assert_int_equal(r.eng->chunks_live, 0);
+	assert_int_equal(r.eng->n_pending, 0);
+	assert_int_equal(r.eng->inputs[0]->mem_used, 0);
+	assert_string_equal(output(&r, 1)->ins.name, "fake_out.1");
+	run_done(&r);
+}
+
+static void failed_flushes_are_retried_until_delivered(void **state)
+{
+	struct run r;
+	static const char *const in[] = {"name", "fake_in", "count", "100",
+					 NULL};
+	static const char *const out[] = {"name", "fake_out", "match", "*",
+					  "fail_first", "3", NULL};
+
+	(void)state;
+	run_init(&r);
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_OUTPUT, out);
+	run_pipeline(&r);
+	struct fake_out *o = output(&r, 0)->ctx;
+	assert_int_equal(o->delivered, 100);
+	assert_true(sl_metric_value(output(&r, 0)->m_retries) >= 3);
+	assert_true(sl_metric_value(output(&r, 0)->m_errors) == 3);
+	assert_true(out_dropped(&r, 0, SL_DROP_RETRY_LIMIT) == 0);
+	run_done(&r);
+}
+
+static void retry_limit_drops_and_counts(void **state)
+{
+	struct run r;
+	static const char *const in[] = {"name", "fake_in", "count", "40",
+					 NULL};
+	static const char *const out[] = {"name", "fake_out", "match", "*",
+					  "always_fail", "on", "retry_limit",
+					  "2", NULL};
+
+	(void)state;
+	run_init(&r);
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_OUTPUT, out);
+	run_pipeline(&r);
+	struct fake_out *o = output(&r, 0)->ctx;
+	assert_int_equal(o->delivered, 0);
+	/* nothing disappears uncounted */
+	assert_true(out_dropped(&r, 0, SL_DROP_RETRY_LIMIT) == 40);
+	/* each chunk was tried once and retried twice */
+	assert_int_equal(o->flushes % 3, 0);
+	assert_true(sl_metric_value(output(&r, 0)->m_retries_failed) ==
+		    (double)(o->flushes / 3));
+	assert_int_equal(r.eng->chunks_live, 0);
+	run_done(&r);
+}
+
+static void permanent_errors_and_partial_drops_are_counted(void **state)
+{
+	struct run r;
+	static const char *const in[] = {"name", "fake_in", "count", "30",
+					 NULL};
+	static const char *const bad[] = {"name", "fake_out", "match", "*",
+					  "always_fail", "on", "permanent",
+					  "on", NULL};
+	static const char *const partial[] = {"name", "fake_out", "match", "*",
+					      "drop_each", "1", NULL};
+
+	(void)state;
+	run_init(&r);
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_OUTPUT, bad);
+	section(&r, SL_SEC_OUTPUT, partial);
+	run_pipeline(&r);
+	assert_true(out_dropped(&r, 0, SL_DROP_REJECTED) == 30);
+	assert_true(sl_metric_value(output(&r, 0)->m_retries) == 0);
+	struct fake_out *p = output(&r, 1)->ctx;
+	double dropped = out_dropped(&r, 1, SL_DROP_REJECTED);
+	/* delivered + dropped accounts for every record */
+	assert_true((double)p->delivered + dropped == 30);
+	assert_true(sl_metric_value(output(&r, 1)->m_proc_records) ==
+		    (double)p->delivered);
+	run_done(&r);
+}
+
+static void memory_budget_pauses_and_resumes_the_input(void **state)
+{
+	struct run r;
+	/* ~20 bytes a record: 200k records are ~4 MB through a 64 KB budget */
+	static const char *const in[] = {"name", "fake_in", "count", "200000",
+					 "mem_buf_limit", "64K", NULL};
+	static const char *const out[] = {"name", "fake_out", "match", "*",
+					  "fail_first", "2", NULL};
+
+	(void)state;
+	run_init(&r);
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_OUTPUT, out);
+	run_pipeline(&r);
+	struct fake_out *o = output(&r, 0)->ctx;
+	assert_int_equal(o->delivered, 200000);
+	assert_non_null(last_in);
+	assert_true(last_in->pauses > 0);
+	assert_int_equal(last_in->pauses, last_in->resumes);
+	run_done(&r);
+}
+
+static void config_errors_name_file_and_line(void **state)
+{
+	struct run r;
+	static const char *const in[] = {"name", "fake_in", "bogus_key", "1",
+					 NULL};
+	static const char *const out[] = {"name", "no_such_output", NULL};
+	static const char *const out2[] = {"name", "fake_out", "match", "*",
+					   "retry_limit", "sometimes", NULL};
+
+	(void)state;
+	run_init(&r);
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_OUTPUT, out);
+	section(&r, SL_SEC_OUTPUT, out2);
+	r.eng = sl_engine_create_with(&r.conf, &r.diag, extra_in, extra_out);
+	assert_null(r.eng);
+	assert_true(r.diag.n >= 3);
+	int unknown_opt = 0, unknown_plugin = 0, retry = 0;
+	for (size_t i = 0; i < r.diag.n; i++) {
+		const char *m = r.diag.msgs[i];
+
+		assert_true(strncmp(m, "engine-test.conf:", 17) == 0);
+		if (strstr(m, "bogus_key"))
+			unknown_opt = 1;
+		if (strstr(m, "no_such_output"))
+			unknown_plugin = 1;
+		if (strstr(m, "Retry_Limit"))
+			retry = 1;
+	}
+	assert_true(unknown_opt && unknown_plugin && retry);
+	run_done(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_record_reaches_every_matching_output),
+		cmocka_unit_test(failed_flushes_are_retried_until_delivered),
+		cmocka_unit_test(retry_limit_drops_and_counts),
+		cmocka_unit_test(permanent_errors_and_partial_drops_are_counted),
+		cmocka_unit_test(memory_budget_pauses_and_resumes_the_input),
+		cmocka_unit_test(config_errors_name_file_and_line),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
