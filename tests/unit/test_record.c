@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_record.c - records: the lazy line fast path, borrowed and repaired
+ * JSON bodies, edits that keep the body valid JSON, the double buffer, and
+ * repeated keys.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_record.h"
+
+#define S(lit) (lit), (sizeof(lit) - 1)
+
+static struct sl_record rec;
+static struct sl_text scratch;
+
+static int setup(void **state)
+{
+	(void)state;
+	sl_record_init(&rec);
+	memset(&scratch, 0, sizeof(scratch));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sl_record_destroy(&rec);
+	free(scratch.buf);
+	return 0;
+}
+
+static void assert_body(const char *want)
+{
+	struct sl_view v = {0};
+	size_t len;
+	const char *b = sl_record_body(&rec, &len);
+
+	assert_non_null(b);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(b, want, len);
+	/* every body a record holds is a valid JSON object */
+	assert_int_equal(sl_view_build(&v, b, len), 0);
+	assert_true(sl_utf8_valid(b, len));
+	sl_view_destroy(&v);
+}
+
+static void assert_text(const char *spec, const char *want)
+{
+	const char *err = NULL, *t;
+	struct sl_accessor *acc = sl_accessor_create(spec, &err);
+	size_t len;
+
+	assert_non_null(acc);
+	assert_int_equal(sl_record_get_text(&rec, acc, &scratch, &t, &len), 0);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(t, want, len);
+	sl_accessor_destroy(acc);
+}
+
+static void json(const char *text)
+{
+	assert_int_equal(sl_record_reset_json(&rec, 42, text, strlen(text)), 0);
+}
+
+static void lazy_line_text_is_the_line_itself(void **state)
+{
+	const char line[] = "{\"msg\":\"hi\"}";
+	const char *err, *t;
+	struct sl_accessor *acc = sl_accessor_create("log", &err);
+	size_t len;
+
+	(void)state;
+	sl_record_reset_line(&rec, 7, S("log"), S(line));
+	assert_int_equal(sl_record_get_text(&rec, acc, &scratch, &t, &len), 0);
+	assert_ptr_equal(t, line);
+	assert_int_equal(len, sizeof(line) - 1);
+	assert_true(rec.lazy); /* no body was built */
+	assert_int_equal(sl_record_time(&rec), 7);
+	sl_accessor_destroy(acc);
+}
+
+static void lazy_line_other_key_is_absent_without_a_body(void **state)
+{
+	const char *err;
+	struct sl_accessor *acc = sl_accessor_create("$msg", &err);
+	struct sl_value v;
+
+	(void)state;
+	sl_record_reset_line(&rec, 7, S("log"), S("text"));
+	assert_int_equal(sl_record_get(&rec, acc, &v), -SL_ENOENT);
+	assert_int_equal(v.type, SL_VAL_NONE);
+	assert_true(rec.lazy);
+	sl_accessor_destroy(acc);
+}
+
+static void lazy_line_body_is_escaped_json(void **state)
+{
+	(void)state;
+	sl_record_reset_line(&rec, 7, S("log"), S("say \"hi\"\tnow \xC0"));
+	assert_body("{\"log\":\"say \\\"hi\\\"\\tnow \xEF\xBF\xBD\"}");
+	assert_true(rec.flags & SL_REC_REPAIRED);
+	assert_text("log", "say \"hi\"\tnow \xEF\xBF\xBD");
+}
+
+static void json_body_is_borrowed_when_valid(void **state)
+{
+	const char text[] = "{\"a\":1}";
+	size_t len;
+
+	(void)state;
+	assert_int_equal(sl_record_reset_json(&rec, 1, S(text)), 0);
+	assert_ptr_equal(sl_record_body(&rec, &len), text);
+	assert_int_equal(rec.flags, 0);
+}
+
+static void json_that_is_no_object_leaves_an_empty_record(void **state)
+{
+	(void)state;
+	json("{\"a\":1}");
+	assert_int_equal(sl_record_reset_json(&rec, 1, S("[1,2]")), -SL_EPARSE);
+	assert_body("{}");
+	assert_int_equal(sl_record_reset_json(&rec, 1, S("not json")),
+			 -SL_EPARSE);
+	assert_body("{}");
+}
+
+static void invalid_utf8_is_repaired_and_flagged(void **state)
+{
+	(void)state;
+	json("{\"a\":\"x\xED\xA0\x80y\"}");
+	assert_body("{\"a\":\"x\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDy\"}");
+	assert_true(rec.flags & SL_REC_REPAIRED);
+}
+
+static void set_replaces_an_existing_value_in_place(void **state)
+{
+	(void)state;
+	json("{\"a\":1, \"b\":{\"c\":2}, \"d\":3}");
+	assert_int_equal(sl_record_set(&rec, S("b"), S("[true]")), 0);
+	assert_body("{\"a\":1, \"b\":[true], \"d\":3}");
+}
+
+static void set_appends_a_new_key(void **state)
+{
+	(void)state;
+	json("{\"a\":1 }");
+	assert_int_equal(sl_record_set(&rec, S("new"), S("null")), 0);
+	assert_body("{\"a\":1,\"new\":null }");
+	json("{ }");
+	assert_int_equal(sl_record_set(&rec, S("k"), S("2")), 0);
+	assert_body("{\"k\":2 }");
+}
+
+static void set_string_escapes_key_and_value(void **state)
+{
+	(void)state;
+	json("{}");
+	assert_int_equal(sl_record_set_string(&rec, S("k\"1"), S("v\n\"")), 0);
+	assert_body("{\"k\\\"1\":\"v\\n\\\"\"}");
+	assert_text("k\"1", "v\n\"");
+}
+
+static void set_string_may_copy_from_the_record(void **state)
+{
+	const char *t;
+	size_t len;
+	const char *err;
+	struct sl_accessor *acc = sl_accessor_create("src", &err);
+
+	(void)state;
+	json("{\"src\":\"hello\"}");
+	assert_int_equal(sl_record_get_text(&rec, acc, &scratch, &t, &len), 0);
+	/* t points into the body the edit reads */
+	assert_int_equal(sl_record_set_string(&rec, S("dst"), t, len), 0);
+	assert_body("{\"src\":\"hello\",\"dst\":\"hello\"}");
+	sl_accessor_destroy(acc);
+}
+
+static void remove_keeps_separators_valid(void **state)
+{
+	(void)state;
+	json("{\"a\":1, \"b\":2, \"c\":3}");
+	assert_int_equal(sl_record_remove(&rec, S("a")), 0);
+	assert_body("{\"b\":2, \"c\":3}");
+	assert_int_equal(sl_record_remove(&rec, S("c")), 0);
+	assert_body("{\"b\":2}");
+	assert_int_equal(sl_record_remove(&rec, S("b")), 0);
+	assert_body("{}");
+	assert_int_equal(sl_record_remove(&rec, S("b")), -SL_ENOENT);
+}
+
+static void remove_from_the_middle(void **state)
+{
+	(void)state;
+	json("{\"a\":1,\"b\":{\"x\":[1]},\"c\":3}");
+	assert_int_equal(sl_record_remove(&rec, S("b")), 0);
+	assert_body("{\"a\":1,\"c\":3}");
+}
+
+static void rename_changes_only_the_key(void **state)
+{
+	(void)state;
+	json("{\"a\":1,\"b\":\"v\"}");
+	assert_int_equal(sl_record_rename(&rec, S("b"), S("n\tew")), 0);
+	assert_body("{\"a\":1,\"n\\tew\":\"v\"}");
+	assert_text("n\tew", "v");
+	assert_int_equal(sl_record_rename(&rec, S("zz"), S("y")), -SL_ENOENT);
+}
+
+static void edits_find_escaped_keys(void **state)
+{
+	(void)state;
+	json("{\"\\u0061\":1,\"b\":2}");
+	assert_int_equal(sl_record_set(&rec, S("a"), S("9")), 0);
+	assert_body("{\"\\u0061\":9,\"b\":2}");
+	assert_int_equal(sl_record_remove(&rec, S("a")), 0);
+	assert_body("{\"b\":2}");
+}
+
+static void repeated_keys_read_last_and_edit_all(void **state)
+{
+	(void)state;
+	json("{\"a\":1,\"b\":2,\"a\":3}");
+	assert_text("a", "3");
+	assert_int_equal(sl_record_set(&rec, S("a"), S("7")), 0);
+	assert_body("{\"a\":7,\"b\":2,\"a\":7}");
+	assert_int_equal(sl_record_remove(&rec, S("a")), 0);
+	assert_body("{\"b\":2}");
+}
+
+static void edits_on_a_lazy_record_build_its_body(void **state)
+{
+	(void)state;
+	sl_record_reset_line(&rec, 1, S("log"), S("line"));
+	assert_int_equal(sl_record_set_string(&rec, S("k"), S("v")), 0);
+	assert_body("{\"log\":\"line\",\"k\":\"v\"}");
+	sl_record_reset_line(&rec, 1, S("log"), S("line"));
+	assert_int_equal(sl_record_remove(&rec, S("log")), 0);
+	assert_body("{}");
+}
+
+static void replace_json_may_read_the_record_itself(void **state)
+{
+	struct sl_value v;
+	const char *err;
+	struct sl_accessor *acc = sl_accessor_create("$inner", &err);
+
+	(void)state;
+	json("{\"inner\":{\"x\":1,\"y\":[2]},\"z\":0}");
+	assert_int_equal(sl_record_set(&rec, S("z"), S("5")), 0);
+	/* the sub-object lives in the record's own buffer */
+	assert_int_equal(sl_record_get(&rec, acc, &v), 0);
+	assert_int_equal(sl_record_replace_json(&rec, v.raw, v.raw_len), 0);
+	assert_body("{\"x\":1,\"y\":[2]}");
+	assert_int_equal(sl_record_time(&rec), 42);
+	sl_accessor_destroy(acc);
+}
+
+static void replace_json_failure_keeps_the_record(void **state)
+{
+	(void)state;
+	json("{\"a\":1}");
+	sl_record_flag_parse_error(&rec);
+	assert_int_equal(sl_record_replace_json(&rec, S("{\"a\":")),
+			 -SL_EPARSE);
+	assert_body("{\"a\":1}");
+	assert_text("a", "1");
+	assert_true(rec.flags & SL_REC_PARSE_ERROR);
+}
+
+static void set_body_copies_the_text(void **state)
+{
+	char text[] = "{\"a\":\"b\"}";
+
+	(void)state;
+	assert_int_equal(sl_record_set_body(&rec, S(text)), 0);
+	text[6] = 'X';
+	assert_body("{\"a\":\"b\"}");
+	assert_text("a", "b");
+}
+
+static void next_field_walks_top_level_fields(void **state)
+{
+	const char *key;
+	size_t key_len, pos = 0;
+	struct sl_value v;
+
+	(void)state;
+	json("{\"a\":{\"n\":1},\"t\\tk\":\"s\",\"c\":[1]}");
+	assert_int_equal(sl_record_next_field(&rec, &pos, &scratch, &key,
+					      &key_len, &v),
+			 1);
+	assert_memory_equal(key, "a", key_len);
+	assert_int_equal(v.type, SL_VAL_OBJECT);
+	assert_int_equal(v.raw_len, 7);
+	assert_int_equal(sl_record_next_field(&rec, &pos, &scratch, &key,
+					      &key_len, &v),
+			 1);
+	assert_int_equal(key_len, 3);
+	assert_memory_equal(key, "t\tk", 3);
+	assert_int_equal(v.type, SL_VAL_STRING);
+	assert_int_equal(sl_record_next_field(&rec, &pos, &scratch, &key,
+					      &key_len, &v),
+			 1);
+	assert_memory_equal(v.raw, "[1]", 3);
+	assert_int_equal(sl_record_next_field(&rec, &pos, &scratch, &key,
+					      &key_len, &v),
+			 0);
+}
+
+static void steady_state_reuses_buffers(void **state)
+{
+	const char *a = "{\"k\":\"v\",\"n\":[1,2,3]}";
+	char *own0, *own1;
+
+	(void)state;
+	json(a);
+	assert_int_equal(sl_record_set(&rec, S("x"), S("1")), 0);
+	assert_int_equal(sl_record_set(&rec, S("y"), S("2")), 0);
+	own0 = rec.own[0].data;
+	own1 = rec.own[1].data;
+	for (int i = 0; i < 50; i++) {
+		json(a);
+		assert_int_equal(sl_record_set(&rec, S("x"), S("1")), 0);
+		assert_int_equal(sl_record_set(&rec, S("y"), S("2")), 0);
+	}
+	assert_ptr_equal(rec.own[0].data, own0);
+	assert_ptr_equal(rec.own[1].data, own1);
+	assert_body("{\"k\":\"v\",\"n\":[1,2,3],\"x\":1,\"y\":2}");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(lazy_line_text_is_the_line_itself),
+		T(lazy_line_other_key_is_absent_without_a_body),
+		T(lazy_line_body_is_escaped_json),
+		T(json_body_is_borrowed_when_valid),
+		T(json_that_is_no_object_leaves_an_empty_record),
+		T(invalid_utf8_is_repaired_and_flagged),
+		T(set_replaces_an_existing_value_in_place),
+		T(set_appends_a_new_key),
+		T(set_string_escapes_key_and_value),
+		T(set_string_may_copy_from_the_record),
+		T(remove_keeps_separators_valid),
+		T(remove_from_the_middle),
+		T(rename_changes_only_the_key),
+		T(edits_find_escaped_keys),
+		T(repeated_keys_read_last_and_edit_all),
+		T(edits_on_a_lazy_record_build_its_body),
+		T(replace_json_may_read_the_record_itself),
+		T(replace_json_failure_keeps_the_record),
+		T(set_body_copies_the_text),
+		T(next_field_walks_top_level_fields),
+		T(steady_state_reuses_buffers),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
