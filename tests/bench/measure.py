@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Runs the benchmark cases and prints medians (called by run.sh).
+
+Each case runs --runs times; per run: wall time, CPU seconds (user+sys of
+the child, from wait4) and peak RSS. Printed per case: the medians, MB/s and
+records/s of input processed, and the ratio of its MB/s to the baseline's.
+"One core" cases run under `taskset -c 0` when taskset exists.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def conf(work, data, output):
+    parsers = os.path.join(work, "parsers.conf")
+    with open(parsers, "w") as f:
+        f.write("[PARSER]\n    Name json\n    Format json\n")
+    out = {"null": "    Name null\n    Match bench\n",
+           "file": "    Name file\n    Match bench\n    Path %s\n    File out.jsonl\n"
+                   "    Format plain\n" % work}[output]
+    text = ("[SERVICE]\n    Flush 1\n    Grace 30\n    Log_Level warn\n"
+            "    Parsers_File %s\n"
+            "[INPUT]\n    Name tail\n    Path %s\n    Tag bench\n"
+            "    Read_from_Head On\n    Exit_On_Eof On\n"
+            "[FILTER]\n    Name parser\n    Match bench\n    Key_Name log\n    Parser json\n"
+            "[OUTPUT]\n%s" % (parsers, data, out))
+    path = os.path.join(work, "bench-%s.conf" % output)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def run_once(argv, timeout):
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = t0 + timeout
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            p.kill()
+            os.wait4(p.pid, 0)
+            raise SystemExit("timeout: %s" % " ".join(argv))
+        time.sleep(0.005)
+    wall = time.monotonic() - t0
+    err = p.stderr.read().decode("utf-8", "replace")
+    p.stderr.close()
+    rc = os.waitstatus_to_exitcode(status)
+    if rc != 0:
+        raise SystemExit("%s exited %d:\n%s" % (argv[0], rc, err[-3000:]))
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0
+
+
+def count_lines(path):
+    n = 0
+    with open(path, "rb") as f:
+        while True:
+            b = f.read(1 << 20)
+            if not b:
+                return n
+            n += b.count(b"\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sluice", required=True)
+    ap.add_argument("--baseline", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--timeout", type=float, default=600)
+    a = ap.parse_args()
+    size = os.path.getsize(a.data)
+    lines = count_lines(a.data)
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    work = tempfile.mkdtemp(prefix="sluice-bench-")
+    cases = [
+        ("baseline (yajl parse only)", pin + [a.baseline, a.data], None),
+        ("sluice tail>parser>null", pin + [a.sluice, "-c", conf(work, a.data, "null")], None),
+        ("sluice tail>parser>file", pin + [a.sluice, "-c", conf(work, a.data, "file")], "file"),
+        ("sluice tail>parser>null (all cores)", [a.sluice, "-c", conf(work, a.data, "null")], None),
+    ]
+    print("data: %s, %d lines, %.1f MB (%.0f bytes/line); %d runs each; one core = %s"
+          % (a.data, lines, size / 1e6, size / lines, a.runs, " ".join(pin) or "not pinned (no taskset)"))
+    print("%-38s %9s %11s %8s %9s %10s %7s" % ("case", "MB/s", "records/s", "wall s", "CPU s", "peakRSS MB", "vs base"))
+    base_mbs = None
+    try:
+        for name, argv, check in cases:
+            walls, cpus, rss = [], [], []
+            for _ in range(a.runs):
+                out = os.path.join(work, "out.jsonl")
+                if os.path.exists(out):
+                    os.unlink(out)
+                w, c, r = run_once(argv, a.timeout)
+                walls.append(w)
+                cpus.append(c)
+                rss.append(r)
+                if check == "file":
+                    got = count_lines(out)
+                    if got != lines:
+                        raise SystemExit("file output has %d lines, want %d" % (got, lines))
+            wall = statistics.median(walls)
+            mbs = size / 1e6 / wall
+            if base_mbs is None:
+                base_mbs = mbs
+            print("%-38s %9.1f %11.0f %8.3f %9.3f %10.1f %6.2fx"
+                  % (name, mbs, lines / wall, wall, statistics.median(cpus),
+                     statistics.median(rss), mbs / base_mbs))
+            sys.stdout.flush()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
