@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_tail_db.c - the tail offsets database: a save is read back the same,
+ * saves replace the file atomically and leave no temp file, entries are
+ * keyed by inode plus a fingerprint (a reused inode is not trusted),
+ * malformed lines are skipped, unchanged databases are not rewritten.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../inputs/tail/tail_db.h"
+
+static char dir[64];
+static char db_path[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/sl_taildb_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(db_path, sizeof(db_path), "%s/offsets.db", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Writes `text` to a file in the folder; returns an open read fd. */
+static int make_file(const char *name, const char *text, uint64_t *ino)
+{
+	char p[256];
+	struct stat st;
+	FILE *fp;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	fp = fopen(p, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	fd = open(p, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	*ino = (uint64_t)st.st_ino;
+	return fd;
+}
+
+static void save_then_load_round_trips(void **state)
+{
+	struct tail_db db;
+	uint64_t ino_a, ino_b;
+	int fa = make_file("a.log", "hello\nworld\n", &ino_a);
+	int fb = make_file("b.log", "x\n", &ino_b);
+	int64_t off = -1;
+
+	(void)state;
+	unlink(db_path);
+	assert_int_equal(tail_db_open(&db, db_path, TAIL_DB_SYNC_NORMAL), 0);
+	assert_int_equal(db.n, 0);
+	assert_int_equal(tail_db_set(&db, fa, ino_a, "/var/log/a b.log", 6), 0);
+	assert_int_equal(tail_db_set(&db, fb, ino_b, "/odd\\name\n.log", 2), 0);
+	assert_true(db.dirty);
+	assert_int_equal(tail_db_save(&db), 0);
+	assert_false(db.dirty);
+	tail_db_close(&db);
+
+	assert_int_equal(tail_db_open(&db, db_path, TAIL_DB_SYNC_NORMAL), 0);
+	assert_int_equal(db.n, 2);
+	assert_int_equal(tail_db_lookup(&db, fa, ino_a, &off), 0);
+	assert_int_equal(off, 6);
+	assert_int_equal(tail_db_lookup(&db, fb, ino_b, &off), 0);
+	assert_int_equal(off, 2);
+	for (size_t i = 0; i < db.n; i++)
+		if (db.e[i].ino == ino_b)
+			assert_string_equal(db.e[i].name, "/odd\\name\n.log");
+	tail_db_close(&db);
+	close(fa);
+	close(fb);
+}
+
+static void save_is_atomic_and_leaves_no_temp(void **state)
+{
+	struct tail_db db;
+	uint64_t ino;
+	int fd = make_file("c.log", "abc\n", &ino);
+	char tmp[160];
+	struct stat st;
+	int64_t off;
+
+	(void)state;
+	unlink(db_path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", db_path);
+	/* a temp file left by a crash mid-save is not the database */
+	FILE *junk = fopen(tmp, "w");
+	assert_non_null(junk);
+	fputs("garbage that must never be read\n", junk);
+	fclose(junk);
+	assert_int_equal(tail_db_open(&db, db_path, TAIL_DB_SYNC_FULL), 0);
+	assert_int_equal(db.n, 0);
+	assert_int_equal(tail_db_set(&db, fd, ino, "c.log", 4), 0);
+	assert_int_equal(tail_db_save(&db), 0);
+	assert_int_equal(stat(tmp, &st), -1); /* renamed over the database */
+	assert_int_equal(stat(db_path, &st), 0);
+	tail_db_close(&db);
+
+	assert_int_equal(tail_db_open(&db, db_path, TAIL_DB_SYNC_OFF), 0);
+	assert_int_equal(tail_db_lookup(&db, fd, ino, &off), 0);
+	assert_int_equal(off, 4);
+	tail_db_close(&db);
+	close(fd);
+}
+
+static void reused_inode_with_other_content_is_not_trusted(void **state)
+{
+	struct tail_db db;
+	uint64_t ino;
+	int fd = make_file("d.log", "original first line\n", &ino);
+	int other;
+	uint64_t ino2;
+	int64_t off = -1;
+
+	(void)state;
+	unlink(db_path);
+	assert_int_equal(tail_db_open(&db, db_path, TAIL_DB_SYNC_OFF), 0);
+	assert_int_equal(tail_db_set(&db, fd, ino, "d.log", 20), 0);
+	/* another file presented under the same inode number */
+	other = make_file("e.log", "something else entirely\n", &ino2);
+	assert_int_equal(tail_db_lookup(&db, other, ino, &off), -SL_ENOENT);
+	assert_int_equal(off, -1);
+	assert_int_equal(db.n, 0); /* the stale entry is dropped */
+	tail_db_close(&db);
+	close(fd);
+	close(other);
+}
+
+static void fingerprint_grows_with_what_was_read(void **state)
+{
+	struct tail_db db;
+	uint64_t ino;
+	int fd = make_file("f.log", "ab\n", &ino);
+	int64_t off;
+
+	(void)state;
+	unlink(db_path);
+	assert_int_equal(tail_db_open(&db, db_path, TAIL_DB_SYNC_OFF), 0);
+	assert_int_equal(tail_db_set(&db, fd, ino, "f.log", 0), 0);
+	assert_int_equal(db.e[0].fp_len, 0);
+	assert_int_equal(tail_db_set(&db, fd, ino, "f.log", 3), 0);
+	assert_int_equal(db.e[0].fp_len, 3);
+	assert_int_equal(tail_db_lookup(&db, fd, ino, &off), 0);
+	assert_int_equal(off, 3);
+	tail_db_close(&db);
+	close(fd);
+}
+
+static void malformed_lines_are_skipped(void **state)
+{
+	struct tail_db db;
+	uint64_t ino;
+	int fd = make_file("g.log", "", &ino);
+	int64_t off;
+	FILE *fp = fopen(db_path, "w");
+	uint64_t fp0;
+
+	(void)state;
+	assert_non_null(fp);
+	assert_int_equal(tail_db_fingerprint(fd, 0, &fp0), 0);
+	fprintf(fp, "# sluice tail db 1\nnot a line\n12 x y z\n");
+	fprintf(fp, "%llu 0 %016llx 0 g.log\n", (unsigned long long)ino,
+		(unsigned long long)fp0);
+	fclose(fp);
+	assert_int_equal(tail_db_open(&db, db_path, TAIL_DB_SYNC_OFF), 0);
+	assert_int_equal(db.n, 1);
+	assert_int_equal(tail_db_lookup(&db, fd, ino, &off), 0);
+	assert_int_equal(off, 0);
+	tail_db_close(&db);
+	close(fd);
+}
+
+static void unchanged_database_is_not_rewritten(void **state)
+{
+	struct tail_db db;
+	uint64_t ino;
+	int fd = make_file("h.log", "line\n", &ino);
+	struct stat st;
+
+	(void)state;
+	unlink(db_path);
+	assert_int_equal(tail_db_open(&db, db_path, TAIL_DB_SYNC_OFF), 0);
+	assert_int_equal(tail_db_set(&db, fd, ino, "h.log", 5), 0);
+	assert_int_equal(tail_db_save(&db), 0);
+	unlink(db_path);
+	assert_int_equal(tail_db_set(&db, fd, ino, "h.log", 5), 0);
+	assert_int_equal(tail_db_save(&db), 0);
+	assert_int_equal(stat(db_path, &st), -1); /* nothing changed: no write */
+	assert_int_equal(tail_db_set(&db, fd, ino, "h.log", 4), 0);
+	assert_int_equal(tail_db_save(&db), 0);
+	assert_int_equal(stat(db_path, &st), 0);
+	tail_db_close(&db);
+	close(fd);
+}
+
+static void remove_forgets_a_file(void **state)
+{
+	struct tail_db db;
+	uint64_t ino;
+	int fd = make_file("i.log", "x\n", &ino);
+	int64_t off;
+
+	(void)state;
+	unlink(db_path);
+	assert_int_equal(tail_db_open(&db, db_path, TAIL_DB_SYNC_OFF), 0);
+	assert_int_equal(tail_db_set(&db, fd, ino, "i.log", 2), 0);
+	tail_db_remove(&db, ino);
+	assert_int_equal(tail_db_lookup(&db, fd, ino, &off), -SL_ENOENT);
+	tail_db_close(&db);
+	close(fd);
+}
+
+static void sync_values_parse(void **state)
+{
+	enum tail_db_sync s;
+
+	(void)state;
+	assert_int_equal(tail_db_parse_sync("Off", &s), 0);
+	assert_int_equal(s, TAIL_DB_SYNC_OFF);
+	assert_int_equal(tail_db_parse_sync("normal", &s), 0);
+	assert_int_equal(s, TAIL_DB_SYNC_NORMAL);
+	assert_int_equal(tail_db_parse_sync("FULL", &s), 0);
+	assert_int_equal(s, TAIL_DB_SYNC_FULL);
+	assert_int_equal(tail_db_parse_sync("extra", &s), 0);
+	assert_int_equal(s, TAIL_DB_SYNC_FULL);
+	assert_int_equal(tail_db_parse_sync("sometimes", &s), -SL_EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(save_then_load_round_trips),
+		cmocka_unit_test(save_is_atomic_and_leaves_no_temp),
+		cmocka_unit_test(reused_inode_with_other_content_is_not_trusted),
+		cmocka_unit_test(fingerprint_grows_with_what_was_read),
+		cmocka_unit_test(malformed_lines_are_skipped),
+		cmocka_unit_test(unchanged_database_is_not_rewritten),
+		cmocka_unit_test(remove_forgets_a_file),
+		cmocka_unit_test(sync_values_parse),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
