@@ -87,6 +87,9 @@ int sl_cli_parse(int argc, char **argv, struct sl_cli *cli,
 		case 'i':
 		case 'F':
 		case 'o': have_plugins = 1; break;
+		case 'p':
+		case 'm':
+		case 't': break; /* second pass */
 		case 'R':
 			if (n_parsers == SL_ARRAY_LEN(parsers)) {
 				sl_diag_add(diag, NULL, 0,
@@ -104,8 +107,14 @@ int sl_cli_parse(int argc, char **argv, struct sl_cli *cli,
 			break;
 		case '?':
 		default:
-			sl_diag_add(diag, NULL, 0, "unknown option '%s' (see -h)",
-				    argv[optind - 1]);
+			if (optopt)
+				sl_diag_add(diag, NULL, 0,
+					    "unknown option '-%c' (see -h)",
+					    optopt);
+			else
+				sl_diag_add(diag, NULL, 0,
+					    "unknown option '%s' (see -h)",
+					    argv[optind - 1]);
 			rc = -SL_ECONFIG;
 			break;
 		}
