@@ -771,13 +771,12 @@ static size_t count_selected(struct modify_ctx *ctx, struct sl_record *rec,
 	return n;
 }
 
+/* Removes every field named `key` (a repeated key included). */
 static int remove_all(struct sl_record *rec, const char *key, size_t len,
 		      size_t n)
 {
-	int rc = 0;
+	int rc = n ? sl_record_remove(rec, key, len) : 0;
 
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = sl_record_remove(rec, key, len);
 	return rc == -SL_ENOENT ? 0 : rc;
 }
 
@@ -812,11 +811,12 @@ static int apply_rule(struct modify_ctx *ctx, struct sl_record *rec,
 		conflicts = count_key(ctx, rec, r->val, r->val_len);
 		if (conflicts && r->type == R_RENAME)
 			return 0;
+		/* The record API renames every field named KEY at once. */
 		rc = remove_all(rec, r->val, r->val_len, conflicts);
-		for (size_t i = 0; i < n && rc == 0; i++)
+		if (rc == 0)
 			rc = sl_record_rename(rec, r->key, r->key_len, r->val,
 					      r->val_len);
-		return rc == -SL_ENOENT ? 0 : rc;
+		return rc;
 	case R_COPY:
 	case R_HARD_COPY:
 		/* One source, and no target (Copy) or at most one. */
