@@ -101,6 +101,10 @@ def main():
         counts = {"records": 0, "kept_as_log": 0, "i_records": 0, "i_kept": 0}
         for (name, line, e), rec in zip(fed, got):
             as_log = {"log": line.decode("utf-8", "replace")}
+            # tail drops NUL bytes at the head of a line, as Fluent Bit does
+            # (copytruncate leaves zeros behind); only i_string_utf16BE_* has them.
+            if line.startswith(b"\0") and rec == {"log": line.lstrip(b"\0").decode("utf-8", "replace")}:
+                as_log = rec
             if e["record"] is True:
                 want = parse_object(line)
                 c.equal(rec, want, name + ": parsed record")
