@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
   libevent-dev libyajl-dev libpcre2-dev libyaml-dev zlib1g-dev libssl-dev
-  libcurl4-openssl-dev liblz4-dev librdkafka-dev libcmocka-dev)
+  libcurl4-openssl-dev liblz4-dev librdkafka-dev libcmocka-dev prometheus)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
