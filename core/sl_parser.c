@@ -277,10 +277,11 @@ static int parse_types(struct sl_parser *p, const char *s, const char *file,
 		struct field_type_rule *r;
 		int t = 0;
 
-		while (*s && !isspace((unsigned char)*s))
+		/* Fluent Bit splits on spaces; commas are taken as spaces too */
+		while (*s && !isspace((unsigned char)*s) && *s != ',')
 			s++;
 		len = (size_t)(s - tok);
-		while (isspace((unsigned char)*s))
+		while (isspace((unsigned char)*s) || *s == ',')
 			s++;
 		if (!len)
 			continue;

@@ -25,7 +25,105 @@ struct sl_regex {
 	bool jit;
 	struct named_group *names; /* owned, ordered by group number */
 	uint32_t n_names;
+	char **long_names;         /* owned: names over PCRE2's 32-byte limit */
+	uint32_t n_long;
 };
+
+/* Generated stand-in for long_names[i]; PCRE2 10.42 caps names at 32. */
+#define LONG_PREFIX "_sluice_long_"
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_';
+}
+
+static int long_index(const struct sl_regex *re, const char *name, size_t len)
+{
+	for (uint32_t i = 0; i < re->n_long; i++)
+		if (strlen(re->long_names[i]) == len &&
+		    memcmp(re->long_names[i], name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Copies `pat` into `out`, replacing group names longer than 32 bytes (in
+ * (?<name>, (?'name', (?P<name> and \k<name>) by short stand-ins. Onigmo
+ * has no such limit and Fluent Bit's own istio-envoy-proxy parser needs it.
+ */
+static int rewrite_long_names(struct sl_regex *re, const char *pat, size_t len,
+			      struct sl_buf *out)
+{
+	size_t i = 0;
+	bool in_class = false;
+
+	while (i < len) {
+		size_t open = 0, n;
+		char num[48];
+		int idx;
+
+		if (pat[i] == '\\' && i + 1 < len) {
+			if (!in_class && pat[i + 1] == 'k' && i + 2 < len &&
+			    strchr("<'{", pat[i + 2]))
+				open = 3;
+			else {
+				if (sl_buf_append(out, pat + i, 2) < 0)
+					return -SL_ENOMEM;
+				i += 2;
+				continue;
+			}
+		} else if (in_class) {
+			in_class = pat[i] != ']';
+		} else if (pat[i] == '[') {
+			/* '[', '[^', then a ']' right there is a literal */
+			size_t st = i++;
+
+			if (i < len && pat[i] == '^')
+				i++;
+			if (i < len && pat[i] == ']')
+				i++;
+			if (sl_buf_append(out, pat + st, i - st) < 0)
+				return -SL_ENOMEM;
+			in_class = true;
+			continue;
+		} else if (i + 3 < len && !memcmp(pat + i, "(?P<", 4)) {
+			open = 4;
+		} else if (i + 2 < len && pat[i] == '(' && pat[i + 1] == '?' &&
+			   (pat[i + 2] == '<' || pat[i + 2] == '\'')) {
+			open = 3;
+		}
+		for (n = 0; open && i + open + n < len && name_char(pat[i + open + n]); n++)
+			;
+		if (!open || n <= 32) {
+			size_t step = open ? open + n : 1;
+
+			if (sl_buf_append(out, pat + i, step) < 0)
+				return -SL_ENOMEM;
+			i += step;
+			continue;
+		}
+		idx = long_index(re, pat + i + open, n);
+		if (idx < 0) {
+			char **v = realloc(re->long_names,
+					   (re->n_long + 1) * sizeof(*v));
+
+			if (!v)
+				return -SL_ENOMEM;
+			re->long_names = v;
+			v[re->n_long] = strndup(pat + i + open, n);
+			if (!v[re->n_long])
+				return -SL_ENOMEM;
+			idx = (int)re->n_long++;
+		}
+		snprintf(num, sizeof(num), LONG_PREFIX "%d", idx);
+		if (sl_buf_append(out, pat + i, open) < 0 ||
+		    sl_buf_append(out, num, strlen(num)) < 0)
+			return -SL_ENOMEM;
+		i += open + n;
+	}
+	return sl_buf_append(out, "", 0);
+}
 
 static int cmp_group(const void *a, const void *b)
 {
@@ -53,6 +151,15 @@ static int load_names(struct sl_regex *re)
 		re->names[i].group = (uint32_t)e[0] << 8 | e[1];
 		re->names[i].name = (const char *)e + 2;
 		re->names[i].len = strlen((const char *)e + 2);
+		if (!strncmp(re->names[i].name, LONG_PREFIX, strlen(LONG_PREFIX))) {
+			unsigned long k = strtoul(re->names[i].name +
+						  strlen(LONG_PREFIX), NULL, 10);
+
+			if (k < re->n_long) {
+				re->names[i].name = re->long_names[k];
+				re->names[i].len = strlen(re->long_names[k]);
+			}
+		}
 	}
 	re->n_names = count;
 	/* The table is sorted by name; records keep the pattern's order. */
@@ -66,6 +173,7 @@ int sl_parser_regex_compile(const char *pattern, struct sl_regex **out,
 	uint32_t opts = PCRE2_MULTILINE;
 	size_t len = strlen(pattern);
 	pcre2_compile_context *cctx;
+	struct sl_buf pat = {0};
 	struct sl_regex *re;
 	PCRE2_SIZE erroff;
 	int ecode;
@@ -88,24 +196,26 @@ int sl_parser_regex_compile(const char *pattern, struct sl_regex **out,
 	}
 	re = calloc(1, sizeof(*re));
 	cctx = pcre2_compile_context_create(NULL);
-	if (!re || !cctx) {
-		free(re);
+	if (!re || !cctx || rewrite_long_names(re, pattern, len, &pat) < 0) {
+		sl_parser_regex_destroy(re);
+		sl_buf_destroy(&pat);
 		pcre2_compile_context_free(cctx);
 		snprintf(err, err_len, "out of memory");
 		return -SL_ENOMEM;
 	}
 	/* Onigmo's \uHHHH (used in parsers files) and \x{...} both work. */
 	pcre2_set_compile_extra_options(cctx, PCRE2_EXTRA_ALT_BSUX);
-	re->code = pcre2_compile((PCRE2_SPTR)pattern, len, opts | PCRE2_ALT_BSUX,
-				 &ecode, &erroff, cctx);
+	re->code = pcre2_compile((PCRE2_SPTR)pat.data, pat.len,
+				 opts | PCRE2_ALT_BSUX, &ecode, &erroff, cctx);
 	pcre2_compile_context_free(cctx);
+	sl_buf_destroy(&pat);
 	if (!re->code) {
 		PCRE2_UCHAR msg[160];
 
 		pcre2_get_error_message(ecode, msg, sizeof(msg));
 		snprintf(err, err_len, "invalid regex at offset %zu: %s",
 			 (size_t)erroff, (const char *)msg);
-		free(re);
+		sl_parser_regex_destroy(re);
 		return -SL_EINVAL;
 	}
 	re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
@@ -126,6 +236,9 @@ void sl_parser_regex_destroy(struct sl_regex *re)
 	pcre2_match_data_free(re->md);
 	pcre2_code_free(re->code);
 	free(re->names);
+	for (uint32_t i = 0; i < re->n_long; i++)
+		free(re->long_names[i]);
+	free(re->long_names);
 	free(re);
 }
 
