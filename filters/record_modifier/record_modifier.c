@@ -94,34 +94,30 @@ static char *next_token(const char **s, size_t *len, bool *oom)
 static int add_record(struct rm_ctx *ctx, struct sl_plugin_instance *ins,
 		      const struct sl_cfg_item *item)
 {
-	struct rm_record *r = &ctx->records[ctx->n_records];
 	const char *s = item->value;
-	char *extra;
-	size_t elen;
+	char *key, *val = NULL, *extra = NULL;
+	size_t klen = 0, vlen = 0, elen;
 	bool oom = false;
 
-	r->key = next_token(&s, &r->key_len, &oom);
-	r->val = r->key ? next_token(&s, &r->val_len, &oom) : NULL;
-	extra = r->val ? next_token(&s, &elen, &oom) : NULL;
-	if (oom) {
-		free(r->key);
-		free(r->val);
+	key = next_token(&s, &klen, &oom);
+	if (key)
+		val = next_token(&s, &vlen, &oom);
+	if (val)
+		extra = next_token(&s, &elen, &oom);
+	if (oom || !val || extra) {
+		free(key);
+		free(val);
 		free(extra);
-		r->key = r->val = NULL;
-		return -SL_ENOMEM;
-	}
-	if (!r->val || extra) {
+		if (oom)
+			return -SL_ENOMEM;
 		sl_plugin_error(ins, item->line,
 				"Record '%s': expected KEY VALUE (quote a "
 				"value that holds spaces)",
 				item->value);
-		free(r->key);
-		free(r->val);
-		free(extra);
-		r->key = r->val = NULL;
 		return -SL_ECONFIG;
 	}
-	ctx->n_records++;
+	ctx->records[ctx->n_records++] = (struct rm_record){
+		.key = key, .val = val, .key_len = klen, .val_len = vlen};
 	return 0;
 }
 
