@@ -4,7 +4,8 @@
 
 Each case runs --runs times; per run: wall time, CPU seconds (user+sys of
 the child, from wait4) and peak RSS. Printed per case: the medians, MB/s and
-records/s of input processed, and the ratio of its MB/s to the baseline's.
+records/s of input processed, and the ratio of its MB/s to the baseline's, and the same per CPU-second (the
+figure to trust on a shared or loaded machine, where wall time waits).
 "One core" cases run under `taskset -c 0` when taskset exists.
 """
 import argparse
@@ -88,8 +89,9 @@ def main():
     ]
     print("data: %s, %d lines, %.1f MB (%.0f bytes/line); %d runs each; one core = %s"
           % (a.data, lines, size / 1e6, size / lines, a.runs, " ".join(pin) or "not pinned (no taskset)"))
-    print("%-38s %9s %11s %8s %9s %10s %7s" % ("case", "MB/s", "records/s", "wall s", "CPU s", "peakRSS MB", "vs base"))
-    base_mbs = None
+    print("%-38s %9s %11s %8s %9s %10s %7s %9s %7s" % ("case", "MB/s", "records/s", "wall s", "CPU s",
+                                                  "peakRSS MB", "vs base", "MB/CPU-s", "vs base"))
+    base_mbs = base_cpu = None
     try:
         for name, argv, check in cases:
             walls, cpus, rss = [], [], []
@@ -107,11 +109,13 @@ def main():
                         raise SystemExit("file output has %d lines, want %d" % (got, lines))
             wall = statistics.median(walls)
             mbs = size / 1e6 / wall
+            cpu = statistics.median(cpus)
+            mbc = size / 1e6 / cpu
             if base_mbs is None:
-                base_mbs = mbs
-            print("%-38s %9.1f %11.0f %8.3f %9.3f %10.1f %6.2fx"
-                  % (name, mbs, lines / wall, wall, statistics.median(cpus),
-                     statistics.median(rss), mbs / base_mbs))
+                base_mbs, base_cpu = mbs, mbc
+            print("%-38s %9.1f %11.0f %8.3f %9.3f %10.1f %6.2fx %9.1f %6.2fx"
+                  % (name, mbs, lines / wall, wall, cpu,
+                     statistics.median(rss), mbs / base_mbs, mbc, mbc / base_cpu))
             sys.stdout.flush()
     finally:
         shutil.rmtree(work, ignore_errors=True)

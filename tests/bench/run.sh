@@ -15,7 +15,11 @@ RUNS=${2:-5}
 if [ ! -d build-bench ]; then
 	meson setup build-bench --buildtype=release >/dev/null
 fi
-meson compile -C build-bench sluice tests/bench/bench_baseline >/dev/null
+meson compile -C build-bench sluice:executable tests/bench/bench_baseline \
+	>build-bench/bench-compile.log 2>&1 || {
+	cat build-bench/bench-compile.log
+	exit 1
+}
 python3 tests/bench/gen.py --lines "$LINES"
 exec python3 tests/bench/measure.py --sluice build-bench/sluice \
 	--baseline build-bench/tests/bench/bench_baseline \
