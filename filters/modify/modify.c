@@ -356,7 +356,7 @@ out:
 static int modify_init(void *data, struct sl_plugin_instance *ins)
 {
 	struct modify_ctx *ctx = data;
-	size_t total = 0;
+	size_t total = 0, cursor[R_N_TYPES + 1] = {0};
 	int rc = 0, r;
 
 	for (int t = 0; t < R_N_TYPES; t++)
@@ -367,31 +367,36 @@ static int modify_init(void *data, struct sl_plugin_instance *ins)
 	ctx->md = pcre2_match_data_create(1, NULL);
 	if (!ctx->rules || !ctx->conds || !ctx->md)
 		return -SL_ENOMEM;
-	for (int t = 0; t < R_N_TYPES; t++) {
-		for (size_t i = 0; i < ctx->rules_cfg[t].n; i++) {
-			r = add_rule(ctx, ins, (enum rule_type)t,
-				     &ctx->rules_cfg[t].items[i]);
-			if (r == -SL_ENOMEM)
-				return r;
-			if (r < 0)
-				rc = r;
+	/*
+	 * Merge the per-option lists by line: rules run in the order they
+	 * were written, and errors are reported in that order too.
+	 */
+	for (;;) {
+		const struct sl_cfg_multi *m, *best_m = NULL;
+		int best = -1;
+
+		for (int t = 0; t <= R_N_TYPES; t++) {
+			m = t < R_N_TYPES ? &ctx->rules_cfg[t] : &ctx->condition;
+			if (cursor[t] < m->n &&
+			    (!best_m || m->items[cursor[t]].line <
+						best_m->items[cursor[best]]
+							.line)) {
+				best = t;
+				best_m = m;
+			}
 		}
-	}
-	for (size_t i = 0; i < ctx->condition.n; i++) {
-		r = add_cond(ctx, ins, &ctx->condition.items[i]);
+		if (!best_m)
+			break;
+		if (best < R_N_TYPES)
+			r = add_rule(ctx, ins, (enum rule_type)best,
+				     &best_m->items[cursor[best]]);
+		else
+			r = add_cond(ctx, ins, &best_m->items[cursor[best]]);
+		cursor[best]++;
 		if (r == -SL_ENOMEM)
 			return r;
 		if (r < 0)
 			rc = r;
-	}
-	/* Rules run in the order they were written (stable on ties). */
-	for (size_t i = 1; i < ctx->n_rules; i++) {
-		for (size_t j = i;
-		     j > 0 && ctx->rules[j - 1].line > ctx->rules[j].line; j--) {
-			struct modify_rule tmp = ctx->rules[j];
-			ctx->rules[j] = ctx->rules[j - 1];
-			ctx->rules[j - 1] = tmp;
-		}
 	}
 	return rc;
 }
