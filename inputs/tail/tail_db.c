@@ -226,8 +226,10 @@ int tail_db_set(struct tail_db *db, int fd, uint64_t ino, const char *name,
 		created = true;
 	}
 	/* The bytes already read cannot change for the same file, so they
-	 * are what the fingerprint covers. */
-	if (e->fp_len < TAIL_DB_FP_MAX && (int64_t)e->fp_len < offset) {
+	 * are what the fingerprint covers; after a truncation (offset back
+	 * below it) it is taken again over what is left. */
+	if ((e->fp_len < TAIL_DB_FP_MAX && (int64_t)e->fp_len < offset) ||
+	    (int64_t)e->fp_len > offset) {
 		uint32_t want = offset < (int64_t)TAIL_DB_FP_MAX ?
 					(uint32_t)offset : TAIL_DB_FP_MAX;
 		uint64_t fp;

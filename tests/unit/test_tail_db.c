@@ -168,6 +168,32 @@ static void fingerprint_grows_with_what_was_read(void **state)
 	close(fd);
 }
 
+static void truncated_file_keeps_being_recognised(void **state)
+{
+	struct tail_db db;
+	uint64_t ino;
+	int fd = make_file("t.log", "a long first line\n", &ino);
+	char p[256];
+	FILE *fp;
+	int64_t off;
+
+	(void)state;
+	unlink(db_path);
+	assert_int_equal(tail_db_open(&db, db_path, TAIL_DB_SYNC_OFF), 0);
+	assert_int_equal(tail_db_set(&db, fd, ino, "t.log", 18), 0);
+	snprintf(p, sizeof(p), "%s/t.log", dir);
+	fp = fopen(p, "w"); /* copytruncate: same inode, new content */
+	assert_non_null(fp);
+	fputs("new\n", fp);
+	fclose(fp);
+	assert_int_equal(tail_db_set(&db, fd, ino, "t.log", 4), 0);
+	assert_int_equal(db.e[0].fp_len, 4);
+	assert_int_equal(tail_db_lookup(&db, fd, ino, &off), 0);
+	assert_int_equal(off, 4);
+	tail_db_close(&db);
+	close(fd);
+}
+
 static void malformed_lines_are_skipped(void **state)
 {
 	struct tail_db db;
@@ -255,6 +281,7 @@ int main(void)
 		cmocka_unit_test(save_is_atomic_and_leaves_no_temp),
 		cmocka_unit_test(reused_inode_with_other_content_is_not_trusted),
 		cmocka_unit_test(fingerprint_grows_with_what_was_read),
+		cmocka_unit_test(truncated_file_keeps_being_recognised),
 		cmocka_unit_test(malformed_lines_are_skipped),
 		cmocka_unit_test(unchanged_database_is_not_rewritten),
 		cmocka_unit_test(remove_forgets_a_file),
