@@ -23,6 +23,7 @@ import subprocess
 import sys
 from datetime import datetime
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sluice_e2e as e2e  # noqa: E402
 
