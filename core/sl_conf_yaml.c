@@ -148,6 +148,15 @@ static struct sl_conf_section *map_section(struct ctx *c, yaml_node_t *map,
 			error(c, k, "%s: keys must be plain values", header);
 			continue;
 		}
+		if (strcasecmp(scalar(k), "processors") == 0 ||
+		    strcasecmp(scalar(k), "routes") == 0) {
+			error(c, k, "%s: '%s' (Fluent Bit YAML %s) is not "
+				    "supported by sluice; use filters with Match",
+			      header, scalar(k),
+			      scalar(k)[0] == 'p' ? "processors"
+						  : "conditional routing");
+			continue;
+		}
 		add_value(c, sec, scalar(k), v, line_of(k), 0);
 	}
 	return sec;
@@ -403,6 +412,13 @@ static void top_level(struct ctx *c, yaml_node_t *root)
 				line_of(v));
 			if (sec)
 				add_value(c, sec, "path", v, line_of(v), 0);
+		} else if (strcasecmp(key, "extensions") == 0 ||
+			   strcasecmp(key, "stream_processor") == 0) {
+			/* Fluent Bit features sluice does not have */
+			sl_log(SL_LOG_WARN, "config",
+			       "%s:%d: section '%s' is not supported by sluice "
+			       "and is ignored",
+			       c->file, line_of(k), key);
 		} else {
 			error(c, k, "unknown section '%s'", key);
 		}

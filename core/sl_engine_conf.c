@@ -78,6 +78,8 @@ static const struct sl_cfg_option service_map[] = {
 	 .min = 0.001, .max = 864000, .offset = SVC(scheduler_cap),
 	 .desc = "retry backoff cap, seconds"},
 	{.name = "daemon", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
+	/* pre-1.0 name of HTTP_Server, still in Fluent Bit's shipped configs */
+	{.name = "http_monitor", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
 	{.name = "streams_file", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
 	{.name = "sp.convert_from_str_to_num", .type = SL_CFG_BOOL,
 	 .flags = SL_CFG_IGNORED},
@@ -137,6 +139,9 @@ static const struct sl_cfg_option input_common_map[] = {
 	 .flags = SL_CFG_IGNORED},
 	{.name = "thread.ring_buffer.capacity", .type = SL_CFG_STR,
 	 .flags = SL_CFG_IGNORED},
+	{.name = "rate_gate", .type = SL_CFG_STR,
+	 .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
+	{.name = "rate_window", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
 	{.name = "thread.ring_buffer.window", .type = SL_CFG_STR,
 	 .flags = SL_CFG_IGNORED},
 	SL_CFG_END,
