@@ -447,7 +447,7 @@ static char *check_indent(struct reader *r, struct file_state *fs, int line,
 	}
 	error_at(r, fs, line,
 		 "invalid indentation level: extra indentation level found "
-		 "(the file's indent is %zu characters)",
+		 "(this file is indented by %zu)",
 		 fs->indent_len);
 	return NULL;
 }
@@ -463,6 +463,18 @@ static void key_line(struct reader *r, struct file_state *fs, int line,
 			 "invalid indentation level: '%.40s' must be indented "
 			 "under a section header",
 			 s);
+		return;
+	}
+	body = skip_blanks(s);
+	if (body[0] == '[' &&
+	    (!fs->indent_len || (size_t)(body - s) != fs->indent_len)) {
+		/*
+		 * Fluent Bit fails on it ("undefined value"); reading it as the
+		 * header it was meant to be avoids an error on every next line.
+		 */
+		error_at(r, fs, line,
+			 "section header '%.40s' must not be indented", body);
+		header(r, fs, line, body);
 		return;
 	}
 	body = check_indent(r, fs, line, s, &twice);

@@ -278,13 +278,19 @@ static void unindented_key_is_an_error(void **state)
 	assert_true(has_diag(f, "test.conf:2: invalid indentation level"));
 }
 
-static void indented_header_is_a_key_without_value(void **state)
+static void indented_header_is_an_error(void **state)
 {
 	struct fixture *f = *state;
 
 	/* conf/parser_custom.conf in Fluent Bit: " [PARSER]" on line 1 */
-	assert_int_equal(load_text(f, " [PARSER]\n    Name x\n"), -SL_ECONFIG);
-	assert_true(has_diag(f, "test.conf:1:"));
+	assert_int_equal(load_text(f, " [INPUT]\n    Name x\n"
+				      " [OUTPUT]\n    Name y\n"),
+			 -SL_ECONFIG);
+	assert_true(has_diag(f, "test.conf:1: section header '[INPUT]' must "
+				"not be indented"));
+	assert_true(has_diag(f, "test.conf:3: section header '[OUTPUT]'"));
+	/* one error per header, not one per following line */
+	assert_int_equal(f->diag.n, 2);
 }
 
 static void key_without_value_is_an_error(void **state)
@@ -599,15 +605,20 @@ static void empty_file_loads(void **state)
 	assert_int_equal(f->conf.n, 0);
 }
 
-static void yaml_is_reported_unsupported(void **state)
+static void yaml_names_go_to_the_yaml_reader(void **state)
 {
 	struct fixture *f = *state;
-	const char *p = write_file(f, "c.YAML", "service:\n", SIZE_MAX);
-	int rc = sl_conf_load(&f->conf, p, &f->diag);
+	const char *p = write_file(f, "c.YAML",
+				   "service:\n  flush: ${SL_TEST_FLUSH}\n",
+				   SIZE_MAX);
 
-	/* until the YAML reader lands, a clear error rather than a misparse */
-	if (rc < 0)
-		assert_true(has_diag(f, "c.YAML"));
+	/* classic would reject "service:" at column 0 */
+	setenv("SL_TEST_FLUSH", "3", 1);
+	assert_int_equal(sl_conf_load(&f->conf, p, &f->diag), 0);
+	assert_int_equal(f->conf.n, 1);
+	assert_int_equal(f->conf.sections[0].kind, SL_SEC_SERVICE);
+	/* values from the YAML reader are expanded too */
+	assert_string_equal(value_of(&f->conf.sections[0], "flush"), "3");
 }
 
 /* ---- the tree API --------------------------------------------------------- */
@@ -645,7 +656,7 @@ int main(void)
 		T(less_indented_line_is_an_error),
 		T(double_indent_is_accepted),
 		T(unindented_key_is_an_error),
-		T(indented_header_is_a_key_without_value),
+		T(indented_header_is_an_error),
 		T(key_without_value_is_an_error),
 		T(every_error_is_reported_in_one_pass),
 		T(key_before_any_section_is_an_error),
@@ -668,7 +679,7 @@ int main(void)
 		T(plugins_file_allows_only_plugins),
 		T(main_config_of_only_plugins_upstream_node_loads),
 		T(empty_file_loads),
-		T(yaml_is_reported_unsupported),
+		T(yaml_names_go_to_the_yaml_reader),
 		T(tree_api_adds_and_finds_case_insensitively),
 	};
 #undef T
