@@ -335,6 +335,30 @@ void sl_flush_drop(struct sl_flush *fl, enum sl_drop_reason reason, uint64_t n)
 	sl_metric_add(fl->out->m_dropped[reason], (double)n);
 }
 
+int sl_flush_mark(struct sl_flush *fl, uint32_t index)
+{
+	if (index >= fl->chunk->records)
+		return -SL_EINVAL;
+	if (!fl->settled) {
+		fl->settled = calloc((fl->chunk->records + 7) / 8, 1);
+		if (!fl->settled)
+			return -SL_ENOMEM;
+	}
+	fl->settled[index / 8] |= (uint8_t)(1u << (index % 8));
+	return 0;
+}
+
+bool sl_flush_marked(const struct sl_flush *fl, uint32_t index)
+{
+	return fl->settled && index < fl->chunk->records &&
+	       (fl->settled[index / 8] & (1u << (index % 8)));
+}
+
+void sl_flush_retry_after(struct sl_flush *fl, double seconds)
+{
+	fl->retry_after = seconds > 0 ? seconds : 0;
+}
+
 void sl_flush_done(struct sl_flush *fl, enum sl_flush_result result)
 {
 	fl->result = result;
@@ -357,6 +381,7 @@ static void flush_finish(struct sl_engine *eng, struct sl_flush *fl)
 	pending_remove(eng, fl);
 	if (fl->retry_timer)
 		event_free(fl->retry_timer);
+	free(fl->settled);
 	free(fl);
 	if (--c->refs == 0)
 		release_chunk(eng, c);
@@ -377,6 +402,13 @@ static void schedule_retry(struct sl_engine *eng, struct sl_flush *fl)
 	double delay = sl_retry_backoff(fl->attempt, eng->service.scheduler_base,
 					eng->service.scheduler_cap,
 					sl_retry_random());
+
+	/* a server's Retry-After is a floor, capped like any backoff */
+	if (fl->retry_after > delay)
+		delay = fl->retry_after < eng->service.scheduler_cap
+				? fl->retry_after
+				: eng->service.scheduler_cap;
+	fl->retry_after = 0;
 	struct timeval tv = {
 		.tv_sec = (time_t)delay,
 		.tv_usec = (suseconds_t)((delay - (double)(time_t)delay) * 1e6),
@@ -698,6 +730,7 @@ void sl_engine_destroy(struct sl_engine *eng)
 			event_free(fl->retry_timer);
 		if (--fl->chunk->refs == 0)
 			sl_chunk_destroy(fl->chunk);
+		free(fl->settled);
 		free(fl);
 	}
 	for (size_t i = 0; i < eng->n_inputs; i++) {

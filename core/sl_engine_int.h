@@ -139,6 +139,8 @@ struct sl_flush {
 	int attempt;
 	enum sl_flush_result result;
 	uint64_t dropped;        /* records counted by sl_flush_drop (atomic) */
+	uint8_t *settled;        /* bitmap of records delivered/dropped */
+	double retry_after;      /* seconds, from the output; 0: none */
 	struct event *retry_timer;
 	struct sl_flush *next;   /* queue link (worker queue or completions) */
 	struct sl_flush *prev_pending, *next_pending; /* engine's list */

@@ -55,6 +55,22 @@ const struct sl_chunk *sl_flush_chunk(const struct sl_flush *fl);
 int sl_flush_attempt(const struct sl_flush *fl);
 /* Counts `n` records of this chunk dropped for `reason` (thread-safe). */
 void sl_flush_drop(struct sl_flush *fl, enum sl_drop_reason reason, uint64_t n);
+/*
+ * Per-record settlement, kept across the retries of one chunk to one
+ * output: an output marks each record it delivered (or dropped with a
+ * reason) and, when the chunk comes back for a retry, skips the marked
+ * ones, so a retry re-sends only what failed. `index` is the record's
+ * position in the chunk (struct sl_chunk_iter.index - 1 after next).
+ * Only the worker running the flush may call these. sl_flush_mark returns
+ * 0 or -SL_ENOMEM (then the record is simply sent again on retry).
+ */
+int sl_flush_mark(struct sl_flush *fl, uint32_t index);
+bool sl_flush_marked(const struct sl_flush *fl, uint32_t index);
+/*
+ * With SL_FLUSH_RETRY: wait at least `seconds` before the retry (an HTTP
+ * Retry-After); the backoff still applies when it is longer.
+ */
+void sl_flush_retry_after(struct sl_flush *fl, double seconds);
 /* Reports the result. `fl` must not be used afterwards. */
 void sl_flush_done(struct sl_flush *fl, enum sl_flush_result result);
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "sl_engine_int.h"
+#include "sl_log.h"
 
 /* ---- a fake input: emits `count` records {"n":i}, then finishes -------- */
 struct fake_in {
@@ -391,6 +392,8 @@ static void config_errors_name_file_and_line(void **state)
 
 int main(void)
 {
+	/* Log_Level is applied by main(), not the engine: keep tests quiet */
+	sl_log_set_level(SL_LOG_ERROR);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(every_record_reaches_every_matching_output),
 		cmocka_unit_test(failed_flushes_are_retried_until_delivered),
