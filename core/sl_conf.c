@@ -308,7 +308,7 @@ static bool kind_allowed(enum load_mode mode, enum sl_section_kind kind)
 }
 
 static int check_kinds(const struct sl_conf *conf, size_t from,
-		       enum load_mode mode, struct sl_diag *diag)
+		       enum load_mode mode, bool yaml, struct sl_diag *diag)
 {
 	int rc = 0;
 
@@ -316,6 +316,9 @@ static int check_kinds(const struct sl_conf *conf, size_t from,
 		const struct sl_conf_section *sec = &conf->sections[i];
 
 		if (kind_allowed(mode, sec->kind))
+			continue;
+		/* Fluent Bit's YAML main file may define parsers inline */
+		if (mode == MODE_MAIN && yaml)
 			continue;
 		if (mode == MODE_MAIN)
 			sl_diag_add(diag, sec->file, sec->line,
@@ -350,6 +353,7 @@ static int load(struct sl_conf *conf, const char *path, const char *base_dir,
 {
 	size_t from = conf->n;
 	char *full = resolve(path, base_dir);
+	bool yaml;
 	int rc;
 
 	if (!full) {
@@ -358,7 +362,8 @@ static int load(struct sl_conf *conf, const char *path, const char *base_dir,
 	}
 	if (!conf->main_file && mode == MODE_MAIN)
 		conf->main_file = sl_conf_intern_file(conf, full);
-	if (is_yaml_name(full)) {
+	yaml = is_yaml_name(full);
+	if (yaml) {
 #ifdef SL_HAVE_YAML
 		rc = sl_conf_yaml_load(conf, full, diag);
 #else
@@ -370,7 +375,7 @@ static int load(struct sl_conf *conf, const char *path, const char *base_dir,
 		rc = sl_conf_classic_load(conf, full, NULL, 0, 0, diag);
 	}
 	free(full);
-	if (check_kinds(conf, from, mode, diag) < 0)
+	if (check_kinds(conf, from, mode, yaml, diag) < 0)
 		rc = -SL_ECONFIG;
 	if (expand_from(conf, from) < 0) {
 		sl_diag_add(diag, path, 0, "out of memory");

@@ -621,6 +621,18 @@ static void yaml_names_go_to_the_yaml_reader(void **state)
 	assert_string_equal(value_of(&f->conf.sections[0], "flush"), "3");
 }
 
+static void yaml_main_config_may_define_parsers(void **state)
+{
+	struct fixture *f = *state;
+	const char *p = write_file(f, "p.yaml",
+				   "parsers:\n  - name: j\n    format: json\n",
+				   SIZE_MAX);
+
+	/* only the classic format keeps [PARSER] out of the main file */
+	assert_int_equal(sl_conf_load(&f->conf, p, &f->diag), 0);
+	assert_int_equal(f->conf.sections[0].kind, SL_SEC_PARSER);
+}
+
 /* ---- the tree API --------------------------------------------------------- */
 
 static void tree_api_adds_and_finds_case_insensitively(void **state)
@@ -680,6 +692,7 @@ int main(void)
 		T(main_config_of_only_plugins_upstream_node_loads),
 		T(empty_file_loads),
 		T(yaml_names_go_to_the_yaml_reader),
+		T(yaml_main_config_may_define_parsers),
 		T(tree_api_adds_and_finds_case_insensitively),
 	};
 #undef T
