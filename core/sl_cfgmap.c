@@ -15,7 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- value parsers -------------------------------------------------------- */
+/* ---- value parsers --------------------------------------------------------
+ */
 
 int sl_cfg_parse_bool(const char *s, bool *out)
 {
@@ -41,7 +42,8 @@ int sl_cfg_parse_int(const char *s, int64_t *out)
 	char *end;
 	long long v;
 
-	if (!*s || !(s[0] == '-' || s[0] == '+' || (s[0] >= '0' && s[0] <= '9')))
+	if (!*s ||
+	    !(s[0] == '-' || s[0] == '+' || (s[0] >= '0' && s[0] <= '9')))
 		return -SL_EINVAL;
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -85,8 +87,8 @@ int sl_cfg_parse_size(const char *s, int64_t *out)
 		const char *suffix;
 		double mult;
 	} units[] = {
-		{"", 1},         {"K", 1e3}, {"KB", 1e3}, {"M", 1e6},
-		{"MB", 1e6},     {"G", 1e9}, {"GB", 1e9},
+	    {"", 1},	 {"K", 1e3}, {"KB", 1e3}, {"M", 1e6},
+	    {"MB", 1e6}, {"G", 1e9}, {"GB", 1e9},
 	};
 	const char *end;
 	double v;
@@ -190,7 +192,8 @@ int sl_cfg_split_pair(const char *s, char **key, char **rest)
 	return 0;
 }
 
-/* ---- storage -------------------------------------------------------------- */
+/* ---- storage --------------------------------------------------------------
+ */
 
 static void strlist_free(struct sl_strlist *l)
 {
@@ -403,7 +406,8 @@ static int store(const struct sl_cfg_option *opt, void *ctx, const char *s,
 	return -SL_EINVAL;
 }
 
-/* ---- apply ---------------------------------------------------------------- */
+/* ---- apply ----------------------------------------------------------------
+ */
 
 static size_t map_len(const struct sl_cfg_option *map)
 {
@@ -434,11 +438,12 @@ static bool find(const struct sl_cfgmap_target *targets, size_t n_targets,
 				bool prefix = map[i].flags & SL_CFG_PREFIX;
 				size_t len = strlen(map[i].name);
 
-				if (pass == 0 ? (!prefix &&
-						 strcasecmp(key, map[i].name) == 0)
-					      : (prefix && strlen(key) > len &&
-						 strncasecmp(key, map[i].name,
-							     len) == 0)) {
+				if (pass == 0
+					? (!prefix &&
+					   strcasecmp(key, map[i].name) == 0)
+					: (prefix && strlen(key) > len &&
+					   strncasecmp(key, map[i].name, len) ==
+					       0)) {
 					*t_out = t;
 					*i_out = i;
 					return true;
@@ -477,8 +482,8 @@ static int apply_entry(const struct sl_cfgmap_target *tg,
 			    e->key, what, (*first)->line);
 		return -SL_ECONFIG;
 	}
-	if (validate(opt, e->key, e->value, &v, what, e->file, e->line,
-		     diag) < 0)
+	if (validate(opt, e->key, e->value, &v, what, e->file, e->line, diag) <
+	    0)
 		return -SL_ECONFIG;
 	if (opt->flags & SL_CFG_IGNORED) {
 		if (!*first)
@@ -491,7 +496,8 @@ static int apply_entry(const struct sl_cfgmap_target *tg,
 	}
 	*first = e;
 	if (opt->flags & SL_CFG_MULTI)
-		rc = multi_add(tg->ctx, opt->offset, e->value, e->file, e->line);
+		rc =
+		    multi_add(tg->ctx, opt->offset, e->value, e->file, e->line);
 	else
 		rc = store(opt, tg->ctx, e->value, &v);
 	if (rc < 0)
@@ -515,13 +521,14 @@ static int apply_defaults(const struct sl_cfgmap_target *tg,
 					    SL_CFG_PREFIX)))
 			continue;
 		/* a bad default is a bug in the plugin's table */
-		if (validate(o, o->name, o->def, &v, what, sec->file,
-			     sec->line, diag) < 0) {
+		if (validate(o, o->name, o->def, &v, what, sec->file, sec->line,
+			     diag) < 0) {
 			rc = -SL_ECONFIG;
 			continue;
 		}
 		if (store(o, tg->ctx, o->def, &v) < 0) {
-			sl_diag_add(diag, sec->file, sec->line, "out of memory");
+			sl_diag_add(diag, sec->file, sec->line,
+				    "out of memory");
 			rc = -SL_ECONFIG;
 		}
 	}
@@ -541,8 +548,8 @@ int sl_cfgmap_apply(const struct sl_cfgmap_target *targets, size_t n_targets,
 	if (!first)
 		goto oom;
 	for (size_t t = 0; t < n_targets; t++) {
-		first[t] = calloc(map_len(targets[t].map) + 1,
-				  sizeof(*first[t]));
+		first[t] =
+		    calloc(map_len(targets[t].map) + 1, sizeof(*first[t]));
 		if (!first[t])
 			goto oom;
 		if (apply_defaults(&targets[t], sec, what, diag) < 0)
@@ -579,8 +586,8 @@ int sl_cfgmap_apply(const struct sl_cfgmap_target *targets, size_t n_targets,
 					    map[i].name, what);
 				rc = -SL_ECONFIG;
 			} else if ((map[i].flags & SL_CFG_MULTI) &&
-				   !(map[i].flags & (SL_CFG_PREFIX |
-						     SL_CFG_IGNORED)) &&
+				   !(map[i].flags &
+				     (SL_CFG_PREFIX | SL_CFG_IGNORED)) &&
 				   map[i].def) {
 				/* a MULTI default stands only when unset */
 				if (multi_add(targets[t].ctx, map[i].offset,
@@ -617,7 +624,7 @@ void sl_cfgmap_release(const struct sl_cfg_option *map, void *ctx)
 			multi_free(&m);
 			memcpy(field, &m, sizeof(m));
 		} else if (o->type == SL_CFG_STR) {
-			char *s;
+			char *s = NULL;
 
 			memcpy(&s, field, sizeof(s));
 			free(s);
@@ -633,15 +640,16 @@ void sl_cfgmap_release(const struct sl_cfg_option *map, void *ctx)
 	}
 }
 
-/* ---- help ----------------------------------------------------------------- */
+/* ---- help -----------------------------------------------------------------
+ */
 
 static const char *type_name(const struct sl_cfg_option *o)
 {
 	static const char *const names[] = {
-		[SL_CFG_STR] = "string", [SL_CFG_INT] = "integer",
-		[SL_CFG_BOOL] = "bool",  [SL_CFG_SIZE] = "size",
-		[SL_CFG_DOUBLE] = "number", [SL_CFG_TIME] = "time",
-		[SL_CFG_SLIST] = "list",
+	    [SL_CFG_STR] = "string",	[SL_CFG_INT] = "integer",
+	    [SL_CFG_BOOL] = "bool",	[SL_CFG_SIZE] = "size",
+	    [SL_CFG_DOUBLE] = "number", [SL_CFG_TIME] = "time",
+	    [SL_CFG_SLIST] = "list",
 	};
 
 	if (o->flags & SL_CFG_PREFIX)

@@ -18,8 +18,8 @@
 /*
  * The YAML reader is optional while it is being written: it is used when its
  * header exists, declaring
- *   int sl_conf_yaml_load(struct sl_conf *, const char *path, struct sl_diag *);
- * with the same contract as sl_conf_classic_load below.
+ *   int sl_conf_yaml_load(struct sl_conf *, const char *path, struct sl_diag
+ * *); with the same contract as sl_conf_classic_load below.
  */
 #if defined(__has_include)
 #if __has_include("sl_conf_yaml.h")
@@ -107,7 +107,7 @@ struct sl_conf_section *sl_conf_add_section(struct sl_conf *conf,
 	if (conf->n == conf->cap) {
 		size_t cap = conf->cap ? conf->cap * 2 : 8;
 		struct sl_conf_section *p =
-			realloc(conf->sections, cap * sizeof(*p));
+		    realloc(conf->sections, cap * sizeof(*p));
 
 		if (!p) {
 			free(h);
@@ -135,7 +135,8 @@ int sl_conf_add_entry(struct sl_conf *conf, struct sl_conf_section *sec,
 	(void)conf;
 	if (sec->n == sec->cap) {
 		size_t cap = sec->cap ? sec->cap * 2 : 8;
-		struct sl_conf_entry *p = realloc(sec->entries, cap * sizeof(*p));
+		struct sl_conf_entry *p =
+		    realloc(sec->entries, cap * sizeof(*p));
 
 		if (!p)
 			return -SL_ENOMEM;
@@ -166,9 +167,11 @@ const struct sl_conf_entry *sl_conf_get(const struct sl_conf_section *sec,
 	return NULL;
 }
 
-/* ---- variables ------------------------------------------------------------ */
+/* ---- variables ------------------------------------------------------------
+ */
 
-/* The @SET value of `name` (name_len bytes), or NULL. Names are case-sensitive. */
+/* The @SET value of `name` (name_len bytes), or NULL. Names are case-sensitive.
+ */
 static const char *var_lookup(const struct sl_conf *conf, const char *name,
 			      size_t name_len)
 {
@@ -278,7 +281,8 @@ static int expand_from(struct sl_conf *conf, size_t from)
 	return 0;
 }
 
-/* ---- loading -------------------------------------------------------------- */
+/* ---- loading --------------------------------------------------------------
+ */
 
 static bool is_yaml_name(const char *path)
 {

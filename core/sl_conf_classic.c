@@ -6,8 +6,8 @@
  * values as written; sl_conf.c expands ${VAR} and checks which section kinds
  * a file may hold. Every error goes to the diag and parsing goes on.
  */
-#include "sl_conf.h"
 #include "sl_common.h"
+#include "sl_conf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,9 +55,9 @@ struct file_state {
 	const char *name;   /* interned */
 	const char *indent; /* the file's indent (points into its buffer) */
 	size_t indent_len;  /* 0 while not fixed yet */
-	size_t sec;         /* current section index + 1, 0 for none */
+	size_t sec;	    /* current section index + 1, 0 for none */
 	bool bad_section;   /* keys after a broken header are dropped */
-	bool in_group;      /* inside an unsupported [GROUP] */
+	bool in_group;	    /* inside an unsupported [GROUP] */
 	int errors;
 };
 
@@ -65,20 +65,20 @@ static const struct {
 	const char *name;
 	enum sl_section_kind kind;
 } section_kinds[] = {
-	{"SERVICE", SL_SEC_SERVICE},
-	{"INPUT", SL_SEC_INPUT},
-	{"INPUTS", SL_SEC_INPUT},
-	{"FILTER", SL_SEC_FILTER},
-	{"FILTERS", SL_SEC_FILTER},
-	{"OUTPUT", SL_SEC_OUTPUT},
-	{"OUTPUTS", SL_SEC_OUTPUT},
-	{"PARSER", SL_SEC_PARSER},
-	{"MULTILINE_PARSER", SL_SEC_MULTILINE_PARSER},
-	{"PLUGINS", SL_SEC_PLUGINS},
-	{"UPSTREAM", SL_SEC_UPSTREAM},
-	{"NODE", SL_SEC_NODE},
-	{"CUSTOM", SL_SEC_CUSTOM},
-	{"CUSTOMS", SL_SEC_CUSTOM},
+    {"SERVICE", SL_SEC_SERVICE},
+    {"INPUT", SL_SEC_INPUT},
+    {"INPUTS", SL_SEC_INPUT},
+    {"FILTER", SL_SEC_FILTER},
+    {"FILTERS", SL_SEC_FILTER},
+    {"OUTPUT", SL_SEC_OUTPUT},
+    {"OUTPUTS", SL_SEC_OUTPUT},
+    {"PARSER", SL_SEC_PARSER},
+    {"MULTILINE_PARSER", SL_SEC_MULTILINE_PARSER},
+    {"PLUGINS", SL_SEC_PLUGINS},
+    {"UPSTREAM", SL_SEC_UPSTREAM},
+    {"NODE", SL_SEC_NODE},
+    {"CUSTOM", SL_SEC_CUSTOM},
+    {"CUSTOMS", SL_SEC_CUSTOM},
 };
 
 static enum sl_section_kind section_kind(const char *name)
@@ -113,7 +113,8 @@ static int parse_file(struct reader *r, const char *path, const char *from,
 		      int from_line);
 
 static void error_at(struct reader *r, struct file_state *fs, int line,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void error_at(struct reader *r, struct file_state *fs, int line,
 		     const char *fmt, ...)
@@ -129,7 +130,8 @@ static void error_at(struct reader *r, struct file_state *fs, int line,
 	r->rc = -SL_ECONFIG;
 }
 
-/* ---- reading files -------------------------------------------------------- */
+/* ---- reading files --------------------------------------------------------
+ */
 
 /*
  * Reads a whole regular file into a malloc'd NUL-terminated buffer. On
@@ -241,7 +243,8 @@ static char *relative_to(const char *file, const char *name)
 	return out;
 }
 
-/* ---- directives ----------------------------------------------------------- */
+/* ---- directives -----------------------------------------------------------
+ */
 
 static void include_glob(struct reader *r, struct file_state *fs, int line,
 			 const char *pattern)
@@ -258,7 +261,8 @@ static void include_glob(struct reader *r, struct file_state *fs, int line,
 	grc = glob(full, 0, NULL, &g);
 	if (grc == GLOB_NOMATCH && pattern[0] != '/' && r->conf->main_file &&
 	    strcmp(fs->name, r->conf->main_file) != 0) {
-		/* Fluent Bit resolves includes against the main file's folder */
+		/* Fluent Bit resolves includes against the main file's folder
+		 */
 		char *alt = relative_to(r->conf->main_file, pattern);
 
 		globfree(&g);
@@ -301,7 +305,8 @@ static void include_one(struct reader *r, struct file_state *fs, int line,
 	}
 	if (stat(full, &st) < 0 && errno == ENOENT && name[0] != '/' &&
 	    r->conf->main_file && strcmp(fs->name, r->conf->main_file) != 0) {
-		/* Fluent Bit resolves includes against the main file's folder */
+		/* Fluent Bit resolves includes against the main file's folder
+		 */
 		char *alt = relative_to(r->conf->main_file, name);
 
 		if (alt && stat(alt, &st) == 0) {
@@ -369,11 +374,13 @@ static void directive(struct reader *r, struct file_state *fs, int line,
 	arg = s;
 	while (*arg && !is_blank(*arg))
 		arg++;
-	error_at(r, fs, line, "unknown directive '%.*s' (expected @INCLUDE or @SET)",
+	error_at(r, fs, line,
+		 "unknown directive '%.*s' (expected @INCLUDE or @SET)",
 		 (int)(arg - s), s);
 }
 
-/* ---- lines ---------------------------------------------------------------- */
+/* ---- lines ----------------------------------------------------------------
+ */
 
 static void header(struct reader *r, struct file_state *fs, int line, char *s)
 {
@@ -452,8 +459,7 @@ static char *check_indent(struct reader *r, struct file_state *fs, int line,
 	return NULL;
 }
 
-static void key_line(struct reader *r, struct file_state *fs, int line,
-		     char *s)
+static void key_line(struct reader *r, struct file_state *fs, int line, char *s)
 {
 	char *body, *key_end, *value;
 	bool twice;
@@ -579,7 +585,8 @@ static int parse_file(struct reader *r, const char *path, const char *from,
 		return -SL_ECONFIG;
 	}
 	for (size_t i = 0; i < r->n_seen; i++) {
-		if (r->seen[i].dev == st.st_dev && r->seen[i].ino == st.st_ino) {
+		if (r->seen[i].dev == st.st_dev &&
+		    r->seen[i].ino == st.st_ino) {
 			sl_diag_add(r->diag, from ? from : path, from_line,
 				    "'%s' is included twice (recursive "
 				    "@INCLUDE?)",

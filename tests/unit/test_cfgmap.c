@@ -9,7 +9,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,34 +34,69 @@ struct ctx {
 };
 
 static const struct sl_cfg_option map[] = {
-	{.name = "Name", .type = SL_CFG_STR, .def = "app",
-	 .offset = offsetof(struct ctx, name), .desc = "a name"},
-	{.name = "Port", .type = SL_CFG_INT, .def = "2020", .min = 1,
-	 .max = 65535, .offset = offsetof(struct ctx, port),
-	 .desc = "TCP port"},
-	{.name = "Verbose", .type = SL_CFG_BOOL, .def = "off",
-	 .offset = offsetof(struct ctx, verbose), .desc = "talk more"},
-	{.name = "Buffer_Size", .type = SL_CFG_SIZE, .def = "32K",
-	 .offset = offsetof(struct ctx, buf_size), .desc = "buffer"},
-	{.name = "Ratio", .type = SL_CFG_DOUBLE, .min = 0, .max = 1,
-	 .offset = offsetof(struct ctx, ratio), .desc = "a ratio"},
-	{.name = "Interval", .type = SL_CFG_TIME, .def = "1m",
-	 .offset = offsetof(struct ctx, interval), .desc = "how often"},
-	{.name = "Keys", .type = SL_CFG_SLIST, .def = "a, b",
-	 .offset = offsetof(struct ctx, keys), .desc = "key list"},
-	{.name = "Rule", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	 .offset = offsetof(struct ctx, rules), .desc = "KEY REGEX"},
-	{.name = "rdkafka.", .type = SL_CFG_STR, .flags = SL_CFG_PREFIX,
-	 .offset = offsetof(struct ctx, props), .desc = "librdkafka property"},
-	{.name = "Daemon", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
-	 .offset = offsetof(struct ctx, ignored), .desc = "not used"},
-	SL_CFG_END,
+    {.name = "Name",
+     .type = SL_CFG_STR,
+     .def = "app",
+     .offset = offsetof(struct ctx, name),
+     .desc = "a name"},
+    {.name = "Port",
+     .type = SL_CFG_INT,
+     .def = "2020",
+     .min = 1,
+     .max = 65535,
+     .offset = offsetof(struct ctx, port),
+     .desc = "TCP port"},
+    {.name = "Verbose",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = offsetof(struct ctx, verbose),
+     .desc = "talk more"},
+    {.name = "Buffer_Size",
+     .type = SL_CFG_SIZE,
+     .def = "32K",
+     .offset = offsetof(struct ctx, buf_size),
+     .desc = "buffer"},
+    {.name = "Ratio",
+     .type = SL_CFG_DOUBLE,
+     .min = 0,
+     .max = 1,
+     .offset = offsetof(struct ctx, ratio),
+     .desc = "a ratio"},
+    {.name = "Interval",
+     .type = SL_CFG_TIME,
+     .def = "1m",
+     .offset = offsetof(struct ctx, interval),
+     .desc = "how often"},
+    {.name = "Keys",
+     .type = SL_CFG_SLIST,
+     .def = "a, b",
+     .offset = offsetof(struct ctx, keys),
+     .desc = "key list"},
+    {.name = "Rule",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = offsetof(struct ctx, rules),
+     .desc = "KEY REGEX"},
+    {.name = "rdkafka.",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_PREFIX,
+     .offset = offsetof(struct ctx, props),
+     .desc = "librdkafka property"},
+    {.name = "Daemon",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED,
+     .offset = offsetof(struct ctx, ignored),
+     .desc = "not used"},
+    SL_CFG_END,
 };
 
 static const struct sl_cfg_option required_map[] = {
-	{.name = "Host", .type = SL_CFG_STR, .flags = SL_CFG_REQUIRED,
-	 .offset = offsetof(struct ctx, required), .desc = "host"},
-	SL_CFG_END,
+    {.name = "Host",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_REQUIRED,
+     .offset = offsetof(struct ctx, required),
+     .desc = "host"},
+    SL_CFG_END,
 };
 
 struct fixture {
@@ -79,8 +116,8 @@ static int setup(void **state)
 		return -1;
 	sl_conf_init(&f->conf);
 	f->file = sl_conf_intern_file(&f->conf, "test.conf");
-	f->sec = sl_conf_add_section(&f->conf, SL_SEC_INPUT, "INPUT", f->file,
-				     3);
+	f->sec =
+	    sl_conf_add_section(&f->conf, SL_SEC_INPUT, "INPUT", f->file, 3);
 	f->line = 3;
 	*state = f;
 	return 0;
@@ -101,9 +138,9 @@ static int teardown(void **state)
 /* Adds "key value" on the next line (lines 4, 5, ...). */
 static void add(struct fixture *f, const char *key, const char *value)
 {
-	assert_int_equal(sl_conf_add_entry(&f->conf, f->sec, key, value,
-					   f->file, ++f->line),
-			 0);
+	assert_int_equal(
+	    sl_conf_add_entry(&f->conf, f->sec, key, value, f->file, ++f->line),
+	    0);
 }
 
 static int apply(struct fixture *f)
@@ -121,7 +158,8 @@ static bool has_diag(const struct fixture *f, const char *needle)
 	return false;
 }
 
-/* ---- apply ---------------------------------------------------------------- */
+/* ---- apply ----------------------------------------------------------------
+ */
 
 static void defaults_fill_unset_options(void **state)
 {
@@ -173,9 +211,8 @@ static void skipped_keys_are_not_checked(void **state)
 	static const char *const skip[] = {"name", "match", NULL};
 
 	add(f, "Match", "*");
-	assert_int_equal(sl_cfgmap_apply(&t, 1, f->sec, skip, "input 'tail'",
-					 &f->diag),
-			 0);
+	assert_int_equal(
+	    sl_cfgmap_apply(&t, 1, f->sec, skip, "input 'tail'", &f->diag), 0);
 }
 
 static void repeated_option_is_an_error(void **state)
@@ -185,8 +222,9 @@ static void repeated_option_is_an_error(void **state)
 	add(f, "Port", "1");
 	add(f, "port", "2");
 	assert_int_equal(apply(f), -SL_ECONFIG);
-	assert_true(has_diag(f, "test.conf:5: option 'port' is given more "
-				"than once for input 'tail' (first on line 4)"));
+	assert_true(has_diag(f,
+			     "test.conf:5: option 'port' is given more "
+			     "than once for input 'tail' (first on line 4)"));
 }
 
 static void multi_option_keeps_every_line_with_location(void **state)
@@ -245,9 +283,9 @@ static void missing_required_option_is_reported_at_section(void **state)
 	struct fixture *f = *state;
 	struct sl_cfgmap_target t = {required_map, &f->ctx};
 
-	assert_int_equal(sl_cfgmap_apply(&t, 1, f->sec, NULL, "output 'es'",
-					 &f->diag),
-			 -SL_ECONFIG);
+	assert_int_equal(
+	    sl_cfgmap_apply(&t, 1, f->sec, NULL, "output 'es'", &f->diag),
+	    -SL_ECONFIG);
 	assert_true(has_diag(f, "test.conf:3: missing required option 'Host' "
 				"for output 'es'"));
 }
@@ -259,9 +297,8 @@ static void keys_are_looked_up_in_every_target(void **state)
 
 	add(f, "host", "example.org");
 	add(f, "port", "9");
-	assert_int_equal(sl_cfgmap_apply(t, 2, f->sec, NULL, "output 'es'",
-					 &f->diag),
-			 0);
+	assert_int_equal(
+	    sl_cfgmap_apply(t, 2, f->sec, NULL, "output 'es'", &f->diag), 0);
 	assert_string_equal(f->ctx.required, "example.org");
 	assert_int_equal(f->ctx.port, 9);
 }
@@ -312,12 +349,15 @@ static void release_frees_and_zeroes(void **state)
 	assert_int_equal(f->ctx.rules.n, 0);
 }
 
-/* ---- value parsers -------------------------------------------------------- */
+/* ---- value parsers --------------------------------------------------------
+ */
 
 static void bools_accept_fluent_bit_words_only(void **state)
 {
-	static const char *const yes[] = {"on", "ON", "true", "True", "yes", "YES"};
-	static const char *const no[] = {"off", "Off", "false", "FALSE", "no", "No"};
+	static const char *const yes[] = {"on",	  "ON",	 "true",
+					  "True", "yes", "YES"};
+	static const char *const no[] = {"off",	  "Off", "false",
+					 "FALSE", "no",	 "No"};
 	static const char *const bad[] = {"1", "0", "", "y", "onn", " on"};
 	bool b;
 
@@ -337,13 +377,13 @@ static void sizes_use_decimal_suffixes(void **state)
 		const char *s;
 		int64_t v;
 	} ok[] = {
-		{"0", 0},           {"512", 512},       {"32K", 32000},
-		{"32k", 32000},     {"32KB", 32000},    {"5M", 5000000},
-		{"5mb", 5000000},   {"1G", 1000000000}, {"1.5M", 1500000},
-		{"false", 0},       {"100M", 100000000},
+	    {"0", 0},	      {"512", 512},	   {"32K", 32000},
+	    {"32k", 32000},   {"32KB", 32000},	   {"5M", 5000000},
+	    {"5mb", 5000000}, {"1G", 1000000000},  {"1.5M", 1500000},
+	    {"false", 0},     {"100M", 100000000},
 	};
-	static const char *const bad[] = {"-1", "12X", "K", "", "1KBB",
-					  "1 K", "1T", "0x10", "1e3", "1.2.3"};
+	static const char *const bad[] = {"-1",	 "12X", "K",	"",    "1KBB",
+					  "1 K", "1T",	"0x10", "1e3", "1.2.3"};
 	int64_t v;
 
 	(void)state;
@@ -375,8 +415,8 @@ static void times_take_seconds_with_suffixes(void **state)
 		const char *s;
 		double v;
 	} ok[] = {
-		{"5", 5},   {"1.5", 1.5}, {"10s", 10},   {"5m", 300},
-		{"1h", 3600}, {"1d", 86400}, {"2H", 7200}, {"0.5", 0.5},
+	    {"5", 5},	  {"1.5", 1.5},	 {"10s", 10},  {"5m", 300},
+	    {"1h", 3600}, {"1d", 86400}, {"2H", 7200}, {"0.5", 0.5},
 	};
 	static const char *const bad[] = {"-1", "5x", "m", "", "5ms", "1 h"};
 	double v;
@@ -416,7 +456,8 @@ static void split_pair_splits_at_first_blank_run(void **state)
 	assert_int_equal(sl_cfg_split_pair("lonely", &k, &r), -SL_EINVAL);
 }
 
-/* ---- help ----------------------------------------------------------------- */
+/* ---- help -----------------------------------------------------------------
+ */
 
 static void help_prints_aligned_lines_without_ignored(void **state)
 {
@@ -446,28 +487,28 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(defaults_fill_unset_options),
-		T(entries_override_defaults_case_insensitively),
-		T(unknown_option_is_an_error_with_location),
-		T(skipped_keys_are_not_checked),
-		T(repeated_option_is_an_error),
-		T(multi_option_keeps_every_line_with_location),
-		T(out_of_range_value_is_an_error),
-		T(range_bounds_are_inclusive),
-		T(bad_value_names_expected_type),
-		T(missing_required_option_is_reported_at_section),
-		T(keys_are_looked_up_in_every_target),
-		T(ignored_option_is_validated_but_not_stored),
-		T(ignored_option_still_rejects_bad_values),
-		T(prefix_options_collect_suffix_and_value),
-		T(release_frees_and_zeroes),
-		cmocka_unit_test(bools_accept_fluent_bit_words_only),
-		cmocka_unit_test(sizes_use_decimal_suffixes),
-		cmocka_unit_test(ints_must_be_whole_numbers),
-		cmocka_unit_test(times_take_seconds_with_suffixes),
-		cmocka_unit_test(doubles_reject_non_numbers),
-		cmocka_unit_test(split_pair_splits_at_first_blank_run),
-		cmocka_unit_test(help_prints_aligned_lines_without_ignored),
+	    T(defaults_fill_unset_options),
+	    T(entries_override_defaults_case_insensitively),
+	    T(unknown_option_is_an_error_with_location),
+	    T(skipped_keys_are_not_checked),
+	    T(repeated_option_is_an_error),
+	    T(multi_option_keeps_every_line_with_location),
+	    T(out_of_range_value_is_an_error),
+	    T(range_bounds_are_inclusive),
+	    T(bad_value_names_expected_type),
+	    T(missing_required_option_is_reported_at_section),
+	    T(keys_are_looked_up_in_every_target),
+	    T(ignored_option_is_validated_but_not_stored),
+	    T(ignored_option_still_rejects_bad_values),
+	    T(prefix_options_collect_suffix_and_value),
+	    T(release_frees_and_zeroes),
+	    cmocka_unit_test(bools_accept_fluent_bit_words_only),
+	    cmocka_unit_test(sizes_use_decimal_suffixes),
+	    cmocka_unit_test(ints_must_be_whole_numbers),
+	    cmocka_unit_test(times_take_seconds_with_suffixes),
+	    cmocka_unit_test(doubles_reject_non_numbers),
+	    cmocka_unit_test(split_pair_splits_at_first_blank_run),
+	    cmocka_unit_test(help_prints_aligned_lines_without_ignored),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

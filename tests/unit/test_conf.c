@@ -9,7 +9,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,9 +81,8 @@ static const char *write_file(struct fixture *f, const char *name,
 
 static int load_text(struct fixture *f, const char *text)
 {
-	return sl_conf_load(&f->conf, write_file(f, "test.conf", text,
-						 strlen(text)),
-			    &f->diag);
+	return sl_conf_load(
+	    &f->conf, write_file(f, "test.conf", text, strlen(text)), &f->diag);
 }
 
 /* True when some diagnostic contains `needle`. */
@@ -105,7 +106,8 @@ static const char *value_of(const struct sl_conf_section *sec, const char *key)
 	return e ? e->value : NULL;
 }
 
-/* ---- grammar -------------------------------------------------------------- */
+/* ---- grammar --------------------------------------------------------------
+ */
 
 static void sections_and_entries_keep_order_and_lines(void **state)
 {
@@ -200,7 +202,8 @@ static void crlf_line_endings_are_accepted(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(sl_conf_load(&f->conf, DATA "/crlf.conf", &f->diag), 0);
+	assert_int_equal(sl_conf_load(&f->conf, DATA "/crlf.conf", &f->diag),
+			 0);
 	assert_int_equal(f->conf.n, 2);
 	assert_string_equal(value_of(&f->conf.sections[0], "Flush"), "5");
 	assert_string_equal(value_of(&f->conf.sections[1], "Name"), "dummy");
@@ -339,7 +342,8 @@ static void key_before_any_section_is_an_error(void **state)
 
 	assert_int_equal(load_text(f, "    Name dummy\n[INPUT]\n    Name a\n"),
 			 -SL_ECONFIG);
-	assert_true(has_diag(f, "test.conf:1: 'Name' is outside of any section"));
+	assert_true(
+	    has_diag(f, "test.conf:1: 'Name' is outside of any section"));
 }
 
 static void groups_are_reported_not_supported(void **state)
@@ -378,11 +382,11 @@ static void nul_byte_is_an_error_not_a_crash(void **state)
 	struct fixture *f = *state;
 	static const char text[] = "[INPUT]\n    Name du\0mmy\n    Tag a\n";
 
-	assert_int_equal(sl_conf_load(&f->conf,
-				      write_file(f, "nul.conf", text,
-						 sizeof(text) - 1),
-				      &f->diag),
-			 -SL_ECONFIG);
+	assert_int_equal(
+	    sl_conf_load(&f->conf,
+			 write_file(f, "nul.conf", text, sizeof(text) - 1),
+			 &f->diag),
+	    -SL_ECONFIG);
 	assert_true(has_diag(f, "nul.conf:2: NUL byte"));
 	assert_string_equal(value_of(&f->conf.sections[0], "Tag"), "a");
 }
@@ -404,15 +408,15 @@ static void multiline_rule_keeps_raw_value(void **state)
 			    "\\d+\\:\\d+\\:\\d+)(.*)/\"  \"cont\"");
 }
 
-/* ---- includes ------------------------------------------------------------- */
+/* ---- includes -------------------------------------------------------------
+ */
 
 static void include_globs_relative_to_including_file(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(sl_conf_load(&f->conf, DATA "/include/main.conf",
-				      &f->diag),
-			 0);
+	assert_int_equal(
+	    sl_conf_load(&f->conf, DATA "/include/main.conf", &f->diag), 0);
 	dump_diag(f);
 	/* inputs-a, nested (from inputs-b), inputs-b, outputs, service */
 	assert_int_equal(f->conf.n, 5);
@@ -429,9 +433,9 @@ static void missing_include_is_an_error_at_include_line(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(sl_conf_load(&f->conf, DATA "/include/missing.conf",
-				      &f->diag),
-			 -SL_ECONFIG);
+	assert_int_equal(
+	    sl_conf_load(&f->conf, DATA "/include/missing.conf", &f->diag),
+	    -SL_ECONFIG);
 	assert_true(has_diag(f, "missing.conf:4: cannot include"));
 	assert_true(has_diag(f, "does-not-exist.conf"));
 	assert_true(has_diag(f, "missing.conf:5: @INCLUDE nothing-*.conf: "
@@ -442,9 +446,9 @@ static void self_include_is_detected(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(sl_conf_load(&f->conf, DATA "/recursion/self.conf",
-				      &f->diag),
-			 -SL_ECONFIG);
+	assert_int_equal(
+	    sl_conf_load(&f->conf, DATA "/recursion/self.conf", &f->diag),
+	    -SL_ECONFIG);
 	assert_true(has_diag(f, "self.conf:3: "));
 	assert_true(has_diag(f, "included twice"));
 }
@@ -453,9 +457,9 @@ static void mutual_include_is_detected(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(sl_conf_load(&f->conf, DATA "/recursion/a.conf",
-				      &f->diag),
-			 -SL_ECONFIG);
+	assert_int_equal(
+	    sl_conf_load(&f->conf, DATA "/recursion/a.conf", &f->diag),
+	    -SL_ECONFIG);
 	assert_int_equal(f->diag.n, 1);
 	assert_true(has_diag(f, "b.conf:1: "));
 }
@@ -478,7 +482,8 @@ static void include_directive_is_case_insensitive(void **state)
 	assert_int_equal(f->conf.n, 1);
 }
 
-/* ---- variables ------------------------------------------------------------ */
+/* ---- variables ------------------------------------------------------------
+ */
 
 static void set_and_env_variables_expand(void **state)
 {
@@ -534,7 +539,8 @@ static void set_without_equals_is_an_error(void **state)
 	assert_true(has_diag(f, "test.conf:1: @SET needs NAME=VALUE"));
 }
 
-/* ---- file kinds ----------------------------------------------------------- */
+/* ---- file kinds -----------------------------------------------------------
+ */
 
 static void parser_sections_are_refused_in_main_config(void **state)
 {
@@ -552,9 +558,9 @@ static void parser_sections_are_refused_in_main_config(void **state)
 static void parsers_file_refuses_other_sections(void **state)
 {
 	struct fixture *f = *state;
-	const char *p = write_file(f, "p.conf",
-				   "[PARSER]\n    Name a\n[INPUT]\n    Name b\n",
-				   SIZE_MAX);
+	const char *p =
+	    write_file(f, "p.conf",
+		       "[PARSER]\n    Name a\n[INPUT]\n    Name b\n", SIZE_MAX);
 
 	assert_int_equal(sl_conf_load_parsers(&f->conf, p, NULL, &f->diag),
 			 -SL_ECONFIG);
@@ -566,9 +572,8 @@ static void parsers_file_is_relative_to_base_dir(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(sl_conf_load_parsers(&f->conf, "parsers.conf", DATA,
-					      &f->diag),
-			 0);
+	assert_int_equal(
+	    sl_conf_load_parsers(&f->conf, "parsers.conf", DATA, &f->diag), 0);
 	assert_int_equal(f->conf.sections[0].kind, SL_SEC_PARSER);
 }
 
@@ -590,10 +595,11 @@ static void main_config_of_only_plugins_upstream_node_loads(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(load_text(f, "[PLUGINS]\n"
-				      "[UPSTREAM]\n    name forward-balancing\n"
-				      "[NODE]\n    name node-1\n    host 127.0.0.1\n"),
-			 0);
+	assert_int_equal(
+	    load_text(f, "[PLUGINS]\n"
+			 "[UPSTREAM]\n    name forward-balancing\n"
+			 "[NODE]\n    name node-1\n    host 127.0.0.1\n"),
+	    0);
 	assert_int_equal(f->conf.n, 3);
 }
 
@@ -608,9 +614,8 @@ static void empty_file_loads(void **state)
 static void yaml_names_go_to_the_yaml_reader(void **state)
 {
 	struct fixture *f = *state;
-	const char *p = write_file(f, "c.YAML",
-				   "service:\n  flush: ${SL_TEST_FLUSH}\n",
-				   SIZE_MAX);
+	const char *p = write_file(
+	    f, "c.YAML", "service:\n  flush: ${SL_TEST_FLUSH}\n", SIZE_MAX);
 
 	/* classic would reject "service:" at column 0 */
 	setenv("SL_TEST_FLUSH", "3", 1);
@@ -624,16 +629,16 @@ static void yaml_names_go_to_the_yaml_reader(void **state)
 static void yaml_main_config_may_define_parsers(void **state)
 {
 	struct fixture *f = *state;
-	const char *p = write_file(f, "p.yaml",
-				   "parsers:\n  - name: j\n    format: json\n",
-				   SIZE_MAX);
+	const char *p = write_file(
+	    f, "p.yaml", "parsers:\n  - name: j\n    format: json\n", SIZE_MAX);
 
 	/* only the classic format keeps [PARSER] out of the main file */
 	assert_int_equal(sl_conf_load(&f->conf, p, &f->diag), 0);
 	assert_int_equal(f->conf.sections[0].kind, SL_SEC_PARSER);
 }
 
-/* ---- the tree API --------------------------------------------------------- */
+/* ---- the tree API ---------------------------------------------------------
+ */
 
 static void tree_api_adds_and_finds_case_insensitively(void **state)
 {
@@ -644,8 +649,10 @@ static void tree_api_adds_and_finds_case_insensitively(void **state)
 	assert_ptr_equal(file, sl_conf_intern_file(&f->conf, "cli"));
 	s = sl_conf_add_section(&f->conf, SL_SEC_INPUT, "INPUT", file, 0);
 	assert_non_null(s);
-	assert_int_equal(sl_conf_add_entry(&f->conf, s, "Path", "/a", file, 1), 0);
-	assert_int_equal(sl_conf_add_entry(&f->conf, s, "path", "/b", file, 2), 0);
+	assert_int_equal(sl_conf_add_entry(&f->conf, s, "Path", "/a", file, 1),
+			 0);
+	assert_int_equal(sl_conf_add_entry(&f->conf, s, "path", "/b", file, 2),
+			 0);
 	assert_string_equal(sl_conf_get(s, "PATH")->value, "/a");
 	assert_null(sl_conf_get(s, "tag"));
 	sl_conf_destroy(&f->conf);
@@ -657,43 +664,43 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(sections_and_entries_keep_order_and_lines),
-		T(section_kinds_are_case_insensitive),
-		T(key_and_value_split_at_first_blank_run),
-		T(comments_and_blank_lines_are_skipped),
-		T(crlf_line_endings_are_accepted),
-		T(indent_is_fixed_by_first_indented_line),
-		T(any_indent_width_works_when_consistent),
-		T(tab_indent_must_stay_tab),
-		T(less_indented_line_is_an_error),
-		T(double_indent_is_accepted),
-		T(unindented_key_is_an_error),
-		T(indented_header_is_an_error),
-		T(key_without_value_is_an_error),
-		T(every_error_is_reported_in_one_pass),
-		T(key_before_any_section_is_an_error),
-		T(groups_are_reported_not_supported),
-		T(long_lines_have_no_fixed_limit),
-		T(nul_byte_is_an_error_not_a_crash),
-		T(multiline_rule_keeps_raw_value),
-		T(include_globs_relative_to_including_file),
-		T(missing_include_is_an_error_at_include_line),
-		T(self_include_is_detected),
-		T(mutual_include_is_detected),
-		T(missing_main_file_names_it),
-		T(include_directive_is_case_insensitive),
-		T(set_and_env_variables_expand),
-		T(expand_keeps_text_that_is_not_a_variable),
-		T(set_without_equals_is_an_error),
-		T(parser_sections_are_refused_in_main_config),
-		T(parsers_file_refuses_other_sections),
-		T(parsers_file_is_relative_to_base_dir),
-		T(plugins_file_allows_only_plugins),
-		T(main_config_of_only_plugins_upstream_node_loads),
-		T(empty_file_loads),
-		T(yaml_names_go_to_the_yaml_reader),
-		T(yaml_main_config_may_define_parsers),
-		T(tree_api_adds_and_finds_case_insensitively),
+	    T(sections_and_entries_keep_order_and_lines),
+	    T(section_kinds_are_case_insensitive),
+	    T(key_and_value_split_at_first_blank_run),
+	    T(comments_and_blank_lines_are_skipped),
+	    T(crlf_line_endings_are_accepted),
+	    T(indent_is_fixed_by_first_indented_line),
+	    T(any_indent_width_works_when_consistent),
+	    T(tab_indent_must_stay_tab),
+	    T(less_indented_line_is_an_error),
+	    T(double_indent_is_accepted),
+	    T(unindented_key_is_an_error),
+	    T(indented_header_is_an_error),
+	    T(key_without_value_is_an_error),
+	    T(every_error_is_reported_in_one_pass),
+	    T(key_before_any_section_is_an_error),
+	    T(groups_are_reported_not_supported),
+	    T(long_lines_have_no_fixed_limit),
+	    T(nul_byte_is_an_error_not_a_crash),
+	    T(multiline_rule_keeps_raw_value),
+	    T(include_globs_relative_to_including_file),
+	    T(missing_include_is_an_error_at_include_line),
+	    T(self_include_is_detected),
+	    T(mutual_include_is_detected),
+	    T(missing_main_file_names_it),
+	    T(include_directive_is_case_insensitive),
+	    T(set_and_env_variables_expand),
+	    T(expand_keeps_text_that_is_not_a_variable),
+	    T(set_without_equals_is_an_error),
+	    T(parser_sections_are_refused_in_main_config),
+	    T(parsers_file_refuses_other_sections),
+	    T(parsers_file_is_relative_to_base_dir),
+	    T(plugins_file_allows_only_plugins),
+	    T(main_config_of_only_plugins_upstream_node_loads),
+	    T(empty_file_loads),
+	    T(yaml_names_go_to_the_yaml_reader),
+	    T(yaml_main_config_may_define_parsers),
+	    T(tree_api_adds_and_finds_case_insensitively),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
