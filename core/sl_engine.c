@@ -10,6 +10,7 @@
  * Building the pipeline from the config is in sl_engine_conf.c.
  */
 #include "sl_engine_int.h"
+#include "sl_http_api.h"
 #include "sl_log.h"
 #include "sl_retry.h"
 
@@ -676,6 +677,8 @@ int sl_engine_start(struct sl_engine *eng)
 	evsignal_add(eng->sig_int, NULL);
 	evsignal_add(eng->sig_hup, NULL);
 	evtimer_add(eng->flush_timer, &flush);
+	if ((rc = sl_http_api_start(eng)) < 0)
+		return rc;
 
 	for (size_t i = 0; i < eng->n_outputs; i++) {
 		struct sl_output *out = eng->outputs[i];
@@ -740,6 +743,7 @@ void sl_engine_destroy(struct sl_engine *eng)
 			sl_chunk_destroy(in->open[j].chunk);
 		in->n_open = 0;
 	}
+	sl_http_api_stop(eng);
 	sl_engine_unconfigure(eng);
 	if (eng->flush_timer)
 		event_free(eng->flush_timer);

@@ -185,6 +185,7 @@ struct sl_engine {
 	int exit_code;
 	struct sl_metric_series *m_chunks_up, *m_uptime;
 	int64_t start_mono_ns;
+	struct sl_http_api *http_api; /* owned (sl_http_api.c); NULL when off */
 };
 
 /*
