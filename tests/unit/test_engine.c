@@ -114,6 +114,7 @@ struct fake_out {
 	bool always_fail;
 	bool permanent;
 	int64_t drop_each; /* records of each chunk dropped as rejected */
+	bool settle_half;  /* first attempt delivers even records only */
 	int64_t flushes;
 	int64_t delivered;
 };
@@ -127,6 +128,8 @@ static const struct sl_cfg_option fake_out_map[] = {
 	 .offset = offsetof(struct fake_out, permanent)},
 	{.name = "drop_each", .type = SL_CFG_INT, .def = "0", .min = 0,
 	 .max = 1e9, .offset = offsetof(struct fake_out, drop_each)},
+	{.name = "settle_half", .type = SL_CFG_BOOL, .def = "off",
+	 .offset = offsetof(struct fake_out, settle_half)},
 	SL_CFG_END,
 };
 
@@ -136,6 +139,25 @@ static void fake_out_flush(void *ctx, void *worker, struct sl_flush *fl)
 	int64_t n = __atomic_add_fetch(&o->flushes, 1, __ATOMIC_SEQ_CST);
 
 	(void)worker;
+	if (o->settle_half) {
+		const struct sl_chunk *c = sl_flush_chunk(fl);
+		bool first = sl_flush_attempt(fl) == 0;
+
+		for (uint32_t i = 0; i < c->records; i++) {
+			if (sl_flush_marked(fl, i)) {
+				continue;
+			}
+			if (first && i % 2) {
+				continue; /* "failed": left for the retry */
+			}
+			assert_int_equal(sl_flush_mark(fl, i), 0);
+			__atomic_add_fetch(&o->delivered, 1, __ATOMIC_SEQ_CST);
+		}
+		if (first)
+			sl_flush_retry_after(fl, 0.001);
+		sl_flush_done(fl, first ? SL_FLUSH_RETRY : SL_FLUSH_OK);
+		return;
+	}
 	if (o->always_fail || n <= o->fail_first) {
 		sl_flush_done(fl, o->permanent ? SL_FLUSH_ERROR : SL_FLUSH_RETRY);
 		return;
@@ -357,6 +379,27 @@ static void memory_budget_pauses_and_resumes_the_input(void **state)
 	run_done(&r);
 }
 
+static void retry_resends_only_unsettled_records(void **state)
+{
+	struct run r;
+	static const char *const in[] = {"name", "fake_in", "count", "1001",
+					 NULL};
+	static const char *const out[] = {"name", "fake_out", "match", "*",
+					  "settle_half", "on", NULL};
+
+	(void)state;
+	run_init(&r);
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_OUTPUT, out);
+	run_pipeline(&r);
+	struct fake_out *o = output(&r, 0)->ctx;
+	/* each record delivered exactly once over two attempts per chunk */
+	assert_int_equal(o->delivered, 1001);
+	assert_true(sl_metric_value(output(&r, 0)->m_proc_records) == 1001);
+	assert_true(sl_metric_value(output(&r, 0)->m_retries) >= 1);
+	run_done(&r);
+}
+
 static void config_errors_name_file_and_line(void **state)
 {
 	struct run r;
@@ -400,6 +443,7 @@ int main(void)
 		cmocka_unit_test(retry_limit_drops_and_counts),
 		cmocka_unit_test(permanent_errors_and_partial_drops_are_counted),
 		cmocka_unit_test(memory_budget_pauses_and_resumes_the_input),
+		cmocka_unit_test(retry_resends_only_unsettled_records),
 		cmocka_unit_test(config_errors_name_file_and_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
