@@ -33,22 +33,23 @@ void sl_accessor_destroy(struct sl_accessor *acc)
 static int add_step(struct sl_accessor *acc, const char *key, size_t len,
 		    uint32_t idx)
 {
-	struct step *s = realloc(acc->steps, (acc->n + 1) * sizeof(*s));
+	char *copy = NULL;
+	struct step *s;
 
-	if (!s)
-		return -SL_ENOMEM;
-	acc->steps = s;
-	s += acc->n;
-	s->key = NULL;
-	s->len = len;
-	s->idx = idx;
 	if (key) {
-		s->key = malloc(len + 1);
-		if (!s->key)
+		copy = malloc(len + 1);
+		if (!copy)
 			return -SL_ENOMEM;
-		memcpy(s->key, key, len);
-		s->key[len] = '\0';
+		memcpy(copy, key, len);
+		copy[len] = '\0';
 	}
+	s = realloc(acc->steps, (acc->n + 1) * sizeof(*s));
+	if (!s) {
+		free(copy);
+		return -SL_ENOMEM;
+	}
+	acc->steps = s;
+	s[acc->n] = (struct step){.key = copy, .len = len, .idx = idx};
 	acc->n++;
 	return 0;
 }

@@ -327,24 +327,17 @@ static bool node_has_key(struct sl_record *rec, const struct sl_view_node *nd,
 }
 
 /*
- * Finds the top-level members named `key`: returns how many, and the node
- * index of the first in *first. Scanning every child is what makes edits
- * act on all occurrences of a repeated key.
+ * How many top-level members are named `key`. Scanning every child is what
+ * makes edits act on all occurrences of a repeated key.
  */
-static int count_key(struct sl_record *rec, const char *key, size_t key_len,
-		     uint32_t *first)
+static int count_key(struct sl_record *rec, const char *key, size_t key_len)
 {
 	const struct sl_view *v = &rec->view;
 	int n = 0;
 
-	*first = UINT32_MAX;
-	for (uint32_t i = 1; i < v->nodes[0].end; i = v->nodes[i].end) {
-		if (node_has_key(rec, &v->nodes[i], key, key_len)) {
-			if (!n)
-				*first = i;
+	for (uint32_t i = 1; i < v->nodes[0].end; i = v->nodes[i].end)
+		if (node_has_key(rec, &v->nodes[i], key, key_len))
 			n++;
-		}
-	}
 	return n;
 }
 
@@ -418,20 +411,18 @@ static int append_member(struct sl_record *rec, const char *qkey,
 }
 
 /*
- * Common part of set and set_string: `val` is JSON text that may live in
- * rec->tmp at offset val_in_tmp (SIZE_MAX when it does not), since tmp is
- * also used for key comparisons and the quoted key.
+ * Common part of set and set_string: `val` is JSON text, never in rec->tmp
+ * (key comparisons use tmp). Replaces every member named `key`, or appends.
  */
 static int set_value(struct sl_record *rec, const char *key, size_t key_len,
 		     const char *val, size_t val_len)
 {
 	const struct sl_view *v;
-	uint32_t first;
 	int rc;
 
 	if ((rc = sl_record_view(rec, &v)) < 0)
 		return rc;
-	if (count_key(rec, key, key_len, &first) > 0) {
+	if (count_key(rec, key, key_len) > 0) {
 		rc = splice_all(rec, key, key_len, SPAN_VALUE, val, val_len);
 	} else {
 		struct sl_buf q = {0};
@@ -494,14 +485,14 @@ int sl_record_remove(struct sl_record *rec, const char *key, size_t key_len)
 	const struct sl_view *v;
 	const struct sl_view_node *nodes;
 	struct sl_buf *o;
-	uint32_t first, i, prev_end = 0;
+	uint32_t i, prev_end = 0;
 	bool kept = false;
 	size_t last_end;
 	int rc;
 
 	if ((rc = sl_record_view(rec, &v)) < 0)
 		return rc;
-	if (count_key(rec, key, key_len, &first) == 0)
+	if (count_key(rec, key, key_len) == 0)
 		return -SL_ENOENT;
 	nodes = v->nodes;
 	o = spare(rec);
@@ -541,12 +532,11 @@ int sl_record_rename(struct sl_record *rec, const char *key, size_t key_len,
 {
 	const struct sl_view *v;
 	struct sl_buf q = {0};
-	uint32_t first;
 	int rc;
 
 	if ((rc = sl_record_view(rec, &v)) < 0)
 		return rc;
-	if (count_key(rec, key, key_len, &first) == 0)
+	if (count_key(rec, key, key_len) == 0)
 		return -SL_ENOENT;
 	/*
 	 * Only the key text changes. A member already named new_key stays:
