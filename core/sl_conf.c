@@ -3,39 +3,19 @@
  * sl_conf.c - the configuration tree of sl_conf.h: sections and entries,
  * interned file names, ${VAR} expansion, and the three load entry points
  * (main config, Parsers_File, Plugins_File) with the section kinds each
- * allows. The grammar itself lives in sl_conf_classic.c (and YAML, when
- * built, in sl_conf_yaml.c); what a key means is decided by config maps.
+ * allows. The grammars live in sl_conf_classic.c and sl_conf_yaml.c; what
+ * a key means is decided by config maps.
  */
 #include "sl_conf.h"
 #include "sl_common.h"
+#include "sl_conf_classic.h"
+#include "sl_conf_yaml.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-
-/*
- * The YAML reader is optional while it is being written: it is used when its
- * header exists, declaring
- *   int sl_conf_yaml_load(struct sl_conf *, const char *path, struct sl_diag
- * *); with the same contract as sl_conf_classic_load below.
- */
-#if defined(__has_include)
-#if __has_include("sl_conf_yaml.h")
-#include "sl_conf_yaml.h"
-#define SL_HAVE_YAML 1
-#endif
-#endif
-
-/*
- * From sl_conf_classic.c. Reads `path` (or, when data is not NULL, the
- * `len` bytes of data named `path`) in the classic format, appending
- * sections with their values not yet expanded. Returns 0 or -SL_ECONFIG.
- */
-int sl_conf_classic_load(struct sl_conf *conf, const char *path,
-			 const char *data, size_t len, unsigned flags,
-			 struct sl_diag *diag);
 
 enum load_mode { MODE_MAIN, MODE_PARSERS, MODE_PLUGINS };
 
@@ -368,13 +348,7 @@ static int load(struct sl_conf *conf, const char *path, const char *base_dir,
 		conf->main_file = sl_conf_intern_file(conf, full);
 	yaml = is_yaml_name(full);
 	if (yaml) {
-#ifdef SL_HAVE_YAML
 		rc = sl_conf_yaml_load(conf, full, diag);
-#else
-		sl_diag_add(diag, full, 0,
-			    "YAML configuration is not supported yet");
-		rc = -SL_ECONFIG;
-#endif
 	} else {
 		rc = sl_conf_classic_load(conf, full, NULL, 0, 0, diag);
 	}

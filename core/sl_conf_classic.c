@@ -7,7 +7,7 @@
  * a file may hold. Every error goes to the diag and parsing goes on.
  */
 #include "sl_common.h"
-#include "sl_conf.h"
+#include "sl_conf_classic.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,13 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Called by sl_conf.c (and the fuzz target); see the comment there. */
-int sl_conf_classic_load(struct sl_conf *conf, const char *path,
-			 const char *data, size_t len, unsigned flags,
-			 struct sl_diag *diag);
-
-/* flags for sl_conf_classic_load */
-#define CLASSIC_NO_INCLUDE 1u /* @INCLUDE is an error (fuzzing) */
 
 /* As Fluent Bit: at most this many files in one load. */
 #define MAX_FILES 1000
@@ -330,7 +323,7 @@ static void directive(struct reader *r, struct file_state *fs, int line,
 		rtrim(arg);
 		if (!*arg)
 			error_at(r, fs, line, "@INCLUDE needs a file name");
-		else if (r->flags & CLASSIC_NO_INCLUDE)
+		else if (r->flags & SL_CONF_CLASSIC_NO_INCLUDE)
 			error_at(r, fs, line, "@INCLUDE is not allowed here");
 		else if (strchr(arg, '*'))
 			include_glob(r, fs, line, arg);

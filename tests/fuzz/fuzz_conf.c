@@ -10,12 +10,7 @@
 
 #include "sl_cfgmap.h"
 #include "sl_conf.h"
-
-/* From sl_conf_classic.c (internal to the core). */
-int sl_conf_classic_load(struct sl_conf *conf, const char *path,
-			 const char *data, size_t len, unsigned flags,
-			 struct sl_diag *diag);
-#define CLASSIC_NO_INCLUDE 1u
+#include "sl_conf_classic.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	sl_conf_init(&conf);
 	sl_conf_classic_load(&conf, "fuzz.conf", (const char *)data, size,
-			     CLASSIC_NO_INCLUDE, &diag);
+			     SL_CONF_CLASSIC_NO_INCLUDE, &diag);
 	for (size_t i = 0; i < conf.n; i++) {
 		const struct sl_conf_section *sec = &conf.sections[i];
 
