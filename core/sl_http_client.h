@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sl_http_client.h - the HTTP client shared by the outputs that speak HTTP
+ * (loki, es, http): one client per worker thread (a libcurl easy handle, so
+ * connections are kept alive), TLS options, basic and bearer auth, gzip
+ * request bodies, bounded response bodies, Retry-After parsing.
+ *
+ * It sends one request and reports what came back; deciding what a status
+ * means (retry, drop, partial success) is the output's job.
+ */
+#ifndef SL_HTTP_CLIENT_H
+#define SL_HTTP_CLIENT_H
+
+#include "sl_common.h"
+
+#include <stdbool.h>
+
+/* Connection settings; strings are borrowed for the client's lifetime. */
+struct sl_http_client_opts {
+	const char *host;
+	int port;
+	bool tls;
+	bool tls_verify;
+	const char *tls_ca_file;
+	const char *tls_crt_file;
+	const char *tls_key_file;
+	const char *tls_vhost;     /* SNI / Host override, may be NULL */
+	const char *http_user;     /* basic auth when set */
+	const char *http_passwd;
+	const char *bearer_token;  /* Authorization: Bearer, when set */
+	double connect_timeout;    /* seconds; 0: 10 s */
+	double timeout;            /* whole request, seconds; 0: 60 s */
+	size_t max_response;       /* bytes of response body kept; 0: 4 MiB */
+};
+
+struct sl_http_request {
+	const char *method;        /* "POST", "PUT", "GET" */
+	const char *uri;           /* path and query, starting with '/' */
+	const char *content_type;  /* NULL: none */
+	const char *const *headers;/* extra "Name: value" lines, NULL-terminated */
+	const char *body;          /* borrowed */
+	size_t body_len;
+	bool gzip;                 /* compress body, add Content-Encoding: gzip */
+};
+
+struct sl_http_response {
+	long status;               /* 0 when no response arrived */
+	struct sl_buf body;        /* owned; truncated at max_response */
+	bool truncated;
+	double retry_after;        /* seconds from Retry-After; < 0: absent */
+	char error[256];           /* transport error text when status == 0 */
+};
+
+struct sl_http_client;
+
+/* NULL on ENOMEM or when libcurl cannot be set up (logged). */
+struct sl_http_client *sl_http_client_create(const struct sl_http_client_opts *o);
+void sl_http_client_destroy(struct sl_http_client *c);
+
+/*
+ * Sends `req` and fills `resp` (reset first; reusable across calls).
+ * Returns 0 when a response arrived, whatever its status; -SL_EIO when
+ * none did (connection refused, timeout, TLS failure: resp->error says
+ * which); -SL_ENOMEM.
+ */
+int sl_http_client_send(struct sl_http_client *c,
+			const struct sl_http_request *req,
+			struct sl_http_response *resp);
+void sl_http_response_destroy(struct sl_http_response *resp);
+
+/* gzip of `len` bytes appended to `out` at zlib `level`. 0 or -SL_ENOMEM. */
+int sl_gzip_compress(const char *in, size_t len, int level, struct sl_buf *out);
+
+/*
+ * Parses a Retry-After value: delay-seconds or an HTTP-date (relative to
+ * `now`, seconds since the epoch). Returns seconds (>= 0) or -1.
+ */
+double sl_http_parse_retry_after(const char *value, double now);
+
+#endif

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_http_client.c - the shared HTTP client: Retry-After in both forms,
+ * gzip bodies inflated back with zlib, and real requests against a tiny
+ * one-connection-at-a-time HTTP server thread on 127.0.0.1 (status, body
+ * cap, headers sent, Retry-After received, keep-alive, refused connection).
+ */
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "sl_http_client.h"
+
+/* ---- Retry-After ----------------------------------------------------------
+ */
+
+static void test_retry_after_seconds(void **state)
+{
+	(void)state;
+	assert_true(sl_http_parse_retry_after("120", 0) == 120.0);
+	assert_true(sl_http_parse_retry_after("  7 \r\n", 0) == 7.0);
+	assert_true(sl_http_parse_retry_after("0", 0) == 0.0);
+	assert_true(sl_http_parse_retry_after("99999999999999999999999", 0) >=
+		    1e12);
+}
+
+static void test_retry_after_date(void **state)
+{
+	/* Sun, 06 Nov 1994 08:49:37 GMT = 784111777 */
+	double now = 784111777.0 - 30;
+
+	(void)state;
+	assert_true(sl_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT",
+					      now) == 30.0);
+	/* RFC 850 and asctime forms */
+	assert_true(sl_http_parse_retry_after("Sunday, 06-Nov-94 08:49:37 GMT",
+					      now) == 30.0);
+	assert_true(
+	    sl_http_parse_retry_after("Sun Nov  6 08:49:37 1994", now) == 30.0);
+	/* a date in the past means now */
+	assert_true(sl_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT",
+					      now + 100) == 0.0);
+}
+
+static void test_retry_after_invalid(void **state)
+{
+	(void)state;
+	assert_true(sl_http_parse_retry_after(NULL, 0) < 0);
+	assert_true(sl_http_parse_retry_after("", 0) < 0);
+	assert_true(sl_http_parse_retry_after("   ", 0) < 0);
+	assert_true(sl_http_parse_retry_after("-5", 0) < 0);
+	assert_true(sl_http_parse_retry_after("5s", 0) < 0);
+	assert_true(sl_http_parse_retry_after("1.5", 0) < 0);
+	assert_true(sl_http_parse_retry_after("soon", 0) < 0);
+}
+
+/* ---- gzip -----------------------------------------------------------------
+ */
+
+static void inflate_all(const char *in, size_t len, struct sl_buf *out)
+{
+	z_stream zs;
+	char tmp[4096];
+	int rc;
+
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
+	zs.next_in = (Bytef *)(uintptr_t)in;
+	zs.avail_in = (uInt)len;
+	do {
+		zs.next_out = (Bytef *)tmp;
+		zs.avail_out = sizeof(tmp);
+		rc = inflate(&zs, Z_NO_FLUSH);
+		assert_true(rc == Z_OK || rc == Z_STREAM_END);
+		assert_int_equal(
+		    sl_buf_append(out, tmp, sizeof(tmp) - zs.avail_out), 0);
+	} while (rc != Z_STREAM_END);
+	inflateEnd(&zs);
+}
+
+static void test_gzip_round_trip(void **state)
+{
+	struct sl_buf in = {0}, gz = {0}, back = {0};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		char line[64];
+		int n = snprintf(line, sizeof(line),
+				 "{\"i\":%zu,\"msg\":\"hello\"}\n",
+				 i * 7919 % 1000);
+		assert_int_equal(sl_buf_append(&in, line, (size_t)n), 0);
+	}
+	assert_int_equal(sl_buf_append(&gz, "x", 1), 0); /* appends */
+	assert_int_equal(sl_gzip_compress(in.data, in.len, 6, &gz), 0);
+	assert_true(gz.len > 10 && gz.len < in.len / 4);
+	/* gzip magic after the byte that was there */
+	assert_int_equal((unsigned char)gz.data[1], 0x1f);
+	assert_int_equal((unsigned char)gz.data[2], 0x8b);
+	inflate_all(gz.data + 1, gz.len - 1, &back);
+	assert_int_equal(back.len, in.len);
+	assert_memory_equal(back.data, in.data, in.len);
+	sl_buf_destroy(&in);
+	sl_buf_destroy(&gz);
+	sl_buf_destroy(&back);
+}
+
+static void test_gzip_empty(void **state)
+{
+	struct sl_buf gz = {0}, back = {0};
+
+	(void)state;
+	assert_int_equal(sl_gzip_compress("", 0, 1, &gz), 0);
+	assert_true(gz.len >= 18);
+	inflate_all(gz.data, gz.len, &back);
+	assert_int_equal(back.len, 0);
+	sl_buf_destroy(&gz);
+	sl_buf_destroy(&back);
+}
+
+/* ---- a tiny HTTP server
+ * ------------------------------------------------------ */
+
+struct srv {
+	int lfd;
+	int port;
+	pthread_t th;
+	const char *reply; /* full response bytes, sent for each request */
+	int requests;	   /* served */
+	int connections;   /* accepted */
+	char last[65536];  /* last request: headers + body */
+	size_t last_len;
+};
+
+/* Reads one request (headers and Content-Length body) into s->last.
+ * Returns 1, or 0 when the peer closed. */
+static int read_request(struct srv *s, int fd)
+{
+	size_t len = 0, need = 0;
+	char *hend = NULL;
+
+	for (;;) {
+		ssize_t n;
+
+		if (hend && len >= need)
+			break;
+		if (len >= sizeof(s->last) - 1)
+			return 0;
+		n = read(fd, s->last + len, sizeof(s->last) - 1 - len);
+		if (n <= 0)
+			return 0;
+		len += (size_t)n;
+		s->last[len] = '\0';
+		if (!hend && (hend = strstr(s->last, "\r\n\r\n"))) {
+			const char *cl = strcasestr(s->last, "content-length:");
+
+			need = (size_t)(hend + 4 - s->last);
+			if (cl && cl < hend)
+				need += strtoul(cl + 15, NULL, 10);
+		}
+	}
+	s->last_len = len;
+	return 1;
+}
+
+static void *serve(void *arg)
+{
+	struct srv *s = arg;
+	int fd;
+
+	while ((fd = accept(s->lfd, NULL, NULL)) >= 0) {
+		s->connections++;
+		while (read_request(s, fd)) {
+			s->requests++;
+			if (write(fd, s->reply, strlen(s->reply)) < 0)
+				break;
+			if (strstr(s->reply, "Connection: close"))
+				break;
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static void srv_start(struct srv *s, const char *reply)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+
+	memset(s, 0, sizeof(*s));
+	s->reply = reply;
+	s->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(s->lfd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s->lfd, 8), 0);
+	assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&a, &al), 0);
+	s->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&s->th, NULL, serve, s), 0);
+}
+
+static void srv_stop(struct srv *s)
+{
+	shutdown(s->lfd, SHUT_RDWR);
+	close(s->lfd);
+	pthread_join(s->th, NULL);
+}
+
+static struct sl_http_client *client_for(int port, const char *user,
+					 const char *token, size_t max)
+{
+	struct sl_http_client_opts o = {
+	    .host = "127.0.0.1",
+	    .port = port,
+	    .http_user = user,
+	    .http_passwd = user ? "secret" : NULL,
+	    .bearer_token = token,
+	    .timeout = 10,
+	    .max_response = max,
+	};
+	struct sl_http_client *c = sl_http_client_create(&o);
+
+	assert_non_null(c);
+	return c;
+}
+
+static void test_send_status_and_headers(void **state)
+{
+	struct srv s;
+	struct sl_http_client *c;
+	struct sl_http_response r = {0};
+	const char *extra[] = {"X-Scope-OrgID: tenant1", NULL};
+	struct sl_http_request req = {
+	    .method = "POST",
+	    .uri = "/loki/api/v1/push",
+	    .content_type = "application/json",
+	    .headers = extra,
+	    .body = "{\"a\":1}",
+	    .body_len = 7,
+	};
+
+	(void)state;
+	srv_start(&s, "HTTP/1.1 429 Too Many Requests\r\n"
+		      "Retry-After: 3\r\nContent-Length: 4\r\n\r\nslow");
+	c = client_for(s.port, NULL, "tok", 0);
+	assert_int_equal(sl_http_client_send(c, &req, &r), 0);
+	assert_int_equal(r.status, 429);
+	assert_true(r.retry_after == 3.0);
+	assert_int_equal(r.body.len, 4);
+	assert_memory_equal(r.body.data, "slow", 4);
+	assert_false(r.truncated);
+	assert_non_null(strstr(s.last, "POST /loki/api/v1/push HTTP/1.1\r\n"));
+	assert_non_null(strcasestr(s.last, "X-Scope-OrgID: tenant1\r\n"));
+	assert_non_null(
+	    strcasestr(s.last, "Content-Type: application/json\r\n"));
+	assert_non_null(strcasestr(s.last, "Authorization: Bearer tok\r\n"));
+	assert_null(strcasestr(s.last, "Expect:"));
+	assert_memory_equal(s.last + s.last_len - 7, "{\"a\":1}", 7);
+	/* second request on the same connection (keep-alive); Retry-After
+	 * does not leak from the previous response */
+	s.reply = "HTTP/1.1 204 No Content\r\n\r\n";
+	assert_int_equal(sl_http_client_send(c, &req, &r), 0);
+	assert_int_equal(r.status, 204);
+	assert_true(r.retry_after < 0);
+	assert_int_equal(r.body.len, 0);
+	assert_int_equal(s.requests, 2);
+	assert_int_equal(s.connections, 1);
+	sl_http_client_destroy(c);
+	sl_http_response_destroy(&r);
+	srv_stop(&s);
+}
+
+static void test_send_basic_gzip_truncated(void **state)
+{
+	struct srv s;
+	struct sl_http_client *c;
+	struct sl_http_response r = {0};
+	struct sl_buf back = {0};
+	const char *hend;
+	struct sl_http_request req = {
+	    .method = "POST",
+	    .uri = "/x",
+	    .body = "hello hello hello",
+	    .body_len = 17,
+	    .gzip = true,
+	};
+
+	(void)state;
+	srv_start(&s, "HTTP/1.1 400 Bad Request\r\nContent-Length: 10\r\n"
+		      "Connection: close\r\n\r\n0123456789");
+	c = client_for(s.port, "user", NULL, 4);
+	assert_int_equal(sl_http_client_send(c, &req, &r), 0);
+	assert_int_equal(r.status, 400);
+	assert_int_equal(r.body.len, 4);
+	assert_memory_equal(r.body.data, "0123", 4);
+	assert_true(r.truncated);
+	/* "user:secret" in base64 */
+	assert_non_null(
+	    strcasestr(s.last, "Authorization: Basic dXNlcjpzZWNyZXQ=\r\n"));
+	assert_non_null(strcasestr(s.last, "Content-Encoding: gzip\r\n"));
+	hend = strstr(s.last, "\r\n\r\n") + 4;
+	inflate_all(hend, s.last_len - (size_t)(hend - s.last), &back);
+	assert_int_equal(back.len, 17);
+	assert_memory_equal(back.data, "hello hello hello", 17);
+	sl_buf_destroy(&back);
+	sl_http_client_destroy(c);
+	sl_http_response_destroy(&r);
+	srv_stop(&s);
+}
+
+static void test_send_refused(void **state)
+{
+	struct srv s;
+	struct sl_http_client *c;
+	struct sl_http_response r = {0};
+	struct sl_http_request req = {.method = "POST", .uri = "/"};
+	int port;
+
+	(void)state;
+	/* a port that was just free: bind, note, close */
+	srv_start(&s, "");
+	port = s.port;
+	srv_stop(&s);
+	c = client_for(port, NULL, NULL, 0);
+	assert_int_equal(sl_http_client_send(c, &req, &r), -SL_EIO);
+	assert_int_equal(r.status, 0);
+	assert_true(strlen(r.error) > 0);
+	sl_http_client_destroy(c);
+	sl_http_response_destroy(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_retry_after_seconds),
+	    cmocka_unit_test(test_retry_after_date),
+	    cmocka_unit_test(test_retry_after_invalid),
+	    cmocka_unit_test(test_gzip_round_trip),
+	    cmocka_unit_test(test_gzip_empty),
+	    cmocka_unit_test(test_send_status_and_headers),
+	    cmocka_unit_test(test_send_basic_gzip_truncated),
+	    cmocka_unit_test(test_send_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
