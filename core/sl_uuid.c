@@ -15,7 +15,7 @@
 #include <sys/random.h>
 
 #define COUNTER_BITS 42
-#define COUNTER_MAX ((UINT64_C(1) << COUNTER_BITS) - 1)
+#define COUNTER_MAX  ((UINT64_C(1) << COUNTER_BITS) - 1)
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 /* guarded by lock */
@@ -36,7 +36,8 @@ static int take_random(uint8_t *out, size_t n)
 		size_t got = 0;
 
 		while (got < sizeof(pool)) {
-			ssize_t r = getrandom(pool + got, sizeof(pool) - got, 0);
+			ssize_t r =
+			    getrandom(pool + got, sizeof(pool) - got, 0);
 
 			if (r < 0) {
 				if (errno == EINTR)
@@ -89,7 +90,8 @@ int sl_uuid_v7(uint8_t out[SL_UUID_LEN])
 		pthread_mutex_unlock(&lock);
 		return rc;
 	}
-	ms = (clock_fn ? clock_fn() : real_now_ms()) & ((UINT64_C(1) << 48) - 1);
+	ms =
+	    (clock_fn ? clock_fn() : real_now_ms()) & ((UINT64_C(1) << 48) - 1);
 	if (ms > last_ms) {
 		last_ms = ms;
 		/*

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define SL_UUID_LEN 16
+#define SL_UUID_LEN	16
 #define SL_UUID_STR_LEN 36 /* without the terminating NUL */
 
 /* Fill `out` with a new UUID. Return 0 or -SL_EIO (no random source). */

@@ -7,10 +7,10 @@
  * sluice_correlate_found_total{name} / sluice_correlate_generated_total{name}.
  * It never drops a record and never removes the key the ID came from.
  */
-#include "sluice_plugin.h"
 #include "sl_instance.h"
 #include "sl_metrics.h"
 #include "sl_uuid.h"
+#include "sluice_plugin.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +18,13 @@
 
 #include "correlate.h"
 
-#define DEFAULT_KEYS                                                         \
-	"correlation_id,correlationId,x_correlation_id,x-correlation-id,"    \
+#define DEFAULT_KEYS                                                           \
+	"correlation_id,correlationId,x_correlation_id,x-correlation-id,"      \
 	"request_id,requestId,reqId,trace_id,traceId,otelTraceID,traceparent"
 
 struct corr_key {
 	struct sl_accessor *acc; /* owned */
-	bool traceparent;        /* its last key is "traceparent" */
+	bool traceparent;	 /* its last key is "traceparent" */
 };
 
 struct corr_ctx {
@@ -38,8 +38,8 @@ struct corr_ctx {
 	struct sl_accessor *target; /* owned */
 	size_t target_len;
 	struct sl_metric_series *found, *generated; /* borrowed; may be NULL */
-	struct sl_text scratch;                     /* owned */
-	struct sl_text target_scratch;              /* owned */
+	struct sl_text scratch;			    /* owned */
+	struct sl_text target_scratch;		    /* owned */
 };
 
 static bool is_hex_lower(const char *s, size_t n, bool *all_zero)
@@ -194,8 +194,7 @@ static bool target_holds(struct corr_ctx *ctx, struct sl_record *rec,
 	const char *cur;
 	size_t cur_len;
 
-	if (sl_record_get(rec, ctx->target, &v) < 0 ||
-	    v.type != SL_VAL_STRING)
+	if (sl_record_get(rec, ctx->target, &v) < 0 || v.type != SL_VAL_STRING)
 		return false;
 	if (sl_record_get_text(rec, ctx->target, &ctx->target_scratch, &cur,
 			       &cur_len) < 0)
@@ -241,27 +240,36 @@ static enum sl_filter_verdict corr_filter(void *data, struct sl_record *rec,
 
 #define CORR(f) offsetof(struct corr_ctx, f)
 static const struct sl_cfg_option corr_config[] = {
-	{ .name = "keys", .type = SL_CFG_SLIST, .def = DEFAULT_KEYS,
-	  .offset = CORR(keys),
-	  .desc = "fields to take the ID from, first found wins "
-		  "(accessors allowed)" },
-	{ .name = "target_key", .type = SL_CFG_STR, .def = "correlation_id",
-	  .offset = CORR(target_key), .desc = "top-level key the ID is set in" },
-	{ .name = "generate", .type = SL_CFG_BOOL, .def = "on",
-	  .offset = CORR(generate),
-	  .desc = "set a new UUIDv7 when no key holds an ID" },
-	{ .name = "traceparent", .type = SL_CFG_BOOL, .def = "on",
-	  .offset = CORR(traceparent),
-	  .desc = "a W3C traceparent key yields its trace-id" },
-	SL_CFG_END,
+    {.name = "keys",
+     .type = SL_CFG_SLIST,
+     .def = DEFAULT_KEYS,
+     .offset = CORR(keys),
+     .desc = "fields to take the ID from, first found wins "
+	     "(accessors allowed)"},
+    {.name = "target_key",
+     .type = SL_CFG_STR,
+     .def = "correlation_id",
+     .offset = CORR(target_key),
+     .desc = "top-level key the ID is set in"},
+    {.name = "generate",
+     .type = SL_CFG_BOOL,
+     .def = "on",
+     .offset = CORR(generate),
+     .desc = "set a new UUIDv7 when no key holds an ID"},
+    {.name = "traceparent",
+     .type = SL_CFG_BOOL,
+     .def = "on",
+     .offset = CORR(traceparent),
+     .desc = "a W3C traceparent key yields its trace-id"},
+    SL_CFG_END,
 };
 
 const struct sl_filter_plugin sl_filter_correlate = {
-	.name = "correlate",
-	.description = "give every record one correlation ID",
-	.config_map = corr_config,
-	.ctx_size = sizeof(struct corr_ctx),
-	.init = corr_init,
-	.destroy = corr_destroy,
-	.filter = corr_filter,
+    .name = "correlate",
+    .description = "give every record one correlation ID",
+    .config_map = corr_config,
+    .ctx_size = sizeof(struct corr_ctx),
+    .init = corr_init,
+    .destroy = corr_destroy,
+    .filter = corr_filter,
 };

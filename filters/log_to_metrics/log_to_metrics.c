@@ -12,10 +12,10 @@
  * number updates nothing.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "sluice_plugin.h"
 #include "sl_cfgmap.h"
 #include "sl_instance.h"
 #include "sl_metrics.h"
+#include "sluice_plugin.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -32,11 +32,11 @@ struct l2m_rule {
 	bool exclude;
 	int line;
 	struct sl_accessor *acc; /* owned */
-	pcre2_code *re;          /* owned */
+	pcre2_code *re;		 /* owned */
 };
 
 struct l2m_label {
-	char *name;              /* owned */
+	char *name;		 /* owned */
 	struct sl_accessor *acc; /* owned */
 	int line;
 };
@@ -56,9 +56,9 @@ struct l2m_ctx {
 	struct l2m_label *labels; /* owned, family label order */
 	size_t n_labels;
 	struct sl_accessor *value_acc; /* owned; gauge and histogram */
-	struct sl_metrics *reg;         /* borrowed from the engine */
-	struct sl_metric_family *fam;   /* borrowed from reg */
-	pcre2_match_data *md;           /* owned, shared by the rules */
+	struct sl_metrics *reg;	       /* borrowed from the engine */
+	struct sl_metric_family *fam;  /* borrowed from reg */
+	pcre2_match_data *md;	       /* owned, shared by the rules */
 	/* per-record scratch, reused: nothing is allocated in steady state */
 	struct sl_text scratch;
 	struct sl_buf vals;   /* label values, NUL-separated */
@@ -67,15 +67,16 @@ struct l2m_ctx {
 };
 
 static const char *const k8s_labels[] = {
-	"namespace_name", "pod_name", "container_name", "docker_id", "pod_id",
+    "namespace_name", "pod_name", "container_name", "docker_id", "pod_id",
 };
 
 /* Fluent Bit's histogram buckets when none are given. */
 static const double default_buckets[] = {
-	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 };
 
-/* ---- init ------------------------------------------------------------------ */
+/* ---- init ------------------------------------------------------------------
+ */
 
 /*
  * Compiles a pattern as Fluent Bit reads one: "/re/imx" carries Ruby
@@ -198,7 +199,8 @@ static int build_rules(struct l2m_ctx *ctx, struct sl_plugin_instance *ins)
 	if (!ctx->rules || !ctx->md)
 		return -SL_ENOMEM;
 	for (int pass = 0; pass < 2; pass++) {
-		const struct sl_cfg_multi *m = pass ? &ctx->exclude : &ctx->regex;
+		const struct sl_cfg_multi *m =
+		    pass ? &ctx->exclude : &ctx->regex;
 
 		for (size_t i = 0; i < m->n; i++) {
 			int r = add_rule(ctx, ins, &m->items[i], pass == 1);
@@ -360,15 +362,14 @@ static int build_labels(struct l2m_ctx *ctx, struct sl_plugin_instance *ins)
 	}
 	/* Then Add_label and Label_field in the order they were written. */
 	while (ia < ctx->add_label.n || il < ctx->label_field.n) {
-		bool take_add =
-			il == ctx->label_field.n ||
-			(ia < ctx->add_label.n &&
-			 ctx->add_label.items[ia].line <
-				 ctx->label_field.items[il].line);
-		int r = take_add ? add_label(ctx, ins,
-					     &ctx->add_label.items[ia++])
-				 : label_field(ctx, ins,
-					       &ctx->label_field.items[il++]);
+		bool take_add = il == ctx->label_field.n ||
+				(ia < ctx->add_label.n &&
+				 ctx->add_label.items[ia].line <
+				     ctx->label_field.items[il].line);
+		int r =
+		    take_add
+			? add_label(ctx, ins, &ctx->add_label.items[ia++])
+			: label_field(ctx, ins, &ctx->label_field.items[il++]);
 
 		if (r == -SL_ENOMEM)
 			return r;
@@ -448,8 +449,8 @@ static int build_buckets(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 /* `<namespace>_<subsystem>_<name>`, empty parts left out (as cmetrics). */
 static char *full_name(const struct l2m_ctx *ctx)
 {
-	const char *sub = ctx->subsystem && *ctx->subsystem ? ctx->subsystem
-							    : ctx->mode_name;
+	const char *sub =
+	    ctx->subsystem && *ctx->subsystem ? ctx->subsystem : ctx->mode_name;
 	const char *parts[] = {ctx->ns ? ctx->ns : "", sub,
 			       ctx->metric_name ? ctx->metric_name : ""};
 	size_t len = 1;
@@ -475,9 +476,9 @@ static int build_family(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 			const double *buckets, size_t n_buckets)
 {
 	static const enum sl_metric_type types[] = {
-		[MODE_COUNTER] = SL_METRIC_COUNTER,
-		[MODE_GAUGE] = SL_METRIC_GAUGE,
-		[MODE_HISTOGRAM] = SL_METRIC_HISTOGRAM,
+	    [MODE_COUNTER] = SL_METRIC_COUNTER,
+	    [MODE_GAUGE] = SL_METRIC_GAUGE,
+	    [MODE_HISTOGRAM] = SL_METRIC_HISTOGRAM,
 	};
 	const char *names[SL_METRICS_MAX_LABELS], *err = NULL;
 	char *name = full_name(ctx);
@@ -501,9 +502,9 @@ static int build_family(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 	for (size_t i = 0; i < ctx->n_labels; i++)
 		names[i] = ctx->labels[i].name;
 	existed = sl_metrics_find(ctx->reg, name) != NULL;
-	ctx->fam = sl_metrics_family(ctx->reg, name, ctx->desc, types[ctx->mode],
-				     names, ctx->n_labels, buckets, n_buckets,
-				     &err);
+	ctx->fam =
+	    sl_metrics_family(ctx->reg, name, ctx->desc, types[ctx->mode],
+			      names, ctx->n_labels, buckets, n_buckets, &err);
 	if (!ctx->fam) {
 		if (err && strcmp(err, "out of memory") == 0) {
 			rc = -SL_ENOMEM;
@@ -576,8 +577,8 @@ static int l2m_init(void *data, struct sl_plugin_instance *ins)
 					"Metric_mode %s",
 					ctx->mode_name);
 			rc = -SL_ECONFIG;
-		} else if (!(ctx->value_acc = sl_accessor_create(
-				     ctx->value_field, &aerr))) {
+		} else if (!(ctx->value_acc =
+				 sl_accessor_create(ctx->value_field, &aerr))) {
 			sl_plugin_error(ins, 0, "Value_field '%s': %s",
 					ctx->value_field, aerr);
 			rc = -SL_ECONFIG;
@@ -643,7 +644,8 @@ static void l2m_destroy(void *data)
 	ctx->reg = NULL;
 }
 
-/* ---- per record ------------------------------------------------------------ */
+/* ---- per record ------------------------------------------------------------
+ */
 
 /* True when the rule's field is a string its regex matches (Fluent Bit). */
 static bool rule_matches(struct l2m_ctx *ctx, struct sl_record *rec,
@@ -658,12 +660,12 @@ static bool rule_matches(struct l2m_ctx *ctx, struct sl_record *rec,
 	if (v.raw_len >= 2 && !memchr(v.raw, '\\', v.raw_len)) {
 		text = v.raw + 1; /* no escapes: the inside of the quotes */
 		len = v.raw_len - 2;
-	} else if (sl_record_get_text(rec, r->acc, &ctx->scratch, &text,
-				      &len) < 0) {
+	} else if (sl_record_get_text(rec, r->acc, &ctx->scratch, &text, &len) <
+		   0) {
 		return false;
 	}
-	return pcre2_match(r->re, (PCRE2_SPTR)text, len, 0, 0, ctx->md,
-			   NULL) >= 0;
+	return pcre2_match(r->re, (PCRE2_SPTR)text, len, 0, 0, ctx->md, NULL) >=
+	       0;
 }
 
 static bool selected(struct l2m_ctx *ctx, struct sl_record *rec)
@@ -797,7 +799,8 @@ static void record_metric(struct l2m_ctx *ctx, struct sl_record *rec)
 		ctx->val_ptr[i] = ctx->vals.data + ctx->val_off[i];
 	s = sl_metric_series_get(ctx->reg, ctx->fam, ctx->val_ptr);
 	if (!s)
-		return; /* over Max_Series (counted by the registry) or ENOMEM */
+		return; /* over Max_Series (counted by the registry) or ENOMEM
+			 */
 	switch (ctx->mode) {
 	case MODE_COUNTER:
 		sl_metric_add(s, 1);
@@ -825,63 +828,105 @@ static enum sl_filter_verdict l2m_filter(void *data, struct sl_record *rec,
 
 #define L2M(f) offsetof(struct l2m_ctx, f)
 static const struct sl_cfg_option l2m_config[] = {
-	{ .name = "tag", .type = SL_CFG_STR, .flags = SL_CFG_REQUIRED,
-	  .offset = L2M(tag),
-	  .desc = "tag the metrics are emitted under (required)" },
-	{ .name = "metric_mode", .type = SL_CFG_STR, .def = "counter",
-	  .offset = L2M(mode_name), .desc = "counter, gauge or histogram" },
-	{ .name = "metric_name", .type = SL_CFG_STR, .def = "a",
-	  .offset = L2M(metric_name), .desc = "name of the metric" },
-	{ .name = "metric_description", .type = SL_CFG_STR,
-	  .flags = SL_CFG_REQUIRED, .offset = L2M(desc), .desc = "help text of the metric (required)" },
-	{ .name = "metric_namespace", .type = SL_CFG_STR, .def = "log_metric",
-	  .offset = L2M(ns), .desc = "first part of the full name" },
-	{ .name = "metric_subsystem", .type = SL_CFG_STR,
-	  .offset = L2M(subsystem),
-	  .desc = "second part of the full name (default: the mode)" },
-	{ .name = "value_field", .type = SL_CFG_STR, .offset = L2M(value_field),
-	  .desc = "accessor of the number for gauge and histogram" },
-	{ .name = "bucket", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	  .offset = L2M(bucket), .desc = "histogram bucket upper bound(s)" },
-	{ .name = "add_label", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	  .offset = L2M(add_label),
-	  .desc = "NAME ACCESSOR: a label read from the record" },
-	{ .name = "label_field", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	  .offset = L2M(label_field),
-	  .desc = "FIELD: a label named after the field (last key)" },
-	{ .name = "regex", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	  .offset = L2M(regex), .desc = "KEY REGEX: records to count" },
-	{ .name = "exclude", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	  .offset = L2M(exclude), .desc = "KEY REGEX: records not to count" },
-	{ .name = "logical_op", .type = SL_CFG_STR, .def = "legacy",
-	  .offset = L2M(logical_op),
-	  .desc = "legacy, AND or OR: how the rules combine" },
-	{ .name = "discard_logs", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = L2M(discard_logs), .desc = "drop every record afterwards" },
-	{ .name = "kubernetes_mode", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = L2M(kubernetes_mode),
-	  .desc = "labels namespace_name, pod_name, container_name, "
-		  "docker_id, pod_id from $kubernetes" },
-	{ .name = "max_series", .type = SL_CFG_INT, .def = "1000", .min = 1,
-	  .max = 10000000, .offset = L2M(max_series),
-	  .desc = "label sets per metric at most; more are counted in "
-		  "sluice_metrics_series_dropped_total" },
-	{ .name = "flush_interval_sec", .type = SL_CFG_INT,
-	  .flags = SL_CFG_IGNORED },
-	{ .name = "flush_interval_nsec", .type = SL_CFG_INT,
-	  .flags = SL_CFG_IGNORED },
-	{ .name = "emitter_name", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED },
-	{ .name = "emitter_mem_buf_limit", .type = SL_CFG_SIZE,
-	  .flags = SL_CFG_IGNORED },
-	SL_CFG_END,
+    {.name = "tag",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_REQUIRED,
+     .offset = L2M(tag),
+     .desc = "tag the metrics are emitted under (required)"},
+    {.name = "metric_mode",
+     .type = SL_CFG_STR,
+     .def = "counter",
+     .offset = L2M(mode_name),
+     .desc = "counter, gauge or histogram"},
+    {.name = "metric_name",
+     .type = SL_CFG_STR,
+     .def = "a",
+     .offset = L2M(metric_name),
+     .desc = "name of the metric"},
+    {.name = "metric_description",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_REQUIRED,
+     .offset = L2M(desc),
+     .desc = "help text of the metric (required)"},
+    {.name = "metric_namespace",
+     .type = SL_CFG_STR,
+     .def = "log_metric",
+     .offset = L2M(ns),
+     .desc = "first part of the full name"},
+    {.name = "metric_subsystem",
+     .type = SL_CFG_STR,
+     .offset = L2M(subsystem),
+     .desc = "second part of the full name (default: the mode)"},
+    {.name = "value_field",
+     .type = SL_CFG_STR,
+     .offset = L2M(value_field),
+     .desc = "accessor of the number for gauge and histogram"},
+    {.name = "bucket",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = L2M(bucket),
+     .desc = "histogram bucket upper bound(s)"},
+    {.name = "add_label",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = L2M(add_label),
+     .desc = "NAME ACCESSOR: a label read from the record"},
+    {.name = "label_field",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = L2M(label_field),
+     .desc = "FIELD: a label named after the field (last key)"},
+    {.name = "regex",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = L2M(regex),
+     .desc = "KEY REGEX: records to count"},
+    {.name = "exclude",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = L2M(exclude),
+     .desc = "KEY REGEX: records not to count"},
+    {.name = "logical_op",
+     .type = SL_CFG_STR,
+     .def = "legacy",
+     .offset = L2M(logical_op),
+     .desc = "legacy, AND or OR: how the rules combine"},
+    {.name = "discard_logs",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = L2M(discard_logs),
+     .desc = "drop every record afterwards"},
+    {.name = "kubernetes_mode",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = L2M(kubernetes_mode),
+     .desc = "labels namespace_name, pod_name, container_name, "
+	     "docker_id, pod_id from $kubernetes"},
+    {.name = "max_series",
+     .type = SL_CFG_INT,
+     .def = "1000",
+     .min = 1,
+     .max = 10000000,
+     .offset = L2M(max_series),
+     .desc = "label sets per metric at most; more are counted in "
+	     "sluice_metrics_series_dropped_total"},
+    {.name = "flush_interval_sec", .type = SL_CFG_INT, .flags = SL_CFG_IGNORED},
+    {.name = "flush_interval_nsec",
+     .type = SL_CFG_INT,
+     .flags = SL_CFG_IGNORED},
+    {.name = "emitter_name", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "emitter_mem_buf_limit",
+     .type = SL_CFG_SIZE,
+     .flags = SL_CFG_IGNORED},
+    SL_CFG_END,
 };
 
 const struct sl_filter_plugin sl_filter_log_to_metrics = {
-	.name = "log_to_metrics",
-	.description = "derive counters, gauges and histograms from records",
-	.config_map = l2m_config,
-	.ctx_size = sizeof(struct l2m_ctx),
-	.init = l2m_init,
-	.destroy = l2m_destroy,
-	.filter = l2m_filter,
+    .name = "log_to_metrics",
+    .description = "derive counters, gauges and histograms from records",
+    .config_map = l2m_config,
+    .ctx_size = sizeof(struct l2m_ctx),
+    .init = l2m_init,
+    .destroy = l2m_destroy,
+    .filter = l2m_filter,
 };

@@ -10,7 +10,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +61,7 @@ static struct sl_test_filter *l2m(const char *const *kv)
 {
 	char *diag = NULL;
 	struct sl_test_filter *tf =
-		sl_test_filter_create(&l2m_plugin, kv, NULL, &diag);
+	    sl_test_filter_create(&l2m_plugin, kv, NULL, &diag);
 
 	if (!tf)
 		fail_msg("log_to_metrics config failed: %s", diag ? diag : "?");
@@ -72,7 +74,7 @@ static char *l2m_error(const char *const *kv)
 {
 	char *diag = NULL;
 	struct sl_test_filter *tf =
-		sl_test_filter_create(&l2m_plugin, kv, NULL, &diag);
+	    sl_test_filter_create(&l2m_plugin, kv, NULL, &diag);
 
 	assert_null(tf);
 	assert_non_null(diag);
@@ -114,13 +116,13 @@ static void run(struct sl_test_filter *tf, const char *json)
 	assert_string_equal(tf->out, json);
 }
 
-#define BASE(name) "Tag", "metrics", "Metric_description", "help text", \
-		   "Metric_name", name
+#define BASE(name)                                                             \
+	"Tag", "metrics", "Metric_description", "help text", "Metric_name", name
 
 static void default_name_and_counter(void **state)
 {
-	static const char *const kv[] = {"Tag", "m", "Metric_description", "d",
-					 "Metric_name", "hits", NULL};
+	static const char *const kv[] = {
+	    "Tag", "m", "Metric_description", "d", "Metric_name", "hits", NULL};
 	struct sl_test_filter *tf = l2m(kv);
 	struct sl_metric_family *f;
 
@@ -143,21 +145,24 @@ static void default_name_and_counter(void **state)
 static void namespace_subsystem_name(void **state)
 {
 	static const char *const kv[] = {BASE("failures_total"),
-					 "Metric_namespace", "security",
-					 "Metric_subsystem", "auth", NULL};
+					 "Metric_namespace",
+					 "security",
+					 "Metric_subsystem",
+					 "auth",
+					 NULL};
 	struct sl_test_filter *tf = l2m(kv);
 
 	(void)state;
-	assert_non_null(sl_metrics_find(test_reg,
-					"security_auth_failures_total"));
+	assert_non_null(
+	    sl_metrics_find(test_reg, "security_auth_failures_total"));
 	sl_test_filter_destroy(tf);
 }
 
 /* The subsystem defaults to the mode as written, as in Fluent Bit. */
 static void subsystem_defaults_to_mode(void **state)
 {
-	static const char *const kv[] = {BASE("temp"), "Metric_mode", "gauge",
-					 "Value_field", "t", NULL};
+	static const char *const kv[] = {BASE("temp"),	"Metric_mode", "gauge",
+					 "Value_field", "t",	       NULL};
 	struct sl_test_filter *tf = l2m(kv);
 
 	(void)state;
@@ -168,14 +173,26 @@ static void subsystem_defaults_to_mode(void **state)
 /* Two instances, two rules, one family: both add into the same series. */
 static void family_shared_by_instances(void **state)
 {
-	static const char *const a[] = {
-		BASE("failures_total"), "Metric_namespace", "security",
-		"Metric_subsystem", "auth", "Add_label", "service $service",
-		"Regex", "event ^auth_failed$", NULL};
-	static const char *const b[] = {
-		BASE("failures_total"), "Metric_namespace", "security",
-		"Metric_subsystem", "auth", "Add_label", "service $service",
-		"Regex", "event ^login_failed$", NULL};
+	static const char *const a[] = {BASE("failures_total"),
+					"Metric_namespace",
+					"security",
+					"Metric_subsystem",
+					"auth",
+					"Add_label",
+					"service $service",
+					"Regex",
+					"event ^auth_failed$",
+					NULL};
+	static const char *const b[] = {BASE("failures_total"),
+					"Metric_namespace",
+					"security",
+					"Metric_subsystem",
+					"auth",
+					"Add_label",
+					"service $service",
+					"Regex",
+					"event ^login_failed$",
+					NULL};
 	static const char *const svc[] = {"api"};
 	struct sl_test_filter *ta = l2m(a), *tb = l2m(b);
 	struct sl_metric_family *f;
@@ -201,13 +218,15 @@ static void family_mismatch_refused(void **state)
 	static const char *const a[] = {BASE("x_total"), "Label_field", "svc",
 					NULL};
 	static const char *const other_labels[] = {
-		BASE("x_total"), "Label_field", "service", NULL};
+	    BASE("x_total"), "Label_field", "service", NULL};
 	static const char *const other_type[] = {
-		BASE("x_total"), "Metric_mode", "gauge", "Metric_subsystem",
-		"counter", "Value_field", "v", "Label_field", "svc", NULL};
+	    BASE("x_total"), "Metric_mode", "gauge", "Metric_subsystem",
+	    "counter",	     "Value_field", "v",     "Label_field",
+	    "svc",	     NULL};
 	static const char *const other_tag[] = {
-		"Tag", "elsewhere", "Metric_description", "d", "Metric_name",
-		"x_total", "Label_field", "svc", NULL};
+	    "Tag",	   "elsewhere",	  "Metric_description",
+	    "d",	   "Metric_name", "x_total",
+	    "Label_field", "svc",	  NULL};
 	struct sl_test_filter *ta = l2m(a);
 	char *d;
 
@@ -230,7 +249,7 @@ static void family_mismatch_refused(void **state)
 static void series_cap_counts_dropped(void **state)
 {
 	static const char *const kv[] = {BASE("c_total"), "Label_field", "id",
-					 "Max_Series", "3", NULL};
+					 "Max_Series",	  "3",		 NULL};
 	struct sl_test_filter *tf = l2m(kv);
 	static const char *const v0[] = {"0"}, *const v4[] = {"4"};
 	char rec[64];
@@ -242,24 +261,26 @@ static void series_cap_counts_dropped(void **state)
 			run(tf, rec);
 		}
 	assert_int_equal(
-		sl_metrics_find(test_reg, "log_metric_counter_c_total")
-			->n_series,
-		3);
+	    sl_metrics_find(test_reg, "log_metric_counter_c_total")->n_series,
+	    3);
 	assert_true(value_of("log_metric_counter_c_total", v0) == 2);
 	assert_null(series("log_metric_counter_c_total", v4));
 	/* 3 refused label sets, twice */
-	assert_true(value_of("sluice_metrics_series_dropped_total", NULL) ==
-		    6);
+	assert_true(value_of("sluice_metrics_series_dropped_total", NULL) == 6);
 	sl_test_filter_destroy(tf);
 }
 
 /* Add_label reads nested accessors; Label_field names the label by key. */
 static void labels_from_nested_accessors(void **state)
 {
-	static const char *const kv[] = {
-		BASE("http_total"), "Add_label", "method $req['method']",
-		"Label_field", "$res['statusCode']", "Label_field", "host",
-		NULL};
+	static const char *const kv[] = {BASE("http_total"),
+					 "Add_label",
+					 "method $req['method']",
+					 "Label_field",
+					 "$res['statusCode']",
+					 "Label_field",
+					 "host",
+					 NULL};
 	static const char *const want[] = {"GET", "200", "a\"b"};
 	struct sl_test_filter *tf = l2m(kv);
 	struct sl_metric_family *f;
@@ -279,9 +300,9 @@ static void labels_from_nested_accessors(void **state)
 /* Label order is the order of the lines, Add_label and Label_field mixed. */
 static void label_order_follows_lines(void **state)
 {
-	static const char *const kv[] = {BASE("o_total"), "Label_field", "b",
-					 "Add_label", "a $x", "Label_field",
-					 "c", NULL};
+	static const char *const kv[] = {
+	    BASE("o_total"), "Label_field", "b", "Add_label",
+	    "a $x",	     "Label_field", "c", NULL};
 	struct sl_test_filter *tf = l2m(kv);
 	struct sl_metric_family *f;
 
@@ -320,10 +341,14 @@ static void missing_and_typed_label_values(void **state)
 
 static void kubernetes_mode_labels(void **state)
 {
-	static const char *const kv[] = {BASE("k_total"), "Kubernetes_mode",
-					 "On", "Label_field", "app", NULL};
-	static const char *const want[] = {"ns1", "pod1", "c1", "d1", "p1",
-					   "web"};
+	static const char *const kv[] = {BASE("k_total"),
+					 "Kubernetes_mode",
+					 "On",
+					 "Label_field",
+					 "app",
+					 NULL};
+	static const char *const want[] = {"ns1", "pod1", "c1",
+					   "d1",  "p1",	  "web"};
 	struct sl_test_filter *tf = l2m(kv);
 	struct sl_metric_family *f;
 
@@ -344,14 +369,14 @@ static void kubernetes_mode_labels(void **state)
 static void first_regex_decides(void **state)
 {
 	static const char *const kv[] = {BASE("r_total"), "Regex", "a ^x$",
-					 "Regex", "b ^y$", NULL};
+					 "Regex",	  "b ^y$", NULL};
 	struct sl_test_filter *tf = l2m(kv);
 
 	(void)state;
-	run(tf, "{\"a\":\"x\",\"b\":\"no\"}");  /* counts: a decides */
-	run(tf, "{\"a\":\"no\",\"b\":\"y\"}");  /* does not */
-	run(tf, "{\"b\":\"y\"}");               /* missing a: does not */
-	run(tf, "{\"a\":1}");                   /* numbers never match */
+	run(tf, "{\"a\":\"x\",\"b\":\"no\"}"); /* counts: a decides */
+	run(tf, "{\"a\":\"no\",\"b\":\"y\"}"); /* does not */
+	run(tf, "{\"b\":\"y\"}");	       /* missing a: does not */
+	run(tf, "{\"a\":1}");		       /* numbers never match */
 	assert_true(value_of("log_metric_counter_r_total", NULL) == 1);
 	sl_test_filter_destroy(tf);
 }
@@ -359,14 +384,14 @@ static void first_regex_decides(void **state)
 static void exclude_before_regex(void **state)
 {
 	static const char *const kv[] = {BASE("e_total"), "Exclude",
-					 "level ^debug$", "Regex", "msg fail",
-					 NULL};
+					 "level ^debug$", "Regex",
+					 "msg fail",	  NULL};
 	struct sl_test_filter *tf = l2m(kv);
 
 	(void)state;
 	run(tf, "{\"level\":\"debug\",\"msg\":\"fail\"}"); /* excluded */
 	run(tf, "{\"level\":\"info\",\"msg\":\"fail\"}");  /* counts */
-	run(tf, "{\"level\":\"info\",\"msg\":\"ok\"}");    /* no */
+	run(tf, "{\"level\":\"info\",\"msg\":\"ok\"}");	   /* no */
 	assert_true(value_of("log_metric_counter_e_total", NULL) == 1);
 	sl_test_filter_destroy(tf);
 }
@@ -374,8 +399,9 @@ static void exclude_before_regex(void **state)
 /* A Regex that matches keeps the record before a later Exclude runs. */
 static void regex_before_exclude(void **state)
 {
-	static const char *const kv[] = {BASE("f_total"), "Regex", "msg fail",
-					 "Exclude", "level ^debug$", NULL};
+	static const char *const kv[] = {BASE("f_total"), "Regex",
+					 "msg fail",	  "Exclude",
+					 "level ^debug$", NULL};
 	struct sl_test_filter *tf = l2m(kv);
 
 	(void)state;
@@ -387,24 +413,36 @@ static void regex_before_exclude(void **state)
 static void logical_op_and_or(void **state)
 {
 	static const char *const and_kv[] = {
-		BASE("and_total"), "Logical_Op", "AND", "Regex",
-		"audit_event ^AUTH_GATEWAY_VALIDATION$", "Regex",
-		"status ^failure$", "Exclude", "user ^test", NULL};
-	static const char *const or_kv[] = {
-		BASE("or_total"), "Logical_Op", "or", "Regex",
-		"event ^auth_failed$", "Regex", "event ^login_failed$", NULL};
+	    BASE("and_total"),
+	    "Logical_Op",
+	    "AND",
+	    "Regex",
+	    "audit_event ^AUTH_GATEWAY_VALIDATION$",
+	    "Regex",
+	    "status ^failure$",
+	    "Exclude",
+	    "user ^test",
+	    NULL};
+	static const char *const or_kv[] = {BASE("or_total"),
+					    "Logical_Op",
+					    "or",
+					    "Regex",
+					    "event ^auth_failed$",
+					    "Regex",
+					    "event ^login_failed$",
+					    NULL};
 	struct sl_test_filter *ta = l2m(and_kv), *to = l2m(or_kv);
 	static const char *const ev[] = {
-		"{\"audit_event\":\"AUTH_GATEWAY_VALIDATION\",\"status\":"
-		"\"failure\"}",
-		"{\"audit_event\":\"AUTH_GATEWAY_VALIDATION\",\"status\":"
-		"\"success\"}",
-		"{\"audit_event\":\"AUTH_GATEWAY_VALIDATION\",\"status\":"
-		"\"failure\",\"user\":\"test1\"}",
-		"{\"status\":\"failure\"}",
-		"{\"event\":\"auth_failed\"}",
-		"{\"event\":\"login_failed\"}",
-		"{\"event\":\"auth_failure\"}",
+	    "{\"audit_event\":\"AUTH_GATEWAY_VALIDATION\",\"status\":"
+	    "\"failure\"}",
+	    "{\"audit_event\":\"AUTH_GATEWAY_VALIDATION\",\"status\":"
+	    "\"success\"}",
+	    "{\"audit_event\":\"AUTH_GATEWAY_VALIDATION\",\"status\":"
+	    "\"failure\",\"user\":\"test1\"}",
+	    "{\"status\":\"failure\"}",
+	    "{\"event\":\"auth_failed\"}",
+	    "{\"event\":\"login_failed\"}",
+	    "{\"event\":\"auth_failure\"}",
 	};
 
 	(void)state;
@@ -433,8 +471,8 @@ static void regex_options_and_escapes(void **state)
 
 static void gauge_sets_value(void **state)
 {
-	static const char *const kv[] = {BASE("temp"), "Metric_mode", "gauge",
-					 "Value_field", "$m['t']", NULL};
+	static const char *const kv[] = {BASE("temp"),	"Metric_mode", "gauge",
+					 "Value_field", "$m['t']",     NULL};
 	struct sl_test_filter *tf = l2m(kv);
 
 	(void)state;
@@ -442,8 +480,8 @@ static void gauge_sets_value(void **state)
 	assert_true(value_of("log_metric_gauge_temp", NULL) == 21.5);
 	run(tf, "{\"m\":{\"t\":\"-3.25\"}}"); /* a numeric string */
 	assert_true(value_of("log_metric_gauge_temp", NULL) == -3.25);
-	run(tf, "{\"m\":{}}");                /* missing: unchanged */
-	run(tf, "{\"m\":{\"t\":\"warm\"}}");  /* not a number: unchanged */
+	run(tf, "{\"m\":{}}");		     /* missing: unchanged */
+	run(tf, "{\"m\":{\"t\":\"warm\"}}"); /* not a number: unchanged */
 	run(tf, "{\"m\":{\"t\":true}}");
 	assert_true(value_of("log_metric_gauge_temp", NULL) == -3.25);
 	sl_test_filter_destroy(tf);
@@ -451,10 +489,20 @@ static void gauge_sets_value(void **state)
 
 static void histogram_observes(void **state)
 {
-	static const char *const kv[] = {
-		BASE("latency_ms"), "Metric_mode", "histogram", "Value_field",
-		"responseTime", "Bucket", "100", "Bucket", "10", "Bucket",
-		"50 250", "Label_field", "route", NULL};
+	static const char *const kv[] = {BASE("latency_ms"),
+					 "Metric_mode",
+					 "histogram",
+					 "Value_field",
+					 "responseTime",
+					 "Bucket",
+					 "100",
+					 "Bucket",
+					 "10",
+					 "Bucket",
+					 "50 250",
+					 "Label_field",
+					 "route",
+					 NULL};
 	static const char *const r[] = {"/a"};
 	struct sl_test_filter *tf = l2m(kv);
 	struct sl_metric_family *f;
@@ -487,8 +535,9 @@ static void histogram_observes(void **state)
 
 static void histogram_default_buckets(void **state)
 {
-	static const char *const kv[] = {BASE("d_seconds"), "Metric_mode",
-					 "histogram", "Value_field", "v", NULL};
+	static const char *const kv[] = {
+	    BASE("d_seconds"), "Metric_mode", "histogram",
+	    "Value_field",     "v",	      NULL};
 	struct sl_test_filter *tf = l2m(kv);
 	struct sl_metric_family *f;
 
@@ -501,8 +550,8 @@ static void histogram_default_buckets(void **state)
 
 static void discard_logs_drops_all(void **state)
 {
-	static const char *const kv[] = {BASE("dl_total"), "Discard_logs",
-					 "On", "Regex", "a ^x$", NULL};
+	static const char *const kv[] = {
+	    BASE("dl_total"), "Discard_logs", "On", "Regex", "a ^x$", NULL};
 	struct sl_test_filter *tf = l2m(kv);
 
 	(void)state;
@@ -525,36 +574,30 @@ static void config_errors(void **state)
 	static const char *const bad_name[] = {BASE("bad-name"), NULL};
 	static const char *const bad_label[] = {BASE("g"), "Add_label",
 						"1abc $x", NULL};
-	static const char *const dup_label[] = {BASE("g"), "Label_field", "a",
-						"Add_label", "a $b", NULL};
+	static const char *const dup_label[] = {
+	    BASE("g"), "Label_field", "a", "Add_label", "a $b", NULL};
 	static const char *const bad_regex[] = {BASE("g"), "Regex", "a (",
 						NULL};
 	static const char *const bad_op[] = {BASE("g"), "Logical_Op", "XOR",
 					     NULL};
 	static const char *const bad_bucket[] = {
-		BASE("g"), "Metric_mode", "histogram", "Value_field", "v",
-		"Bucket", "abc", NULL};
+	    BASE("g"), "Metric_mode", "histogram", "Value_field",
+	    "v",       "Bucket",      "abc",	   NULL};
 	static const char *const dup_bucket[] = {
-		BASE("g"), "Metric_mode", "histogram", "Value_field", "v",
-		"Bucket", "1", "Bucket", "1.0", NULL};
+	    BASE("g"), "Metric_mode", "histogram", "Value_field", "v",
+	    "Bucket",  "1",	      "Bucket",	   "1.0",	  NULL};
 	static const char *const index_label[] = {BASE("g"), "Label_field",
 						  "$a[0]", NULL};
 	static const struct {
 		const char *const *kv;
 		const char *want;
 	} cases[] = {
-		{no_tag, "tag"},
-		{no_desc, "metric_description"},
-		{no_value, "Value_field"},
-		{bad_mode, "summary"},
-		{bad_name, "bad-name"},
-		{bad_label, "1abc"},
-		{dup_label, "twice"},
-		{bad_regex, "bad regex"},
-		{bad_op, "XOR"},
-		{bad_bucket, "abc"},
-		{dup_bucket, "twice"},
-		{index_label, "array index"},
+	    {no_tag, "tag"},	       {no_desc, "metric_description"},
+	    {no_value, "Value_field"}, {bad_mode, "summary"},
+	    {bad_name, "bad-name"},    {bad_label, "1abc"},
+	    {dup_label, "twice"},      {bad_regex, "bad regex"},
+	    {bad_op, "XOR"},	       {bad_bucket, "abc"},
+	    {dup_bucket, "twice"},     {index_label, "array index"},
 	};
 
 	(void)state;
@@ -572,9 +615,13 @@ static void config_errors(void **state)
 static void fluent_bit_options_accepted(void **state)
 {
 	static const char *const kv[] = {BASE("fb_total"),
-					 "Flush_Interval_Sec", "5",
-					 "Flush_Interval_Nsec", "0",
-					 "Emitter_Name", "x", NULL};
+					 "Flush_Interval_Sec",
+					 "5",
+					 "Flush_Interval_Nsec",
+					 "0",
+					 "Emitter_Name",
+					 "x",
+					 NULL};
 	struct sl_test_filter *tf = l2m(kv);
 
 	(void)state;
@@ -588,27 +635,27 @@ static void fluent_bit_options_accepted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(default_name_and_counter),
-		T(namespace_subsystem_name),
-		T(subsystem_defaults_to_mode),
-		T(family_shared_by_instances),
-		T(family_mismatch_refused),
-		T(series_cap_counts_dropped),
-		T(labels_from_nested_accessors),
-		T(label_order_follows_lines),
-		T(missing_and_typed_label_values),
-		T(kubernetes_mode_labels),
-		T(first_regex_decides),
-		T(exclude_before_regex),
-		T(regex_before_exclude),
-		T(logical_op_and_or),
-		T(regex_options_and_escapes),
-		T(gauge_sets_value),
-		T(histogram_observes),
-		T(histogram_default_buckets),
-		T(discard_logs_drops_all),
-		T(config_errors),
-		T(fluent_bit_options_accepted),
+	    T(default_name_and_counter),
+	    T(namespace_subsystem_name),
+	    T(subsystem_defaults_to_mode),
+	    T(family_shared_by_instances),
+	    T(family_mismatch_refused),
+	    T(series_cap_counts_dropped),
+	    T(labels_from_nested_accessors),
+	    T(label_order_follows_lines),
+	    T(missing_and_typed_label_values),
+	    T(kubernetes_mode_labels),
+	    T(first_regex_decides),
+	    T(exclude_before_regex),
+	    T(regex_before_exclude),
+	    T(logical_op_and_or),
+	    T(regex_options_and_escapes),
+	    T(gauge_sets_value),
+	    T(histogram_observes),
+	    T(histogram_default_buckets),
+	    T(discard_logs_drops_all),
+	    T(config_errors),
+	    T(fluent_bit_options_accepted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,8 +134,8 @@ static void v7_monotonic_same_ms(void **state)
 static void format_known_bytes(void **state)
 {
 	static const uint8_t u[SL_UUID_LEN] = {
-		0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0x7c, 0xde,
-		0x8f, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd,
+	    0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0x7c, 0xde,
+	    0x8f, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd,
 	};
 	char s[SL_UUID_STR_LEN + 1];
 
@@ -145,11 +147,11 @@ static void format_known_bytes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(v4_layout),
-		cmocka_unit_test(v7_layout_and_time),
-		cmocka_unit_test(v7_monotonic_real_clock),
-		cmocka_unit_test(v7_monotonic_same_ms),
-		cmocka_unit_test(format_known_bytes),
+	    cmocka_unit_test(v4_layout),
+	    cmocka_unit_test(v7_layout_and_time),
+	    cmocka_unit_test(v7_monotonic_real_clock),
+	    cmocka_unit_test(v7_monotonic_same_ms),
+	    cmocka_unit_test(format_known_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
