@@ -145,8 +145,7 @@ static bool is_line_key(const struct sl_record *rec,
 			const struct sl_accessor *acc)
 {
 	return acc->n == 1 && acc->steps[0].len == rec->line_key_len &&
-	       memcmp(acc->steps[0].key, rec->line_key, rec->line_key_len) ==
-		       0;
+	       memcmp(acc->steps[0].key, rec->line_key, rec->line_key_len) == 0;
 }
 
 static int lookup(struct sl_record *rec, const struct sl_accessor *acc,
@@ -158,9 +157,9 @@ static int lookup(struct sl_record *rec, const struct sl_accessor *acc,
 	int rc;
 
 	/* a lazy record has one key: others are absent, no body needed */
-	if (rec->lazy && (acc->steps[0].len != rec->line_key_len ||
-			  memcmp(acc->steps[0].key, rec->line_key,
-				 rec->line_key_len) != 0))
+	if (rec->lazy &&
+	    (acc->steps[0].len != rec->line_key_len ||
+	     memcmp(acc->steps[0].key, rec->line_key, rec->line_key_len) != 0))
 		return -SL_ENOENT;
 	rc = sl_record_view(rec, &v);
 	if (rc < 0)

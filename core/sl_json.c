@@ -12,7 +12,7 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
-/* ---- UTF-8 ---------------------------------------------------------------- */
+/* ---- UTF-8 --------------------------------------------------------------- */
 
 #define HIGH_BITS UINT64_C(0x8080808080808080)
 
@@ -128,7 +128,7 @@ long sl_utf8_repair(struct sl_buf *out, const char *s, size_t len)
 	return n;
 }
 
-/* ---- escaping --------------------------------------------------------------- */
+/* ---- escaping ------------------------------------------------------------ */
 
 /* 0: copied as is; 1: escaped; 2: first byte of a multi-byte sequence. */
 static inline unsigned esc_class(unsigned c)
@@ -137,6 +137,12 @@ static inline unsigned esc_class(unsigned c)
 		return 2;
 	return c < 0x20 || c == '"' || c == '\\';
 }
+
+/* The two-character escapes, by the byte they stand for. */
+static const unsigned char short_escape[128] = {
+    ['"'] = '"',  ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+    ['\n'] = 'n', ['\r'] = 'r',	 ['\t'] = 't',
+};
 
 int sl_json_append_string(struct sl_buf *b, const char *s, size_t len)
 {
@@ -173,20 +179,13 @@ int sl_json_append_string(struct sl_buf *b, const char *s, size_t len)
 			continue;
 		}
 		e[0] = '\\';
-		switch (c) {
-		case '"': e[1] = '"'; break;
-		case '\\': e[1] = '\\'; break;
-		case '\b': e[1] = 'b'; break;
-		case '\f': e[1] = 'f'; break;
-		case '\n': e[1] = 'n'; break;
-		case '\r': e[1] = 'r'; break;
-		case '\t': e[1] = 't'; break;
-		default:
+		if (short_escape[c]) {
+			e[1] = (char)short_escape[c];
+		} else {
 			memcpy(e + 1, "u00", 3);
 			e[4] = hex[c >> 4];
 			e[5] = hex[c & 15];
 			elen = 6;
-			break;
 		}
 		if (sl_buf_append(b, e, elen) < 0)
 			goto nomem;
@@ -203,7 +202,7 @@ nomem:
 	return -SL_ENOMEM;
 }
 
-/* ---- unescaping ------------------------------------------------------------- */
+/* ---- unescaping ---------------------------------------------------------- */
 
 static int hex4(const char *s)
 {
@@ -249,6 +248,12 @@ static size_t put_utf8(char *o, unsigned cp)
 	return 4;
 }
 
+/* What each two-character escape stands for; 0 = not an escape. */
+static const unsigned char unescape_char[128] = {
+    ['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+    ['f'] = '\f', ['n'] = '\n',	 ['r'] = '\r', ['t'] = '\t',
+};
+
 /*
  * Decodes the escape at s (s[0] == '\\', n bytes left) into o (4 bytes).
  * Returns the bytes written and sets *used, or -1 on a bad escape. Never
@@ -261,17 +266,13 @@ static int unescape_one(const char *s, size_t n, size_t *used, char *o)
 	if (n < 2)
 		return -1;
 	*used = 2;
-	switch (s[1]) {
-	case '"': o[0] = '"'; return 1;
-	case '\\': o[0] = '\\'; return 1;
-	case '/': o[0] = '/'; return 1;
-	case 'b': o[0] = '\b'; return 1;
-	case 'f': o[0] = '\f'; return 1;
-	case 'n': o[0] = '\n'; return 1;
-	case 'r': o[0] = '\r'; return 1;
-	case 't': o[0] = '\t'; return 1;
-	case 'u': break;
-	default: return -1;
+	if (s[1] != 'u') {
+		unsigned char c = (unsigned char)s[1];
+
+		if (c >= 128 || !unescape_char[c])
+			return -1;
+		o[0] = (char)unescape_char[c];
+		return 1;
 	}
 	if (n < 6 || (cp = hex4(s + 2)) < 0)
 		return -1;
@@ -280,9 +281,9 @@ static int unescape_one(const char *s, size_t n, size_t *used, char *o)
 		if (n >= 12 && s[6] == '\\' && s[7] == 'u' &&
 		    (lo = hex4(s + 8)) >= 0xDC00 && lo <= 0xDFFF) {
 			*used = 12;
-			return (int)put_utf8(o, 0x10000 + (((unsigned)cp - 0xD800)
-							   << 10) +
-							((unsigned)lo - 0xDC00));
+			return (int)put_utf8(
+			    o, 0x10000 + (((unsigned)cp - 0xD800) << 10) +
+				   ((unsigned)lo - 0xDC00));
 		}
 		cp = 0xFFFD; /* lone high surrogate */
 	} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
@@ -353,7 +354,7 @@ static bool key_equal(const char *raw, size_t raw_len, bool escaped,
 	return j == key_len;
 }
 
-/* ---- the record view ---------------------------------------------------------- */
+/* ---- the record view ----------------------------------------------------- */
 
 /*
  * One builder and one yajl handle per thread, reused for every document:
@@ -369,8 +370,8 @@ struct vbuild {
 	struct sl_view *v;
 	const unsigned char *t;
 	uint32_t len;
-	uint32_t prev;  /* end of the previous token */
-	uint32_t depth; /* open containers */
+	uint32_t prev;			   /* end of the previous token */
+	uint32_t depth;			   /* open containers */
 	uint32_t open[SL_JSON_MAX_DEPTH];  /* their node indexes */
 	uint32_t count[SL_JSON_MAX_DEPTH]; /* their children so far */
 	uint32_t key_off, key_len, member_off;
@@ -587,15 +588,15 @@ static int on_start_array(void *ctx)
 }
 
 static const yajl_callbacks view_callbacks = {
-	.yajl_null = on_null,
-	.yajl_boolean = on_bool,
-	.yajl_number = on_number,
-	.yajl_string = on_string,
-	.yajl_start_map = on_start_map,
-	.yajl_map_key = on_key,
-	.yajl_end_map = close_container,
-	.yajl_start_array = on_start_array,
-	.yajl_end_array = close_container,
+    .yajl_null = on_null,
+    .yajl_boolean = on_bool,
+    .yajl_number = on_number,
+    .yajl_string = on_string,
+    .yajl_start_map = on_start_map,
+    .yajl_map_key = on_key,
+    .yajl_end_map = close_container,
+    .yajl_start_array = on_start_array,
+    .yajl_end_array = close_container,
 };
 
 static struct vbuild *builder_get(void)

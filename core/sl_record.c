@@ -41,9 +41,8 @@ static void set_empty(struct sl_record *rec)
 	rec->view_ok = false;
 }
 
-void sl_record_reset_line(struct sl_record *rec, int64_t ts_ns,
-			  const char *key, size_t key_len, const char *line,
-			  size_t line_len)
+void sl_record_reset_line(struct sl_record *rec, int64_t ts_ns, const char *key,
+			  size_t key_len, const char *line, size_t line_len)
 {
 	rec->ts_ns = ts_ns;
 	rec->flags = 0;
@@ -108,21 +107,21 @@ static int build_lazy(struct sl_record *rec)
 		rec->flags |= SL_REC_REPAIRED;
 	nd = rec->view.nodes;
 	nd[0] = (struct sl_view_node){
-		.val_len = (uint32_t)o->len,
-		.parent = UINT32_MAX,
-		.end = 2,
-		.type = SL_VAL_OBJECT,
+	    .val_len = (uint32_t)o->len,
+	    .parent = UINT32_MAX,
+	    .end = 2,
+	    .type = SL_VAL_OBJECT,
 	};
 	nd[1] = (struct sl_view_node){
-		.key_off = 2,
-		.key_len = (uint32_t)qkey - 2,
-		.member_off = 1,
-		.val_off = (uint32_t)qkey + 2,
-		.val_len = (uint32_t)(o->len - qkey - 3),
-		.parent = 0,
-		.end = 2,
-		.type = SL_VAL_STRING,
-		.key_escaped = memchr(o->data + 2, '\\', qkey - 2) != NULL,
+	    .key_off = 2,
+	    .key_len = (uint32_t)qkey - 2,
+	    .member_off = 1,
+	    .val_off = (uint32_t)qkey + 2,
+	    .val_len = (uint32_t)(o->len - qkey - 3),
+	    .parent = 0,
+	    .end = 2,
+	    .type = SL_VAL_STRING,
+	    .key_escaped = memchr(o->data + 2, '\\', qkey - 2) != NULL,
 	};
 	rec->view.n = 2;
 	commit_spare(rec);
@@ -308,7 +307,7 @@ int sl_record_next_field(struct sl_record *rec, size_t *pos,
 	return 1;
 }
 
-/* ---- edits ---------------------------------------------------------------- */
+/* ---- edits --------------------------------------------------------------- */
 
 /* Does top-level node `nd` have the plain key `key`? Uses rec->tmp. */
 static bool node_has_key(struct sl_record *rec, const struct sl_view_node *nd,
@@ -317,8 +316,7 @@ static bool node_has_key(struct sl_record *rec, const struct sl_view_node *nd,
 	const char *raw = rec->body + nd->key_off;
 
 	if (!nd->key_escaped)
-		return nd->key_len == key_len &&
-		       memcmp(raw, key, key_len) == 0;
+		return nd->key_len == key_len && memcmp(raw, key, key_len) == 0;
 	sl_buf_reset(&rec->tmp);
 	if (sl_json_unescape_append(&rec->tmp, raw, nd->key_len) < 0)
 		return false;
@@ -458,8 +456,8 @@ int sl_record_set(struct sl_record *rec, const char *key, size_t key_len,
 	return set_value(rec, key, key_len, json_value, value_len);
 }
 
-int sl_record_set_string(struct sl_record *rec, const char *key,
-			 size_t key_len, const char *str, size_t str_len)
+int sl_record_set_string(struct sl_record *rec, const char *key, size_t key_len,
+			 const char *str, size_t str_len)
 {
 	struct sl_buf *q = &rec->tmp;
 	struct sl_buf val;

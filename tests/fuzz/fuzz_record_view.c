@@ -43,11 +43,11 @@ static void walk(struct sl_record *rec, struct sl_text *scratch)
 		name[key_len] = '\0';
 		/* keys holding NUL cannot be named by an accessor */
 		acc = strlen(name) == key_len && key_len
-			      ? sl_accessor_create(name, &err)
-			      : NULL;
+			  ? sl_accessor_create(name, &err)
+			  : NULL;
 		if (acc) {
-			if (sl_record_get_text(rec, acc, scratch, &text, &len) ==
-				    0 &&
+			if (sl_record_get_text(rec, acc, scratch, &text,
+					       &len) == 0 &&
 			    !sl_utf8_valid(text, len))
 				abort();
 			sl_accessor_destroy(acc);
@@ -73,8 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* edits on the first key, then on new ones */
 		if (sl_record_next_field(&rec, &pos, &scratch, &key, &key_len,
 					 &v) == 1) {
-			size_t n = key_len < sizeof(first) ? key_len
-							    : sizeof(first);
+			size_t n =
+			    key_len < sizeof(first) ? key_len : sizeof(first);
 
 			memcpy(first, key, n);
 			sl_record_set(&rec, first, n, "[1,{\"x\":null}]", 14);

@@ -7,16 +7,18 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+/* cmocka needs the headers above first */
+#include <cmocka.h>
 
 #include "sl_record.h"
 
 static const char DOC[] =
-	"{\"log\":\"l\",\"kubernetes\":{\"labels\":{\"app\":\"web\",\"a.b\":\"dots\"},"
-	"\"ids\":[10,{\"x\":\"deep\"},[true]]},\"esc\":\"a\\\"b\\u00e9\","
-	"\"n\":-1.5,\"nil\":null,\"a.b\":\"flat\",\"sp ace\":1}";
+    "{\"log\":\"l\",\"kubernetes\":{\"labels\":{\"app\":\"web\",\"a.b\":"
+    "\"dots\"},"
+    "\"ids\":[10,{\"x\":\"deep\"},[true]]},\"esc\":\"a\\\"b\\u00e9\","
+    "\"n\":-1.5,\"nil\":null,\"a.b\":\"flat\",\"sp ace\":1}";
 
 static struct sl_record rec;
 static struct sl_text scratch;
@@ -137,8 +139,8 @@ static void missing_paths_are_absent(void **state)
 	(void)state;
 	assert_absent("nope");
 	assert_absent("$kubernetes['nope']");
-	assert_absent("$log['sub']");         /* into a string */
-	assert_absent("$kubernetes[0]");      /* index into an object */
+	assert_absent("$log['sub']");		  /* into a string */
+	assert_absent("$kubernetes[0]");	  /* index into an object */
 	assert_absent("$kubernetes['ids']['x']"); /* key into an array */
 	assert_absent("$kubernetes['labels']['app']['more']");
 }
@@ -183,14 +185,14 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(plain_and_dollar_keys_read_top_level),
-		T(nested_quoted_keys),
-		T(array_indexes),
-		T(values_as_text),
-		T(value_types_and_raw_json),
-		T(missing_paths_are_absent),
-		T(depth_and_last_key),
-		T(malformed_accessors_are_rejected),
+	    T(plain_and_dollar_keys_read_top_level),
+	    T(nested_quoted_keys),
+	    T(array_indexes),
+	    T(values_as_text),
+	    T(value_types_and_raw_json),
+	    T(missing_paths_are_absent),
+	    T(depth_and_last_key),
+	    T(malformed_accessors_are_rejected),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

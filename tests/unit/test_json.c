@@ -8,14 +8,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+/* cmocka needs the headers above first */
+#include <cmocka.h>
 
 #include "sl_json.h"
 
 #define S(lit) (lit), (sizeof(lit) - 1)
-#define FFFD "\xEF\xBF\xBD"
+#define FFFD   "\xEF\xBF\xBD"
 
 static struct sl_view view;
 
@@ -35,15 +36,17 @@ static void assert_span(const char *text, uint32_t off, uint32_t len,
 
 static void view_records_value_spans(void **state)
 {
-	const char *t = " {\"a\" : 1, \"b\":{\"c\":[true, null,\"x\"]}, \"d\":-2.5e3 } \n";
+	const char *t =
+	    " {\"a\" : 1, \"b\":{\"c\":[true, null,\"x\"]}, \"d\":-2.5e3 } \n";
 	const struct sl_view_node *n;
 
 	(void)state;
 	assert_int_equal(sl_view_build(&view, t, strlen(t)), 0);
 	n = view.nodes;
 	assert_int_equal(view.n, 8);
-	assert_span(t, n[0].val_off, n[0].val_len,
-		    "{\"a\" : 1, \"b\":{\"c\":[true, null,\"x\"]}, \"d\":-2.5e3 }");
+	assert_span(
+	    t, n[0].val_off, n[0].val_len,
+	    "{\"a\" : 1, \"b\":{\"c\":[true, null,\"x\"]}, \"d\":-2.5e3 }");
 	assert_int_equal(n[0].end, 8);
 	assert_int_equal(n[0].parent, UINT32_MAX);
 	/* "a": 1 */
@@ -53,7 +56,8 @@ static void view_records_value_spans(void **state)
 	assert_span(t, n[1].val_off, n[1].val_len, "1");
 	assert_int_equal(n[1].type, SL_VAL_NUMBER);
 	/* "b": {...}, its subtree ends before "d" */
-	assert_span(t, n[2].val_off, n[2].val_len, "{\"c\":[true, null,\"x\"]}");
+	assert_span(t, n[2].val_off, n[2].val_len,
+		    "{\"c\":[true, null,\"x\"]}");
 	assert_int_equal(n[2].type, SL_VAL_OBJECT);
 	assert_int_equal(n[2].end, 7);
 	assert_int_equal(n[2].index, 1);
@@ -114,10 +118,26 @@ static void nesting_of_65_is_too_big(void **state)
 static void non_objects_do_not_parse(void **state)
 {
 	static const char *bad[] = {
-		"[1]", "\"s\"", "1", "true", "null", "", "   ",
-		"{} {}", "{}x", "{} 1", "{\"a\":1", "{\"a\" 1}",
-		"{\"a\":\"b\tc\"}", "{\f\"a\":1}", "{\"a\":1\v}", "{'a':1}",
-		"{\"a\":01}", "{\"a\":1,}", "{\"a\":[1,]}", "{\"a\":tru}",
+	    "[1]",
+	    "\"s\"",
+	    "1",
+	    "true",
+	    "null",
+	    "",
+	    "   ",
+	    "{} {}",
+	    "{}x",
+	    "{} 1",
+	    "{\"a\":1",
+	    "{\"a\" 1}",
+	    "{\"a\":\"b\tc\"}",
+	    "{\f\"a\":1}",
+	    "{\"a\":1\v}",
+	    "{'a':1}",
+	    "{\"a\":01}",
+	    "{\"a\":1,}",
+	    "{\"a\":[1,]}",
+	    "{\"a\":tru}",
 	};
 
 	(void)state;
@@ -134,9 +154,8 @@ static void nul_byte_is_not_the_end(void **state)
 	assert_int_equal(sl_view_build(&view, S("{\"a\":\"x\0y\"}")),
 			 -SL_EPARSE);
 	assert_int_equal(sl_view_build(&view, S("{\"a\\u0000b\":1}")), 0);
-	assert_int_equal(sl_view_find_key(&view, "{\"a\\u0000b\":1}", 0,
-					  S("a\0b")),
-			 1);
+	assert_int_equal(
+	    sl_view_find_key(&view, "{\"a\\u0000b\":1}", 0, S("a\0b")), 1);
 }
 
 static void escaped_keys_are_found_by_plain_name(void **state)
@@ -188,7 +207,8 @@ static void view_storage_is_reused(void **state)
 	assert_int_equal(sl_view_build(&view, S("{\"a\":[1,2,3]}")), 0);
 	nodes = view.nodes;
 	for (int i = 0; i < 100; i++)
-		assert_int_equal(sl_view_build(&view, S("{\"b\":{\"c\":1}}")), 0);
+		assert_int_equal(sl_view_build(&view, S("{\"b\":{\"c\":1}}")),
+				 0);
 	assert_ptr_equal(view.nodes, nodes);
 	assert_int_equal(view.n, 3);
 }
@@ -265,7 +285,8 @@ static void escape_keeps_utf8_and_repairs_the_rest(void **state)
 	(void)state;
 	check_escape(S("caf\xC3\xA9 \xF0\x9F\x98\x80"),
 		     "\"caf\xC3\xA9 \xF0\x9F\x98\x80\"");
-	check_escape(S("a\xC0\xAF" "b\xED\xA0\x80"),
+	check_escape(S("a\xC0\xAF"
+		       "b\xED\xA0\x80"),
 		     "\"a" FFFD FFFD "b" FFFD FFFD FFFD "\"");
 }
 
@@ -292,9 +313,9 @@ static void prepare_borrows_valid_text(void **state)
 	long rep = -1;
 
 	(void)state;
-	assert_int_equal(sl_json_prepare_object(S(t), &scratch, &view, &body,
-						&len, &rep),
-			 0);
+	assert_int_equal(
+	    sl_json_prepare_object(S(t), &scratch, &view, &body, &len, &rep),
+	    0);
 	assert_ptr_equal(body, t);
 	assert_int_equal(len, sizeof(t) - 1);
 	assert_int_equal(rep, 0);
@@ -311,9 +332,9 @@ static void prepare_repairs_invalid_utf8(void **state)
 	long rep = 0;
 
 	(void)state;
-	assert_int_equal(sl_json_prepare_object(S(t), &scratch, &view, &body,
-						&len, &rep),
-			 0);
+	assert_int_equal(
+	    sl_json_prepare_object(S(t), &scratch, &view, &body, &len, &rep),
+	    0);
 	assert_ptr_equal(body, scratch.data);
 	assert_int_equal(rep, 2);
 	assert_int_equal(len, strlen("{\"a\":\"x" FFFD FFFD "y\"}"));
@@ -340,25 +361,25 @@ static void prepare_rejects_invalid_bytes_outside_strings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(view_records_value_spans),
-		cmocka_unit_test(nesting_of_64_is_accepted),
-		cmocka_unit_test(nesting_of_65_is_too_big),
-		cmocka_unit_test(non_objects_do_not_parse),
-		cmocka_unit_test(nul_byte_is_not_the_end),
-		cmocka_unit_test(escaped_keys_are_found_by_plain_name),
-		cmocka_unit_test(repeated_keys_resolve_to_the_last),
-		cmocka_unit_test(array_items_are_found_by_index),
-		cmocka_unit_test(view_storage_is_reused),
-		cmocka_unit_test(unescape_decodes_every_escape),
-		cmocka_unit_test(unescape_joins_surrogate_pairs),
-		cmocka_unit_test(unescape_replaces_lone_surrogates),
-		cmocka_unit_test(unescape_rejects_bad_escapes),
-		cmocka_unit_test(escape_quotes_and_controls),
-		cmocka_unit_test(escape_keeps_utf8_and_repairs_the_rest),
-		cmocka_unit_test(escape_round_trips_through_unescape),
-		cmocka_unit_test(prepare_borrows_valid_text),
-		cmocka_unit_test(prepare_repairs_invalid_utf8),
-		cmocka_unit_test(prepare_rejects_invalid_bytes_outside_strings),
+	    cmocka_unit_test(view_records_value_spans),
+	    cmocka_unit_test(nesting_of_64_is_accepted),
+	    cmocka_unit_test(nesting_of_65_is_too_big),
+	    cmocka_unit_test(non_objects_do_not_parse),
+	    cmocka_unit_test(nul_byte_is_not_the_end),
+	    cmocka_unit_test(escaped_keys_are_found_by_plain_name),
+	    cmocka_unit_test(repeated_keys_resolve_to_the_last),
+	    cmocka_unit_test(array_items_are_found_by_index),
+	    cmocka_unit_test(view_storage_is_reused),
+	    cmocka_unit_test(unescape_decodes_every_escape),
+	    cmocka_unit_test(unescape_joins_surrogate_pairs),
+	    cmocka_unit_test(unescape_replaces_lone_surrogates),
+	    cmocka_unit_test(unescape_rejects_bad_escapes),
+	    cmocka_unit_test(escape_quotes_and_controls),
+	    cmocka_unit_test(escape_keeps_utf8_and_repairs_the_rest),
+	    cmocka_unit_test(escape_round_trips_through_unescape),
+	    cmocka_unit_test(prepare_borrows_valid_text),
+	    cmocka_unit_test(prepare_repairs_invalid_utf8),
+	    cmocka_unit_test(prepare_rejects_invalid_bytes_outside_strings),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -9,11 +9,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_tree.h>
+/* cmocka needs the headers above first */
+#include <cmocka.h>
 
 #include "sl_record.h"
 
@@ -198,11 +199,10 @@ static void lone_surrogate_key_reads_as_replacement(void **state)
 
 	(void)state;
 	sl_record_init(&rec);
-	assert_int_equal(reset_file(&rec, "i_object_key_lone_2nd_surrogate.json"),
-			 0);
-	assert_int_equal(sl_record_next_field(&rec, &pos, &scratch, &key,
-					      &key_len, &v),
-			 1);
+	assert_int_equal(
+	    reset_file(&rec, "i_object_key_lone_2nd_surrogate.json"), 0);
+	assert_int_equal(
+	    sl_record_next_field(&rec, &pos, &scratch, &key, &key_len, &v), 1);
 	assert_int_equal(key_len, 3);
 	assert_memory_equal(key, "\xEF\xBF\xBD", 3);
 	sl_record_destroy(&rec);
@@ -217,8 +217,9 @@ static void byte_order_mark_is_refused(void **state)
 
 	(void)state;
 	sl_record_init(&rec);
-	assert_int_equal(reset_file(&rec, "i_structure_UTF-8_BOM_empty_object.json"),
-			 -SL_EPARSE);
+	assert_int_equal(
+	    reset_file(&rec, "i_structure_UTF-8_BOM_empty_object.json"),
+	    -SL_EPARSE);
 	sl_record_destroy(&rec);
 }
 
@@ -248,13 +249,13 @@ static void hostile_nesting_hits_the_depth_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(objects_become_records),
-		cmocka_unit_test(everything_else_is_refused),
-		cmocka_unit_test(implementation_defined_stay_valid_utf8),
-		cmocka_unit_test(duplicate_key_reads_the_last_value),
-		cmocka_unit_test(lone_surrogate_key_reads_as_replacement),
-		cmocka_unit_test(byte_order_mark_is_refused),
-		cmocka_unit_test(hostile_nesting_hits_the_depth_limit),
+	    cmocka_unit_test(objects_become_records),
+	    cmocka_unit_test(everything_else_is_refused),
+	    cmocka_unit_test(implementation_defined_stay_valid_utf8),
+	    cmocka_unit_test(duplicate_key_reads_the_last_value),
+	    cmocka_unit_test(lone_surrogate_key_reads_as_replacement),
+	    cmocka_unit_test(byte_order_mark_is_refused),
+	    cmocka_unit_test(hostile_nesting_hits_the_depth_limit),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

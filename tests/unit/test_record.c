@@ -8,9 +8,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+/* cmocka needs the headers above first */
+#include <cmocka.h>
 
 #include "sl_record.h"
 
@@ -293,25 +294,21 @@ static void next_field_walks_top_level_fields(void **state)
 
 	(void)state;
 	json("{\"a\":{\"n\":1},\"t\\tk\":\"s\",\"c\":[1]}");
-	assert_int_equal(sl_record_next_field(&rec, &pos, &scratch, &key,
-					      &key_len, &v),
-			 1);
+	assert_int_equal(
+	    sl_record_next_field(&rec, &pos, &scratch, &key, &key_len, &v), 1);
 	assert_memory_equal(key, "a", key_len);
 	assert_int_equal(v.type, SL_VAL_OBJECT);
 	assert_int_equal(v.raw_len, 7);
-	assert_int_equal(sl_record_next_field(&rec, &pos, &scratch, &key,
-					      &key_len, &v),
-			 1);
+	assert_int_equal(
+	    sl_record_next_field(&rec, &pos, &scratch, &key, &key_len, &v), 1);
 	assert_int_equal(key_len, 3);
 	assert_memory_equal(key, "t\tk", 3);
 	assert_int_equal(v.type, SL_VAL_STRING);
-	assert_int_equal(sl_record_next_field(&rec, &pos, &scratch, &key,
-					      &key_len, &v),
-			 1);
+	assert_int_equal(
+	    sl_record_next_field(&rec, &pos, &scratch, &key, &key_len, &v), 1);
 	assert_memory_equal(v.raw, "[1]", 3);
-	assert_int_equal(sl_record_next_field(&rec, &pos, &scratch, &key,
-					      &key_len, &v),
-			 0);
+	assert_int_equal(
+	    sl_record_next_field(&rec, &pos, &scratch, &key, &key_len, &v), 0);
 }
 
 static void steady_state_reuses_buffers(void **state)
@@ -339,27 +336,27 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(lazy_line_text_is_the_line_itself),
-		T(lazy_line_other_key_is_absent_without_a_body),
-		T(lazy_line_body_is_escaped_json),
-		T(json_body_is_borrowed_when_valid),
-		T(json_that_is_no_object_leaves_an_empty_record),
-		T(invalid_utf8_is_repaired_and_flagged),
-		T(set_replaces_an_existing_value_in_place),
-		T(set_appends_a_new_key),
-		T(set_string_escapes_key_and_value),
-		T(set_string_may_copy_from_the_record),
-		T(remove_keeps_separators_valid),
-		T(remove_from_the_middle),
-		T(rename_changes_only_the_key),
-		T(edits_find_escaped_keys),
-		T(repeated_keys_read_last_and_edit_all),
-		T(edits_on_a_lazy_record_build_its_body),
-		T(replace_json_may_read_the_record_itself),
-		T(replace_json_failure_keeps_the_record),
-		T(set_body_copies_the_text),
-		T(next_field_walks_top_level_fields),
-		T(steady_state_reuses_buffers),
+	    T(lazy_line_text_is_the_line_itself),
+	    T(lazy_line_other_key_is_absent_without_a_body),
+	    T(lazy_line_body_is_escaped_json),
+	    T(json_body_is_borrowed_when_valid),
+	    T(json_that_is_no_object_leaves_an_empty_record),
+	    T(invalid_utf8_is_repaired_and_flagged),
+	    T(set_replaces_an_existing_value_in_place),
+	    T(set_appends_a_new_key),
+	    T(set_string_escapes_key_and_value),
+	    T(set_string_may_copy_from_the_record),
+	    T(remove_keeps_separators_valid),
+	    T(remove_from_the_middle),
+	    T(rename_changes_only_the_key),
+	    T(edits_find_escaped_keys),
+	    T(repeated_keys_read_last_and_edit_all),
+	    T(edits_on_a_lazy_record_build_its_body),
+	    T(replace_json_may_read_the_record_itself),
+	    T(replace_json_failure_keeps_the_record),
+	    T(set_body_copies_the_text),
+	    T(next_field_walks_top_level_fields),
+	    T(steady_state_reuses_buffers),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

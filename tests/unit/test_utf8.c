@@ -7,29 +7,32 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <string.h>
+/* cmocka needs the headers above first */
+#include <cmocka.h>
 
 #include "sl_json.h"
 
 #define S(lit) (lit), (sizeof(lit) - 1)
-#define FFFD "\xEF\xBF\xBD"
+#define FFFD   "\xEF\xBF\xBD"
 
 static void ascii_and_multibyte_are_valid(void **state)
 {
 	(void)state;
 	assert_true(sl_utf8_valid(S("")));
-	assert_true(sl_utf8_valid(S("plain ascii text, long enough for words")));
-	assert_true(sl_utf8_valid(S("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80")));
-	assert_true(sl_utf8_valid(S("\xED\x9F\xBF")));     /* U+D7FF */
-	assert_true(sl_utf8_valid(S("\xEE\x80\x80")));     /* U+E000 */
+	assert_true(
+	    sl_utf8_valid(S("plain ascii text, long enough for words")));
+	assert_true(
+	    sl_utf8_valid(S("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80")));
+	assert_true(sl_utf8_valid(S("\xED\x9F\xBF")));	   /* U+D7FF */
+	assert_true(sl_utf8_valid(S("\xEE\x80\x80")));	   /* U+E000 */
 	assert_true(sl_utf8_valid(S("\xF4\x8F\xBF\xBF"))); /* U+10FFFF */
 }
 
 static void overlongs_are_invalid(void **state)
 {
 	(void)state;
-	assert_false(sl_utf8_valid(S("\xC0\xAF")));         /* '/' */
+	assert_false(sl_utf8_valid(S("\xC0\xAF"))); /* '/' */
 	assert_false(sl_utf8_valid(S("\xC1\xBF")));
 	assert_false(sl_utf8_valid(S("\xE0\x80\xAF")));
 	assert_false(sl_utf8_valid(S("\xE0\x9F\xBF")));
@@ -88,7 +91,9 @@ static void repair_replaces_each_overlong_byte(void **state)
 {
 	(void)state;
 	/* C0 never starts a sequence: C0 and AF are one subpart each */
-	check_repair(S("a\xC0\xAF" "b"), S("a" FFFD FFFD "b"), 2);
+	check_repair(S("a\xC0\xAF"
+		       "b"),
+		     S("a" FFFD FFFD "b"), 2);
 }
 
 static void repair_replaces_each_surrogate_byte(void **state)
@@ -121,16 +126,16 @@ static void repair_appends_to_existing_content(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ascii_and_multibyte_are_valid),
-		cmocka_unit_test(overlongs_are_invalid),
-		cmocka_unit_test(surrogates_are_invalid),
-		cmocka_unit_test(above_max_and_bad_leads_are_invalid),
-		cmocka_unit_test(truncated_sequences_are_invalid),
-		cmocka_unit_test(repair_keeps_valid_text),
-		cmocka_unit_test(repair_replaces_each_overlong_byte),
-		cmocka_unit_test(repair_replaces_each_surrogate_byte),
-		cmocka_unit_test(repair_replaces_truncated_sequence_once),
-		cmocka_unit_test(repair_appends_to_existing_content),
+	    cmocka_unit_test(ascii_and_multibyte_are_valid),
+	    cmocka_unit_test(overlongs_are_invalid),
+	    cmocka_unit_test(surrogates_are_invalid),
+	    cmocka_unit_test(above_max_and_bad_leads_are_invalid),
+	    cmocka_unit_test(truncated_sequences_are_invalid),
+	    cmocka_unit_test(repair_keeps_valid_text),
+	    cmocka_unit_test(repair_replaces_each_overlong_byte),
+	    cmocka_unit_test(repair_replaces_each_surrogate_byte),
+	    cmocka_unit_test(repair_replaces_truncated_sequence_once),
+	    cmocka_unit_test(repair_appends_to_existing_content),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
