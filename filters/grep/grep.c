@@ -5,10 +5,9 @@
  * AND, OR). Only string values are matched, as in Fluent Bit; the filter
  * never changes a record.
  */
-#define PCRE2_CODE_UNIT_WIDTH 8
+#include "sl_regex.h"
 #include "sluice_plugin.h"
 
-#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,60 +38,6 @@ struct grep_ctx {
 	pcre2_match_data *md;    /* owned, shared by every rule */
 	struct sl_text scratch;  /* owned: unescaped field text */
 };
-
-/*
- * Compiles a pattern the way Fluent Bit reads one: "/re/imx" carries Ruby
- * options, "/re/" is stripped, anything else is the pattern itself. Ruby's
- * ^ and $ always match at line breaks, hence PCRE2_MULTILINE. Returns NULL
- * and fills `err` on error.
- */
-static pcre2_code *regex_compile(const char *pat, char *err, size_t err_len)
-{
-	uint32_t opts = PCRE2_UTF | PCRE2_MULTILINE;
-	size_t len = strlen(pat), start = 0, end = len;
-	const char *last = len > 1 && pat[0] == '/' ? strrchr(pat, '/') : NULL;
-	PCRE2_SIZE off;
-	pcre2_code *re;
-	int rc;
-
-	if (last && last != pat && last[1] != '\0') {
-		uint32_t flags = 0;
-		const char *c;
-
-		for (c = last + 1; *c; c++) {
-			if (*c == 'i')
-				flags |= PCRE2_CASELESS;
-			else if (*c == 'm')
-				flags |= PCRE2_DOTALL;
-			else if (*c == 'x')
-				flags |= PCRE2_EXTENDED;
-			else if (*c != 'o')
-				break;
-		}
-		if (*c == '\0' && flags) {
-			opts |= flags;
-			start = 1;
-			end = (size_t)(last - pat);
-		}
-	}
-	if (start == 0 && len > 1 && pat[0] == '/' && pat[len - 1] == '/') {
-		start = 1;
-		end = len - 1;
-	}
-	re = pcre2_compile((PCRE2_SPTR)(pat + start), end - start, opts, &rc,
-			   &off, NULL);
-	if (!re) {
-		PCRE2_UCHAR msg[160];
-
-		pcre2_get_error_message(rc, msg, sizeof(msg));
-		snprintf(err, err_len, "%s at offset %zu", (const char *)msg,
-			 (size_t)off);
-		return NULL;
-	}
-	/* Without JIT the interpreter still works: only slower. */
-	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-	return re;
-}
 
 /*
  * Adds one "KEY REGEX" rule. As Fluent Bit does, the key ends at the first
@@ -134,7 +79,7 @@ static int add_rule(struct grep_ctx *ctx, struct sl_plugin_instance *ins,
 		return -SL_ECONFIG;
 	}
 	free(key);
-	r->re = regex_compile(sp + 1, err, sizeof(err));
+	r->re = sl_regex_compile(sp + 1, err, sizeof(err));
 	if (!r->re) {
 		sl_accessor_destroy(r->acc);
 		r->acc = NULL;

@@ -6,10 +6,9 @@
  * every Condition. Rules work on top-level keys only, as in Fluent Bit;
  * conditions on one key take record accessors. Values written are strings.
  */
-#define PCRE2_CODE_UNIT_WIDTH 8
+#include "sl_regex.h"
 #include "sluice_plugin.h"
 
-#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,59 +119,6 @@ struct modify_ctx {
 /* ---- configuration ------------------------------------------------------ */
 
 /*
- * Compiles a pattern the way Fluent Bit reads one: "/re/imx" carries Ruby
- * options, "/re/" is stripped, anything else is the pattern itself. Ruby's
- * ^ and $ always match at line breaks, hence PCRE2_MULTILINE.
- */
-static pcre2_code *regex_compile(const char *pat, char *err, size_t err_len)
-{
-	uint32_t opts = PCRE2_UTF | PCRE2_MULTILINE;
-	size_t len = strlen(pat), start = 0, end = len;
-	const char *last = len > 1 && pat[0] == '/' ? strrchr(pat, '/') : NULL;
-	PCRE2_SIZE off;
-	pcre2_code *re;
-	int rc;
-
-	if (last && last != pat && last[1] != '\0') {
-		uint32_t flags = 0;
-		const char *c;
-
-		for (c = last + 1; *c; c++) {
-			if (*c == 'i')
-				flags |= PCRE2_CASELESS;
-			else if (*c == 'm')
-				flags |= PCRE2_DOTALL;
-			else if (*c == 'x')
-				flags |= PCRE2_EXTENDED;
-			else if (*c != 'o')
-				break;
-		}
-		if (*c == '\0' && flags) {
-			opts |= flags;
-			start = 1;
-			end = (size_t)(last - pat);
-		}
-	}
-	if (start == 0 && len > 1 && pat[0] == '/' && pat[len - 1] == '/') {
-		start = 1;
-		end = len - 1;
-	}
-	re = pcre2_compile((PCRE2_SPTR)(pat + start), end - start, opts, &rc,
-			   &off, NULL);
-	if (!re) {
-		PCRE2_UCHAR msg[160];
-
-		pcre2_get_error_message(rc, msg, sizeof(msg));
-		snprintf(err, err_len, "%s at offset %zu", (const char *)msg,
-			 (size_t)off);
-		return NULL;
-	}
-	/* Without JIT the interpreter still works: only slower. */
-	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-	return re;
-}
-
-/*
  * Splits a rule value into at most 3 arguments the way Fluent Bit does:
  * separated by spaces, a token starting with " or ' runs to its closing
  * quote, inside which \<quote> and \\ are unescaped. Tokens are written,
@@ -247,7 +193,7 @@ static int add_rule(struct modify_ctx *ctx, struct sl_plugin_instance *ins,
 	 * Fluent Bit compiles every rule's key as a regex and refuses to
 	 * start when it is not one (e.g. "Remove_wildcard *s3").
 	 */
-	re = regex_compile(tok[0], err, sizeof(err));
+	re = sl_regex_compile(tok[0], err, sizeof(err));
 	if (!re) {
 		sl_plugin_error(ins, item->line,
 				"%s: '%s' is not a valid regular expression "
@@ -314,7 +260,7 @@ static int add_cond(struct modify_ctx *ctx, struct sl_plugin_instance *ins,
 	ctx->n_conds++;
 	c->type = cond_kinds[k].type;
 	if (cond_kinds[k].a_regex) {
-		c->a_re = regex_compile(tok[1], err, sizeof(err));
+		c->a_re = sl_regex_compile(tok[1], err, sizeof(err));
 		if (!c->a_re) {
 			sl_plugin_error(ins, item->line,
 					"Condition %s: bad regex '%s': %s",
@@ -332,7 +278,7 @@ static int add_cond(struct modify_ctx *ctx, struct sl_plugin_instance *ins,
 		}
 	}
 	if (cond_kinds[k].b_regex) {
-		c->b_re = regex_compile(tok[2], err, sizeof(err));
+		c->b_re = sl_regex_compile(tok[2], err, sizeof(err));
 		if (!c->b_re) {
 			sl_plugin_error(ins, item->line,
 					"Condition %s: bad regex '%s': %s",
