@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * loki.c - the loki output (Fluent Bit's out_loki options): one JSON push
+ * request per chunk from each worker's HTTP client, and what each answer
+ * means for the chunk's records. 2xx: delivered. 429/5xx/no answer: retry
+ * (Retry-After honoured). 400: Loki kept the valid entries and says how
+ * many it ignored; those are counted as rejected and nothing is re-sent.
+ * Other 4xx: the request's entries are dropped, counted and logged.
+ *
+ * The payload itself is built by loki_encode.c.
+ */
+#include "loki.h"
+#include "sl_engine_int.h"
+#include "sl_http_client.h"
+#include "sl_output.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Bytes of a Loki error body quoted in the log. */
+#define LOG_BODY_MAX 1024
+
+struct loki_ctx {
+	/* config map */
+	char *host;
+	int64_t port;
+	char *uri;
+	char *tenant_id;
+	struct sl_strlist labels;
+	struct sl_strlist label_keys;
+	struct sl_strlist remove_keys;
+	char *line_format;
+	char *drop_single_key;
+	bool auto_kubernetes_labels;
+	char *http_user;
+	char *http_passwd;
+	char *bearer_token;
+	char *compress;
+	struct sl_cfg_multi headers;
+	/* from init */
+	struct loki_enc enc;
+	bool gzip;
+	char **hdr_lines; /* "Name: value", NULL-terminated, owned */
+	struct sl_http_client_opts http;
+	char *name;       /* instance name, owned */
+};
+
+/* Per worker thread. */
+struct loki_worker {
+	struct sl_http_client *client;
+	struct loki_batch batch;
+	struct sl_buf payload;
+	struct sl_http_response resp;
+};
+
+#define OFF(f) offsetof(struct loki_ctx, f)
+static const struct sl_cfg_option loki_config[] = {
+	{ .name = "host", .type = SL_CFG_STR, .def = "127.0.0.1",
+	  .offset = OFF(host), .desc = "Loki host name or address" },
+	{ .name = "port", .type = SL_CFG_INT, .def = "3100", .min = 1,
+	  .max = 65535, .offset = OFF(port), .desc = "Loki TCP port" },
+	{ .name = "uri", .type = SL_CFG_STR, .def = "/loki/api/v1/push",
+	  .offset = OFF(uri), .desc = "push path, starting with '/'" },
+	{ .name = "tenant_id", .type = SL_CFG_STR, .offset = OFF(tenant_id),
+	  .desc = "sent as X-Scope-OrgID when set" },
+	{ .name = "labels", .type = SL_CFG_SLIST, .def = "job=sluice",
+	  .offset = OFF(labels),
+	  .desc = "stream labels: name=value, name=$accessor, $accessor" },
+	{ .name = "label_keys", .type = SL_CFG_SLIST, .offset = OFF(label_keys),
+	  .desc = "record keys (accessors) as labels, named by their last key" },
+	{ .name = "remove_keys", .type = SL_CFG_SLIST,
+	  .offset = OFF(remove_keys),
+	  .desc = "record keys (accessors) left out of the line" },
+	{ .name = "line_format", .type = SL_CFG_STR, .def = "json",
+	  .offset = OFF(line_format), .desc = "json or key_value" },
+	{ .name = "drop_single_key", .type = SL_CFG_STR, .def = "off",
+	  .offset = OFF(drop_single_key),
+	  .desc = "on/off/raw: one key left, the line is its value" },
+	{ .name = "auto_kubernetes_labels", .type = SL_CFG_BOOL, .def = "off",
+	  .offset = OFF(auto_kubernetes_labels),
+	  .desc = "kubernetes.labels.* become stream labels" },
+	{ .name = "http_user", .type = SL_CFG_STR, .offset = OFF(http_user),
+	  .desc = "basic authentication user" },
+	{ .name = "http_passwd", .type = SL_CFG_STR, .offset = OFF(http_passwd),
+	  .desc = "basic authentication password" },
+	{ .name = "bearer_token", .type = SL_CFG_STR,
+	  .offset = OFF(bearer_token), .desc = "Authorization: Bearer token" },
+	{ .name = "compress", .type = SL_CFG_STR, .offset = OFF(compress),
+	  .desc = "gzip: compress request bodies" },
+	{ .name = "header", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
+	  .offset = OFF(headers), .desc = "NAME VALUE: an extra HTTP header" },
+	{ .name = "label_map_path", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
+	  .desc = "Fluent Bit's label map file: not implemented, ignored" },
+	{ .name = "tenant_id_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
+	  .desc = "per-record tenant: not implemented, ignored" },
+	{ .name = "structured_metadata", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED,
+	  .desc = "Loki structured metadata: not implemented, ignored" },
+	{ .name = "structured_metadata_map_keys", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED,
+	  .desc = "Loki structured metadata: not implemented, ignored" },
+	{ .name = "remove_mpa", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED },
+	SL_CFG_END,
+};
+
+/* "Name value" (or "Name: value") into "Name: value". NULL on ENOMEM. */
+static char *header_line(const char *item)
+{
+	const char *sp = item + strcspn(item, " \t:");
+	const char *val = sp;
+	char *out;
+
+	while (*val == ' ' || *val == '\t' || *val == ':')
+		val++;
+	if (asprintf(&out, "%.*s: %s", (int)(sp - item), item, val) < 0)
+		return NULL;
+	return out;
+}
+
+static int build_headers(struct loki_ctx *ctx)
+{
+	size_t n = ctx->headers.n + 2, i, k = 0;
+
+	ctx->hdr_lines = calloc(n, sizeof(char *));
+	if (!ctx->hdr_lines)
+		return -SL_ENOMEM;
+	if (ctx->tenant_id && *ctx->tenant_id &&
+	    asprintf(&ctx->hdr_lines[k++], "X-Scope-OrgID: %s",
+		     ctx->tenant_id) < 0) {
+		ctx->hdr_lines[k - 1] = NULL;
+		return -SL_ENOMEM;
+	}
+	for (i = 0; i < ctx->headers.n; i++) {
+		ctx->hdr_lines[k] = header_line(ctx->headers.items[i].value);
+		if (!ctx->hdr_lines[k++])
+			return -SL_ENOMEM;
+	}
+	return 0;
+}
+
+static int loki_init(void *vctx, struct sl_output *out)
+{
+	struct loki_ctx *ctx = vctx;
+	struct sl_plugin_instance *ins = sl_output_instance(out);
+	int line = sl_plugin_instance_line(ins);
+	const char *err = NULL;
+	size_t i;
+	int rc = 0;
+
+	ctx->name = strdup(sl_plugin_instance_name(ins));
+	if (!ctx->name)
+		return -SL_ENOMEM;
+	for (i = 0; i < ctx->labels.n; i++) {
+		if (!*ctx->labels.v[i])
+			continue;
+		if (loki_enc_add_label(&ctx->enc, ctx->labels.v[i], &err) < 0) {
+			sl_plugin_error(ins, line, "loki: label '%s': %s",
+					ctx->labels.v[i], err);
+			rc = -SL_ECONFIG;
+		}
+	}
+	for (i = 0; i < ctx->label_keys.n; i++) {
+		if (loki_enc_add_label_key(&ctx->enc, ctx->label_keys.v[i],
+					   &err) < 0) {
+			sl_plugin_error(ins, line, "loki: label_keys '%s': %s",
+					ctx->label_keys.v[i], err);
+			rc = -SL_ECONFIG;
+		}
+	}
+	for (i = 0; i < ctx->remove_keys.n; i++) {
+		if (loki_enc_add_remove_key(&ctx->enc, ctx->remove_keys.v[i],
+					    &err) < 0) {
+			sl_plugin_error(ins, line, "loki: remove_keys '%s': %s",
+					ctx->remove_keys.v[i], err);
+			rc = -SL_ECONFIG;
+		}
+	}
+	if (ctx->auto_kubernetes_labels && loki_enc_set_auto_k8s(&ctx->enc) < 0)
+		return -SL_ENOMEM;
+	if (rc == 0 && ctx->enc.n_labels == 0 &&
+	    !ctx->auto_kubernetes_labels) {
+		sl_plugin_error(ins, line,
+				"loki: no stream labels (Labels, Label_keys): "
+				"Loki needs at least one");
+		rc = -SL_ECONFIG;
+	}
+	if (loki_line_format_parse(ctx->line_format,
+				   &ctx->enc.line_format) < 0) {
+		sl_plugin_error(ins, line,
+				"loki: line_format '%s' is not json or key_value",
+				ctx->line_format);
+		rc = -SL_ECONFIG;
+	}
+	if (loki_drop_single_parse(ctx->drop_single_key,
+				   &ctx->enc.drop_single_key) < 0) {
+		sl_plugin_error(ins, line,
+				"loki: drop_single_key '%s' is not on, off or raw",
+				ctx->drop_single_key);
+		rc = -SL_ECONFIG;
+	}
+	if (ctx->compress && *ctx->compress) {
+		if (!strcasecmp(ctx->compress, "gzip")) {
+			ctx->gzip = true;
+		} else {
+			sl_plugin_error(ins, line,
+					"loki: compress '%s' is not supported "
+					"(gzip)",
+					ctx->compress);
+			rc = -SL_ECONFIG;
+		}
+	}
+	if (!ctx->uri || ctx->uri[0] != '/') {
+		sl_plugin_error(ins, line, "loki: uri must start with '/'");
+		rc = -SL_ECONFIG;
+	}
+	for (i = 0; i < ctx->headers.n; i++) {
+		const char *h = ctx->headers.items[i].value;
+
+		if (!h[strcspn(h, " \t:")]) {
+			sl_plugin_error(ins, ctx->headers.items[i].line,
+					"loki: header '%s' needs a name and a "
+					"value",
+					h);
+			rc = -SL_ECONFIG;
+		}
+	}
+	if (rc < 0)
+		return rc;
+	if (build_headers(ctx) < 0)
+		return -SL_ENOMEM;
+	ctx->http = (struct sl_http_client_opts){
+		.host = ctx->host,
+		.port = (int)ctx->port,
+		.tls = out->common.tls,
+		.tls_verify = out->common.tls_verify,
+		.tls_ca_file = out->common.tls_ca_file,
+		.tls_crt_file = out->common.tls_crt_file,
+		.tls_key_file = out->common.tls_key_file,
+		.tls_vhost = out->common.tls_vhost,
+		.http_user = ctx->http_user,
+		.http_passwd = ctx->http_passwd,
+		.bearer_token = ctx->bearer_token,
+		/* enough of a 400 body to find "total ignored" at its end */
+		.max_response = 1024 * 1024,
+	};
+	return 0;
+}
+
+static int loki_worker_init(void *vctx, void **worker)
+{
+	struct loki_ctx *ctx = vctx;
+	struct loki_worker *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -SL_ENOMEM;
+	loki_batch_init(&w->batch);
+	w->client = sl_http_client_create(&ctx->http);
+	if (!w->client) {
+		loki_batch_destroy(&w->batch);
+		free(w);
+		return -SL_ENOMEM;
+	}
+	*worker = w;
+	return 0;
+}
+
+static void loki_worker_exit(void *vctx, void *worker)
+{
+	struct loki_worker *w = worker;
+
+	(void)vctx;
+	if (!w)
+		return;
+	sl_http_client_destroy(w->client);
+	loki_batch_destroy(&w->batch);
+	sl_buf_destroy(&w->payload);
+	sl_http_response_destroy(&w->resp);
+	free(w);
+}
+
+static bool skip_settled(void *ud, uint32_t index)
+{
+	return sl_flush_marked(ud, index);
+}
+
+/* Settles every record of the request (delivered or counted). */
+static void mark_all(struct sl_flush *fl, const struct loki_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n_entries; i++)
+		(void)sl_flush_mark(fl, b->entries[i].index);
+}
+
+/* The start of a response body, printable, for a log line. */
+static int body_excerpt(const struct sl_http_response *r)
+{
+	return (int)(r->body.len < LOG_BODY_MAX ? r->body.len : LOG_BODY_MAX);
+}
+
+static enum sl_flush_result handle_response(struct loki_ctx *ctx,
+					    struct loki_worker *w,
+					    struct sl_flush *fl)
+{
+	const struct sl_http_response *r = &w->resp;
+	uint64_t n = w->batch.n_entries, ignored;
+	const char *body = r->body.data ? r->body.data : "";
+	int found;
+
+	if (r->status >= 200 && r->status < 300) {
+		mark_all(fl, &w->batch);
+		sl_log(SL_LOG_DEBUG, ctx->name, "%s:%lld, HTTP status=%ld, %llu "
+		       "entries", ctx->host, (long long)ctx->port, r->status,
+		       (unsigned long long)n);
+		return SL_FLUSH_OK;
+	}
+	if (r->status == 429 || r->status >= 500 || r->status < 200 ||
+	    (r->status >= 300 && r->status < 400)) {
+		if (r->retry_after >= 0)
+			sl_flush_retry_after(fl, r->retry_after);
+		sl_log(SL_LOG_WARN, ctx->name,
+		       "%s:%lld, HTTP status=%ld, %llu entries will be retried%s: "
+		       "%.*s",
+		       ctx->host, (long long)ctx->port, r->status,
+		       (unsigned long long)n,
+		       r->retry_after >= 0 ? " (Retry-After)" : "",
+		       body_excerpt(r), body);
+		return SL_FLUSH_RETRY;
+	}
+	if (r->status == 400) {
+		/* Loki stored the valid entries: re-sending would duplicate
+		 * them, and the invalid ones would fail again. */
+		found = loki_error_ignored(body, r->body.len, &ignored);
+		if (!found || ignored > n)
+			ignored = n;
+		sl_log(SL_LOG_WARN, ctx->name,
+		       "%s:%lld, HTTP status=400, Loki rejected %llu of %llu "
+		       "entries%s: %.*s",
+		       ctx->host, (long long)ctx->port,
+		       (unsigned long long)ignored, (unsigned long long)n,
+		       found ? "" : " (no count in the answer: all counted)",
+		       body_excerpt(r), body);
+	} else {
+		ignored = n;
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "%s:%lld, HTTP status=%ld, %llu entries dropped: %.*s",
+		       ctx->host, (long long)ctx->port, r->status,
+		       (unsigned long long)n, body_excerpt(r), body);
+	}
+	sl_flush_drop(fl, SL_DROP_REJECTED, ignored);
+	mark_all(fl, &w->batch);
+	return SL_FLUSH_OK;
+}
+
+static enum sl_flush_result flush_chunk(struct loki_ctx *ctx,
+					struct loki_worker *w,
+					struct sl_flush *fl)
+{
+	const struct sl_chunk *c = sl_flush_chunk(fl);
+	struct sl_http_request req = {
+		.method = "POST",
+		.uri = ctx->uri,
+		.content_type = "application/json",
+		.headers = (const char *const *)ctx->hdr_lines,
+		.gzip = ctx->gzip,
+	};
+
+	sl_buf_reset(&w->payload);
+	if (loki_encode(&ctx->enc, &w->batch, c, skip_settled, fl,
+			&w->payload) < 0) {
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "out of memory encoding chunk %llu",
+		       (unsigned long long)c->id);
+		return SL_FLUSH_RETRY;
+	}
+	if (w->batch.n_entries == 0)
+		return SL_FLUSH_OK;
+	req.body = w->payload.data;
+	req.body_len = w->payload.len;
+	if (sl_http_client_send(w->client, &req, &w->resp) < 0) {
+		sl_log(SL_LOG_WARN, ctx->name,
+		       "no answer for %zu entries, will retry: %s",
+		       w->batch.n_entries, w->resp.error);
+		return SL_FLUSH_RETRY;
+	}
+	return handle_response(ctx, w, fl);
+}
+
+static void loki_flush(void *vctx, void *worker, struct sl_flush *fl)
+{
+	struct loki_ctx *ctx = vctx;
+	enum sl_flush_result r = SL_FLUSH_RETRY;
+	void *local = NULL;
+
+	/* Without worker state (its init failed) try to build it now. */
+	if (!worker && loki_worker_init(ctx, &local) == 0)
+		worker = local;
+	if (worker)
+		r = flush_chunk(ctx, worker, fl);
+	loki_worker_exit(ctx, local);
+	sl_flush_done(fl, r);
+}
+
+static void loki_destroy(void *vctx)
+{
+	struct loki_ctx *ctx = vctx;
+	size_t i;
+
+	loki_enc_destroy(&ctx->enc);
+	for (i = 0; ctx->hdr_lines && ctx->hdr_lines[i]; i++)
+		free(ctx->hdr_lines[i]);
+	free(ctx->hdr_lines);
+	ctx->hdr_lines = NULL;
+	free(ctx->name);
+	ctx->name = NULL;
+}
+
+const struct sl_output_plugin sl_output_loki = {
+	.name = "loki",
+	.description = "Send logs to Grafana Loki (JSON push API)",
+	.config_map = loki_config,
+	.ctx_size = sizeof(struct loki_ctx),
+	.init = loki_init,
+	.worker_init = loki_worker_init,
+	.worker_exit = loki_worker_exit,
+	.flush = loki_flush,
+	.destroy = loki_destroy,
+};

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * loki.h - the Loki push payload encoder (loki_encode.c) and the reader of
+ * Loki's 400 bodies, shared by the plugin (loki.c), its unit tests and the
+ * fuzz target. The encoder is pure: chunk in, JSON push body out; it does
+ * not know about HTTP or retries.
+ */
+#ifndef SL_OUT_LOKI_H
+#define SL_OUT_LOKI_H
+
+#include "sl_chunk.h"
+#include "sl_format.h"
+#include "sl_record.h"
+
+#include <stdbool.h>
+
+enum loki_line_format {
+	LOKI_LINE_JSON = 0,  /* the record as a JSON object */
+	LOKI_LINE_KEY_VALUE, /* key=value key2=value2 */
+};
+
+enum loki_drop_single {
+	LOKI_DROP_OFF = 0, /* always the whole record */
+	LOKI_DROP_ON,      /* one key left: its value (JSON text in json) */
+	LOKI_DROP_RAW,     /* one key left: its value, strings unquoted */
+};
+
+/* One stream label: a fixed value or a value read from the record. */
+struct loki_label {
+	char *name;              /* owned; a valid Loki label name */
+	char *value;             /* owned fixed value, or NULL */
+	struct sl_accessor *acc; /* owned, or NULL */
+};
+
+/* What init builds from the options; read-only while flushing. */
+struct loki_enc {
+	struct loki_label *labels; /* owned */
+	size_t n_labels;
+	/* removed from the line: Remove_keys, Label_keys, $accessor labels */
+	struct sl_accessor **remove; /* owned */
+	size_t n_remove;
+	enum loki_line_format line_format;
+	enum loki_drop_single drop_single_key;
+	bool auto_kubernetes_labels; /* kubernetes.labels.* become labels */
+	struct sl_accessor *k8s_labels; /* owned, when the above */
+};
+
+/*
+ * Configuration. `spec` is borrowed. Each returns 0, -SL_EINVAL with *err
+ * set to a static message, or -SL_ENOMEM.
+ *   add_label:     "name=value", "name=$acc['x']", or "$acc['x']" (name =
+ *                  last key of the accessor)
+ *   add_label_key: "$acc['x']" or "key": a label named by the last key
+ *   add_remove_key: "$acc['x']" or "key"
+ */
+int loki_enc_add_label(struct loki_enc *e, const char *spec, const char **err);
+int loki_enc_add_label_key(struct loki_enc *e, const char *spec,
+			   const char **err);
+int loki_enc_add_remove_key(struct loki_enc *e, const char *spec,
+			    const char **err);
+/* "json|key_value"; "on|off|true|false|raw" (any case). 0 or -SL_EINVAL. */
+int loki_line_format_parse(const char *s, enum loki_line_format *out);
+int loki_drop_single_parse(const char *s, enum loki_drop_single *out);
+/* Turns auto_kubernetes_labels on. 0 or -SL_ENOMEM. */
+int loki_enc_set_auto_k8s(struct loki_enc *e);
+void loki_enc_destroy(struct loki_enc *e);
+
+/*
+ * Turns an arbitrary string into a Loki label name ([a-zA-Z_][a-zA-Z0-9_]*):
+ * other bytes become '_', a leading digit gets a '_' in front. Returns a
+ * malloc'd string or NULL.
+ */
+char *loki_label_name(const char *s, size_t len);
+
+/* One entry of a batch, in chunk order until sorted. */
+struct loki_entry {
+	int64_t ts_ns;
+	uint32_t stream; /* index into streams */
+	uint32_t index;  /* record's position in the chunk */
+	size_t line_off; /* the line as a JSON string, in lines */
+	size_t line_len;
+};
+
+struct loki_stream {
+	size_t key_off, key_len; /* the "stream" object JSON, in keys */
+	uint32_t hash;
+	uint32_t entries;
+};
+
+/*
+ * Per-worker scratch reused from chunk to chunk. After loki_encode the
+ * `entries` say which chunk records the payload carries (for settling).
+ */
+struct loki_batch {
+	struct loki_entry *entries;
+	size_t n_entries, cap_entries;
+	struct loki_stream *streams;
+	size_t n_streams, cap_streams;
+	uint32_t *slots; /* hash table of stream index + 1; 0 = empty */
+	size_t n_slots;
+	struct sl_buf lines, keys, line, label;
+	struct sl_record rec;
+	struct sl_text text;
+	struct sl_fields fields;
+	uint8_t *rm;     /* per view node: removed / holds a removed node */
+	size_t cap_rm;
+	struct lk_pair *pairs;
+	size_t cap_pairs;
+};
+
+void loki_batch_init(struct loki_batch *b);
+void loki_batch_destroy(struct loki_batch *b);
+
+/* Returns true for a record to leave out (already settled). */
+typedef bool (*loki_skip_fn)(void *ud, uint32_t index);
+
+/*
+ * Encodes the records of `c` not skipped into a push body appended to `out`
+ * ({"streams":[{"stream":{...},"values":[["<ns>","<line>"],...]},...]}):
+ * records grouped by label set (streams in order of first appearance),
+ * entries of a stream sorted by time (stable). b->n_entries is the number
+ * of entries; 0 means nothing to send (out unchanged). Returns 0 or
+ * -SL_ENOMEM (out may hold a partial body: reset it).
+ */
+int loki_encode(const struct loki_enc *e, struct loki_batch *b,
+		const struct sl_chunk *c, loki_skip_fn skip, void *skip_ud,
+		struct sl_buf *out);
+
+/*
+ * Reads a Loki 400 body for the number of entries it ignored: the sum of
+ * every "total ignored: N out of M" in it. Returns the number of such
+ * phrases found (0: none; then *ignored is 0 and the caller must assume
+ * the worst). Never reads past `len`; any bytes are fine.
+ */
+int loki_error_ignored(const char *body, size_t len, uint64_t *ignored);
+
+#endif
