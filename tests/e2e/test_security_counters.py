@@ -108,6 +108,17 @@ def promtool_rules(root, promtool):
               (r.stdout + r.stderr).decode()[-3000:])
 
 
+def dashboard(root):
+    """The Grafana dashboard is valid JSON and graphs the four counters."""
+    path = os.path.join(root, "conf", "grafana", "sluice-security.json")
+    with open(path) as f:
+        doc = json.load(f)
+    exprs = " ".join(t.get("expr", "") for p in doc.get("panels", [])
+                     for t in p.get("targets", []))
+    missing = [m for m in SECURITY if m not in exprs]
+    check("dashboard graphs every security counter", not missing, repr(missing))
+
+
 def main():
     pu.require_tools()
     e2e.require_plugins("tail", "parser", "modify", "log_to_metrics",
@@ -115,6 +126,7 @@ def main():
     root = e2e.source_root()
     promtool = pu.find_tool("promtool")
     promtool_rules(root, promtool)
+    dashboard(root)
 
     with e2e.TempDir("sluice-sec-") as tmp:
         logs = os.path.join(tmp, "logs")
