@@ -134,8 +134,8 @@ const char *es_response_str(const struct es_response *r, uint32_t off);
 
 enum es_verdict {
 	ES_DELIVERED = 0, /* 2xx, or 409 on create with an _id: already there */
-	ES_RETRY,         /* 429, 5xx, 408, 409 elsewhere, missing, odd */
-	ES_REJECTED,      /* any other 4xx: permanent, dropped and counted */
+	ES_RETRY,         /* 429, 5xx, 408, 409 on index/update, missing */
+	ES_REJECTED,      /* other 4xx (409 on create without _id): dropped */
 };
 enum es_verdict es_item_verdict(int status, enum es_op op, bool has_id);
 

@@ -31,6 +31,7 @@ struct rd {
 	enum key k1, k2, k4, k5; /* last key at each depth that matters */
 	bool saw_root;
 	bool in_items;     /* depth >= 2 inside root "items" */
+	bool item_is_map;  /* the current item is an object */
 	bool in_top_error; /* depth >= 2 inside root "error" */
 	bool in_op;        /* depth >= 4 inside items[i].<op> */
 	bool in_err;       /* depth >= 5 inside items[i].<op>.error */
@@ -116,9 +117,10 @@ static int open_container(struct rd *st, bool is_map)
 	case 2:
 		if (st->in_items)
 			item_begin(st);
+		st->item_is_map = is_map;
 		break;
 	case 3:
-		st->in_op = st->in_items && is_map;
+		st->in_op = st->in_items && st->item_is_map && is_map;
 		break;
 	case 4:
 		st->in_err = st->in_op && st->k4 == K_ERROR && is_map;
@@ -356,11 +358,14 @@ enum es_verdict es_item_verdict(int status, enum es_op op, bool has_id)
 		return ES_DELIVERED;
 	/*
 	 * create with our own _id: the document is already there, from an
-	 * earlier attempt whose response was lost. Elsewhere a 409 is a
-	 * concurrent change, worth another try.
+	 * earlier attempt whose response was lost; without one it is not
+	 * ours (and cannot happen with generated ids). With index/update a
+	 * 409 is a concurrent change, worth another try.
 	 */
+	if (status == 409 && op == ES_OP_CREATE)
+		return has_id ? ES_DELIVERED : ES_REJECTED;
 	if (status == 409)
-		return op == ES_OP_CREATE && has_id ? ES_DELIVERED : ES_RETRY;
+		return ES_RETRY;
 	if (status == 429 || status == 408 || status >= 500)
 		return ES_RETRY;
 	if (status >= 400 && status < 500)
