@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kafka.c - the kafka output (Fluent Bit's out_kafka) on librdkafka: options
+ * and their validation (every rdkafka.<property> is checked by librdkafka at
+ * init, so --dry-run reports it), and the producer's life. One idempotent
+ * producer per output instance, shared by its workers (librdkafka is
+ * thread-safe), created at start.
+ *
+ * Threads. Workers only produce (kafka_produce.c). Delivery reports are
+ * served by one poller thread per instance that loops on rd_kafka_poll();
+ * a worker never polls, so a chunk's flush returns as soon as its messages
+ * are queued and the next chunk is produced while the first is in flight.
+ * The report of a chunk's last message settles the chunk (sl_flush_done).
+ * When the last worker exits, the producer is flushed (bounded), what is
+ * still queued is purged, and the purge reports settle the remaining chunks
+ * as retries, before the engine frees its flushes.
+ *
+ * Not implemented: Format msgpack/gelf/avro (sluice records are JSON), AWS
+ * MSK IAM authentication.
+ */
+#include "kafka.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Bounded flush when the last worker exits (the engine already waited its
+ * Grace for the chunks); purge reports are then served for this long. */
+#define DRAIN_FLUSH_MS 2000
+#define DRAIN_PURGE_MS 1000
+/* The poller's wait: also the worst-case delay to stop it. */
+#define POLL_MS 100
+
+static const struct sl_cfg_option kafka_config[] = {
+	{ .name = "brokers", .type = SL_CFG_STR,
+	  .offset = offsetof(struct kafka_ctx, brokers),
+	  .desc = "bootstrap brokers host:port[,host:port] (bootstrap.servers)" },
+	{ .name = "topics", .type = SL_CFG_SLIST, .def = "fluent-bit",
+	  .offset = offsetof(struct kafka_ctx, topics),
+	  .desc = "topics, comma-separated; the first is the default" },
+	{ .name = "topic_key", .type = SL_CFG_STR,
+	  .offset = offsetof(struct kafka_ctx, topic_key),
+	  .desc = "field whose value names the topic (one of Topics, else the "
+		  "default)" },
+	{ .name = "dynamic_topic", .type = SL_CFG_BOOL, .def = "off",
+	  .offset = offsetof(struct kafka_ctx, dynamic_topic),
+	  .desc = "Topic_Key values not in Topics are used as topics too" },
+	{ .name = "format", .type = SL_CFG_STR, .def = "json",
+	  .offset = offsetof(struct kafka_ctx, format),
+	  .desc = "json (the record with Timestamp_Key) or raw (Raw_Log_Key's "
+		  "text)" },
+	{ .name = "message_key", .type = SL_CFG_STR,
+	  .offset = offsetof(struct kafka_ctx, message_key),
+	  .desc = "static message key" },
+	{ .name = "message_key_field", .type = SL_CFG_STR,
+	  .offset = offsetof(struct kafka_ctx, message_key_field),
+	  .desc = "field whose text is the message key (a correlation ID keeps "
+		  "related events in one partition); else Message_Key" },
+	{ .name = "timestamp_key", .type = SL_CFG_STR, .def = "@timestamp",
+	  .offset = offsetof(struct kafka_ctx, timestamp_key),
+	  .desc = "key of the record time added to json messages" },
+	{ .name = "timestamp_format", .type = SL_CFG_STR, .def = "double",
+	  .offset = offsetof(struct kafka_ctx, timestamp_format),
+	  .desc = "double, iso8601 (microseconds) or iso8601_ns" },
+	{ .name = "queue_full_retries", .type = SL_CFG_INT, .def = "10",
+	  .min = 0, .max = 1e9,
+	  .offset = offsetof(struct kafka_ctx, queue_full_retries),
+	  .desc = "seconds to wait for room in librdkafka's queue before the "
+		  "chunk is retried later (0: wait forever)" },
+	{ .name = "raw_log_key", .type = SL_CFG_STR,
+	  .offset = offsetof(struct kafka_ctx, raw_log_key),
+	  .desc = "Format raw: the field sent as the message" },
+	{ .name = "client_id", .type = SL_CFG_STR, .def = "sluice",
+	  .offset = offsetof(struct kafka_ctx, client_id),
+	  .desc = "client.id" },
+	{ .name = "group_id", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
+	  .desc = "consumer group: a producer has none, ignored" },
+	{ .name = "gelf_timestamp_key", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED, .desc = "Format gelf is not supported" },
+	{ .name = "gelf_host_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
+	  .desc = "Format gelf is not supported" },
+	{ .name = "gelf_short_message_key", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED, .desc = "Format gelf is not supported" },
+	{ .name = "gelf_full_message_key", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED, .desc = "Format gelf is not supported" },
+	{ .name = "gelf_level_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
+	  .desc = "Format gelf is not supported" },
+	{ .name = "schema_str", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
+	  .desc = "Format avro is not supported" },
+	{ .name = "schema_id", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
+	  .desc = "Format avro is not supported" },
+	{ .name = "aws_msk_iam_cluster_arn", .type = SL_CFG_STR,
+	  .offset = offsetof(struct kafka_ctx, msk_iam_arn),
+	  .desc = "AWS MSK IAM authentication: not supported (an error)" },
+	{ .name = "rdkafka.", .type = SL_CFG_STR, .flags = SL_CFG_PREFIX,
+	  .offset = offsetof(struct kafka_ctx, rdkafka),
+	  .desc = "rdkafka.<property> VALUE: any librdkafka property "
+		  "(enable.idempotence is true unless set)" },
+	SL_CFG_END,
+};
+
+/* ---- init: validate everything, build the librdkafka configuration ------ */
+
+static int conf_set(struct kafka_ctx *ctx, struct sl_plugin_instance *ins,
+		    int line, const char *opt, const char *prop,
+		    const char *value)
+{
+	char err[512];
+
+	if (rd_kafka_conf_set(ctx->conf, prop, value, err, sizeof(err)) ==
+	    RD_KAFKA_CONF_OK)
+		return 0;
+	sl_plugin_error(ins, line, "%s: %s", opt, err);
+	return -SL_ECONFIG;
+}
+
+/* rdkafka.<property> items: "property value"; names are lower-cased
+ * because sluice option names are case-insensitive and librdkafka's are
+ * all lower case. */
+static int apply_rdkafka_items(struct kafka_ctx *ctx,
+			       struct sl_plugin_instance *ins)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < ctx->rdkafka.n; i++) {
+		const struct sl_cfg_item *it = &ctx->rdkafka.items[i];
+		char *prop = strdup(it->value), *value, *opt;
+
+		if (!prop)
+			return -SL_ENOMEM;
+		value = strchr(prop, ' ');
+		if (value)
+			*value++ = '\0';
+		else
+			value = prop + strlen(prop);
+		for (char *p = prop; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (asprintf(&opt, "rdkafka.%s", prop) < 0) {
+			free(prop);
+			return -SL_ENOMEM;
+		}
+		if (conf_set(ctx, ins, it->line, opt, prop, value) < 0)
+			rc = -SL_ECONFIG;
+		free(opt);
+		free(prop);
+	}
+	return rc;
+}
+
+static int parse_formats(struct kafka_ctx *ctx, struct sl_plugin_instance *ins,
+			 int line)
+{
+	int rc = 0;
+
+	if (!strcasecmp(ctx->format, "json")) {
+		ctx->fmt = KAFKA_FMT_JSON;
+	} else if (!strcasecmp(ctx->format, "raw")) {
+		ctx->fmt = KAFKA_FMT_RAW;
+		if (!ctx->raw_log_key) {
+			sl_plugin_error(ins, line,
+					"Format raw needs Raw_Log_Key "
+					"(the field to send)");
+			rc = -SL_ECONFIG;
+		}
+	} else if (!strcasecmp(ctx->format, "msgpack") ||
+		   !strcasecmp(ctx->format, "gelf") ||
+		   !strcasecmp(ctx->format, "avro")) {
+		sl_plugin_error(ins, line,
+				"Format %s is not supported: sluice "
+				"records are JSON (use json or raw)",
+				ctx->format);
+		rc = -SL_ECONFIG;
+	} else {
+		sl_plugin_error(ins, line,
+				"unknown Format '%s' (json, raw)",
+				ctx->format);
+		rc = -SL_ECONFIG;
+	}
+	if (!strcasecmp(ctx->timestamp_format, "double")) {
+		ctx->ts_fmt = KAFKA_TS_DOUBLE;
+	} else if (!strcasecmp(ctx->timestamp_format, "iso8601")) {
+		ctx->ts_fmt = KAFKA_TS_ISO8601;
+	} else if (!strcasecmp(ctx->timestamp_format, "iso8601_ns")) {
+		ctx->ts_fmt = KAFKA_TS_ISO8601_NS;
+	} else {
+		sl_plugin_error(ins, line,
+				"unknown Timestamp_Format '%s' (double, "
+				"iso8601, iso8601_ns)",
+				ctx->timestamp_format);
+		rc = -SL_ECONFIG;
+	}
+	return rc;
+}
+
+static int compile(struct sl_plugin_instance *ins, int line, const char *opt,
+		   const char *spec, struct sl_accessor **out)
+{
+	const char *err = NULL;
+
+	if (!spec)
+		return 0;
+	*out = sl_accessor_create(spec, &err);
+	if (*out)
+		return 0;
+	sl_plugin_error(ins, line, "%s '%s': %s", opt, spec,
+			err ? err : "invalid");
+	return -SL_ECONFIG;
+}
+
+static int read_max_message_bytes(struct kafka_ctx *ctx)
+{
+	char buf[32];
+	size_t len = sizeof(buf);
+	char *end;
+	long long v;
+
+	if (rd_kafka_conf_get(ctx->conf, "message.max.bytes", buf, &len) !=
+	    RD_KAFKA_CONF_OK)
+		return -SL_EINVAL;
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (errno || end == buf || v <= 0)
+		return -SL_EINVAL;
+	ctx->max_message_bytes = v;
+	return 0;
+}
+
+static int kafka_init(void *vctx, struct sl_output *out)
+{
+	struct kafka_ctx *ctx = vctx;
+	struct sl_plugin_instance *ins = sl_output_instance(out);
+	int line = sl_plugin_instance_line(ins);
+	int rc = 0;
+
+	ctx->name = strdup(sl_plugin_instance_name(ins));
+	ctx->conf = rd_kafka_conf_new();
+	if (!ctx->name || !ctx->conf)
+		return -SL_ENOMEM;
+	if (parse_formats(ctx, ins, line) < 0)
+		rc = -SL_ECONFIG;
+	if (ctx->topics.n == 0 || !ctx->topics.v[0][0]) {
+		sl_plugin_error(ins, line, "Topics is empty");
+		rc = -SL_ECONFIG;
+	}
+	if (ctx->msk_iam_arn) {
+		sl_plugin_error(ins, line,
+				"aws_msk_iam_cluster_arn: AWS MSK IAM "
+				"authentication is not supported");
+		rc = -SL_ECONFIG;
+	}
+	if (compile(ins, line, "Message_Key_Field", ctx->message_key_field,
+		    &ctx->key_acc) < 0 ||
+	    compile(ins, line, "Topic_Key", ctx->topic_key, &ctx->topic_acc) <
+		0 ||
+	    compile(ins, line, "Raw_Log_Key", ctx->raw_log_key,
+		    &ctx->raw_acc) < 0)
+		rc = -SL_ECONFIG;
+	ctx->message_key_len = ctx->message_key ? strlen(ctx->message_key) : 0;
+	if (ctx->fmt == KAFKA_FMT_JSON) {
+		if (sl_json_append_string(&ctx->ts_member, ctx->timestamp_key,
+					  strlen(ctx->timestamp_key)) < 0 ||
+		    sl_buf_append(&ctx->ts_member, ":", 1) < 0)
+			return -SL_ENOMEM;
+	}
+
+	/* Our defaults first, so that rdkafka.<property> overrides them. */
+	if (conf_set(ctx, ins, line, "enable.idempotence", "enable.idempotence",
+		     "true") < 0 ||
+	    conf_set(ctx, ins, line, "Client_ID", "client.id", ctx->client_id) <
+		0)
+		rc = -SL_ECONFIG;
+	if (ctx->brokers &&
+	    conf_set(ctx, ins, line, "Brokers", "bootstrap.servers",
+		     ctx->brokers) < 0)
+		rc = -SL_ECONFIG;
+	switch (apply_rdkafka_items(ctx, ins)) {
+	case 0:
+		break;
+	case -SL_ENOMEM:
+		return -SL_ENOMEM;
+	default:
+		rc = -SL_ECONFIG;
+	}
+	if (rc == 0) {
+		char buf[8];
+		size_t len = sizeof(buf);
+		size_t len2 = sizeof(buf);
+
+		if (rd_kafka_conf_get(ctx->conf, "bootstrap.servers", buf,
+				      &len) == RD_KAFKA_CONF_OK &&
+		    len <= 1 &&
+		    rd_kafka_conf_get(ctx->conf, "metadata.broker.list", buf,
+				      &len2) == RD_KAFKA_CONF_OK &&
+		    len2 <= 1) {
+			sl_plugin_error(ins, line,
+					"no brokers: set Brokers (or "
+					"rdkafka.bootstrap.servers)");
+			rc = -SL_ECONFIG;
+		}
+	}
+	if (rc == 0 && read_max_message_bytes(ctx) < 0) {
+		sl_plugin_error(ins, line,
+				"cannot read message.max.bytes");
+		rc = -SL_ECONFIG;
+	}
+	return rc;
+}
+
+/* ---- librdkafka callbacks (any librdkafka thread) ----------------------- */
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac,
+		   const char *buf)
+{
+	const struct kafka_ctx *ctx = rd_kafka_opaque(rk);
+	enum sl_log_level l;
+
+	/* syslog levels; broker connection failures come at 3 (error) and
+	 * are transient: what matters (a chunk not delivered) is logged by
+	 * the output itself. */
+	if (level <= 4)
+		l = SL_LOG_WARN;
+	else if (level <= 6)
+		l = SL_LOG_INFO;
+	else
+		l = SL_LOG_DEBUG;
+	sl_log(l, ctx ? ctx->name : "kafka", "librdkafka %s: %s", fac, buf);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct kafka_ctx *ctx = opaque;
+	char fatal[512];
+
+	if (err != RD_KAFKA_RESP_ERR__FATAL) {
+		sl_log(SL_LOG_DEBUG, ctx->name, "librdkafka: %s: %s",
+		       rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+		return;
+	}
+	rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+	sl_log(SL_LOG_ERROR, ctx->name,
+	       "fatal producer error, nothing more can be produced until "
+	       "sluice restarts: %s",
+	       fatal);
+}
+
+static void *poller_main(void *arg)
+{
+	struct kafka_ctx *ctx = arg;
+
+	while (!__atomic_load_n(&ctx->poller_stop, __ATOMIC_ACQUIRE))
+		rd_kafka_poll(ctx->rk, POLL_MS);
+	return NULL;
+}
+
+/* ---- start: the producer, its topics, its poller ----------------------- */
+
+static int kafka_start(void *vctx, struct sl_output *out)
+{
+	struct kafka_ctx *ctx = vctx;
+	rd_kafka_conf_t *conf;
+	char err[512];
+
+	(void)out;
+	if (pthread_mutex_init(&ctx->room_lock, NULL))
+		return -SL_ENOMEM;
+	if (pthread_cond_init(&ctx->room_cond, NULL)) {
+		pthread_mutex_destroy(&ctx->room_lock);
+		return -SL_ENOMEM;
+	}
+	ctx->sync_init = true;
+	conf = rd_kafka_conf_dup(ctx->conf);
+	if (!conf)
+		return -SL_ENOMEM;
+	rd_kafka_conf_set_opaque(conf, ctx);
+	rd_kafka_conf_set_dr_msg_cb(conf, sl_out_kafka_on_delivery);
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_error_cb(conf, on_error);
+	/* rd_kafka_new takes conf only when it succeeds */
+	ctx->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	if (!ctx->rk) {
+		rd_kafka_conf_destroy(conf);
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "cannot create the Kafka producer: %s", err);
+		return -SL_EINVAL;
+	}
+	ctx->rkt = calloc(ctx->topics.n, sizeof(*ctx->rkt));
+	if (!ctx->rkt)
+		return -SL_ENOMEM;
+	for (size_t i = 0; i < ctx->topics.n; i++) {
+		ctx->rkt[i] = rd_kafka_topic_new(ctx->rk, ctx->topics.v[i], NULL);
+		if (!ctx->rkt[i]) {
+			sl_log(SL_LOG_ERROR, ctx->name, "topic '%s': %s",
+			       ctx->topics.v[i],
+			       rd_kafka_err2str(rd_kafka_last_error()));
+			return -SL_EINVAL;
+		}
+	}
+	if (pthread_create(&ctx->poller, NULL, poller_main, ctx)) {
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "cannot start the delivery report thread");
+		return -SL_EIO;
+	}
+	ctx->poller_started = true;
+	sl_log(SL_LOG_INFO, ctx->name, "producing to '%s' (brokers %s)",
+	       ctx->topics.v[0], ctx->brokers ? ctx->brokers : "from rdkafka.");
+	return 0;
+}
+
+/*
+ * Waits (bounded) for every queued message's report; then purges what is
+ * left, whose reports settle the remaining chunks as retries. Idempotent.
+ */
+static void drain(struct kafka_ctx *ctx)
+{
+	rd_kafka_resp_err_t err;
+
+	err = rd_kafka_flush(ctx->rk, DRAIN_FLUSH_MS);
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+		return;
+	sl_log(SL_LOG_WARN, ctx->name,
+	       "%d messages still without delivery report after %d ms; "
+	       "purging them (their chunks stay undelivered)",
+	       rd_kafka_outq_len(ctx->rk), DRAIN_FLUSH_MS);
+	rd_kafka_purge(ctx->rk,
+		       RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	rd_kafka_flush(ctx->rk, DRAIN_PURGE_MS);
+}
+
+static int kafka_worker_init(void *vctx, void **worker)
+{
+	struct kafka_ctx *ctx = vctx;
+
+	/* counted first: worker_exit runs even when this fails */
+	__atomic_add_fetch(&ctx->workers, 1, __ATOMIC_ACQ_REL);
+	*worker = sl_out_kafka_worker_create();
+	return *worker ? 0 : -SL_ENOMEM;
+}
+
+static void kafka_worker_exit(void *vctx, void *worker)
+{
+	struct kafka_ctx *ctx = vctx;
+
+	sl_out_kafka_worker_destroy(worker);
+	/*
+	 * The last worker out drains the producer: the engine frees the
+	 * flushes still pending right after its workers are gone, so every
+	 * report must have been served by then.
+	 */
+	if (__atomic_sub_fetch(&ctx->workers, 1, __ATOMIC_ACQ_REL) == 0 &&
+	    ctx->rk) {
+		drain(ctx);
+		/* no flush comes after the pool stopped; a chunk whose
+		 * reports are still missing now is forgotten by the engine */
+		__atomic_store_n(&ctx->detached, true, __ATOMIC_SEQ_CST);
+	}
+}
+
+static void kafka_destroy(void *vctx)
+{
+	struct kafka_ctx *ctx = vctx;
+
+	if (ctx->rk) {
+		/*
+		 * Flushes the engine has freed must not be touched by a late
+		 * report: from here on reports only free their tracking.
+		 */
+		__atomic_store_n(&ctx->detached, true, __ATOMIC_SEQ_CST);
+		drain(ctx);
+	}
+	if (ctx->poller_started) {
+		__atomic_store_n(&ctx->poller_stop, true, __ATOMIC_RELEASE);
+		rd_kafka_yield(ctx->rk);
+		pthread_join(ctx->poller, NULL);
+		ctx->poller_started = false;
+	}
+	if (__atomic_load_n(&ctx->live_batches, __ATOMIC_ACQUIRE))
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "%lld chunks still awaiting delivery reports at exit",
+		       (long long)ctx->live_batches);
+	for (size_t i = 0; ctx->rkt && i < ctx->topics.n; i++)
+		if (ctx->rkt[i])
+			rd_kafka_topic_destroy(ctx->rkt[i]);
+	free(ctx->rkt);
+	ctx->rkt = NULL;
+	if (ctx->rk)
+		rd_kafka_destroy(ctx->rk);
+	ctx->rk = NULL;
+	if (ctx->conf)
+		rd_kafka_conf_destroy(ctx->conf);
+	ctx->conf = NULL;
+	if (ctx->sync_init) {
+		pthread_mutex_destroy(&ctx->room_lock);
+		pthread_cond_destroy(&ctx->room_cond);
+		ctx->sync_init = false;
+	}
+	sl_accessor_destroy(ctx->key_acc);
+	sl_accessor_destroy(ctx->topic_acc);
+	sl_accessor_destroy(ctx->raw_acc);
+	ctx->key_acc = ctx->topic_acc = ctx->raw_acc = NULL;
+	sl_buf_destroy(&ctx->ts_member);
+	free(ctx->name);
+	ctx->name = NULL;
+}
+
+const struct sl_output_plugin sl_output_kafka = {
+	.name = "kafka",
+	.description = "Kafka producer (librdkafka), acknowledged on delivery",
+	.config_map = kafka_config,
+	.ctx_size = sizeof(struct kafka_ctx),
+	.init = kafka_init,
+	.start = kafka_start,
+	.worker_init = kafka_worker_init,
+	.worker_exit = kafka_worker_exit,
+	.flush = sl_out_kafka_flush,
+	.destroy = kafka_destroy,
+};

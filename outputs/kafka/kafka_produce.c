@@ -1,0 +1,560 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kafka_produce.c - one chunk to Kafka messages, and the chunk's fate from
+ * their delivery reports. A batch tracks one flush: each produced message
+ * carries (batch, record index) as its opaque; the batch holds one extra
+ * count while the worker is producing, so it cannot settle half-produced.
+ * The thread that drops the count to zero (a report, or the worker itself)
+ * marks the delivered records, so a retry re-produces only the others, and
+ * reports OK or RETRY. Reports only write their own message's state: they
+ * may run on any thread, concurrently with the worker.
+ *
+ * Not done here: message formats other than json and raw, headers.
+ */
+#include "kafka.h"
+#include "sl_format.h"
+#include "sl_record.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A Kafka topic name: at most 249 of [a-zA-Z0-9._-] (Kafka's rule). */
+#define TOPIC_MAX 249
+/* Queue full: how long one wait for room lasts. */
+#define ROOM_WAIT_MS 1000
+
+enum msg_state {
+	MSG_PENDING = 0,
+	MSG_DELIVERED,
+	MSG_DROPPED, /* permanent error, counted: settled */
+	MSG_FAILED,  /* to be retried */
+};
+
+struct kafka_batch;
+
+struct kafka_msg {
+	struct kafka_batch *b;
+	uint32_t index;  /* record index in the chunk */
+	uint8_t state;   /* enum msg_state, written once by its report */
+};
+
+struct kafka_batch {
+	struct kafka_ctx *ctx;
+	struct sl_flush *fl;
+	uint32_t n;          /* messages produced (msgs used) */
+	int outstanding;     /* atomic: reports to come + the worker's hold */
+	bool failed;         /* atomic: some record is not delivered */
+	int last_err;        /* atomic: a rd_kafka_resp_err_t, for the log */
+	uint32_t n_failed;   /* atomic */
+	struct kafka_msg msgs[];
+};
+
+struct kafka_worker {
+	struct sl_record rec;
+	struct sl_buf value;
+	struct sl_text key_text, topic_text, raw_text;
+	char topic[TOPIC_MAX + 1];
+};
+
+struct kafka_worker *sl_out_kafka_worker_create(void)
+{
+	struct kafka_worker *w = calloc(1, sizeof(*w));
+
+	if (w)
+		sl_record_init(&w->rec);
+	return w;
+}
+
+void sl_out_kafka_worker_destroy(struct kafka_worker *w)
+{
+	if (!w)
+		return;
+	sl_record_destroy(&w->rec);
+	sl_buf_destroy(&w->value);
+	free(w->key_text.buf);
+	free(w->topic_text.buf);
+	free(w->raw_text.buf);
+	free(w);
+}
+
+/* ---- settling ------------------------------------------------------------ */
+
+static void finish(struct kafka_batch *b)
+{
+	struct kafka_ctx *ctx = b->ctx;
+	struct sl_flush *fl = b->fl;
+	bool failed = __atomic_load_n(&b->failed, __ATOMIC_ACQUIRE);
+
+	if (__atomic_load_n(&ctx->detached, __ATOMIC_SEQ_CST)) {
+		/* the engine is gone (shutdown past Grace): nothing to tell */
+		__atomic_sub_fetch(&ctx->live_batches, 1, __ATOMIC_ACQ_REL);
+		free(b);
+		return;
+	}
+	if (failed) {
+		const struct sl_chunk *c = sl_flush_chunk(fl);
+
+		/* only what failed is produced again (idempotence cannot
+		 * dedupe across a re-produce) */
+		for (uint32_t i = 0; i < b->n; i++)
+			if (b->msgs[i].state == MSG_DELIVERED ||
+			    b->msgs[i].state == MSG_DROPPED)
+				sl_flush_mark(fl, b->msgs[i].index);
+		sl_log(SL_LOG_WARN, ctx->name,
+		       "chunk %llu: %u of %u records not delivered (%s); they "
+		       "will be produced again",
+		       (unsigned long long)c->id,
+		       __atomic_load_n(&b->n_failed, __ATOMIC_RELAXED),
+		       c->records,
+		       rd_kafka_err2str((rd_kafka_resp_err_t)__atomic_load_n(
+			   &b->last_err, __ATOMIC_RELAXED)));
+	}
+	__atomic_sub_fetch(&ctx->live_batches, 1, __ATOMIC_ACQ_REL);
+	sl_flush_done(fl, failed ? SL_FLUSH_RETRY : SL_FLUSH_OK);
+	free(b);
+}
+
+static void release(struct kafka_batch *b)
+{
+	if (__atomic_sub_fetch(&b->outstanding, 1, __ATOMIC_ACQ_REL) == 0)
+		finish(b);
+}
+
+static void set_failed(struct kafka_batch *b, rd_kafka_resp_err_t err,
+		       uint32_t n)
+{
+	__atomic_store_n(&b->last_err, (int)err, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&b->n_failed, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->failed, true, __ATOMIC_RELEASE);
+}
+
+/* Errors a retry cannot fix: the record is dropped with a reason. */
+static bool permanent(rd_kafka_resp_err_t err, enum sl_drop_reason *why)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+		*why = SL_DROP_OVERSIZE;
+		return true;
+	case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+		*why = SL_DROP_REJECTED;
+		return true;
+	default:
+		return false;
+	}
+}
+
+void sl_out_kafka_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
+			      void *opaque)
+{
+	struct kafka_ctx *ctx = opaque;
+	struct kafka_msg *km = m->_private;
+	struct kafka_batch *b;
+	enum sl_drop_reason why;
+
+	(void)rk;
+	if (!km)
+		return;
+	b = km->b;
+	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		km->state = MSG_DELIVERED;
+	} else if (permanent(m->err, &why)) {
+		km->state = MSG_DROPPED;
+		if (!__atomic_load_n(&ctx->detached, __ATOMIC_SEQ_CST))
+			sl_flush_drop(b->fl, why, 1);
+		sl_log(SL_LOG_WARN, ctx->name,
+		       "record %u of topic %s dropped (%s): %s", km->index,
+		       rd_kafka_topic_name(m->rkt), sl_drop_reason_name(why),
+		       rd_kafka_err2str(m->err));
+	} else {
+		km->state = MSG_FAILED;
+		set_failed(b, m->err, 1);
+	}
+	/* a worker waiting for room in the queue may go on */
+	__atomic_add_fetch(&ctx->room_gen, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&ctx->room_waiters, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&ctx->room_lock);
+		pthread_cond_broadcast(&ctx->room_cond);
+		pthread_mutex_unlock(&ctx->room_lock);
+	}
+	release(b);
+}
+
+/*
+ * Waits until a report is served after `gen` was read, or ROOM_WAIT_MS.
+ * Returns false on timeout (no progress for that long).
+ */
+static bool wait_for_room(struct kafka_ctx *ctx, uint64_t gen)
+{
+	struct timespec until;
+	bool progress;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ROOM_WAIT_MS / 1000;
+	until.tv_nsec += (long)(ROOM_WAIT_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&ctx->room_lock);
+	__atomic_add_fetch(&ctx->room_waiters, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&ctx->room_gen, __ATOMIC_SEQ_CST) == gen &&
+	       rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&ctx->room_cond, &ctx->room_lock,
+					    &until);
+	progress = __atomic_load_n(&ctx->room_gen, __ATOMIC_SEQ_CST) != gen;
+	__atomic_sub_fetch(&ctx->room_waiters, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&ctx->room_lock);
+	return progress;
+}
+
+/* ---- one record to one message ------------------------------------------ */
+
+struct message {
+	const char *value, *key;
+	size_t value_len, key_len;
+	rd_kafka_topic_t *rkt; /* or */
+	const char *topic;     /* NUL-terminated, in the worker */
+};
+
+static int append_date(struct sl_buf *b, int64_t ts_ns,
+		       enum kafka_ts_format f)
+{
+	int64_t sec = ts_ns / SL_NS_PER_SEC, nsec = ts_ns % SL_NS_PER_SEC;
+	char tmp[64];
+	struct tm tm;
+	time_t t;
+	size_t n;
+	int m;
+
+	if (f == KAFKA_TS_DOUBLE)
+		return sl_format_date(b, ts_ns, SL_DATE_DOUBLE);
+	if (f == KAFKA_TS_ISO8601)
+		return sl_format_date(b, ts_ns, SL_DATE_ISO8601);
+	if (nsec < 0) {
+		sec--;
+		nsec += SL_NS_PER_SEC;
+	}
+	t = (time_t)sec;
+	if (!gmtime_r(&t, &tm))
+		return -SL_EINVAL;
+	n = strftime(tmp, sizeof(tmp), "\"%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0)
+		return -SL_EINVAL;
+	m = snprintf(tmp + n, sizeof(tmp) - n, ".%09lldZ\"", (long long)nsec);
+	if (m < 0 || (size_t)m >= sizeof(tmp) - n)
+		return -SL_EINVAL;
+	return sl_buf_append(b, tmp, n + (size_t)m);
+}
+
+/* The record with the time spliced in as its first member: its bytes are
+ * copied, never re-serialised. */
+static int json_value(struct kafka_ctx *ctx, struct sl_buf *out,
+		      int64_t ts_ns, const char *body, size_t len)
+{
+	size_t i = 1;
+
+	while (i < len && (body[i] == ' ' || body[i] == '\t' ||
+			   body[i] == '\n' || body[i] == '\r'))
+		i++;
+	sl_buf_reset(out);
+	if (sl_buf_append(out, "{", 1) < 0 ||
+	    sl_buf_append(out, ctx->ts_member.data, ctx->ts_member.len) < 0 ||
+	    append_date(out, ts_ns, ctx->ts_fmt) < 0)
+		return -SL_ENOMEM;
+	if (i < len && body[i] == '}')
+		return sl_buf_append(out, "}", 1);
+	if (sl_buf_append(out, ",", 1) < 0 ||
+	    sl_buf_append(out, body + 1, len - 1) < 0)
+		return -SL_ENOMEM;
+	return 0;
+}
+
+/* A field as text when it is a string or a number (Fluent Bit takes only
+ * strings; a numeric correlation ID is as good a key). */
+static bool field_text(struct sl_record *rec, const struct sl_accessor *acc,
+		       struct sl_text *scratch, const char **text, size_t *len)
+{
+	struct sl_value v;
+
+	if (sl_record_get(rec, acc, &v) < 0 ||
+	    (v.type != SL_VAL_STRING && v.type != SL_VAL_NUMBER))
+		return false;
+	return sl_record_get_text(rec, acc, scratch, text, len) == 0;
+}
+
+static bool valid_topic(const char *s, size_t len)
+{
+	if (len == 0 || len > TOPIC_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static void pick_topic(struct kafka_ctx *ctx, struct kafka_worker *w,
+		       struct message *msg)
+{
+	const char *t;
+	size_t len;
+
+	msg->rkt = ctx->rkt[0];
+	msg->topic = NULL;
+	if (!ctx->topic_acc ||
+	    !field_text(&w->rec, ctx->topic_acc, &w->topic_text, &t, &len))
+		return;
+	for (size_t i = 0; i < ctx->topics.n; i++)
+		if (strlen(ctx->topics.v[i]) == len &&
+		    !memcmp(ctx->topics.v[i], t, len)) {
+			msg->rkt = ctx->rkt[i];
+			return;
+		}
+	if (!ctx->dynamic_topic)
+		return;
+	if (!valid_topic(t, len)) {
+		sl_log(SL_LOG_WARN, ctx->name,
+		       "Topic_Key value '%.*s' is not a valid topic name; "
+		       "using '%s'",
+		       (int)(len > 64 ? 64 : len), t, ctx->topics.v[0]);
+		return;
+	}
+	memcpy(w->topic, t, len);
+	w->topic[len] = '\0';
+	msg->rkt = NULL;
+	msg->topic = w->topic;
+}
+
+/*
+ * Builds the message of one record into the worker's scratch. Returns 0,
+ * -SL_ENOENT (Format raw and no Raw_Log_Key field: cannot be sent) or
+ * -SL_ENOMEM.
+ */
+static int build(struct kafka_ctx *ctx, struct kafka_worker *w, int64_t ts,
+		 const char *body, size_t len, struct message *msg)
+{
+	bool fields = ctx->key_acc || ctx->topic_acc || ctx->raw_acc;
+
+	memset(msg, 0, sizeof(*msg));
+	if (fields) {
+		int rc = sl_record_reset_json(&w->rec, ts, body, len);
+
+		if (rc == -SL_ENOMEM)
+			return rc;
+		if (rc < 0) /* not from a sealed chunk: cannot happen */
+			fields = false;
+	}
+	if (ctx->fmt == KAFKA_FMT_RAW) {
+		if (!fields || !field_text(&w->rec, ctx->raw_acc, &w->raw_text,
+					   &msg->value, &msg->value_len))
+			return -SL_ENOENT;
+	} else {
+		if (json_value(ctx, &w->value, ts, body, len) < 0)
+			return -SL_ENOMEM;
+		msg->value = w->value.data;
+		msg->value_len = w->value.len;
+	}
+	msg->key = ctx->message_key;
+	msg->key_len = ctx->message_key_len;
+	if (fields && ctx->key_acc)
+		field_text(&w->rec, ctx->key_acc, &w->key_text, &msg->key,
+			   &msg->key_len);
+	if (fields)
+		pick_topic(ctx, w, msg);
+	else
+		msg->rkt = ctx->rkt[0];
+	return 0;
+}
+
+static rd_kafka_resp_err_t produce(struct kafka_ctx *ctx,
+				   const struct message *msg,
+				   struct kafka_msg *km)
+{
+	if (msg->rkt)
+		return rd_kafka_producev(
+		    ctx->rk, RD_KAFKA_V_RKT(msg->rkt),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		    RD_KAFKA_V_VALUE((void *)msg->value, msg->value_len),
+		    RD_KAFKA_V_KEY(msg->key, msg->key_len),
+		    RD_KAFKA_V_OPAQUE(km), RD_KAFKA_V_END);
+	return rd_kafka_producev(
+	    ctx->rk, RD_KAFKA_V_TOPIC(msg->topic),
+	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	    RD_KAFKA_V_VALUE((void *)msg->value, msg->value_len),
+	    RD_KAFKA_V_KEY(msg->key, msg->key_len), RD_KAFKA_V_OPAQUE(km),
+	    RD_KAFKA_V_END);
+}
+
+/*
+ * Produces one message, waiting for room while librdkafka's queue is full.
+ * Returns its error; RD_KAFKA_RESP_ERR__QUEUE_FULL means Queue_Full_Retries
+ * waits passed without any report served.
+ */
+static rd_kafka_resp_err_t produce_waiting(struct kafka_ctx *ctx,
+					   const struct message *msg,
+					   struct kafka_msg *km)
+{
+	int64_t idle = 0;
+
+	for (;;) {
+		uint64_t gen = __atomic_load_n(&ctx->room_gen, __ATOMIC_SEQ_CST);
+		rd_kafka_resp_err_t err = produce(ctx, msg, km);
+
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			return err;
+		if (wait_for_room(ctx, gen))
+			idle = 0;
+		else if (ctx->queue_full_retries > 0 &&
+			 ++idle >= ctx->queue_full_retries)
+			return err;
+	}
+}
+
+/* ---- the flush -------------------------------------------------------------- */
+
+struct oversize {
+	uint32_t n;
+	size_t largest;
+};
+
+static void drop(struct sl_flush *fl, uint32_t index, enum sl_drop_reason why)
+{
+	sl_flush_drop(fl, why, 1);
+	sl_flush_mark(fl, index);
+}
+
+static void produce_chunk(struct kafka_ctx *ctx, struct kafka_worker *w,
+			  struct kafka_batch *b, struct oversize *big)
+{
+	const struct sl_chunk *c = sl_flush_chunk(b->fl);
+	struct sl_chunk_iter it;
+	struct message msg;
+	const char *body;
+	size_t len;
+	int64_t ts;
+
+	sl_chunk_iter_init(&it, c);
+	while (sl_chunk_next(&it, &ts, &body, &len)) {
+		uint32_t idx = it.index - 1;
+		struct kafka_msg *km;
+		rd_kafka_resp_err_t err;
+		int rc;
+
+		if (sl_flush_marked(b->fl, idx))
+			continue;
+		rc = build(ctx, w, ts, body, len, &msg);
+		if (rc == -SL_ENOENT) {
+			sl_log(SL_LOG_WARN, ctx->name,
+			       "chunk %llu record %u has no Raw_Log_Key field "
+			       "'%s': dropped",
+			       (unsigned long long)c->id, idx, ctx->raw_log_key);
+			drop(b->fl, idx, SL_DROP_REJECTED);
+			continue;
+		}
+		if (rc < 0) {
+			set_failed(b, RD_KAFKA_RESP_ERR__FAIL, 1);
+			continue;
+		}
+		/* librdkafka would refuse it too (with framing): never
+		 * queue what cannot be sent */
+		if (msg.value_len + msg.key_len >
+		    (uint64_t)ctx->max_message_bytes) {
+			big->n++;
+			if (msg.value_len + msg.key_len > big->largest)
+				big->largest = msg.value_len + msg.key_len;
+			drop(b->fl, idx, SL_DROP_OVERSIZE);
+			continue;
+		}
+		km = &b->msgs[b->n];
+		km->b = b;
+		km->index = idx;
+		km->state = MSG_PENDING;
+		/* counted before: its report may come before producev
+		 * returns */
+		__atomic_add_fetch(&b->outstanding, 1, __ATOMIC_ACQ_REL);
+		err = produce_waiting(ctx, &msg, km);
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			b->n++;
+			continue;
+		}
+		__atomic_sub_fetch(&b->outstanding, 1, __ATOMIC_ACQ_REL);
+		if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+			big->n++;
+			if (msg.value_len + msg.key_len > big->largest)
+				big->largest = msg.value_len + msg.key_len;
+			drop(b->fl, idx, SL_DROP_OVERSIZE);
+			continue;
+		}
+		if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			sl_log(SL_LOG_WARN, ctx->name,
+			       "chunk %llu: librdkafka's queue stayed full for "
+			       "%lld s; the rest of the chunk will be retried",
+			       (unsigned long long)c->id,
+			       (long long)ctx->queue_full_retries);
+			/* every record from here on is unsettled */
+			set_failed(b, err, c->records - idx);
+			return;
+		}
+		if (err == RD_KAFKA_RESP_ERR__FATAL)
+			sl_log(SL_LOG_ERROR, ctx->name,
+			       "producer in fatal error state: chunk %llu "
+			       "will be retried",
+			       (unsigned long long)c->id);
+		set_failed(b, err, 1);
+	}
+}
+
+void sl_out_kafka_flush(void *vctx, void *worker, struct sl_flush *fl)
+{
+	struct kafka_ctx *ctx = vctx;
+	const struct sl_chunk *c = sl_flush_chunk(fl);
+	struct kafka_worker *w = worker, *local = NULL;
+	struct oversize big = { 0 };
+	struct kafka_batch *b;
+	uint32_t todo = 0;
+
+	if (!ctx->rk) {
+		sl_flush_done(fl, SL_FLUSH_RETRY);
+		return;
+	}
+	for (uint32_t i = 0; i < c->records; i++)
+		todo += !sl_flush_marked(fl, i);
+	if (todo == 0) {
+		sl_flush_done(fl, SL_FLUSH_OK);
+		return;
+	}
+	if (!w) /* this worker's init failed: scratch for this chunk */
+		w = local = sl_out_kafka_worker_create();
+	b = calloc(1, sizeof(*b) + (size_t)todo * sizeof(b->msgs[0]));
+	if (!b || !w) {
+		free(b);
+		sl_out_kafka_worker_destroy(local);
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "out of memory: chunk %llu retried later",
+		       (unsigned long long)c->id);
+		sl_flush_done(fl, SL_FLUSH_RETRY);
+		return;
+	}
+	b->ctx = ctx;
+	b->fl = fl;
+	b->outstanding = 1; /* the worker's hold, released below */
+	__atomic_add_fetch(&ctx->live_batches, 1, __ATOMIC_ACQ_REL);
+	produce_chunk(ctx, w, b, &big);
+	sl_out_kafka_worker_destroy(local);
+	if (big.n)
+		sl_log(SL_LOG_WARN, ctx->name,
+		       "chunk %llu: %u records over message.max.bytes (%lld) "
+		       "dropped (largest %zu bytes)",
+		       (unsigned long long)c->id, big.n,
+		       (long long)ctx->max_message_bytes, big.largest);
+	/* from here on the batch may settle on another thread */
+	release(b);
+}
