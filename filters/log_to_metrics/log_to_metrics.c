@@ -11,7 +11,7 @@
  * counts; a gauge/histogram record whose Value_field is absent or not a
  * number updates nothing.
  */
-#define PCRE2_CODE_UNIT_WIDTH 8
+#include "sl_regex.h"
 #include "sl_cfgmap.h"
 #include "sl_instance.h"
 #include "sl_metrics.h"
@@ -19,7 +19,6 @@
 
 #include <ctype.h>
 #include <math.h>
-#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,58 +77,6 @@ static const double default_buckets[] = {
 /* ---- init ------------------------------------------------------------------
  */
 
-/*
- * Compiles a pattern as Fluent Bit reads one: "/re/imx" carries Ruby
- * options, "/re/" is stripped, anything else is the pattern itself; Ruby's
- * ^ and $ match at line breaks (PCRE2_MULTILINE).
- */
-static pcre2_code *regex_compile(const char *pat, char *err, size_t err_len)
-{
-	uint32_t opts = PCRE2_UTF | PCRE2_MULTILINE;
-	size_t len = strlen(pat), start = 0, end = len;
-	const char *last = len > 1 && pat[0] == '/' ? strrchr(pat, '/') : NULL;
-	PCRE2_SIZE off;
-	pcre2_code *re;
-	int rc;
-
-	if (last && last != pat && last[1] != '\0') {
-		uint32_t flags = 0;
-		const char *c;
-
-		for (c = last + 1; *c; c++) {
-			if (*c == 'i')
-				flags |= PCRE2_CASELESS;
-			else if (*c == 'm')
-				flags |= PCRE2_DOTALL;
-			else if (*c == 'x')
-				flags |= PCRE2_EXTENDED;
-			else
-				break;
-		}
-		if (*c == '\0') {
-			opts |= flags;
-			start = 1;
-			end = (size_t)(last - pat);
-		}
-	} else if (len > 1 && pat[0] == '/' && pat[len - 1] == '/') {
-		start = 1;
-		end = len - 1;
-	}
-	re = pcre2_compile((PCRE2_SPTR)(pat + start), end - start, opts, &rc,
-			   &off, NULL);
-	if (!re) {
-		PCRE2_UCHAR msg[160];
-
-		pcre2_get_error_message(rc, msg, sizeof(msg));
-		snprintf(err, err_len, "%s at offset %zu", (const char *)msg,
-			 (size_t)off);
-		return NULL;
-	}
-	/* Without JIT the interpreter still works, only slower. */
-	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-	return re;
-}
-
 static int add_rule(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 		    const struct sl_cfg_item *item, bool exclude)
 {
@@ -152,7 +99,7 @@ static int add_rule(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 				key, aerr);
 		goto out;
 	}
-	r->re = regex_compile(pat, err, sizeof(err));
+	r->re = sl_regex_compile(pat, err, sizeof(err));
 	if (!r->re) {
 		sl_accessor_destroy(r->acc);
 		r->acc = NULL;
