@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * http.c - the http output (Fluent Bit's out_http), for webhooks and SIEM
+ * collectors: each chunk is one request in json, json_lines or json_stream.
+ * 2xx: delivered. 429/5xx/no answer: retried (Retry-After honoured). Other
+ * 4xx: the request's records are dropped with reason `rejected`, counted
+ * and logged with the answer. msgpack and gelf bodies are not offered:
+ * sluice records are JSON.
+ */
+#include "http.h"
+#include "sl_engine_int.h"
+#include "sl_http_client.h"
+#include "sl_output.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define LOG_BODY_MAX 1024
+
+struct http_ctx {
+	/* config map */
+	char *host;
+	int64_t port;
+	char *uri;
+	char *format;
+	char *http_method;
+	struct sl_cfg_multi headers;
+	char *header_tag;
+	char *compress;
+	char *http_user;
+	char *http_passwd;
+	char *json_date_key;
+	char *json_date_format;
+	bool allow_duplicated_headers;
+	bool log_response_payload;
+	/* from init */
+	struct sl_json_opts json;
+	bool gzip;
+	char **hdr_lines; /* "Name: value", NULL-terminated, owned */
+	size_t n_hdr;
+	struct sl_http_client_opts http;
+	char *name;
+};
+
+struct http_worker {
+	struct sl_http_client *client;
+	struct sl_buf payload;
+	struct sl_http_response resp;
+	uint32_t *idx;     /* chunk indexes of the records in the request */
+	size_t idx_cap;
+	const char **hdrs; /* static lines + the tag line, NULL-terminated */
+	char *tag_line;
+};
+
+#define OFF(f) offsetof(struct http_ctx, f)
+static const struct sl_cfg_option http_config[] = {
+	{ .name = "host", .type = SL_CFG_STR, .def = "127.0.0.1",
+	  .offset = OFF(host), .desc = "HTTP server host name or address" },
+	{ .name = "port", .type = SL_CFG_INT, .def = "80", .min = 1,
+	  .max = 65535, .offset = OFF(port), .desc = "HTTP server TCP port" },
+	{ .name = "uri", .type = SL_CFG_STR, .def = "/", .offset = OFF(uri),
+	  .desc = "request path, starting with '/'" },
+	{ .name = "format", .type = SL_CFG_STR, .def = "json",
+	  .offset = OFF(format),
+	  .desc = "json, json_lines or json_stream (Fluent Bit's default, "
+		  "msgpack, is not offered)" },
+	{ .name = "http_method", .type = SL_CFG_STR, .def = "POST",
+	  .offset = OFF(http_method), .desc = "POST or PUT" },
+	{ .name = "header", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
+	  .offset = OFF(headers), .desc = "NAME VALUE: an extra HTTP header" },
+	{ .name = "header_tag", .type = SL_CFG_STR, .offset = OFF(header_tag),
+	  .desc = "header that carries the records' tag" },
+	{ .name = "compress", .type = SL_CFG_STR, .offset = OFF(compress),
+	  .desc = "gzip: compress request bodies" },
+	{ .name = "http_user", .type = SL_CFG_STR, .offset = OFF(http_user),
+	  .desc = "basic authentication user" },
+	{ .name = "http_passwd", .type = SL_CFG_STR, .offset = OFF(http_passwd),
+	  .desc = "basic authentication password" },
+	{ .name = "json_date_key", .type = SL_CFG_STR, .def = "date",
+	  .offset = OFF(json_date_key),
+	  .desc = "key of the record time (off: none)" },
+	{ .name = "json_date_format", .type = SL_CFG_STR, .def = "double",
+	  .offset = OFF(json_date_format),
+	  .desc = "double, epoch, epoch_ms, iso8601, java_sql_timestamp" },
+	{ .name = "allow_duplicated_headers", .type = SL_CFG_BOOL, .def = "true",
+	  .offset = OFF(allow_duplicated_headers),
+	  .desc = "off: a repeated Header name keeps its last value" },
+	{ .name = "log_response_payload", .type = SL_CFG_BOOL, .def = "true",
+	  .offset = OFF(log_response_payload),
+	  .desc = "log the body of error answers" },
+	{ .name = "proxy", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
+	  .desc = "not implemented (use HTTP_PROXY), ignored" },
+	{ .name = "gelf_timestamp_key", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED },
+	{ .name = "gelf_host_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED },
+	{ .name = "gelf_short_message_key", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED },
+	{ .name = "gelf_full_message_key", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED },
+	{ .name = "gelf_level_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED },
+	{ .name = "body_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED },
+	{ .name = "headers_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED },
+	{ .name = "aws_auth", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED },
+	{ .name = "aws_", .type = SL_CFG_STR,
+	  .flags = SL_CFG_IGNORED | SL_CFG_PREFIX },
+	SL_CFG_END,
+};
+
+static int http_init(void *vctx, struct sl_output *out)
+{
+	struct http_ctx *ctx = vctx;
+	struct sl_plugin_instance *ins = sl_output_instance(out);
+	int line = sl_plugin_instance_line(ins);
+	enum sl_json_format fmt = SL_JSON_ARRAY;
+	const char *what = NULL;
+	size_t i;
+	int rc = 0;
+
+	ctx->name = strdup(sl_plugin_instance_name(ins));
+	if (!ctx->name)
+		return -SL_ENOMEM;
+	if (sl_json_format_parse(ctx->format, &fmt) < 0) {
+		sl_plugin_error(ins, line,
+				"http: format '%s' is not supported (json, "
+				"json_lines, json_stream)%s",
+				ctx->format,
+				strcasecmp(ctx->format, "msgpack") == 0
+					? ": sluice records are JSON"
+					: "");
+		rc = -SL_ECONFIG;
+	}
+	if (sl_json_opts_init(&ctx->json, fmt, ctx->json_date_key,
+			      ctx->json_date_format, &what) < 0) {
+		sl_plugin_error(ins, line, "http: bad %s '%s'", what,
+				ctx->json_date_format);
+		rc = -SL_ECONFIG;
+	}
+	if (strcasecmp(ctx->http_method, "POST") &&
+	    strcasecmp(ctx->http_method, "PUT")) {
+		sl_plugin_error(ins, line, "http: http_method '%s' is not POST "
+				"or PUT", ctx->http_method);
+		rc = -SL_ECONFIG;
+	}
+	if (ctx->compress && *ctx->compress) {
+		if (!strcasecmp(ctx->compress, "gzip")) {
+			ctx->gzip = true;
+		} else {
+			sl_plugin_error(ins, line,
+					"http: compress '%s' is not supported "
+					"(gzip)", ctx->compress);
+			rc = -SL_ECONFIG;
+		}
+	}
+	if (!ctx->uri || ctx->uri[0] != '/') {
+		sl_plugin_error(ins, line, "http: uri must start with '/'");
+		rc = -SL_ECONFIG;
+	}
+	for (i = 0; i < ctx->headers.n; i++) {
+		char *h = out_http_header_line(ctx->headers.items[i].value);
+
+		if (!h) {
+			sl_plugin_error(ins, ctx->headers.items[i].line,
+					"http: header '%s' needs a name and a "
+					"value", ctx->headers.items[i].value);
+			rc = -SL_ECONFIG;
+			continue;
+		}
+		if (out_http_header_add(&ctx->hdr_lines, &ctx->n_hdr, h,
+					ctx->allow_duplicated_headers) < 0)
+			return -SL_ENOMEM;
+	}
+	if (rc < 0)
+		return rc;
+	ctx->http = (struct sl_http_client_opts){
+		.host = ctx->host,
+		.port = (int)ctx->port,
+		.tls = out->common.tls,
+		.tls_verify = out->common.tls_verify,
+		.tls_ca_file = out->common.tls_ca_file,
+		.tls_crt_file = out->common.tls_crt_file,
+		.tls_key_file = out->common.tls_key_file,
+		.tls_vhost = out->common.tls_vhost,
+		.http_user = ctx->http_user,
+		.http_passwd = ctx->http_passwd,
+		.max_response = 64 * 1024,
+	};
+	return 0;
+}
+
+static int http_worker_init(void *vctx, void **worker)
+{
+	struct http_ctx *ctx = vctx;
+	struct http_worker *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -SL_ENOMEM;
+	w->hdrs = calloc(ctx->n_hdr + 2, sizeof(*w->hdrs));
+	w->client = w->hdrs ? sl_http_client_create(&ctx->http) : NULL;
+	if (!w->client) {
+		free(w->hdrs);
+		free(w);
+		return -SL_ENOMEM;
+	}
+	*worker = w;
+	return 0;
+}
+
+static void http_worker_exit(void *vctx, void *worker)
+{
+	struct http_worker *w = worker;
+
+	(void)vctx;
+	if (!w)
+		return;
+	sl_http_client_destroy(w->client);
+	sl_buf_destroy(&w->payload);
+	sl_http_response_destroy(&w->resp);
+	free(w->idx);
+	free(w->hdrs);
+	free(w->tag_line);
+	free(w);
+}
+
+static bool skip_settled(void *ud, uint32_t index)
+{
+	return sl_flush_marked(ud, index);
+}
+
+static void mark_all(struct sl_flush *fl, const struct http_worker *w,
+		     long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		(void)sl_flush_mark(fl, w->idx[i]);
+}
+
+static enum sl_flush_result handle_response(struct http_ctx *ctx,
+					    struct http_worker *w,
+					    struct sl_flush *fl, long n)
+{
+	const struct sl_http_response *r = &w->resp;
+	int blen = ctx->log_response_payload
+			   ? (int)(r->body.len < LOG_BODY_MAX ? r->body.len
+							      : LOG_BODY_MAX)
+			   : 0;
+	const char *body = r->body.data ? r->body.data : "";
+
+	if (r->status >= 200 && r->status < 300) {
+		mark_all(fl, w, n);
+		sl_log(SL_LOG_DEBUG, ctx->name, "%s:%lld, HTTP status=%ld",
+		       ctx->host, (long long)ctx->port, r->status);
+		return SL_FLUSH_OK;
+	}
+	if (r->status >= 400 && r->status < 500 && r->status != 429) {
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "%s:%lld, HTTP status=%ld, %ld records dropped "
+		       "(rejected): %.*s",
+		       ctx->host, (long long)ctx->port, r->status, n, blen,
+		       body);
+		sl_flush_drop(fl, SL_DROP_REJECTED, (uint64_t)n);
+		mark_all(fl, w, n);
+		return SL_FLUSH_OK;
+	}
+	/* 429, 5xx, and answers that say nothing final (1xx, 3xx) */
+	if (r->retry_after >= 0)
+		sl_flush_retry_after(fl, r->retry_after);
+	sl_log(SL_LOG_WARN, ctx->name,
+	       "%s:%lld, HTTP status=%ld, %ld records will be retried: %.*s",
+	       ctx->host, (long long)ctx->port, r->status, n, blen, body);
+	return SL_FLUSH_RETRY;
+}
+
+static enum sl_flush_result flush_chunk(struct http_ctx *ctx,
+					struct http_worker *w,
+					struct sl_flush *fl)
+{
+	const struct sl_chunk *c = sl_flush_chunk(fl);
+	struct sl_http_request req = {
+		.method = strcasecmp(ctx->http_method, "PUT") ? "POST" : "PUT",
+		.uri = ctx->uri,
+		.content_type = out_http_content_type(ctx->json.format),
+		.gzip = ctx->gzip,
+	};
+	size_t i;
+	long n;
+
+	sl_buf_reset(&w->payload);
+	n = out_http_payload(&ctx->json, c, skip_settled, fl, &w->payload,
+			     &w->idx, &w->idx_cap);
+	if (n < 0) {
+		sl_log(SL_LOG_ERROR, ctx->name, "out of memory formatting "
+		       "chunk %llu", (unsigned long long)c->id);
+		return SL_FLUSH_RETRY;
+	}
+	if (n == 0)
+		return SL_FLUSH_OK;
+	for (i = 0; i < ctx->n_hdr; i++)
+		w->hdrs[i] = ctx->hdr_lines[i];
+	if (ctx->header_tag && *ctx->header_tag) {
+		free(w->tag_line);
+		w->tag_line = NULL;
+		if (asprintf(&w->tag_line, "%s: %s", ctx->header_tag,
+			     c->tag) < 0) {
+			w->tag_line = NULL;
+			return SL_FLUSH_RETRY;
+		}
+		w->hdrs[i++] = w->tag_line;
+	}
+	w->hdrs[i] = NULL;
+	req.headers = w->hdrs;
+	req.body = w->payload.data;
+	req.body_len = w->payload.len;
+	if (sl_http_client_send(w->client, &req, &w->resp) < 0) {
+		sl_log(SL_LOG_WARN, ctx->name,
+		       "no answer for %ld records, will retry: %s", n,
+		       w->resp.error);
+		return SL_FLUSH_RETRY;
+	}
+	return handle_response(ctx, w, fl, n);
+}
+
+static void http_flush(void *vctx, void *worker, struct sl_flush *fl)
+{
+	struct http_ctx *ctx = vctx;
+	enum sl_flush_result r = SL_FLUSH_RETRY;
+	void *local = NULL;
+
+	if (!worker && http_worker_init(ctx, &local) == 0)
+		worker = local;
+	if (worker)
+		r = flush_chunk(ctx, worker, fl);
+	http_worker_exit(ctx, local);
+	sl_flush_done(fl, r);
+}
+
+static void http_destroy(void *vctx)
+{
+	struct http_ctx *ctx = vctx;
+
+	out_http_headers_free(ctx->hdr_lines);
+	ctx->hdr_lines = NULL;
+	ctx->n_hdr = 0;
+	free(ctx->name);
+	ctx->name = NULL;
+}
+
+const struct sl_output_plugin sl_output_http = {
+	.name = "http",
+	.description = "Send records to an HTTP endpoint (Fluent Bit's out_http)",
+	.config_map = http_config,
+	.ctx_size = sizeof(struct http_ctx),
+	.init = http_init,
+	.worker_init = http_worker_init,
+	.worker_exit = http_worker_exit,
+	.flush = http_flush,
+	.destroy = http_destroy,
+};
