@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Filters from shared objects: the example plugin loads through a
+Plugins_File and changes records; a plugin built for another ABI major
+version, a missing file and a non-plugin are refused with clear errors."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sluice_e2e as e2e  # noqa: E402
+
+c = e2e.Checker()
+PLUGIN_DIR = os.environ.get("SLUICE_PLUGIN_DIR",
+                            os.path.join(e2e.source_root(), "build", "plugins"))
+
+
+def conf(tmp, so, out):
+    plugins = e2e.write(os.path.join(tmp, "plugins.conf"),
+                        "[PLUGINS]\n    Path %s\n" % so)
+    return e2e.write(os.path.join(tmp, "main.conf"),
+                     e2e.section("SERVICE", Flush="0.2", Plugins_File=plugins,
+                                 Log_Level="warn") +
+                     e2e.section("INPUT", Name="dummy", Tag="app", Samples="3", Rate="20",
+                                 Dummy=json.dumps({"user": "ann", "token": "s3cr3t",
+                                                   "password": "hunter2"})) +
+                     e2e.section("FILTER", Name="redact", Match="app",
+                                 Key=["token", "password"]) +
+                     e2e.section("OUTPUT", Name="file", Match="*", Path=out,
+                                 File="got.log", Format="plain", Mkdir="On"))
+
+
+def main():
+    redact = os.path.join(PLUGIN_DIR, "redact.so")
+    future = os.path.join(PLUGIN_DIR, "abi_mismatch.so")
+    c.check(os.path.exists(redact), "example plugin built at %s" % redact)
+    with e2e.TempDir("sluice-plugins-") as tmp:
+        out = os.path.join(tmp, "out")
+        r = e2e.run_to_exit(["-c", conf(tmp, redact, out)], timeout=30)
+        c.equal(r.rc, 0, "pipeline with the plugin exits 0 (%s)" % r.log()[-300:])
+        recs = e2e.read_plain(os.path.join(out, "got.log")) if r.rc == 0 else []
+        c.equal(len(recs), 3, "three records")
+        for rec in recs:
+            c.equal((rec.get("user"), rec.get("token"), rec.get("password")),
+                    ("ann", "[REDACTED]", "[REDACTED]"), "sensitive keys masked")
+
+        r = e2e.run_to_exit(["--dry-run", "-c", conf(tmp, future, out)], timeout=30)
+        c.equal(r.rc, 1, "a plugin built for ABI 99 is refused")
+        c.check("ABI" in r.log() and "99" in r.log() and "plugins.conf:2:" in r.log(),
+                "the error names the ABI and the file:line: %s" % r.log())
+
+        r = e2e.run_to_exit(["--dry-run", "-c", conf(tmp, os.path.join(tmp, "nope.so"), out)],
+                            timeout=30)
+        c.equal(r.rc, 1, "a missing plugin file is a config error")
+        c.check("nope.so" in r.log(), "the error names the file: %s" % r.log())
+
+        notplugin = e2e.write(os.path.join(tmp, "not.so"), "not an ELF file")
+        r = e2e.run_to_exit(["--dry-run", "-c", conf(tmp, notplugin, out)], timeout=30)
+        c.equal(r.rc, 1, "a file that is not a shared object is refused")
+    c.finish()
+
+
+if __name__ == "__main__":
+    main()
