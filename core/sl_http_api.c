@@ -28,10 +28,10 @@
 #endif
 
 #define HTTP_MAX_HEADERS (16 * 1024)
-#define HTTP_MAX_BODY 4096
-#define HTTP_TIMEOUT_S 10
+#define HTTP_MAX_BODY	 4096
+#define HTTP_TIMEOUT_S	 10
 
-/* ---- listening ------------------------------------------------------------ */
+/* ---- listening ---------------------------------------------------------- */
 
 static int listen_socket(const char *host, int port, const char *who)
 {
@@ -49,12 +49,13 @@ static int listen_socket(const char *host, int port, const char *who)
 		       host ? host : "", port, gai_strerror(rc));
 		return -1;
 	}
-	fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
-					    SOCK_CLOEXEC,
+	fd = socket(res->ai_family,
+		    res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    res->ai_protocol);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
-	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(fd, 128) < 0) {
 		err = errno;
 		sl_log(SL_LOG_ERROR, who, "cannot listen on %s:%d: %s",
 		       host ? host : "", port, strerror(err));
@@ -76,9 +77,8 @@ struct evhttp *sl_http_listen(struct event_base *base, const char *host,
 		return NULL;
 	http = evhttp_new(base);
 	if (!http || !evhttp_accept_socket_with_handle(http, fd)) {
-		sl_log(SL_LOG_ERROR, who, "cannot serve HTTP on %s:%d: out of "
-					  "memory",
-		       host, port);
+		sl_log(SL_LOG_ERROR, who,
+		       "cannot serve HTTP on %s:%d: out of memory", host, port);
 		if (http)
 			evhttp_free(http);
 		close(fd);
@@ -88,14 +88,10 @@ struct evhttp *sl_http_listen(struct event_base *base, const char *host,
 	evhttp_set_max_body_size(http, HTTP_MAX_BODY);
 	evhttp_set_timeout(http, HTTP_TIMEOUT_S);
 	/* every method reaches the callbacks, which answer 405 (not 501) */
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-						 EVHTTP_REQ_HEAD |
-						 EVHTTP_REQ_PUT |
-						 EVHTTP_REQ_DELETE |
-						 EVHTTP_REQ_OPTIONS |
-						 EVHTTP_REQ_TRACE |
-						 EVHTTP_REQ_CONNECT |
-						 EVHTTP_REQ_PATCH);
+	evhttp_set_allowed_methods(
+	    http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+		      EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+		      EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	return http;
 }
 
@@ -107,11 +103,21 @@ void sl_http_reply(struct evhttp_request *req, int code, const char *ctype,
 	const char *reason;
 
 	switch (code) {
-	case 200: reason = "OK"; break;
-	case 404: reason = "Not Found"; break;
-	case 405: reason = "Method Not Allowed"; break;
-	case 500: reason = "Internal Server Error"; break;
-	default: reason = "Service Unavailable"; break;
+	case 200:
+		reason = "OK";
+		break;
+	case 404:
+		reason = "Not Found";
+		break;
+	case 405:
+		reason = "Method Not Allowed";
+		break;
+	case 500:
+		reason = "Internal Server Error";
+		break;
+	default:
+		reason = "Service Unavailable";
+		break;
 	}
 	if (!buf || (len && evbuffer_add(buf, body, len) < 0)) {
 		if (buf)
@@ -134,7 +140,7 @@ const char *sl_http_path(struct evhttp_request *req)
 	return path && *path ? path : "/";
 }
 
-/* ---- the health rule -------------------------------------------------------- */
+/* ---- the health rule ---------------------------------------------------- */
 
 int sl_health_init(struct sl_health *h, int64_t period_s, int64_t errors_limit,
 		   int64_t failed_limit, uint64_t errors, uint64_t failed)
@@ -192,14 +198,14 @@ bool sl_health_ok(const struct sl_health *h, uint64_t errors, uint64_t failed)
 	return e <= h->errors_limit && f <= h->failed_limit;
 }
 
-/* ---- the API server ----------------------------------------------------------- */
+/* ---- the API server ----------------------------------------------------- */
 
 struct sl_http_api {
-	struct sl_engine *eng;    /* borrowed: owns this */
-	struct evhttp *http;      /* owned */
-	struct event *hc_timer;   /* owned; NULL when Health_Check Off */
+	struct sl_engine *eng;	/* borrowed: owns this */
+	struct evhttp *http;	/* owned */
+	struct event *hc_timer; /* owned; NULL when Health_Check Off */
 	struct sl_health health;
-	struct sl_buf body;       /* reused response buffer */
+	struct sl_buf body; /* reused response buffer */
 };
 
 static void output_totals(const struct sl_engine *eng, uint64_t *errors,
@@ -212,8 +218,8 @@ static void output_totals(const struct sl_engine *eng, uint64_t *errors,
 		if (out->m_errors)
 			*errors += (uint64_t)sl_metric_value(out->m_errors);
 		if (out->m_retries_failed)
-			*failed += (uint64_t)sl_metric_value(
-				out->m_retries_failed);
+			*failed +=
+			    (uint64_t)sl_metric_value(out->m_retries_failed);
 	}
 }
 
@@ -248,13 +254,13 @@ static void serve_metrics(struct sl_http_api *api, struct evhttp_request *req)
 {
 	struct sl_engine *eng = api->eng;
 	const struct sl_metrics_text_opts opts = {
-		.filter = sl_metrics_filter_internal,
+	    .filter = sl_metrics_filter_internal,
 	};
 
 	if (eng->m_uptime)
 		sl_metric_set(eng->m_uptime,
 			      (double)(sl_mono_ns() - eng->start_mono_ns) /
-				      1e9);
+				  1e9);
 	sl_buf_reset(&api->body);
 	if (sl_metrics_text_render(&eng->metrics, &opts, &api->body) < 0) {
 		sl_http_reply(req, 503, "text/plain; charset=utf-8",
@@ -289,8 +295,8 @@ static int build_info(struct sl_engine *eng, struct sl_buf *b)
 	size_t n = 0;
 
 	if (sl_buf_append(b, head, sizeof(head) - 1) < 0 ||
-	    sl_json_append_string(b, SLUICE_VERSION,
-				  strlen(SLUICE_VERSION)) < 0 ||
+	    sl_json_append_string(b, SLUICE_VERSION, strlen(SLUICE_VERSION)) <
+		0 ||
 	    sl_buf_append(b, mid, sizeof(mid) - 1) < 0)
 		return -SL_ENOMEM;
 	for (size_t i = 0; sl_input_plugins[i] && n < SL_ARRAY_LEN(names); i++)
@@ -377,13 +383,12 @@ int sl_http_api_start(struct sl_engine *eng)
 		struct timeval second = {.tv_sec = 1};
 
 		output_totals(eng, &errors, &failed);
-		api->hc_timer = event_new(eng->base, -1, EV_PERSIST, hc_tick,
-					  api);
+		api->hc_timer =
+		    event_new(eng->base, -1, EV_PERSIST, hc_tick, api);
 		if (!api->hc_timer ||
-		    sl_health_init(&api->health, svc->hc_period,
-				   svc->hc_errors_count,
-				   svc->hc_retry_failure_count, errors,
-				   failed) < 0) {
+		    sl_health_init(
+			&api->health, svc->hc_period, svc->hc_errors_count,
+			svc->hc_retry_failure_count, errors, failed) < 0) {
 			sl_log(SL_LOG_ERROR, "http_server", "out of memory");
 			return -SL_ENOMEM;
 		}

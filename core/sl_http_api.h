@@ -54,7 +54,7 @@ const char *sl_http_path(struct evhttp_request *req);
  */
 struct sl_health {
 	uint64_t *errors, *failed; /* ring of snapshots, owned */
-	size_t cap, n, head;       /* head: index of the oldest */
+	size_t cap, n, head;	   /* head: index of the oldest */
 	uint64_t errors_limit, failed_limit;
 };
 

@@ -128,8 +128,7 @@ struct render {
 	struct sl_buf scratch;
 };
 
-static bool family_has_label(const struct sl_metric_family *f,
-			     const char *name)
+static bool family_has_label(const struct sl_metric_family *f, const char *name)
 {
 	for (size_t i = 0; i < f->n_labels; i++)
 		if (strcmp(f->label_names[i], name) == 0)
@@ -260,9 +259,8 @@ static int put_family(struct render *r, const struct sl_metric_family *f)
 
 	if (put(b, "# HELP ") < 0 || put(b, f->name) < 0 || put(b, " ") < 0 ||
 	    put_escaped(b, f->help ? f->help : "", false, &r->scratch) < 0 ||
-	    put(b, "\n# TYPE ") < 0 || put(b, f->name) < 0 ||
-	    put(b, " ") < 0 || put(b, type_name(f->type)) < 0 ||
-	    put(b, "\n") < 0)
+	    put(b, "\n# TYPE ") < 0 || put(b, f->name) < 0 || put(b, " ") < 0 ||
+	    put(b, type_name(f->type)) < 0 || put(b, "\n") < 0)
 		return -SL_ENOMEM;
 	for (const struct sl_metric_series *s = f->series; s; s = s->next) {
 		int rc;

@@ -24,15 +24,17 @@ struct prom_ctx {
 	struct sl_cfg_multi add_label;
 	bool add_timestamp;
 	/* from init */
-	struct sl_output *out;        /* borrowed: the instance owning ctx */
-	char *name;                   /* owned: instance name for logs */
+	struct sl_output *out;		 /* borrowed: the instance owning ctx */
+	char *name;			 /* owned: instance name for logs */
 	struct sl_metrics_label *labels; /* owned array; strings owned */
 	size_t n_labels;
 	/* from start (engine thread) */
-	struct evhttp *http;          /* owned */
-	struct sl_buf body;           /* reused response buffer */
+	struct evhttp *http; /* owned */
+	struct sl_buf body;  /* reused response buffer */
 };
 
+/* one option per entry reads better than one line per field */
+/* clang-format off */
 static const struct sl_cfg_option prom_config[] = {
 	{ .name = "host", .type = SL_CFG_STR, .def = "0.0.0.0",
 	  .offset = offsetof(struct prom_ctx, host),
@@ -51,6 +53,7 @@ static const struct sl_cfg_option prom_config[] = {
 		  "live values, ignored" },
 	SL_CFG_END,
 };
+/* clang-format on */
 
 /* Splits "NAME VALUE" at the first run of blanks; the value is the rest. */
 static int parse_label(const char *item, char **name, char **value)
@@ -73,7 +76,8 @@ static int parse_label(const char *item, char **name, char **value)
 		return -SL_ENOMEM;
 	}
 	/* trailing blanks are not part of the value */
-	for (size_t n = strlen(*value); n && isspace((unsigned char)(*value)[n - 1]);)
+	for (size_t n = strlen(*value);
+	     n && isspace((unsigned char)(*value)[n - 1]);)
 		(*value)[--n] = '\0';
 	return 0;
 }
@@ -105,19 +109,21 @@ static int prom_init(void *vctx, struct sl_output *out)
 			continue;
 		}
 		if (!sl_metrics_valid_label_name(name)) {
-			sl_plugin_error(ins, it->line,
-					"prometheus_exporter: Add_Label '%s' is "
-					"not a valid label name "
-					"([a-zA-Z_][a-zA-Z0-9_]*, not __*)",
-					name);
+			sl_plugin_error(
+			    ins, it->line,
+			    "prometheus_exporter: Add_Label '%s' is "
+			    "not a valid label name "
+			    "([a-zA-Z_][a-zA-Z0-9_]*, not __*)",
+			    name);
 			rc = -SL_ECONFIG;
 		}
 		for (size_t j = 0; j < ctx->n_labels; j++)
 			if (strcmp(ctx->labels[j].name, name) == 0) {
-				sl_plugin_error(ins, it->line,
-						"prometheus_exporter: Add_Label "
-						"'%s' given twice",
-						name);
+				sl_plugin_error(
+				    ins, it->line,
+				    "prometheus_exporter: Add_Label "
+				    "'%s' given twice",
+				    name);
 				rc = -SL_ECONFIG;
 			}
 		ctx->labels[ctx->n_labels].name = name;
@@ -139,11 +145,11 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
 	struct prom_ctx *ctx = arg;
 	struct sl_plugin_instance *ins = sl_output_instance(ctx->out);
 	struct sl_metrics_text_opts opts = {
-		.filter = routed_here,
-		.filter_arg = ctx,
-		.labels = ctx->labels,
-		.n_labels = ctx->n_labels,
-		.timestamp_ms = ctx->add_timestamp ? sl_now_ns() / 1000000 : 0,
+	    .filter = routed_here,
+	    .filter_arg = ctx,
+	    .labels = ctx->labels,
+	    .n_labels = ctx->n_labels,
+	    .timestamp_ms = ctx->add_timestamp ? sl_now_ns() / 1000000 : 0,
 	};
 
 	if (strcmp(sl_http_path(req), "/metrics") != 0) {
@@ -159,8 +165,9 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
 	sl_buf_reset(&ctx->body);
 	if (sl_metrics_text_render(sl_instance_metrics(ins), &opts,
 				   &ctx->body) < 0) {
-		sl_log(SL_LOG_ERROR, ctx->name, "out of memory rendering "
-						"/metrics");
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "out of memory rendering "
+		       "/metrics");
 		sl_http_reply(req, 503, "text/plain; charset=utf-8",
 			      "out of memory\n", 14);
 		return;
@@ -179,8 +186,8 @@ static int prom_start(void *vctx, struct sl_output *out)
 	if (!ctx->http)
 		return -SL_EIO;
 	evhttp_set_gencb(ctx->http, metrics_cb, ctx);
-	sl_log(SL_LOG_INFO, ctx->name, "serving /metrics on %s:%lld",
-	       ctx->host, (long long)ctx->port);
+	sl_log(SL_LOG_INFO, ctx->name, "serving /metrics on %s:%lld", ctx->host,
+	       (long long)ctx->port);
 	return 0;
 }
 
@@ -212,13 +219,13 @@ static void prom_destroy(void *vctx)
 }
 
 const struct sl_output_plugin sl_output_prometheus_exporter = {
-	.name = "prometheus_exporter",
-	.description = "Serves the metrics routed to it on GET /metrics "
-		       "(Prometheus text format)",
-	.config_map = prom_config,
-	.ctx_size = sizeof(struct prom_ctx),
-	.init = prom_init,
-	.start = prom_start,
-	.flush = prom_flush,
-	.destroy = prom_destroy,
+    .name = "prometheus_exporter",
+    .description = "Serves the metrics routed to it on GET /metrics "
+		   "(Prometheus text format)",
+    .config_map = prom_config,
+    .ctx_size = sizeof(struct prom_ctx),
+    .init = prom_init,
+    .start = prom_start,
+    .flush = prom_flush,
+    .destroy = prom_destroy,
 };

@@ -44,7 +44,8 @@ static bool sample_ok(const char *s, const char *end)
 			while (s < end && *s != '"') {
 				if (*s == '\\') {
 					s++;
-					if (*s != '\\' && *s != '"' && *s != 'n')
+					if (*s != '\\' && *s != '"' &&
+					    *s != 'n')
 						return false;
 				}
 				s++;
@@ -85,8 +86,8 @@ static size_t check(const char *text, size_t len)
 		    strncmp(p, "# TYPE ", 7) == 0) {
 			/* backslashes in help are complete escapes */
 			for (const char *q = p + 7; q < nl; q++)
-				if (*q == '\\' && (++q == nl ||
-						   (*q != '\\' && *q != 'n')))
+				if (*q == '\\' &&
+				    (++q == nl || (*q != '\\' && *q != 'n')))
 					abort();
 		} else if (!sample_ok(p, nl)) {
 			abort();
@@ -134,14 +135,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	name = (data[0] & 0x80) ? segs[1] : "fuzz_metric";
 	sl_metrics_init(&reg);
 	struct sl_metric_family *f = sl_metrics_family(
-		&reg, name, segs[0], type, labels, 2, buckets, 3, &err);
+	    &reg, name, segs[0], type, labels, 2, buckets, 3, &err);
 	size_t series = 0;
 	if (f) {
 		for (size_t i = 3; i < n_segs; i += 2) {
-			const char *v[2] = {segs[i], i + 1 < n_segs ? segs[i + 1]
-								  : ""};
+			const char *v[2] = {segs[i],
+					    i + 1 < n_segs ? segs[i + 1] : ""};
 			struct sl_metric_series *s =
-				sl_metric_series_get(&reg, f, v);
+			    sl_metric_series_get(&reg, f, v);
 
 			if (!s)
 				continue;

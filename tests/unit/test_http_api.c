@@ -131,7 +131,7 @@ static void on_reply(struct evhttp_request *req, void *arg)
 	if (req) {
 		struct evbuffer *in = evhttp_request_get_input_buffer(req);
 		const char *ct = evhttp_find_header(
-			evhttp_request_get_input_headers(req), "Content-Type");
+		    evhttp_request_get_input_headers(req), "Content-Type");
 		size_t len = evbuffer_get_length(in);
 
 		p->status = evhttp_request_get_response_code(req);
@@ -159,9 +159,8 @@ static void send_next(struct client *c)
 	assert_non_null(req);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Host",
 			  "127.0.0.1");
-	assert_int_equal(evhttp_make_request(c->conn[p->server], req, p->cmd,
-					     p->path),
-			 0);
+	assert_int_equal(
+	    evhttp_make_request(c->conn[p->server], req, p->cmd, p->path), 0);
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -216,7 +215,7 @@ static void add_section(struct setup *s, enum sl_section_kind kind,
 			const char *hdr, const char *const *kv)
 {
 	struct sl_conf_section *sec =
-		sl_conf_add_section(&s->conf, kind, hdr, s->file, 1);
+	    sl_conf_add_section(&s->conf, kind, hdr, s->file, 1);
 
 	assert_non_null(sec);
 	for (size_t i = 0; kv[i]; i += 2)
@@ -231,14 +230,18 @@ static struct sl_engine *build(struct setup *s, int api_port, int prom_port,
 	memset(s, 0, sizeof(*s));
 	snprintf(s->api_port, sizeof(s->api_port), "%d", api_port);
 	snprintf(s->prom_port, sizeof(s->prom_port), "%d", prom_port);
-	const char *svc[] = {"flush", "0.05", "grace", "1", "log_level",
-			     "error", "http_server", "on", "http_listen",
-			     "127.0.0.1", "http_port", s->api_port,
-			     "health_check", health_check, NULL};
-	const char *out[] = {"name", "prometheus_exporter", "match", "app.*",
-			     "host", "127.0.0.1", "port", s->prom_port,
-			     "add_label", "env prod", "add_label",
-			     "region eu west", NULL};
+	const char *svc[] = {
+	    "flush",	    "0.05",	  "grace",	 "1",
+	    "log_level",    "error",	  "http_server", "on",
+	    "http_listen",  "127.0.0.1",  "http_port",	 s->api_port,
+	    "health_check", health_check, NULL};
+	const char *out[] = {"name",	  "prometheus_exporter",
+			     "match",	  "app.*",
+			     "host",	  "127.0.0.1",
+			     "port",	  s->prom_port,
+			     "add_label", "env prod",
+			     "add_label", "region eu west",
+			     NULL};
 
 	sl_conf_init(&s->conf);
 	s->file = sl_conf_intern_file(&s->conf, "http-test.conf");
@@ -266,9 +269,9 @@ static void scoped_counter(struct sl_engine *eng, const char *name,
 	const char *labels[] = {"service"};
 	const char *values[] = {"auth"};
 	const char *err;
-	struct sl_metric_family *f = sl_metrics_family(
-		&eng->metrics, name, "derived", SL_METRIC_COUNTER, labels, 1,
-		NULL, 0, &err);
+	struct sl_metric_family *f =
+	    sl_metrics_family(&eng->metrics, name, "derived", SL_METRIC_COUNTER,
+			      labels, 1, NULL, 0, &err);
 
 	assert_non_null(f);
 	f->scope = strdup(scope);
@@ -308,15 +311,15 @@ static void api_and_exporter_serve_their_routes(void **state)
 	struct setup s;
 	int api = free_port(), prom = free_port();
 	struct probe p[] = {
-		{0, EVHTTP_REQ_GET, "/", 0, "", ""},
-		{0, EVHTTP_REQ_GET, "/api/v1/metrics/prometheus", 0, "", ""},
-		{0, EVHTTP_REQ_GET, "/api/v1/health", 0, "", ""},
-		{0, EVHTTP_REQ_GET, "/api/v1/nope", 0, "", ""},
-		{0, EVHTTP_REQ_POST, "/api/v1/health", 0, "", ""},
-		{1, EVHTTP_REQ_GET, "/metrics", 0, "", ""},
-		{1, EVHTTP_REQ_GET, "/metrics?x=1", 0, "", ""},
-		{1, EVHTTP_REQ_GET, "/", 0, "", ""},
-		{1, EVHTTP_REQ_DELETE, "/metrics", 0, "", ""},
+	    {0, EVHTTP_REQ_GET, "/", 0, "", ""},
+	    {0, EVHTTP_REQ_GET, "/api/v1/metrics/prometheus", 0, "", ""},
+	    {0, EVHTTP_REQ_GET, "/api/v1/health", 0, "", ""},
+	    {0, EVHTTP_REQ_GET, "/api/v1/nope", 0, "", ""},
+	    {0, EVHTTP_REQ_POST, "/api/v1/health", 0, "", ""},
+	    {1, EVHTTP_REQ_GET, "/metrics", 0, "", ""},
+	    {1, EVHTTP_REQ_GET, "/metrics?x=1", 0, "", ""},
+	    {1, EVHTTP_REQ_GET, "/", 0, "", ""},
+	    {1, EVHTTP_REQ_DELETE, "/metrics", 0, "", ""},
 	};
 	struct sl_engine *eng;
 
@@ -338,9 +341,8 @@ static void api_and_exporter_serve_their_routes(void **state)
 	assert_string_equal(p[1].ctype,
 			    "text/plain; version=0.0.4; charset=utf-8");
 	assert_non_null(strstr(p[1].body, "\nsluice_uptime_seconds "));
-	assert_non_null(strstr(p[1].body,
-			       "sluice_output_errors_total{name="
-			       "\"prometheus_exporter.0\"} 0\n"));
+	assert_non_null(strstr(p[1].body, "sluice_output_errors_total{name="
+					  "\"prometheus_exporter.0\"} 0\n"));
 	/* derived metrics go to the exporters, not to the service API */
 	assert_null(strstr(p[1].body, "app_logins_total"));
 
@@ -375,7 +377,7 @@ static void health_follows_output_errors(void **state)
 	struct setup s;
 	int api = free_port(), prom = free_port();
 	struct probe p[] = {
-		{0, EVHTTP_REQ_GET, "/api/v1/health", 0, "", ""},
+	    {0, EVHTTP_REQ_GET, "/api/v1/health", 0, "", ""},
 	};
 	struct sl_engine *eng;
 
@@ -423,13 +425,13 @@ static void port_in_use_fails_the_start(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(errors_over_the_limit_fail),
-		cmocka_unit_test(counts_are_relative_to_the_start),
-		cmocka_unit_test(old_errors_leave_the_period),
-		cmocka_unit_test(zero_limits_fail_on_the_first_error),
-		cmocka_unit_test(api_and_exporter_serve_their_routes),
-		cmocka_unit_test(health_follows_output_errors),
-		cmocka_unit_test(port_in_use_fails_the_start),
+	    cmocka_unit_test(errors_over_the_limit_fail),
+	    cmocka_unit_test(counts_are_relative_to_the_start),
+	    cmocka_unit_test(old_errors_leave_the_period),
+	    cmocka_unit_test(zero_limits_fail_on_the_first_error),
+	    cmocka_unit_test(api_and_exporter_serve_their_routes),
+	    cmocka_unit_test(health_follows_output_errors),
+	    cmocka_unit_test(port_in_use_fails_the_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

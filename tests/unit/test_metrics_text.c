@@ -29,10 +29,10 @@ static struct sl_metric_family *family(struct fixture *f, const char *name,
 {
 	const char *err = NULL;
 	static const double buckets[] = {0.1, 1, 10};
-	struct sl_metric_family *fam = sl_metrics_family(
-		&f->reg, name, help, type, labels, n,
-		type == SL_METRIC_HISTOGRAM ? buckets : NULL,
-		type == SL_METRIC_HISTOGRAM ? 3 : 0, &err);
+	struct sl_metric_family *fam =
+	    sl_metrics_family(&f->reg, name, help, type, labels, n,
+			      type == SL_METRIC_HISTOGRAM ? buckets : NULL,
+			      type == SL_METRIC_HISTOGRAM ? 3 : 0, &err);
 
 	assert_non_null(fam);
 	if (scope) {
@@ -96,11 +96,12 @@ static void label_values_are_escaped(void **state)
 				    labels, 1, NULL),
 			     v),
 		      2);
-	assert_string_equal(render(f, NULL),
-			    "# HELP odd_total h\n"
-			    "# TYPE odd_total counter\n"
-			    "odd_total{path=\"C:\\\\dir \\\"quoted\\\"\\nnext\"} "
-			    "2\n");
+	assert_string_equal(
+	    render(f, NULL),
+	    "# HELP odd_total h\n"
+	    "# TYPE odd_total counter\n"
+	    "odd_total{path=\"C:\\\\dir \\\"quoted\\\"\\nnext\"} "
+	    "2\n");
 }
 
 static void help_escapes_backslash_and_newline_only(void **state)
@@ -111,27 +112,33 @@ static void help_escapes_backslash_and_newline_only(void **state)
 	       family(f, "g", "a \"quoted\" back\\slash\nsecond line",
 		      SL_METRIC_GAUGE, NULL, 0, NULL),
 	       NULL);
-	assert_string_equal(render(f, NULL),
-			    "# HELP g a \"quoted\" back\\\\slash\\nsecond line\n"
-			    "# TYPE g gauge\n"
-			    "g 0\n");
+	assert_string_equal(
+	    render(f, NULL),
+	    "# HELP g a \"quoted\" back\\\\slash\\nsecond line\n"
+	    "# TYPE g gauge\n"
+	    "g 0\n");
 }
 
 static void invalid_utf8_becomes_replacement_characters(void **state)
 {
 	struct fixture *f = *state;
 	const char *labels[] = {"v"};
-	const char *v[] = {"a\xff" "b\xc0\xaf" "c"};
+	const char *v[] = {"a\xff"
+			   "b\xc0\xaf"
+			   "c"};
 
-	series(f, family(f, "u_total", "bad \xed\xa0\x80 help",
-			 SL_METRIC_COUNTER, labels, 1, NULL),
+	series(f,
+	       family(f, "u_total", "bad \xed\xa0\x80 help", SL_METRIC_COUNTER,
+		      labels, 1, NULL),
 	       v);
 	assert_string_equal(render(f, NULL),
 			    "# HELP u_total bad \xef\xbf\xbd\xef\xbf\xbd"
 			    "\xef\xbf\xbd help\n"
 			    "# TYPE u_total counter\n"
-			    "u_total{v=\"a\xef\xbf\xbd" "b\xef\xbf\xbd"
-			    "\xef\xbf\xbd" "c\"} 0\n");
+			    "u_total{v=\"a\xef\xbf\xbd"
+			    "b\xef\xbf\xbd"
+			    "\xef\xbf\xbd"
+			    "c\"} 0\n");
 }
 
 static void histogram_buckets_are_cumulative(void **state)
@@ -139,32 +146,31 @@ static void histogram_buckets_are_cumulative(void **state)
 	struct fixture *f = *state;
 	const char *labels[] = {"method"};
 	const char *get[] = {"GET"};
-	struct sl_metric_family *h = family(f, "latency_seconds", "Latency",
-					    SL_METRIC_HISTOGRAM, labels, 1,
-					    NULL);
+	struct sl_metric_family *h =
+	    family(f, "latency_seconds", "Latency", SL_METRIC_HISTOGRAM, labels,
+		   1, NULL);
 	struct sl_metric_series *s = series(f, h, get);
 	const double obs[] = {0.05, 0.5, 0.5, 1, 5, 50};
 
 	for (size_t i = 0; i < sizeof(obs) / sizeof(obs[0]); i++)
 		sl_metric_observe(h, s, obs[i]);
 	assert_string_equal(
-		render(f, NULL),
-		"# HELP latency_seconds Latency\n"
-		"# TYPE latency_seconds histogram\n"
-		"latency_seconds_bucket{method=\"GET\",le=\"0.1\"} 1\n"
-		"latency_seconds_bucket{method=\"GET\",le=\"1\"} 4\n"
-		"latency_seconds_bucket{method=\"GET\",le=\"10\"} 5\n"
-		"latency_seconds_bucket{method=\"GET\",le=\"+Inf\"} 6\n"
-		"latency_seconds_sum{method=\"GET\"} 57.05\n"
-		"latency_seconds_count{method=\"GET\"} 6\n");
+	    render(f, NULL),
+	    "# HELP latency_seconds Latency\n"
+	    "# TYPE latency_seconds histogram\n"
+	    "latency_seconds_bucket{method=\"GET\",le=\"0.1\"} 1\n"
+	    "latency_seconds_bucket{method=\"GET\",le=\"1\"} 4\n"
+	    "latency_seconds_bucket{method=\"GET\",le=\"10\"} 5\n"
+	    "latency_seconds_bucket{method=\"GET\",le=\"+Inf\"} 6\n"
+	    "latency_seconds_sum{method=\"GET\"} 57.05\n"
+	    "latency_seconds_count{method=\"GET\"} 6\n");
 }
 
 static void histogram_without_labels_has_only_le(void **state)
 {
 	struct fixture *f = *state;
 	struct sl_metric_family *h =
-		family(f, "size_bytes", "Size", SL_METRIC_HISTOGRAM, NULL, 0,
-		       NULL);
+	    family(f, "size_bytes", "Size", SL_METRIC_HISTOGRAM, NULL, 0, NULL);
 
 	series(f, h, NULL);
 	assert_string_equal(render(f, NULL),
@@ -184,9 +190,9 @@ static void constant_labels_merge_and_family_labels_win(void **state)
 	const char *labels[] = {"service"};
 	const char *v[] = {"api"};
 	const struct sl_metrics_label add[] = {
-		{"env", "prod \"eu\""},
-		{"service", "ignored"},
-		{"le", "ignored on histograms only"},
+	    {"env", "prod \"eu\""},
+	    {"service", "ignored"},
+	    {"le", "ignored on histograms only"},
 	};
 	const struct sl_metrics_text_opts o = {.labels = add, .n_labels = 3};
 	struct sl_metric_family *h;
@@ -200,24 +206,24 @@ static void constant_labels_merge_and_family_labels_win(void **state)
 	h = family(f, "c", "C", SL_METRIC_HISTOGRAM, NULL, 0, NULL);
 	series(f, h, NULL);
 	assert_string_equal(
-		render(f, &o),
-		"# HELP a_total A\n# TYPE a_total counter\n"
-		"a_total{service=\"api\",env=\"prod \\\"eu\\\"\","
-		"le=\"ignored on histograms only\"} 3\n"
-		"# HELP b B\n# TYPE b gauge\n"
-		"b{env=\"prod \\\"eu\\\"\",service=\"ignored\","
-		"le=\"ignored on histograms only\"} 0\n"
-		"# HELP c C\n# TYPE c histogram\n"
-		"c_bucket{env=\"prod \\\"eu\\\"\",service=\"ignored\","
-		"le=\"0.1\"} 0\n"
-		"c_bucket{env=\"prod \\\"eu\\\"\",service=\"ignored\","
-		"le=\"1\"} 0\n"
-		"c_bucket{env=\"prod \\\"eu\\\"\",service=\"ignored\","
-		"le=\"10\"} 0\n"
-		"c_bucket{env=\"prod \\\"eu\\\"\",service=\"ignored\","
-		"le=\"+Inf\"} 0\n"
-		"c_sum{env=\"prod \\\"eu\\\"\",service=\"ignored\"} 0\n"
-		"c_count{env=\"prod \\\"eu\\\"\",service=\"ignored\"} 0\n");
+	    render(f, &o),
+	    "# HELP a_total A\n# TYPE a_total counter\n"
+	    "a_total{service=\"api\",env=\"prod \\\"eu\\\"\","
+	    "le=\"ignored on histograms only\"} 3\n"
+	    "# HELP b B\n# TYPE b gauge\n"
+	    "b{env=\"prod \\\"eu\\\"\",service=\"ignored\","
+	    "le=\"ignored on histograms only\"} 0\n"
+	    "# HELP c C\n# TYPE c histogram\n"
+	    "c_bucket{env=\"prod \\\"eu\\\"\",service=\"ignored\","
+	    "le=\"0.1\"} 0\n"
+	    "c_bucket{env=\"prod \\\"eu\\\"\",service=\"ignored\","
+	    "le=\"1\"} 0\n"
+	    "c_bucket{env=\"prod \\\"eu\\\"\",service=\"ignored\","
+	    "le=\"10\"} 0\n"
+	    "c_bucket{env=\"prod \\\"eu\\\"\",service=\"ignored\","
+	    "le=\"+Inf\"} 0\n"
+	    "c_sum{env=\"prod \\\"eu\\\"\",service=\"ignored\"} 0\n"
+	    "c_count{env=\"prod \\\"eu\\\"\",service=\"ignored\"} 0\n");
 }
 
 static void numbers_format_as_prometheus_reads_them(void **state)
@@ -227,20 +233,20 @@ static void numbers_format_as_prometheus_reads_them(void **state)
 		double v;
 		const char *want;
 	} cases[] = {
-		{15, "15"},
-		{-3, "-3"},
-		{0, "0"},
-		{-0.0, "0"},
-		{0.5, "0.5"},
-		{0.1, "0.1"},
-		{57.05, "57.05"},
-		{1e15, "1000000000000000"},
-		{9007199254740993.0, "9007199254740992"},
-		{1e20, "1e+20"},
-		{1.5e-7, "1.5e-07"},
-		{NAN, "NaN"},
-		{INFINITY, "+Inf"},
-		{-INFINITY, "-Inf"},
+	    {15, "15"},
+	    {-3, "-3"},
+	    {0, "0"},
+	    {-0.0, "0"},
+	    {0.5, "0.5"},
+	    {0.1, "0.1"},
+	    {57.05, "57.05"},
+	    {1e15, "1000000000000000"},
+	    {9007199254740993.0, "9007199254740992"},
+	    {1e20, "1e+20"},
+	    {1.5e-7, "1.5e-07"},
+	    {NAN, "NaN"},
+	    {INFINITY, "+Inf"},
+	    {-INFINITY, "-Inf"},
 	};
 
 	(void)state;
@@ -268,19 +274,21 @@ static void scope_filter_chooses_families(void **state)
 {
 	struct fixture *f = *state;
 	const struct sl_metrics_text_opts internal = {
-		.filter = sl_metrics_filter_internal};
+	    .filter = sl_metrics_filter_internal};
 	const struct sl_metrics_text_opts app = {.filter = scope_is,
 						 .filter_arg = "app"};
 
-	series(f, family(f, "sluice_x_total", "X", SL_METRIC_COUNTER, NULL, 0,
-			 NULL),
+	series(
+	    f,
+	    family(f, "sluice_x_total", "X", SL_METRIC_COUNTER, NULL, 0, NULL),
+	    NULL);
+	series(f,
+	       family(f, "app_total", "App", SL_METRIC_COUNTER, NULL, 0, "app"),
 	       NULL);
-	series(f, family(f, "app_total", "App", SL_METRIC_COUNTER, NULL, 0,
-			 "app"),
-	       NULL);
-	series(f, family(f, "other_total", "O", SL_METRIC_COUNTER, NULL, 0,
-			 "other"),
-	       NULL);
+	series(
+	    f,
+	    family(f, "other_total", "O", SL_METRIC_COUNTER, NULL, 0, "other"),
+	    NULL);
 	assert_string_equal(render(f, &internal),
 			    "# HELP sluice_x_total X\n"
 			    "# TYPE sluice_x_total counter\n"
@@ -301,8 +309,8 @@ static void families_without_series_are_not_printed(void **state)
 
 	family(f, "empty_total", "E", SL_METRIC_COUNTER, NULL, 0, NULL);
 	assert_string_equal(render(f, NULL), "");
-	series(f, family(f, "full_total", "F", SL_METRIC_COUNTER, NULL, 0,
-			 NULL),
+	series(f,
+	       family(f, "full_total", "F", SL_METRIC_COUNTER, NULL, 0, NULL),
 	       NULL);
 	assert_null(strstr(render(f, NULL), "empty_total"));
 }
@@ -316,13 +324,13 @@ static void invalid_names_are_skipped(void **state)
 
 	series(f, family(f, "bad.name", "B", SL_METRIC_COUNTER, NULL, 0, NULL),
 	       NULL);
-	series(f, family(f, "ok_but_label", "B", SL_METRIC_COUNTER, bad_label,
-			 1, NULL),
+	series(f,
+	       family(f, "ok_but_label", "B", SL_METRIC_COUNTER, bad_label, 1,
+		      NULL),
 	       v);
 	series(f, family(f, "hist_le", "H", SL_METRIC_HISTOGRAM, le, 1, NULL),
 	       v);
-	series(f, family(f, "good", "G", SL_METRIC_GAUGE, NULL, 0, NULL),
-	       NULL);
+	series(f, family(f, "good", "G", SL_METRIC_GAUGE, NULL, 0, NULL), NULL);
 	assert_string_equal(render(f, NULL),
 			    "# HELP good G\n# TYPE good gauge\ngood 0\n");
 }
@@ -332,10 +340,10 @@ static void timestamps_only_when_asked(void **state)
 	struct fixture *f = *state;
 	const struct sl_metrics_text_opts o = {.timestamp_ms = 1700000000123};
 
-	sl_metric_set(series(f, family(f, "t", "T", SL_METRIC_GAUGE, NULL, 0,
-				       NULL),
-			     NULL),
-		      1.25);
+	sl_metric_set(
+	    series(f, family(f, "t", "T", SL_METRIC_GAUGE, NULL, 0, NULL),
+		   NULL),
+	    1.25);
 	assert_string_equal(render(f, NULL), "# HELP t T\n# TYPE t gauge\n"
 					     "t 1.25\n");
 	assert_string_equal(render(f, &o), "# HELP t T\n# TYPE t gauge\n"
@@ -369,18 +377,18 @@ static void names_are_validated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(label_values_are_escaped),
-		T(help_escapes_backslash_and_newline_only),
-		T(invalid_utf8_becomes_replacement_characters),
-		T(histogram_buckets_are_cumulative),
-		T(histogram_without_labels_has_only_le),
-		T(constant_labels_merge_and_family_labels_win),
-		cmocka_unit_test(numbers_format_as_prometheus_reads_them),
-		T(scope_filter_chooses_families),
-		T(families_without_series_are_not_printed),
-		T(invalid_names_are_skipped),
-		T(timestamps_only_when_asked),
-		cmocka_unit_test(names_are_validated),
+	    T(label_values_are_escaped),
+	    T(help_escapes_backslash_and_newline_only),
+	    T(invalid_utf8_becomes_replacement_characters),
+	    T(histogram_buckets_are_cumulative),
+	    T(histogram_without_labels_has_only_le),
+	    T(constant_labels_merge_and_family_labels_win),
+	    cmocka_unit_test(numbers_format_as_prometheus_reads_them),
+	    T(scope_filter_chooses_families),
+	    T(families_without_series_are_not_printed),
+	    T(invalid_names_are_skipped),
+	    T(timestamps_only_when_asked),
+	    cmocka_unit_test(names_are_validated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
