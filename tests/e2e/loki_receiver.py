@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A Loki push API peer for e2e tests (standard library only).
+
+POST /loki/api/v1/push takes Loki's JSON push body
+  {"streams":[{"stream":{label: value, ...},"values":[["<ns>","<line>"],...]}]}
+(gunzipped when Content-Encoding is gzip), validates its shape as Loki does
+(labels are strings, at least one; timestamps are decimal nanosecond
+strings; lines are strings), checks that each stream's entries are in time
+order within the request, stores what it accepts and answers 204.
+
+Failures are injected by a script of steps, one per request (see
+http_receiver.Receiver): plain answers such as
+  {"status": 429, "headers": {"Retry-After": "1"}} or {"status": 500}
+store nothing; {"loki_reject": N} behaves as Loki with entries too old: it
+stores the request's entries except the N oldest, and answers 400 with
+Loki's text, one line per ignored entry and "total ignored: N out of M".
+An order violation is answered the same way (Loki before out-of-order
+support), and counted in `violations`, which a test expects to stay 0.
+"""
+import json
+import re
+import threading
+
+import http_receiver
+
+PUSH_PATH = "/loki/api/v1/push"
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+class Entry:
+    __slots__ = ("labels", "ts", "line", "request")
+
+    def __init__(self, labels, ts, line, request):
+        self.labels, self.ts, self.line, self.request = labels, ts, line, request
+
+    def key(self):
+        return (tuple(sorted(self.labels.items())), self.ts, self.line)
+
+
+def _stream_text(labels):
+    return "{" + ", ".join('%s="%s"' % (k, v.replace('"', '\\"'))
+                           for k, v in sorted(labels.items())) + "}"
+
+
+def _utc(ts):
+    import datetime
+    d = datetime.datetime.fromtimestamp(ts // 10**9, tz=datetime.timezone.utc)
+    return d.strftime("%Y-%m-%d %H:%M:%S") + ".%09d +0000 UTC" % (ts % 10**9)
+
+
+class LokiReceiver(http_receiver.Receiver):
+    def __init__(self, script=None):
+        self.entries = []      # accepted Entry objects
+        self.rejected = []     # Entry objects answered in a 400
+        self.violations = 0    # per-stream order violations seen
+        self.malformed = []    # reasons of bodies that did not parse
+        self.pushes = 0        # requests that reached the push handler
+        self._elock = threading.Lock()
+        steps = [self._wrap(s) for s in (script or [])]
+        super().__init__(script=steps, default=self._wrap(None))
+
+    def _wrap(self, step):
+        def run(req):
+            if req.path.split("?")[0] != PUSH_PATH:
+                return {"status": 404, "body": "404 page not found\n"}
+            if step is None or "loki_reject" in step:
+                return self._push(req, step.get("loki_reject", 0) if step else 0)
+            return dict(step)
+        return run
+
+    def _parse(self, req):
+        """[(labels, [(ts, line), ...])] or raises ValueError(reason)."""
+        if req.decode_error:
+            raise ValueError(req.decode_error)
+        try:
+            doc = json.loads(req.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            raise ValueError("unexpected body: %s" % e)
+        if not isinstance(doc, dict) or not isinstance(doc.get("streams"), list):
+            raise ValueError("no streams array")
+        out = []
+        for s in doc["streams"]:
+            labels = s.get("stream") if isinstance(s, dict) else None
+            if not isinstance(labels, dict) or not labels:
+                raise ValueError("error at least one label pair is required per stream")
+            for k, v in labels.items():
+                if not _LABEL_NAME.match(k) or not isinstance(v, str):
+                    raise ValueError("invalid label %r=%r" % (k, v))
+            values = s.get("values")
+            if not isinstance(values, list):
+                raise ValueError("no values array")
+            vals = []
+            for v in values:
+                if (not isinstance(v, list) or len(v) < 2 or not isinstance(v[0], str)
+                        or not v[0].isdigit() or not isinstance(v[1], str)):
+                    raise ValueError("bad entry %r" % (v,))
+                vals.append((int(v[0]), v[1]))
+            out.append((labels, vals))
+        return out
+
+    def _push(self, req, reject_n):
+        with self._elock:
+            self.pushes += 1
+            try:
+                streams = self._parse(req)
+            except ValueError as e:
+                self.malformed.append(str(e))
+                return {"status": 400, "body": str(e) + "\n"}
+            all_entries = []
+            bad = set()
+            for labels, vals in streams:
+                last = None
+                for ts, line in vals:
+                    e = Entry(labels, ts, line, len(self.requests))
+                    if last is not None and ts < last:
+                        self.violations += 1
+                        bad.add(id(e))
+                    else:
+                        last = ts
+                    all_entries.append(e)
+            # the injected rejection: the N oldest entries, as "too old"
+            by_age = sorted(all_entries, key=lambda e: e.ts)
+            for e in by_age[:reject_n]:
+                bad.add(id(e))
+            lines = []
+            for e in all_entries:
+                if id(e) in bad:
+                    self.rejected.append(e)
+                    lines.append("entry with timestamp %s ignored, reason: 'entry out of order' "
+                                 "for stream: %s," % (_utc(e.ts), _stream_text(e.labels)))
+                else:
+                    self.entries.append(e)
+            if not bad:
+                return {"status": 204}
+            lines.append("total ignored: %d out of %d" % (len(bad), len(all_entries)))
+            return {"status": 400, "body": "\n".join(lines) + "\n"}
+
+    def accepted(self):
+        with self._elock:
+            return list(self.entries)
+
+    def rejected_entries(self):
+        with self._elock:
+            return list(self.rejected)
