@@ -102,28 +102,26 @@ static int prom_init(void *vctx, struct sl_output *out)
 			return r;
 		if (r < 0) {
 			sl_plugin_error(ins, it->line,
-					"prometheus_exporter: Add_Label needs "
+					"Add_Label needs "
 					"NAME VALUE, got '%s'",
 					it->value);
 			rc = -SL_ECONFIG;
 			continue;
 		}
 		if (!sl_metrics_valid_label_name(name)) {
-			sl_plugin_error(
-			    ins, it->line,
-			    "prometheus_exporter: Add_Label '%s' is "
-			    "not a valid label name "
-			    "([a-zA-Z_][a-zA-Z0-9_]*, not __*)",
-			    name);
+			sl_plugin_error(ins, it->line,
+					"Add_Label '%s' is "
+					"not a valid label name "
+					"([a-zA-Z_][a-zA-Z0-9_]*, not __*)",
+					name);
 			rc = -SL_ECONFIG;
 		}
 		for (size_t j = 0; j < ctx->n_labels; j++)
 			if (strcmp(ctx->labels[j].name, name) == 0) {
-				sl_plugin_error(
-				    ins, it->line,
-				    "prometheus_exporter: Add_Label "
-				    "'%s' given twice",
-				    name);
+				sl_plugin_error(ins, it->line,
+						"Add_Label "
+						"'%s' given twice",
+						name);
 				rc = -SL_ECONFIG;
 			}
 		ctx->labels[ctx->n_labels].name = name;

@@ -422,6 +422,44 @@ static void port_in_use_fails_the_start(void **state)
 	close(fd);
 }
 
+static void add_label_errors_carry_their_line(void **state)
+{
+	struct setup s;
+	const char *out[] = {"name",	  "prometheus_exporter",
+			     "match",	  "*",
+			     "add_label", "bad-name x",
+			     "add_label", "novalue",
+			     "add_label", "__reserved x",
+			     "add_label", "env a",
+			     "add_label", "env b",
+			     NULL};
+	struct sl_conf_section *sec;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	sl_conf_init(&s.conf);
+	s.file = sl_conf_intern_file(&s.conf, "labels.conf");
+	s.conf.main_file = s.file;
+	sec = sl_conf_add_section(&s.conf, SL_SEC_OUTPUT, "OUTPUT", s.file, 1);
+	assert_non_null(sec);
+	for (int i = 0; out[i]; i += 2)
+		assert_int_equal(sl_conf_add_entry(&s.conf, sec, out[i],
+						   out[i + 1], s.file,
+						   2 + i / 2),
+				 0);
+	assert_null(sl_engine_create(&s.conf, &s.diag));
+	assert_int_equal(sl_diag_count(&s.diag), 4);
+	assert_non_null(strstr(s.diag.msgs[0], "labels.conf:4:"));
+	assert_non_null(strstr(s.diag.msgs[0], "'bad-name'"));
+	assert_non_null(strstr(s.diag.msgs[1], "labels.conf:5:"));
+	assert_non_null(strstr(s.diag.msgs[1], "NAME VALUE"));
+	assert_non_null(strstr(s.diag.msgs[2], "labels.conf:6:"));
+	assert_non_null(strstr(s.diag.msgs[3], "labels.conf:8:"));
+	assert_non_null(strstr(s.diag.msgs[3], "twice"));
+	sl_conf_destroy(&s.conf);
+	sl_diag_destroy(&s.diag);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -432,6 +470,7 @@ int main(void)
 	    cmocka_unit_test(api_and_exporter_serve_their_routes),
 	    cmocka_unit_test(health_follows_output_errors),
 	    cmocka_unit_test(port_in_use_fails_the_start),
+	    cmocka_unit_test(add_label_errors_carry_their_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
