@@ -255,6 +255,11 @@ out:
 static int init_auth(struct es_ctx *ctx, struct sl_plugin_instance *ins,
 		     int line)
 {
+	/* "${ES_USER:-}" in a config means no auth, not an empty user */
+	if (ctx->http_user && !*ctx->http_user) {
+		free(ctx->http_user);
+		ctx->http_user = NULL;
+	}
 	if (ctx->cloud_id) {
 		ctx->cloud_host = cloud_host(ctx->cloud_id);
 		if (!ctx->cloud_host) {
