@@ -82,8 +82,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (sl_engine_start(eng) < 0) {
-		fprintf(stderr, "sluice: start-up failed (see the error above)\n");
-		rc = 2;
+		rc = 2; /* what failed was logged where it failed, in one line */
 		goto out;
 	}
 	rc = sl_engine_run(eng) < 0 ? 2 : 0;

@@ -307,6 +307,11 @@ struct sl_plugin_instance *sl_output_instance(struct sl_output *out)
 	return &out->ins;
 }
 
+const struct sl_route *sl_output_route(const struct sl_output *out)
+{
+	return &out->route;
+}
+
 const struct sl_chunk *sl_flush_chunk(const struct sl_flush *fl)
 {
 	return fl->chunk;

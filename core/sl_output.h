@@ -12,6 +12,7 @@
 
 #include "sl_chunk.h"
 #include "sl_instance.h"
+#include "sl_router.h"
 
 struct sl_output;
 struct sl_flush;
@@ -48,6 +49,9 @@ struct sl_output_plugin {
 };
 
 struct sl_plugin_instance *sl_output_instance(struct sl_output *out);
+/* The output's Match / Match_Regex (for outputs that route more than
+ * records, like the Prometheus exporter choosing metric families). */
+const struct sl_route *sl_output_route(const struct sl_output *out);
 
 /* The chunk being flushed: borrowed until sl_flush_done(). */
 const struct sl_chunk *sl_flush_chunk(const struct sl_flush *fl);

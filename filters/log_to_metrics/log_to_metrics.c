@@ -15,9 +15,9 @@
 #include "sl_cfgmap.h"
 #include "sl_instance.h"
 #include "sl_metrics.h"
+#include "sl_metrics_text.h"
 #include "sluice_plugin.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,28 +171,6 @@ static int build_rules(struct l2m_ctx *ctx, struct sl_plugin_instance *ins)
 	return rc;
 }
 
-/* Prometheus metric names: [a-zA-Z_:][a-zA-Z0-9_:]*. */
-static bool valid_metric_name(const char *s)
-{
-	if (!*s || isdigit((unsigned char)*s))
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != ':')
-			return false;
-	return true;
-}
-
-/* Label names: [a-zA-Z_][a-zA-Z0-9_]*, "__" reserved. */
-static bool valid_label_name(const char *s)
-{
-	if (!*s || isdigit((unsigned char)*s) || strncmp(s, "__", 2) == 0)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_')
-			return false;
-	return true;
-}
-
 /* Appends one label; takes `name` (freed on error). */
 static int push_label(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 		      char *name, const char *spec, int line)
@@ -202,7 +180,7 @@ static int push_label(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 
 	if (!name)
 		return -SL_ENOMEM;
-	if (!valid_label_name(name)) {
+	if (!sl_metrics_valid_label_name(name)) {
 		sl_plugin_error(ins, line,
 				"label name '%s' is not a valid Prometheus "
 				"label name",
@@ -434,7 +412,7 @@ static int build_family(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 
 	if (!name)
 		return -SL_ENOMEM;
-	if (!valid_metric_name(name)) {
+	if (!sl_metrics_valid_name(name)) {
 		sl_plugin_error(ins, 0,
 				"metric name '%s' is not a valid Prometheus "
 				"metric name",

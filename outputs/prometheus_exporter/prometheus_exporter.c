@@ -7,7 +7,7 @@
  * Log records routed here are acknowledged and ignored; nothing is cached:
  * each scrape renders the live registry.
  */
-#include "sl_engine_int.h"
+#include "sl_output.h"
 #include "sl_http_api.h"
 #include "sl_log.h"
 #include "sl_metrics_text.h"
@@ -135,7 +135,7 @@ static bool routed_here(const struct sl_metric_family *f, void *arg)
 	const struct prom_ctx *ctx = arg;
 
 	return f->scope &&
-	       sl_route_matches(&ctx->out->route, f->scope, strlen(f->scope));
+	       sl_route_matches(sl_output_route(ctx->out), f->scope, strlen(f->scope));
 }
 
 static void metrics_cb(struct evhttp_request *req, void *arg)
