@@ -374,7 +374,7 @@ struct vbuild {
 	uint32_t depth;			   /* open containers */
 	uint32_t open[SL_JSON_MAX_DEPTH];  /* their node indexes */
 	uint32_t count[SL_JSON_MAX_DEPTH]; /* their children so far */
-	uint32_t key_off, key_len, member_off;
+	uint32_t key_off, key_len, member_off, key_hash;
 	bool key_escaped;
 	bool done; /* the root object closed */
 	int err;
@@ -459,6 +459,7 @@ static struct sl_view_node *add_node(struct vbuild *b, uint8_t type,
 		nd->key_off = nd->member_off = off;
 		nd->key_len = 0;
 		nd->key_escaped = 0;
+		nd->key_hash = 0;
 	} else {
 		uint32_t parent = b->open[b->depth - 1];
 
@@ -469,10 +470,12 @@ static struct sl_view_node *add_node(struct vbuild *b, uint8_t type,
 			nd->key_len = b->key_len;
 			nd->member_off = b->member_off;
 			nd->key_escaped = b->key_escaped;
+			nd->key_hash = b->key_hash;
 		} else {
 			nd->key_off = nd->member_off = off;
 			nd->key_len = 0;
 			nd->key_escaped = 0;
+			nd->key_hash = 0;
 		}
 	}
 	v->n++;
@@ -527,9 +530,10 @@ static int on_key(void *ctx, const unsigned char *s, size_t len)
 	uint32_t end = (uint32_t)yajl_get_bytes_consumed(b->h);
 	uint32_t off = skip_gap(b, b->prev);
 
-	(void)s;
 	if (off + 2 > end || b->t[off] != '"')
 		return fail(b, -SL_EPARSE);
+	/* yajl hands over the decoded key, so escaped keys hash like plain ones */
+	b->key_hash = sl_json_key_hash((const char *)s, len);
 	b->member_off = off;
 	b->key_off = off + 1;
 	b->key_len = end - 1 - b->key_off;
@@ -673,16 +677,18 @@ void sl_view_destroy(struct sl_view *v)
 uint32_t sl_view_find_key(const struct sl_view *v, const char *text,
 			  uint32_t parent, const char *key, size_t key_len)
 {
-	uint32_t found = UINT32_MAX, i, end;
+	uint32_t found = UINT32_MAX, i, end, hash;
 
 	if (parent >= v->n || v->nodes[parent].type != SL_VAL_OBJECT)
 		return UINT32_MAX;
 	end = v->nodes[parent].end;
+	hash = sl_json_key_hash(key, key_len);
 	/* every child is compared: with repeated keys the last one wins */
 	for (i = parent + 1; i < end; i = v->nodes[i].end) {
 		const struct sl_view_node *nd = &v->nodes[i];
 
-		if (key_equal(text + nd->key_off, nd->key_len, nd->key_escaped,
+		if (nd->key_hash == hash &&
+		    key_equal(text + nd->key_off, nd->key_len, nd->key_escaped,
 			      key, key_len))
 			found = i;
 	}

@@ -48,6 +48,8 @@ struct sl_view_node {
 	uint32_t parent;     /* index of the container node; root has none */
 	uint32_t end;        /* index one past this node's subtree */
 	uint32_t index;      /* position inside the parent container */
+	uint32_t key_hash;   /* sl_json_key_hash of the unescaped key; 0 for
+	                      * array items: compared before the key bytes */
 	uint8_t type;        /* enum sl_value_type */
 	uint8_t key_escaped; /* the raw key holds a backslash */
 };
@@ -78,6 +80,16 @@ void sl_view_destroy(struct sl_view *v);
  */
 uint32_t sl_view_find_key(const struct sl_view *v, const char *text,
 			  uint32_t parent, const char *key, size_t key_len);
+/* The hash stored in view nodes for a plain (unescaped) key. */
+static inline uint32_t sl_json_key_hash(const char *key, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a: short keys, one pass, no table */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 16777619u;
+	return h;
+}
+
 /* Finds item `idx` of array node `parent`, or UINT32_MAX. */
 uint32_t sl_view_find_index(const struct sl_view *v, uint32_t parent,
 			    uint32_t idx);

@@ -231,17 +231,24 @@ fail:
 
 void sl_metric_add(struct sl_metric_series *s, double v)
 {
-	atomic_add_double(&s->value_bits, v);
+	/* 2^53: beyond it a double no longer holds every whole number */
+	if (v >= 0 && v < 9007199254740992.0 && v == (double)(uint64_t)v)
+		__atomic_add_fetch(&s->int_part, (uint64_t)v, __ATOMIC_RELAXED);
+	else
+		atomic_add_double(&s->value_bits, v);
 }
 
+/* Gauges only: a set and a concurrent add on one series are not ordered. */
 void sl_metric_set(struct sl_metric_series *s, double v)
 {
+	__atomic_store_n(&s->int_part, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->value_bits, dbl_bits(v), __ATOMIC_RELAXED);
 }
 
 double sl_metric_value(const struct sl_metric_series *s)
 {
-	return bits_dbl(__atomic_load_n(&s->value_bits, __ATOMIC_RELAXED));
+	return (double)__atomic_load_n(&s->int_part, __ATOMIC_RELAXED) +
+	       bits_dbl(__atomic_load_n(&s->value_bits, __ATOMIC_RELAXED));
 }
 
 void sl_metric_observe(const struct sl_metric_family *f,

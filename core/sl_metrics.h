@@ -26,7 +26,13 @@ enum sl_metric_type {
 
 struct sl_metric_series {
 	char **label_values; /* owned, one per family label */
-	uint64_t value_bits; /* double, atomically updated (counter/gauge) */
+	/*
+	 * The value is int_part + value_bits (a double): whole increments,
+	 * nearly all of them, take one atomic add; fractions and sets use the
+	 * double. Read it with sl_metric_value().
+	 */
+	uint64_t int_part;
+	uint64_t value_bits;
 	uint64_t *bucket_counts; /* histogram: one per bucket (not cumulative) + +Inf */
 	uint64_t count_bits, sum_bits; /* histogram count (integer) and sum (double) */
 	struct sl_metric_series *next;

@@ -122,6 +122,7 @@ static int build_lazy(struct sl_record *rec)
 	    .end = 2,
 	    .type = SL_VAL_STRING,
 	    .key_escaped = memchr(o->data + 2, '\\', qkey - 2) != NULL,
+	    .key_hash = sl_json_key_hash(rec->line_key, rec->line_key_len),
 	};
 	rec->view.n = 2;
 	commit_spare(rec);

@@ -18,19 +18,90 @@ import tempfile
 import time
 
 
+# The sidecar case: the four security counters of conf/security-counters.conf
+# and correlation IDs, served to Prometheus (issue 3's benchmark).
+COUNTERS = """[FILTER]
+    Name log_to_metrics
+    Match bench
+    Tag metrics.bench
+    Metric_mode counter
+    Metric_namespace security
+    Metric_subsystem auth
+    Metric_name failures_total
+    Metric_description auth failures
+    Logical_Op AND
+    Regex audit_event ^AUTH_GATEWAY_VALIDATION$
+    Regex status ^failure$
+    Add_label service $service
+[FILTER]
+    Name log_to_metrics
+    Match bench
+    Tag metrics.bench
+    Metric_mode counter
+    Metric_namespace guardrail
+    Metric_subsystem violations
+    Metric_name total
+    Metric_description guardrail violations
+    Logical_Op OR
+    Regex audit_event ^GUARDRAIL_VIOLATION_DETECTED$
+    Regex event ^guardrail_violation$
+    Add_label service $service
+[FILTER]
+    Name log_to_metrics
+    Match bench
+    Tag metrics.bench
+    Metric_mode counter
+    Metric_namespace signature
+    Metric_subsystem verification
+    Metric_name failures_total
+    Metric_description signature failures
+    Regex event ^(signature_verification_failed|message_signature_invalid)$
+    Add_label source $service
+[FILTER]
+    Name log_to_metrics
+    Match bench
+    Tag metrics.bench
+    Metric_mode counter
+    Metric_namespace circuit
+    Metric_subsystem breaker
+    Metric_name trips_total
+    Metric_description circuit breaker trips
+    Logical_Op AND
+    Regex event ^circuit_breaker_state_changed$
+    Regex to ^open$
+    Add_label service $service
+    Add_label breaker $breaker
+[FILTER]
+    Name correlate
+    Match bench
+"""
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def conf(work, data, output):
     parsers = os.path.join(work, "parsers.conf")
     with open(parsers, "w") as f:
         f.write("[PARSER]\n    Name json\n    Format json\n")
     out = {"null": "    Name null\n    Match bench\n",
            "file": "    Name file\n    Match bench\n    Path %s\n    File out.jsonl\n"
-                   "    Format plain\n" % work}[output]
+                   "    Format plain\n" % work,
+           "counters": COUNTERS + "[OUTPUT]\n    Name prometheus_exporter\n"
+                       "    Match metrics.*\n    Host 127.0.0.1\n    Port %d\n"
+                       % free_port()}[output]
     text = ("[SERVICE]\n    Flush 1\n    Grace 30\n    Log_Level warn\n"
             "    Parsers_File %s\n"
             "[INPUT]\n    Name tail\n    Path %s\n    Tag bench\n"
             "    Read_from_Head On\n    Exit_On_Eof On\n"
             "[FILTER]\n    Name parser\n    Match bench\n    Key_Name log\n    Parser json\n"
-            "[OUTPUT]\n%s" % (parsers, data, out))
+            "%s%s" % (parsers, data, "" if output == "counters" else "[OUTPUT]\n", out))
     path = os.path.join(work, "bench-%s.conf" % output)
     with open(path, "w") as f:
         f.write(text)
@@ -86,6 +157,8 @@ def main():
         ("sluice tail>parser>null", pin + [a.sluice, "-c", conf(work, a.data, "null")], None),
         ("sluice tail>parser>file", pin + [a.sluice, "-c", conf(work, a.data, "file")], "file"),
         ("sluice tail>parser>null (all cores)", [a.sluice, "-c", conf(work, a.data, "null")], None),
+        ("sluice tail>parser>4 counters>correlate>prom",
+         pin + [a.sluice, "-c", conf(work, a.data, "counters")], None),
     ]
     print("data: %s, %d lines, %.1f MB (%.0f bytes/line); %d runs each; one core = %s"
           % (a.data, lines, size / 1e6, size / lines, a.runs, " ".join(pin) or "not pinned (no taskset)"))
