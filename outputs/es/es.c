@@ -27,10 +27,10 @@
 #include <time.h>
 
 /* Detailed log lines about rejected items, per instance and window. */
-#define LOG_WINDOW_S 10
+#define LOG_WINDOW_S   10
 #define LOG_PER_WINDOW 20
 /* A document or body quoted in a log line is cut here (Trace_Error: 64K). */
-#define LOG_SNIPPET 512
+#define LOG_SNIPPET   512
 #define TRACE_SNIPPET (64 * 1024)
 
 struct es_ctx {
@@ -69,14 +69,14 @@ struct es_ctx {
 	bool trace_error;
 	char *target_index;
 	/* from init */
-	struct sl_output *out;       /* borrowed: the instance owning ctx */
-	char *name;                  /* owned: instance name for logs */
-	struct es_bulk_opts opts;    /* strings borrowed from the fields above */
+	struct sl_output *out;	  /* borrowed: the instance owning ctx */
+	char *name;		  /* owned: instance name for logs */
+	struct es_bulk_opts opts; /* strings borrowed from the fields above */
 	struct sl_accessor *prefix_acc, *id_acc; /* owned */
-	char *uri;                   /* owned: Path + /_bulk [+ ?pipeline=] */
-	char *cloud_host;            /* owned: from Cloud_ID */
+	char *uri;	  /* owned: Path + /_bulk [+ ?pipeline=] */
+	char *cloud_host; /* owned: from Cloud_ID */
 	char *cloud_user, *cloud_passwd; /* owned: from Cloud_Auth */
-	char *api_key_header;        /* owned: "Authorization: ApiKey ..." */
+	char *api_key_header; /* owned: "Authorization: ApiKey ..." */
 	size_t max_response;
 	bool gzip;
 	/* log rate limit, shared by the workers */
@@ -103,106 +103,182 @@ struct es_worker {
 	struct sl_text t_prefix, t_id;
 	struct pend *pend;
 	struct es_bulk_item *items; /* per request item */
-	uint32_t *item_pend;        /* request item -> position in pend */
+	uint32_t *item_pend;	    /* request item -> position in pend */
 	size_t cap;
 };
 
 #define OFF(f) offsetof(struct es_ctx, f)
-#define IGNORED(n, t, d)                                                     \
-	{ .name = n, .type = t, .flags = SL_CFG_IGNORED, .desc = d }
+#define IGNORED(n, t, d)                                                       \
+	{                                                                      \
+		.name = n, .type = t, .flags = SL_CFG_IGNORED, .desc = d       \
+	}
 
 static const struct sl_cfg_option es_config[] = {
-	{ .name = "host", .type = SL_CFG_STR, .def = "127.0.0.1",
-	  .offset = OFF(host), .desc = "Elasticsearch host" },
-	{ .name = "port", .type = SL_CFG_INT, .def = "9200", .min = 1,
-	  .max = 65535, .offset = OFF(port), .desc = "Elasticsearch port" },
-	{ .name = "path", .type = SL_CFG_STR, .offset = OFF(path),
-	  .desc = "path prefix of /_bulk (behind a reverse proxy)" },
-	{ .name = "index", .type = SL_CFG_STR, .def = "fluent-bit",
-	  .offset = OFF(index), .desc = "index name" },
-	{ .name = "type", .type = SL_CFG_STR, .def = "_doc",
-	  .offset = OFF(type), .desc = "mapping type (\"_type\"); empty: none" },
-	{ .name = "suppress_type_name", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = OFF(suppress_type_name),
-	  .desc = "send no \"_type\" (Elasticsearch 7.0 and later)" },
-	{ .name = "http_user", .type = SL_CFG_STR, .offset = OFF(http_user),
-	  .desc = "basic auth user" },
-	{ .name = "http_passwd", .type = SL_CFG_STR, .offset = OFF(http_passwd),
-	  .desc = "basic auth password" },
-	{ .name = "http_api_key", .type = SL_CFG_STR,
-	  .offset = OFF(http_api_key),
-	  .desc = "base64 API key (Authorization: ApiKey); ignored with "
-		  "HTTP_User or Cloud_Auth" },
-	{ .name = "compress", .type = SL_CFG_STR, .offset = OFF(compress),
-	  .desc = "gzip: compress request bodies" },
-	{ .name = "cloud_id", .type = SL_CFG_STR, .offset = OFF(cloud_id),
-	  .desc = "Elastic Cloud id <name>:<base64>: sets Host and Port 443" },
-	{ .name = "cloud_auth", .type = SL_CFG_STR, .offset = OFF(cloud_auth),
-	  .desc = "Elastic Cloud USER:PASSWORD" },
-	{ .name = "aws_auth", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = OFF(aws_auth),
-	  .desc = "AWS SigV4: not supported (On is an error)" },
-	IGNORED("aws_region", SL_CFG_STR, "AWS SigV4: not supported"),
-	IGNORED("aws_sts_endpoint", SL_CFG_STR, "AWS SigV4: not supported"),
-	IGNORED("aws_role_arn", SL_CFG_STR, "AWS SigV4: not supported"),
-	IGNORED("aws_external_id", SL_CFG_STR, "AWS SigV4: not supported"),
-	IGNORED("aws_service_name", SL_CFG_STR, "AWS SigV4: not supported"),
-	IGNORED("aws_profile", SL_CFG_STR, "AWS SigV4: not supported"),
-	{ .name = "logstash_format", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = OFF(logstash_format),
-	  .desc = "index = Logstash_Prefix + separator + date of the record" },
-	{ .name = "logstash_prefix", .type = SL_CFG_STR, .def = "logstash",
-	  .offset = OFF(logstash_prefix), .desc = "Logstash index prefix" },
-	{ .name = "logstash_prefix_separator", .type = SL_CFG_STR, .def = "-",
-	  .offset = OFF(logstash_prefix_separator),
-	  .desc = "between the prefix and the date" },
-	{ .name = "logstash_prefix_key", .type = SL_CFG_STR,
-	  .offset = OFF(logstash_prefix_key),
-	  .desc = "record accessor whose value replaces Logstash_Prefix" },
-	{ .name = "logstash_dateformat", .type = SL_CFG_STR, .def = "%Y.%m.%d",
-	  .offset = OFF(logstash_dateformat),
-	  .desc = "strftime of the index date (UTC)" },
-	{ .name = "time_key", .type = SL_CFG_STR, .def = "@timestamp",
-	  .offset = OFF(time_key), .desc = "member added with the record time" },
-	{ .name = "time_key_format", .type = SL_CFG_STR,
-	  .def = "%Y-%m-%dT%H:%M:%S", .offset = OFF(time_key_format),
-	  .desc = "strftime of the time (UTC), followed by .mmmZ" },
-	{ .name = "time_key_nanos", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = OFF(time_key_nanos),
-	  .desc = "nanoseconds (.nnnnnnnnnZ) instead of milliseconds" },
-	{ .name = "include_tag_key", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = OFF(include_tag_key), .desc = "add the tag to documents" },
-	{ .name = "tag_key", .type = SL_CFG_STR, .def = "flb-key",
-	  .offset = OFF(tag_key), .desc = "member name of the tag" },
-	{ .name = "buffer_size", .type = SL_CFG_STR, .def = "512k",
-	  .offset = OFF(buffer_size),
-	  .desc = "response bytes kept (false: unlimited); items past it are "
-		  "re-sent, or all delivered when errors is false" },
-	{ .name = "pipeline", .type = SL_CFG_STR, .offset = OFF(pipeline),
-	  .desc = "ingest pipeline (?pipeline=)" },
-	{ .name = "generate_id", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = OFF(generate_id),
-	  .desc = "_id = hash of time and body: retries never duplicate" },
-	{ .name = "write_operation", .type = SL_CFG_STR, .def = "create",
-	  .offset = OFF(write_operation),
-	  .desc = "create, index, update or upsert" },
-	{ .name = "id_key", .type = SL_CFG_STR, .offset = OFF(id_key),
-	  .desc = "record accessor of the _id (over Generate_ID)" },
-	{ .name = "replace_dots", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = OFF(replace_dots),
-	  .desc = "'.' in keys becomes '_' (Elasticsearch 2.x)" },
-	{ .name = "current_time_index", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = OFF(current_time_index),
-	  .desc = "Logstash index date from the current time" },
-	{ .name = "trace_output", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = OFF(trace_output), .desc = "log every request payload" },
-	{ .name = "trace_error", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = OFF(trace_error),
-	  .desc = "log failed items with their document, failed responses" },
-	{ .name = "target_index", .type = SL_CFG_STR,
-	  .offset = OFF(target_index),
-	  .desc = "templated index: not supported (setting it is an error)" },
-	SL_CFG_END,
+    {.name = "host",
+     .type = SL_CFG_STR,
+     .def = "127.0.0.1",
+     .offset = OFF(host),
+     .desc = "Elasticsearch host"},
+    {.name = "port",
+     .type = SL_CFG_INT,
+     .def = "9200",
+     .min = 1,
+     .max = 65535,
+     .offset = OFF(port),
+     .desc = "Elasticsearch port"},
+    {.name = "path",
+     .type = SL_CFG_STR,
+     .offset = OFF(path),
+     .desc = "path prefix of /_bulk (behind a reverse proxy)"},
+    {.name = "index",
+     .type = SL_CFG_STR,
+     .def = "fluent-bit",
+     .offset = OFF(index),
+     .desc = "index name"},
+    {.name = "type",
+     .type = SL_CFG_STR,
+     .def = "_doc",
+     .offset = OFF(type),
+     .desc = "mapping type (\"_type\"); empty: none"},
+    {.name = "suppress_type_name",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(suppress_type_name),
+     .desc = "send no \"_type\" (Elasticsearch 7.0 and later)"},
+    {.name = "http_user",
+     .type = SL_CFG_STR,
+     .offset = OFF(http_user),
+     .desc = "basic auth user"},
+    {.name = "http_passwd",
+     .type = SL_CFG_STR,
+     .offset = OFF(http_passwd),
+     .desc = "basic auth password"},
+    {.name = "http_api_key",
+     .type = SL_CFG_STR,
+     .offset = OFF(http_api_key),
+     .desc = "base64 API key (Authorization: ApiKey); ignored with "
+	     "HTTP_User or Cloud_Auth"},
+    {.name = "compress",
+     .type = SL_CFG_STR,
+     .offset = OFF(compress),
+     .desc = "gzip: compress request bodies"},
+    {.name = "cloud_id",
+     .type = SL_CFG_STR,
+     .offset = OFF(cloud_id),
+     .desc = "Elastic Cloud id <name>:<base64>: sets Host and Port 443"},
+    {.name = "cloud_auth",
+     .type = SL_CFG_STR,
+     .offset = OFF(cloud_auth),
+     .desc = "Elastic Cloud USER:PASSWORD"},
+    {.name = "aws_auth",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(aws_auth),
+     .desc = "AWS SigV4: not supported (On is an error)"},
+    IGNORED("aws_region", SL_CFG_STR, "AWS SigV4: not supported"),
+    IGNORED("aws_sts_endpoint", SL_CFG_STR, "AWS SigV4: not supported"),
+    IGNORED("aws_role_arn", SL_CFG_STR, "AWS SigV4: not supported"),
+    IGNORED("aws_external_id", SL_CFG_STR, "AWS SigV4: not supported"),
+    IGNORED("aws_service_name", SL_CFG_STR, "AWS SigV4: not supported"),
+    IGNORED("aws_profile", SL_CFG_STR, "AWS SigV4: not supported"),
+    {.name = "logstash_format",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(logstash_format),
+     .desc = "index = Logstash_Prefix + separator + date of the record"},
+    {.name = "logstash_prefix",
+     .type = SL_CFG_STR,
+     .def = "logstash",
+     .offset = OFF(logstash_prefix),
+     .desc = "Logstash index prefix"},
+    {.name = "logstash_prefix_separator",
+     .type = SL_CFG_STR,
+     .def = "-",
+     .offset = OFF(logstash_prefix_separator),
+     .desc = "between the prefix and the date"},
+    {.name = "logstash_prefix_key",
+     .type = SL_CFG_STR,
+     .offset = OFF(logstash_prefix_key),
+     .desc = "record accessor whose value replaces Logstash_Prefix"},
+    {.name = "logstash_dateformat",
+     .type = SL_CFG_STR,
+     .def = "%Y.%m.%d",
+     .offset = OFF(logstash_dateformat),
+     .desc = "strftime of the index date (UTC)"},
+    {.name = "time_key",
+     .type = SL_CFG_STR,
+     .def = "@timestamp",
+     .offset = OFF(time_key),
+     .desc = "member added with the record time"},
+    {.name = "time_key_format",
+     .type = SL_CFG_STR,
+     .def = "%Y-%m-%dT%H:%M:%S",
+     .offset = OFF(time_key_format),
+     .desc = "strftime of the time (UTC), followed by .mmmZ"},
+    {.name = "time_key_nanos",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(time_key_nanos),
+     .desc = "nanoseconds (.nnnnnnnnnZ) instead of milliseconds"},
+    {.name = "include_tag_key",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(include_tag_key),
+     .desc = "add the tag to documents"},
+    {.name = "tag_key",
+     .type = SL_CFG_STR,
+     .def = "flb-key",
+     .offset = OFF(tag_key),
+     .desc = "member name of the tag"},
+    {.name = "buffer_size",
+     .type = SL_CFG_STR,
+     .def = "512k",
+     .offset = OFF(buffer_size),
+     .desc = "response bytes kept (false: unlimited); items past it are "
+	     "re-sent, or all delivered when errors is false"},
+    {.name = "pipeline",
+     .type = SL_CFG_STR,
+     .offset = OFF(pipeline),
+     .desc = "ingest pipeline (?pipeline=)"},
+    {.name = "generate_id",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(generate_id),
+     .desc = "_id = hash of time and body: retries never duplicate"},
+    {.name = "write_operation",
+     .type = SL_CFG_STR,
+     .def = "create",
+     .offset = OFF(write_operation),
+     .desc = "create, index, update or upsert"},
+    {.name = "id_key",
+     .type = SL_CFG_STR,
+     .offset = OFF(id_key),
+     .desc = "record accessor of the _id (over Generate_ID)"},
+    {.name = "replace_dots",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(replace_dots),
+     .desc = "'.' in keys becomes '_' (Elasticsearch 2.x)"},
+    {.name = "current_time_index",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(current_time_index),
+     .desc = "Logstash index date from the current time"},
+    {.name = "trace_output",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(trace_output),
+     .desc = "log every request payload"},
+    {.name = "trace_error",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(trace_error),
+     .desc = "log failed items with their document, failed responses"},
+    {.name = "target_index",
+     .type = SL_CFG_STR,
+     .offset = OFF(target_index),
+     .desc = "templated index: not supported (setting it is an error)"},
+    SL_CFG_END,
 };
 
 /* ---- init -------------------------------------------------------------- */
@@ -230,8 +306,8 @@ static char *cloud_host(const char *cloud_id)
 		memcpy(padded, b64, n);
 		while (n % 4)
 			padded[n++] = '=';
-		len = EVP_DecodeBlock(dec, (const unsigned char *)padded,
-				      (int)n);
+		len =
+		    EVP_DecodeBlock(dec, (const unsigned char *)padded, (int)n);
 	}
 	if (len <= 0)
 		goto out;
@@ -278,8 +354,8 @@ static int init_auth(struct es_ctx *ctx, struct sl_plugin_instance *ins,
 					"es: Cloud_Auth must be USER:PASSWORD");
 			return -SL_ECONFIG;
 		}
-		ctx->cloud_user = strndup(ctx->cloud_auth,
-					  (size_t)(colon - ctx->cloud_auth));
+		ctx->cloud_user =
+		    strndup(ctx->cloud_auth, (size_t)(colon - ctx->cloud_auth));
 		ctx->cloud_passwd = strdup(colon + 1);
 		if (!ctx->cloud_user || !ctx->cloud_passwd)
 			return -SL_ENOMEM;
@@ -301,10 +377,10 @@ static int init_uri(struct es_ctx *ctx)
 
 	while (n && p[n - 1] == '/')
 		n--;
-	rc = asprintf(&ctx->uri, "%s%.*s/_bulk%s%s",
-		      n && p[0] != '/' ? "/" : "", (int)n, p,
-		      ctx->pipeline ? "?pipeline=" : "",
-		      ctx->pipeline ? ctx->pipeline : "");
+	rc =
+	    asprintf(&ctx->uri, "%s%.*s/_bulk%s%s", n && p[0] != '/' ? "/" : "",
+		     (int)n, p, ctx->pipeline ? "?pipeline=" : "",
+		     ctx->pipeline ? ctx->pipeline : "");
 	if (rc < 0) {
 		ctx->uri = NULL;
 		return -SL_ENOMEM;
@@ -312,9 +388,8 @@ static int init_uri(struct es_ctx *ctx)
 	return 0;
 }
 
-static int compile(struct es_ctx *ctx, struct sl_plugin_instance *ins,
-		   int line, const char *opt, const char *spec,
-		   struct sl_accessor **acc)
+static int compile(struct es_ctx *ctx, struct sl_plugin_instance *ins, int line,
+		   const char *opt, const char *spec, struct sl_accessor **acc)
 {
 	const char *err = NULL;
 
@@ -343,10 +418,11 @@ static int es_init(void *vctx, struct sl_output *out)
 	if (!ctx->name)
 		return -SL_ENOMEM;
 	if (es_op_parse(ctx->write_operation, &o->op) < 0) {
-		sl_plugin_error(ins, line,
-				"es: Write_Operation '%s' is not create, index, "
-				"update or upsert",
-				ctx->write_operation);
+		sl_plugin_error(
+		    ins, line,
+		    "es: Write_Operation '%s' is not create, index, "
+		    "update or upsert",
+		    ctx->write_operation);
 		rc = -SL_ECONFIG;
 	} else if ((o->op == ES_OP_UPDATE || o->op == ES_OP_UPSERT) &&
 		   !ctx->id_key && !ctx->generate_id) {
@@ -385,7 +461,8 @@ static int es_init(void *vctx, struct sl_output *out)
 			ctx->max_response = (size_t)1 << 30; /* "unlimited" */
 		} else if (sl_cfg_parse_size(ctx->buffer_size, &size) == 0 &&
 			   size >= 0) {
-			/* below 4K nothing useful fits: an item is ~200 bytes */
+			/* below 4K nothing useful fits: an item is ~200 bytes
+			 */
 			ctx->max_response = size < 4096 ? 4096 : (size_t)size;
 		} else {
 			sl_plugin_error(ins, line,
@@ -432,19 +509,18 @@ static int es_worker_init(void *vctx, void **worker)
 	const struct sl_output_common *cm = &ctx->out->common;
 	struct es_worker *w = calloc(1, sizeof(*w));
 	struct sl_http_client_opts o = {
-		.host = ctx->cloud_host ? ctx->cloud_host : ctx->host,
-		.port = ctx->cloud_host && ctx->port == 9200 ? 443
-							    : (int)ctx->port,
-		.tls = cm->tls,
-		.tls_verify = cm->tls_verify,
-		.tls_ca_file = cm->tls_ca_file,
-		.tls_crt_file = cm->tls_crt_file,
-		.tls_key_file = cm->tls_key_file,
-		.tls_vhost = cm->tls_vhost,
-		.http_user = ctx->http_user ? ctx->http_user : ctx->cloud_user,
-		.http_passwd = ctx->http_user ? ctx->http_passwd
-					      : ctx->cloud_passwd,
-		.max_response = ctx->max_response,
+	    .host = ctx->cloud_host ? ctx->cloud_host : ctx->host,
+	    .port = ctx->cloud_host && ctx->port == 9200 ? 443 : (int)ctx->port,
+	    .tls = cm->tls,
+	    .tls_verify = cm->tls_verify,
+	    .tls_ca_file = cm->tls_ca_file,
+	    .tls_crt_file = cm->tls_crt_file,
+	    .tls_key_file = cm->tls_key_file,
+	    .tls_vhost = cm->tls_vhost,
+	    .http_user = ctx->http_user ? ctx->http_user : ctx->cloud_user,
+	    .http_passwd =
+		ctx->http_user ? ctx->http_passwd : ctx->cloud_passwd,
+	    .max_response = ctx->max_response,
 	};
 
 	if (!w)
@@ -540,7 +616,7 @@ static void lookup(struct es_ctx *ctx, struct es_worker *w,
 	}
 	if (ctx->id_acc &&
 	    sl_record_get_text(&w->rec, ctx->id_acc, &w->t_id, &text, &len) ==
-		    0 &&
+		0 &&
 	    len) {
 		r->id = text;
 		r->id_len = len;
@@ -562,8 +638,8 @@ static void settle(struct sl_flush *fl, const struct pend *p, bool dropped,
  * all (update without an _id, a body that is not an object) are dropped
  * here. Returns the number of request items, or -SL_ENOMEM.
  */
-static long encode(struct es_ctx *ctx, struct es_worker *w,
-		   struct sl_flush *fl, size_t from, size_t to)
+static long encode(struct es_ctx *ctx, struct es_worker *w, struct sl_flush *fl,
+		   size_t from, size_t to)
 {
 	const struct sl_chunk *c = sl_flush_chunk(fl);
 	int64_t now = sl_now_ns();
@@ -573,7 +649,9 @@ static long encode(struct es_ctx *ctx, struct es_worker *w,
 	for (size_t k = from; k < to; k++) {
 		struct pend *p = &w->pend[k];
 		struct es_bulk_rec r = {
-			.ts_ns = p->ts, .body = p->body, .len = p->len,
+		    .ts_ns = p->ts,
+		    .body = p->body,
+		    .len = p->len,
 		};
 		size_t mark = w->payload.len;
 		int rc;
@@ -591,8 +669,7 @@ static long encode(struct es_ctx *ctx, struct es_worker *w,
 			continue;
 		}
 		rc = es_bulk_append(&w->payload, &ctx->opts, &r, c->tag,
-				    c->tag_len, now, &w->scratch,
-				    &w->items[n]);
+				    c->tag_len, now, &w->scratch, &w->items[n]);
 		if (rc == -SL_ENOMEM)
 			return rc;
 		if (rc < 0) {
@@ -608,17 +685,17 @@ static long encode(struct es_ctx *ctx, struct es_worker *w,
 	return n;
 }
 
-static void log_rejected(struct es_ctx *ctx, struct es_worker *w,
-			 uint32_t item, int status)
+static void log_rejected(struct es_ctx *ctx, struct es_worker *w, uint32_t item,
+			 int status)
 {
 	const struct es_response *r = &w->rr;
 	const struct es_resp_item *it =
-		item < r->expected && item < r->n_items ? &r->items[item] : NULL;
+	    item < r->expected && item < r->n_items ? &r->items[item] : NULL;
 	const struct es_bulk_item *bi = &w->items[item];
 	const char *ix = it && it->index_len ? es_response_str(r, it->index_off)
 					     : ctx->index;
-	int ix_len = it && it->index_len ? (int)it->index_len
-					 : (int)strlen(ctx->index);
+	int ix_len =
+	    it && it->index_len ? (int)it->index_len : (int)strlen(ctx->index);
 	size_t doc = ctx->trace_error ? TRACE_SNIPPET : LOG_SNIPPET;
 
 	if (!may_log(ctx))
@@ -661,13 +738,13 @@ static bool settle_items(struct es_ctx *ctx, struct es_worker *w,
 			break;
 		}
 	}
-	if (w->rr.n_items != n && !(w->rr.truncated && w->rr.has_errors &&
-				    !w->rr.errors))
+	if (w->rr.n_items != n &&
+	    !(w->rr.truncated && w->rr.has_errors && !w->rr.errors))
 		sl_log(SL_LOG_WARN, ctx->name,
 		       "bulk response has %u items for %u sent%s; the missing "
 		       "ones will be sent again",
-		       w->rr.n_items, n, w->rr.truncated ? " (cut at Buffer_Size)"
-							 : "");
+		       w->rr.n_items, n,
+		       w->rr.truncated ? " (cut at Buffer_Size)" : "");
 	if (retry || rejected)
 		sl_log(SL_LOG_WARN, ctx->name,
 		       "bulk of %u: %u delivered, %u to retry, %u rejected", n,
@@ -684,8 +761,8 @@ static enum req_class classify(long status)
 	if (status == 413)
 		return REQ_TOO_LARGE;
 	/* auth and proxy-auth failures are fixed by operators: hold the data */
-	if (status == 401 || status == 403 || status == 407 ||
-	    status == 408 || status == 429)
+	if (status == 401 || status == 403 || status == 407 || status == 408 ||
+	    status == 429)
 		return REQ_RETRY;
 	if (status >= 400 && status < 500)
 		return REQ_REJECT;
@@ -713,12 +790,12 @@ static enum sl_flush_result send_all(struct es_ctx *ctx, struct es_worker *w,
 	while (pos < npend) {
 		size_t end = pos + batch < npend ? pos + batch : npend;
 		struct sl_http_request req = {
-			.method = "POST",
-			.uri = ctx->uri,
-			.content_type = "application/x-ndjson",
-			.gzip = ctx->gzip,
+		    .method = "POST",
+		    .uri = ctx->uri,
+		    .content_type = "application/x-ndjson",
+		    .gzip = ctx->gzip,
 		};
-		const char *hdrs[2] = { ctx->api_key_header, NULL };
+		const char *hdrs[2] = {ctx->api_key_header, NULL};
 		long n = encode(ctx, w, fl, pos, end);
 
 		if (n < 0) {
@@ -746,9 +823,9 @@ static enum sl_flush_result send_all(struct es_ctx *ctx, struct es_worker *w,
 		}
 		switch (classify(w->resp.status)) {
 		case REQ_ITEMS:
-			if (es_response_read(&w->rr, w->resp.body.data,
-					     w->resp.body.len, w->resp.truncated,
-					     (uint32_t)n) < 0) {
+			if (es_response_read(
+				&w->rr, w->resp.body.data, w->resp.body.len,
+				w->resp.truncated, (uint32_t)n) < 0) {
 				log_response(ctx, SL_LOG_WARN, &w->resp,
 					     "unreadable bulk response, will "
 					     "retry");
@@ -821,8 +898,10 @@ static void es_flush(void *vctx, void *worker, struct sl_flush *fl)
 		if (sl_flush_marked(fl, index))
 			continue; /* settled by an earlier attempt */
 		w->pend[npend++] = (struct pend){
-			.index = index, .len = (uint32_t)len, .ts = ts,
-			.body = body,
+		    .index = index,
+		    .len = (uint32_t)len,
+		    .ts = ts,
+		    .body = body,
 		};
 	}
 	sl_flush_done(fl, npend ? send_all(ctx, w, fl, npend) : SL_FLUSH_OK);
@@ -846,13 +925,13 @@ static void es_destroy(void *vctx)
 }
 
 const struct sl_output_plugin sl_output_es = {
-	.name = "es",
-	.description = "Elasticsearch _bulk",
-	.config_map = es_config,
-	.ctx_size = sizeof(struct es_ctx),
-	.init = es_init,
-	.worker_init = es_worker_init,
-	.worker_exit = es_worker_exit,
-	.flush = es_flush,
-	.destroy = es_destroy,
+    .name = "es",
+    .description = "Elasticsearch _bulk",
+    .config_map = es_config,
+    .ctx_size = sizeof(struct es_ctx),
+    .init = es_init,
+    .worker_init = es_worker_init,
+    .worker_exit = es_worker_exit,
+    .flush = es_flush,
+    .destroy = es_destroy,
 };

@@ -18,9 +18,9 @@
 
 enum es_op {
 	ES_OP_CREATE = 0, /* {"create":...} + the document */
-	ES_OP_INDEX,      /* {"index":...} + the document */
-	ES_OP_UPDATE,     /* {"update":...} + {"doc":...} */
-	ES_OP_UPSERT,     /* {"update":...} + {"doc":...,"doc_as_upsert":true} */
+	ES_OP_INDEX,	  /* {"index":...} + the document */
+	ES_OP_UPDATE,	  /* {"update":...} + {"doc":...} */
+	ES_OP_UPSERT, /* {"update":...} + {"doc":...,"doc_as_upsert":true} */
 };
 /* "create|index|update|upsert" (any case). 0 or -SL_EINVAL. */
 int es_op_parse(const char *s, enum es_op *out);
@@ -30,44 +30,45 @@ const char *es_op_action(enum es_op op);
 /* How every record becomes an action line and a source line. Borrowed. */
 struct es_bulk_opts {
 	enum es_op op;
-	const char *index;           /* Index (used without Logstash_Format) */
-	const char *type;            /* NULL or "": no "_type" */
+	const char *index; /* Index (used without Logstash_Format) */
+	const char *type;  /* NULL or "": no "_type" */
 	bool logstash_format;
 	const char *logstash_prefix;
 	const char *logstash_separator;
 	const char *logstash_dateformat; /* strftime, UTC */
-	bool current_time_index;     /* index date from now, not the record */
-	const char *time_key;        /* NULL: no time member spliced */
-	const char *time_key_format; /* strftime, UTC, then .mmm or .nnnnnnnnn Z */
+	bool current_time_index; /* index date from now, not the record */
+	const char *time_key;	 /* NULL: no time member spliced */
+	const char
+	    *time_key_format; /* strftime, UTC, then .mmm or .nnnnnnnnn Z */
 	bool time_key_nanos;
-	const char *tag_key;         /* NULL: the tag is not added */
+	const char *tag_key; /* NULL: the tag is not added */
 	bool generate_id;
-	bool replace_dots;           /* '.' in keys becomes '_' (ES 2.x) */
+	bool replace_dots; /* '.' in keys becomes '_' (ES 2.x) */
 };
 
 /* One record and what accessors found in it (all borrowed). */
 struct es_bulk_rec {
 	int64_t ts_ns;
-	const char *body;            /* a JSON object text */
+	const char *body; /* a JSON object text */
 	size_t len;
-	const char *prefix;          /* Logstash_Prefix_Key value, or NULL */
+	const char *prefix; /* Logstash_Prefix_Key value, or NULL */
 	size_t prefix_len;
-	const char *id;              /* Id_Key value, or NULL */
+	const char *id; /* Id_Key value, or NULL */
 	size_t id_len;
 };
 
 /* Per-worker scratch for the encoder; zero-initialise, free with destroy. */
 struct es_bulk_scratch {
-	struct sl_buf body;   /* body with dots replaced */
-	struct sl_buf name;   /* index name before escaping */
-	struct sl_view view;  /* index of the body, for Replace_Dots */
+	struct sl_buf body;  /* body with dots replaced */
+	struct sl_buf name;  /* index name before escaping */
+	struct sl_view view; /* index of the body, for Replace_Dots */
 };
 void es_bulk_scratch_destroy(struct es_bulk_scratch *s);
 
 /* Where one record's lines landed in the payload (for Trace_Error). */
 struct es_bulk_item {
-	size_t off, len;     /* the source line, without its '\n' */
-	bool has_id;         /* an _id was sent (Id_Key or Generate_ID) */
+	size_t off, len; /* the source line, without its '\n' */
+	bool has_id;	 /* an _id was sent (Id_Key or Generate_ID) */
 };
 
 /*
@@ -94,28 +95,28 @@ int es_id_generate(int64_t ts_ns, const char *body, size_t len,
 /* ---- bulk response ---------------------------------------------------- */
 
 /* Bounds: strings kept per item, and in all. Longer ones are cut. */
-#define ES_RESP_STR_MAX 512
+#define ES_RESP_STR_MAX	 512
 #define ES_RESP_TEXT_MAX (256u * 1024u)
 
 /* One item of the response, in request order. Offsets into `text`. */
 struct es_resp_item {
-	int status;                  /* 0: missing or not an integer */
-	uint32_t index_off, index_len;   /* "_index" */
-	uint32_t type_off, type_len;     /* "error"."type" */
+	int status;			 /* 0: missing or not an integer */
+	uint32_t index_off, index_len;	 /* "_index" */
+	uint32_t type_off, type_len;	 /* "error"."type" */
 	uint32_t reason_off, reason_len; /* "error"."reason" */
 };
 
 struct es_response {
 	/* results of the last read */
-	bool has_errors;     /* an "errors" boolean was found */
-	bool errors;         /* its value */
-	uint32_t expected;   /* items in the request */
-	uint32_t n_items;    /* complete items read (may exceed expected) */
-	bool truncated;      /* the body was cut: missing items are normal */
+	bool has_errors;   /* an "errors" boolean was found */
+	bool errors;	   /* its value */
+	uint32_t expected; /* items in the request */
+	uint32_t n_items;  /* complete items read (may exceed expected) */
+	bool truncated;	   /* the body was cut: missing items are normal */
 	struct es_resp_item *items; /* `expected` entries; owned */
 	/* a whole-request error: {"error":{"type","reason"},"status":N} */
 	uint32_t err_type_off, err_type_len, err_reason_off, err_reason_len;
-	struct sl_buf text;  /* every kept string; owned */
+	struct sl_buf text; /* every kept string; owned */
 	uint32_t cap;
 };
 
@@ -134,8 +135,8 @@ const char *es_response_str(const struct es_response *r, uint32_t off);
 
 enum es_verdict {
 	ES_DELIVERED = 0, /* 2xx, or 409 on create with an _id: already there */
-	ES_RETRY,         /* 429, 5xx, 408, 409 on index/update, missing */
-	ES_REJECTED,      /* other 4xx (409 on create without _id): dropped */
+	ES_RETRY,	  /* 429, 5xx, 408, 409 on index/update, missing */
+	ES_REJECTED,	  /* other 4xx (409 on create without _id): dropped */
 };
 enum es_verdict es_item_verdict(int status, enum es_op op, bool has_id);
 

@@ -15,10 +15,10 @@
 #include <time.h>
 
 static const char *const op_names[] = {
-	[ES_OP_CREATE] = "create",
-	[ES_OP_INDEX] = "index",
-	[ES_OP_UPDATE] = "update",
-	[ES_OP_UPSERT] = "upsert",
+    [ES_OP_CREATE] = "create",
+    [ES_OP_INDEX] = "index",
+    [ES_OP_UPDATE] = "update",
+    [ES_OP_UPSERT] = "upsert",
 };
 
 int es_op_parse(const char *s, enum es_op *out)
@@ -102,7 +102,7 @@ static int append_strftime(struct sl_buf *out, const char *fmt,
 
 	if (!fmt || !*fmt)
 		return 0;
-	/* the format is the user's option (Logstash_DateFormat, ...) */
+		/* the format is the user's option (Logstash_DateFormat, ...) */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	n = strftime(tmp, sizeof(tmp), fmt, tm);
@@ -127,10 +127,9 @@ static int action_line(struct sl_buf *out, const struct es_bulk_opts *o,
 		struct tm tm;
 		long ns;
 		const char *p = r->prefix ? r->prefix : o->logstash_prefix;
-		size_t plen = r->prefix ? r->prefix_len
-				       : (p ? strlen(p) : 0);
-		const char *sep = o->logstash_separator ? o->logstash_separator
-						       : "-";
+		size_t plen = r->prefix ? r->prefix_len : (p ? strlen(p) : 0);
+		const char *sep =
+		    o->logstash_separator ? o->logstash_separator : "-";
 
 		utc(o->current_time_index ? now_ns : r->ts_ns, &tm, &ns);
 		sl_buf_reset(tmp);
@@ -181,9 +180,9 @@ static int time_value(struct sl_buf *out, const struct es_bulk_opts *o,
 	else
 		n = snprintf(frac, sizeof(frac), ".%03ldZ", ns / 1000000);
 	rc |= sl_buf_append(out, "\"", 1);
-	rc |= append_strftime(out, o->time_key_format ? o->time_key_format
-						      : "%Y-%m-%dT%H:%M:%S",
-			      &tm);
+	rc |= append_strftime(
+	    out, o->time_key_format ? o->time_key_format : "%Y-%m-%dT%H:%M:%S",
+	    &tm);
 	rc |= sl_buf_append(out, frac, (size_t)n);
 	rc |= sl_buf_append(out, "\"", 1);
 	return rc ? -SL_ENOMEM : 0;
@@ -242,7 +241,8 @@ static int source(struct sl_buf *out, const struct es_bulk_opts *o,
 	if (o->tag_key) {
 		if (!first)
 			rc |= sl_buf_append(out, ",", 1);
-		rc |= sl_json_append_string(out, o->tag_key, strlen(o->tag_key));
+		rc |=
+		    sl_json_append_string(out, o->tag_key, strlen(o->tag_key));
 		rc |= sl_buf_append(out, ":", 1);
 		rc |= sl_json_append_string(out, tag, tag_len);
 		first = false;

@@ -15,13 +15,13 @@
 
 enum key {
 	K_OTHER = 0,
-	K_ERRORS,  /* root "errors" */
-	K_ITEMS,   /* root "items" */
-	K_ERROR,   /* "error" (root or item) */
-	K_STATUS,  /* item "status" */
-	K_INDEX,   /* item "_index" */
-	K_TYPE,    /* error "type" */
-	K_REASON,  /* error "reason" */
+	K_ERRORS, /* root "errors" */
+	K_ITEMS,  /* root "items" */
+	K_ERROR,  /* "error" (root or item) */
+	K_STATUS, /* item "status" */
+	K_INDEX,  /* item "_index" */
+	K_TYPE,	  /* error "type" */
+	K_REASON, /* error "reason" */
 };
 
 /* Parse state. Depth counts open containers: the root's keys come at 1. */
@@ -30,13 +30,13 @@ struct rd {
 	int depth;
 	enum key k1, k2, k4, k5; /* last key at each depth that matters */
 	bool saw_root;
-	bool in_items;     /* depth >= 2 inside root "items" */
+	bool in_items;	   /* depth >= 2 inside root "items" */
 	bool item_is_map;  /* the current item is an object */
 	bool in_top_error; /* depth >= 2 inside root "error" */
-	bool in_op;        /* depth >= 4 inside items[i].<op> */
-	bool in_err;       /* depth >= 5 inside items[i].<op>.error */
-	uint32_t cur;      /* index of the item being read */
-	int err;           /* -SL_ENOMEM from a callback */
+	bool in_op;	   /* depth >= 4 inside items[i].<op> */
+	bool in_err;	   /* depth >= 5 inside items[i].<op>.error */
+	uint32_t cur;	   /* index of the item being read */
+	int err;	   /* -SL_ENOMEM from a callback */
 };
 
 static enum key key_of(const unsigned char *k, size_t n)
@@ -45,10 +45,9 @@ static enum key key_of(const unsigned char *k, size_t n)
 		const char *s;
 		enum key k;
 	} keys[] = {
-		{ "errors", K_ERRORS }, { "items", K_ITEMS },
-		{ "error", K_ERROR },   { "status", K_STATUS },
-		{ "_index", K_INDEX },  { "type", K_TYPE },
-		{ "reason", K_REASON },
+	    {"errors", K_ERRORS}, {"items", K_ITEMS},  {"error", K_ERROR},
+	    {"status", K_STATUS}, {"_index", K_INDEX}, {"type", K_TYPE},
+	    {"reason", K_REASON},
 	};
 
 	for (size_t i = 0; i < SL_ARRAY_LEN(keys); i++)
@@ -58,8 +57,8 @@ static enum key key_of(const unsigned char *k, size_t n)
 }
 
 /* Keeps a string, cut to ES_RESP_STR_MAX, while the budget lasts. */
-static int keep(struct rd *st, const unsigned char *s, size_t n,
-		uint32_t *off, uint32_t *len)
+static int keep(struct rd *st, const unsigned char *s, size_t n, uint32_t *off,
+		uint32_t *len)
 {
 	struct sl_buf *t = &st->r->text;
 
@@ -158,8 +157,8 @@ static int close_container(struct rd *st)
 }
 
 /* A scalar value; `s`/`n` for strings, `iv`/`is_int` for integers. */
-static int scalar(struct rd *st, const unsigned char *s, size_t n,
-		  long long iv, bool is_int, int boolean)
+static int scalar(struct rd *st, const unsigned char *s, size_t n, long long iv,
+		  bool is_int, int boolean)
 {
 	struct es_resp_item *it;
 	struct es_response *r = st->r;
@@ -275,16 +274,16 @@ static int on_end(void *ctx)
 }
 
 static const yajl_callbacks callbacks = {
-	.yajl_null = on_null,
-	.yajl_boolean = on_bool,
-	.yajl_integer = on_integer,
-	.yajl_double = on_double,
-	.yajl_string = on_string,
-	.yajl_start_map = on_start_map,
-	.yajl_map_key = on_key,
-	.yajl_end_map = on_end,
-	.yajl_start_array = on_start_array,
-	.yajl_end_array = on_end,
+    .yajl_null = on_null,
+    .yajl_boolean = on_bool,
+    .yajl_integer = on_integer,
+    .yajl_double = on_double,
+    .yajl_string = on_string,
+    .yajl_start_map = on_start_map,
+    .yajl_map_key = on_key,
+    .yajl_end_map = on_end,
+    .yajl_start_array = on_start_array,
+    .yajl_end_array = on_end,
 };
 
 static void reset(struct es_response *r, bool truncated, uint32_t expected)
@@ -301,13 +300,13 @@ static void reset(struct es_response *r, bool truncated, uint32_t expected)
 int es_response_read(struct es_response *r, const char *body, size_t len,
 		     bool truncated, uint32_t expected)
 {
-	struct rd st = { .r = r };
+	struct rd st = {.r = r};
 	yajl_handle h;
 	yajl_status s;
 
 	if (expected > r->cap) {
 		struct es_resp_item *p =
-			realloc(r->items, (size_t)expected * sizeof(*p));
+		    realloc(r->items, (size_t)expected * sizeof(*p));
 
 		if (!p)
 			return -SL_ENOMEM;

@@ -41,12 +41,13 @@ static void check(const struct es_response *r, int rc, uint32_t n)
 	for (uint32_t i = 0; i < n + 2; i++) {
 		for (int op = ES_OP_CREATE; op <= ES_OP_UPSERT; op++) {
 			enum es_verdict v = es_response_verdict(
-				r, i, (enum es_op)op, i % 2 == 0);
+			    r, i, (enum es_op)op, i % 2 == 0);
 
 			if (v != ES_DELIVERED && v != ES_RETRY &&
 			    v != ES_REJECTED)
 				abort();
-			/* nothing is delivered by a response that did not read */
+			/* nothing is delivered by a response that did not read
+			 */
 			if (rc != 0 && v != ES_RETRY)
 				abort();
 		}

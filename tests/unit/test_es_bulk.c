@@ -42,14 +42,14 @@ static int teardown(void **state)
 static struct es_bulk_opts base(void)
 {
 	return (struct es_bulk_opts){
-		.op = ES_OP_CREATE,
-		.index = "fluent-bit",
-		.type = "_doc",
-		.logstash_prefix = "logstash",
-		.logstash_separator = "-",
-		.logstash_dateformat = "%Y.%m.%d",
-		.time_key = "@timestamp",
-		.time_key_format = "%Y-%m-%dT%H:%M:%S",
+	    .op = ES_OP_CREATE,
+	    .index = "fluent-bit",
+	    .type = "_doc",
+	    .logstash_prefix = "logstash",
+	    .logstash_separator = "-",
+	    .logstash_dateformat = "%Y.%m.%d",
+	    .time_key = "@timestamp",
+	    .time_key_format = "%Y-%m-%dT%H:%M:%S",
 	};
 }
 
@@ -57,9 +57,13 @@ static const char *enc(const struct es_bulk_opts *o, const char *body,
 		       const char *id, const char *prefix)
 {
 	struct es_bulk_rec r = {
-		.ts_ns = TS, .body = body, .len = strlen(body),
-		.id = id, .id_len = id ? strlen(id) : 0,
-		.prefix = prefix, .prefix_len = prefix ? strlen(prefix) : 0,
+	    .ts_ns = TS,
+	    .body = body,
+	    .len = strlen(body),
+	    .id = id,
+	    .id_len = id ? strlen(id) : 0,
+	    .prefix = prefix,
+	    .prefix_len = prefix ? strlen(prefix) : 0,
 	};
 
 	sl_buf_reset(&buf);
@@ -78,10 +82,10 @@ static void test_create_with_type(void **state)
 
 	(void)state;
 	assert_string_equal(
-		enc(&o, "{\"msg\":\"hi\",\"n\":1}", NULL, NULL),
-		"{\"create\":{\"_index\":\"fluent-bit\",\"_type\":\"_doc\"}}\n"
-		"{\"@timestamp\":\"2023-11-14T22:13:20.123Z\",\"msg\":\"hi\","
-		"\"n\":1}\n");
+	    enc(&o, "{\"msg\":\"hi\",\"n\":1}", NULL, NULL),
+	    "{\"create\":{\"_index\":\"fluent-bit\",\"_type\":\"_doc\"}}\n"
+	    "{\"@timestamp\":\"2023-11-14T22:13:20.123Z\",\"msg\":\"hi\","
+	    "\"n\":1}\n");
 }
 
 static void test_suppress_type_and_empty_type(void **state)
@@ -142,40 +146,42 @@ static void test_logstash_index_from_record_time(void **state)
 	o.type = NULL;
 	o.time_key = NULL;
 	o.logstash_format = true;
-	assert_string_equal(enc(&o, "{}", NULL, NULL),
-			    "{\"create\":{\"_index\":\"logstash-2023.11.14\"}}\n"
-			    "{}\n");
+	assert_string_equal(
+	    enc(&o, "{}", NULL, NULL),
+	    "{\"create\":{\"_index\":\"logstash-2023.11.14\"}}\n"
+	    "{}\n");
 	/* Logstash_Prefix_Key value, another separator and format */
 	o.logstash_separator = "_";
 	o.logstash_dateformat = "%Y%m%d-%H";
-	assert_string_equal(enc(&o, "{}", NULL, "audit\"x"),
-			    "{\"create\":{\"_index\":\"audit\\\"x_20231114-22\"}}"
-			    "\n{}\n");
+	assert_string_equal(
+	    enc(&o, "{}", NULL, "audit\"x"),
+	    "{\"create\":{\"_index\":\"audit\\\"x_20231114-22\"}}"
+	    "\n{}\n");
 	/* Current_Time_Index: the date of now (2020-09-13), not the record */
 	o.current_time_index = true;
 	o.logstash_separator = "-";
 	o.logstash_dateformat = "%Y.%m.%d";
-	assert_string_equal(enc(&o, "{}", NULL, NULL),
-			    "{\"create\":{\"_index\":\"logstash-2020.09.13\"}}\n"
-			    "{}\n");
+	assert_string_equal(
+	    enc(&o, "{}", NULL, NULL),
+	    "{\"create\":{\"_index\":\"logstash-2020.09.13\"}}\n"
+	    "{}\n");
 }
 
 static void test_logstash_index_before_1970(void **state)
 {
 	struct es_bulk_opts o = base();
-	struct es_bulk_rec r = { .ts_ns = -1, .body = "{}", .len = 2 };
+	struct es_bulk_rec r = {.ts_ns = -1, .body = "{}", .len = 2};
 
 	(void)state;
 	o.type = NULL;
 	o.logstash_format = true;
 	o.time_key_nanos = true;
-	assert_int_equal(es_bulk_append(&buf, &o, &r, "t", 1, 0, &scratch,
-					NULL),
-			 0);
-	assert_string_equal(buf.data,
-			    "{\"create\":{\"_index\":\"logstash-1969.12.31\"}}\n"
-			    "{\"@timestamp\":\"1969-12-31T23:59:59.999999999Z\"}"
-			    "\n");
+	assert_int_equal(
+	    es_bulk_append(&buf, &o, &r, "t", 1, 0, &scratch, NULL), 0);
+	assert_string_equal(
+	    buf.data, "{\"create\":{\"_index\":\"logstash-1969.12.31\"}}\n"
+		      "{\"@timestamp\":\"1969-12-31T23:59:59.999999999Z\"}"
+		      "\n");
 }
 
 static void test_time_key_nanos_format_and_tag(void **state)
@@ -194,9 +200,10 @@ static void test_time_key_nanos_format_and_tag(void **state)
 	/* an empty body gets the members and nothing else */
 	o.time_key_format = "%s";
 	o.time_key_nanos = false;
-	assert_string_equal(enc(&o, "{}", NULL, NULL),
-			    "{\"create\":{\"_index\":\"fluent-bit\"}}\n"
-			    "{\"ts\":\"1700000000.123Z\",\"flb-key\":\"app.log\"}\n");
+	assert_string_equal(
+	    enc(&o, "{}", NULL, NULL),
+	    "{\"create\":{\"_index\":\"fluent-bit\"}}\n"
+	    "{\"ts\":\"1700000000.123Z\",\"flb-key\":\"app.log\"}\n");
 	/* no time key, tag only */
 	o.time_key = NULL;
 	assert_string_equal(enc(&o, "{\"a\":1}", NULL, NULL),
@@ -243,19 +250,20 @@ static void test_id_key_wins_and_is_escaped(void **state)
 {
 	struct es_bulk_opts o = base();
 	struct es_bulk_item item;
-	struct es_bulk_rec r = { .ts_ns = TS, .body = "{\"a\":1}", .len = 7,
-				 .id = "x\"y\\z", .id_len = 5 };
+	struct es_bulk_rec r = {.ts_ns = TS,
+				.body = "{\"a\":1}",
+				.len = 7,
+				.id = "x\"y\\z",
+				.id_len = 5};
 
 	(void)state;
 	o.type = NULL;
 	o.time_key = NULL;
 	o.generate_id = true;
-	assert_int_equal(es_bulk_append(&buf, &o, &r, "t", 1, 0, &scratch,
-					&item),
-			 0);
-	assert_string_equal(buf.data,
-			    "{\"create\":{\"_index\":\"fluent-bit\","
-			    "\"_id\":\"x\\\"y\\\\z\"}}\n{\"a\":1}\n");
+	assert_int_equal(
+	    es_bulk_append(&buf, &o, &r, "t", 1, 0, &scratch, &item), 0);
+	assert_string_equal(buf.data, "{\"create\":{\"_index\":\"fluent-bit\","
+				      "\"_id\":\"x\\\"y\\\\z\"}}\n{\"a\":1}\n");
 	assert_true(item.has_id);
 	assert_int_equal(item.len, 7);
 	assert_memory_equal(buf.data + item.off, "{\"a\":1}", 7);
@@ -263,9 +271,8 @@ static void test_id_key_wins_and_is_escaped(void **state)
 	sl_buf_reset(&buf);
 	o.generate_id = false;
 	r.id = NULL;
-	assert_int_equal(es_bulk_append(&buf, &o, &r, "t", 1, 0, &scratch,
-					&item),
-			 0);
+	assert_int_equal(
+	    es_bulk_append(&buf, &o, &r, "t", 1, 0, &scratch, &item), 0);
 	assert_false(item.has_id);
 }
 
@@ -278,28 +285,26 @@ static void test_replace_dots_in_keys_only(void **state)
 	o.time_key = NULL;
 	o.replace_dots = true;
 	assert_string_equal(
-		enc(&o, "{\"a.b\":\"v.w\",\"k\":{\"c.d\":[{\"e.f\":1.5}]}}",
-		    NULL, NULL),
-		"{\"create\":{\"_index\":\"fluent-bit\"}}\n"
-		"{\"a_b\":\"v.w\",\"k\":{\"c_d\":[{\"e_f\":1.5}]}}\n");
+	    enc(&o, "{\"a.b\":\"v.w\",\"k\":{\"c.d\":[{\"e.f\":1.5}]}}", NULL,
+		NULL),
+	    "{\"create\":{\"_index\":\"fluent-bit\"}}\n"
+	    "{\"a_b\":\"v.w\",\"k\":{\"c_d\":[{\"e_f\":1.5}]}}\n");
 }
 
 static void test_several_records_append(void **state)
 {
 	struct es_bulk_opts o = base();
-	struct es_bulk_rec r1 = { .ts_ns = TS, .body = "{\"a\":1}", .len = 7 };
-	struct es_bulk_rec r2 = { .ts_ns = TS, .body = "{\"a\":2}", .len = 7 };
+	struct es_bulk_rec r1 = {.ts_ns = TS, .body = "{\"a\":1}", .len = 7};
+	struct es_bulk_rec r2 = {.ts_ns = TS, .body = "{\"a\":2}", .len = 7};
 	struct es_bulk_item i1, i2;
 
 	(void)state;
 	o.type = NULL;
 	o.time_key = NULL;
-	assert_int_equal(es_bulk_append(&buf, &o, &r1, "t", 1, 0, &scratch,
-					&i1),
-			 0);
-	assert_int_equal(es_bulk_append(&buf, &o, &r2, "t", 1, 0, &scratch,
-					&i2),
-			 0);
+	assert_int_equal(
+	    es_bulk_append(&buf, &o, &r1, "t", 1, 0, &scratch, &i1), 0);
+	assert_int_equal(
+	    es_bulk_append(&buf, &o, &r2, "t", 1, 0, &scratch, &i2), 0);
 	assert_string_equal(buf.data,
 			    "{\"create\":{\"_index\":\"fluent-bit\"}}\n"
 			    "{\"a\":1}\n"
@@ -311,16 +316,15 @@ static void test_several_records_append(void **state)
 static void test_body_not_object(void **state)
 {
 	struct es_bulk_opts o = base();
-	struct es_bulk_rec r = { .ts_ns = TS, .body = "[1]", .len = 3 };
+	struct es_bulk_rec r = {.ts_ns = TS, .body = "[1]", .len = 3};
 
 	(void)state;
-	assert_int_equal(es_bulk_append(&buf, &o, &r, "t", 1, 0, &scratch,
-					NULL),
-			 -SL_EPARSE);
+	assert_int_equal(
+	    es_bulk_append(&buf, &o, &r, "t", 1, 0, &scratch, NULL),
+	    -SL_EPARSE);
 	o.replace_dots = true;
-	assert_int_not_equal(es_bulk_append(&buf, &o, &r, "t", 1, 0,
-					    &scratch, NULL),
-			     0);
+	assert_int_not_equal(
+	    es_bulk_append(&buf, &o, &r, "t", 1, 0, &scratch, NULL), 0);
 }
 
 /* ---- response reader --------------------------------------------------- */
@@ -339,12 +343,12 @@ static void test_response_all_ok(void **state)
 {
 	(void)state;
 	assert_int_equal(
-		rd("{\"took\":3,\"errors\":false,\"items\":["
-		   "{\"create\":{\"_index\":\"i\",\"_id\":\"1\",\"status\":201}},"
-		   "{\"create\":{\"_index\":\"i\",\"_id\":\"2\",\"status\":201}}"
-		   "]}",
-		   2),
-		0);
+	    rd("{\"took\":3,\"errors\":false,\"items\":["
+	       "{\"create\":{\"_index\":\"i\",\"_id\":\"1\",\"status\":201}},"
+	       "{\"create\":{\"_index\":\"i\",\"_id\":\"2\",\"status\":201}}"
+	       "]}",
+	       2),
+	    0);
 	assert_true(rr.has_errors);
 	assert_false(rr.errors);
 	assert_int_equal(rr.n_items, 2);
@@ -356,25 +360,25 @@ static void test_response_mixed_items(void **state)
 {
 	(void)state;
 	assert_int_equal(
-		rd("{\"took\":30,\"errors\":true,\"items\":["
-		   "{\"create\":{\"_index\":\"logs\",\"_id\":\"a\",\"status\":201,"
-		   "\"result\":\"created\"}},"
-		   "{\"create\":{\"_index\":\"logs\",\"_id\":\"b\",\"status\":409,"
-		   "\"error\":{\"type\":\"version_conflict_engine_exception\","
-		   "\"reason\":\"[b]: version conflict, document already "
-		   "exists\"}}},"
-		   "{\"create\":{\"_index\":\"logs\",\"_id\":\"c\",\"status\":429,"
-		   "\"error\":{\"type\":\"es_rejected_execution_exception\","
-		   "\"reason\":\"rejected execution\"}}},"
-		   "{\"create\":{\"_index\":\"logs\",\"_id\":\"d\",\"status\":400,"
-		   "\"error\":{\"type\":\"mapper_parsing_exception\","
-		   "\"reason\":\"failed to parse field [n] of type [long]\","
-		   "\"caused_by\":{\"type\":\"illegal_argument_exception\","
-		   "\"reason\":\"For input string\"}}}},"
-		   "{\"create\":{\"_index\":\"logs\",\"_id\":\"e\",\"status\":503}}"
-		   "]}",
-		   5),
-		0);
+	    rd("{\"took\":30,\"errors\":true,\"items\":["
+	       "{\"create\":{\"_index\":\"logs\",\"_id\":\"a\",\"status\":201,"
+	       "\"result\":\"created\"}},"
+	       "{\"create\":{\"_index\":\"logs\",\"_id\":\"b\",\"status\":409,"
+	       "\"error\":{\"type\":\"version_conflict_engine_exception\","
+	       "\"reason\":\"[b]: version conflict, document already "
+	       "exists\"}}},"
+	       "{\"create\":{\"_index\":\"logs\",\"_id\":\"c\",\"status\":429,"
+	       "\"error\":{\"type\":\"es_rejected_execution_exception\","
+	       "\"reason\":\"rejected execution\"}}},"
+	       "{\"create\":{\"_index\":\"logs\",\"_id\":\"d\",\"status\":400,"
+	       "\"error\":{\"type\":\"mapper_parsing_exception\","
+	       "\"reason\":\"failed to parse field [n] of type [long]\","
+	       "\"caused_by\":{\"type\":\"illegal_argument_exception\","
+	       "\"reason\":\"For input string\"}}}},"
+	       "{\"create\":{\"_index\":\"logs\",\"_id\":\"e\",\"status\":503}}"
+	       "]}",
+	       5),
+	    0);
 	assert_true(rr.errors);
 	assert_int_equal(rr.n_items, 5);
 	assert_int_equal(rr.items[0].status, 201);
@@ -404,7 +408,8 @@ static void test_response_mixed_items(void **state)
 static void test_item_verdicts(void **state)
 {
 	(void)state;
-	assert_int_equal(es_item_verdict(200, ES_OP_INDEX, false), ES_DELIVERED);
+	assert_int_equal(es_item_verdict(200, ES_OP_INDEX, false),
+			 ES_DELIVERED);
 	assert_int_equal(es_item_verdict(201, ES_OP_CREATE, false),
 			 ES_DELIVERED);
 	assert_int_equal(es_item_verdict(404, ES_OP_UPDATE, true), ES_REJECTED);
@@ -424,23 +429,23 @@ static void test_response_errors_false_fast_path_when_cut(void **state)
 	/* a cut body is unreadable unless the client says it was cut */
 	assert_int_equal(es_response_read(&rr, body, strlen(body), false, 3),
 			 -SL_EPARSE);
-	assert_int_equal(es_response_read(&rr, body, strlen(body), true, 3),
-			 0);
+	assert_int_equal(es_response_read(&rr, body, strlen(body), true, 3), 0);
 	assert_int_equal(rr.n_items, 1);
 	assert_int_equal(v(0, false), ES_DELIVERED);
-	assert_int_equal(v(2, false), ES_DELIVERED); /* errors:false covers it */
+	assert_int_equal(v(2, false),
+			 ES_DELIVERED); /* errors:false covers it */
 }
 
 static void test_response_cut_with_errors_keeps_complete_items(void **state)
 {
-	const char *body = "{\"took\":1,\"errors\":true,\"items\":["
-			   "{\"create\":{\"status\":201}},"
-			   "{\"create\":{\"status\":400,\"error\":{\"type\":\"x\"}}},"
-			   "{\"create\":{\"status\":201";
+	const char *body =
+	    "{\"took\":1,\"errors\":true,\"items\":["
+	    "{\"create\":{\"status\":201}},"
+	    "{\"create\":{\"status\":400,\"error\":{\"type\":\"x\"}}},"
+	    "{\"create\":{\"status\":201";
 
 	(void)state;
-	assert_int_equal(es_response_read(&rr, body, strlen(body), true, 3),
-			 0);
+	assert_int_equal(es_response_read(&rr, body, strlen(body), true, 3), 0);
 	assert_int_equal(rr.n_items, 2);
 	assert_int_equal(v(0, false), ES_DELIVERED);
 	assert_int_equal(v(1, false), ES_REJECTED);
@@ -495,12 +500,12 @@ static void test_response_whole_request_error(void **state)
 {
 	(void)state;
 	assert_int_equal(
-		rd("{\"error\":{\"root_cause\":[{\"type\":\"a\"}],"
-		   "\"type\":\"illegal_argument_exception\","
-		   "\"reason\":\"Action/metadata line [1] contains an unknown "
-		   "parameter [_type]\"},\"status\":400}",
-		   1),
-		0);
+	    rd("{\"error\":{\"root_cause\":[{\"type\":\"a\"}],"
+	       "\"type\":\"illegal_argument_exception\","
+	       "\"reason\":\"Action/metadata line [1] contains an unknown "
+	       "parameter [_type]\"},\"status\":400}",
+	       1),
+	    0);
 	assert_memory_equal(es_response_str(&rr, rr.err_type_off),
 			    "illegal_argument_exception", rr.err_type_len);
 	assert_int_equal(rr.err_type_len, 26);
@@ -510,11 +515,18 @@ static void test_response_whole_request_error(void **state)
 static void test_response_garbage(void **state)
 {
 	static const char *const bad[] = {
-		"", "   ", "null", "42", "\"x\"", "[]",
-		"[{\"errors\":false}]", "{\"errors\":false,\"items\":[",
-		"{\"errors\":false}}", "<html>502 Bad Gateway</html>",
-		"{\"errors\":false,\"items\":[]} trailing",
-		"{\"status\":1e999999999999}",
+	    "",
+	    "   ",
+	    "null",
+	    "42",
+	    "\"x\"",
+	    "[]",
+	    "[{\"errors\":false}]",
+	    "{\"errors\":false,\"items\":[",
+	    "{\"errors\":false}}",
+	    "<html>502 Bad Gateway</html>",
+	    "{\"errors\":false,\"items\":[]} trailing",
+	    "{\"status\":1e999999999999}",
 	};
 
 	(void)state;
@@ -532,30 +544,30 @@ static void test_response_garbage(void **state)
 
 static void test_response_bounds(void **state)
 {
-	struct sl_buf big = { 0 };
+	struct sl_buf big = {0};
 	const uint32_t n = 2000;
 
 	(void)state;
 	/* long reasons are cut; the total text has a ceiling */
-	assert_int_equal(sl_buf_append(&big, "{\"errors\":true,\"items\":[", 24),
-			 0);
+	assert_int_equal(
+	    sl_buf_append(&big, "{\"errors\":true,\"items\":[", 24), 0);
 	for (uint32_t i = 0; i < n; i++) {
 		assert_int_equal(sl_buf_append(&big, i ? "," : "", i ? 1 : 0),
 				 0);
 		assert_int_equal(
-			sl_buf_append(&big,
-				      "{\"create\":{\"status\":400,\"error\":{"
-				      "\"type\":\"t\",\"reason\":\"",
-				      54),
-			 0);
+		    sl_buf_append(&big,
+				  "{\"create\":{\"status\":400,\"error\":{"
+				  "\"type\":\"t\",\"reason\":\"",
+				  54),
+		    0);
 		for (int k = 0; k < 20; k++)
 			assert_int_equal(
-				sl_buf_append(&big,
-					      "0123456789012345678901234567890"
-					      "123456789012345678901234567890"
-					      "1234",
-					      64),
-				0);
+			    sl_buf_append(&big,
+					  "0123456789012345678901234567890"
+					  "123456789012345678901234567890"
+					  "1234",
+					  64),
+			    0);
 		assert_int_equal(sl_buf_append(&big, "\"}}}", 4), 0);
 	}
 	assert_int_equal(sl_buf_append(&big, "]}", 2), 0);
@@ -568,8 +580,8 @@ static void test_response_bounds(void **state)
 
 	/* deep nesting inside an item is skipped, not a crash */
 	sl_buf_reset(&buf);
-	assert_int_equal(sl_buf_append(&buf, "{\"items\":[{\"create\":{\"x\":", 25),
-			 0);
+	assert_int_equal(
+	    sl_buf_append(&buf, "{\"items\":[{\"create\":{\"x\":", 25), 0);
 	for (int i = 0; i < 5000; i++)
 		assert_int_equal(sl_buf_append(&buf, "[", 1), 0);
 	for (int i = 0; i < 5000; i++)
@@ -582,32 +594,29 @@ static void test_response_bounds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_create_with_type, reset),
-		cmocka_unit_test_setup(test_suppress_type_and_empty_type, reset),
-		cmocka_unit_test_setup(test_operations, reset),
-		cmocka_unit_test(test_op_parse),
-		cmocka_unit_test_setup(test_logstash_index_from_record_time,
-				       reset),
-		cmocka_unit_test_setup(test_logstash_index_before_1970, reset),
-		cmocka_unit_test_setup(test_time_key_nanos_format_and_tag,
-				       reset),
-		cmocka_unit_test_setup(test_generate_id_stable_and_distinct,
-				       reset),
-		cmocka_unit_test_setup(test_id_key_wins_and_is_escaped, reset),
-		cmocka_unit_test_setup(test_replace_dots_in_keys_only, reset),
-		cmocka_unit_test_setup(test_several_records_append, reset),
-		cmocka_unit_test_setup(test_body_not_object, reset),
-		cmocka_unit_test(test_response_all_ok),
-		cmocka_unit_test(test_response_mixed_items),
-		cmocka_unit_test(test_item_verdicts),
-		cmocka_unit_test(test_response_errors_false_fast_path_when_cut),
-		cmocka_unit_test(
-			test_response_cut_with_errors_keeps_complete_items),
-		cmocka_unit_test(test_response_count_mismatch),
-		cmocka_unit_test(test_response_odd_items),
-		cmocka_unit_test(test_response_whole_request_error),
-		cmocka_unit_test(test_response_garbage),
-		cmocka_unit_test_setup(test_response_bounds, reset),
+	    cmocka_unit_test_setup(test_create_with_type, reset),
+	    cmocka_unit_test_setup(test_suppress_type_and_empty_type, reset),
+	    cmocka_unit_test_setup(test_operations, reset),
+	    cmocka_unit_test(test_op_parse),
+	    cmocka_unit_test_setup(test_logstash_index_from_record_time, reset),
+	    cmocka_unit_test_setup(test_logstash_index_before_1970, reset),
+	    cmocka_unit_test_setup(test_time_key_nanos_format_and_tag, reset),
+	    cmocka_unit_test_setup(test_generate_id_stable_and_distinct, reset),
+	    cmocka_unit_test_setup(test_id_key_wins_and_is_escaped, reset),
+	    cmocka_unit_test_setup(test_replace_dots_in_keys_only, reset),
+	    cmocka_unit_test_setup(test_several_records_append, reset),
+	    cmocka_unit_test_setup(test_body_not_object, reset),
+	    cmocka_unit_test(test_response_all_ok),
+	    cmocka_unit_test(test_response_mixed_items),
+	    cmocka_unit_test(test_item_verdicts),
+	    cmocka_unit_test(test_response_errors_false_fast_path_when_cut),
+	    cmocka_unit_test(
+		test_response_cut_with_errors_keeps_complete_items),
+	    cmocka_unit_test(test_response_count_mismatch),
+	    cmocka_unit_test(test_response_odd_items),
+	    cmocka_unit_test(test_response_whole_request_error),
+	    cmocka_unit_test(test_response_garbage),
+	    cmocka_unit_test_setup(test_response_bounds, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);
