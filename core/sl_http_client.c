@@ -22,17 +22,17 @@
 #include <zlib.h>
 
 #define DEFAULT_CONNECT_TIMEOUT 10.0
-#define DEFAULT_TIMEOUT 60.0
-#define DEFAULT_MAX_RESPONSE (4u * 1024u * 1024u)
+#define DEFAULT_TIMEOUT		60.0
+#define DEFAULT_MAX_RESPONSE	(4u * 1024u * 1024u)
 
 struct sl_http_client {
 	CURL *curl;
 	struct sl_http_client_opts o;
-	char *base;           /* "http(s)://host:port", owned */
-	char *bearer;         /* "Authorization: Bearer ...", owned, or NULL */
-	char *host_header;    /* "Host: vhost:port" when tls.vhost, or NULL */
-	struct sl_buf url;    /* scratch: base + uri */
-	struct sl_buf gz;     /* scratch: compressed body */
+	char *base;	   /* "http(s)://host:port", owned */
+	char *bearer;	   /* "Authorization: Bearer ...", owned, or NULL */
+	char *host_header; /* "Host: vhost:port" when tls.vhost, or NULL */
+	struct sl_buf url; /* scratch: base + uri */
+	struct sl_buf gz;  /* scratch: compressed body */
 	size_t max_response;
 	struct sl_http_response *cur; /* response being filled by callbacks */
 };
@@ -47,7 +47,8 @@ static void global_init(void)
 	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* ---- pure helpers --------------------------------------------------------- */
+/* ---- pure helpers ---------------------------------------------------------
+ */
 
 int sl_gzip_compress(const char *in, size_t len, int level, struct sl_buf *out)
 {
@@ -66,9 +67,10 @@ int sl_gzip_compress(const char *in, size_t len, int level, struct sl_buf *out)
 	/* deflateBound is exact enough to finish in one call; the loop covers
 	 * inputs over uInt (4 GiB) fed in pieces. */
 	for (;;) {
-		size_t avail_in = len - (size_t)(zs.next_in - (const Bytef *)in);
-		uInt chunk_in = avail_in > UINT32_MAX ? UINT32_MAX
-						      : (uInt)avail_in;
+		size_t avail_in =
+		    len - (size_t)(zs.next_in - (const Bytef *)in);
+		uInt chunk_in =
+		    avail_in > UINT32_MAX ? UINT32_MAX : (uInt)avail_in;
 		size_t bound = deflateBound(&zs, chunk_in) + 64;
 		int flush = avail_in == chunk_in ? Z_FINISH : Z_NO_FLUSH;
 
@@ -142,7 +144,8 @@ double sl_http_parse_retry_after(const char *value, double now)
 	return (double)t - now;
 }
 
-/* ---- libcurl callbacks ---------------------------------------------------- */
+/* ---- libcurl callbacks ----------------------------------------------------
+ */
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
@@ -150,8 +153,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	struct sl_http_response *r = c->cur;
 	size_t n = size * nmemb, room, take;
 
-	room = r->body.len < c->max_response ? c->max_response - r->body.len
-					     : 0;
+	room =
+	    r->body.len < c->max_response ? c->max_response - r->body.len : 0;
 	take = n < room ? n : room;
 	if (take < n)
 		r->truncated = true;
@@ -183,13 +186,16 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 		return n;
 	memcpy(val, data + sizeof(name) - 1, vlen);
 	val[vlen] = '\0';
-	c->cur->retry_after = sl_http_parse_retry_after(val, (double)time(NULL));
+	c->cur->retry_after =
+	    sl_http_parse_retry_after(val, (double)time(NULL));
 	return n;
 }
 
-/* ---- client ----------------------------------------------------------------- */
+/* ---- client -----------------------------------------------------------------
+ */
 
-static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *str_printf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 static char *str_printf(const char *fmt, ...)
 {
 	va_list ap;
@@ -216,15 +222,15 @@ static int setup_handle(struct sl_http_client *c)
 	CURL *h = c->curl;
 	CURLcode rc = CURLE_OK;
 
-#define SET(opt, val)                                                 \
-	do {                                                          \
-		if (rc == CURLE_OK)                                   \
-			rc = curl_easy_setopt(h, opt, val);           \
+#define SET(opt, val)                                                          \
+	do {                                                                   \
+		if (rc == CURLE_OK)                                            \
+			rc = curl_easy_setopt(h, opt, val);                    \
 	} while (0)
 	/* Worker threads: no SIGALRM for DNS timeouts. */
 	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, ms(o->connect_timeout,
-					  DEFAULT_CONNECT_TIMEOUT));
+	SET(CURLOPT_CONNECTTIMEOUT_MS,
+	    ms(o->connect_timeout, DEFAULT_CONNECT_TIMEOUT));
 	SET(CURLOPT_TIMEOUT_MS, ms(o->timeout, DEFAULT_TIMEOUT));
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
@@ -258,7 +264,8 @@ static int setup_handle(struct sl_http_client *c)
 	return 0;
 }
 
-struct sl_http_client *sl_http_client_create(const struct sl_http_client_opts *o)
+struct sl_http_client *
+sl_http_client_create(const struct sl_http_client_opts *o)
 {
 	struct sl_http_client *c;
 	const char *host = o->host && *o->host ? o->host : "127.0.0.1";
@@ -274,21 +281,21 @@ struct sl_http_client *sl_http_client_create(const struct sl_http_client_opts *o
 	if (!c)
 		return NULL;
 	c->o = *o;
-	c->max_response = o->max_response ? o->max_response
-					  : DEFAULT_MAX_RESPONSE;
+	c->max_response =
+	    o->max_response ? o->max_response : DEFAULT_MAX_RESPONSE;
 	c->base = str_printf("%s://%s%s%s:%d", o->tls ? "https" : "http",
 			     v6 ? "[" : "", host, v6 ? "]" : "", o->port);
 	if (!c->base)
 		goto err;
 	if (o->bearer_token && *o->bearer_token) {
-		c->bearer = str_printf("Authorization: Bearer %s",
-				       o->bearer_token);
+		c->bearer =
+		    str_printf("Authorization: Bearer %s", o->bearer_token);
 		if (!c->bearer)
 			goto err;
 	}
 	if (o->tls_vhost && *o->tls_vhost) {
-		c->host_header = str_printf("Host: %s:%d", o->tls_vhost,
-					    o->port);
+		c->host_header =
+		    str_printf("Host: %s:%d", o->tls_vhost, o->port);
 		if (!c->host_header)
 			goto err;
 	}
@@ -442,10 +449,10 @@ int sl_http_client_send(struct sl_http_client *c,
 	}
 
 	c->cur = resp;
-#define SET(opt, val)                                                 \
-	do {                                                          \
-		if (rc == CURLE_OK)                                   \
-			rc = curl_easy_setopt(c->curl, opt, val);     \
+#define SET(opt, val)                                                          \
+	do {                                                                   \
+		if (rc == CURLE_OK)                                            \
+			rc = curl_easy_setopt(c->curl, opt, val);              \
 	} while (0)
 	SET(CURLOPT_URL, c->url.data);
 	SET(CURLOPT_HTTPHEADER, hdrs);
@@ -468,13 +475,16 @@ int sl_http_client_send(struct sl_http_client *c,
 				  &resp->status);
 	} else {
 		snprintf(resp->error, sizeof(resp->error), "%s: %s",
-			 c->url.data ? c->url.data : "", curl_easy_strerror(rc));
+			 c->url.data ? c->url.data : "",
+			 curl_easy_strerror(rc));
 		resp->status = 0;
 		ret = -SL_EIO;
 	}
 	/* Borrowed pointers must not outlive this call. */
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
-	curl_easy_setopt(c->curl, CURLOPT_CONNECT_TO, (struct curl_slist *)NULL);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER,
+			 (struct curl_slist *)NULL);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECT_TO,
+			 (struct curl_slist *)NULL);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, (char *)NULL);
 	c->cur = NULL;
 out:

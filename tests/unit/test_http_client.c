@@ -5,14 +5,14 @@
  * one-connection-at-a-time HTTP server thread on 127.0.0.1 (status, body
  * cap, headers sent, Retry-After received, keep-alive, refused connection).
  */
-#include <arpa/inet.h>
-#include <cmocka.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
