@@ -44,7 +44,7 @@ struct loki_ctx {
 	bool gzip;
 	char **hdr_lines; /* "Name: value", NULL-terminated, owned */
 	struct sl_http_client_opts http;
-	char *name;       /* instance name, owned */
+	char *name; /* instance name, owned */
 };
 
 /* Per worker thread. */
@@ -57,52 +57,94 @@ struct loki_worker {
 
 #define OFF(f) offsetof(struct loki_ctx, f)
 static const struct sl_cfg_option loki_config[] = {
-	{ .name = "host", .type = SL_CFG_STR, .def = "127.0.0.1",
-	  .offset = OFF(host), .desc = "Loki host name or address" },
-	{ .name = "port", .type = SL_CFG_INT, .def = "3100", .min = 1,
-	  .max = 65535, .offset = OFF(port), .desc = "Loki TCP port" },
-	{ .name = "uri", .type = SL_CFG_STR, .def = "/loki/api/v1/push",
-	  .offset = OFF(uri), .desc = "push path, starting with '/'" },
-	{ .name = "tenant_id", .type = SL_CFG_STR, .offset = OFF(tenant_id),
-	  .desc = "sent as X-Scope-OrgID when set" },
-	{ .name = "labels", .type = SL_CFG_SLIST, .def = "job=sluice",
-	  .offset = OFF(labels),
-	  .desc = "stream labels: name=value, name=$accessor, $accessor" },
-	{ .name = "label_keys", .type = SL_CFG_SLIST, .offset = OFF(label_keys),
-	  .desc = "record keys (accessors) as labels, named by their last key" },
-	{ .name = "remove_keys", .type = SL_CFG_SLIST,
-	  .offset = OFF(remove_keys),
-	  .desc = "record keys (accessors) left out of the line" },
-	{ .name = "line_format", .type = SL_CFG_STR, .def = "json",
-	  .offset = OFF(line_format), .desc = "json or key_value" },
-	{ .name = "drop_single_key", .type = SL_CFG_STR, .def = "off",
-	  .offset = OFF(drop_single_key),
-	  .desc = "on/off/raw: one key left, the line is its value" },
-	{ .name = "auto_kubernetes_labels", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = OFF(auto_kubernetes_labels),
-	  .desc = "kubernetes.labels.* become stream labels" },
-	{ .name = "http_user", .type = SL_CFG_STR, .offset = OFF(http_user),
-	  .desc = "basic authentication user" },
-	{ .name = "http_passwd", .type = SL_CFG_STR, .offset = OFF(http_passwd),
-	  .desc = "basic authentication password" },
-	{ .name = "bearer_token", .type = SL_CFG_STR,
-	  .offset = OFF(bearer_token), .desc = "Authorization: Bearer token" },
-	{ .name = "compress", .type = SL_CFG_STR, .offset = OFF(compress),
-	  .desc = "gzip: compress request bodies" },
-	{ .name = "header", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	  .offset = OFF(headers), .desc = "NAME VALUE: an extra HTTP header" },
-	{ .name = "label_map_path", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
-	  .desc = "Fluent Bit's label map file: not implemented, ignored" },
-	{ .name = "tenant_id_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
-	  .desc = "per-record tenant: not implemented, ignored" },
-	{ .name = "structured_metadata", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED,
-	  .desc = "Loki structured metadata: not implemented, ignored" },
-	{ .name = "structured_metadata_map_keys", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED,
-	  .desc = "Loki structured metadata: not implemented, ignored" },
-	{ .name = "remove_mpa", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED },
-	SL_CFG_END,
+    {.name = "host",
+     .type = SL_CFG_STR,
+     .def = "127.0.0.1",
+     .offset = OFF(host),
+     .desc = "Loki host name or address"},
+    {.name = "port",
+     .type = SL_CFG_INT,
+     .def = "3100",
+     .min = 1,
+     .max = 65535,
+     .offset = OFF(port),
+     .desc = "Loki TCP port"},
+    {.name = "uri",
+     .type = SL_CFG_STR,
+     .def = "/loki/api/v1/push",
+     .offset = OFF(uri),
+     .desc = "push path, starting with '/'"},
+    {.name = "tenant_id",
+     .type = SL_CFG_STR,
+     .offset = OFF(tenant_id),
+     .desc = "sent as X-Scope-OrgID when set"},
+    {.name = "labels",
+     .type = SL_CFG_SLIST,
+     .def = "job=sluice",
+     .offset = OFF(labels),
+     .desc = "stream labels: name=value, name=$accessor, $accessor"},
+    {.name = "label_keys",
+     .type = SL_CFG_SLIST,
+     .offset = OFF(label_keys),
+     .desc = "record keys (accessors) as labels, named by their last key"},
+    {.name = "remove_keys",
+     .type = SL_CFG_SLIST,
+     .offset = OFF(remove_keys),
+     .desc = "record keys (accessors) left out of the line"},
+    {.name = "line_format",
+     .type = SL_CFG_STR,
+     .def = "json",
+     .offset = OFF(line_format),
+     .desc = "json or key_value"},
+    {.name = "drop_single_key",
+     .type = SL_CFG_STR,
+     .def = "off",
+     .offset = OFF(drop_single_key),
+     .desc = "on/off/raw: one key left, the line is its value"},
+    {.name = "auto_kubernetes_labels",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(auto_kubernetes_labels),
+     .desc = "kubernetes.labels.* become stream labels"},
+    {.name = "http_user",
+     .type = SL_CFG_STR,
+     .offset = OFF(http_user),
+     .desc = "basic authentication user"},
+    {.name = "http_passwd",
+     .type = SL_CFG_STR,
+     .offset = OFF(http_passwd),
+     .desc = "basic authentication password"},
+    {.name = "bearer_token",
+     .type = SL_CFG_STR,
+     .offset = OFF(bearer_token),
+     .desc = "Authorization: Bearer token"},
+    {.name = "compress",
+     .type = SL_CFG_STR,
+     .offset = OFF(compress),
+     .desc = "gzip: compress request bodies"},
+    {.name = "header",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = OFF(headers),
+     .desc = "NAME VALUE: an extra HTTP header"},
+    {.name = "label_map_path",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Fluent Bit's label map file: not implemented, ignored"},
+    {.name = "tenant_id_key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "per-record tenant: not implemented, ignored"},
+    {.name = "structured_metadata",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Loki structured metadata: not implemented, ignored"},
+    {.name = "structured_metadata_map_keys",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Loki structured metadata: not implemented, ignored"},
+    {.name = "remove_mpa", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    SL_CFG_END,
 };
 
 /* "Name value" (or "Name: value") into "Name: value". NULL on ENOMEM. */
@@ -179,25 +221,26 @@ static int loki_init(void *vctx, struct sl_output *out)
 	}
 	if (ctx->auto_kubernetes_labels && loki_enc_set_auto_k8s(&ctx->enc) < 0)
 		return -SL_ENOMEM;
-	if (rc == 0 && ctx->enc.n_labels == 0 &&
-	    !ctx->auto_kubernetes_labels) {
+	if (rc == 0 && ctx->enc.n_labels == 0 && !ctx->auto_kubernetes_labels) {
 		sl_plugin_error(ins, line,
 				"loki: no stream labels (Labels, Label_keys): "
 				"Loki needs at least one");
 		rc = -SL_ECONFIG;
 	}
-	if (loki_line_format_parse(ctx->line_format,
-				   &ctx->enc.line_format) < 0) {
-		sl_plugin_error(ins, line,
-				"loki: line_format '%s' is not json or key_value",
-				ctx->line_format);
+	if (loki_line_format_parse(ctx->line_format, &ctx->enc.line_format) <
+	    0) {
+		sl_plugin_error(
+		    ins, line,
+		    "loki: line_format '%s' is not json or key_value",
+		    ctx->line_format);
 		rc = -SL_ECONFIG;
 	}
 	if (loki_drop_single_parse(ctx->drop_single_key,
 				   &ctx->enc.drop_single_key) < 0) {
-		sl_plugin_error(ins, line,
-				"loki: drop_single_key '%s' is not on, off or raw",
-				ctx->drop_single_key);
+		sl_plugin_error(
+		    ins, line,
+		    "loki: drop_single_key '%s' is not on, off or raw",
+		    ctx->drop_single_key);
 		rc = -SL_ECONFIG;
 	}
 	if (ctx->compress && *ctx->compress) {
@@ -231,19 +274,19 @@ static int loki_init(void *vctx, struct sl_output *out)
 	if (build_headers(ctx) < 0)
 		return -SL_ENOMEM;
 	ctx->http = (struct sl_http_client_opts){
-		.host = ctx->host,
-		.port = (int)ctx->port,
-		.tls = out->common.tls,
-		.tls_verify = out->common.tls_verify,
-		.tls_ca_file = out->common.tls_ca_file,
-		.tls_crt_file = out->common.tls_crt_file,
-		.tls_key_file = out->common.tls_key_file,
-		.tls_vhost = out->common.tls_vhost,
-		.http_user = ctx->http_user,
-		.http_passwd = ctx->http_passwd,
-		.bearer_token = ctx->bearer_token,
-		/* enough of a 400 body to find "total ignored" at its end */
-		.max_response = 1024 * 1024,
+	    .host = ctx->host,
+	    .port = (int)ctx->port,
+	    .tls = out->common.tls,
+	    .tls_verify = out->common.tls_verify,
+	    .tls_ca_file = out->common.tls_ca_file,
+	    .tls_crt_file = out->common.tls_crt_file,
+	    .tls_key_file = out->common.tls_key_file,
+	    .tls_vhost = out->common.tls_vhost,
+	    .http_user = ctx->http_user,
+	    .http_passwd = ctx->http_passwd,
+	    .bearer_token = ctx->bearer_token,
+	    /* enough of a 400 body to find "total ignored" at its end */
+	    .max_response = 1024 * 1024,
 	};
 	return 0;
 }
@@ -311,8 +354,10 @@ static enum sl_flush_result handle_response(struct loki_ctx *ctx,
 
 	if (r->status >= 200 && r->status < 300) {
 		mark_all(fl, &w->batch);
-		sl_log(SL_LOG_DEBUG, ctx->name, "%s:%lld, HTTP status=%ld, %llu "
-		       "entries", ctx->host, (long long)ctx->port, r->status,
+		sl_log(SL_LOG_DEBUG, ctx->name,
+		       "%s:%lld, HTTP status=%ld, %llu "
+		       "entries",
+		       ctx->host, (long long)ctx->port, r->status,
 		       (unsigned long long)n);
 		return SL_FLUSH_OK;
 	}
@@ -320,13 +365,14 @@ static enum sl_flush_result handle_response(struct loki_ctx *ctx,
 	    (r->status >= 300 && r->status < 400)) {
 		if (r->retry_after >= 0)
 			sl_flush_retry_after(fl, r->retry_after);
-		sl_log(SL_LOG_WARN, ctx->name,
-		       "%s:%lld, HTTP status=%ld, %llu entries will be retried%s: "
-		       "%.*s",
-		       ctx->host, (long long)ctx->port, r->status,
-		       (unsigned long long)n,
-		       r->retry_after >= 0 ? " (Retry-After)" : "",
-		       body_excerpt(r), body);
+		sl_log(
+		    SL_LOG_WARN, ctx->name,
+		    "%s:%lld, HTTP status=%ld, %llu entries will be retried%s: "
+		    "%.*s",
+		    ctx->host, (long long)ctx->port, r->status,
+		    (unsigned long long)n,
+		    r->retry_after >= 0 ? " (Retry-After)" : "",
+		    body_excerpt(r), body);
 		return SL_FLUSH_RETRY;
 	}
 	if (r->status == 400) {
@@ -354,17 +400,16 @@ static enum sl_flush_result handle_response(struct loki_ctx *ctx,
 	return SL_FLUSH_OK;
 }
 
-static enum sl_flush_result flush_chunk(struct loki_ctx *ctx,
-					struct loki_worker *w,
-					struct sl_flush *fl)
+static enum sl_flush_result
+flush_chunk(struct loki_ctx *ctx, struct loki_worker *w, struct sl_flush *fl)
 {
 	const struct sl_chunk *c = sl_flush_chunk(fl);
 	struct sl_http_request req = {
-		.method = "POST",
-		.uri = ctx->uri,
-		.content_type = "application/json",
-		.headers = (const char *const *)ctx->hdr_lines,
-		.gzip = ctx->gzip,
+	    .method = "POST",
+	    .uri = ctx->uri,
+	    .content_type = "application/json",
+	    .headers = (const char *const *)ctx->hdr_lines,
+	    .gzip = ctx->gzip,
 	};
 
 	sl_buf_reset(&w->payload);
@@ -418,13 +463,13 @@ static void loki_destroy(void *vctx)
 }
 
 const struct sl_output_plugin sl_output_loki = {
-	.name = "loki",
-	.description = "Send logs to Grafana Loki (JSON push API)",
-	.config_map = loki_config,
-	.ctx_size = sizeof(struct loki_ctx),
-	.init = loki_init,
-	.worker_init = loki_worker_init,
-	.worker_exit = loki_worker_exit,
-	.flush = loki_flush,
-	.destroy = loki_destroy,
+    .name = "loki",
+    .description = "Send logs to Grafana Loki (JSON push API)",
+    .config_map = loki_config,
+    .ctx_size = sizeof(struct loki_ctx),
+    .init = loki_init,
+    .worker_init = loki_worker_init,
+    .worker_exit = loki_worker_exit,
+    .flush = loki_flush,
+    .destroy = loki_destroy,
 };

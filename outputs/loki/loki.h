@@ -21,14 +21,14 @@ enum loki_line_format {
 
 enum loki_drop_single {
 	LOKI_DROP_OFF = 0, /* always the whole record */
-	LOKI_DROP_ON,      /* one key left: its value (JSON text in json) */
-	LOKI_DROP_RAW,     /* one key left: its value, strings unquoted */
+	LOKI_DROP_ON,	   /* one key left: its value (JSON text in json) */
+	LOKI_DROP_RAW,	   /* one key left: its value, strings unquoted */
 };
 
 /* One stream label: a fixed value or a value read from the record. */
 struct loki_label {
-	char *name;              /* owned; a valid Loki label name */
-	char *value;             /* owned fixed value, or NULL */
+	char *name;		 /* owned; a valid Loki label name */
+	char *value;		 /* owned fixed value, or NULL */
 	struct sl_accessor *acc; /* owned, or NULL */
 };
 
@@ -41,7 +41,7 @@ struct loki_enc {
 	size_t n_remove;
 	enum loki_line_format line_format;
 	enum loki_drop_single drop_single_key;
-	bool auto_kubernetes_labels; /* kubernetes.labels.* become labels */
+	bool auto_kubernetes_labels;	/* kubernetes.labels.* become labels */
 	struct sl_accessor *k8s_labels; /* owned, when the above */
 };
 
@@ -76,7 +76,7 @@ char *loki_label_name(const char *s, size_t len);
 struct loki_entry {
 	int64_t ts_ns;
 	uint32_t stream; /* index into streams */
-	uint32_t index;  /* record's position in the chunk */
+	uint32_t index;	 /* record's position in the chunk */
 	size_t line_off; /* the line as a JSON string, in lines */
 	size_t line_len;
 };
@@ -102,7 +102,7 @@ struct loki_batch {
 	struct sl_record rec;
 	struct sl_text text;
 	struct sl_fields fields;
-	uint8_t *rm;     /* per view node: removed / holds a removed node */
+	uint8_t *rm; /* per view node: removed / holds a removed node */
 	size_t cap_rm;
 	struct lk_pair *pairs;
 	size_t cap_pairs;

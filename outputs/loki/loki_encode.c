@@ -23,7 +23,8 @@ struct lk_pair {
 	size_t order;
 };
 
-/* ---- configuration ---------------------------------------------------------- */
+/* ---- configuration ----------------------------------------------------------
+ */
 
 char *loki_label_name(const char *s, size_t len)
 {
@@ -37,7 +38,8 @@ char *loki_label_name(const char *s, size_t len)
 		out[o++] = '_';
 	for (i = 0; i < len; i++) {
 		char ch = s[i];
-		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		bool ok = (ch >= 'a' && ch <= 'z') ||
+			  (ch >= 'A' && ch <= 'Z') ||
 			  (ch >= '0' && ch <= '9') || ch == '_';
 
 		out[o++] = ok ? ch : '_';
@@ -49,8 +51,8 @@ char *loki_label_name(const char *s, size_t len)
 static int push_label(struct loki_enc *e, char *name, char *value,
 		      struct sl_accessor *acc)
 {
-	struct loki_label *n = realloc(e->labels,
-				       (e->n_labels + 1) * sizeof(*n));
+	struct loki_label *n =
+	    realloc(e->labels, (e->n_labels + 1) * sizeof(*n));
 
 	if (!n) {
 		free(name);
@@ -59,7 +61,7 @@ static int push_label(struct loki_enc *e, char *name, char *value,
 		return -SL_ENOMEM;
 	}
 	e->labels = n;
-	n[e->n_labels++] = (struct loki_label){ name, value, acc };
+	n[e->n_labels++] = (struct loki_label){name, value, acc};
 	return 0;
 }
 
@@ -228,7 +230,8 @@ int loki_enc_set_auto_k8s(struct loki_enc *e)
 
 	e->auto_kubernetes_labels = true;
 	if (!e->k8s_labels)
-		e->k8s_labels = sl_accessor_create("$kubernetes['labels']", &err);
+		e->k8s_labels =
+		    sl_accessor_create("$kubernetes['labels']", &err);
 	return e->k8s_labels ? 0 : -SL_ENOMEM;
 }
 
@@ -249,7 +252,8 @@ void loki_enc_destroy(struct loki_enc *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* ---- batch ----------------------------------------------------------------- */
+/* ---- batch -----------------------------------------------------------------
+ */
 
 void loki_batch_init(struct loki_batch *b)
 {
@@ -291,7 +295,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-/* ---- labels ------------------------------------------------------------------ */
+/* ---- labels
+ * ------------------------------------------------------------------ */
 
 static int add_pair(struct loki_batch *b, size_t *n, const char *name,
 		    size_t nlen, const char *val, size_t vlen)
@@ -333,8 +338,7 @@ static int cmp_pair(const void *a, const void *b)
 }
 
 /* The kubernetes.labels object of the record, each member a label. */
-static int k8s_pairs(const struct loki_enc *e, struct loki_batch *b,
-		     size_t *n)
+static int k8s_pairs(const struct loki_enc *e, struct loki_batch *b, size_t *n)
 {
 	struct sl_value v;
 	size_t i;
@@ -395,7 +399,8 @@ static int render_labels(const struct loki_enc *e, struct loki_batch *b,
 	/* keep the last of equal names */
 	out_n = 0;
 	for (i = 0; i < n; i++) {
-		if (i + 1 < n && b->pairs[i].name_len == b->pairs[i + 1].name_len &&
+		if (i + 1 < n &&
+		    b->pairs[i].name_len == b->pairs[i + 1].name_len &&
 		    !memcmp(b->label.data + b->pairs[i].name_off,
 			    b->label.data + b->pairs[i + 1].name_off,
 			    b->pairs[i].name_len))
@@ -478,12 +483,13 @@ static long stream_of(struct loki_batch *b, size_t key_off)
 		 sizeof(*st)) < 0)
 		return -1;
 	st = &b->streams[b->n_streams];
-	*st = (struct loki_stream){ key_off, klen, h, 0 };
+	*st = (struct loki_stream){key_off, klen, h, 0};
 	b->slots[s] = (uint32_t)b->n_streams + 1;
 	return (long)b->n_streams++;
 }
 
-/* ---- the line ---------------------------------------------------------------- */
+/* ---- the line
+ * ---------------------------------------------------------------- */
 
 enum { RM_SELF = 1, RM_INSIDE = 2 };
 
@@ -531,8 +537,7 @@ static int mark_removed(const struct loki_enc *e, struct loki_batch *b,
 		       v->nodes[node + 1].val_off == v->nodes[node].val_off)
 			node++; /* cannot happen for JSON, kept for safety */
 		b->rm[node] |= RM_SELF;
-		for (p = v->nodes[node].parent; p != 0;
-		     p = v->nodes[p].parent)
+		for (p = v->nodes[node].parent; p != 0; p = v->nodes[p].parent)
 			b->rm[p] |= RM_INSIDE;
 		any = 1;
 	}
@@ -564,7 +569,7 @@ static int copy_filtered(struct sl_buf *out, const struct sl_view *v,
 				return -SL_ENOMEM;
 		} else if (sl_buf_append(out, text + cn->member_off,
 					 cn->val_off + cn->val_len -
-						 cn->member_off) < 0) {
+					     cn->member_off) < 0) {
 			return -SL_ENOMEM;
 		}
 	}
@@ -582,8 +587,8 @@ static int value_text(struct sl_buf *out, const struct sl_view *v,
 	if (cn->type == SL_VAL_STRING && unquote)
 		return sl_json_unescape_append(out, text + cn->val_off + 1,
 					       cn->val_len - 2) == -SL_ENOMEM
-			       ? -SL_ENOMEM
-			       : 0;
+			   ? -SL_ENOMEM
+			   : 0;
 	if (rm[c] & RM_INSIDE)
 		return copy_filtered(out, v, text, rm, c);
 	return sl_buf_append(out, text + cn->val_off, cn->val_len);
@@ -614,8 +619,7 @@ static int build_line(const struct loki_enc *e, struct loki_batch *b,
 	if (kept == 1 && e->drop_single_key != LOKI_DROP_OFF)
 		return value_text(&b->line, v, text, b->rm, only,
 				  e->drop_single_key == LOKI_DROP_RAW ||
-					  e->line_format ==
-						  LOKI_LINE_KEY_VALUE);
+				      e->line_format == LOKI_LINE_KEY_VALUE);
 	if (e->line_format == LOKI_LINE_JSON) {
 		if (!any)
 			return sl_buf_append(&b->line, text, len);
@@ -637,7 +641,8 @@ static int build_line(const struct loki_enc *e, struct loki_batch *b,
 	return 0;
 }
 
-/* ---- the payload ----------------------------------------------------------------- */
+/* ---- the payload
+ * ----------------------------------------------------------------- */
 
 static int cmp_entry(const void *a, const void *b)
 {
@@ -730,9 +735,8 @@ int loki_encode(const struct loki_enc *e, struct loki_batch *b,
 	if (b->n_entries == 0)
 		return 0;
 	qsort(b->entries, b->n_entries, sizeof(*b->entries), cmp_entry);
-	if (sl_buf_reserve(out, b->lines.len + b->keys.len +
-					b->n_entries * 28 + b->n_streams * 32 +
-					16) < 0 ||
+	if (sl_buf_reserve(out, b->lines.len + b->keys.len + b->n_entries * 28 +
+				    b->n_streams * 32 + 16) < 0 ||
 	    sl_buf_append(out, "{\"streams\":[", 12) < 0)
 		return -SL_ENOMEM;
 	for (i = 0; i < b->n_entries; i++) {
@@ -762,7 +766,8 @@ int loki_encode(const struct loki_enc *e, struct loki_batch *b,
 	return sl_buf_append(out, "]}]}", 4);
 }
 
-/* ---- Loki's 400 body ------------------------------------------------------------- */
+/* ---- Loki's 400 body
+ * ------------------------------------------------------------- */
 
 /* Reads decimal digits at *p (bounded by end); false when none. */
 static bool read_u64(const char **p, const char *end, uint64_t *out)
@@ -787,13 +792,15 @@ int loki_error_ignored(const char *body, size_t len, uint64_t *ignored)
 {
 	static const char key[] = "total ignored:";
 	const size_t klen = sizeof(key) - 1;
-	const char *p = body, *end = body + len;
+	const char *p, *end;
 	int found = 0;
 	uint64_t sum = 0;
 
 	*ignored = 0;
 	if (!body)
 		return 0;
+	p = body;
+	end = body + len;
 	while ((size_t)(end - p) >= klen) {
 		const char *q = memmem(p, (size_t)(end - p), key, klen);
 		uint64_t n, m;

@@ -64,9 +64,8 @@ static void rec(struct fx *f, int64_t ts, const char *json)
 static const char *encode(struct fx *f, loki_skip_fn skip, void *ud)
 {
 	sl_buf_reset(&f->out);
-	assert_int_equal(loki_encode(&f->enc, &f->batch, f->chunk, skip, ud,
-				     &f->out),
-			 0);
+	assert_int_equal(
+	    loki_encode(&f->enc, &f->batch, f->chunk, skip, ud, &f->out), 0);
 	assert_int_equal(sl_buf_append(&f->out, "", 1), 0);
 	return f->out.data;
 }
@@ -79,11 +78,11 @@ static void test_one_stream(void **state)
 	rec(f, 1700000000000000001, "{\"msg\":\"a\"}");
 	rec(f, 1700000000000000002, "{\"msg\":\"b\\\"q\"}");
 	assert_string_equal(
-		encode(f, NULL, NULL),
-		"{\"streams\":[{\"stream\":{\"job\":\"sluice\"},\"values\":["
-		"[\"1700000000000000001\",\"{\\\"msg\\\":\\\"a\\\"}\"],"
-		"[\"1700000000000000002\",\"{\\\"msg\\\":\\\"b\\\\\\\"q\\\"}\"]"
-		"]}]}");
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"job\":\"sluice\"},\"values\":["
+	    "[\"1700000000000000001\",\"{\\\"msg\\\":\\\"a\\\"}\"],"
+	    "[\"1700000000000000002\",\"{\\\"msg\\\":\\\"b\\\\\\\"q\\\"}\"]"
+	    "]}]}");
 	assert_int_equal(f->batch.n_entries, 2);
 }
 
@@ -97,18 +96,19 @@ static void test_grouping_and_time_order(void **state)
 	rec(f, 10, "{\"stream\":\"err\",\"n\":2}");
 	rec(f, 20, "{\"stream\":\"out\",\"n\":3}");
 	rec(f, 10, "{\"stream\":\"out\",\"n\":4}");
-	rec(f, 20, "{\"stream\":\"out\",\"n\":5}"); /* same ts as n=3: kept after */
-	rec(f, 5, "{\"n\":6}");                     /* no stream field */
+	rec(f, 20,
+	    "{\"stream\":\"out\",\"n\":5}"); /* same ts as n=3: kept after */
+	rec(f, 5, "{\"n\":6}");		     /* no stream field */
 	assert_string_equal(
-		encode(f, NULL, NULL),
-		"{\"streams\":["
-		"{\"stream\":{\"job\":\"sluice\",\"stream\":\"out\"},\"values\":["
-		"[\"10\",\"{\\\"n\\\":4}\"],[\"20\",\"{\\\"n\\\":3}\"],"
-		"[\"20\",\"{\\\"n\\\":5}\"],[\"30\",\"{\\\"n\\\":1}\"]]},"
-		"{\"stream\":{\"job\":\"sluice\",\"stream\":\"err\"},\"values\":["
-		"[\"10\",\"{\\\"n\\\":2}\"]]},"
-		"{\"stream\":{\"job\":\"sluice\"},\"values\":["
-		"[\"5\",\"{\\\"n\\\":6}\"]]}]}");
+	    encode(f, NULL, NULL),
+	    "{\"streams\":["
+	    "{\"stream\":{\"job\":\"sluice\",\"stream\":\"out\"},\"values\":["
+	    "[\"10\",\"{\\\"n\\\":4}\"],[\"20\",\"{\\\"n\\\":3}\"],"
+	    "[\"20\",\"{\\\"n\\\":5}\"],[\"30\",\"{\\\"n\\\":1}\"]]},"
+	    "{\"stream\":{\"job\":\"sluice\",\"stream\":\"err\"},\"values\":["
+	    "[\"10\",\"{\\\"n\\\":2}\"]]},"
+	    "{\"stream\":{\"job\":\"sluice\"},\"values\":["
+	    "[\"5\",\"{\\\"n\\\":6}\"]]}]}");
 	assert_int_equal(f->batch.n_streams, 3);
 }
 
@@ -121,10 +121,10 @@ static void test_label_escaping_and_names(void **state)
 	label(f, "1st=x");
 	rec(f, 1, "{\"app\":\"quo\\\"te\\nnl \\u00e9\"}");
 	assert_string_equal(
-		encode(f, NULL, NULL),
-		"{\"streams\":[{\"stream\":{\"_1st\":\"x\",\"job\":\"a\\\"b\\\\c\","
-		"\"k8s_app_name\":\"quo\\\"te\\nnl \xc3\xa9\"},\"values\":["
-		"[\"1\",\"{}\"]]}]}");
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"_1st\":\"x\",\"job\":\"a\\\"b\\\\c\","
+	    "\"k8s_app_name\":\"quo\\\"te\\nnl \xc3\xa9\"},\"values\":["
+	    "[\"1\",\"{}\"]]}]}");
 }
 
 static void test_label_value_not_string(void **state)
@@ -135,9 +135,9 @@ static void test_label_value_not_string(void **state)
 	label(f, "code2=$obj");
 	rec(f, 1, "{\"status\":200,\"obj\":{\"a\":true},\"m\":1}");
 	assert_string_equal(
-		encode(f, NULL, NULL),
-		"{\"streams\":[{\"stream\":{\"code\":\"200\",\"code2\":"
-		"\"{\\\"a\\\":true}\"},\"values\":[[\"1\",\"{\\\"m\\\":1}\"]]}]}");
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"code\":\"200\",\"code2\":"
+	    "\"{\\\"a\\\":true}\"},\"values\":[[\"1\",\"{\\\"m\\\":1}\"]]}]}");
 }
 
 static void test_label_keys_nested(void **state)
@@ -146,18 +146,19 @@ static void test_label_keys_nested(void **state)
 	const char *err;
 
 	label(f, "job=j");
-	assert_int_equal(loki_enc_add_label_key(
-				 &f->enc, "$kubernetes['pod']['name']", &err),
-			 0);
+	assert_int_equal(
+	    loki_enc_add_label_key(&f->enc, "$kubernetes['pod']['name']", &err),
+	    0);
 	assert_int_equal(loki_enc_add_label_key(&f->enc, "level", &err), 0);
-	rec(f, 1, "{\"level\":\"info\",\"kubernetes\":{\"ns\":\"d\","
-		  "\"pod\":{\"name\":\"p-1\",\"uid\":7}},\"m\":\"x\"}");
+	rec(f, 1,
+	    "{\"level\":\"info\",\"kubernetes\":{\"ns\":\"d\","
+	    "\"pod\":{\"name\":\"p-1\",\"uid\":7}},\"m\":\"x\"}");
 	assert_string_equal(
-		encode(f, NULL, NULL),
-		"{\"streams\":[{\"stream\":{\"job\":\"j\",\"level\":\"info\","
-		"\"name\":\"p-1\"},\"values\":[[\"1\",\"{\\\"kubernetes\\\":"
-		"{\\\"ns\\\":\\\"d\\\",\\\"pod\\\":{\\\"uid\\\":7}},"
-		"\\\"m\\\":\\\"x\\\"}\"]]}]}");
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"job\":\"j\",\"level\":\"info\","
+	    "\"name\":\"p-1\"},\"values\":[[\"1\",\"{\\\"kubernetes\\\":"
+	    "{\\\"ns\\\":\\\"d\\\",\\\"pod\\\":{\\\"uid\\\":7}},"
+	    "\\\"m\\\":\\\"x\\\"}\"]]}]}");
 }
 
 static void test_label_from_array_needs_name(void **state)
@@ -187,15 +188,16 @@ static void test_remove_keys(void **state)
 	assert_int_equal(loki_enc_add_remove_key(&f->enc, "$a['b']", &err), 0);
 	assert_int_equal(loki_enc_add_remove_key(&f->enc, "$arr[1]", &err), 0);
 	assert_int_equal(loki_enc_add_remove_key(&f->enc, "absent", &err), 0);
-	rec(f, 1, "{\"secret\":\"s\",\"a\":{\"b\":1,\"c\":2},\"arr\":[1,2,3],"
-		  "\"z\":null}");
+	rec(f, 1,
+	    "{\"secret\":\"s\",\"a\":{\"b\":1,\"c\":2},\"arr\":[1,2,3],"
+	    "\"z\":null}");
 	rec(f, 2, "{\"a\":{\"b\":1}}");
 	assert_string_equal(
-		encode(f, NULL, NULL),
-		"{\"streams\":[{\"stream\":{\"job\":\"j\"},\"values\":["
-		"[\"1\",\"{\\\"a\\\":{\\\"c\\\":2},\\\"arr\\\":[1,3],"
-		"\\\"z\\\":null}\"],"
-		"[\"2\",\"{\\\"a\\\":{}}\"]]}]}");
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"job\":\"j\"},\"values\":["
+	    "[\"1\",\"{\\\"a\\\":{\\\"c\\\":2},\\\"arr\\\":[1,3],"
+	    "\\\"z\\\":null}\"],"
+	    "[\"2\",\"{\\\"a\\\":{}}\"]]}]}");
 }
 
 static void test_key_value(void **state)
@@ -204,13 +206,14 @@ static void test_key_value(void **state)
 
 	label(f, "job=j");
 	f->enc.line_format = LOKI_LINE_KEY_VALUE;
-	rec(f, 1, "{\"level\":\"info\",\"msg\":\"hello \\\"you\\\"\","
-		  "\"n\":3,\"ok\":true,\"o\":{\"x\":1}}");
+	rec(f, 1,
+	    "{\"level\":\"info\",\"msg\":\"hello \\\"you\\\"\","
+	    "\"n\":3,\"ok\":true,\"o\":{\"x\":1}}");
 	assert_string_equal(
-		encode(f, NULL, NULL),
-		"{\"streams\":[{\"stream\":{\"job\":\"j\"},\"values\":["
-		"[\"1\",\"level=info msg=hello \\\"you\\\" n=3 ok=true "
-		"o={\\\"x\\\":1}\"]]}]}");
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"job\":\"j\"},\"values\":["
+	    "[\"1\",\"level=info msg=hello \\\"you\\\" n=3 ok=true "
+	    "o={\\\"x\\\":1}\"]]}]}");
 }
 
 static void test_drop_single_key(void **state)
@@ -225,17 +228,17 @@ static void test_drop_single_key(void **state)
 	rec(f, 2, "{\"stream\":\"o\",\"log\":\"a\",\"b\":1}");
 	/* on + json: the value as JSON (a quoted string) */
 	assert_string_equal(
-		encode(f, NULL, NULL),
-		"{\"streams\":[{\"stream\":{\"job\":\"j\",\"stream\":\"o\"},"
-		"\"values\":[[\"1\",\"\\\"line \\\\\\\"1\\\\\\\"\\\"\"],"
-		"[\"2\",\"{\\\"log\\\":\\\"a\\\",\\\"b\\\":1}\"]]}]}");
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"job\":\"j\",\"stream\":\"o\"},"
+	    "\"values\":[[\"1\",\"\\\"line \\\\\\\"1\\\\\\\"\\\"\"],"
+	    "[\"2\",\"{\\\"log\\\":\\\"a\\\",\\\"b\\\":1}\"]]}]}");
 	/* raw: the string itself */
 	f->enc.drop_single_key = LOKI_DROP_RAW;
 	assert_string_equal(
-		encode(f, NULL, NULL),
-		"{\"streams\":[{\"stream\":{\"job\":\"j\",\"stream\":\"o\"},"
-		"\"values\":[[\"1\",\"line \\\"1\\\"\"],"
-		"[\"2\",\"{\\\"log\\\":\\\"a\\\",\\\"b\\\":1}\"]]}]}");
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"job\":\"j\",\"stream\":\"o\"},"
+	    "\"values\":[[\"1\",\"line \\\"1\\\"\"],"
+	    "[\"2\",\"{\\\"log\\\":\\\"a\\\",\\\"b\\\":1}\"]]}]}");
 }
 
 static void test_auto_kubernetes_labels(void **state)
@@ -244,15 +247,16 @@ static void test_auto_kubernetes_labels(void **state)
 
 	label(f, "job=j");
 	assert_int_equal(loki_enc_set_auto_k8s(&f->enc), 0);
-	rec(f, 1, "{\"kubernetes\":{\"labels\":{\"app\":\"web\","
-		  "\"app.kubernetes.io/part-of\":\"shop\"}},\"m\":1}");
+	rec(f, 1,
+	    "{\"kubernetes\":{\"labels\":{\"app\":\"web\","
+	    "\"app.kubernetes.io/part-of\":\"shop\"}},\"m\":1}");
 	assert_string_equal(
-		encode(f, NULL, NULL),
-		"{\"streams\":[{\"stream\":{\"app\":\"web\","
-		"\"app_kubernetes_io_part_of\":\"shop\",\"job\":\"j\"},"
-		"\"values\":[[\"1\",\"{\\\"kubernetes\\\":{\\\"labels\\\":"
-		"{\\\"app\\\":\\\"web\\\",\\\"app.kubernetes.io/part-of\\\":"
-		"\\\"shop\\\"}},\\\"m\\\":1}\"]]}]}");
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"app\":\"web\","
+	    "\"app_kubernetes_io_part_of\":\"shop\",\"job\":\"j\"},"
+	    "\"values\":[[\"1\",\"{\\\"kubernetes\\\":{\\\"labels\\\":"
+	    "{\\\"app\\\":\\\"web\\\",\\\"app.kubernetes.io/part-of\\\":"
+	    "\\\"shop\\\"}},\\\"m\\\":1}\"]]}]}");
 }
 
 static bool skip_odd(void *ud, uint32_t index)
@@ -269,9 +273,10 @@ static void test_skip_settled(void **state)
 	label(f, "job=j");
 	for (i = 0; i < 4; i++)
 		rec(f, 100 - i, "{}");
-	assert_string_equal(encode(f, skip_odd, NULL),
-			    "{\"streams\":[{\"stream\":{\"job\":\"j\"},\"values\":["
-			    "[\"98\",\"{}\"],[\"100\",\"{}\"]]}]}");
+	assert_string_equal(
+	    encode(f, skip_odd, NULL),
+	    "{\"streams\":[{\"stream\":{\"job\":\"j\"},\"values\":["
+	    "[\"98\",\"{}\"],[\"100\",\"{}\"]]}]}");
 	assert_int_equal(f->batch.n_entries, 2);
 	assert_int_equal(f->batch.entries[0].index, 2);
 	assert_int_equal(f->batch.entries[1].index, 0);
@@ -291,9 +296,9 @@ static void test_nothing_to_send(void **state)
 	label(f, "job=j");
 	rec(f, 1, "{}");
 	sl_buf_reset(&f->out);
-	assert_int_equal(loki_encode(&f->enc, &f->batch, f->chunk, skip_all,
-				     NULL, &f->out),
-			 0);
+	assert_int_equal(
+	    loki_encode(&f->enc, &f->batch, f->chunk, skip_all, NULL, &f->out),
+	    0);
 	assert_int_equal(f->batch.n_entries, 0);
 	assert_int_equal(f->out.len, 0);
 }
@@ -306,8 +311,8 @@ static void test_many_streams(void **state)
 
 	label(f, "$k");
 	for (i = 0; i < 2000; i++) {
-		snprintf(body, sizeof(body), "{\"k\":\"s%d\",\"i\":%d}", i % 300,
-			 i);
+		snprintf(body, sizeof(body), "{\"k\":\"s%d\",\"i\":%d}",
+			 i % 300, i);
 		rec(f, 5000 - i, body);
 	}
 	encode(f, NULL, NULL);
@@ -322,17 +327,18 @@ static void test_many_streams(void **state)
 	}
 }
 
-/* ---- the 400 body --------------------------------------------------------- */
+/* ---- the 400 body ---------------------------------------------------------
+ */
 
 static void test_error_ignored(void **state)
 {
 	static const char one[] =
-		"entry with timestamp 2021-07-17 06:34:49.020024184 +0000 UTC "
-		"ignored, reason: 'entry out of order' for stream: "
-		"{job=\"fluent-bit\"},\n"
-		"total ignored: 5 out of 12";
+	    "entry with timestamp 2021-07-17 06:34:49.020024184 +0000 UTC "
+	    "ignored, reason: 'entry out of order' for stream: "
+	    "{job=\"fluent-bit\"},\n"
+	    "total ignored: 5 out of 12";
 	static const char two[] =
-		"x total ignored: 2 out of 3\ny total ignored: 4 out of 4\n";
+	    "x total ignored: 2 out of 3\ny total ignored: 4 out of 4\n";
 	uint64_t n;
 
 	(void)state;
@@ -344,24 +350,31 @@ static void test_error_ignored(void **state)
 	assert_int_equal(loki_error_ignored("too old", 7, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(loki_error_ignored("total ignored: 5", 16, &n), 0);
-	assert_int_equal(loki_error_ignored("total ignored: x out of 2", 25, &n),
-			 0);
+	assert_int_equal(
+	    loki_error_ignored("total ignored: x out of 2", 25, &n), 0);
 	/* the length bounds the read: cut before M, then inside M */
-	assert_int_equal(loki_error_ignored("total ignored: 5 out of 90", 24, &n),
-			 0);
-	assert_int_equal(loki_error_ignored("total ignored: 7 out of 90", 25, &n),
-			 1);
+	assert_int_equal(
+	    loki_error_ignored("total ignored: 5 out of 90", 24, &n), 0);
+	assert_int_equal(
+	    loki_error_ignored("total ignored: 7 out of 90", 25, &n), 1);
 	assert_int_equal(n, 7);
 	/* N is capped by M; huge numbers saturate */
-	assert_int_equal(loki_error_ignored("total ignored: 9 out of 3", 25, &n),
-			 1);
+	assert_int_equal(
+	    loki_error_ignored("total ignored: 9 out of 3", 25, &n), 1);
 	assert_int_equal(n, 3);
-	assert_int_equal(loki_error_ignored(
-				 "total ignored: 99999999999999999999999 out of "
-				 "99999999999999999999999",
-				 69, &n),
-			 1);
+	assert_int_equal(
+	    loki_error_ignored("total ignored: 99999999999999999999999 out of "
+			       "99999999999999999999999",
+			       69, &n),
+	    1);
 	assert_true(n == UINT64_MAX);
+	/* found by fuzz_loki_error: spaces are optional */
+	assert_int_equal(loki_error_ignored("total ignored:9 out of 1", 24, &n),
+			 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(loki_error_ignored("total ignored:0out of0", 22, &n),
+			 1);
+	assert_int_equal(n, 0);
 	assert_int_equal(loki_error_ignored(NULL, 0, &n), 0);
 }
 
@@ -369,20 +382,20 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
-		T(test_one_stream),
-		T(test_grouping_and_time_order),
-		T(test_label_escaping_and_names),
-		T(test_label_value_not_string),
-		T(test_label_keys_nested),
-		T(test_label_from_array_needs_name),
-		T(test_remove_keys),
-		T(test_key_value),
-		T(test_drop_single_key),
-		T(test_auto_kubernetes_labels),
-		T(test_skip_settled),
-		T(test_nothing_to_send),
-		T(test_many_streams),
-		cmocka_unit_test(test_error_ignored),
+	    T(test_one_stream),
+	    T(test_grouping_and_time_order),
+	    T(test_label_escaping_and_names),
+	    T(test_label_value_not_string),
+	    T(test_label_keys_nested),
+	    T(test_label_from_array_needs_name),
+	    T(test_remove_keys),
+	    T(test_key_value),
+	    T(test_drop_single_key),
+	    T(test_auto_kubernetes_labels),
+	    T(test_skip_settled),
+	    T(test_nothing_to_send),
+	    T(test_many_streams),
+	    cmocka_unit_test(test_error_ignored),
 #undef T
 	};
 
