@@ -48,7 +48,7 @@ struct http_worker {
 	struct sl_http_client *client;
 	struct sl_buf payload;
 	struct sl_http_response resp;
-	uint32_t *idx;     /* chunk indexes of the records in the request */
+	uint32_t *idx; /* chunk indexes of the records in the request */
 	size_t idx_cap;
 	const char **hdrs; /* static lines + the tag line, NULL-terminated */
 	char *tag_line;
@@ -56,56 +56,95 @@ struct http_worker {
 
 #define OFF(f) offsetof(struct http_ctx, f)
 static const struct sl_cfg_option http_config[] = {
-	{ .name = "host", .type = SL_CFG_STR, .def = "127.0.0.1",
-	  .offset = OFF(host), .desc = "HTTP server host name or address" },
-	{ .name = "port", .type = SL_CFG_INT, .def = "80", .min = 1,
-	  .max = 65535, .offset = OFF(port), .desc = "HTTP server TCP port" },
-	{ .name = "uri", .type = SL_CFG_STR, .def = "/", .offset = OFF(uri),
-	  .desc = "request path, starting with '/'" },
-	{ .name = "format", .type = SL_CFG_STR, .def = "json",
-	  .offset = OFF(format),
-	  .desc = "json, json_lines or json_stream (Fluent Bit's default, "
-		  "msgpack, is not offered)" },
-	{ .name = "http_method", .type = SL_CFG_STR, .def = "POST",
-	  .offset = OFF(http_method), .desc = "POST or PUT" },
-	{ .name = "header", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	  .offset = OFF(headers), .desc = "NAME VALUE: an extra HTTP header" },
-	{ .name = "header_tag", .type = SL_CFG_STR, .offset = OFF(header_tag),
-	  .desc = "header that carries the records' tag" },
-	{ .name = "compress", .type = SL_CFG_STR, .offset = OFF(compress),
-	  .desc = "gzip: compress request bodies" },
-	{ .name = "http_user", .type = SL_CFG_STR, .offset = OFF(http_user),
-	  .desc = "basic authentication user" },
-	{ .name = "http_passwd", .type = SL_CFG_STR, .offset = OFF(http_passwd),
-	  .desc = "basic authentication password" },
-	{ .name = "json_date_key", .type = SL_CFG_STR, .def = "date",
-	  .offset = OFF(json_date_key),
-	  .desc = "key of the record time (off: none)" },
-	{ .name = "json_date_format", .type = SL_CFG_STR, .def = "double",
-	  .offset = OFF(json_date_format),
-	  .desc = "double, epoch, epoch_ms, iso8601, java_sql_timestamp" },
-	{ .name = "allow_duplicated_headers", .type = SL_CFG_BOOL, .def = "true",
-	  .offset = OFF(allow_duplicated_headers),
-	  .desc = "off: a repeated Header name keeps its last value" },
-	{ .name = "log_response_payload", .type = SL_CFG_BOOL, .def = "true",
-	  .offset = OFF(log_response_payload),
-	  .desc = "log the body of error answers" },
-	{ .name = "proxy", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
-	  .desc = "not implemented (use HTTP_PROXY), ignored" },
-	{ .name = "gelf_timestamp_key", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED },
-	{ .name = "gelf_host_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED },
-	{ .name = "gelf_short_message_key", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED },
-	{ .name = "gelf_full_message_key", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED },
-	{ .name = "gelf_level_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED },
-	{ .name = "body_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED },
-	{ .name = "headers_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED },
-	{ .name = "aws_auth", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED },
-	{ .name = "aws_", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED | SL_CFG_PREFIX },
-	SL_CFG_END,
+    {.name = "host",
+     .type = SL_CFG_STR,
+     .def = "127.0.0.1",
+     .offset = OFF(host),
+     .desc = "HTTP server host name or address"},
+    {.name = "port",
+     .type = SL_CFG_INT,
+     .def = "80",
+     .min = 1,
+     .max = 65535,
+     .offset = OFF(port),
+     .desc = "HTTP server TCP port"},
+    {.name = "uri",
+     .type = SL_CFG_STR,
+     .def = "/",
+     .offset = OFF(uri),
+     .desc = "request path, starting with '/'"},
+    {.name = "format",
+     .type = SL_CFG_STR,
+     .def = "json",
+     .offset = OFF(format),
+     .desc = "json, json_lines or json_stream (Fluent Bit's default, "
+	     "msgpack, is not offered)"},
+    {.name = "http_method",
+     .type = SL_CFG_STR,
+     .def = "POST",
+     .offset = OFF(http_method),
+     .desc = "POST or PUT"},
+    {.name = "header",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = OFF(headers),
+     .desc = "NAME VALUE: an extra HTTP header"},
+    {.name = "header_tag",
+     .type = SL_CFG_STR,
+     .offset = OFF(header_tag),
+     .desc = "header that carries the records' tag"},
+    {.name = "compress",
+     .type = SL_CFG_STR,
+     .offset = OFF(compress),
+     .desc = "gzip: compress request bodies"},
+    {.name = "http_user",
+     .type = SL_CFG_STR,
+     .offset = OFF(http_user),
+     .desc = "basic authentication user"},
+    {.name = "http_passwd",
+     .type = SL_CFG_STR,
+     .offset = OFF(http_passwd),
+     .desc = "basic authentication password"},
+    {.name = "json_date_key",
+     .type = SL_CFG_STR,
+     .def = "date",
+     .offset = OFF(json_date_key),
+     .desc = "key of the record time (off: none)"},
+    {.name = "json_date_format",
+     .type = SL_CFG_STR,
+     .def = "double",
+     .offset = OFF(json_date_format),
+     .desc = "double, epoch, epoch_ms, iso8601, java_sql_timestamp"},
+    {.name = "allow_duplicated_headers",
+     .type = SL_CFG_BOOL,
+     .def = "true",
+     .offset = OFF(allow_duplicated_headers),
+     .desc = "off: a repeated Header name keeps its last value"},
+    {.name = "log_response_payload",
+     .type = SL_CFG_BOOL,
+     .def = "true",
+     .offset = OFF(log_response_payload),
+     .desc = "log the body of error answers"},
+    {.name = "proxy",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "not implemented (use HTTP_PROXY), ignored"},
+    {.name = "gelf_timestamp_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "gelf_host_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "gelf_short_message_key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED},
+    {.name = "gelf_full_message_key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED},
+    {.name = "gelf_level_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "body_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "headers_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "aws_auth", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
+    {.name = "aws_",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
+    SL_CFG_END,
 };
 
 static int http_init(void *vctx, struct sl_output *out)
@@ -127,8 +166,8 @@ static int http_init(void *vctx, struct sl_output *out)
 				"json_lines, json_stream)%s",
 				ctx->format,
 				strcasecmp(ctx->format, "msgpack") == 0
-					? ": sluice records are JSON"
-					: "");
+				    ? ": sluice records are JSON"
+				    : "");
 		rc = -SL_ECONFIG;
 	}
 	if (sl_json_opts_init(&ctx->json, fmt, ctx->json_date_key,
@@ -139,8 +178,10 @@ static int http_init(void *vctx, struct sl_output *out)
 	}
 	if (strcasecmp(ctx->http_method, "POST") &&
 	    strcasecmp(ctx->http_method, "PUT")) {
-		sl_plugin_error(ins, line, "http: http_method '%s' is not POST "
-				"or PUT", ctx->http_method);
+		sl_plugin_error(ins, line,
+				"http: http_method '%s' is not POST "
+				"or PUT",
+				ctx->http_method);
 		rc = -SL_ECONFIG;
 	}
 	if (ctx->compress && *ctx->compress) {
@@ -149,7 +190,8 @@ static int http_init(void *vctx, struct sl_output *out)
 		} else {
 			sl_plugin_error(ins, line,
 					"http: compress '%s' is not supported "
-					"(gzip)", ctx->compress);
+					"(gzip)",
+					ctx->compress);
 			rc = -SL_ECONFIG;
 		}
 	}
@@ -163,7 +205,8 @@ static int http_init(void *vctx, struct sl_output *out)
 		if (!h) {
 			sl_plugin_error(ins, ctx->headers.items[i].line,
 					"http: header '%s' needs a name and a "
-					"value", ctx->headers.items[i].value);
+					"value",
+					ctx->headers.items[i].value);
 			rc = -SL_ECONFIG;
 			continue;
 		}
@@ -174,17 +217,17 @@ static int http_init(void *vctx, struct sl_output *out)
 	if (rc < 0)
 		return rc;
 	ctx->http = (struct sl_http_client_opts){
-		.host = ctx->host,
-		.port = (int)ctx->port,
-		.tls = out->common.tls,
-		.tls_verify = out->common.tls_verify,
-		.tls_ca_file = out->common.tls_ca_file,
-		.tls_crt_file = out->common.tls_crt_file,
-		.tls_key_file = out->common.tls_key_file,
-		.tls_vhost = out->common.tls_vhost,
-		.http_user = ctx->http_user,
-		.http_passwd = ctx->http_passwd,
-		.max_response = 64 * 1024,
+	    .host = ctx->host,
+	    .port = (int)ctx->port,
+	    .tls = out->common.tls,
+	    .tls_verify = out->common.tls_verify,
+	    .tls_ca_file = out->common.tls_ca_file,
+	    .tls_crt_file = out->common.tls_crt_file,
+	    .tls_key_file = out->common.tls_key_file,
+	    .tls_vhost = out->common.tls_vhost,
+	    .http_user = ctx->http_user,
+	    .http_passwd = ctx->http_passwd,
+	    .max_response = 64 * 1024,
 	};
 	return 0;
 }
@@ -228,8 +271,7 @@ static bool skip_settled(void *ud, uint32_t index)
 	return sl_flush_marked(ud, index);
 }
 
-static void mark_all(struct sl_flush *fl, const struct http_worker *w,
-		     long n)
+static void mark_all(struct sl_flush *fl, const struct http_worker *w, long n)
 {
 	long i;
 
@@ -242,10 +284,10 @@ static enum sl_flush_result handle_response(struct http_ctx *ctx,
 					    struct sl_flush *fl, long n)
 {
 	const struct sl_http_response *r = &w->resp;
-	int blen = ctx->log_response_payload
-			   ? (int)(r->body.len < LOG_BODY_MAX ? r->body.len
-							      : LOG_BODY_MAX)
-			   : 0;
+	int blen =
+	    ctx->log_response_payload
+		? (int)(r->body.len < LOG_BODY_MAX ? r->body.len : LOG_BODY_MAX)
+		: 0;
 	const char *body = r->body.data ? r->body.data : "";
 
 	if (r->status >= 200 && r->status < 300) {
@@ -273,16 +315,15 @@ static enum sl_flush_result handle_response(struct http_ctx *ctx,
 	return SL_FLUSH_RETRY;
 }
 
-static enum sl_flush_result flush_chunk(struct http_ctx *ctx,
-					struct http_worker *w,
-					struct sl_flush *fl)
+static enum sl_flush_result
+flush_chunk(struct http_ctx *ctx, struct http_worker *w, struct sl_flush *fl)
 {
 	const struct sl_chunk *c = sl_flush_chunk(fl);
 	struct sl_http_request req = {
-		.method = strcasecmp(ctx->http_method, "PUT") ? "POST" : "PUT",
-		.uri = ctx->uri,
-		.content_type = out_http_content_type(ctx->json.format),
-		.gzip = ctx->gzip,
+	    .method = strcasecmp(ctx->http_method, "PUT") ? "POST" : "PUT",
+	    .uri = ctx->uri,
+	    .content_type = out_http_content_type(ctx->json.format),
+	    .gzip = ctx->gzip,
 	};
 	size_t i;
 	long n;
@@ -291,8 +332,10 @@ static enum sl_flush_result flush_chunk(struct http_ctx *ctx,
 	n = out_http_payload(&ctx->json, c, skip_settled, fl, &w->payload,
 			     &w->idx, &w->idx_cap);
 	if (n < 0) {
-		sl_log(SL_LOG_ERROR, ctx->name, "out of memory formatting "
-		       "chunk %llu", (unsigned long long)c->id);
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "out of memory formatting "
+		       "chunk %llu",
+		       (unsigned long long)c->id);
 		return SL_FLUSH_RETRY;
 	}
 	if (n == 0)
@@ -302,8 +345,8 @@ static enum sl_flush_result flush_chunk(struct http_ctx *ctx,
 	if (ctx->header_tag && *ctx->header_tag) {
 		free(w->tag_line);
 		w->tag_line = NULL;
-		if (asprintf(&w->tag_line, "%s: %s", ctx->header_tag,
-			     c->tag) < 0) {
+		if (asprintf(&w->tag_line, "%s: %s", ctx->header_tag, c->tag) <
+		    0) {
 			w->tag_line = NULL;
 			return SL_FLUSH_RETRY;
 		}
@@ -348,13 +391,13 @@ static void http_destroy(void *vctx)
 }
 
 const struct sl_output_plugin sl_output_http = {
-	.name = "http",
-	.description = "Send records to an HTTP endpoint (Fluent Bit's out_http)",
-	.config_map = http_config,
-	.ctx_size = sizeof(struct http_ctx),
-	.init = http_init,
-	.worker_init = http_worker_init,
-	.worker_exit = http_worker_exit,
-	.flush = http_flush,
-	.destroy = http_destroy,
+    .name = "http",
+    .description = "Send records to an HTTP endpoint (Fluent Bit's out_http)",
+    .config_map = http_config,
+    .ctx_size = sizeof(struct http_ctx),
+    .init = http_init,
+    .worker_init = http_worker_init,
+    .worker_exit = http_worker_exit,
+    .flush = http_flush,
+    .destroy = http_destroy,
 };

@@ -23,8 +23,8 @@ static struct sl_chunk *chunk3(void)
 
 	assert_non_null(c);
 	assert_int_equal(sl_chunk_append(c, TS, "{\"a\":1}", 7), 0);
-	assert_int_equal(sl_chunk_append(c, TS + 1000000000, "{\"b\":\"x\"}", 9),
-			 0);
+	assert_int_equal(
+	    sl_chunk_append(c, TS + 1000000000, "{\"b\":\"x\"}", 9), 0);
 	assert_int_equal(sl_chunk_append(c, TS, "{}", 2), 0);
 	return c;
 }
@@ -34,7 +34,7 @@ static char *body_of(enum sl_json_format f, const char *key, const char *fmt,
 {
 	struct sl_chunk *c = chunk3();
 	struct sl_json_opts o;
-	struct sl_buf out = { 0 };
+	struct sl_buf out = {0};
 	uint32_t *idx = NULL;
 	size_t cap = 0;
 	char *s;
@@ -68,10 +68,10 @@ static void test_json_lines_iso(void **state)
 	char *s = body_of(SL_JSON_LINES, "@t", "iso8601", NULL, 3);
 
 	(void)state;
-	assert_string_equal(s,
-			    "{\"@t\":\"2023-11-14T22:13:20.500000Z\",\"a\":1}\n"
-			    "{\"@t\":\"2023-11-14T22:13:21.500000Z\",\"b\":\"x\"}\n"
-			    "{\"@t\":\"2023-11-14T22:13:20.500000Z\"}\n");
+	assert_string_equal(
+	    s, "{\"@t\":\"2023-11-14T22:13:20.500000Z\",\"a\":1}\n"
+	       "{\"@t\":\"2023-11-14T22:13:21.500000Z\",\"b\":\"x\"}\n"
+	       "{\"@t\":\"2023-11-14T22:13:20.500000Z\"}\n");
 	free(s);
 }
 
@@ -155,13 +155,13 @@ static void test_duplicated_headers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_array),
-		cmocka_unit_test(test_json_lines_iso),
-		cmocka_unit_test(test_json_stream_no_date),
-		cmocka_unit_test(test_settled_left_out),
-		cmocka_unit_test(test_content_types),
-		cmocka_unit_test(test_header_lines),
-		cmocka_unit_test(test_duplicated_headers),
+	    cmocka_unit_test(test_json_array),
+	    cmocka_unit_test(test_json_lines_iso),
+	    cmocka_unit_test(test_json_stream_no_date),
+	    cmocka_unit_test(test_settled_left_out),
+	    cmocka_unit_test(test_content_types),
+	    cmocka_unit_test(test_header_lines),
+	    cmocka_unit_test(test_duplicated_headers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
