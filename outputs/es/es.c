@@ -858,6 +858,12 @@ static enum sl_flush_result send_all(struct es_ctx *ctx, struct es_worker *w,
 			log_response(ctx, SL_LOG_ERROR, &w->resp,
 				     "the request is rejected for good: its "
 				     "records are dropped");
+			/* Elasticsearch 8 refuses "_type", Type's default */
+			if (ctx->opts.type && w->resp.body.data &&
+			    strstr(w->resp.body.data, "[_type]"))
+				sl_log(SL_LOG_ERROR, ctx->name,
+				       "hint: set Suppress_Type_Name On for "
+				       "Elasticsearch 7.0 and later");
 			for (long i = 0; i < n; i++)
 				settle(fl, &w->pend[w->item_pend[i]], true,
 				       SL_DROP_REJECTED);
