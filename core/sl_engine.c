@@ -434,16 +434,36 @@ static void schedule_retry(struct sl_engine *eng, struct sl_flush *fl)
 	evtimer_add(fl->retry_timer, &tv);
 }
 
+/* Records of the chunk settled (delivered or dropped) by sl_flush_mark. */
+static uint64_t settled_count(const struct sl_flush *fl)
+{
+	uint64_t n = 0;
+
+	if (!fl->settled)
+		return 0;
+	for (uint32_t i = 0; i < (fl->chunk->records + 7) / 8; i++)
+		n += (uint64_t)__builtin_popcount(fl->settled[i]);
+	return n;
+}
+
+/*
+ * Accounts for every record of the chunk exactly once: dropped ones were
+ * counted by sl_flush_drop; on success all the others were delivered; when
+ * the chunk is given up, those the output marked were delivered and only
+ * the unsettled rest is dropped now.
+ */
 static void handle_result(struct sl_engine *eng, struct sl_flush *fl)
 {
 	struct sl_output *out = fl->out;
 	struct sl_chunk *c = fl->chunk;
 	uint64_t dropped = __atomic_load_n(&fl->dropped, __ATOMIC_RELAXED);
-	uint64_t rest = c->records > dropped ? c->records - dropped : 0;
+	uint64_t not_dropped = c->records > dropped ? c->records - dropped : 0;
+	uint64_t settled, delivered, unsettled;
+	enum sl_drop_reason reason = SL_DROP_RETRY_LIMIT;
 
 	switch (fl->result) {
 	case SL_FLUSH_OK:
-		sl_metric_add(out->m_proc_records, (double)rest);
+		sl_metric_add(out->m_proc_records, (double)not_dropped);
 		sl_metric_add(out->m_proc_bytes, (double)c->data.len);
 		flush_finish(eng, fl);
 		return;
@@ -452,33 +472,33 @@ static void handle_result(struct sl_engine *eng, struct sl_flush *fl)
 		if (out->retry_limit == SL_RETRY_FOREVER ||
 		    fl->attempt < out->retry_limit) {
 			fl->attempt++;
-			/*
-			 * Records an output already dropped for good are not
-			 * dropped again; it re-reads the whole chunk and must
-			 * skip them itself.
-			 */
+			/* the output skips what it marked settled */
 			schedule_retry(eng, fl);
 			return;
 		}
 		sl_metric_add(out->m_retries_failed, 1);
-		sl_metric_add(out->m_dropped[SL_DROP_RETRY_LIMIT], (double)rest);
-		sl_log(SL_LOG_ERROR, out->ins.name,
-		       "chunk %llu: %llu records dropped after %d retries "
-		       "(Retry_Limit)",
-		       (unsigned long long)c->id, (unsigned long long)rest,
-		       fl->attempt);
-		flush_finish(eng, fl);
-		return;
+		break;
 	case SL_FLUSH_ERROR:
 	default:
 		sl_metric_add(out->m_errors, 1);
-		sl_metric_add(out->m_dropped[SL_DROP_REJECTED], (double)rest);
-		sl_log(SL_LOG_ERROR, out->ins.name,
-		       "chunk %llu: permanent error, %llu records dropped",
-		       (unsigned long long)c->id, (unsigned long long)rest);
-		flush_finish(eng, fl);
-		return;
+		reason = SL_DROP_REJECTED;
+		break;
 	}
+	/* marked records include the dropped ones (outputs mark both) */
+	settled = settled_count(fl);
+	delivered = settled > dropped ? settled - dropped : 0;
+	unsettled = c->records > dropped + delivered
+			    ? c->records - dropped - delivered
+			    : 0;
+	sl_metric_add(out->m_proc_records, (double)delivered);
+	sl_metric_add(out->m_dropped[reason], (double)unsettled);
+	sl_log(SL_LOG_ERROR, out->ins.name,
+	       "chunk %llu (tag %s): %llu records dropped (%s) after %d "
+	       "attempts; %llu had been delivered",
+	       (unsigned long long)c->id, c->tag, (unsigned long long)unsettled,
+	       sl_drop_reason_name(reason), fl->attempt + 1,
+	       (unsigned long long)delivered);
+	flush_finish(eng, fl);
 }
 
 static void completion_cb(evutil_socket_t fd, short what, void *arg)

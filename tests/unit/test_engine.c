@@ -115,6 +115,7 @@ struct fake_out {
 	bool permanent;
 	int64_t drop_each; /* records of each chunk dropped as rejected */
 	bool settle_half;  /* first attempt delivers even records only */
+	bool then_fail;    /* with settle_half: later attempts fail */
 	int64_t flushes;
 	int64_t delivered;
 };
@@ -130,6 +131,8 @@ static const struct sl_cfg_option fake_out_map[] = {
 	 .max = 1e9, .offset = offsetof(struct fake_out, drop_each)},
 	{.name = "settle_half", .type = SL_CFG_BOOL, .def = "off",
 	 .offset = offsetof(struct fake_out, settle_half)},
+	{.name = "then_fail", .type = SL_CFG_BOOL, .def = "off",
+	 .offset = offsetof(struct fake_out, then_fail)},
 	SL_CFG_END,
 };
 
@@ -143,6 +146,10 @@ static void fake_out_flush(void *ctx, void *worker, struct sl_flush *fl)
 		const struct sl_chunk *c = sl_flush_chunk(fl);
 		bool first = sl_flush_attempt(fl) == 0;
 
+		if (!first && o->then_fail) {
+			sl_flush_done(fl, SL_FLUSH_RETRY);
+			return;
+		}
 		for (uint32_t i = 0; i < c->records; i++) {
 			if (sl_flush_marked(fl, i)) {
 				continue;
@@ -400,6 +407,30 @@ static void retry_resends_only_unsettled_records(void **state)
 	run_done(&r);
 }
 
+static void given_up_chunks_count_only_undelivered_records(void **state)
+{
+	struct run r;
+	static const char *const in[] = {"name", "fake_in", "count", "100",
+					 NULL};
+	static const char *const out[] = {"name", "fake_out", "match", "*",
+					  "settle_half", "on", "then_fail", "on",
+					  "retry_limit", "1", NULL};
+
+	(void)state;
+	run_init(&r);
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_OUTPUT, out);
+	run_pipeline(&r);
+	struct fake_out *o = output(&r, 0)->ctx;
+	double proc = sl_metric_value(output(&r, 0)->m_proc_records);
+	double lost = out_dropped(&r, 0, SL_DROP_RETRY_LIMIT);
+	/* half delivered on the first attempt, the rest given up: each once */
+	assert_true(o->delivered > 0 && o->delivered < 100);
+	assert_true(proc == (double)o->delivered);
+	assert_true(lost == (double)(100 - o->delivered));
+	run_done(&r);
+}
+
 static void config_errors_name_file_and_line(void **state)
 {
 	struct run r;
@@ -444,6 +475,7 @@ int main(void)
 		cmocka_unit_test(permanent_errors_and_partial_drops_are_counted),
 		cmocka_unit_test(memory_budget_pauses_and_resumes_the_input),
 		cmocka_unit_test(retry_resends_only_unsettled_records),
+		cmocka_unit_test(given_up_chunks_count_only_undelivered_records),
 		cmocka_unit_test(config_errors_name_file_and_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
