@@ -11,7 +11,9 @@ run_build() { # name, meson setup args...
   local dir=$1; shift
   if ! { [ -d "$dir" ] || meson setup "$dir" "$@" >"$dir.setup.log" 2>&1; } ||
      ! meson compile -C "$dir" >"$dir.compile.log" 2>&1; then
-    echo "== $dir: build failed"; tail -40 "$dir.setup.log" "$dir.compile.log" 2>/dev/null
+    echo "== $dir: build failed"
+    cat "$dir.setup.log" 2>/dev/null | tail -20
+    grep -E -A3 'error|FAILED' "$dir.compile.log" 2>/dev/null | head -60
     failed=$((failed + 1)); return
   fi
   meson test -C "$dir" --num-processes 2 --print-errorlogs >"$dir.test.log" 2>&1
