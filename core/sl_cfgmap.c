@@ -441,7 +441,7 @@ static bool find(const struct sl_cfgmap_target *targets, size_t n_targets,
 				if (pass == 0
 					? (!prefix &&
 					   strcasecmp(key, map[i].name) == 0)
-					: (prefix && strlen(key) > len &&
+					: (prefix && strlen(key) >= len &&
 					   strncasecmp(key, map[i].name, len) ==
 					       0)) {
 					*t_out = t;
@@ -463,6 +463,14 @@ static int apply_entry(const struct sl_cfgmap_target *tg,
 	union value v;
 	int rc;
 
+	if ((opt->flags & SL_CFG_PREFIX) && (opt->flags & SL_CFG_IGNORED)) {
+		/* accepted, never stored: an IGNORED option has no field */
+		sl_log(SL_LOG_INFO, "config",
+		       "%s:%d: option %s of %s is accepted for Fluent Bit "
+		       "compatibility and has no effect",
+		       e->file ? e->file : "-", e->line, e->key, what);
+		return 0;
+	}
 	if (opt->flags & SL_CFG_PREFIX) {
 		char *item;
 

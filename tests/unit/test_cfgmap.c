@@ -87,6 +87,9 @@ static const struct sl_cfg_option map[] = {
      .flags = SL_CFG_IGNORED,
      .offset = offsetof(struct ctx, ignored),
      .desc = "not used"},
+    /* no field: an ignored prefix must never be stored (offset 0 is name) */
+    {.name = "net.", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
+    {.name = "rate_gate", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
     SL_CFG_END,
 };
 
@@ -335,6 +338,19 @@ static void prefix_options_collect_suffix_and_value(void **state)
 	assert_int_equal(f->ctx.props.items[1].line, 5);
 }
 
+static void ignored_prefix_options_are_accepted_and_not_stored(void **state)
+{
+	struct fixture *f = *state;
+
+	add(f, "net.keepalive", "on");
+	add(f, "NET.connect_timeout", "10");
+	add(f, "rate_gate", "on"); /* the prefix itself is a key too */
+	add(f, "rate_gate.max_bytes", "1M");
+	assert_int_equal(apply(f), 0);
+	assert_int_equal(f->diag.n, 0);
+	assert_string_equal(f->ctx.name, "app");
+}
+
 static void release_frees_and_zeroes(void **state)
 {
 	struct fixture *f = *state;
@@ -501,6 +517,7 @@ int main(void)
 	    T(ignored_option_is_validated_but_not_stored),
 	    T(ignored_option_still_rejects_bad_values),
 	    T(prefix_options_collect_suffix_and_value),
+	    T(ignored_prefix_options_are_accepted_and_not_stored),
 	    T(release_frees_and_zeroes),
 	    cmocka_unit_test(bools_accept_fluent_bit_words_only),
 	    cmocka_unit_test(sizes_use_decimal_suffixes),

@@ -22,7 +22,9 @@ static void retry_limit_values(void **state)
 	assert_int_equal(l, 0);
 	assert_int_equal(sl_retry_parse_limit("3", &l), 0);
 	assert_int_equal(l, 3);
-	assert_int_equal(sl_retry_parse_limit("0", &l), -SL_EINVAL);
+	assert_int_equal(sl_retry_parse_limit("0", &l), 0);
+	assert_int_equal(l, 0);
+	assert_int_equal(sl_retry_parse_limit("00", &l), -SL_EINVAL);
 	assert_int_equal(sl_retry_parse_limit("-1", &l), -SL_EINVAL);
 	assert_int_equal(sl_retry_parse_limit("3x", &l), -SL_EINVAL);
 	assert_int_equal(sl_retry_parse_limit("", &l), -SL_EINVAL);
