@@ -374,23 +374,43 @@ static int build(struct kafka_ctx *ctx, struct kafka_worker *w, int64_t ts,
 	return 0;
 }
 
+/* rd_kafka_produceva: the RD_KAFKA_V_* macros are GNU statement
+ * expressions, which -Wpedantic refuses. */
 static rd_kafka_resp_err_t produce(struct kafka_ctx *ctx,
 				   const struct message *msg,
 				   struct kafka_msg *km)
 {
-	if (msg->rkt)
-		return rd_kafka_producev(
-		    ctx->rk, RD_KAFKA_V_RKT(msg->rkt),
-		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-		    RD_KAFKA_V_VALUE((void *)msg->value, msg->value_len),
-		    RD_KAFKA_V_KEY(msg->key, msg->key_len),
-		    RD_KAFKA_V_OPAQUE(km), RD_KAFKA_V_END);
-	return rd_kafka_producev(
-	    ctx->rk, RD_KAFKA_V_TOPIC(msg->topic),
-	    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-	    RD_KAFKA_V_VALUE((void *)msg->value, msg->value_len),
-	    RD_KAFKA_V_KEY(msg->key, msg->key_len), RD_KAFKA_V_OPAQUE(km),
-	    RD_KAFKA_V_END);
+	rd_kafka_vu_t vu[5];
+	rd_kafka_error_t *error;
+	rd_kafka_resp_err_t err;
+	size_t n = 0;
+
+	memset(vu, 0, sizeof(vu));
+	if (msg->rkt) {
+		vu[n].vtype = RD_KAFKA_VTYPE_RKT;
+		vu[n++].u.rkt = msg->rkt;
+	} else {
+		vu[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+		vu[n++].u.cstr = msg->topic;
+	}
+	vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+	vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
+	vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
+	vu[n].u.mem.ptr = (void *)(uintptr_t)msg->value;
+	vu[n++].u.mem.size = msg->value_len;
+	if (msg->key) {
+		vu[n].vtype = RD_KAFKA_VTYPE_KEY;
+		vu[n].u.mem.ptr = (void *)(uintptr_t)msg->key;
+		vu[n++].u.mem.size = msg->key_len;
+	}
+	vu[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
+	vu[n++].u.ptr = km;
+	error = rd_kafka_produceva(ctx->rk, vu, n);
+	if (!error)
+		return RD_KAFKA_RESP_ERR_NO_ERROR;
+	err = rd_kafka_error_code(error);
+	rd_kafka_error_destroy(error);
+	return err;
 }
 
 /*

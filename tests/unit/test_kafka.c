@@ -181,6 +181,10 @@ static void cluster_up(struct cluster *c, const char *const *topics,
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
 	assert_non_null(conf);
+	/* this handle has no brokers on purpose: no warning about it */
+	assert_int_equal(rd_kafka_conf_set(conf, "log_level", "3", err,
+					   sizeof(err)),
+			 RD_KAFKA_CONF_OK);
 	c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
 	assert_non_null(c->rk);
 	c->mc = rd_kafka_mock_cluster_new(c->rk, 3);
