@@ -34,71 +34,110 @@
 #define POLL_MS 100
 
 static const struct sl_cfg_option kafka_config[] = {
-	{ .name = "brokers", .type = SL_CFG_STR,
-	  .offset = offsetof(struct kafka_ctx, brokers),
-	  .desc = "bootstrap brokers host:port[,host:port] (bootstrap.servers)" },
-	{ .name = "topics", .type = SL_CFG_SLIST, .def = "fluent-bit",
-	  .offset = offsetof(struct kafka_ctx, topics),
-	  .desc = "topics, comma-separated; the first is the default" },
-	{ .name = "topic_key", .type = SL_CFG_STR,
-	  .offset = offsetof(struct kafka_ctx, topic_key),
-	  .desc = "field whose value names the topic (one of Topics, else the "
-		  "default)" },
-	{ .name = "dynamic_topic", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = offsetof(struct kafka_ctx, dynamic_topic),
-	  .desc = "Topic_Key values not in Topics are used as topics too" },
-	{ .name = "format", .type = SL_CFG_STR, .def = "json",
-	  .offset = offsetof(struct kafka_ctx, format),
-	  .desc = "json (the record with Timestamp_Key) or raw (Raw_Log_Key's "
-		  "text)" },
-	{ .name = "message_key", .type = SL_CFG_STR,
-	  .offset = offsetof(struct kafka_ctx, message_key),
-	  .desc = "static message key" },
-	{ .name = "message_key_field", .type = SL_CFG_STR,
-	  .offset = offsetof(struct kafka_ctx, message_key_field),
-	  .desc = "field whose text is the message key (a correlation ID keeps "
-		  "related events in one partition); else Message_Key" },
-	{ .name = "timestamp_key", .type = SL_CFG_STR, .def = "@timestamp",
-	  .offset = offsetof(struct kafka_ctx, timestamp_key),
-	  .desc = "key of the record time added to json messages" },
-	{ .name = "timestamp_format", .type = SL_CFG_STR, .def = "double",
-	  .offset = offsetof(struct kafka_ctx, timestamp_format),
-	  .desc = "double, iso8601 (microseconds) or iso8601_ns" },
-	{ .name = "queue_full_retries", .type = SL_CFG_INT, .def = "10",
-	  .min = 0, .max = 1e9,
-	  .offset = offsetof(struct kafka_ctx, queue_full_retries),
-	  .desc = "seconds to wait for room in librdkafka's queue before the "
-		  "chunk is retried later (0: wait forever)" },
-	{ .name = "raw_log_key", .type = SL_CFG_STR,
-	  .offset = offsetof(struct kafka_ctx, raw_log_key),
-	  .desc = "Format raw: the field sent as the message" },
-	{ .name = "client_id", .type = SL_CFG_STR, .def = "sluice",
-	  .offset = offsetof(struct kafka_ctx, client_id),
-	  .desc = "client.id" },
-	{ .name = "group_id", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
-	  .desc = "consumer group: a producer has none, ignored" },
-	{ .name = "gelf_timestamp_key", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED, .desc = "Format gelf is not supported" },
-	{ .name = "gelf_host_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
-	  .desc = "Format gelf is not supported" },
-	{ .name = "gelf_short_message_key", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED, .desc = "Format gelf is not supported" },
-	{ .name = "gelf_full_message_key", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED, .desc = "Format gelf is not supported" },
-	{ .name = "gelf_level_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
-	  .desc = "Format gelf is not supported" },
-	{ .name = "schema_str", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
-	  .desc = "Format avro is not supported" },
-	{ .name = "schema_id", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
-	  .desc = "Format avro is not supported" },
-	{ .name = "aws_msk_iam_cluster_arn", .type = SL_CFG_STR,
-	  .offset = offsetof(struct kafka_ctx, msk_iam_arn),
-	  .desc = "AWS MSK IAM authentication: not supported (an error)" },
-	{ .name = "rdkafka.", .type = SL_CFG_STR, .flags = SL_CFG_PREFIX,
-	  .offset = offsetof(struct kafka_ctx, rdkafka),
-	  .desc = "rdkafka.<property> VALUE: any librdkafka property "
-		  "(enable.idempotence is true unless set)" },
-	SL_CFG_END,
+    {.name = "brokers",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct kafka_ctx, brokers),
+     .desc = "bootstrap brokers host:port[,host:port] (bootstrap.servers)"},
+    {.name = "topics",
+     .type = SL_CFG_SLIST,
+     .def = "fluent-bit",
+     .offset = offsetof(struct kafka_ctx, topics),
+     .desc = "topics, comma-separated; the first is the default"},
+    {.name = "topic_key",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct kafka_ctx, topic_key),
+     .desc = "field whose value names the topic (one of Topics, else the "
+	     "default)"},
+    {.name = "dynamic_topic",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = offsetof(struct kafka_ctx, dynamic_topic),
+     .desc = "Topic_Key values not in Topics are used as topics too"},
+    {.name = "format",
+     .type = SL_CFG_STR,
+     .def = "json",
+     .offset = offsetof(struct kafka_ctx, format),
+     .desc = "json (the record with Timestamp_Key) or raw (Raw_Log_Key's "
+	     "text)"},
+    {.name = "message_key",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct kafka_ctx, message_key),
+     .desc = "static message key"},
+    {.name = "message_key_field",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct kafka_ctx, message_key_field),
+     .desc = "field whose text is the message key (a correlation ID keeps "
+	     "related events in one partition); else Message_Key"},
+    {.name = "timestamp_key",
+     .type = SL_CFG_STR,
+     .def = "@timestamp",
+     .offset = offsetof(struct kafka_ctx, timestamp_key),
+     .desc = "key of the record time added to json messages"},
+    {.name = "timestamp_format",
+     .type = SL_CFG_STR,
+     .def = "double",
+     .offset = offsetof(struct kafka_ctx, timestamp_format),
+     .desc = "double, iso8601 (microseconds) or iso8601_ns"},
+    {.name = "queue_full_retries",
+     .type = SL_CFG_INT,
+     .def = "10",
+     .min = 0,
+     .max = 1e9,
+     .offset = offsetof(struct kafka_ctx, queue_full_retries),
+     .desc = "seconds to wait for room in librdkafka's queue before the "
+	     "chunk is retried later (0: wait forever)"},
+    {.name = "raw_log_key",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct kafka_ctx, raw_log_key),
+     .desc = "Format raw: the field sent as the message"},
+    {.name = "client_id",
+     .type = SL_CFG_STR,
+     .def = "sluice",
+     .offset = offsetof(struct kafka_ctx, client_id),
+     .desc = "client.id"},
+    {.name = "group_id",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "consumer group: a producer has none, ignored"},
+    {.name = "gelf_timestamp_key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Format gelf is not supported"},
+    {.name = "gelf_host_key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Format gelf is not supported"},
+    {.name = "gelf_short_message_key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Format gelf is not supported"},
+    {.name = "gelf_full_message_key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Format gelf is not supported"},
+    {.name = "gelf_level_key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Format gelf is not supported"},
+    {.name = "schema_str",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Format avro is not supported"},
+    {.name = "schema_id",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Format avro is not supported"},
+    {.name = "aws_msk_iam_cluster_arn",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct kafka_ctx, msk_iam_arn),
+     .desc = "AWS MSK IAM authentication: not supported (an error)"},
+    {.name = "rdkafka.",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_PREFIX,
+     .offset = offsetof(struct kafka_ctx, rdkafka),
+     .desc = "rdkafka.<property> VALUE: any librdkafka property "
+	     "(enable.idempotence is true unless set)"},
+    SL_CFG_END,
 };
 
 /* ---- init: validate everything, build the librdkafka configuration ------ */
@@ -173,8 +212,7 @@ static int parse_formats(struct kafka_ctx *ctx, struct sl_plugin_instance *ins,
 				ctx->format);
 		rc = -SL_ECONFIG;
 	} else {
-		sl_plugin_error(ins, line,
-				"unknown Format '%s' (json, raw)",
+		sl_plugin_error(ins, line, "unknown Format '%s' (json, raw)",
 				ctx->format);
 		rc = -SL_ECONFIG;
 	}
@@ -254,8 +292,8 @@ static int kafka_init(void *vctx, struct sl_output *out)
 		    &ctx->key_acc) < 0 ||
 	    compile(ins, line, "Topic_Key", ctx->topic_key, &ctx->topic_acc) <
 		0 ||
-	    compile(ins, line, "Raw_Log_Key", ctx->raw_log_key,
-		    &ctx->raw_acc) < 0)
+	    compile(ins, line, "Raw_Log_Key", ctx->raw_log_key, &ctx->raw_acc) <
+		0)
 		rc = -SL_ECONFIG;
 	ctx->message_key_len = ctx->message_key ? strlen(ctx->message_key) : 0;
 	if (ctx->fmt == KAFKA_FMT_JSON) {
@@ -271,9 +309,8 @@ static int kafka_init(void *vctx, struct sl_output *out)
 	    conf_set(ctx, ins, line, "Client_ID", "client.id", ctx->client_id) <
 		0)
 		rc = -SL_ECONFIG;
-	if (ctx->brokers &&
-	    conf_set(ctx, ins, line, "Brokers", "bootstrap.servers",
-		     ctx->brokers) < 0)
+	if (ctx->brokers && conf_set(ctx, ins, line, "Brokers",
+				     "bootstrap.servers", ctx->brokers) < 0)
 		rc = -SL_ECONFIG;
 	switch (apply_rdkafka_items(ctx, ins)) {
 	case 0:
@@ -301,8 +338,7 @@ static int kafka_init(void *vctx, struct sl_output *out)
 		}
 	}
 	if (rc == 0 && read_max_message_bytes(ctx) < 0) {
-		sl_plugin_error(ins, line,
-				"cannot read message.max.bytes");
+		sl_plugin_error(ins, line, "cannot read message.max.bytes");
 		rc = -SL_ECONFIG;
 	}
 	return rc;
@@ -389,7 +425,8 @@ static int kafka_start(void *vctx, struct sl_output *out)
 	if (!ctx->rkt)
 		return -SL_ENOMEM;
 	for (size_t i = 0; i < ctx->topics.n; i++) {
-		ctx->rkt[i] = rd_kafka_topic_new(ctx->rk, ctx->topics.v[i], NULL);
+		ctx->rkt[i] =
+		    rd_kafka_topic_new(ctx->rk, ctx->topics.v[i], NULL);
 		if (!ctx->rkt[i]) {
 			sl_log(SL_LOG_ERROR, ctx->name, "topic '%s': %s",
 			       ctx->topics.v[i],
@@ -505,14 +542,14 @@ static void kafka_destroy(void *vctx)
 }
 
 const struct sl_output_plugin sl_output_kafka = {
-	.name = "kafka",
-	.description = "Kafka producer (librdkafka), acknowledged on delivery",
-	.config_map = kafka_config,
-	.ctx_size = sizeof(struct kafka_ctx),
-	.init = kafka_init,
-	.start = kafka_start,
-	.worker_init = kafka_worker_init,
-	.worker_exit = kafka_worker_exit,
-	.flush = sl_out_kafka_flush,
-	.destroy = kafka_destroy,
+    .name = "kafka",
+    .description = "Kafka producer (librdkafka), acknowledged on delivery",
+    .config_map = kafka_config,
+    .ctx_size = sizeof(struct kafka_ctx),
+    .init = kafka_init,
+    .start = kafka_start,
+    .worker_init = kafka_worker_init,
+    .worker_exit = kafka_worker_exit,
+    .flush = sl_out_kafka_flush,
+    .destroy = kafka_destroy,
 };

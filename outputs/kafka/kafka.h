@@ -16,7 +16,7 @@
 
 enum kafka_format {
 	KAFKA_FMT_JSON = 0, /* the record, Timestamp_Key spliced in first */
-	KAFKA_FMT_RAW,      /* the text of the Raw_Log_Key field */
+	KAFKA_FMT_RAW,	    /* the text of the Raw_Log_Key field */
 };
 
 enum kafka_ts_format {
@@ -46,29 +46,29 @@ struct kafka_ctx {
 	char *name; /* instance name for logs, owned */
 	enum kafka_format fmt;
 	enum kafka_ts_format ts_fmt;
-	struct sl_buf ts_member;    /* "\"@timestamp\":", owned */
+	struct sl_buf ts_member; /* "\"@timestamp\":", owned */
 	struct sl_accessor *key_acc, *topic_acc, *raw_acc; /* owned or NULL */
 	size_t message_key_len;
-	int64_t max_message_bytes;  /* message.max.bytes as configured */
-	rd_kafka_conf_t *conf;      /* validated; start duplicates it */
+	int64_t max_message_bytes; /* message.max.bytes as configured */
+	rd_kafka_conf_t *conf;	   /* validated; start duplicates it */
 
 	/* from start */
 	rd_kafka_t *rk;
-	rd_kafka_topic_t **rkt;     /* one per Topics entry, rkt[0] default */
+	rd_kafka_topic_t **rkt; /* one per Topics entry, rkt[0] default */
 	pthread_t poller;
 	bool poller_started;
-	bool poller_stop;           /* atomic */
+	bool poller_stop; /* atomic */
 	bool sync_init;
 
 	/* a producer blocked on a full local queue waits here for reports */
 	pthread_mutex_t room_lock;
 	pthread_cond_t room_cond;
-	uint64_t room_gen;          /* atomic: delivery reports served */
-	int room_waiters;           /* atomic */
+	uint64_t room_gen; /* atomic: delivery reports served */
+	int room_waiters;  /* atomic */
 
-	int workers;                /* atomic: worker threads alive */
-	int64_t live_batches;       /* atomic: chunks awaiting reports */
-	bool detached;              /* atomic: the engine's flushes are gone */
+	int workers;	      /* atomic: worker threads alive */
+	int64_t live_batches; /* atomic: chunks awaiting reports */
+	bool detached;	      /* atomic: the engine's flushes are gone */
 };
 
 /* kafka_produce.c */

@@ -36,18 +36,18 @@ struct kafka_batch;
 
 struct kafka_msg {
 	struct kafka_batch *b;
-	uint32_t index;  /* record index in the chunk */
-	uint8_t state;   /* enum msg_state, written once by its report */
+	uint32_t index; /* record index in the chunk */
+	uint8_t state;	/* enum msg_state, written once by its report */
 };
 
 struct kafka_batch {
 	struct kafka_ctx *ctx;
 	struct sl_flush *fl;
-	uint32_t n;          /* messages produced (msgs used) */
-	int outstanding;     /* atomic: reports to come + the worker's hold */
-	bool failed;         /* atomic: some record is not delivered */
-	int last_err;        /* atomic: a rd_kafka_resp_err_t, for the log */
-	uint32_t n_failed;   /* atomic */
+	uint32_t n;	   /* messages produced (msgs used) */
+	int outstanding;   /* atomic: reports to come + the worker's hold */
+	bool failed;	   /* atomic: some record is not delivered */
+	int last_err;	   /* atomic: a rd_kafka_resp_err_t, for the log */
+	uint32_t n_failed; /* atomic */
 	struct kafka_msg msgs[];
 };
 
@@ -220,8 +220,7 @@ struct message {
 	const char *topic;     /* NUL-terminated, in the worker */
 };
 
-static int append_date(struct sl_buf *b, int64_t ts_ns,
-		       enum kafka_ts_format f)
+static int append_date(struct sl_buf *b, int64_t ts_ns, enum kafka_ts_format f)
 {
 	int64_t sec = ts_ns / SL_NS_PER_SEC, nsec = ts_ns % SL_NS_PER_SEC;
 	char tmp[64];
@@ -252,8 +251,8 @@ static int append_date(struct sl_buf *b, int64_t ts_ns,
 
 /* The record with the time spliced in as its first member: its bytes are
  * copied, never re-serialised. */
-static int json_value(struct kafka_ctx *ctx, struct sl_buf *out,
-		      int64_t ts_ns, const char *body, size_t len)
+static int json_value(struct kafka_ctx *ctx, struct sl_buf *out, int64_t ts_ns,
+		      const char *body, size_t len)
 {
 	size_t i = 1;
 
@@ -376,9 +375,8 @@ static int build(struct kafka_ctx *ctx, struct kafka_worker *w, int64_t ts,
 
 /* rd_kafka_produceva: the RD_KAFKA_V_* macros are GNU statement
  * expressions, which -Wpedantic refuses. */
-static rd_kafka_resp_err_t produce(struct kafka_ctx *ctx,
-				   const struct message *msg,
-				   struct kafka_msg *km)
+static rd_kafka_resp_err_t
+produce(struct kafka_ctx *ctx, const struct message *msg, struct kafka_msg *km)
 {
 	rd_kafka_vu_t vu[5];
 	rd_kafka_error_t *error;
@@ -425,7 +423,8 @@ static rd_kafka_resp_err_t produce_waiting(struct kafka_ctx *ctx,
 	int64_t idle = 0;
 
 	for (;;) {
-		uint64_t gen = __atomic_load_n(&ctx->room_gen, __ATOMIC_SEQ_CST);
+		uint64_t gen =
+		    __atomic_load_n(&ctx->room_gen, __ATOMIC_SEQ_CST);
 		rd_kafka_resp_err_t err = produce(ctx, msg, km);
 
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -438,7 +437,8 @@ static rd_kafka_resp_err_t produce_waiting(struct kafka_ctx *ctx,
 	}
 }
 
-/* ---- the flush -------------------------------------------------------------- */
+/* ---- the flush --------------------------------------------------------------
+ */
 
 struct oversize {
 	uint32_t n;
@@ -475,7 +475,8 @@ static void produce_chunk(struct kafka_ctx *ctx, struct kafka_worker *w,
 			sl_log(SL_LOG_WARN, ctx->name,
 			       "chunk %llu record %u has no Raw_Log_Key field "
 			       "'%s': dropped",
-			       (unsigned long long)c->id, idx, ctx->raw_log_key);
+			       (unsigned long long)c->id, idx,
+			       ctx->raw_log_key);
 			drop(b->fl, idx, SL_DROP_REJECTED);
 			continue;
 		}
@@ -537,7 +538,7 @@ void sl_out_kafka_flush(void *vctx, void *worker, struct sl_flush *fl)
 	struct kafka_ctx *ctx = vctx;
 	const struct sl_chunk *c = sl_flush_chunk(fl);
 	struct kafka_worker *w = worker, *local = NULL;
-	struct oversize big = { 0 };
+	struct oversize big = {0};
 	struct kafka_batch *b;
 	uint32_t todo = 0;
 

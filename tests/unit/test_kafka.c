@@ -24,10 +24,10 @@
 #include "sl_engine_int.h"
 #include "sl_log.h"
 
-#define BASE_NS INT64_C(1700000000123456789)
-#define N_KEYS 17
+#define BASE_NS	    INT64_C(1700000000123456789)
+#define N_KEYS	    17
 #define API_PRODUCE 0
-#define TICK_US 5000
+#define TICK_US	    5000
 
 /* ---- a fake input: `count` records, `per_tick` every 5 ms -------------- */
 struct fake_in {
@@ -41,15 +41,31 @@ struct fake_in {
 };
 
 static const struct sl_cfg_option fake_in_map[] = {
-	{.name = "count", .type = SL_CFG_INT, .def = "1000", .min = 0,
-	 .max = 1e9, .offset = offsetof(struct fake_in, count)},
-	{.name = "per_tick", .type = SL_CFG_INT, .def = "50", .min = 1,
-	 .max = 1e9, .offset = offsetof(struct fake_in, per_tick)},
-	{.name = "big_at", .type = SL_CFG_INT, .def = "-1", .min = -1,
-	 .max = 1e9, .offset = offsetof(struct fake_in, big_at)},
-	{.name = "big_size", .type = SL_CFG_INT, .def = "0", .min = 0,
-	 .max = 1e9, .offset = offsetof(struct fake_in, big_size)},
-	SL_CFG_END,
+    {.name = "count",
+     .type = SL_CFG_INT,
+     .def = "1000",
+     .min = 0,
+     .max = 1e9,
+     .offset = offsetof(struct fake_in, count)},
+    {.name = "per_tick",
+     .type = SL_CFG_INT,
+     .def = "50",
+     .min = 1,
+     .max = 1e9,
+     .offset = offsetof(struct fake_in, per_tick)},
+    {.name = "big_at",
+     .type = SL_CFG_INT,
+     .def = "-1",
+     .min = -1,
+     .max = 1e9,
+     .offset = offsetof(struct fake_in, big_at)},
+    {.name = "big_size",
+     .type = SL_CFG_INT,
+     .def = "0",
+     .min = 0,
+     .max = 1e9,
+     .offset = offsetof(struct fake_in, big_size)},
+    SL_CFG_END,
 };
 
 /* Called on the engine thread before each tick; returns true while the
@@ -155,19 +171,20 @@ static void fake_in_destroy(void *ctx)
 }
 
 static const struct sl_input_plugin fake_input = {
-	.name = "fake_in",
-	.description = "test input",
-	.config_map = fake_in_map,
-	.ctx_size = sizeof(struct fake_in),
-	.init = fake_in_init,
-	.start = fake_in_start,
-	.resume = fake_in_resume,
-	.destroy = fake_in_destroy,
+    .name = "fake_in",
+    .description = "test input",
+    .config_map = fake_in_map,
+    .ctx_size = sizeof(struct fake_in),
+    .init = fake_in_init,
+    .start = fake_in_start,
+    .resume = fake_in_resume,
+    .destroy = fake_in_destroy,
 };
 
 static const struct sl_input_plugin *const extra_in[] = {&fake_input, NULL};
 
-/* ---- the mock cluster ------------------------------------------------------ */
+/* ---- the mock cluster ------------------------------------------------------
+ */
 struct cluster {
 	rd_kafka_t *rk; /* handle the mock cluster hangs off */
 	rd_kafka_mock_cluster_t *mc;
@@ -182,9 +199,9 @@ static void cluster_up(struct cluster *c, const char *const *topics,
 
 	assert_non_null(conf);
 	/* this handle has no brokers on purpose: no warning about it */
-	assert_int_equal(rd_kafka_conf_set(conf, "log_level", "3", err,
-					   sizeof(err)),
-			 RD_KAFKA_CONF_OK);
+	assert_int_equal(
+	    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err)),
+	    RD_KAFKA_CONF_OK);
 	c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
 	assert_non_null(c->rk);
 	c->mc = rd_kafka_mock_cluster_new(c->rk, 3);
@@ -192,9 +209,9 @@ static void cluster_up(struct cluster *c, const char *const *topics,
 	snprintf(c->bootstraps, sizeof(c->bootstraps), "%s",
 		 rd_kafka_mock_cluster_bootstraps(c->mc));
 	for (size_t i = 0; topics[i]; i++) {
-		assert_int_equal(rd_kafka_mock_topic_create(c->mc, topics[i],
-							    partitions, 3),
-				 RD_KAFKA_RESP_ERR_NO_ERROR);
+		assert_int_equal(
+		    rd_kafka_mock_topic_create(c->mc, topics[i], partitions, 3),
+		    RD_KAFKA_RESP_ERR_NO_ERROR);
 		/* the mock may put every leader on one broker: spread them,
 		 * so that broker 1 leads partitions 0 and 3 */
 		for (int p = 0; p < partitions; p++)
@@ -212,13 +229,14 @@ static void cluster_down(struct cluster *c)
 	assert_int_equal(rd_kafka_wait_destroyed(10000), 0);
 }
 
-/* ---- reading everything back ------------------------------------------------ */
+/* ---- reading everything back ------------------------------------------------
+ */
 struct got {
-	int count;        /* times seq was consumed */
+	int count; /* times seq was consumed */
 	int partition;
 	char topic[16];
 	char key[16];
-	char *value;      /* owned, the last copy */
+	char *value; /* owned, the last copy */
 };
 
 static int64_t parse_seq(const char *v, size_t len)
@@ -243,11 +261,11 @@ static int64_t consume_topic(const struct cluster *c, const char *topic,
 	assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers",
 					   c->bootstraps, err, sizeof(err)),
 			 RD_KAFKA_CONF_OK);
-	assert_int_equal(rd_kafka_conf_set(conf, "group.id", "verify", err,
-					   sizeof(err)),
-			 RD_KAFKA_CONF_OK);
-	assert_int_equal(rd_kafka_conf_set(conf, "enable.auto.commit",
-					   "false", err, sizeof(err)),
+	assert_int_equal(
+	    rd_kafka_conf_set(conf, "group.id", "verify", err, sizeof(err)),
+	    RD_KAFKA_CONF_OK);
+	assert_int_equal(rd_kafka_conf_set(conf, "enable.auto.commit", "false",
+					   err, sizeof(err)),
 			 RD_KAFKA_CONF_OK);
 	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
 	assert_non_null(rk);
@@ -330,7 +348,8 @@ static void assert_exactly_once(const struct got *got, int64_t n,
 	}
 }
 
-/* ---- the engine --------------------------------------------------------------- */
+/* ---- the engine
+ * --------------------------------------------------------------- */
 struct run {
 	struct sl_conf conf;
 	struct sl_diag diag;
@@ -359,9 +378,15 @@ static void section(struct run *r, enum sl_section_kind kind,
 static void run_init(struct run *r, const struct cluster *c,
 		     const char *const *in, const char *const *extra)
 {
-	static const char *const svc[] = {"flush", "0.05", "scheduler.base",
-					  "0.02", "scheduler.cap", "0.1",
-					  "grace", "30", NULL};
+	static const char *const svc[] = {"flush",
+					  "0.05",
+					  "scheduler.base",
+					  "0.02",
+					  "scheduler.cap",
+					  "0.1",
+					  "grace",
+					  "30",
+					  NULL};
 	const char *out[64] = {"name", "kafka", "match", "*", "brokers",
 			       c ? c->bootstraps : "127.0.0.1:1",
 			       "message_key_field", "correlation_id",
@@ -410,13 +435,14 @@ static void run_done(struct run *r)
 	sl_diag_destroy(&r->diag);
 }
 
-/* ---- (a) plain ------------------------------------------------------------------ */
+/* ---- (a) plain
+ * ------------------------------------------------------------------ */
 
 static void every_record_once_keyed_by_correlation_id(void **state)
 {
 	static const char *const topics[] = {"logs", NULL};
-	static const char *const in[] = {"name", "fake_in", "count", "3000",
-					 "per_tick", "100", NULL};
+	static const char *const in[] = {"name",     "fake_in", "count", "3000",
+					 "per_tick", "100",	NULL};
 	static const char *const out[] = {"topics", "logs", NULL};
 	struct cluster c;
 	struct run r;
@@ -452,7 +478,8 @@ static void every_record_once_keyed_by_correlation_id(void **state)
 	cluster_down(&c);
 }
 
-/* ---- (b) a broker down mid-run --------------------------------------------- */
+/* ---- (b) a broker down mid-run ---------------------------------------------
+ */
 static struct cluster *hook_cluster;
 static int64_t emitted_at_down, acked_at_up, emitted_at_up;
 
@@ -462,14 +489,16 @@ static bool broker_outage(struct fake_in *f)
 
 	if (f->tick == 10) {
 		emitted_at_down = f->emitted;
-		assert_int_equal(rd_kafka_mock_broker_set_down(hook_cluster->mc, 1),
-				 RD_KAFKA_RESP_ERR_NO_ERROR);
+		assert_int_equal(
+		    rd_kafka_mock_broker_set_down(hook_cluster->mc, 1),
+		    RD_KAFKA_RESP_ERR_NO_ERROR);
 	}
 	if (f->tick == 150) { /* 0.7 s later */
 		acked_at_up = (int64_t)sl_metric_value(o->m_proc_records);
 		emitted_at_up = f->emitted;
-		assert_int_equal(rd_kafka_mock_broker_set_up(hook_cluster->mc, 1),
-				 RD_KAFKA_RESP_ERR_NO_ERROR);
+		assert_int_equal(
+		    rd_kafka_mock_broker_set_up(hook_cluster->mc, 1),
+		    RD_KAFKA_RESP_ERR_NO_ERROR);
 	}
 	return f->tick < 150;
 }
@@ -477,8 +506,8 @@ static bool broker_outage(struct fake_in *f)
 static void broker_down_mid_run_loses_nothing(void **state)
 {
 	static const char *const topics[] = {"logs", NULL};
-	static const char *const in[] = {"name", "fake_in", "count", "4000",
-					 "per_tick", "20", NULL};
+	static const char *const in[] = {"name",     "fake_in", "count", "4000",
+					 "per_tick", "20",	NULL};
 	static const char *const out[] = {"topics", "logs", NULL};
 	struct cluster c;
 	struct run r;
@@ -497,9 +526,11 @@ static void broker_down_mid_run_loses_nothing(void **state)
 	/* while the broker was down, chunks waited for its partitions:
 	 * nothing produced after it went down had been acknowledged */
 	if (getenv("SL_TEST_KAFKA_LOG"))
-		fprintf(stderr, "down at %lld emitted; up at %lld emitted, %lld "
-			"acknowledged\n", (long long)emitted_at_down,
-			(long long)emitted_at_up, (long long)acked_at_up);
+		fprintf(stderr,
+			"down at %lld emitted; up at %lld emitted, %lld "
+			"acknowledged\n",
+			(long long)emitted_at_down, (long long)emitted_at_up,
+			(long long)acked_at_up);
 	assert_true(emitted_at_up > emitted_at_down);
 	if (acked_at_up > emitted_at_down)
 		fail_msg("%lld records acknowledged while down, only %lld "
@@ -511,13 +542,14 @@ static void broker_down_mid_run_loses_nothing(void **state)
 	cluster_down(&c);
 }
 
-/* ---- (c) injected produce errors -------------------------------------------- */
+/* ---- (c) injected produce errors --------------------------------------------
+ */
 
 static void produce_errors_lose_nothing(void **state)
 {
 	static const char *const topics[] = {"logs", NULL};
-	static const char *const in[] = {"name", "fake_in", "count", "2000",
-					 "per_tick", "50", NULL};
+	static const char *const in[] = {"name",     "fake_in", "count", "2000",
+					 "per_tick", "50",	NULL};
 	static const char *const out[] = {"topics", "logs", "timestamp_format",
 					  "iso8601_ns", NULL};
 	struct cluster c;
@@ -528,14 +560,13 @@ static void produce_errors_lose_nothing(void **state)
 	assert_non_null(got);
 	cluster_up(&c, topics, 6);
 	for (int32_t b = 1; b <= 3; b++)
-		assert_int_equal(
-		    rd_kafka_mock_broker_push_request_error_rtts(
-			c.mc, b, API_PRODUCE, 4,
-			RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, 0,
-			RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, 0,
-			RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, 0,
-			RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, 0),
-		    RD_KAFKA_RESP_ERR_NO_ERROR);
+		assert_int_equal(rd_kafka_mock_broker_push_request_error_rtts(
+				     c.mc, b, API_PRODUCE, 4,
+				     RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+				     0, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, 0,
+				     RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, 0,
+				     RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, 0),
+				 RD_KAFKA_RESP_ERR_NO_ERROR);
 	run_init(&r, &c, in, out);
 	run_pipeline(&r);
 	assert_true(metric(&r, r.eng->outputs[0]->m_proc_records) == 2000);
@@ -562,17 +593,17 @@ static void produce_errors_lose_nothing(void **state)
 	cluster_down(&c);
 }
 
-/* ---- (d) oversize records ----------------------------------------------------- */
+/* ---- (d) oversize records
+ * ----------------------------------------------------- */
 
 static void oversize_record_is_dropped_and_counted(void **state)
 {
 	static const char *const topics[] = {"logs", NULL};
-	static const char *const in[] = {"name", "fake_in", "count", "500",
-					 "big_at", "37", "big_size", "5000",
-					 NULL};
-	static const char *const out[] = {"topics", "logs",
-					  "rdkafka.message.max.bytes", "2000",
-					  NULL};
+	static const char *const in[] = {"name",     "fake_in", "count",
+					 "500",	     "big_at",	"37",
+					 "big_size", "5000",	NULL};
+	static const char *const out[] = {
+	    "topics", "logs", "rdkafka.message.max.bytes", "2000", NULL};
 	struct cluster c;
 	struct run r;
 	struct got *got = calloc(500, sizeof(*got));
@@ -594,7 +625,8 @@ static void oversize_record_is_dropped_and_counted(void **state)
 	cluster_down(&c);
 }
 
-/* ---- (f) a chunk that partly fails: only the failed part is re-sent ---------- */
+/* ---- (f) a chunk that partly fails: only the failed part is re-sent
+ * ---------- */
 static bool errors_seen;
 
 static bool lift_topic_error(struct fake_in *f)
@@ -613,8 +645,8 @@ static bool lift_topic_error(struct fake_in *f)
 static void partial_failure_resends_only_failed_records(void **state)
 {
 	static const char *const topics[] = {"logs", "audit", NULL};
-	static const char *const in[] = {"name", "fake_in", "count", "900",
-					 "per_tick", "300", NULL};
+	static const char *const in[] = {"name",     "fake_in", "count", "900",
+					 "per_tick", "300",	NULL};
 	static const char *const out[] = {
 	    "topics", "logs,audit", "topic_key", "dest",
 	    "rdkafka.topic.metadata.refresh.interval.ms", "100",
@@ -628,8 +660,8 @@ static void partial_failure_resends_only_failed_records(void **state)
 	(void)state;
 	assert_non_null(got);
 	cluster_up(&c, topics, 3);
-	rd_kafka_mock_topic_set_error(c.mc, "audit",
-				      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+	rd_kafka_mock_topic_set_error(
+	    c.mc, "audit", RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
 	hook_cluster = &c;
 	errors_seen = false;
 	tick_hook = lift_topic_error;
@@ -652,14 +684,19 @@ static void partial_failure_resends_only_failed_records(void **state)
 	cluster_down(&c);
 }
 
-/* ---- (e) configuration errors ------------------------------------------------- */
+/* ---- (e) configuration errors
+ * ------------------------------------------------- */
 
 static void bad_rdkafka_property_is_a_config_error(void **state)
 {
 	static const char *const in[] = {"name", "fake_in", NULL};
-	static const char *const out[] = {"rdkafka.no.such.property", "1",
-					  "rdkafka.acks", "banana",
-					  "rdkafka.linger.ms", "5", NULL};
+	static const char *const out[] = {"rdkafka.no.such.property",
+					  "1",
+					  "rdkafka.acks",
+					  "banana",
+					  "rdkafka.linger.ms",
+					  "5",
+					  NULL};
 	struct run r;
 	int found = 0;
 
@@ -675,8 +712,8 @@ static void bad_rdkafka_property_is_a_config_error(void **state)
 		if (strcmp(e->key, "rdkafka.no.such.property") &&
 		    strcmp(e->key, "rdkafka.acks"))
 			continue;
-		snprintf(want, sizeof(want), "kafka-test.conf:%d: kafka: %s:",
-			 e->line, e->key);
+		snprintf(want, sizeof(want),
+			 "kafka-test.conf:%d: kafka: %s:", e->line, e->key);
 		for (size_t i = 0; i < r.diag.n; i++)
 			if (!strncmp(r.diag.msgs[i], want, strlen(want)))
 				found++;
@@ -712,13 +749,13 @@ int main(void)
 	sl_log_set_level(getenv("SL_TEST_KAFKA_LOG") ? SL_LOG_DEBUG
 						     : SL_LOG_OFF);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(every_record_once_keyed_by_correlation_id),
-		cmocka_unit_test(broker_down_mid_run_loses_nothing),
-		cmocka_unit_test(produce_errors_lose_nothing),
-		cmocka_unit_test(oversize_record_is_dropped_and_counted),
-		cmocka_unit_test(partial_failure_resends_only_failed_records),
-		cmocka_unit_test(bad_rdkafka_property_is_a_config_error),
-		cmocka_unit_test(unsupported_format_is_a_config_error),
+	    cmocka_unit_test(every_record_once_keyed_by_correlation_id),
+	    cmocka_unit_test(broker_down_mid_run_loses_nothing),
+	    cmocka_unit_test(produce_errors_lose_nothing),
+	    cmocka_unit_test(oversize_record_is_dropped_and_counted),
+	    cmocka_unit_test(partial_failure_resends_only_failed_records),
+	    cmocka_unit_test(bad_rdkafka_property_is_a_config_error),
+	    cmocka_unit_test(unsupported_format_is_a_config_error),
 	};
 	/* SL_TEST_KAFKA_ONLY=<pattern> runs one scenario */
 	if (getenv("SL_TEST_KAFKA_ONLY"))
