@@ -65,7 +65,9 @@ void sl_flush_drop(struct sl_flush *fl, enum sl_drop_reason reason, uint64_t n);
  * reason) and, when the chunk comes back for a retry, skips the marked
  * ones, so a retry re-sends only what failed. `index` is the record's
  * position in the chunk (struct sl_chunk_iter.index - 1 after next).
- * Only the worker running the flush may call these. sl_flush_mark returns
+ * One thread at a time may call these: the worker running the flush, or
+ * the thread that completes it (a delivery callback) once the worker is
+ * done with it, before sl_flush_done(). sl_flush_mark returns
  * 0 or -SL_ENOMEM (then the record is simply sent again on retry).
  */
 int sl_flush_mark(struct sl_flush *fl, uint32_t index);
