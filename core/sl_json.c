@@ -640,6 +640,7 @@ int sl_view_build(struct sl_view *v, const char *text, size_t len)
 	yajl_status st;
 
 	v->n = 0;
+	sl_view_reset_index(v);
 	if (len > UINT32_MAX - 1)
 		return -SL_ETOOBIG;
 	b = builder_get();
@@ -674,6 +675,70 @@ void sl_view_destroy(struct sl_view *v)
 	v->n = v->cap = 0;
 }
 
+/* Two unescaped keys are the same when their bytes are. */
+static bool same_raw_key(const char *text, const struct sl_view_node *a,
+			 const struct sl_view_node *b)
+{
+	return a->key_len == b->key_len &&
+	       memcmp(text + a->key_off, text + b->key_off, a->key_len) == 0;
+}
+
+/* Fills the root index; marks it unusable when it cannot be exact. */
+static void build_root_index(struct sl_view *v, const char *text)
+{
+	uint32_t n = 0, end = v->nodes[0].end, mask, bits = 3;
+
+	v->root_bits = 0xff;
+	for (uint32_t i = 1; i < end; i = v->nodes[i].end) {
+		/* escaped keys would need decoding to detect repeats, and
+		 * slots hold 16-bit node indexes: otherwise scan */
+		if (v->nodes[i].key_escaped || i >= UINT16_MAX)
+			return;
+		n++;
+	}
+	if (n > SL_VIEW_ROOT_SLOTS / 2)
+		return;
+	while ((1u << bits) < 2 * n)
+		bits++;
+	mask = (1u << bits) - 1;
+	memset(v->root_slots, 0, sizeof(v->root_slots[0]) << bits);
+	for (uint32_t i = 1; i < end; i = v->nodes[i].end) {
+		const struct sl_view_node *nd = &v->nodes[i];
+		uint32_t pos = nd->key_hash & mask;
+
+		/* a repeated key takes its first slot: the last one wins */
+		while (v->root_slots[pos]) {
+			const struct sl_view_node *o =
+				&v->nodes[v->root_slots[pos] - 1];
+
+			if (o->key_hash == nd->key_hash &&
+			    same_raw_key(text, o, nd))
+				break;
+			pos = (pos + 1) & mask;
+		}
+		v->root_slots[pos] = (uint16_t)(i + 1);
+	}
+	v->root_bits = (uint8_t)bits;
+}
+
+static uint32_t find_root_key(const struct sl_view *v, const char *text,
+			      const char *key, size_t key_len, uint32_t hash)
+{
+	uint32_t mask = (1u << v->root_bits) - 1, pos = hash & mask;
+
+	while (v->root_slots[pos]) {
+		uint32_t i = v->root_slots[pos] - 1u;
+		const struct sl_view_node *nd = &v->nodes[i];
+
+		if (nd->key_hash == hash &&
+		    key_equal(text + nd->key_off, nd->key_len, false, key,
+			      key_len))
+			return i;
+		pos = (pos + 1) & mask;
+	}
+	return UINT32_MAX;
+}
+
 uint32_t sl_view_find_key(const struct sl_view *v, const char *text,
 			  uint32_t parent, const char *key, size_t key_len)
 {
@@ -681,8 +746,17 @@ uint32_t sl_view_find_key(const struct sl_view *v, const char *text,
 
 	if (parent >= v->n || v->nodes[parent].type != SL_VAL_OBJECT)
 		return UINT32_MAX;
-	end = v->nodes[parent].end;
 	hash = sl_json_key_hash(key, key_len);
+	if (parent == 0 && v->n > 8) {
+		/* the index is a cache inside a view that is never const */
+		struct sl_view *mv = (struct sl_view *)v;
+
+		if (mv->root_bits == 0 && ++mv->root_lookups >= 2)
+			build_root_index(mv, text);
+		if (mv->root_bits && mv->root_bits != 0xff)
+			return find_root_key(v, text, key, key_len, hash);
+	}
+	end = v->nodes[parent].end;
 	/* every child is compared: with repeated keys the last one wins */
 	for (i = parent + 1; i < end; i = v->nodes[i].end) {
 		const struct sl_view_node *nd = &v->nodes[i];

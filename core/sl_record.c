@@ -125,6 +125,7 @@ static int build_lazy(struct sl_record *rec)
 	    .key_hash = sl_json_key_hash(rec->line_key, rec->line_key_len),
 	};
 	rec->view.n = 2;
+	sl_view_reset_index(&rec->view);
 	commit_spare(rec);
 	rec->view_ok = true;
 	return 0;

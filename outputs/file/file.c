@@ -177,6 +177,11 @@ static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 	if (sl_out_file_path(&w->target, ctx->path, ctx->file, c->tag,
 			     c->tag_len) < 0)
 		return SL_FLUSH_RETRY;
+	if (ctx->opts.fmt == SL_OUT_FILE_FMT_PLAIN) {
+		if (sl_out_file_append_lines(w->target.data, ctx->mkdir, c) < 0)
+			goto write_error;
+		return SL_FLUSH_OK;
+	}
 	header = ctx->opts.fmt == SL_OUT_FILE_FMT_CSV &&
 		 ctx->opts.csv_column_names && target_empty(w->target.data);
 	sl_buf_reset(&w->out);
@@ -195,12 +200,13 @@ static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 	if (w->out.len == 0)
 		return SL_FLUSH_OK;
 	if (sl_out_file_append(w->target.data, ctx->mkdir, w->out.data,
-			       w->out.len) < 0) {
-		sl_log(SL_LOG_ERROR, ctx->name, "cannot write %s: %s",
-		       w->target.data, strerror(errno));
-		return SL_FLUSH_RETRY;
-	}
+			       w->out.len) < 0)
+		goto write_error;
 	return SL_FLUSH_OK;
+write_error:
+	sl_log(SL_LOG_ERROR, ctx->name, "cannot write %s: %s", w->target.data,
+	       strerror(errno));
+	return SL_FLUSH_RETRY;
 }
 
 static void file_flush(void *vctx, void *worker, struct sl_flush *fl)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int sl_out_file_fmt_parse(const char *s, enum sl_out_file_fmt *out)
@@ -311,4 +312,66 @@ int sl_out_file_append(const char *target, bool mkdirs, const char *data,
 	if (close(fd) < 0 && errno != EINTR)
 		return -SL_EIO;
 	return 0;
+}
+
+/* Writes all of iov[0..cnt), resuming after short writes. */
+static int writev_all(int fd, struct iovec *iov, int cnt)
+{
+	while (cnt > 0) {
+		ssize_t n = writev(fd, iov, cnt);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (cnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+int sl_out_file_append_lines(const char *target, bool mkdirs,
+			     const struct sl_chunk *c)
+{
+	static const char newline[] = "\n";
+	struct iovec iov[1024]; /* IOV_MAX on Linux */
+	struct sl_chunk_iter it;
+	const char *body;
+	int fd, cnt = 0, saved;
+	size_t len;
+	int64_t ts;
+
+	fd = open_target(target, mkdirs);
+	if (fd < 0)
+		return -SL_EIO;
+	sl_chunk_iter_init(&it, c);
+	while (sl_chunk_next(&it, &ts, &body, &len)) {
+		iov[cnt].iov_base = (void *)body;
+		iov[cnt++].iov_len = len;
+		iov[cnt].iov_base = (void *)newline;
+		iov[cnt++].iov_len = 1;
+		if (cnt == (int)(sizeof(iov) / sizeof(iov[0]))) {
+			if (writev_all(fd, iov, cnt) < 0)
+				goto fail;
+			cnt = 0;
+		}
+	}
+	if (cnt && writev_all(fd, iov, cnt) < 0)
+		goto fail;
+	if (close(fd) < 0 && errno != EINTR)
+		return -SL_EIO;
+	return 0;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -SL_EIO;
 }

@@ -9,6 +9,7 @@
 #ifndef SL_OUT_FILE_FORMAT_H
 #define SL_OUT_FILE_FORMAT_H
 
+#include "sl_chunk.h"
 #include "sl_format.h"
 
 #include <stdbool.h>
@@ -69,6 +70,13 @@ int sl_out_file_mkdirs(const char *dir);
  * the whole buffer when the kernel allows), creating the file (0644) and,
  * when `mkdirs`, its directory. 0 or -SL_EIO with errno set.
  */
+/*
+ * Appends every record of `c` as one JSON line (the plain format), written
+ * straight from the chunk with writev: no staging copy. 0 or -SL_EIO
+ * (errno set).
+ */
+int sl_out_file_append_lines(const char *target, bool mkdirs,
+			     const struct sl_chunk *c);
 int sl_out_file_append(const char *target, bool mkdirs, const char *data,
 		       size_t len);
 

@@ -164,22 +164,28 @@ def main():
           % (a.data, lines, size / 1e6, size / lines, a.runs, " ".join(pin) or "not pinned (no taskset)"))
     print("%-38s %9s %11s %8s %9s %10s %7s %9s %7s" % ("case", "MB/s", "records/s", "wall s", "CPU s",
                                                   "peakRSS MB", "vs base", "MB/CPU-s", "vs base"))
-    base_mbs = base_cpu = None
+    # Rounds are interleaved (every case once per round) so that a machine
+    # whose speed drifts, as shared and virtual ones do, slows every case
+    # alike; medians are taken per case over the rounds.
+    results = {name: ([], [], []) for name, _, _ in cases}
     try:
-        for name, argv, check in cases:
-            walls, cpus, rss = [], [], []
-            for _ in range(a.runs):
+        for _ in range(a.runs):
+            for name, argv, check in cases:
                 out = os.path.join(work, "out.jsonl")
                 if os.path.exists(out):
                     os.unlink(out)
+                # the previous run's writeback must not land in this one
+                os.sync()
                 w, c, r = run_once(argv, a.timeout)
-                walls.append(w)
-                cpus.append(c)
-                rss.append(r)
+                for lst, v in zip(results[name], (w, c, r)):
+                    lst.append(v)
                 if check == "file":
                     got = count_lines(out)
                     if got != lines:
                         raise SystemExit("file output has %d lines, want %d" % (got, lines))
+        base_mbs = base_cpu = None
+        for name, _, _ in cases:
+            walls, cpus, rss = results[name]
             wall = statistics.median(walls)
             mbs = size / 1e6 / wall
             cpu = statistics.median(cpus)

@@ -158,6 +158,43 @@ static void nul_byte_is_not_the_end(void **state)
 	    sl_view_find_key(&view, "{\"a\\u0000b\":1}", 0, S("a\0b")), 1);
 }
 
+/* Root lookups go through a hash index from the second one on. */
+static void root_index_finds_every_key_and_the_last_repeat(void **state)
+{
+	const char *t = "{\"a\":1,\"k\":1,\"bb\":{\"k\":9},\"ccc\":3,\"dddd\":4,"
+			"\"eeeee\":5,\"k\":2,\"ffffff\":[1,2,3],\"g\":7,"
+			"\"status\":200,\"statue\":201,\"h\":null}";
+	const char *keys[] = {"a", "bb", "ccc", "dddd", "eeeee", "ffffff",
+			      "g", "status", "statue", "h"};
+
+	(void)state;
+	assert_int_equal(sl_view_build(&view, t, strlen(t)), 0);
+	for (int round = 0; round < 3; round++) {
+		uint32_t k = sl_view_find_key(&view, t, 0, S("k"));
+
+		/* the second "k" (value 2), not the first or the nested one */
+		assert_int_not_equal(k, UINT32_MAX);
+		assert_span(t, view.nodes[k].val_off, view.nodes[k].val_len,
+			    "2");
+		assert_int_equal(sl_view_find_key(&view, t, 0, S("zz")),
+				 UINT32_MAX);
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			uint32_t n = sl_view_find_key(&view, t, 0, keys[i],
+						      strlen(keys[i]));
+
+			assert_int_not_equal(n, UINT32_MAX);
+			assert_span(t, view.nodes[n].key_off,
+				    view.nodes[n].key_len, keys[i]);
+		}
+	}
+	assert_true(view.root_bits > 0 && view.root_bits != 0xff);
+	/* a rebuild drops the index of the previous text */
+	assert_int_equal(sl_view_build(&view, S("{\"k\":5,\"a\":1}")), 0);
+	assert_int_equal(view.root_bits, 0);
+	assert_int_equal(sl_view_find_key(&view, "{\"k\":5,\"a\":1}", 0, S("k")),
+			 1);
+}
+
 static void escaped_keys_are_found_by_plain_name(void **state)
 {
 	const char *t = "{\"plain\":1,\"tab\\tkey\":2,\"\\u00e9t\\u00e9\":3}";
@@ -378,6 +415,7 @@ int main(void)
 	    cmocka_unit_test(escape_keeps_utf8_and_repairs_the_rest),
 	    cmocka_unit_test(escape_round_trips_through_unescape),
 	    cmocka_unit_test(prepare_borrows_valid_text),
+	    cmocka_unit_test(root_index_finds_every_key_and_the_last_repeat),
 	    cmocka_unit_test(prepare_repairs_invalid_utf8),
 	    cmocka_unit_test(prepare_rejects_invalid_bytes_outside_strings),
 	};
