@@ -46,6 +46,11 @@ bool sl_input_paused(const struct sl_input *in)
 	return in->paused || in->stopped;
 }
 
+uint64_t sl_input_last_chunk(const struct sl_input *in)
+{
+	return in->last_chunk;
+}
+
 void sl_input_add_bytes(struct sl_input *in, uint64_t n)
 {
 	sl_metric_add(in->m_bytes, (double)n);
@@ -178,6 +183,7 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 	size_t len, before;
 
 	sl_metric_add(in->m_records, 1);
+	in->last_chunk = 0;
 	if (in->filter_match && eng->n_filters) {
 		route_filters(in, tag, tag_len);
 		for (size_t i = 0; i < eng->n_filters; i++) {
@@ -210,6 +216,7 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 		return -SL_ENOMEM;
 	}
 	in->mem_used += c->data.len - before;
+	in->last_chunk = c->id;
 	if (c->data.len >= SL_CHUNK_SEAL_BYTES) {
 		for (size_t i = 0; i < in->n_open; i++)
 			if (in->open[i].chunk == c) {
@@ -227,11 +234,14 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 static void release_chunk(struct sl_engine *eng, struct sl_chunk *c)
 {
 	struct sl_input *in = c->origin;
+	uint64_t id = c->id;
 
 	in->mem_used -= c->data.len < in->mem_used ? c->data.len : in->mem_used;
 	eng->chunks_live--;
 	sl_metric_set(eng->m_chunks_up, (double)eng->chunks_live);
 	sl_chunk_destroy(c);
+	if (in->plugin->chunk_released)
+		in->plugin->chunk_released(in->ctx, id);
 	if (in->paused && !over_budget(in))
 		input_resume(in);
 	maybe_finish(eng);

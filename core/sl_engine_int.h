@@ -98,6 +98,7 @@ struct sl_input {
 	size_t tag_len;
 	int64_t mem_limit;       /* bytes; 0: unlimited */
 	size_t mem_used;         /* bytes of chunks held for this input */
+	uint64_t last_chunk;     /* chunk of the last record emitted, 0: none */
 	bool paused, finished, stopped, started;
 	struct sl_open_chunk *open; /* open chunks by tag */
 	size_t n_open, cap_open;

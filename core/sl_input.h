@@ -34,6 +34,14 @@ struct sl_input_plugin {
 	int (*start)(void *ctx, struct sl_input *in);
 	void (*pause)(void *ctx);  /* optional */
 	void (*resume)(void *ctx); /* optional */
+	/*
+	 * Optional: chunk `id` (see sl_input_last_chunk) has left the pipeline:
+	 * every output delivered its records or dropped them with a counted
+	 * reason. Chunks are released in any order. An input that commits
+	 * positions (tail offsets) commits only up to released chunks, so a
+	 * crash re-reads at most what was in flight.
+	 */
+	void (*chunk_released)(void *ctx, uint64_t id);
 	/* Shutdown: stop collecting; emit nothing after this returns. */
 	void (*stop)(void *ctx);
 	void (*destroy)(void *ctx);
@@ -53,6 +61,11 @@ const char *sl_input_tag(const struct sl_input *in, size_t *len);
  */
 int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 		  struct sl_record *rec);
+/*
+ * The id of the chunk the last sl_input_emit() put its record into, or 0
+ * when a filter dropped it (nothing to wait for). Ids grow, never repeat.
+ */
+uint64_t sl_input_last_chunk(const struct sl_input *in);
 /* Counts raw bytes read from the source (sluice_input_bytes_total). */
 void sl_input_add_bytes(struct sl_input *in, uint64_t n);
 /* True while the input is over its memory budget and must not read. */

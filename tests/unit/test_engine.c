@@ -23,6 +23,9 @@ struct fake_in {
 	int64_t count;
 	int64_t emitted;
 	int pauses, resumes;
+	uint64_t last_id, chunks_used; /* distinct chunk ids records went to */
+	uint64_t released, released_max;
+	bool released_unknown;         /* an id no record went to */
 	struct sl_input *in;
 	struct event *ev;
 	struct sl_record rec;
@@ -49,6 +52,11 @@ static void fake_in_emit(evutil_socket_t fd, short what, void *arg)
 		assert_int_equal(sl_record_reset_json(&f->rec, 0, body,
 						      (size_t)n), 0);
 		assert_int_equal(sl_input_emit(f->in, "fake", 4, &f->rec), 0);
+		assert_true(sl_input_last_chunk(f->in) >= f->last_id);
+		if (sl_input_last_chunk(f->in) != f->last_id) {
+			f->last_id = sl_input_last_chunk(f->in);
+			f->chunks_used++;
+		}
 		f->emitted++;
 	}
 	if (f->emitted == f->count)
@@ -87,6 +95,17 @@ static void fake_in_resume(void *ctx)
 	event_active(f->ev, EV_READ, 0);
 }
 
+static void fake_in_released(void *ctx, uint64_t id)
+{
+	struct fake_in *f = ctx;
+
+	if (id == 0 || id > f->last_id)
+		f->released_unknown = true;
+	f->released++;
+	if (id > f->released_max)
+		f->released_max = id;
+}
+
 static void fake_in_destroy(void *ctx)
 {
 	struct fake_in *f = ctx;
@@ -105,6 +124,7 @@ static const struct sl_input_plugin fake_input = {
 	.start = fake_in_start,
 	.pause = fake_in_pause,
 	.resume = fake_in_resume,
+	.chunk_released = fake_in_released,
 	.destroy = fake_in_destroy,
 };
 
@@ -286,6 +306,11 @@ static void every_record_reaches_every_matching_output(void **state)
 	assert_int_equal(r.eng->n_pending, 0);
 	assert_int_equal(r.eng->inputs[0]->mem_used, 0);
 	assert_string_equal(output(&r, 1)->ins.name, "fake_out.1");
+	/* the input heard of every chunk its records went to, once each */
+	assert_true(last_in->chunks_used > 0);
+	assert_int_equal(last_in->released, last_in->chunks_used);
+	assert_int_equal(last_in->released_max, last_in->last_id);
+	assert_false(last_in->released_unknown);
 	run_done(&r);
 }
 
