@@ -66,6 +66,14 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
  * when a filter dropped it (nothing to wait for). Ids grow, never repeat.
  */
 uint64_t sl_input_last_chunk(const struct sl_input *in);
+/*
+ * Makes every record emitted so far by this input as durable as its
+ * storage.type promises: with memory, they are in the pipeline's buffer
+ * already (nothing to do); with filesystem, they are written to their
+ * chunk files (and fsync'ed with storage.sync full). Call it before telling
+ * a sender its records are accepted (witness' 202). 0 or -SL_EIO.
+ */
+int sl_input_persist(struct sl_input *in);
 /* Counts raw bytes read from the source (sluice_input_bytes_total). */
 void sl_input_add_bytes(struct sl_input *in, uint64_t n);
 /* True while the input is over its memory budget and must not read. */
