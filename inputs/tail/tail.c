@@ -3,15 +3,18 @@
  * tail.c - the tail input: config map, the file list, and the event
  * plumbing (inotify or stat polling, refresh, rotation, offsets DB) that
  * drives tail_file.c and turns its lines into records. Reading and line
- * cutting live in tail_file.c, globbing in tail_scan.c, the DB in tail_db.c.
- * Not here yet: multiline.parser, Kube_Meta_From_Path, Tag_Regex, and
- * committing only acknowledged offsets (offsets are saved as read).
+ * cutting live in tail_file.c, globbing in tail_scan.c, the DB in tail_db.c,
+ * joining lines in tail_multiline.c, commit-after-ack in tail_ack.c and
+ * Kube_Meta_From_Path in tail_k8s.c. The DB holds committed offsets only:
+ * the end of what every output has released. Not here: Tag_Regex.
  */
 #include "sl_input.h"
 #include "sl_log.h"
 #include "sl_parser.h"
 #include "tail_db.h"
 #include "tail_file.h"
+#include "tail_k8s.h"
+#include "tail_multiline.h"
 #include "tail_scan.h"
 
 #include <errno.h>
@@ -51,6 +54,8 @@ struct tail_ctx {
 	char *db_sync;
 	bool exit_on_eof;
 	bool inotify_watcher;
+	struct sl_cfg_multi ml_names;
+	bool kube_meta;
 
 	/* runtime */
 	struct sl_input *in;           /* borrowed */
@@ -65,9 +70,11 @@ struct tail_ctx {
 	bool have_db;
 	struct sl_record rec;
 	bool rec_ok;
-	struct event *work_ev, *tick_ev, *refresh_ev, *inotify_ev;
+	struct tail_ml ml;             /* the multiline.parser list */
+	bool ml_ok, have_ml;
+	struct event *work_ev, *tick_ev, *refresh_ev, *inotify_ev, *ml_ev;
 	int inotify_fd;
-	bool paused, stopped, finished;
+	bool paused, stopped, finished, destroying;
 };
 
 static const struct sl_cfg_option tail_config[] = {
@@ -135,10 +142,17 @@ static const struct sl_cfg_option tail_config[] = {
 	{ .name = "Inotify_Watcher", .type = SL_CFG_BOOL, .def = "on",
 	  .offset = offsetof(struct tail_ctx, inotify_watcher),
 	  .desc = "use inotify (off: stat polling)" },
-	/* Fluent Bit options sluice accepts and does not use (yet). */
 	{ .name = "multiline.parser", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED | SL_CFG_MULTI,
-	  .desc = "not implemented yet: lines are not joined" },
+	  .flags = SL_CFG_MULTI,
+	  .offset = offsetof(struct tail_ctx, ml_names),
+	  .desc = "comma-separated multiline parsers tried in order: docker, "
+		  "cri, or [MULTILINE_PARSER] names" },
+	{ .name = "Kube_Meta_From_Path", .type = SL_CFG_BOOL, .def = "off",
+	  .offset = offsetof(struct tail_ctx, kube_meta),
+	  .desc = "add kubernetes.{namespace_name,pod_name,container_name,"
+		  "docker_id} from /var/log/containers/<pod>_<ns>_<container>-"
+		  "<id>.log names" },
+	/* Fluent Bit options sluice accepts and does not use (yet). */
 	{ .name = "Tag_Regex", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
 	  .desc = "not implemented: the Tag is used with '*' expansion" },
 	{ .name = "Watcher_Interval", .type = SL_CFG_TIME,
@@ -188,15 +202,27 @@ static const struct sl_cfg_option tail_config[] = {
 
 /* ---- records ------------------------------------------------------------ */
 
-static int on_line(void *arg, struct tail_file *f, const char *line,
-		   size_t len, int64_t off, int64_t ts_ns)
+/* The DB learns the committed offset of `f` (saved on the next tick). */
+static void commit(struct tail_ctx *ctx, struct tail_file *f)
 {
-	struct tail_ctx *ctx = arg;
-	struct sl_record *rec = &ctx->rec;
+	tail_db_set(&ctx->db, f->fd, (uint64_t)f->ino, f->name,
+		    f->ack.committed);
+}
 
-	sl_record_reset_line(rec, ts_ns, ctx->key, ctx->key_len, line, len);
-	if (ctx->parser && sl_parser_apply(ctx->parser, line, len, rec) < 0)
-		sl_record_flag_parse_error(rec);
+/*
+ * Emits the record in ctx->rec for the lines of `f` in [off, end) and
+ * notes which chunk took it, so that the offset is committed once that
+ * chunk is released.
+ */
+static int emit(struct tail_ctx *ctx, struct tail_file *f, int64_t off,
+		int64_t end)
+{
+	struct sl_record *rec = &ctx->rec;
+	uint64_t chunk = 0;
+	int rc;
+
+	if (f->k8s)
+		sl_record_set(rec, "kubernetes", 10, f->k8s, f->k8s_len);
 	if (ctx->path_key)
 		sl_record_set_string(rec, ctx->path_key, ctx->path_key_len,
 				     f->name, f->name_len);
@@ -207,9 +233,81 @@ static int on_line(void *arg, struct tail_file *f, const char *line,
 		sl_record_set(rec, ctx->offset_key, ctx->offset_key_len, num,
 			      (size_t)n);
 	}
-	/* -SL_ENOMEM is counted by the engine as a buffer_full drop. */
-	sl_input_emit(ctx->in, f->tag, f->tag_len, rec);
+	/* -SL_ENOMEM is counted by the engine as a buffer_full drop: like a
+	 * filter drop, nothing to wait for. */
+	if (sl_input_emit(ctx->in, f->tag, f->tag_len, rec) == 0)
+		chunk = sl_input_last_chunk(ctx->in);
+	rc = tail_ack_push(&f->ack, chunk, end);
+	if (rc == -SL_ENOMEM)
+		sl_log(SL_LOG_ERROR, "tail", "%s: out of memory: its offset is "
+		       "no longer committed until restart", f->name);
+	else if (rc == 1 && ctx->have_db)
+		commit(ctx, f);
 	return sl_input_paused(ctx->in) ? 1 : 0;
+}
+
+static int emit_line(struct tail_ctx *ctx, struct tail_file *f,
+		     const char *line, size_t len, int64_t off, int64_t end,
+		     int64_t ts_ns)
+{
+	struct sl_record *rec = &ctx->rec;
+
+	sl_record_reset_line(rec, ts_ns, ctx->key, ctx->key_len, line, len);
+	if (ctx->parser && sl_parser_apply(ctx->parser, line, len, rec) < 0)
+		sl_record_flag_parse_error(rec);
+	return emit(ctx, f, off, end);
+}
+
+struct ml_arg {
+	struct tail_ctx *ctx;
+	struct tail_file *f;
+};
+
+/* A joined group (or a line no multiline parser took) becomes a record. */
+static int on_group(void *arg, const struct tail_ml_out *o)
+{
+	struct ml_arg *a = arg;
+	struct sl_record *rec = &a->ctx->rec;
+
+	if (!o->base)
+		return emit_line(a->ctx, a->f, o->text, o->len, o->start,
+				 o->end, o->ts_ns);
+	if (sl_record_reset_json(rec, o->ts_ns, o->base, o->base_len) < 0 ||
+	    sl_record_set_string(rec, o->key, strlen(o->key), o->text,
+				 o->len) < 0) {
+		/* Cannot happen for objects the parsers produced, but the
+		 * content is never lost: it goes out as a plain line. */
+		sl_record_reset_line(rec, o->ts_ns, a->ctx->key,
+				     a->ctx->key_len, o->text, o->len);
+		sl_record_flag_parse_error(rec);
+	}
+	return emit(a->ctx, a->f, o->start, o->end);
+}
+
+static int on_line(void *arg, struct tail_file *f, const char *line,
+		   size_t len, int64_t off, int64_t ts_ns)
+{
+	struct tail_ctx *ctx = arg;
+	struct ml_arg a = {ctx, f};
+	int rc;
+
+	if (!ctx->have_ml)
+		return emit_line(ctx, f, line, len, off, f->line_end, ts_ns);
+	rc = tail_ml_feed(&ctx->ml, &f->ml, line, len, off, f->line_end, ts_ns,
+			  sl_mono_ns(), on_group, &a);
+	if (rc < 0)
+		sl_log(SL_LOG_ERROR, "tail", "%s: out of memory joining lines",
+		       f->name);
+	return sl_input_paused(ctx->in) ? 1 : 0;
+}
+
+/* Emits the pending multiline group of `f` (EOF, rotation, shutdown). */
+static void ml_flush(struct tail_ctx *ctx, struct tail_file *f)
+{
+	struct ml_arg a = {ctx, f};
+
+	if (ctx->have_ml)
+		tail_ml_flush(&ctx->ml, &f->ml, on_group, &a);
 }
 
 /* ---- the file list ------------------------------------------------------ */
@@ -295,6 +393,14 @@ static int add_file(struct tail_ctx *ctx, const char *path, bool from_head)
 		off = size;
 	}
 	f->offset = off;
+	tail_ack_init(&f->ack, off);
+	if (ctx->kube_meta) {
+		rc = tail_k8s_json(path, &f->k8s, &f->k8s_len);
+		if (rc == -SL_ENOMEM) {
+			tail_file_destroy(f);
+			return rc;
+		}
+	}
 	f->next = ctx->files;
 	ctx->files = f;
 	watch(ctx, f);
@@ -345,6 +451,44 @@ static void schedule(struct tail_ctx *ctx)
 		event_active(ctx->work_ev, 0, 0);
 }
 
+/*
+ * Arms the multiline timer for the earliest flush_timeout of a pending
+ * group, so that a group whose continuation never comes still goes out.
+ */
+static void ml_arm(struct tail_ctx *ctx)
+{
+	int64_t first = INT64_MAX, now, wait;
+	struct timeval tv;
+
+	if (!ctx->ml_ev || ctx->stopped)
+		return;
+	for (struct tail_file *f = ctx->files; f; f = f->next)
+		if (tail_ml_pending(&f->ml) && f->ml.deadline_ns < first)
+			first = f->ml.deadline_ns;
+	if (first == INT64_MAX)
+		return;
+	now = sl_mono_ns();
+	wait = first > now ? first - now : 0;
+	tv.tv_sec = (time_t)(wait / SL_NS_PER_SEC);
+	tv.tv_usec = (suseconds_t)((wait % SL_NS_PER_SEC) / 1000 + 1);
+	evtimer_add(ctx->ml_ev, &tv);
+}
+
+static void ml_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tail_ctx *ctx = arg;
+	int64_t now = sl_mono_ns();
+
+	(void)fd;
+	(void)what;
+	for (struct tail_file *f = ctx->files; f; f = f->next) {
+		struct ml_arg a = {ctx, f};
+
+		tail_ml_expire(&ctx->ml, &f->ml, now, on_group, &a);
+	}
+	ml_arm(ctx);
+}
+
 static void check_finished(struct tail_ctx *ctx)
 {
 	if (!ctx->exit_on_eof || ctx->finished)
@@ -359,9 +503,7 @@ static void check_finished(struct tail_ctx *ctx)
 
 		tail_file_flush_partial(f, ctx->buf, ctx->buf_cap, &ctx->lopts,
 					ts, on_line, ctx);
-		if (ctx->have_db)
-			tail_db_set(&ctx->db, f->fd, (uint64_t)f->ino, f->name,
-				    f->offset);
+		ml_flush(ctx, f);
 	}
 	if (ctx->have_db)
 		tail_db_save(&ctx->db);
@@ -410,9 +552,6 @@ static bool read_turn(struct tail_ctx *ctx, struct tail_file *f)
 	}
 	if (rc != TAIL_READ_EOF)
 		f->eof_mono_ns = 0;
-	if (ctx->have_db && f->offset != before)
-		tail_db_set(&ctx->db, f->fd, (uint64_t)f->ino, f->name,
-			    f->offset);
 	return go_on;
 }
 
@@ -437,6 +576,7 @@ static void work_cb(evutil_socket_t fd, short what, void *arg)
 		schedule(ctx);
 	else
 		check_finished(ctx);
+	ml_arm(ctx);
 }
 
 /* ---- change detection --------------------------------------------------- */
@@ -517,6 +657,11 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		if (!f->rotated || f->pending || !f->at_eof ||
 		    f->eof_mono_ns == 0 || now - f->eof_mono_ns < wait_ns)
 			continue;
+		/* Its last group goes out now; its DB entry goes only when
+		 * every chunk holding its lines is released. */
+		ml_flush(ctx, f);
+		if (!tail_ack_idle(&f->ack))
+			continue;
 		sl_log(SL_LOG_INFO, "tail", "%s: rotated file (inode %ju) "
 		       "done", f->name, (uintmax_t)f->ino);
 		if (ctx->have_db)
@@ -541,6 +686,54 @@ static void refresh_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- plugin callbacks --------------------------------------------------- */
+
+/* Builds the multiline.parser list: items of every line, comma-split. */
+static int ml_setup(struct tail_ctx *ctx, struct sl_plugin_instance *ins)
+{
+	size_t max = (size_t)ctx->buffer_max_size;
+	int rc = 0;
+
+	/* A joined message may be several lines long; the cap only keeps a
+	 * group that never ends from growing without bound. */
+	if (tail_ml_init(&ctx->ml, max < (1u << 20) ? (1u << 20) : max) < 0)
+		return -SL_ENOMEM;
+	ctx->ml_ok = true;
+	for (size_t i = 0; i < ctx->ml_names.n; i++) {
+		const struct sl_cfg_item *it = &ctx->ml_names.items[i];
+		char *list = strdup(it->value), *save = NULL;
+
+		if (!list)
+			return -SL_ENOMEM;
+		for (char *t = strtok_r(list, ",", &save); t;
+		     t = strtok_r(NULL, ",", &save)) {
+			char err[256];
+			char *e;
+			int r;
+
+			while (*t == ' ' || *t == '\t')
+				t++;
+			e = t + strlen(t);
+			while (e > t && (e[-1] == ' ' || e[-1] == '\t'))
+				*--e = '\0';
+			if (!*t)
+				continue;
+			r = tail_ml_add(&ctx->ml, t, sl_instance_parsers(ins),
+					err, sizeof(err));
+			if (r == -SL_ENOMEM) {
+				free(list);
+				return r;
+			}
+			if (r < 0) {
+				sl_plugin_error(ins, it->line,
+						"multiline.parser: %s", err);
+				rc = -SL_ECONFIG;
+			}
+		}
+		free(list);
+	}
+	ctx->have_ml = ctx->ml.n > 0;
+	return rc;
+}
 
 static int tail_init(void *data, struct sl_input *in)
 {
@@ -573,6 +766,12 @@ static int tail_init(void *data, struct sl_input *in)
 	if (!ctx->key || !*ctx->key) {
 		sl_plugin_error(ins, 0, "Key must not be empty");
 		rc = -SL_ECONFIG;
+	}
+	if (ctx->ml_names.n) {
+		int mrc = ml_setup(ctx, ins);
+
+		if (mrc < 0)
+			rc = mrc == -SL_ENOMEM ? mrc : -SL_ECONFIG;
 	}
 	if (rc < 0)
 		return rc;
@@ -651,6 +850,11 @@ static int tail_start(void *data, struct sl_input *in)
 	ctx->refresh_ev = timer(ctx, base, refresh_cb, ctx->refresh_interval);
 	if (!ctx->work_ev || !ctx->tick_ev || !ctx->refresh_ev)
 		return -SL_ENOMEM;
+	if (ctx->have_ml) {
+		ctx->ml_ev = evtimer_new(base, ml_timer_cb, ctx);
+		if (!ctx->ml_ev)
+			return -SL_ENOMEM;
+	}
 	if (ctx->have_db)
 		tail_db_save(&ctx->db);
 	schedule(ctx);
@@ -662,6 +866,15 @@ static void tail_pause(void *data)
 	struct tail_ctx *ctx = data;
 
 	ctx->paused = true;
+}
+
+static void tail_chunk_released(void *data, uint64_t id)
+{
+	struct tail_ctx *ctx = data;
+
+	for (struct tail_file *f = ctx->files; f; f = f->next)
+		if (tail_ack_release(&f->ack, id) == 1 && ctx->have_db)
+			commit(ctx, f);
 }
 
 static void tail_resume(void *data)
@@ -686,7 +899,13 @@ static void tail_stop(void *data)
 {
 	struct tail_ctx *ctx = data;
 
+	/* Joined groups still waiting for a continuation go out now: after
+	 * stop nothing may be emitted. */
+	if (!ctx->stopped && !ctx->destroying)
+		for (struct tail_file *f = ctx->files; f; f = f->next)
+			ml_flush(ctx, f);
 	ctx->stopped = true;
+	free_event(&ctx->ml_ev);
 	free_event(&ctx->work_ev);
 	free_event(&ctx->tick_ev);
 	free_event(&ctx->refresh_ev);
@@ -701,7 +920,11 @@ static void tail_destroy(void *data)
 
 	if (!ctx->in)
 		return; /* init never ran */
+	ctx->destroying = true; /* the engine takes no records any more */
 	tail_stop(ctx);
+	/* Chunks released during the grace period committed more. */
+	if (ctx->have_db)
+		tail_db_save(&ctx->db);
 	while (ctx->files)
 		unlink_file(ctx, ctx->files);
 	if (ctx->inotify_fd >= 0)
@@ -713,6 +936,9 @@ static void tail_destroy(void *data)
 	if (ctx->rec_ok)
 		sl_record_destroy(&ctx->rec);
 	ctx->rec_ok = false;
+	if (ctx->ml_ok)
+		tail_ml_destroy(&ctx->ml);
+	ctx->ml_ok = ctx->have_ml = false;
 	free(ctx->buf);
 	ctx->buf = NULL;
 }
@@ -726,6 +952,7 @@ const struct sl_input_plugin sl_input_tail = {
 	.start = tail_start,
 	.pause = tail_pause,
 	.resume = tail_resume,
+	.chunk_released = tail_chunk_released,
 	.stop = tail_stop,
 	.destroy = tail_destroy,
 };

@@ -44,6 +44,8 @@ int tail_file_open(const char *path, struct tail_file **out)
 	f->ino = st.st_ino;
 	f->wd = -1;
 	f->pending = true;
+	tail_ack_init(&f->ack, 0);
+	tail_ml_group_init(&f->ml);
 	*out = f;
 	return 0;
 }
@@ -54,6 +56,9 @@ void tail_file_destroy(struct tail_file *f)
 		return;
 	if (f->fd >= 0)
 		close(f->fd);
+	tail_ack_destroy(&f->ack);
+	tail_ml_group_destroy(&f->ml);
+	free(f->k8s);
 	free(f->name);
 	free(f->tag);
 	free(f);
@@ -194,6 +199,7 @@ int tail_file_read(struct tail_file *f, char *buf, size_t cap,
 		}
 		if (len == 0 && o->skip_empty)
 			continue;
+		f->line_end = f->offset + (int64_t)pos;
 		rc = fn(arg, f, line, len, f->offset + (int64_t)start, ts_ns);
 		if (SL_UNLIKELY(rc != 0)) {
 			f->offset += (int64_t)pos;
@@ -255,6 +261,7 @@ int tail_file_flush_partial(struct tail_file *f, char *buf, size_t cap,
 	}
 	if (len == 0 && o->skip_empty)
 		return TAIL_READ_EOF;
+	f->line_end = f->offset;
 	rc = fn(arg, f, buf, len, f->offset - (int64_t)n, ts_ns);
 	if (rc < 0)
 		return rc;

@@ -8,6 +8,8 @@
 #define TAIL_FILE_H
 
 #include "sl_common.h"
+#include "tail_ack.h"
+#include "tail_multiline.h"
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -21,6 +23,7 @@ struct tail_file {
 	/* Everything before `offset` has been handed to the line callback;
 	 * reading always restarts there (a partial last line is re-read). */
 	int64_t offset;
+	int64_t line_end;    /* during the line callback: offset after the line */
 	bool skipping;       /* inside a long line being skipped */
 	bool at_eof;         /* the last read found no more data */
 	bool failed;         /* stopped after an error (long line, I/O) */
@@ -33,6 +36,12 @@ struct tail_file {
 	char *tag;           /* owned: the tag its records carry */
 	size_t tag_len;
 	int wd;              /* inotify watch, -1 when none */
+	/* Owned by the file, used by tail.c: what is committed (DB), the
+	 * multiline group being joined, the "kubernetes" object or NULL. */
+	struct tail_ack ack;
+	struct tail_ml_group ml;
+	char *k8s;
+	size_t k8s_len;
 	struct tail_file *next;
 };
 
@@ -46,7 +55,7 @@ struct tail_line_opts {
 /*
  * Called for each complete line, '\n' and a trailing '\r' removed. `line`
  * is borrowed until the callback returns. `off` is the file offset of the
- * line's first byte, `ts_ns` the read time. Return 0 to go on, 1 to stop
+ * line's first byte, f->line_end the offset after it, `ts_ns` the read time. Return 0 to go on, 1 to stop
  * after this line (paused), or a negative code (the line counts as read).
  */
 typedef int (*tail_line_fn)(void *arg, struct tail_file *f, const char *line,
