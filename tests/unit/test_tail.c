@@ -3,7 +3,8 @@
  * test_tail.c - the tail input's file logic without the engine: lines cut
  * across reads, CRLF, long lines skipped or stopping the file, empty lines,
  * stopping on pause, copytruncate, rename rotation, globs with excludes,
- * Ignore_Older and tag expansion. Files live in a fresh temporary folder.
+ * Ignore_Older, tag expansion, and kubelet log names (Kube_Meta_From_Path).
+ * Files live in a fresh temporary folder.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../inputs/tail/tail_file.h"
+#include "../../inputs/tail/tail_k8s.h"
 #include "../../inputs/tail/tail_scan.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -494,6 +496,84 @@ static void excluded_matches_across_slashes(void **state)
 	assert_false(tail_scan_excluded(NULL, "/var/log/keep.log"));
 }
 
+/* ---- Kube_Meta_From_Path ------------------------------------------------- */
+
+#define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void expect_k8s(const char *path, const char *pod, const char *ns,
+		       const char *container)
+{
+	struct tail_k8s_meta m;
+
+	assert_int_equal(tail_k8s_parse(path, &m), 0);
+	assert_int_equal(m.pod_len, strlen(pod));
+	assert_memory_equal(m.pod, pod, m.pod_len);
+	assert_int_equal(m.ns_len, strlen(ns));
+	assert_memory_equal(m.ns, ns, m.ns_len);
+	assert_int_equal(m.container_len, strlen(container));
+	assert_memory_equal(m.container, container, m.container_len);
+	assert_int_equal(m.id_len, 64);
+	assert_memory_equal(m.id, ID64, 64);
+}
+
+static void kubelet_log_names_are_split(void **state)
+{
+	(void)state;
+	expect_k8s("/var/log/containers/web-7d4f9c-x2k8p_shop_nginx-" ID64
+		   ".log", "web-7d4f9c-x2k8p", "shop", "nginx");
+	/* dashes and dots in every part; the id is the last 64 hex digits */
+	expect_k8s("/tmp/t/containers/coredns-5d78c.v2_kube-system_side-car-"
+		   "2-" ID64 ".log", "coredns-5d78c.v2", "kube-system",
+		   "side-car-2");
+	/* only the file name counts */
+	expect_k8s("a_b_c-" ID64 ".log", "a", "b", "c");
+}
+
+static void other_names_get_no_kubernetes_fields(void **state)
+{
+	static const char *const bad[] = {
+		"/var/log/containers/app.log",
+		"/var/log/containers/pod_ns_ctr-" ID64 ".txt",
+		"/var/log/containers/pod_ns_ctr-" ID64 ".log.1",
+		"/var/log/containers/pod_ns_ctr" ID64 ".log", /* no dash */
+		"/var/log/containers/pod_ns_ctr-0123abc.log", /* short id */
+		"/var/log/containers/pod_ns_ctr-0123456789ABCDEF0123456789abcdef"
+		"0123456789abcdef0123456789abcdef.log",       /* upper hex */
+		"/var/log/containers/podns_ctr-" ID64 ".log", /* one '_' */
+		"/var/log/containers/_ns_ctr-" ID64 ".log",   /* empty pod */
+		"/var/log/containers/pod__ctr-" ID64 ".log",  /* empty ns */
+		"/var/log/containers/pod_ns_-" ID64 ".log",   /* no container */
+		"/var/log/containers/p_n_c_d-" ID64 ".log",   /* '_' in container */
+		"/var/log/containers/pod_ns_ctr-" ID64 ".log/x",
+	};
+	struct tail_k8s_meta m;
+	char *json = NULL;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (tail_k8s_parse(bad[i], &m) != -SL_ENOENT)
+			fail_msg("accepted: %s", bad[i]);
+	}
+	assert_int_equal(tail_k8s_json(bad[0], &json, &len), -SL_ENOENT);
+	assert_null(json);
+}
+
+static void kubernetes_object_is_json(void **state)
+{
+	char *json = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(tail_k8s_json("/var/log/containers/web-1_shop_nginx-"
+				       ID64 ".log", &json, &len), 0);
+	assert_string_equal(json, "{\"namespace_name\":\"shop\",\"pod_name\":"
+			    "\"web-1\",\"container_name\":\"nginx\","
+			    "\"docker_id\":\"" ID64 "\"}");
+	assert_int_equal(len, strlen(json));
+	free(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -514,6 +594,9 @@ int main(void)
 		cmocka_unit_test(missing_glob_is_not_an_error),
 		cmocka_unit_test(tag_expansion_follows_fluent_bit),
 		cmocka_unit_test(excluded_matches_across_slashes),
+		cmocka_unit_test(kubelet_log_names_are_split),
+		cmocka_unit_test(other_names_get_no_kubernetes_fields),
+		cmocka_unit_test(kubernetes_object_is_json),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -3,7 +3,9 @@
  * test_tail_db.c - the tail offsets database: a save is read back the same,
  * saves replace the file atomically and leave no temp file, entries are
  * keyed by inode plus a fingerprint (a reused inode is not trusted),
- * malformed lines are skipped, unchanged databases are not rewritten.
+ * malformed lines are skipped, unchanged databases are not rewritten; and
+ * what goes into it: the committed offset of commit-after-ack (tail_ack),
+ * the end of the longest prefix of released chunks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../inputs/tail/tail_ack.h"
 #include "../../inputs/tail/tail_db.h"
 
 static char dir[64];
@@ -274,6 +277,116 @@ static void sync_values_parse(void **state)
 	assert_int_equal(tail_db_parse_sync("sometimes", &s), -SL_EINVAL);
 }
 
+/* ---- commit-after-ack ------------------------------------------------------ */
+
+static void commit_waits_for_every_earlier_chunk(void **state)
+{
+	struct tail_ack a;
+
+	(void)state;
+	tail_ack_init(&a, 100);
+	assert_int_equal(tail_ack_push(&a, 7, 110), 0);
+	assert_int_equal(tail_ack_push(&a, 7, 120), 0); /* same chunk: one run */
+	assert_int_equal(tail_ack_push(&a, 8, 130), 0);
+	assert_int_equal(tail_ack_push(&a, 9, 140), 0);
+	assert_int_equal(a.n, 3);
+	assert_int_equal(a.committed, 100);
+	/* released out of order: nothing moves until 7 is out */
+	assert_int_equal(tail_ack_release(&a, 9), 0);
+	assert_int_equal(tail_ack_release(&a, 8), 0);
+	assert_int_equal(a.committed, 100);
+	assert_false(tail_ack_idle(&a));
+	assert_int_equal(tail_ack_release(&a, 7), 1);
+	assert_int_equal(a.committed, 140);
+	assert_true(tail_ack_idle(&a));
+	/* an id it never saw changes nothing */
+	assert_int_equal(tail_ack_release(&a, 3), 0);
+	assert_int_equal(a.committed, 140);
+	tail_ack_destroy(&a);
+}
+
+static void dropped_records_count_as_released(void **state)
+{
+	struct tail_ack a;
+
+	(void)state;
+	tail_ack_init(&a, 0);
+	/* nothing in flight: a filtered line commits at once */
+	assert_int_equal(tail_ack_push(&a, 0, 10), 1);
+	assert_int_equal(a.committed, 10);
+	assert_int_equal(tail_ack_push(&a, 4, 20), 0);
+	assert_int_equal(tail_ack_push(&a, 0, 30), 0); /* behind chunk 4 */
+	assert_int_equal(tail_ack_push(&a, 0, 35), 0);
+	assert_int_equal(tail_ack_push(&a, 5, 40), 0);
+	assert_int_equal(a.n, 3);
+	assert_int_equal(a.committed, 10);
+	assert_int_equal(tail_ack_release(&a, 4), 1);
+	assert_int_equal(a.committed, 35); /* through the dropped run */
+	assert_int_equal(tail_ack_release(&a, 5), 1);
+	assert_int_equal(a.committed, 40);
+	tail_ack_destroy(&a);
+}
+
+static void ring_wraps_and_grows_in_order(void **state)
+{
+	struct tail_ack a;
+	uint64_t id = 1;
+	int64_t end = 0;
+
+	(void)state;
+	tail_ack_init(&a, 0);
+	/* keep a window of 5 in flight while 1000 runs pass: wraps the ring */
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(tail_ack_push(&a, id + (uint64_t)i, end += 10), 0);
+		if (i >= 5)
+			assert_int_equal(tail_ack_release(&a, id + (uint64_t)i - 5), 1);
+	}
+	assert_int_equal(a.n, 5);
+	assert_true(a.cap <= 8);
+	assert_int_equal(a.committed, 9950);
+	/* then 20 in flight (grows while wrapped), released newest first */
+	for (int i = 1000; i < 1020; i++)
+		assert_int_equal(tail_ack_push(&a, id + (uint64_t)i, end += 10), 0);
+	for (int i = 1019; i >= 996; i--)
+		tail_ack_release(&a, id + (uint64_t)i);
+	assert_int_equal(a.committed, 9950);
+	assert_int_equal(tail_ack_release(&a, id + 995), 1);
+	assert_int_equal(a.committed, end);
+	assert_true(tail_ack_idle(&a));
+	tail_ack_destroy(&a);
+}
+
+static void committed_offset_goes_to_the_db(void **state)
+{
+	struct tail_db db;
+	struct tail_ack a;
+	char path[160];
+	int64_t off = -1;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/acked.log", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "a\nb\nc\n", 6), 6);
+	assert_int_equal(tail_db_open(&db, db_path, TAIL_DB_SYNC_NORMAL), 0);
+	tail_ack_init(&a, 0);
+	tail_ack_push(&a, 1, 2);
+	tail_ack_push(&a, 2, 6);
+	assert_int_equal(tail_ack_release(&a, 1), 1);
+	assert_int_equal(tail_db_set(&db, fd, 77, path, a.committed), 0);
+	assert_int_equal(tail_db_save(&db), 0);
+	tail_db_close(&db);
+	/* a crash now re-reads from 2: line "b" and "c" were in flight */
+	assert_int_equal(tail_db_open(&db, db_path, TAIL_DB_SYNC_NORMAL), 0);
+	assert_int_equal(tail_db_lookup(&db, fd, 77, &off), 0);
+	assert_int_equal(off, 2);
+	tail_db_close(&db);
+	tail_ack_destroy(&a);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +399,10 @@ int main(void)
 		cmocka_unit_test(unchanged_database_is_not_rewritten),
 		cmocka_unit_test(remove_forgets_a_file),
 		cmocka_unit_test(sync_values_parse),
+		cmocka_unit_test(commit_waits_for_every_earlier_chunk),
+		cmocka_unit_test(dropped_records_count_as_released),
+		cmocka_unit_test(ring_wraps_and_grows_in_order),
+		cmocka_unit_test(committed_offset_goes_to_the_db),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
