@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * http.c - Fluent Bit's in_http: POST a JSON object or array of objects
+ * (Content-Type application/json) to any path; the path (sanitised, '/'
+ * stripped) is the tag, "/" means the Tag option, and Tag_Key takes the tag
+ * from each record. Answers Successful_Response_Code (201) once the records
+ * are buffered; a bad body is refused whole. Not supported (yet):
+ * application/x-www-form-urlencoded, Content-Encoding, chunked bodies.
+ */
+#include "httpd.h"
+#include "sl_cfgmap.h"
+#include "sl_http_body.h"
+#include "sl_input.h"
+#include "sl_log.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_HEADERS (16 * 1024)
+#define IDLE_TIMEOUT_S 10
+#define TEXT_TYPE "text/plain; charset=utf-8"
+#define MAX_TAG 1024
+
+struct http_ctx {
+	/* config map */
+	char *listen;
+	int64_t port;
+	char *tag_key;
+	int64_t buffer_max_size;
+	int64_t success_code;
+	struct sl_cfg_multi success_headers;
+	bool tls;
+	char *tls_crt_file;
+	char *tls_key_file;
+
+	/* runtime */
+	struct sl_input *in; /* borrowed */
+	char **headers;	     /* owned, NULL-terminated "Name: value" lines */
+	struct ssl_ctx_st *ssl;
+	struct sl_httpd *srv;
+	struct sl_http_body body;
+	struct sl_record rec;
+	struct sl_buf tag;
+	bool ready;
+};
+
+#define OFF(f) offsetof(struct http_ctx, f)
+static const struct sl_cfg_option http_config[] = {
+	{.name = "Listen", .type = SL_CFG_STR, .def = "0.0.0.0",
+	 .offset = OFF(listen), .desc = "address to listen on"},
+	{.name = "Port", .type = SL_CFG_INT, .def = "9880", .min = 1,
+	 .max = 65535, .offset = OFF(port), .desc = "TCP port"},
+	{.name = "Tag_Key", .type = SL_CFG_STR, .offset = OFF(tag_key),
+	 .desc = "take each record's tag from this key"},
+	{.name = "Buffer_Max_Size", .type = SL_CFG_SIZE, .def = "4M", .min = 1,
+	 .max = 1e9, .offset = OFF(buffer_max_size),
+	 .desc = "largest request body (413 above)"},
+	{.name = "Buffer_Chunk_Size", .type = SL_CFG_SIZE,
+	 .flags = SL_CFG_IGNORED,
+	 .desc = "accepted; bodies are read whole up to Buffer_Max_Size"},
+	{.name = "Successful_Response_Code", .type = SL_CFG_INT, .def = "201",
+	 .min = 200, .max = 204, .offset = OFF(success_code),
+	 .desc = "200, 201 or 204"},
+	{.name = "Success_Header", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
+	 .offset = OFF(success_headers),
+	 .desc = "NAME VALUE: a header added to successful answers"},
+	{.name = "http2", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
+	 .desc = "accepted; HTTP/1.1 only"},
+	{.name = "tls", .type = SL_CFG_BOOL, .def = "off", .offset = OFF(tls),
+	 .desc = "serve HTTPS (TLS 1.2+)"},
+	{.name = "tls.crt_file", .type = SL_CFG_STR,
+	 .offset = OFF(tls_crt_file), .desc = "PEM certificate chain"},
+	{.name = "tls.key_file", .type = SL_CFG_STR,
+	 .offset = OFF(tls_key_file), .desc = "PEM private key"},
+	{.name = "tls.verify", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
+	 .desc = "accepted; client certificates are not requested"},
+	{.name = "tls.debug", .type = SL_CFG_INT, .flags = SL_CFG_IGNORED,
+	 .desc = "accepted"},
+	SL_CFG_END,
+};
+
+static void reply_text(struct sl_httpd_req *req, int status, const char *msg)
+{
+	sl_httpd_reply(req, status, TEXT_TYPE, msg, strlen(msg), NULL);
+}
+
+/* Fluent Bit's tag from a path: '/' stripped, %XX decoded, then every
+ * byte other than [A-Za-z0-9_.] becomes '_'. Empty for "/". */
+static int path_tag(struct sl_buf *out, const char *path)
+{
+	sl_buf_reset(out);
+	for (const char *p = path + 1; *p && out->len < MAX_TAG; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '%' && isxdigit((unsigned char)p[1]) &&
+		    isxdigit((unsigned char)p[2])) {
+			char hex[3] = {p[1], p[2], '\0'};
+
+			c = (unsigned char)strtol(hex, NULL, 16);
+			p += 2;
+		}
+		if (!isalnum(c) && c != '_' && c != '.')
+			c = '_';
+		if (sl_buf_append(out, &c, 1) < 0)
+			return -SL_ENOMEM;
+	}
+	return 0;
+}
+
+static int on_headers(void *arg, struct sl_httpd_req *req)
+{
+	struct http_ctx *ctx = arg;
+	const char *ctype;
+	size_t n;
+
+	if (strcmp(req->method, "GET") == 0 &&
+	    strcmp(req->path, "/health") == 0) {
+		static const char ok[] = "{\"status\":\"ok\"}\n";
+
+		sl_httpd_reply(req, 200, "application/json", ok, sizeof(ok) - 1,
+			       NULL);
+		return 1;
+	}
+	if (strcmp(req->method, "POST") != 0) {
+		reply_text(req, 400, "error: invalid HTTP method\n");
+		return 1;
+	}
+	ctype = sl_httpd_header(req, "Content-Type");
+	if (!ctype) {
+		reply_text(req, 400, "error: header 'Content-Type' is not set\n");
+		return 1;
+	}
+	n = strcspn(ctype, "; \t");
+	if (!(n == 16 && strncasecmp(ctype, "application/json", 16) == 0)) {
+		reply_text(req, 400, "error: invalid 'Content-Type'\n");
+		return 1;
+	}
+	if (req->content_length == 0) {
+		reply_text(req, 400, "error: no payload found\n");
+		return 1;
+	}
+	if (sl_input_paused(ctx->in)) {
+		static const char *const retry[] = {"Retry-After: 1", NULL};
+
+		sl_httpd_reply(req, 503, TEXT_TYPE, "error: buffer full\n", 19,
+			       retry);
+		return 1;
+	}
+	return 0;
+}
+
+/* The tag of the current record: Tag_Key's string value, else `def`. */
+static int record_tag(struct http_ctx *ctx, const char *def, size_t def_len,
+		      const char **tag, size_t *len)
+{
+	const struct sl_view *v;
+	const struct sl_view_node *node;
+	uint32_t i;
+	int rc;
+
+	*tag = def;
+	*len = def_len;
+	if (!ctx->tag_key || (rc = sl_record_view(&ctx->rec, &v)) < 0)
+		return 0;
+	i = sl_view_find_key(v, ctx->rec.body, 0, ctx->tag_key,
+			     strlen(ctx->tag_key));
+	if (i == UINT32_MAX || v->nodes[i].type != SL_VAL_STRING)
+		return 0;
+	node = &v->nodes[i];
+	sl_buf_reset(&ctx->tag);
+	rc = sl_json_unescape_append(&ctx->tag, ctx->rec.body + node->val_off + 1,
+				     node->val_len - 2);
+	if (rc == -SL_ENOMEM)
+		return rc;
+	if (rc == 0 && ctx->tag.len > 0) {
+		*tag = ctx->tag.data;
+		*len = ctx->tag.len;
+	}
+	return 0;
+}
+
+static void on_request(void *arg, struct sl_httpd_req *req)
+{
+	struct http_ctx *ctx = arg;
+	int64_t now = sl_now_ns();
+	struct sl_buf path = {0};
+	const char *tag, *rtag;
+	size_t tag_len, rtag_len;
+	int rc;
+
+	sl_input_add_bytes(ctx->in, req->content_length);
+	rc = sl_http_body_split(&ctx->body, req->body, req->content_length,
+				SL_BODY_AUTO);
+	if (rc == -SL_ENOMEM)
+		goto busy;
+	if (rc < 0) {
+		reply_text(req, 400, "error: invalid payload\n");
+		return;
+	}
+	if (path_tag(&path, req->path) < 0)
+		goto busy;
+	if (path.len) {
+		tag = path.data;
+		tag_len = path.len;
+	} else {
+		tag = sl_input_tag(ctx->in, &tag_len);
+	}
+	for (size_t k = 0; k < ctx->body.n; k++) {
+		rc = sl_record_reset_json(&ctx->rec, now,
+					  req->body + ctx->body.items[k].off,
+					  ctx->body.items[k].len);
+		if (rc == 0)
+			rc = record_tag(ctx, tag, tag_len, &rtag, &rtag_len);
+		if (rc == 0)
+			rc = sl_input_emit(ctx->in, rtag, rtag_len, &ctx->rec);
+		if (rc < 0)
+			goto busy;
+	}
+	sl_buf_destroy(&path);
+	if (sl_input_persist(ctx->in) < 0)
+		goto busy;
+	sl_httpd_reply(req, (int)ctx->success_code, NULL, NULL, 0,
+		       (const char *const *)ctx->headers);
+	return;
+busy:
+	sl_buf_destroy(&path);
+	sl_httpd_reply(req, 503, TEXT_TYPE, "error: cannot buffer records\n",
+		       29, NULL);
+}
+
+static const struct sl_httpd_ops http_ops = {
+    .on_headers = on_headers,
+    .on_request = on_request,
+};
+
+/* Success_Header "NAME VALUE" items to "NAME: VALUE" lines. */
+static int build_headers(struct http_ctx *ctx, struct sl_plugin_instance *ins)
+{
+	size_t n = ctx->success_headers.n;
+
+	ctx->headers = calloc(n + 1, sizeof(*ctx->headers));
+	if (!ctx->headers)
+		return -SL_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct sl_cfg_item *it = &ctx->success_headers.items[i];
+		char *name = NULL, *value = NULL;
+		int rc = sl_cfg_split_pair(it->value, &name, &value);
+		size_t len;
+
+		if (rc == -SL_ENOMEM)
+			return rc;
+		if (rc < 0 || !name || !value || strpbrk(name, ":\r\n") ||
+		    strpbrk(value, "\r\n")) {
+			free(name);
+			free(value);
+			sl_plugin_error(ins, it->line,
+					"Success_Header needs NAME VALUE: '%s'",
+					it->value);
+			return -SL_ECONFIG;
+		}
+		len = strlen(name) + strlen(value) + 3;
+		ctx->headers[i] = malloc(len);
+		if (ctx->headers[i])
+			snprintf(ctx->headers[i], len, "%s: %s", name, value);
+		free(name);
+		free(value);
+		if (!ctx->headers[i])
+			return -SL_ENOMEM;
+	}
+	return 0;
+}
+
+static int http_init(void *data, struct sl_input *in)
+{
+	struct http_ctx *ctx = data;
+	struct sl_plugin_instance *ins = sl_input_instance(in);
+	const char *err;
+	int rc;
+
+	ctx->in = in;
+	sl_http_body_init(&ctx->body);
+	sl_record_init(&ctx->rec);
+	ctx->ready = true;
+	if (ctx->success_code != 200 && ctx->success_code != 201 &&
+	    ctx->success_code != 204) {
+		sl_plugin_error(ins, 0,
+				"Successful_Response_Code must be 200, 201 or "
+				"204, not %lld",
+				(long long)ctx->success_code);
+		return -SL_ECONFIG;
+	}
+	if ((rc = build_headers(ctx, ins)) < 0)
+		return rc;
+	if (ctx->tls) {
+		ctx->ssl = sl_httpd_tls_new(ctx->tls_crt_file, ctx->tls_key_file,
+					    &err);
+		if (!ctx->ssl) {
+			sl_plugin_error(ins, 0, "tls On: %s", err);
+			return -SL_ECONFIG;
+		}
+	}
+	return 0;
+}
+
+static int http_start(void *data, struct sl_input *in)
+{
+	struct http_ctx *ctx = data;
+	const struct sl_httpd_conf conf = {
+	    .listen = ctx->listen,
+	    .port = (int)ctx->port,
+	    .max_headers = MAX_HEADERS,
+	    .max_body = (size_t)ctx->buffer_max_size,
+	    .timeout_s = IDLE_TIMEOUT_S,
+	    .tls = ctx->ssl,
+	    .who = sl_plugin_instance_name(sl_input_instance(in)),
+	};
+
+	ctx->srv = sl_httpd_start(sl_input_base(in), &conf, &http_ops, ctx);
+	if (!ctx->srv)
+		return -SL_EIO;
+	sl_log(SL_LOG_INFO, conf.who, "listening on %s:%d", ctx->listen,
+	       sl_httpd_port(ctx->srv));
+	return 0;
+}
+
+static void http_stop(void *data)
+{
+	struct http_ctx *ctx = data;
+
+	sl_httpd_stop(ctx->srv);
+	ctx->srv = NULL;
+}
+
+static void http_destroy(void *data)
+{
+	struct http_ctx *ctx = data;
+
+	http_stop(ctx);
+	if (!ctx->ready)
+		return;
+	for (size_t i = 0; ctx->headers && ctx->headers[i]; i++)
+		free(ctx->headers[i]);
+	free(ctx->headers);
+	ctx->headers = NULL;
+	sl_httpd_tls_free(ctx->ssl);
+	ctx->ssl = NULL;
+	sl_http_body_destroy(&ctx->body);
+	sl_record_destroy(&ctx->rec);
+	sl_buf_destroy(&ctx->tag);
+	ctx->ready = false;
+}
+
+const struct sl_input_plugin sl_input_http = {
+    .name = "http",
+    .description = "JSON records POSTed over HTTP (Fluent Bit's in_http)",
+    .config_map = http_config,
+    .ctx_size = sizeof(struct http_ctx),
+    .init = http_init,
+    .start = http_start,
+    .stop = http_stop,
+    .destroy = http_destroy,
+};

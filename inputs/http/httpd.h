@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * httpd.h - the small HTTP/1.1 server of the ingesting inputs (http,
+ * witness), on bufferevents of the engine's loop, plain or TLS. It exists
+ * because evhttp cannot answer 431 for oversized headers nor let an input
+ * refuse a request (401, 503) before its body is read. It frames requests
+ * (Content-Length bodies only), enforces header/body limits and idle
+ * timeouts, and leaves routing and meaning to its user. Engine thread only.
+ */
+#ifndef SL_INPUT_HTTPD_H
+#define SL_INPUT_HTTPD_H
+
+#include "sl_common.h"
+
+#include <stdbool.h>
+
+struct event_base;
+struct ssl_ctx_st;
+
+#define SL_HTTPD_MAX_HEADERS 100
+
+struct sl_httpd_header {
+	const char *name, *value; /* NUL-terminated, value trimmed */
+};
+
+/* One request. Everything is borrowed until the request is answered. */
+struct sl_httpd_req {
+	const char *method;
+	const char *path;  /* the target without its query */
+	const char *query; /* after '?', or "" */
+	size_t n_headers;
+	struct sl_httpd_header headers[SL_HTTPD_MAX_HEADERS];
+	size_t content_length;
+	const char *body; /* on_request only: content_length bytes */
+	const char *peer; /* remote address, numeric */
+	void *conn;	  /* the server's; do not touch */
+};
+
+struct sl_httpd_ops {
+	/*
+	 * Headers are in, the body is not read yet. Return 0 to read it, or
+	 * answer with sl_httpd_reply() and return 1: the body is then never
+	 * read (auth, routing, busy refusals cost no body bytes).
+	 */
+	int (*on_headers)(void *arg, struct sl_httpd_req *req);
+	/* The whole request. Must answer with sl_httpd_reply() once. */
+	void (*on_request)(void *arg, struct sl_httpd_req *req);
+	/* Optional: the server itself refused a request (status 400, 411,
+	 * 413, 431), for counting. */
+	void (*on_refused)(void *arg, int status);
+};
+
+struct sl_httpd_conf {
+	const char *listen;  /* address; NULL or "" for any */
+	int port;
+	size_t max_headers;  /* request line + headers, bytes */
+	size_t max_body;     /* Content-Length limit: 413 above */
+	int timeout_s;	     /* idle read/write timeout */
+	size_t max_conns;    /* connections beyond are closed at once */
+	struct ssl_ctx_st *tls; /* borrowed, NULL for plain HTTP */
+	const char *who;     /* component name for logs */
+};
+
+struct sl_httpd;
+
+/*
+ * Listens and serves on `base`. `conf` is copied (its strings are
+ * borrowed for the server's life); ops and arg are borrowed. Returns NULL
+ * after logging one error line (address in use, bad address).
+ */
+struct sl_httpd *sl_httpd_start(struct event_base *base,
+				const struct sl_httpd_conf *conf,
+				const struct sl_httpd_ops *ops, void *arg);
+/* Closes the listener and every connection. NULL-safe. */
+void sl_httpd_stop(struct sl_httpd *srv);
+/* The port actually bound (useful with port 0). */
+int sl_httpd_port(const struct sl_httpd *srv);
+
+/*
+ * Answers `req`: status line, Content-Type (when ctype), Content-Length,
+ * `extra` header lines ("Name: value", NULL-terminated list, may be NULL),
+ * then `body` (copied). 0 or -SL_ENOMEM (the connection is then closed).
+ */
+int sl_httpd_reply(struct sl_httpd_req *req, int status, const char *ctype,
+		   const char *body, size_t len, const char *const *extra);
+
+/* The first value of header `name` (case-insensitive), or NULL. */
+const char *sl_httpd_header(const struct sl_httpd_req *req, const char *name);
+
+/*
+ * A TLS 1.2+ server context from PEM files. Returns NULL with *err set to
+ * a static message. Free with sl_httpd_tls_free().
+ */
+struct ssl_ctx_st *sl_httpd_tls_new(const char *crt_file, const char *key_file,
+				    const char **err);
+void sl_httpd_tls_free(struct ssl_ctx_st *ctx);
+
+#endif
