@@ -24,29 +24,29 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define COMPONENT "storage"
-#define FILE_MAGIC "SLCH"
-#define BLOCK_MAGIC "SLBK"
-#define SEALED_MAGIC "SLSZ"
+#define COMPONENT      "storage"
+#define FILE_MAGIC     "SLCH"
+#define BLOCK_MAGIC    "SLBK"
+#define SEALED_MAGIC   "SLSZ"
 #define FORMAT_VERSION 1
-#define FORM_OPEN 1
-#define FORM_SEALED 2
-#define HDR_FIXED 20u /* file header up to the tag */
-#define HDR_CRC 4u
-#define BLOCK_HDR 20u
-#define SEALED_HDR 24u
+#define FORM_OPEN      1
+#define FORM_SEALED    2
+#define HDR_FIXED      20u /* file header up to the tag */
+#define HDR_CRC	       4u
+#define BLOCK_HDR      20u
+#define SEALED_HDR     24u
 /* An open form holds at most CHUNK_MAX record bytes plus block headers (at
  * least one 12-byte record per 20-byte header): 4x covers every valid file. */
 #define FILE_MAX (4ull * SL_STORAGE_CHUNK_MAX)
 /* LZ4 cannot expand one input byte to more than 255 output bytes. */
 #define LZ4_MAX_RATIO 256u
-#define LOCK_NAME "sluice.lock"
-#define QUARANTINE "quarantine"
-#define EXT_OPEN ".open"
-#define EXT_SEALED ".sealed"
-#define EXT_TMP ".tmp"
-#define BASE_MAX (SL_STORAGE_NAME_STREAM_MAX + 1 + 16 + 1)
-#define NAME_MAX_LEN (BASE_MAX + sizeof(EXT_SEALED EXT_TMP))
+#define LOCK_NAME     "sluice.lock"
+#define QUARANTINE    "quarantine"
+#define EXT_OPEN      ".open"
+#define EXT_SEALED    ".sealed"
+#define EXT_TMP	      ".tmp"
+#define BASE_MAX      (SL_STORAGE_NAME_STREAM_MAX + 1 + 16 + 1)
+#define NAME_MAX_LEN  (BASE_MAX + sizeof(EXT_SEALED EXT_TMP))
 
 struct sl_storage {
 	char *path;
@@ -58,22 +58,22 @@ struct sl_storage {
 };
 
 struct sl_storage_chunk {
-	struct sl_storage *st; /* borrowed */
-	char base[BASE_MAX];   /* "<stream>-<id>" */
+	struct sl_storage *st;	 /* borrowed */
+	char base[BASE_MAX];	 /* "<stream>-<id>" */
 	char name[NAME_MAX_LEN]; /* current file name */
-	char *stream;          /* owned */
-	char *tag;             /* owned */
+	char *stream;		 /* owned */
+	char *tag;		 /* owned */
 	size_t tag_len;
 	uint64_t id;
-	int fd;        /* open form being written, else -1 */
-	uint64_t size; /* bytes of good data in the file */
+	int fd;		/* open form being written, else -1 */
+	uint64_t size;	/* bytes of good data in the file */
 	uint64_t bytes; /* record bytes in the file */
 	/* BLOCK_HDR bytes kept free at the front, then the pending records */
 	struct sl_buf pending;
 	uint32_t pending_records;
 	bool sealed;
 	bool recovered; /* from the scan: no appends */
-	bool broken;    /* a failed write could not be cut back */
+	bool broken;	/* a failed write could not be cut back */
 };
 
 static void put_le16(unsigned char *p, uint16_t v)
@@ -230,8 +230,8 @@ int sl_storage_open(const struct sl_storage_opts *o, struct sl_storage **out)
 	what = "create " QUARANTINE " in";
 	if (mkdirat(st->dfd, QUARANTINE, 0750) != 0 && errno != EEXIST)
 		goto err;
-	st->qfd = openat(st->dfd, QUARANTINE, O_RDONLY | O_DIRECTORY |
-						  O_CLOEXEC | O_NOFOLLOW);
+	st->qfd = openat(st->dfd, QUARANTINE,
+			 O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (st->qfd < 0)
 		goto err;
 	what = "create " LOCK_NAME " in";
@@ -248,7 +248,7 @@ int sl_storage_open(const struct sl_storage_opts *o, struct sl_storage **out)
 	}
 	*out = st;
 	return 0;
-err: {
+err : {
 	int e = errno;
 
 	sl_log(SL_LOG_ERROR, COMPONENT, "cannot %s storage.path %s: %s", what,
@@ -377,9 +377,9 @@ int sl_storage_chunk_create(struct sl_storage *st, const char *stream,
 	}
 	header_write(f, FORM_OPEN, hdr);
 	set_name(f, EXT_OPEN);
-	f->fd = openat(st->dfd, f->name,
-		       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		       0640);
+	f->fd =
+	    openat(st->dfd, f->name,
+		   O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (f->fd < 0)
 		goto err_noent;
 	if (pwrite_all(f->fd, hdr, hlen, 0) != 0)
@@ -487,8 +487,8 @@ int sl_storage_chunk_seal(struct sl_storage_chunk *f,
 		return -SL_ENOMEM;
 	header_write(f, FORM_SEALED, buf);
 	b = buf + hlen;
-	clen = LZ4_compress_default(src, (char *)b + SEALED_HDR, (int)len,
-				    bound);
+	clen =
+	    LZ4_compress_default(src, (char *)b + SEALED_HDR, (int)len, bound);
 	if (clen <= 0) { /* cannot happen with a compressBound buffer */
 		free(buf);
 		return -SL_ENOMEM;
@@ -503,9 +503,9 @@ int sl_storage_chunk_seal(struct sl_storage_chunk *f,
 
 	snprintf(tmp, sizeof(tmp), "%s" EXT_SEALED EXT_TMP, f->base);
 	snprintf(sealed, sizeof(sealed), "%s" EXT_SEALED, f->base);
-	fd = openat(st->dfd, tmp,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		    0640);
+	fd =
+	    openat(st->dfd, tmp,
+		   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0 || pwrite_all(fd, buf, total, 0) != 0 ||
 	    (st->sync_full && fdatasync(fd) != 0))
 		goto err;
@@ -541,8 +541,8 @@ err:
 	close_keep_errno(fd);
 	unlinkat(st->dfd, tmp, 0);
 	free(buf);
-	sl_log(SL_LOG_ERROR, COMPONENT, "cannot seal chunk %s/%s: %s",
-	       st->path, f->base, strerror(e));
+	sl_log(SL_LOG_ERROR, COMPONENT, "cannot seal chunk %s/%s: %s", st->path,
+	       f->base, strerror(e));
 	errno = e;
 	return -SL_EIO;
 }
@@ -628,7 +628,8 @@ static int decode_open(const unsigned char *p, size_t n, bool strict,
 
 		if (rem < BLOCK_HDR) {
 			if (!torn_prefix(h, rem, BLOCK_MAGIC))
-				return corrupt(d, "garbage after the last block");
+				return corrupt(d,
+					       "garbage after the last block");
 			d->cut = true;
 			break;
 		}
@@ -690,8 +691,8 @@ static int decode_sealed(const unsigned char *p, size_t n,
 		return corrupt(d, "bad uncompressed length");
 	if (sl_buf_reserve(&d->records, ulen) != 0)
 		return -SL_ENOMEM;
-	got = LZ4_decompress_safe((const char *)p + SEALED_HDR,
-				  d->records.data, (int)clen, (int)ulen);
+	got = LZ4_decompress_safe((const char *)p + SEALED_HDR, d->records.data,
+				  (int)clen, (int)ulen);
 	if (got < 0 || (uint32_t)got != ulen)
 		return corrupt(d, "LZ4 data does not decode");
 	if (crc(d->records.data, ulen) != get_le32(p + 16))
@@ -734,10 +735,9 @@ int sl_storage_decode(const void *file, size_t size, bool strict,
 	if (slen > SL_STORAGE_STREAM_MAX)
 		return corrupt(d, "stream name too long");
 	hlen = HDR_FIXED + tlen + slen;
-	if (size < hlen + HDR_CRC) {
-		d->torn_header = true;
-		return corrupt(d, "truncated header");
-	}
+	/* not called torn: a bad length could hide blocks, keep the evidence */
+	if (size < hlen + HDR_CRC)
+		return corrupt(d, "header longer than the file");
 	if (crc(p, hlen) != get_le32(p + hlen))
 		return corrupt(d, "header CRC mismatch");
 	if (memchr(p + HDR_FIXED + tlen, '\0', slen))
@@ -967,8 +967,7 @@ static int scan_one(struct sl_storage *st, const struct entry *e,
 		goto out;
 	}
 	/* keep the name found on disk: sanitizing rules may have changed */
-	snprintf(f->base, sizeof(f->base), "%.*s", (int)e->base_len,
-		 e->name);
+	snprintf(f->base, sizeof(f->base), "%.*s", (int)e->base_len, e->name);
 	snprintf(f->name, sizeof(f->name), "%s", e->name);
 	f->recovered = true;
 	f->sealed = d.sealed;
@@ -1070,7 +1069,8 @@ static int list_dir(struct sl_storage *st, struct entry **out, size_t *count,
 		return -SL_EIO;
 	}
 	closedir(dir);
-	qsort(v, n, sizeof(*v), entry_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), entry_cmp);
 	*out = v;
 	*count = n;
 	return 0;
@@ -1116,7 +1116,8 @@ int sl_storage_scan(struct sl_storage *st, sl_storage_scan_cb cb, void *arg,
 		    memcmp(good_sealed->name, e->name, e->base_len) == 0) {
 			/* a seal that stopped between rename and unlink */
 			stats->superseded++;
-			remove_file(st, e->name, "superseded by its sealed form");
+			remove_file(st, e->name,
+				    "superseded by its sealed form");
 			continue;
 		}
 		r = scan_one(st, e, cb, arg, stats);

@@ -74,9 +74,9 @@
 #include <stdbool.h>
 
 /* Record bytes of one chunk, and of one block; more is -SL_ETOOBIG. */
-#define SL_STORAGE_CHUNK_MAX (64u * 1024u * 1024u)
-#define SL_STORAGE_STREAM_MAX 255u
-#define SL_STORAGE_TAG_MAX 65535u
+#define SL_STORAGE_CHUNK_MAX	   (64u * 1024u * 1024u)
+#define SL_STORAGE_STREAM_MAX	   255u
+#define SL_STORAGE_TAG_MAX	   65535u
 #define SL_STORAGE_NAME_STREAM_MAX 64u
 
 struct sl_storage;
@@ -84,8 +84,8 @@ struct sl_storage_chunk;
 
 struct sl_storage_opts {
 	const char *path; /* storage.path, borrowed during open */
-	bool sync_full;   /* storage.sync full: fdatasync every persist/seal */
-	bool checksum;    /* storage.checksum: strict scan, see above */
+	bool sync_full;	  /* storage.sync full: fdatasync every persist/seal */
+	bool checksum;	  /* storage.checksum: strict scan, see above */
 };
 
 /*
@@ -154,15 +154,15 @@ uint64_t sl_storage_chunk_bytes(const struct sl_storage_chunk *f);
 
 /* A chunk found by the scan, as handed to its callback. */
 struct sl_storage_recovered {
-	const char *stream;  /* NUL-terminated, borrowed for the callback */
-	const char *tag;     /* NUL-terminated, tag_len bytes, borrowed */
+	const char *stream; /* NUL-terminated, borrowed for the callback */
+	const char *tag;    /* NUL-terminated, tag_len bytes, borrowed */
 	size_t tag_len;
 	uint64_t id;
 	struct sl_buf records; /* framing checked; the callback may steal it
 				  (take .data and zero the struct) */
 	uint32_t n_records;
-	bool sealed;           /* found in the sealed form */
-	bool cut;              /* open form whose torn last block was dropped */
+	bool sealed; /* found in the sealed form */
+	bool cut;    /* open form whose torn last block was dropped */
 	/*
 	 * Owned by the callback from the call on, whatever it returns: remove
 	 * it once delivered, seal it (the engine may seal a recovered open
@@ -172,15 +172,16 @@ struct sl_storage_recovered {
 };
 
 struct sl_storage_scan_stats {
-	uint32_t files;       /* chunk files looked at */
+	uint32_t files;	      /* chunk files looked at */
 	uint32_t recovered;   /* handed to the callback */
 	uint64_t records;     /* records in them */
-	uint64_t bytes;       /* record bytes in them */
-	uint32_t cut;         /* recovered with a torn last block dropped */
+	uint64_t bytes;	      /* record bytes in them */
+	uint32_t cut;	      /* recovered with a torn last block dropped */
 	uint32_t quarantined; /* corrupt: moved to quarantine/ */
-	uint32_t empty;       /* no record (torn header, no block): deleted */
-	uint32_t superseded;  /* open forms next to a good sealed form: deleted */
-	uint64_t max_id;      /* largest id seen in any chunk file name */
+	uint32_t empty;	      /* no record (torn header, no block): deleted */
+	uint32_t
+	    superseded;	 /* open forms next to a good sealed form: deleted */
+	uint64_t max_id; /* largest id seen in any chunk file name */
 };
 
 typedef int (*sl_storage_scan_cb)(void *arg, struct sl_storage_recovered *rc);
@@ -204,16 +205,18 @@ struct sl_storage_decoded {
 	uint64_t id;
 	bool sealed;
 	bool cut;
-	bool torn_header;   /* with -SL_EPARSE: the file is a prefix of a header */
-	char *stream;       /* owned, NUL-terminated */
-	char *tag;          /* owned, NUL-terminated */
+	bool torn_header; /* with -SL_EPARSE: shorter than a header's fixed
+			     part, all zeros or a prefix of "SLCH" */
+	char *stream;	  /* owned, NUL-terminated */
+	char *tag;	  /* owned, NUL-terminated */
 	size_t tag_len;
 	struct sl_buf records;
 	uint32_t n_records;
 	const char *reason; /* static text, set with -SL_EPARSE */
 };
-/* 0, -SL_EPARSE (corrupt: out->reason), -SL_ENOMEM. `out` is always
- * initialised: free it with sl_storage_decoded_destroy(). */
+/* 0, -SL_EPARSE (corrupt: out->reason; the other fields are partial),
+ * -SL_ENOMEM. `out` is always initialised: free it with
+ * sl_storage_decoded_destroy(). */
 int sl_storage_decode(const void *file, size_t size, bool strict,
 		      struct sl_storage_decoded *out);
 void sl_storage_decoded_destroy(struct sl_storage_decoded *d);

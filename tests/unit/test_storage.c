@@ -166,8 +166,8 @@ struct got {
 	struct sl_buf records; /* of the last call */
 	uint32_t n_records;
 	bool sealed, cut;
-	bool remove;    /* remove every recovered chunk */
-	bool steal;     /* take the records buffer */
+	bool remove;	/* remove every recovered chunk */
+	bool steal;	/* take the records buffer */
 	int stop_after; /* return -SL_EIO after this many calls */
 	struct sl_storage_chunk *keep; /* the last handle, when !remove */
 };
@@ -220,8 +220,8 @@ static void two_blocks(struct fixture *fx, uint64_t id, struct sl_buf *all,
 	struct sl_buf b = {0};
 	struct stat sb;
 
-	assert_int_equal(
-	    sl_storage_chunk_create(fx->st, "in", "t", 1, id, &f), 0);
+	assert_int_equal(sl_storage_chunk_create(fx->st, "in", "t", 1, id, &f),
+			 0);
 	add_record(&b, 1, "{\"a\":1}");
 	add_record(&b, 2, "{\"b\":2}");
 	assert_int_equal(sl_storage_chunk_append(f, b.data, b.len), 0);
@@ -293,9 +293,8 @@ static void round_trip_open_then_sealed(void **state)
 	struct got g = {0};
 	char name[128];
 
-	assert_int_equal(sl_storage_chunk_create(fx->st, "tail.0", "app.log",
-						 7, 7, &f),
-			 0);
+	assert_int_equal(
+	    sl_storage_chunk_create(fx->st, "tail.0", "app.log", 7, 7, &f), 0);
 	assert_string_equal(sl_storage_chunk_name(f),
 			    "tail.0-0000000000000007.open");
 	add_record(&b, 11, "{\"msg\":\"one\"}");
@@ -368,8 +367,8 @@ static void seal_from_create(void **state)
 	struct sl_buf all = {0};
 	struct got g = {.remove = true};
 
-	assert_int_equal(
-	    sl_storage_chunk_create(fx->st, "http", "x", 1, 3, &f), 0);
+	assert_int_equal(sl_storage_chunk_create(fx->st, "http", "x", 1, 3, &f),
+			 0);
 	add_record(&all, 5, "{\"n\":1}");
 	assert_int_equal(sl_storage_chunk_append(f, all.data, all.len), 0);
 	assert_int_equal(sl_storage_chunk_persist(f), 0);
@@ -588,8 +587,8 @@ static void zero_length_and_torn_header(void **state)
 	write_file(fx, "in-0000000000000001.open", "", 0);
 	write_file(fx, "in-0000000000000002.open", "SLCH\1", 5);
 	/* a header and no block: nothing was ever persisted */
-	assert_int_equal(
-	    sl_storage_chunk_create(fx->st, "in", "t", 1, 3, &f), 0);
+	assert_int_equal(sl_storage_chunk_create(fx->st, "in", "t", 1, 3, &f),
+			 0);
 	sl_storage_chunk_close(f);
 	/* a sealed file is complete before its rename: empty means damage */
 	write_file(fx, "in-0000000000000004.sealed", "", 0);
@@ -694,9 +693,9 @@ static void scan_goes_by_id(void **state)
 	for (size_t i = 0; i < 2; i++) {
 		struct sl_storage_chunk *f;
 
-		assert_int_equal(sl_storage_chunk_create(fx->st, "a", "t", 1,
-							 30 + i, &f),
-				 0);
+		assert_int_equal(
+		    sl_storage_chunk_create(fx->st, "a", "t", 1, 30 + i, &f),
+		    0);
 		assert_int_equal(sl_storage_chunk_append(f, r.data, r.len), 0);
 		assert_int_equal(sl_storage_chunk_persist(f), 0);
 		sl_storage_chunk_close(f);
@@ -731,8 +730,8 @@ static void stream_is_sanitized_in_the_name_only(void **state)
 	char long_stream[300];
 
 	add_record(&r, 1, "{}");
-	assert_int_equal(sl_storage_chunk_create(fx->st, "../etc/pass wd\xc3\xa9",
-						 "t", 1, 42, &f),
+	assert_int_equal(sl_storage_chunk_create(
+			     fx->st, "../etc/pass wd\xc3\xa9", "t", 1, 42, &f),
 			 0);
 	assert_string_equal(sl_storage_chunk_name(f),
 			    "_._etc_pass_wd__-000000000000002a.open");
@@ -761,9 +760,9 @@ static void stream_is_sanitized_in_the_name_only(void **state)
 	assert_int_equal(
 	    sl_storage_chunk_create(fx->st, long_stream, "t", 1, 45, &f),
 	    -SL_EINVAL);
-	assert_int_equal(sl_storage_chunk_create(fx->st, "s", "t", 65536, 45,
-						 &f),
-			 -SL_EINVAL);
+	assert_int_equal(
+	    sl_storage_chunk_create(fx->st, "s", "t", 65536, 45, &f),
+	    -SL_EINVAL);
 
 	/* the scan gives the real stream names back */
 	assert_int_equal(sl_storage_scan(fx->st, on_chunk, &g, NULL), 0);
@@ -796,8 +795,8 @@ static void record_framing_is_validated(void **state)
 	assert_int_equal(sl_storage_records_count(r.data, 5, &n), -SL_EPARSE);
 
 	/* append refuses partial records and leaves the pending block alone */
-	assert_int_equal(
-	    sl_storage_chunk_create(fx->st, "in", "t", 1, 1, &f), 0);
+	assert_int_equal(sl_storage_chunk_create(fx->st, "in", "t", 1, 1, &f),
+			 0);
 	assert_int_equal(sl_storage_chunk_append(f, r.data, r.len - 3),
 			 -SL_EINVAL);
 	assert_int_equal(sl_storage_chunk_append(f, r.data, r.len), 0);
@@ -866,6 +865,7 @@ static void interrupted_seal_shapes(void **state)
 	buf[4] = 1;
 	buf[5] = 2; /* claims sealed: its header CRC no longer matches */
 	write_file(fx, "in-0000000000000008.sealed", buf, n);
+	got_destroy(&g);
 	memset(&g, 0, sizeof(g));
 	g.remove = true;
 	assert_int_equal(sl_storage_scan(fx->st, on_chunk, &g, &stats), 0);
@@ -894,8 +894,8 @@ static void failed_write_is_cut_back_and_retried(void **state)
 	add_record(&b, 1, "{\"small\":1}");
 	for (int i = 0; i < 4; i++)
 		add_record(&big, 2, body);
-	assert_int_equal(
-	    sl_storage_chunk_create(fx->st, "in", "t", 1, 1, &f), 0);
+	assert_int_equal(sl_storage_chunk_create(fx->st, "in", "t", 1, 1, &f),
+			 0);
 	assert_int_equal(sl_storage_chunk_append(f, b.data, b.len), 0);
 	assert_int_equal(sl_storage_chunk_persist(f), 0);
 	assert_int_equal(stat(path_of(fx, sl_storage_chunk_name(f)), &sb), 0);
@@ -949,11 +949,13 @@ static void decoder_refuses_lying_lengths(void **state)
 	assert_string_equal(d.tag, "t");
 	sl_storage_decoded_destroy(&d);
 
-	/* a tag length past the end is a torn header, not a read overrun */
+	/* a tag length past the end is refused, not a read overrun; it is
+	 * not taken for a torn header: the file goes to quarantine */
 	buf[16] = 0xff;
 	buf[17] = 0xff;
 	assert_int_equal(sl_storage_decode(buf, n, true, &d), -SL_EPARSE);
-	assert_true(d.torn_header);
+	assert_false(d.torn_header);
+	assert_string_equal(d.reason, "header longer than the file");
 	sl_storage_decoded_destroy(&d);
 
 	/* a sealed body claiming 64 MB from a few bytes is refused unread */
@@ -1024,7 +1026,8 @@ static void throughput_on_bench_like_records(void **state)
 		while (c->data.len < SL_CHUNK_SEAL_BYTES) {
 			int len;
 
-			seq = seq * 6364136223846793005ull + 1442695040888963407ull;
+			seq = seq * 6364136223846793005ull +
+			      1442695040888963407ull;
 			len = snprintf(
 			    body, sizeof(body),
 			    "{\"time\":\"2026-11-22T06:%02u:%02u.%03uZ\","
@@ -1033,7 +1036,8 @@ static void throughput_on_bench_like_records(void **state)
 			    "\"kubernetes\":{\"namespace_name\":\"%s\","
 			    "\"pod_name\":\"web-%05x-%04x\",\"container_name\":"
 			    "\"web\",\"host\":\"node-%u.cluster.local\","
-			    "\"labels\":{\"app\":\"web\",\"tier\":\"frontend\"}},"
+			    "\"labels\":{\"app\":\"web\",\"tier\":\"frontend\"}"
+			    "},"
 			    "\"trace_id\":\"%016llx%08x\"}",
 			    (unsigned)(seq >> 58), (unsigned)(seq >> 40) % 60,
 			    (unsigned)(seq >> 20) % 1000, levels[seq >> 62],
@@ -1043,11 +1047,11 @@ static void throughput_on_bench_like_records(void **state)
 			    (unsigned)(seq >> 13) % 100000, ns[(seq >> 5) % 3],
 			    (unsigned)(seq >> 36) & 0xfffff,
 			    (unsigned)(seq >> 17) & 0xffff,
-			    (unsigned)(seq >> 45) % 40,
-			    (unsigned long long)seq, (unsigned)(seq >> 29));
-			assert_int_equal(sl_chunk_append(c, (int64_t)seq, body,
-							 (size_t)len),
-					 0);
+			    (unsigned)(seq >> 45) % 40, (unsigned long long)seq,
+			    (unsigned)(seq >> 29));
+			assert_int_equal(
+			    sl_chunk_append(c, (int64_t)seq, body, (size_t)len),
+			    0);
 			recs++;
 		}
 		total += c->data.len;
@@ -1076,9 +1080,8 @@ static void throughput_on_bench_like_records(void **state)
 
 			if (++in_batch < 64 && end < c->data.len)
 				continue;
-			assert_int_equal(sl_storage_chunk_append(
-					     f, batch, end - off),
-					 0);
+			assert_int_equal(
+			    sl_storage_chunk_append(f, batch, end - off), 0);
 			assert_int_equal(sl_storage_chunk_persist(f), 0);
 			batch = c->data.data + end;
 			off = end;
@@ -1086,8 +1089,8 @@ static void throughput_on_bench_like_records(void **state)
 		}
 		t_append += sl_mono_ns() - t0;
 		t0 = sl_mono_ns();
-		assert_int_equal(
-		    sl_storage_chunk_seal(f, &c->data, c->records), 0);
+		assert_int_equal(sl_storage_chunk_seal(f, &c->data, c->records),
+				 0);
 		t_seal += sl_mono_ns() - t0;
 		sl_storage_chunk_close(f);
 	}
@@ -1100,9 +1103,9 @@ static void throughput_on_bench_like_records(void **state)
 	print_message("storage: %.1f MB in %zu chunks, %llu records: append+"
 		      "persist %.0f MB/s, seal (LZ4) %.0f MB/s, scan %.0f "
 		      "MB/s\n",
-		      (double)total / 1e6, n_chunks,
-		      (unsigned long long)recs, mbps(total, t_append),
-		      mbps(total, t_seal), mbps(total, t_scan));
+		      (double)total / 1e6, n_chunks, (unsigned long long)recs,
+		      mbps(total, t_append), mbps(total, t_seal),
+		      mbps(total, t_scan));
 	for (size_t i = 0; i < n_chunks; i++)
 		sl_chunk_destroy(chunks[i]);
 	free(chunks);
@@ -1112,22 +1115,22 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(round_trip_open_then_sealed),
-		T(seal_from_create),
-		T(truncated_last_block_keeps_earlier_ones),
-		T(corrupt_crc_is_quarantined),
-		T(sealed_body_damage_is_quarantined),
-		T(garbage_and_stray_files),
-		T(zero_length_and_torn_header),
-		T(second_open_is_locked_out),
-		T(unusable_path_fails_with_errno),
-		T(scan_goes_by_id),
-		T(stream_is_sanitized_in_the_name_only),
-		T(record_framing_is_validated),
-		T(interrupted_seal_shapes),
-		T(failed_write_is_cut_back_and_retried),
-		T(throughput_on_bench_like_records),
-		cmocka_unit_test(decoder_refuses_lying_lengths),
+	    T(round_trip_open_then_sealed),
+	    T(seal_from_create),
+	    T(truncated_last_block_keeps_earlier_ones),
+	    T(corrupt_crc_is_quarantined),
+	    T(sealed_body_damage_is_quarantined),
+	    T(garbage_and_stray_files),
+	    T(zero_length_and_torn_header),
+	    T(second_open_is_locked_out),
+	    T(unusable_path_fails_with_errno),
+	    T(scan_goes_by_id),
+	    T(stream_is_sanitized_in_the_name_only),
+	    T(record_framing_is_validated),
+	    T(interrupted_seal_shapes),
+	    T(failed_write_is_cut_back_and_retried),
+	    T(throughput_on_bench_like_records),
+	    cmocka_unit_test(decoder_refuses_lying_lengths),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
