@@ -1002,7 +1002,8 @@ static void throughput_on_bench_like_records(void **state)
 {
 	struct fixture *fx = *state;
 	const char *env = getenv("SL_STORAGE_BENCH_MB");
-	uint64_t target = (uint64_t)(env ? atoi(env) : 8) << 20;
+	uint64_t target = (uint64_t)(env ? atoi(env) : 8) << 20, on_disk = 0;
+	bool full = getenv("SL_STORAGE_BENCH_SYNC_FULL") != NULL;
 	static const char *levels[] = {"info", "warn", "error", "debug"};
 	static const char *ns[] = {"default", "payments", "kube-system"};
 	struct sl_chunk **chunks = NULL;
@@ -1012,6 +1013,14 @@ static void throughput_on_bench_like_records(void **state)
 	int64_t t0, t_append = 0, t_seal = 0, t_scan;
 	struct bench_scan bs = {0};
 	char body[1024];
+
+	if (full) {
+		struct sl_storage_opts o = {.path = fx->dir, .sync_full = true};
+
+		sl_storage_close(fx->st);
+		fx->st = NULL;
+		assert_int_equal(sl_storage_open(&o, &fx->st), 0);
+	}
 
 	/* records first, so that only storage is timed */
 	while (total < target) {
@@ -1092,6 +1101,14 @@ static void throughput_on_bench_like_records(void **state)
 		assert_int_equal(sl_storage_chunk_seal(f, &c->data, c->records),
 				 0);
 		t_seal += sl_mono_ns() - t0;
+		{
+			struct stat sb;
+
+			assert_int_equal(
+			    stat(path_of(fx, sl_storage_chunk_name(f)), &sb),
+			    0);
+			on_disk += (uint64_t)sb.st_size;
+		}
 		sl_storage_chunk_close(f);
 	}
 	t0 = sl_mono_ns();
@@ -1100,12 +1117,13 @@ static void throughput_on_bench_like_records(void **state)
 	assert_int_equal(bs.bytes, total);
 	assert_int_equal(bs.records, recs);
 	assert_int_equal(bs.hash, hash);
-	print_message("storage: %.1f MB in %zu chunks, %llu records: append+"
-		      "persist %.0f MB/s, seal (LZ4) %.0f MB/s, scan %.0f "
-		      "MB/s\n",
-		      (double)total / 1e6, n_chunks, (unsigned long long)recs,
-		      mbps(total, t_append), mbps(total, t_seal),
-		      mbps(total, t_scan));
+	print_message("storage (sync %s): %.1f MB in %zu chunks, %llu records:"
+		      " append+persist %.0f MB/s, seal (LZ4) %.0f MB/s, scan "
+		      "%.0f MB/s; sealed %.1f MB (%.2fx)\n",
+		      full ? "full" : "normal", (double)total / 1e6, n_chunks,
+		      (unsigned long long)recs, mbps(total, t_append),
+		      mbps(total, t_seal), mbps(total, t_scan),
+		      (double)on_disk / 1e6, (double)total / (double)on_disk);
 	for (size_t i = 0; i < n_chunks; i++)
 		sl_chunk_destroy(chunks[i]);
 	free(chunks);
