@@ -32,6 +32,7 @@ struct http_ctx {
 	int64_t buffer_max_size;
 	int64_t success_code;
 	struct sl_cfg_multi success_headers;
+	bool health;
 	bool tls;
 	char *tls_crt_file;
 	char *tls_key_file;
@@ -67,8 +68,15 @@ static const struct sl_cfg_option http_config[] = {
 	{.name = "Success_Header", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
 	 .offset = OFF(success_headers),
 	 .desc = "NAME VALUE: a header added to successful answers"},
+	{.name = "enable_health_endpoint", .type = SL_CFG_BOOL, .def = "off",
+	 .offset = OFF(health), .desc = "serve GET /health"},
 	{.name = "http2", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
 	 .desc = "accepted; HTTP/1.1 only"},
+	{.name = "workers", .type = SL_CFG_INT, .flags = SL_CFG_IGNORED,
+	 .desc = "accepted; requests are served on the engine thread"},
+	{.name = "net.", .type = SL_CFG_STR,
+	 .flags = SL_CFG_IGNORED | SL_CFG_PREFIX,
+	 .desc = "accepted; sluice's own timeouts and limits apply"},
 	{.name = "tls", .type = SL_CFG_BOOL, .def = "off", .offset = OFF(tls),
 	 .desc = "serve HTTPS (TLS 1.2+)"},
 	{.name = "tls.crt_file", .type = SL_CFG_STR,
@@ -78,6 +86,10 @@ static const struct sl_cfg_option http_config[] = {
 	{.name = "tls.verify", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
 	 .desc = "accepted; client certificates are not requested"},
 	{.name = "tls.debug", .type = SL_CFG_INT, .flags = SL_CFG_IGNORED,
+	 .desc = "accepted"},
+	{.name = "tls.ca_file", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
+	 .desc = "accepted; client certificates are not requested"},
+	{.name = "tls.vhost", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
 	 .desc = "accepted"},
 	SL_CFG_END,
 };
@@ -116,7 +128,7 @@ static int on_headers(void *arg, struct sl_httpd_req *req)
 	const char *ctype;
 	size_t n;
 
-	if (strcmp(req->method, "GET") == 0 &&
+	if (ctx->health && strcmp(req->method, "GET") == 0 &&
 	    strcmp(req->path, "/health") == 0) {
 		static const char ok[] = "{\"status\":\"ok\"}\n";
 
@@ -277,7 +289,6 @@ static int http_init(void *data, struct sl_input *in)
 {
 	struct http_ctx *ctx = data;
 	struct sl_plugin_instance *ins = sl_input_instance(in);
-	const char *err;
 	int rc;
 
 	ctx->in = in;
@@ -294,13 +305,10 @@ static int http_init(void *data, struct sl_input *in)
 	}
 	if ((rc = build_headers(ctx, ins)) < 0)
 		return rc;
-	if (ctx->tls) {
-		ctx->ssl = sl_httpd_tls_new(ctx->tls_crt_file, ctx->tls_key_file,
-					    &err);
-		if (!ctx->ssl) {
-			sl_plugin_error(ins, 0, "tls On: %s", err);
-			return -SL_ECONFIG;
-		}
+	if (ctx->tls && (!ctx->tls_crt_file || !ctx->tls_key_file)) {
+		sl_plugin_error(ins, 0, "tls On needs tls.crt_file and "
+					"tls.key_file");
+		return -SL_ECONFIG;
 	}
 	return 0;
 }
@@ -308,16 +316,29 @@ static int http_init(void *data, struct sl_input *in)
 static int http_start(void *data, struct sl_input *in)
 {
 	struct http_ctx *ctx = data;
-	const struct sl_httpd_conf conf = {
+	struct sl_httpd_conf conf = {
 	    .listen = ctx->listen,
 	    .port = (int)ctx->port,
 	    .max_headers = MAX_HEADERS,
 	    .max_body = (size_t)ctx->buffer_max_size,
 	    .timeout_s = IDLE_TIMEOUT_S,
-	    .tls = ctx->ssl,
 	    .who = sl_plugin_instance_name(sl_input_instance(in)),
 	};
 
+	const char *err;
+
+	/* the certificate is read at start, like a storage path: a missing
+	 * file is a start-up failure (exit 2), and --dry-run reads nothing */
+	if (ctx->tls && !ctx->ssl) {
+		ctx->ssl = sl_httpd_tls_new(ctx->tls_crt_file, ctx->tls_key_file,
+					    &err);
+		if (!ctx->ssl) {
+			sl_log(SL_LOG_ERROR, conf.who, "tls: %s (%s, %s)", err,
+			       ctx->tls_crt_file, ctx->tls_key_file);
+			return -SL_EIO;
+		}
+	}
+	conf.tls = ctx->ssl;
 	ctx->srv = sl_httpd_start(sl_input_base(in), &conf, &http_ops, ctx);
 	if (!ctx->srv)
 		return -SL_EIO;

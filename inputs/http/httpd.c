@@ -386,10 +386,10 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	bool more = true;
 
-	while (more && evbuffer_get_length(in) > 0) {
+	while (more) {
 		switch (c->state) {
 		case C_HEAD:
-			more = read_head(c, in);
+			more = evbuffer_get_length(in) > 0 && read_head(c, in);
 			break;
 		case C_BODY:
 			more = read_body(c, in);

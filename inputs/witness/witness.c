@@ -489,13 +489,10 @@ static int witness_init(void *data, struct sl_input *in)
 	}
 	if ((rc = load_keys(ctx, ins)) < 0 || (rc = load_secret(ctx, ins)) < 0)
 		return rc;
-	if (ctx->tls) {
-		ctx->ssl = sl_httpd_tls_new(ctx->tls_crt_file, ctx->tls_key_file,
-					    &err);
-		if (!ctx->ssl) {
-			sl_plugin_error(ins, 0, "tls On: %s", err);
-			return -SL_ECONFIG;
-		}
+	if (ctx->tls && (!ctx->tls_crt_file || !ctx->tls_key_file)) {
+		sl_plugin_error(ins, 0, "tls On needs tls.crt_file and "
+					"tls.key_file");
+		return -SL_ECONFIG;
 	}
 	register_metrics(ctx, ins);
 	return 0;
@@ -504,16 +501,29 @@ static int witness_init(void *data, struct sl_input *in)
 static int witness_start(void *data, struct sl_input *in)
 {
 	struct witness_ctx *ctx = data;
-	const struct sl_httpd_conf conf = {
+	struct sl_httpd_conf conf = {
 	    .listen = ctx->listen,
 	    .port = (int)ctx->port,
 	    .max_headers = MAX_HEADERS,
 	    .max_body = (size_t)ctx->buffer_max_size,
 	    .timeout_s = IDLE_TIMEOUT_S,
-	    .tls = ctx->ssl,
 	    .who = sl_plugin_instance_name(sl_input_instance(in)),
 	};
 
+	const char *err;
+
+	/* the certificate is read at start, like a storage path: a missing
+	 * file is a start-up failure (exit 2), and --dry-run reads nothing */
+	if (ctx->tls && !ctx->ssl) {
+		ctx->ssl = sl_httpd_tls_new(ctx->tls_crt_file, ctx->tls_key_file,
+					    &err);
+		if (!ctx->ssl) {
+			sl_log(SL_LOG_ERROR, conf.who, "tls: %s (%s, %s)", err,
+			       ctx->tls_crt_file, ctx->tls_key_file);
+			return -SL_EIO;
+		}
+	}
+	conf.tls = ctx->ssl;
 	ctx->srv = sl_httpd_start(sl_input_base(in), &conf, &witness_ops, ctx);
 	if (!ctx->srv)
 		return -SL_EIO;
