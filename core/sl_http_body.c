@@ -137,8 +137,8 @@ static int add_item(struct sl_http_body *b, const char *data, const char *p,
 	return 0;
 }
 
-static int split_ndjson(struct sl_http_body *b, const char *data,
-			const char *p, const char *end)
+static int split_ndjson(struct sl_http_body *b, const char *data, const char *p,
+			const char *end)
 {
 	size_t line = 0;
 	int rc;
@@ -151,7 +151,8 @@ static int split_ndjson(struct sl_http_body *b, const char *data,
 			s++;
 		while (e > s && is_ws(e[-1]))
 			e--;
-		if (s < e && (rc = add_item(b, data, s, (size_t)(e - s), line)) < 0)
+		if (s < e &&
+		    (rc = add_item(b, data, s, (size_t)(e - s), line)) < 0)
 			return rc;
 		line++;
 		p = nl ? nl + 1 : end;
@@ -159,8 +160,8 @@ static int split_ndjson(struct sl_http_body *b, const char *data,
 	return 0;
 }
 
-static int split_array(struct sl_http_body *b, const char *data,
-		       const char *p, const char *end)
+static int split_array(struct sl_http_body *b, const char *data, const char *p,
+		       const char *end)
 {
 	size_t i = 0;
 	const char *v;
@@ -232,7 +233,7 @@ int sl_http_body_split(struct sl_http_body *b, const char *data, size_t len,
 enum sl_http_body_format sl_http_body_format_of(const char *content_type)
 {
 	static const char *const ndjson[] = {
-	    "application/x-ndjson", "application/ndjson",
+	    "application/x-ndjson",  "application/ndjson",
 	    "application/jsonlines", "application/x-jsonlines",
 	    "application/json-seq",
 	};

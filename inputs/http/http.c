@@ -19,10 +19,10 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_HEADERS (16 * 1024)
+#define MAX_HEADERS    (16 * 1024)
 #define IDLE_TIMEOUT_S 10
-#define TEXT_TYPE "text/plain; charset=utf-8"
-#define MAX_TAG 1024
+#define TEXT_TYPE      "text/plain; charset=utf-8"
+#define MAX_TAG	       1024
 
 struct http_ctx {
 	/* config map */
@@ -50,48 +50,92 @@ struct http_ctx {
 
 #define OFF(f) offsetof(struct http_ctx, f)
 static const struct sl_cfg_option http_config[] = {
-	{.name = "Listen", .type = SL_CFG_STR, .def = "0.0.0.0",
-	 .offset = OFF(listen), .desc = "address to listen on"},
-	{.name = "Port", .type = SL_CFG_INT, .def = "9880", .min = 1,
-	 .max = 65535, .offset = OFF(port), .desc = "TCP port"},
-	{.name = "Tag_Key", .type = SL_CFG_STR, .offset = OFF(tag_key),
-	 .desc = "take each record's tag from this key"},
-	{.name = "Buffer_Max_Size", .type = SL_CFG_SIZE, .def = "4M", .min = 1,
-	 .max = 1e9, .offset = OFF(buffer_max_size),
-	 .desc = "largest request body (413 above)"},
-	{.name = "Buffer_Chunk_Size", .type = SL_CFG_SIZE,
-	 .flags = SL_CFG_IGNORED,
-	 .desc = "accepted; bodies are read whole up to Buffer_Max_Size"},
-	{.name = "Successful_Response_Code", .type = SL_CFG_INT, .def = "201",
-	 .min = 200, .max = 204, .offset = OFF(success_code),
-	 .desc = "200, 201 or 204"},
-	{.name = "Success_Header", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	 .offset = OFF(success_headers),
-	 .desc = "NAME VALUE: a header added to successful answers"},
-	{.name = "enable_health_endpoint", .type = SL_CFG_BOOL, .def = "off",
-	 .offset = OFF(health), .desc = "serve GET /health"},
-	{.name = "http2", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
-	 .desc = "accepted; HTTP/1.1 only"},
-	{.name = "workers", .type = SL_CFG_INT, .flags = SL_CFG_IGNORED,
-	 .desc = "accepted; requests are served on the engine thread"},
-	{.name = "net.", .type = SL_CFG_STR,
-	 .flags = SL_CFG_IGNORED | SL_CFG_PREFIX,
-	 .desc = "accepted; sluice's own timeouts and limits apply"},
-	{.name = "tls", .type = SL_CFG_BOOL, .def = "off", .offset = OFF(tls),
-	 .desc = "serve HTTPS (TLS 1.2+)"},
-	{.name = "tls.crt_file", .type = SL_CFG_STR,
-	 .offset = OFF(tls_crt_file), .desc = "PEM certificate chain"},
-	{.name = "tls.key_file", .type = SL_CFG_STR,
-	 .offset = OFF(tls_key_file), .desc = "PEM private key"},
-	{.name = "tls.verify", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
-	 .desc = "accepted; client certificates are not requested"},
-	{.name = "tls.debug", .type = SL_CFG_INT, .flags = SL_CFG_IGNORED,
-	 .desc = "accepted"},
-	{.name = "tls.ca_file", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
-	 .desc = "accepted; client certificates are not requested"},
-	{.name = "tls.vhost", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
-	 .desc = "accepted"},
-	SL_CFG_END,
+    {.name = "Listen",
+     .type = SL_CFG_STR,
+     .def = "0.0.0.0",
+     .offset = OFF(listen),
+     .desc = "address to listen on"},
+    {.name = "Port",
+     .type = SL_CFG_INT,
+     .def = "9880",
+     .min = 1,
+     .max = 65535,
+     .offset = OFF(port),
+     .desc = "TCP port"},
+    {.name = "Tag_Key",
+     .type = SL_CFG_STR,
+     .offset = OFF(tag_key),
+     .desc = "take each record's tag from this key"},
+    {.name = "Buffer_Max_Size",
+     .type = SL_CFG_SIZE,
+     .def = "4M",
+     .min = 1,
+     .max = 1e9,
+     .offset = OFF(buffer_max_size),
+     .desc = "largest request body (413 above)"},
+    {.name = "Buffer_Chunk_Size",
+     .type = SL_CFG_SIZE,
+     .flags = SL_CFG_IGNORED,
+     .desc = "accepted; bodies are read whole up to Buffer_Max_Size"},
+    {.name = "Successful_Response_Code",
+     .type = SL_CFG_INT,
+     .def = "201",
+     .min = 200,
+     .max = 204,
+     .offset = OFF(success_code),
+     .desc = "200, 201 or 204"},
+    {.name = "Success_Header",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = OFF(success_headers),
+     .desc = "NAME VALUE: a header added to successful answers"},
+    {.name = "enable_health_endpoint",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(health),
+     .desc = "serve GET /health"},
+    {.name = "http2",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED,
+     .desc = "accepted; HTTP/1.1 only"},
+    {.name = "workers",
+     .type = SL_CFG_INT,
+     .flags = SL_CFG_IGNORED,
+     .desc = "accepted; requests are served on the engine thread"},
+    {.name = "net.",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED | SL_CFG_PREFIX,
+     .desc = "accepted; sluice's own timeouts and limits apply"},
+    {.name = "tls",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(tls),
+     .desc = "serve HTTPS (TLS 1.2+)"},
+    {.name = "tls.crt_file",
+     .type = SL_CFG_STR,
+     .offset = OFF(tls_crt_file),
+     .desc = "PEM certificate chain"},
+    {.name = "tls.key_file",
+     .type = SL_CFG_STR,
+     .offset = OFF(tls_key_file),
+     .desc = "PEM private key"},
+    {.name = "tls.verify",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED,
+     .desc = "accepted; client certificates are not requested"},
+    {.name = "tls.debug",
+     .type = SL_CFG_INT,
+     .flags = SL_CFG_IGNORED,
+     .desc = "accepted"},
+    {.name = "tls.ca_file",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "accepted; client certificates are not requested"},
+    {.name = "tls.vhost",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "accepted"},
+    SL_CFG_END,
 };
 
 static void reply_text(struct sl_httpd_req *req, int status, const char *msg)
@@ -142,7 +186,8 @@ static int on_headers(void *arg, struct sl_httpd_req *req)
 	}
 	ctype = sl_httpd_header(req, "Content-Type");
 	if (!ctype) {
-		reply_text(req, 400, "error: header 'Content-Type' is not set\n");
+		reply_text(req, 400,
+			   "error: header 'Content-Type' is not set\n");
 		return 1;
 	}
 	n = strcspn(ctype, "; \t");
@@ -183,8 +228,8 @@ static int record_tag(struct http_ctx *ctx, const char *def, size_t def_len,
 		return 0;
 	node = &v->nodes[i];
 	sl_buf_reset(&ctx->tag);
-	rc = sl_json_unescape_append(&ctx->tag, ctx->rec.body + node->val_off + 1,
-				     node->val_len - 2);
+	rc = sl_json_unescape_append(
+	    &ctx->tag, ctx->rec.body + node->val_off + 1, node->val_len - 2);
 	if (rc == -SL_ENOMEM)
 		return rc;
 	if (rc == 0 && ctx->tag.len > 0) {
@@ -306,8 +351,9 @@ static int http_init(void *data, struct sl_input *in)
 	if ((rc = build_headers(ctx, ins)) < 0)
 		return rc;
 	if (ctx->tls && (!ctx->tls_crt_file || !ctx->tls_key_file)) {
-		sl_plugin_error(ins, 0, "tls On needs tls.crt_file and "
-					"tls.key_file");
+		sl_plugin_error(ins, 0,
+				"tls On needs tls.crt_file and "
+				"tls.key_file");
 		return -SL_ECONFIG;
 	}
 	return 0;
@@ -330,8 +376,8 @@ static int http_start(void *data, struct sl_input *in)
 	/* the certificate is read at start, like a storage path: a missing
 	 * file is a start-up failure (exit 2), and --dry-run reads nothing */
 	if (ctx->tls && !ctx->ssl) {
-		ctx->ssl = sl_httpd_tls_new(ctx->tls_crt_file, ctx->tls_key_file,
-					    &err);
+		ctx->ssl = sl_httpd_tls_new(ctx->tls_crt_file,
+					    ctx->tls_key_file, &err);
 		if (!ctx->ssl) {
 			sl_log(SL_LOG_ERROR, conf.who, "tls: %s (%s, %s)", err,
 			       ctx->tls_crt_file, ctx->tls_key_file);

@@ -82,22 +82,38 @@ static void conn_free(struct conn *c)
 static const char *reason_of(int status)
 {
 	switch (status) {
-	case 100: return "Continue";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
+	case 100:
+		return "Continue";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -114,8 +130,8 @@ int sl_httpd_reply(struct sl_httpd_req *req, int status, const char *ctype,
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	bool no_body = status == 204 || status == 304 || status < 200;
 	/* an unread body cannot be skipped reliably: close after answering */
-	bool closing = !c->keep_alive ||
-		       (c->state == C_HEAD && req->content_length > 0);
+	bool closing =
+	    !c->keep_alive || (c->state == C_HEAD && req->content_length > 0);
 	int rc = 0;
 
 	if (c->replied)
@@ -123,15 +139,16 @@ int sl_httpd_reply(struct sl_httpd_req *req, int status, const char *ctype,
 	c->replied = true;
 	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
 				reason_of(status)) < 0 ||
-	    (ctype && evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype) <
-			  0) ||
+	    (ctype &&
+	     evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype) < 0) ||
 	    (!no_body &&
 	     evbuffer_add_printf(out, "Content-Length: %zu\r\n", len) < 0))
 		rc = -SL_ENOMEM;
 	for (size_t i = 0; rc == 0 && extra && extra[i]; i++)
 		if (evbuffer_add_printf(out, "%s\r\n", extra[i]) < 0)
 			rc = -SL_ENOMEM;
-	if (rc == 0 && closing && evbuffer_add(out, "Connection: close\r\n", 19) < 0)
+	if (rc == 0 && closing &&
+	    evbuffer_add(out, "Connection: close\r\n", 19) < 0)
 		rc = -SL_ENOMEM;
 	if (rc == 0 && evbuffer_add(out, "\r\n", 2) < 0)
 		rc = -SL_ENOMEM;
@@ -276,7 +293,8 @@ static int parse_head(struct conn *c, const char **msg)
 		r->content_length = n;
 	}
 	if (sl_httpd_header(r, "Transfer-Encoding")) {
-		*msg = "chunked bodies are not supported: send Content-Length\n";
+		*msg =
+		    "chunked bodies are not supported: send Content-Length\n";
 		return 411;
 	}
 	v = sl_httpd_header(r, "Connection");
@@ -459,17 +477,17 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	c->srv = srv;
-	if (getnameinfo(sa, (socklen_t)salen, c->peer, sizeof(c->peer), NULL,
-			0, NI_NUMERICHOST) != 0)
+	if (getnameinfo(sa, (socklen_t)salen, c->peer, sizeof(c->peer), NULL, 0,
+			NI_NUMERICHOST) != 0)
 		strcpy(c->peer, "unknown");
 	if (srv->conf.tls) {
 		SSL *ssl = SSL_new(srv->conf.tls);
 
-		c->bev = ssl ? bufferevent_openssl_socket_new(
-				   srv->base, fd, ssl,
-				   BUFFEREVENT_SSL_ACCEPTING,
-				   BEV_OPT_CLOSE_ON_FREE)
-			     : NULL;
+		c->bev =
+		    ssl ? bufferevent_openssl_socket_new(
+			      srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+			      BEV_OPT_CLOSE_ON_FREE)
+			: NULL;
 		if (!c->bev && ssl)
 			SSL_free(ssl);
 		if (c->bev)
@@ -523,7 +541,8 @@ static int listen_on(struct sl_httpd *srv)
 		    res->ai_protocol);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
-	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(fd, 128) < 0) {
 		sl_log(SL_LOG_ERROR, cf->who, "cannot listen on %s:%d: %s",
 		       listen_host ? listen_host : "*", cf->port,
 		       strerror(errno));

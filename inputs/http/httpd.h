@@ -51,14 +51,14 @@ struct sl_httpd_ops {
 };
 
 struct sl_httpd_conf {
-	const char *listen;  /* address; NULL or "" for any */
+	const char *listen; /* address; NULL or "" for any */
 	int port;
-	size_t max_headers;  /* request line + headers, bytes */
-	size_t max_body;     /* Content-Length limit: 413 above */
-	int timeout_s;	     /* idle read/write timeout */
-	size_t max_conns;    /* connections beyond are closed at once */
+	size_t max_headers;	/* request line + headers, bytes */
+	size_t max_body;	/* Content-Length limit: 413 above */
+	int timeout_s;		/* idle read/write timeout */
+	size_t max_conns;	/* connections beyond are closed at once */
 	struct ssl_ctx_st *tls; /* borrowed, NULL for plain HTTP */
-	const char *who;     /* component name for logs */
+	const char *who;	/* component name for logs */
 };
 
 struct sl_httpd;

@@ -22,19 +22,27 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_HEADERS (16 * 1024)
+#define MAX_HEADERS    (16 * 1024)
 #define IDLE_TIMEOUT_S 10
-#define JSON_TYPE "application/json"
+#define JSON_TYPE      "application/json"
 
-enum rej { REJ_AUTH, REJ_SIGNATURE, REJ_MALFORMED, REJ_TOO_LARGE, REJ_BUSY,
-	   REJ_N };
+enum rej {
+	REJ_AUTH,
+	REJ_SIGNATURE,
+	REJ_MALFORMED,
+	REJ_TOO_LARGE,
+	REJ_BUSY,
+	REJ_N
+};
 static const char *const rej_names[REJ_N] = {"auth", "signature", "malformed",
 					     "too_large", "busy"};
 
 /* ISO 8601 as witness senders write it, most specific first */
 static const char *const time_formats[] = {
-    "%Y-%m-%dT%H:%M:%S.%L%z", "%Y-%m-%dT%H:%M:%S%z",
-    "%Y-%m-%dT%H:%M:%S.%L", "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%L%z",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M:%S.%L",
+    "%Y-%m-%dT%H:%M:%S",
 };
 #define N_TIME_FORMATS (sizeof(time_formats) / sizeof(time_formats[0]))
 
@@ -74,39 +82,74 @@ struct witness_ctx {
 
 #define OFF(f) offsetof(struct witness_ctx, f)
 static const struct sl_cfg_option witness_config[] = {
-	{.name = "Listen", .type = SL_CFG_STR, .def = "0.0.0.0",
-	 .offset = OFF(listen), .desc = "address to listen on"},
-	{.name = "Port", .type = SL_CFG_INT, .def = "8088", .min = 1,
-	 .max = 65535, .offset = OFF(port), .desc = "TCP port"},
-	{.name = "Auth", .type = SL_CFG_BOOL, .def = "on", .offset = OFF(auth),
-	 .desc = "require a bearer token (Auth_Key / Auth_Key_File)"},
-	{.name = "Auth_Key", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	 .offset = OFF(auth_keys), .desc = "an accepted bearer token"},
-	{.name = "Auth_Key_File", .type = SL_CFG_STR,
-	 .offset = OFF(auth_key_file),
-	 .desc = "file of accepted bearer tokens, one per line"},
-	{.name = "HMAC_Secret", .type = SL_CFG_STR, .offset = OFF(hmac_secret),
-	 .desc = "check X-Witness-Signature: sha256=<HMAC-SHA256 of the body>"},
-	{.name = "HMAC_Secret_File", .type = SL_CFG_STR,
-	 .offset = OFF(hmac_secret_file),
-	 .desc = "file holding the HMAC secret"},
-	{.name = "Unsigned_Action", .type = SL_CFG_STR, .def = "reject",
-	 .offset = OFF(unsigned_action),
-	 .desc = "reject (403) or tag (_witness.verified false) bad signatures"},
-	{.name = "Buffer_Max_Size", .type = SL_CFG_SIZE, .def = "4M", .min = 1,
-	 .max = 1e9, .offset = OFF(buffer_max_size),
-	 .desc = "largest request body (413 above)"},
-	{.name = "tls", .type = SL_CFG_BOOL, .def = "off", .offset = OFF(tls),
-	 .desc = "serve HTTPS (TLS 1.2+)"},
-	{.name = "tls.crt_file", .type = SL_CFG_STR,
-	 .offset = OFF(tls_crt_file), .desc = "PEM certificate chain"},
-	{.name = "tls.key_file", .type = SL_CFG_STR,
-	 .offset = OFF(tls_key_file), .desc = "PEM private key"},
-	{.name = "tls.verify", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
-	 .desc = "accepted; client certificates are not requested"},
-	{.name = "tls.debug", .type = SL_CFG_INT, .flags = SL_CFG_IGNORED,
-	 .desc = "accepted"},
-	SL_CFG_END,
+    {.name = "Listen",
+     .type = SL_CFG_STR,
+     .def = "0.0.0.0",
+     .offset = OFF(listen),
+     .desc = "address to listen on"},
+    {.name = "Port",
+     .type = SL_CFG_INT,
+     .def = "8088",
+     .min = 1,
+     .max = 65535,
+     .offset = OFF(port),
+     .desc = "TCP port"},
+    {.name = "Auth",
+     .type = SL_CFG_BOOL,
+     .def = "on",
+     .offset = OFF(auth),
+     .desc = "require a bearer token (Auth_Key / Auth_Key_File)"},
+    {.name = "Auth_Key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = OFF(auth_keys),
+     .desc = "an accepted bearer token"},
+    {.name = "Auth_Key_File",
+     .type = SL_CFG_STR,
+     .offset = OFF(auth_key_file),
+     .desc = "file of accepted bearer tokens, one per line"},
+    {.name = "HMAC_Secret",
+     .type = SL_CFG_STR,
+     .offset = OFF(hmac_secret),
+     .desc = "check X-Witness-Signature: sha256=<HMAC-SHA256 of the body>"},
+    {.name = "HMAC_Secret_File",
+     .type = SL_CFG_STR,
+     .offset = OFF(hmac_secret_file),
+     .desc = "file holding the HMAC secret"},
+    {.name = "Unsigned_Action",
+     .type = SL_CFG_STR,
+     .def = "reject",
+     .offset = OFF(unsigned_action),
+     .desc = "reject (403) or tag (_witness.verified false) bad signatures"},
+    {.name = "Buffer_Max_Size",
+     .type = SL_CFG_SIZE,
+     .def = "4M",
+     .min = 1,
+     .max = 1e9,
+     .offset = OFF(buffer_max_size),
+     .desc = "largest request body (413 above)"},
+    {.name = "tls",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(tls),
+     .desc = "serve HTTPS (TLS 1.2+)"},
+    {.name = "tls.crt_file",
+     .type = SL_CFG_STR,
+     .offset = OFF(tls_crt_file),
+     .desc = "PEM certificate chain"},
+    {.name = "tls.key_file",
+     .type = SL_CFG_STR,
+     .offset = OFF(tls_key_file),
+     .desc = "PEM private key"},
+    {.name = "tls.verify",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED,
+     .desc = "accepted; client certificates are not requested"},
+    {.name = "tls.debug",
+     .type = SL_CFG_INT,
+     .flags = SL_CFG_IGNORED,
+     .desc = "accepted"},
+    SL_CFG_END,
 };
 
 /* ---- counting ----------------------------------------------------------- */
@@ -137,7 +180,8 @@ static void register_metrics(struct witness_ctx *ctx,
 		for (int i = 0; i < REJ_N; i++) {
 			const char *values[] = {name, rej_names[i]};
 
-			ctx->m_rejected[i] = sl_metric_series_get(reg, f, values);
+			ctx->m_rejected[i] =
+			    sl_metric_series_get(reg, f, values);
 		}
 	}
 	f = sl_metrics_family(reg, "sluice_witness_events_total",
@@ -166,9 +210,9 @@ static void reply_error(struct witness_ctx *ctx, struct sl_httpd_req *req,
 			const char *const *extra)
 {
 	char tail[48];
-	int n = index >= 0 ? snprintf(tail, sizeof(tail), ",\"index\":%lld}\n",
-				      index)
-			   : snprintf(tail, sizeof(tail), "}\n");
+	int n = index >= 0
+		    ? snprintf(tail, sizeof(tail), ",\"index\":%lld}\n", index)
+		    : snprintf(tail, sizeof(tail), "}\n");
 
 	sl_buf_reset(&ctx->reply);
 	if (sl_buf_append(&ctx->reply, "{\"error\":", 9) < 0 ||
@@ -183,17 +227,17 @@ static void reply_error(struct witness_ctx *ctx, struct sl_httpd_req *req,
 static void serve_stats(struct witness_ctx *ctx, struct sl_httpd_req *req)
 {
 	char text[320];
-	int n = snprintf(
-	    text, sizeof(text),
-	    "{\"total_events\":%llu,\"rejected\":{\"auth\":%llu,"
-	    "\"signature\":%llu,\"malformed\":%llu,\"too_large\":%llu,"
-	    "\"busy\":%llu}}\n",
-	    (unsigned long long)ctx->total,
-	    (unsigned long long)ctx->rejected[REJ_AUTH],
-	    (unsigned long long)ctx->rejected[REJ_SIGNATURE],
-	    (unsigned long long)ctx->rejected[REJ_MALFORMED],
-	    (unsigned long long)ctx->rejected[REJ_TOO_LARGE],
-	    (unsigned long long)ctx->rejected[REJ_BUSY]);
+	int n =
+	    snprintf(text, sizeof(text),
+		     "{\"total_events\":%llu,\"rejected\":{\"auth\":%llu,"
+		     "\"signature\":%llu,\"malformed\":%llu,\"too_large\":%llu,"
+		     "\"busy\":%llu}}\n",
+		     (unsigned long long)ctx->total,
+		     (unsigned long long)ctx->rejected[REJ_AUTH],
+		     (unsigned long long)ctx->rejected[REJ_SIGNATURE],
+		     (unsigned long long)ctx->rejected[REJ_MALFORMED],
+		     (unsigned long long)ctx->rejected[REJ_TOO_LARGE],
+		     (unsigned long long)ctx->rejected[REJ_BUSY]);
 
 	sl_httpd_reply(req, 200, JSON_TYPE, text, (size_t)n, NULL);
 }
@@ -216,7 +260,8 @@ static int on_headers(void *arg, struct sl_httpd_req *req)
 		return 1;
 	}
 	if (events && strcmp(req->method, "POST") != 0) {
-		reply_error(ctx, req, 405, "method not allowed", -1, allow_post);
+		reply_error(ctx, req, 405, "method not allowed", -1,
+			    allow_post);
 		return 1;
 	}
 	if (stats && strcmp(req->method, "GET") != 0) {
@@ -267,7 +312,8 @@ static int64_t event_time(struct witness_ctx *ctx, int64_t now)
 		return now;
 	node = &v->nodes[i];
 	for (size_t k = 0; k < ctx->n_tf; k++)
-		if (sl_time_parse(&ctx->tf[k], ctx->rec.body + node->val_off + 1,
+		if (sl_time_parse(&ctx->tf[k],
+				  ctx->rec.body + node->val_off + 1,
 				  node->val_len - 2, now, &ts) == 0)
 			return ts;
 	return now;
@@ -277,7 +323,8 @@ static int64_t event_time(struct witness_ctx *ctx, int64_t now)
 static int tag_event(struct witness_ctx *ctx, const char *text, size_t len,
 		     const char *reason)
 {
-	static const char head[] = "\"_witness\":{\"verified\":false,\"reason\":";
+	static const char head[] =
+	    "\"_witness\":{\"verified\":false,\"reason\":";
 	size_t i = 1;
 
 	/* the splitter guarantees an object: '{' ... '}' */
@@ -308,7 +355,8 @@ static int emit_all(struct witness_ctx *ctx, const char *data,
 		size_t len = ctx->body.items[k].len;
 
 		if (unsigned_reason) {
-			if ((rc = tag_event(ctx, text, len, unsigned_reason)) < 0)
+			if ((rc = tag_event(ctx, text, len, unsigned_reason)) <
+			    0)
 				return rc;
 			text = ctx->event.data;
 			len = ctx->event.len;
@@ -367,8 +415,8 @@ static void on_request(void *arg, struct sl_httpd_req *req)
 	if (rc < 0) {
 		/* some events may be in the pipeline already: the sender's
 		 * retry can duplicate them, never lose them */
-		sl_log(SL_LOG_ERROR, sl_plugin_instance_name(
-					 sl_input_instance(ctx->in)),
+		sl_log(SL_LOG_ERROR,
+		       sl_plugin_instance_name(sl_input_instance(ctx->in)),
 		       "cannot buffer %zu events: %s", ctx->body.n,
 		       sl_strerror(rc));
 		reject(ctx, REJ_BUSY);
@@ -412,7 +460,8 @@ static int load_keys(struct witness_ctx *ctx, struct sl_plugin_instance *ins)
 		if (rc == -SL_ENOMEM)
 			return rc;
 		if (rc < 0) {
-			sl_plugin_error(ins, 0, "cannot read Auth_Key_File %s: %s",
+			sl_plugin_error(ins, 0,
+					"cannot read Auth_Key_File %s: %s",
 					ctx->auth_key_file, strerror(errno));
 			return -SL_ECONFIG;
 		}
@@ -431,8 +480,8 @@ static int load_secret(struct witness_ctx *ctx, struct sl_plugin_instance *ins)
 	int rc;
 
 	if (ctx->hmac_secret && ctx->hmac_secret_file) {
-		sl_plugin_error(ins, 0,
-				"HMAC_Secret and HMAC_Secret_File are exclusive");
+		sl_plugin_error(
+		    ins, 0, "HMAC_Secret and HMAC_Secret_File are exclusive");
 		return -SL_ECONFIG;
 	}
 	if (ctx->hmac_secret_file) {
@@ -482,16 +531,17 @@ static int witness_init(void *data, struct sl_input *in)
 	} else if (strcasecmp(ctx->unsigned_action, "tag") == 0) {
 		ctx->tag_unsigned = true;
 	} else {
-		sl_plugin_error(ins, 0,
-				"Unsigned_Action must be reject or tag, not '%s'",
-				ctx->unsigned_action);
+		sl_plugin_error(
+		    ins, 0, "Unsigned_Action must be reject or tag, not '%s'",
+		    ctx->unsigned_action);
 		return -SL_ECONFIG;
 	}
 	if ((rc = load_keys(ctx, ins)) < 0 || (rc = load_secret(ctx, ins)) < 0)
 		return rc;
 	if (ctx->tls && (!ctx->tls_crt_file || !ctx->tls_key_file)) {
-		sl_plugin_error(ins, 0, "tls On needs tls.crt_file and "
-					"tls.key_file");
+		sl_plugin_error(ins, 0,
+				"tls On needs tls.crt_file and "
+				"tls.key_file");
 		return -SL_ECONFIG;
 	}
 	register_metrics(ctx, ins);
@@ -515,8 +565,8 @@ static int witness_start(void *data, struct sl_input *in)
 	/* the certificate is read at start, like a storage path: a missing
 	 * file is a start-up failure (exit 2), and --dry-run reads nothing */
 	if (ctx->tls && !ctx->ssl) {
-		ctx->ssl = sl_httpd_tls_new(ctx->tls_crt_file, ctx->tls_key_file,
-					    &err);
+		ctx->ssl = sl_httpd_tls_new(ctx->tls_crt_file,
+					    ctx->tls_key_file, &err);
 		if (!ctx->ssl) {
 			sl_log(SL_LOG_ERROR, conf.who, "tls: %s (%s, %s)", err,
 			       ctx->tls_crt_file, ctx->tls_key_file);

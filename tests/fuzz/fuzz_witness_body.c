@@ -41,9 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (b.items[i].off + b.items[i].len > size ||
 			    b.items[i].len == 0)
 				abort();
-			rc = sl_record_reset_json(&rec, 0,
-						  text + b.items[i].off,
-						  b.items[i].len);
+			rc = sl_record_reset_json(
+			    &rec, 0, text + b.items[i].off, b.items[i].len);
 			if (rc < 0 && rc != -SL_ENOMEM)
 				abort();
 		}

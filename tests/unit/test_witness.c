@@ -67,8 +67,8 @@ static void split_object(void **state)
 	assert_string_equal(s, "{\"event\":\"a\",\"metadata\":{\"k\":[1,2]}}");
 	free(s);
 	/* a pretty-printed object spanning lines is one event, not NDJSON */
-	assert_int_equal(split("{\n \"a\": 1,\n \"b\": {\"c\": 2}\n}\n",
-			       SL_BODY_AUTO), 0);
+	assert_int_equal(
+	    split("{\n \"a\": 1,\n \"b\": {\"c\": 2}\n}\n", SL_BODY_AUTO), 0);
 	assert_int_equal(body.n, 1);
 }
 
@@ -110,8 +110,9 @@ static void split_ndjson(void **state)
 static void split_bad_index(void **state)
 {
 	(void)state;
-	assert_int_equal(split("[{\"a\":1},{\"b\":2},\"str\",{}]", SL_BODY_AUTO),
-			 -SL_EPARSE);
+	assert_int_equal(
+	    split("[{\"a\":1},{\"b\":2},\"str\",{}]", SL_BODY_AUTO),
+	    -SL_EPARSE);
 	assert_int_equal(body.index, 2);
 	assert_int_equal(body.n, 0);
 	assert_string_equal(body.error, "event is not a JSON object");
@@ -125,11 +126,13 @@ static void split_bad_index(void **state)
 	assert_int_equal(split("[{\"a\":1},]", SL_BODY_AUTO), -SL_EPARSE);
 	assert_int_equal(body.index, 1);
 	/* NDJSON: the index is the line, blank lines counted */
-	assert_int_equal(split("{\"a\":1}\n\n{\"b\":2}\n{bad}\n{}", SL_BODY_AUTO),
-			 -SL_EPARSE);
+	assert_int_equal(
+	    split("{\"a\":1}\n\n{\"b\":2}\n{bad}\n{}", SL_BODY_AUTO),
+	    -SL_EPARSE);
 	assert_int_equal(body.index, 3);
 	assert_int_equal(body.n, 0);
-	assert_int_equal(split("{\"a\":1} {\"b\":2}", SL_BODY_AUTO), -SL_EPARSE);
+	assert_int_equal(split("{\"a\":1} {\"b\":2}", SL_BODY_AUTO),
+			 -SL_EPARSE);
 	assert_int_equal(body.index, 0);
 	assert_int_equal(split("{\"a\":\"unterminated}", SL_BODY_AUTO),
 			 -SL_EPARSE);
@@ -183,7 +186,8 @@ static void split_depth(void **state)
 static void split_utf8_repaired(void **state)
 {
 	/* invalid UTF-8 inside strings is repairable: the event is kept */
-	const char *t = "[{\"m\":\"a\xC0\xAF" "b\"},{\"n\":\"\xED\xA0\x80\"}]";
+	const char *t = "[{\"m\":\"a\xC0\xAF"
+			"b\"},{\"n\":\"\xED\xA0\x80\"}]";
 
 	(void)state;
 	assert_int_equal(split(t, SL_BODY_AUTO), 0);
@@ -231,8 +235,7 @@ static void tokens(void **state)
 	assert_false(sl_witness_token_ok(&t, "alpha"));
 	assert_false(sl_witness_token_ok(&t, "Bearer "));
 	assert_false(sl_witness_token_ok(&t, NULL));
-	assert_int_equal(sl_witness_tokens_load(&t, "/nonexistent/x"),
-			 -SL_EIO);
+	assert_int_equal(sl_witness_tokens_load(&t, "/nonexistent/x"), -SL_EIO);
 	sl_witness_tokens_destroy(&t);
 	sl_witness_tokens_destroy(&t); /* idempotent */
 	unlink(path);
@@ -258,32 +261,37 @@ static void signatures(void **state)
 
 	(void)state;
 	sign("k3y", b, sig);
-	assert_int_equal(sl_witness_signature_check("k3y", 3, sig, b, strlen(b)),
-			 SL_WITNESS_SIG_OK);
+	assert_int_equal(
+	    sl_witness_signature_check("k3y", 3, sig, b, strlen(b)),
+	    SL_WITNESS_SIG_OK);
 	/* hex digits in either case */
 	for (size_t i = 0; i < sizeof(upper); i++)
 		upper[i] = (char)(i >= 7 && sig[i] >= 'a' && sig[i] <= 'f'
-					  ? sig[i] - 32 : sig[i]);
+				      ? sig[i] - 32
+				      : sig[i]);
 	assert_int_equal(
 	    sl_witness_signature_check("k3y", 3, upper, b, strlen(b)),
 	    SL_WITNESS_SIG_OK);
-	assert_int_equal(sl_witness_signature_check("k3y", 3, NULL, b, strlen(b)),
-			 SL_WITNESS_SIG_MISSING);
+	assert_int_equal(
+	    sl_witness_signature_check("k3y", 3, NULL, b, strlen(b)),
+	    SL_WITNESS_SIG_MISSING);
 	/* another key, another body, truncated, not hex, no prefix */
-	assert_int_equal(sl_witness_signature_check("k3z", 3, sig, b, strlen(b)),
-			 SL_WITNESS_SIG_BAD);
-	assert_int_equal(sl_witness_signature_check("k3y", 3, sig, b,
-						    strlen(b) - 1),
-			 SL_WITNESS_SIG_BAD);
+	assert_int_equal(
+	    sl_witness_signature_check("k3z", 3, sig, b, strlen(b)),
+	    SL_WITNESS_SIG_BAD);
+	assert_int_equal(
+	    sl_witness_signature_check("k3y", 3, sig, b, strlen(b) - 1),
+	    SL_WITNESS_SIG_BAD);
 	sig[strlen(sig) - 1] = '\0';
-	assert_int_equal(sl_witness_signature_check("k3y", 3, sig, b, strlen(b)),
-			 SL_WITNESS_SIG_BAD);
-	assert_int_equal(sl_witness_signature_check("k3y", 3, "sha256=zz", b,
-						    strlen(b)),
-			 SL_WITNESS_SIG_BAD);
-	assert_int_equal(sl_witness_signature_check("k3y", 3, upper + 7, b,
-						    strlen(b)),
-			 SL_WITNESS_SIG_BAD);
+	assert_int_equal(
+	    sl_witness_signature_check("k3y", 3, sig, b, strlen(b)),
+	    SL_WITNESS_SIG_BAD);
+	assert_int_equal(
+	    sl_witness_signature_check("k3y", 3, "sha256=zz", b, strlen(b)),
+	    SL_WITNESS_SIG_BAD);
+	assert_int_equal(
+	    sl_witness_signature_check("k3y", 3, upper + 7, b, strlen(b)),
+	    SL_WITNESS_SIG_BAD);
 	/* an empty body has a signature too */
 	sign("k3y", "", sig);
 	assert_int_equal(sl_witness_signature_check("k3y", 3, sig, "", 0),
@@ -336,13 +344,12 @@ static void keep_flush(void *ctx, void *worker, struct sl_flush *fl)
 
 static const struct sl_cfg_option keep_map[] = {SL_CFG_END};
 static const struct sl_output_plugin keep_output = {
-	.name = "keep",
-	.description = "test output",
-	.config_map = keep_map,
-	.flush = keep_flush,
+    .name = "keep",
+    .description = "test output",
+    .config_map = keep_map,
+    .flush = keep_flush,
 };
-static const struct sl_output_plugin *const extra_out[] = {&keep_output,
-							   NULL};
+static const struct sl_output_plugin *const extra_out[] = {&keep_output, NULL};
 
 static int free_port(void)
 {
@@ -417,15 +424,18 @@ static void *client_main(void *arg)
 
 	/* a bad third event: 400 at index 2, nothing of it emitted */
 	sign("k", bad, sig);
-	snprintf(hdrs, sizeof(hdrs), "%sX-Witness-Signature: %s\r\n", auth, sig);
+	snprintf(hdrs, sizeof(hdrs), "%sX-Witness-Signature: %s\r\n", auth,
+		 sig);
 	c->status[0] = post(c->port, hdrs, bad, c->resp[0], sizeof(c->resp[0]));
 	/* signed and valid: 202 with the count */
 	sign("k", good, sig);
-	snprintf(hdrs, sizeof(hdrs), "%sX-Witness-Signature: %s\r\n", auth, sig);
-	c->status[1] = post(c->port, hdrs, good, c->resp[1], sizeof(c->resp[1]));
+	snprintf(hdrs, sizeof(hdrs), "%sX-Witness-Signature: %s\r\n", auth,
+		 sig);
+	c->status[1] =
+	    post(c->port, hdrs, good, c->resp[1], sizeof(c->resp[1]));
 	/* a wrong signature with Unsigned_Action reject: 403, nothing */
-	c->status[2] = post(c->port, hdrs, unsigned_body, c->resp[2],
-			    sizeof(c->resp[2]));
+	c->status[2] =
+	    post(c->port, hdrs, unsigned_body, c->resp[2], sizeof(c->resp[2]));
 	/* no token: 401 */
 	c->status[3] = post(c->port, "", good, c->resp[3], sizeof(c->resp[3]));
 	sl_engine_stop(c->eng);
@@ -435,11 +445,11 @@ static void *client_main(void *arg)
 static void all_or_nothing(void **state)
 {
 	char port_text[16];
-	const char *svc[] = {"flush", "0.01", "grace", "5", "log_level",
-			     "error", NULL};
-	const char *in[] = {"name", "witness", "listen", "127.0.0.1", "port",
-			    port_text, "auth_key", "tok", "hmac_secret", "k",
-			    NULL};
+	const char *svc[] = {"flush",	  "0.01",  "grace", "5",
+			     "log_level", "error", NULL};
+	const char *in[] = {"name",	   "witness", "listen",	  "127.0.0.1",
+			    "port",	   port_text, "auth_key", "tok",
+			    "hmac_secret", "k",	      NULL};
 	const char *out[] = {"name", "keep", "match", "*", NULL};
 	const char *const *kvs[] = {svc, in, out};
 	static const enum sl_section_kind kinds[] = {
@@ -460,15 +470,15 @@ static void all_or_nothing(void **state)
 	file = sl_conf_intern_file(&conf, "witness-test.conf");
 	conf.main_file = file;
 	for (int s = 0; s < 3; s++) {
-		struct sl_conf_section *sec = sl_conf_add_section(
-		    &conf, kinds[s], hdr[s], file, line++);
+		struct sl_conf_section *sec =
+		    sl_conf_add_section(&conf, kinds[s], hdr[s], file, line++);
 
 		assert_non_null(sec);
 		for (size_t i = 0; kvs[s][i]; i += 2)
-			assert_int_equal(sl_conf_add_entry(&conf, sec, kvs[s][i],
-							   kvs[s][i + 1], file,
-							   line++),
-					 0);
+			assert_int_equal(
+			    sl_conf_add_entry(&conf, sec, kvs[s][i],
+					      kvs[s][i + 1], file, line++),
+			    0);
 	}
 	eng = sl_engine_create_with(&conf, &diag, NULL, extra_out);
 	assert_non_null(eng);
