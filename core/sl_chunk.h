@@ -20,6 +20,7 @@
 #define SL_CHUNK_RECORD_HEADER (sizeof(int64_t) + sizeof(uint32_t))
 
 struct sl_input;
+struct sl_storage_chunk;
 
 struct sl_chunk {
 	char *tag;               /* owned, NUL-terminated */
@@ -35,6 +36,11 @@ struct sl_chunk {
 	 */
 	int refs;
 	uint64_t id;
+	/* storage.type filesystem: the chunk's file (owned by the engine) and
+	 * how many bytes of `data` it holds already */
+	struct sl_storage_chunk *store;
+	size_t persisted;
+	bool input_told; /* chunk_released already sent (sealed on disk) */
 };
 
 /* Creates an open, empty chunk for `tag`. NULL on ENOMEM. */

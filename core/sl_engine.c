@@ -48,8 +48,13 @@ bool sl_input_paused(const struct sl_input *in)
 
 int sl_input_persist(struct sl_input *in)
 {
-	(void)in; /* memory buffering: emitted records are already held */
-	return 0;
+	int rc = 0;
+
+	/* memory inputs: emitted records are already held, nothing to do */
+	for (size_t i = 0; in->filesystem && i < in->n_open; i++)
+		if (sl_engine_storage_persist(in->open[i].chunk) < 0)
+			rc = -SL_EIO;
+	return rc;
 }
 
 uint64_t sl_input_last_chunk(const struct sl_input *in)
@@ -168,6 +173,7 @@ static struct sl_chunk *open_chunk(struct sl_input *in, const char *tag,
 		return NULL;
 	c->id = ++in->eng->next_chunk_id;
 	in->open[in->n_open++].chunk = c;
+	sl_engine_storage_chunk_open(in->eng, in, c);
 	return c;
 }
 
@@ -177,6 +183,15 @@ static void seal_open_chunk(struct sl_input *in, size_t idx)
 
 	in->open[idx] = in->open[--in->n_open];
 	c->sealed = true;
+	/*
+	 * A chunk sealed on disk survives a crash: the input may forget its
+	 * records now (tail commits their offsets), or a restart would send
+	 * them twice, once from disk and once re-read.
+	 */
+	if (sl_engine_storage_seal(c) && in->plugin->chunk_released) {
+		c->input_told = true;
+		in->plugin->chunk_released(in->ctx, c->id);
+	}
 	dispatch_chunk(in->eng, c);
 }
 
@@ -242,11 +257,14 @@ static void release_chunk(struct sl_engine *eng, struct sl_chunk *c)
 	struct sl_input *in = c->origin;
 	uint64_t id = c->id;
 
+	bool told = c->input_told;
+
 	in->mem_used -= c->data.len < in->mem_used ? c->data.len : in->mem_used;
 	eng->chunks_live--;
 	sl_metric_set(eng->m_chunks_up, (double)eng->chunks_live);
+	sl_engine_storage_remove(c);
 	sl_chunk_destroy(c);
-	if (in->plugin->chunk_released)
+	if (!told && in->plugin->chunk_released)
 		in->plugin->chunk_released(in->ctx, id);
 	if (in->paused && !over_budget(in))
 		input_resume(in);
@@ -303,6 +321,12 @@ static void dispatch_chunk(struct sl_engine *eng, struct sl_chunk *c)
 	}
 	if (--c->refs == 0)
 		release_chunk(eng, c);
+}
+
+void sl_engine_dispatch_recovered(struct sl_engine *eng, struct sl_chunk *c)
+{
+	c->input_told = true; /* the input never saw these records */
+	dispatch_chunk(eng, c);
 }
 
 /* Seals every open chunk of every input (flush timer, shutdown). */
@@ -730,6 +754,9 @@ int sl_engine_start(struct sl_engine *eng)
 		if ((rc = sl_worker_pool_start(out->pool)) < 0)
 			return rc;
 	}
+	/* chunks left on disk by the last run go out before new records */
+	if ((rc = sl_engine_storage_start(eng)) < 0)
+		return rc;
 	for (size_t i = 0; i < eng->n_inputs; i++) {
 		struct sl_input *in = eng->inputs[i];
 
@@ -772,16 +799,21 @@ void sl_engine_destroy(struct sl_engine *eng)
 		pending_remove(eng, fl);
 		if (fl->retry_timer)
 			event_free(fl->retry_timer);
-		if (--fl->chunk->refs == 0)
+		if (--fl->chunk->refs == 0) {
+			/* not delivered: its file stays for the next start */
+			sl_engine_storage_keep(fl->chunk);
 			sl_chunk_destroy(fl->chunk);
+		}
 		free(fl->settled);
 		free(fl);
 	}
 	for (size_t i = 0; i < eng->n_inputs; i++) {
 		struct sl_input *in = eng->inputs[i];
 
-		for (size_t j = 0; j < in->n_open; j++)
+		for (size_t j = 0; j < in->n_open; j++) {
+			sl_engine_storage_keep(in->open[j].chunk);
 			sl_chunk_destroy(in->open[j].chunk);
+		}
 		in->n_open = 0;
 	}
 	sl_http_api_stop(eng);
@@ -802,6 +834,7 @@ void sl_engine_destroy(struct sl_engine *eng)
 		event_free(eng->sig_hup);
 	if (eng->base)
 		event_base_free(eng->base);
+	sl_engine_storage_stop(eng);
 	sl_parsers_destroy(eng->parsers);
 	sl_conf_destroy(&eng->parsers_conf);
 	sl_metrics_destroy(&eng->metrics);

@@ -491,10 +491,16 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 			    p->name);
 		return -SL_ECONFIG;
 	}
-	if (strcasecmp(in->common.storage_type, "filesystem") == 0)
-		sl_log(SL_LOG_WARN, in->ins.name,
-		       "storage.type filesystem is not implemented yet: "
-		       "records are buffered in memory");
+	in->filesystem = strcasecmp(in->common.storage_type, "filesystem") == 0;
+	if (in->filesystem && !eng->service.storage_path) {
+		const struct sl_conf_entry *e = sl_conf_get(sec, "storage.type");
+
+		sl_diag_add(diag, sec->file, e ? e->line : sec->line,
+			    "input '%s': storage.type filesystem needs "
+			    "[SERVICE] storage.path",
+			    p->name);
+		return -SL_ECONFIG;
+	}
 	if ((rc = input_metrics(eng, in)) < 0)
 		return rc;
 	if (p->init && (rc = p->init(in->ctx, in)) < 0)

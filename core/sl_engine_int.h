@@ -100,6 +100,7 @@ struct sl_input {
 	size_t mem_used;         /* bytes of chunks held for this input */
 	uint64_t last_chunk;     /* chunk of the last record emitted, 0: none */
 	bool paused, finished, stopped, started;
+	bool filesystem;         /* storage.type filesystem */
 	struct sl_open_chunk *open; /* open chunks by tag */
 	size_t n_open, cap_open;
 	/* filters that match the last tag seen (cache) */
@@ -184,6 +185,7 @@ struct sl_engine {
 	bool stopping;
 	bool stop_requested;     /* set from any thread */
 	int exit_code;
+	struct sl_storage *storage; /* storage.path, when an input uses it */
 	struct sl_metric_series *m_chunks_up, *m_uptime;
 	int64_t start_mono_ns;
 	struct sl_http_api *http_api; /* owned (sl_http_api.c); NULL when off */
@@ -198,6 +200,23 @@ struct sl_engine *sl_engine_create_with(const struct sl_conf *conf,
 					struct sl_diag *diag,
 					const struct sl_input_plugin *const *in,
 					const struct sl_output_plugin *const *out);
+
+/* sl_engine_storage.c: filesystem chunks (storage.type filesystem). */
+int sl_engine_storage_start(struct sl_engine *eng);
+void sl_engine_storage_stop(struct sl_engine *eng);
+/* A new open chunk of a filesystem input gets its file (best effort). */
+void sl_engine_storage_chunk_open(struct sl_engine *eng, struct sl_input *in,
+				  struct sl_chunk *c);
+/* Writes what the chunk holds beyond its file. 0 or -SL_EIO. */
+int sl_engine_storage_persist(struct sl_chunk *c);
+/* Seals the chunk's file. True when the chunk is safe on disk. */
+bool sl_engine_storage_seal(struct sl_chunk *c);
+/* Delivered or dropped: the file goes. Undelivered at exit: it stays. */
+void sl_engine_storage_remove(struct sl_chunk *c);
+void sl_engine_storage_keep(struct sl_chunk *c);
+
+/* sl_engine.c: hands a recovered, sealed chunk to the outputs. */
+void sl_engine_dispatch_recovered(struct sl_engine *eng, struct sl_chunk *c);
 
 /* sl_engine_conf.c: builds instances into `eng` from eng->conf. */
 int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag);
