@@ -115,8 +115,11 @@ void sl_http_reply(struct evhttp_request *req, int code, const char *ctype,
 	case 500:
 		reason = "Internal Server Error";
 		break;
-	default:
+	case 503:
 		reason = "Service Unavailable";
+		break;
+	default:
+		reason = NULL; /* libevent supplies the standard phrase */
 		break;
 	}
 	if (!buf || (len && evbuffer_add(buf, body, len) < 0)) {

@@ -38,7 +38,7 @@ UNSUPPORTED = (
     ("Kafka avro/msgpack formats", "is not supported: sluice records are JSON"),
     ("Kafka schema registry (avro)", "unknown option 'schema_registry_"),
     ("internal-metrics tag records", "unknown option 'telemetry."),
-    ("in_http input (not built yet)", "unknown input plugin 'http'"),
+    ("in_http OAuth2 JWT validation", "unknown option 'oauth2."),
 )
 VERDICTS = ("valid", "invalid")
 TIMEOUT = 30
