@@ -468,9 +468,10 @@ static void ml_arm(struct tail_ctx *ctx)
 	if (first == INT64_MAX)
 		return;
 	now = sl_mono_ns();
-	wait = first > now ? first - now : 0;
-	tv.tv_sec = (time_t)(wait / SL_NS_PER_SEC);
-	tv.tv_usec = (suseconds_t)((wait % SL_NS_PER_SEC) / 1000 + 1);
+	/* in microseconds, rounded up: never wake before the deadline */
+	wait = (first > now ? first - now : 0) / 1000 + 1;
+	tv.tv_sec = (time_t)(wait / 1000000);
+	tv.tv_usec = (suseconds_t)(wait % 1000000);
 	evtimer_add(ctx->ml_ev, &tv);
 }
 
