@@ -688,6 +688,17 @@ static void refresh_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- plugin callbacks --------------------------------------------------- */
 
+/* Fluent Bit built-ins sluice does not have (yet): accepted, warned. */
+static bool ml_not_built_in(const char *name)
+{
+	static const char *const names[] = {"go", "python", "java", "ruby"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Builds the multiline.parser list: items of every line, comma-split. */
 static int ml_setup(struct tail_ctx *ctx, struct sl_plugin_instance *ins)
 {
@@ -718,17 +729,26 @@ static int ml_setup(struct tail_ctx *ctx, struct sl_plugin_instance *ins)
 				*--e = '\0';
 			if (!*t)
 				continue;
+			if (ml_not_built_in(t)) {
+				sl_log(SL_LOG_WARN, "tail", "%s:%d: multiline."
+				       "parser '%s': Fluent Bit built-in not "
+				       "implemented by sluice; its lines are not "
+				       "joined", it->file, it->line, t);
+				continue;
+			}
 			r = tail_ml_add(&ctx->ml, t, sl_instance_parsers(ins),
 					err, sizeof(err));
 			if (r == -SL_ENOMEM) {
 				free(list);
 				return r;
 			}
-			if (r < 0) {
-				sl_plugin_error(ins, it->line,
-						"multiline.parser: %s", err);
-				rc = -SL_ECONFIG;
-			}
+			/* Fluent Bit accepts such a config too (its own test
+			 * configs name parsers they do not load): said loudly,
+			 * and the lines go out unjoined. */
+			if (r < 0)
+				sl_log(SL_LOG_WARN, "tail", "%s:%d: multiline."
+				       "parser: %s; ignored, lines are not "
+				       "joined", it->file, it->line, err);
 		}
 		free(list);
 	}
