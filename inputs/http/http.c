@@ -7,7 +7,7 @@
  * are buffered; a bad body is refused whole. Not supported (yet):
  * application/x-www-form-urlencoded, Content-Encoding, chunked bodies.
  */
-#include "httpd.h"
+#include "sl_httpd.h"
 #include "sl_cfgmap.h"
 #include "sl_http_body.h"
 #include "sl_input.h"

@@ -6,9 +6,10 @@
  * file. A file is known by its inode plus a fingerprint of its first bytes,
  * so that a reused inode is not mistaken for the old file.
  *
- * The database only stores what it is told: today tail records offsets as
- * it reads; committing only acknowledged offsets means calling
- * tail_db_set() with the acknowledged offset instead (nothing here changes).
+ * The database only stores what it is told: tail gives it committed
+ * offsets, those whose records every output acknowledged or that are
+ * sealed on disk (tail_ack.c), so a restart re-reads at most what was in
+ * flight.
  */
 #ifndef TAIL_DB_H
 #define TAIL_DB_H

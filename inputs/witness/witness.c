@@ -7,7 +7,7 @@
  * signature checks live in witness_auth.c, framing and limits in
  * inputs/http/httpd.c, body splitting in core/sl_http_body.c.
  */
-#include "../http/httpd.h"
+#include "sl_httpd.h"
 #include "sl_http_body.h"
 #include "sl_input.h"
 #include "sl_log.h"

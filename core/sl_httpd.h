@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * httpd.h - the small HTTP/1.1 server of the ingesting inputs (http,
+ * sl_httpd.h - the small HTTP/1.1 server of the ingesting inputs (http,
  * witness), on bufferevents of the engine's loop, plain or TLS. It exists
  * because evhttp cannot answer 431 for oversized headers nor let an input
  * refuse a request (401, 503) before its body is read. It frames requests
  * (Content-Length bodies only), enforces header/body limits and idle
  * timeouts, and leaves routing and meaning to its user. Engine thread only.
  */
-#ifndef SL_INPUT_HTTPD_H
-#define SL_INPUT_HTTPD_H
+#ifndef SL_HTTPD_H
+#define SL_HTTPD_H
 
 #include "sl_common.h"
 

@@ -8,7 +8,7 @@
  * read, so that the client sees the answer rather than a reset. No chunked
  * bodies (411), no pipelining beyond in-order processing, no HTTP/2.
  */
-#include "httpd.h"
+#include "sl_httpd.h"
 #include "sl_log.h"
 
 #include <errno.h>
