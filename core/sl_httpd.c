@@ -644,3 +644,29 @@ void sl_httpd_tls_free(struct ssl_ctx_st *ctx)
 {
 	SSL_CTX_free(ctx);
 }
+
+struct sl_httpd *sl_httpd_serve(struct event_base *base,
+				struct sl_httpd_conf *conf, bool tls,
+				const char *crt_file, const char *key_file,
+				struct ssl_ctx_st **ssl,
+				const struct sl_httpd_ops *ops, void *arg)
+{
+	struct sl_httpd *srv;
+	const char *err;
+
+	if (tls && !*ssl) {
+		*ssl = sl_httpd_tls_new(crt_file, key_file, &err);
+		if (!*ssl) {
+			sl_log(SL_LOG_ERROR, conf->who, "tls: %s (%s, %s)", err,
+			       crt_file, key_file);
+			return NULL;
+		}
+	}
+	conf->tls = tls ? *ssl : NULL;
+	srv = sl_httpd_start(base, conf, ops, arg);
+	if (srv)
+		sl_log(SL_LOG_INFO, conf->who, "listening on %s:%d (%s)",
+		       conf->listen && *conf->listen ? conf->listen : "*",
+		       sl_httpd_port(srv), tls ? "https" : "http");
+	return srv;
+}

@@ -95,4 +95,17 @@ struct ssl_ctx_st *sl_httpd_tls_new(const char *crt_file, const char *key_file,
 				    const char **err);
 void sl_httpd_tls_free(struct ssl_ctx_st *ctx);
 
+/*
+ * What an input's start does: with `tls`, reads the certificate now (a
+ * missing file is a start-up failure, and --dry-run never reads it) into
+ * *ssl, kept by the caller across restarts and freed with
+ * sl_httpd_tls_free; then listens and logs where, as conf->who. Returns the
+ * server, or NULL after logging one line.
+ */
+struct sl_httpd *sl_httpd_serve(struct event_base *base,
+				struct sl_httpd_conf *conf, bool tls,
+				const char *crt_file, const char *key_file,
+				struct ssl_ctx_st **ssl,
+				const struct sl_httpd_ops *ops, void *arg);
+
 #endif

@@ -560,25 +560,11 @@ static int witness_start(void *data, struct sl_input *in)
 	    .who = sl_plugin_instance_name(sl_input_instance(in)),
 	};
 
-	const char *err;
-
-	/* the certificate is read at start, like a storage path: a missing
-	 * file is a start-up failure (exit 2), and --dry-run reads nothing */
-	if (ctx->tls && !ctx->ssl) {
-		ctx->ssl = sl_httpd_tls_new(ctx->tls_crt_file,
-					    ctx->tls_key_file, &err);
-		if (!ctx->ssl) {
-			sl_log(SL_LOG_ERROR, conf.who, "tls: %s (%s, %s)", err,
-			       ctx->tls_crt_file, ctx->tls_key_file);
-			return -SL_EIO;
-		}
-	}
-	conf.tls = ctx->ssl;
-	ctx->srv = sl_httpd_start(sl_input_base(in), &conf, &witness_ops, ctx);
+	ctx->srv = sl_httpd_serve(sl_input_base(in), &conf, ctx->tls,
+				  ctx->tls_crt_file, ctx->tls_key_file,
+				  &ctx->ssl, &witness_ops, ctx);
 	if (!ctx->srv)
 		return -SL_EIO;
-	sl_log(SL_LOG_INFO, conf.who, "listening on %s:%d (%s)", ctx->listen,
-	       sl_httpd_port(ctx->srv), ctx->ssl ? "https" : "http");
 	return 0;
 }
 
