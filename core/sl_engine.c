@@ -10,6 +10,7 @@
  * Building the pipeline from the config is in sl_engine_conf.c.
  */
 #include "sl_engine_int.h"
+#include "sl_http_client.h"
 #include "sl_http_api.h"
 #include "sl_log.h"
 #include "sl_retry.h"
@@ -350,6 +351,17 @@ struct sl_plugin_instance *sl_output_instance(struct sl_output *out)
 const struct sl_route *sl_output_route(const struct sl_output *out)
 {
 	return &out->route;
+}
+
+void sl_output_tls_opts(const struct sl_output *out,
+			struct sl_http_client_opts *opts)
+{
+	opts->tls = out->common.tls;
+	opts->tls_verify = out->common.tls_verify;
+	opts->tls_ca_file = out->common.tls_ca_file;
+	opts->tls_crt_file = out->common.tls_crt_file;
+	opts->tls_key_file = out->common.tls_key_file;
+	opts->tls_vhost = out->common.tls_vhost;
 }
 
 const struct sl_chunk *sl_flush_chunk(const struct sl_flush *fl)

@@ -52,6 +52,14 @@ struct sl_plugin_instance *sl_output_instance(struct sl_output *out);
 /* The output's Match / Match_Regex (for outputs that route more than
  * records, like the Prometheus exporter choosing metric families). */
 const struct sl_route *sl_output_route(const struct sl_output *out);
+/*
+ * Copies the output's common tls, tls.verify, tls.ca_file, tls.crt_file,
+ * tls.key_file and tls.vhost options into an HTTP client's options
+ * (strings borrowed for the output's lifetime).
+ */
+struct sl_http_client_opts;
+void sl_output_tls_opts(const struct sl_output *out,
+			struct sl_http_client_opts *opts);
 
 /* The chunk being flushed: borrowed until sl_flush_done(). */
 const struct sl_chunk *sl_flush_chunk(const struct sl_flush *fl);

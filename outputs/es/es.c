@@ -15,7 +15,7 @@
  */
 #include "es.h"
 #include "sl_cfgmap.h"
-#include "sl_engine_int.h"
+#include "sl_output.h"
 #include "sl_http_client.h"
 #include "sl_record.h"
 
@@ -506,17 +506,10 @@ static int es_init(void *vctx, struct sl_output *out)
 static int es_worker_init(void *vctx, void **worker)
 {
 	struct es_ctx *ctx = vctx;
-	const struct sl_output_common *cm = &ctx->out->common;
 	struct es_worker *w = calloc(1, sizeof(*w));
 	struct sl_http_client_opts o = {
 	    .host = ctx->cloud_host ? ctx->cloud_host : ctx->host,
 	    .port = ctx->cloud_host && ctx->port == 9200 ? 443 : (int)ctx->port,
-	    .tls = cm->tls,
-	    .tls_verify = cm->tls_verify,
-	    .tls_ca_file = cm->tls_ca_file,
-	    .tls_crt_file = cm->tls_crt_file,
-	    .tls_key_file = cm->tls_key_file,
-	    .tls_vhost = cm->tls_vhost,
 	    .http_user = ctx->http_user ? ctx->http_user : ctx->cloud_user,
 	    .http_passwd =
 		ctx->http_user ? ctx->http_passwd : ctx->cloud_passwd,
@@ -525,6 +518,7 @@ static int es_worker_init(void *vctx, void **worker)
 
 	if (!w)
 		return -SL_ENOMEM;
+	sl_output_tls_opts(ctx->out, &o);
 	sl_record_init(&w->rec);
 	w->http = sl_http_client_create(&o);
 	if (!w->http) {

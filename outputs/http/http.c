@@ -8,7 +8,6 @@
  * sluice records are JSON.
  */
 #include "http.h"
-#include "sl_engine_int.h"
 #include "sl_http_client.h"
 #include "sl_output.h"
 
@@ -219,16 +218,11 @@ static int http_init(void *vctx, struct sl_output *out)
 	ctx->http = (struct sl_http_client_opts){
 	    .host = ctx->host,
 	    .port = (int)ctx->port,
-	    .tls = out->common.tls,
-	    .tls_verify = out->common.tls_verify,
-	    .tls_ca_file = out->common.tls_ca_file,
-	    .tls_crt_file = out->common.tls_crt_file,
-	    .tls_key_file = out->common.tls_key_file,
-	    .tls_vhost = out->common.tls_vhost,
 	    .http_user = ctx->http_user,
 	    .http_passwd = ctx->http_passwd,
 	    .max_response = 64 * 1024,
 	};
+	sl_output_tls_opts(out, &ctx->http);
 	return 0;
 }
 

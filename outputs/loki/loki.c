@@ -10,7 +10,6 @@
  * The payload itself is built by loki_encode.c.
  */
 #include "loki.h"
-#include "sl_engine_int.h"
 #include "sl_http_client.h"
 #include "sl_output.h"
 
@@ -276,18 +275,13 @@ static int loki_init(void *vctx, struct sl_output *out)
 	ctx->http = (struct sl_http_client_opts){
 	    .host = ctx->host,
 	    .port = (int)ctx->port,
-	    .tls = out->common.tls,
-	    .tls_verify = out->common.tls_verify,
-	    .tls_ca_file = out->common.tls_ca_file,
-	    .tls_crt_file = out->common.tls_crt_file,
-	    .tls_key_file = out->common.tls_key_file,
-	    .tls_vhost = out->common.tls_vhost,
 	    .http_user = ctx->http_user,
 	    .http_passwd = ctx->http_passwd,
 	    .bearer_token = ctx->bearer_token,
 	    /* enough of a 400 body to find "total ignored" at its end */
 	    .max_response = 1024 * 1024,
 	};
+	sl_output_tls_opts(out, &ctx->http);
 	return 0;
 }
 
