@@ -4,6 +4,7 @@
  * sl_regex.h). Matching stays with the callers: each owns its match data.
  */
 #include "sl_regex.h"
+#include "sluice_plugin.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -54,4 +55,23 @@ pcre2_code *sl_regex_compile(const char *pat, char *err, size_t err_len)
 	/* Without JIT the interpreter still works, only slower. */
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	return re;
+}
+
+bool sl_regex_match_field(struct sl_record *rec, const struct sl_accessor *acc,
+			  const pcre2_code *re, pcre2_match_data *md,
+			  struct sl_text *scratch)
+{
+	struct sl_value v;
+	const char *text;
+	size_t len;
+
+	if (sl_record_get(rec, acc, &v) < 0 || v.type != SL_VAL_STRING)
+		return false;
+	if (v.raw_len >= 2 && !memchr(v.raw, '\\', v.raw_len)) {
+		text = v.raw + 1; /* no escapes: the inside of the quotes */
+		len = v.raw_len - 2;
+	} else if (sl_record_get_text(rec, acc, scratch, &text, &len) < 0) {
+		return false;
+	}
+	return pcre2_match(re, (PCRE2_SPTR)text, len, 0, 0, md, NULL) >= 0;
 }

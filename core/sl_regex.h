@@ -11,6 +11,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #endif
 #include <pcre2.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -21,5 +22,17 @@
  * `err` ("<reason> at offset N").
  */
 pcre2_code *sl_regex_compile(const char *pattern, char *err, size_t err_len);
+
+struct sl_record;
+struct sl_accessor;
+struct sl_text;
+/*
+ * True when the record's field at `acc` is a string that `re` matches, as
+ * Fluent Bit's grep and log_to_metrics rules read it (numbers, booleans and
+ * containers never match). `md` and `scratch` are the caller's, reused.
+ */
+bool sl_regex_match_field(struct sl_record *rec, const struct sl_accessor *acc,
+			  const pcre2_code *re, pcre2_match_data *md,
+			  struct sl_text *scratch);
 
 #endif

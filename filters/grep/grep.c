@@ -178,26 +178,10 @@ static void grep_destroy(void *data)
 	ctx->scratch.cap = 0;
 }
 
-/* True when the rule's field is a string that the rule's regex matches. */
 static bool rule_matches(struct grep_ctx *ctx, struct sl_record *rec,
 			 const struct grep_rule *r)
 {
-	struct sl_value v;
-	const char *text;
-	size_t len;
-
-	if (sl_record_get(rec, r->acc, &v) < 0 || v.type != SL_VAL_STRING)
-		return false;
-	if (v.raw_len >= 2 && !memchr(v.raw, '\\', v.raw_len)) {
-		/* No escapes: the text is the inside of the quotes. */
-		text = v.raw + 1;
-		len = v.raw_len - 2;
-	} else if (sl_record_get_text(rec, r->acc, &ctx->scratch, &text,
-				      &len) < 0) {
-		return false;
-	}
-	return pcre2_match(r->re, (PCRE2_SPTR)text, len, 0, 0, ctx->md,
-			   NULL) >= 0;
+	return sl_regex_match_field(rec, r->acc, r->re, ctx->md, &ctx->scratch);
 }
 
 static enum sl_filter_verdict grep_filter(void *data, struct sl_record *rec,

@@ -572,25 +572,10 @@ static void l2m_destroy(void *data)
 /* ---- per record ------------------------------------------------------------
  */
 
-/* True when the rule's field is a string its regex matches (Fluent Bit). */
 static bool rule_matches(struct l2m_ctx *ctx, struct sl_record *rec,
 			 const struct l2m_rule *r)
 {
-	struct sl_value v;
-	const char *text;
-	size_t len;
-
-	if (sl_record_get(rec, r->acc, &v) < 0 || v.type != SL_VAL_STRING)
-		return false;
-	if (v.raw_len >= 2 && !memchr(v.raw, '\\', v.raw_len)) {
-		text = v.raw + 1; /* no escapes: the inside of the quotes */
-		len = v.raw_len - 2;
-	} else if (sl_record_get_text(rec, r->acc, &ctx->scratch, &text, &len) <
-		   0) {
-		return false;
-	}
-	return pcre2_match(r->re, (PCRE2_SPTR)text, len, 0, 0, ctx->md, NULL) >=
-	       0;
+	return sl_regex_match_field(rec, r->acc, r->re, ctx->md, &ctx->scratch);
 }
 
 static bool selected(struct l2m_ctx *ctx, struct sl_record *rec)
