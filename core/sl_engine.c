@@ -652,14 +652,51 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
 	begin_stop(arg);
 }
 
+static void reload(struct sl_engine *eng)
+{
+	if (eng->stopping || eng->next) {
+		sl_log(SL_LOG_WARN, "engine", "SIGHUP while stopping: ignored");
+		return;
+	}
+	if (!eng->reload) {
+		sl_log(SL_LOG_WARN, "engine", "SIGHUP: nothing to reload from");
+		return;
+	}
+	sl_log(SL_LOG_INFO, "engine", "SIGHUP: reading the configuration again");
+	eng->next = eng->reload(eng->reload_arg);
+	if (!eng->next) {
+		sl_log(SL_LOG_ERROR, "engine",
+		       "reload rejected (errors above): the running pipeline "
+		       "goes on unchanged");
+		return;
+	}
+	sl_log(SL_LOG_INFO, "engine", "new configuration is valid: draining "
+				      "this pipeline, then starting it");
+	begin_stop(eng);
+}
+
+void sl_engine_on_reload(struct sl_engine *eng, sl_engine_reload_fn build,
+			 void *arg)
+{
+	eng->reload = build;
+	eng->reload_arg = arg;
+}
+
+struct sl_engine *sl_engine_take_next(struct sl_engine *eng)
+{
+	struct sl_engine *next = eng->next;
+
+	eng->next = NULL;
+	return next;
+}
+
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct sl_engine *eng = arg;
 
 	(void)what;
 	if (sig == SIGHUP) {
-		sl_log(SL_LOG_WARN, "engine", "SIGHUP: configuration reload is "
-					      "not supported yet; ignored");
+		reload(eng);
 		return;
 	}
 	if (eng->stopping) {
@@ -797,6 +834,7 @@ void sl_engine_destroy(struct sl_engine *eng)
 {
 	if (!eng)
 		return;
+	sl_engine_destroy(eng->next); /* a reload that never started */
 	/* Stop workers first: after this no thread touches engine state. */
 	for (size_t i = 0; i < eng->n_outputs; i++) {
 		sl_worker_pool_destroy(eng->outputs[i]->pool);

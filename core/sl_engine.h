@@ -32,6 +32,19 @@ int sl_engine_run(struct sl_engine *eng);
 void sl_engine_stop(struct sl_engine *eng);
 void sl_engine_destroy(struct sl_engine *eng);
 
+/*
+ * SIGHUP: `build` makes the replacement engine from the configuration as it
+ * is now, while this one keeps running (no port is opened by creating an
+ * engine). It returns NULL after logging why, and nothing changes;
+ * otherwise this engine drains and stops as on SIGTERM, and
+ * sl_engine_take_next() hands the new one to the caller to start.
+ */
+typedef struct sl_engine *(*sl_engine_reload_fn)(void *arg);
+void sl_engine_on_reload(struct sl_engine *eng, sl_engine_reload_fn build,
+			 void *arg);
+/* After sl_engine_run: the engine a reload built, or NULL. Caller owns it. */
+struct sl_engine *sl_engine_take_next(struct sl_engine *eng);
+
 /* Prints every compiled-in plugin with its options (`sluice -h`). */
 void sl_engine_help(FILE *out);
 

@@ -186,6 +186,9 @@ struct sl_engine {
 	bool stop_requested;     /* set from any thread */
 	int exit_code;
 	struct sl_storage *storage; /* storage.path, when an input uses it */
+	sl_engine_reload_fn reload;  /* builds a replacement on SIGHUP */
+	void *reload_arg;
+	struct sl_engine *next;      /* the replacement, once built */
 	struct sl_metric_series *m_chunks_up, *m_uptime;
 	int64_t start_mono_ns;
 	struct sl_http_api *http_api; /* owned (sl_http_api.c); NULL when off */
