@@ -45,6 +45,12 @@ struct conn {
 	char *head;	 /* owned: the header block, parsed in place */
 	struct sl_httpd_req req;
 	char peer[64];
+	/*
+	 * Closes a connection whose request takes longer than
+	 * request_timeout_s in all: the idle timeout alone lets a client
+	 * that sends one byte every few seconds hold a connection forever.
+	 */
+	struct event *deadline;
 	struct conn *prev, *next;
 };
 
@@ -73,10 +79,24 @@ static void conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	srv->n_conns--;
+	if (c->deadline)
+		event_free(c->deadline);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	free(c->head);
 	free(c);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	sl_log(SL_LOG_DEBUG, c->srv->conf.who,
+	       "%s: request not complete after %d s: connection closed",
+	       c->peer, c->srv->conf.request_timeout_s);
+	conn_free(c);
 }
 
 static const char *reason_of(int status)
@@ -312,6 +332,12 @@ static void end_request(struct conn *c)
 	c->req.peer = c->peer;
 	c->replied = false;
 	c->state = c->keep_alive ? C_HEAD : C_DONE;
+	if (c->deadline) {
+		/* every request gets the whole allowance from its start */
+		struct timeval tv = {.tv_sec = c->srv->conf.request_timeout_s};
+
+		evtimer_add(c->deadline, &tv);
+	}
 }
 
 /* Reads a header block. Returns true when the connection can go on. */
@@ -501,6 +527,12 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		free(c);
 		return;
 	}
+	c->deadline = evtimer_new(srv->base, on_deadline, c);
+	if (!c->deadline) {
+		bufferevent_free(c->bev);
+		free(c);
+		return;
+	}
 	c->next = srv->conns;
 	if (srv->conns)
 		srv->conns->prev = c;
@@ -577,6 +609,8 @@ struct sl_httpd *sl_httpd_start(struct event_base *base,
 	srv->port = conf->port;
 	if (!srv->conf.max_conns)
 		srv->conf.max_conns = 1024;
+	if (srv->conf.request_timeout_s <= 0)
+		srv->conf.request_timeout_s = 60;
 	fd = listen_on(srv);
 	if (fd < 0) {
 		free(srv);

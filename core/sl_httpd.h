@@ -56,6 +56,7 @@ struct sl_httpd_conf {
 	size_t max_headers;	/* request line + headers, bytes */
 	size_t max_body;	/* Content-Length limit: 413 above */
 	int timeout_s;		/* idle read/write timeout */
+	int request_timeout_s;	/* one request, first byte to answer; 0: 60 */
 	size_t max_conns;	/* connections beyond are closed at once */
 	struct ssl_ctx_st *tls; /* borrowed, NULL for plain HTTP */
 	const char *who;	/* component name for logs */
