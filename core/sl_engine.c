@@ -21,6 +21,7 @@
 #include <string.h>
 
 static void dispatch_chunk(struct sl_engine *eng, struct sl_chunk *c);
+static void enforce_total_limit(struct sl_engine *eng, struct sl_output *out);
 static void maybe_finish(struct sl_engine *eng);
 
 /* ---- inputs: the API of sl_input.h -------------------------------------- */
@@ -318,7 +319,9 @@ static void dispatch_chunk(struct sl_engine *eng, struct sl_chunk *c)
 		fl->chunk = c;
 		c->refs++;
 		pending_add(eng, fl);
+		out->held_bytes += c->data.len;
 		sl_worker_pool_push(out->pool, fl);
+		enforce_total_limit(eng, out);
 	}
 	if (--c->refs == 0)
 		release_chunk(eng, c);
@@ -437,6 +440,9 @@ static void flush_finish(struct sl_engine *eng, struct sl_flush *fl)
 	struct sl_chunk *c = fl->chunk;
 
 	pending_remove(eng, fl);
+	fl->out->held_bytes -= c->data.len < fl->out->held_bytes
+				       ? c->data.len
+				       : fl->out->held_bytes;
 	if (fl->retry_timer)
 		event_free(fl->retry_timer);
 	free(fl->settled);
@@ -484,6 +490,7 @@ static void schedule_retry(struct sl_engine *eng, struct sl_flush *fl)
 	       (unsigned long long)fl->chunk->id, fl->chunk->records,
 	       fl->chunk->tag, delay, fl->attempt);
 	evtimer_add(fl->retry_timer, &tv);
+	enforce_total_limit(eng, fl->out);
 }
 
 /* Records of the chunk settled (delivered or dropped) by sl_flush_mark. */
@@ -499,6 +506,59 @@ static uint64_t settled_count(const struct sl_flush *fl)
 }
 
 /*
+ * Ends a delivery that will not be tried again: the records the output
+ * marked were delivered, the unsettled rest is dropped for `reason`.
+ */
+static void give_up(struct sl_engine *eng, struct sl_flush *fl,
+		    enum sl_drop_reason reason)
+{
+	struct sl_output *out = fl->out;
+	struct sl_chunk *c = fl->chunk;
+	uint64_t dropped = __atomic_load_n(&fl->dropped, __ATOMIC_RELAXED);
+	/* marked records include the dropped ones (outputs mark both) */
+	uint64_t settled = settled_count(fl);
+	uint64_t delivered = settled > dropped ? settled - dropped : 0;
+	uint64_t unsettled = c->records > dropped + delivered
+				     ? c->records - dropped - delivered
+				     : 0;
+
+	sl_metric_add(out->m_proc_records, (double)delivered);
+	sl_metric_add(out->m_dropped[reason], (double)unsettled);
+	sl_log(SL_LOG_ERROR, out->ins.name,
+	       "chunk %llu (tag %s): %llu records dropped (%s) after %d "
+	       "attempts; %llu had been delivered",
+	       (unsigned long long)c->id, c->tag, (unsigned long long)unsettled,
+	       sl_drop_reason_name(reason), fl->attempt + 1,
+	       (unsigned long long)delivered);
+	flush_finish(eng, fl);
+}
+
+/*
+ * storage.total_limit_size: while the chunks held for `out` exceed it, the
+ * oldest one waiting for a retry is given up (buffer_full), so that an
+ * output that stays down cannot hold records without bound. A chunk being
+ * sent now is never cut short.
+ */
+static void enforce_total_limit(struct sl_engine *eng, struct sl_output *out)
+{
+	int64_t limit = out->common.storage_total_limit_size;
+
+	while (limit > 0 && out->held_bytes > (uint64_t)limit) {
+		struct sl_flush *oldest = NULL;
+
+		/* the pending list runs newest first */
+		for (struct sl_flush *fl = eng->pending; fl; fl = fl->next_pending)
+			if (fl->out == out && fl->retry_timer &&
+			    evtimer_pending(fl->retry_timer, NULL))
+				oldest = fl;
+		if (!oldest)
+			return;
+		evtimer_del(oldest->retry_timer);
+		give_up(eng, oldest, SL_DROP_BUFFER_FULL);
+	}
+}
+
+/*
  * Accounts for every record of the chunk exactly once: dropped ones were
  * counted by sl_flush_drop; on success all the others were delivered; when
  * the chunk is given up, those the output marked were delivered and only
@@ -510,7 +570,6 @@ static void handle_result(struct sl_engine *eng, struct sl_flush *fl)
 	struct sl_chunk *c = fl->chunk;
 	uint64_t dropped = __atomic_load_n(&fl->dropped, __ATOMIC_RELAXED);
 	uint64_t not_dropped = c->records > dropped ? c->records - dropped : 0;
-	uint64_t settled, delivered, unsettled;
 	enum sl_drop_reason reason = SL_DROP_RETRY_LIMIT;
 
 	switch (fl->result) {
@@ -536,21 +595,7 @@ static void handle_result(struct sl_engine *eng, struct sl_flush *fl)
 		reason = SL_DROP_REJECTED;
 		break;
 	}
-	/* marked records include the dropped ones (outputs mark both) */
-	settled = settled_count(fl);
-	delivered = settled > dropped ? settled - dropped : 0;
-	unsettled = c->records > dropped + delivered
-			    ? c->records - dropped - delivered
-			    : 0;
-	sl_metric_add(out->m_proc_records, (double)delivered);
-	sl_metric_add(out->m_dropped[reason], (double)unsettled);
-	sl_log(SL_LOG_ERROR, out->ins.name,
-	       "chunk %llu (tag %s): %llu records dropped (%s) after %d "
-	       "attempts; %llu had been delivered",
-	       (unsigned long long)c->id, c->tag, (unsigned long long)unsettled,
-	       sl_drop_reason_name(reason), fl->attempt + 1,
-	       (unsigned long long)delivered);
-	flush_finish(eng, fl);
+	give_up(eng, fl, reason);
 }
 
 static void completion_cb(evutil_socket_t fd, short what, void *arg)

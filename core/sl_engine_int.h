@@ -128,6 +128,7 @@ struct sl_output {
 	struct sl_output_common common;
 	struct sl_route route;
 	int retry_limit;
+	uint64_t held_bytes;     /* chunk bytes pending for this output */
 	struct sl_worker_pool *pool;
 	struct sl_metric_series *m_proc_records, *m_proc_bytes, *m_errors,
 		*m_retries, *m_retries_failed, *m_dropped[SL_DROP_REASONS];

@@ -456,6 +456,31 @@ static void given_up_chunks_count_only_undelivered_records(void **state)
 	run_done(&r);
 }
 
+static void total_limit_gives_up_the_oldest_waiting_chunks(void **state)
+{
+	struct run r;
+	/* ~20 bytes a record, a 4K budget: many small chunks wait on retries */
+	static const char *const in[] = {"name", "fake_in", "count", "3000",
+					 "mem_buf_limit", "4K", NULL};
+	static const char *const out[] = {"name", "fake_out", "match", "*",
+					  "fail_first", "30",
+					  "storage.total_limit_size", "2K",
+					  NULL};
+
+	(void)state;
+	run_init(&r);
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_OUTPUT, out);
+	run_pipeline(&r);
+	struct fake_out *o = output(&r, 0)->ctx;
+	double full = out_dropped(&r, 0, SL_DROP_BUFFER_FULL);
+	/* some chunks were given up, the rest delivered: every record once */
+	assert_true(full > 0);
+	assert_true((double)o->delivered + full == 3000);
+	assert_int_equal(output(&r, 0)->held_bytes, 0);
+	run_done(&r);
+}
+
 static void config_errors_name_file_and_line(void **state)
 {
 	struct run r;
@@ -501,6 +526,7 @@ int main(void)
 		cmocka_unit_test(memory_budget_pauses_and_resumes_the_input),
 		cmocka_unit_test(retry_resends_only_unsettled_records),
 		cmocka_unit_test(given_up_chunks_count_only_undelivered_records),
+		cmocka_unit_test(total_limit_gives_up_the_oldest_waiting_chunks),
 		cmocka_unit_test(config_errors_name_file_and_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
