@@ -494,3 +494,29 @@ out:
 	curl_slist_free_all(connect_to);
 	return ret;
 }
+
+char *sl_http_header_line(const char *item)
+{
+	size_t nlen = strcspn(item, " \t:");
+	const char *val = item + nlen;
+	char *out;
+
+	while (*val == ' ' || *val == '\t' || *val == ':')
+		val++;
+	if (nlen == 0 || !*val)
+		return NULL;
+	if (asprintf(&out, "%.*s: %s", (int)nlen, item, val) < 0)
+		return NULL;
+	return out;
+}
+
+int sl_http_compress_option(const char *value, bool *gzip)
+{
+	*gzip = false;
+	if (!value || !*value || strcasecmp(value, "none") == 0)
+		return 0;
+	if (strcasecmp(value, "gzip") != 0)
+		return -SL_EINVAL;
+	*gzip = true;
+	return 0;
+}

@@ -68,6 +68,19 @@ int sl_http_client_send(struct sl_http_client *c,
 			struct sl_http_response *resp);
 void sl_http_response_destroy(struct sl_http_response *resp);
 
+/*
+ * A Fluent Bit `Header` option value ("Name value", or "Name: value") as
+ * a header line "Name: value" (malloc'd). NULL when it has no name or no
+ * value, or on ENOMEM.
+ */
+char *sl_http_header_line(const char *item);
+
+/*
+ * The `Compress` option of the HTTP outputs: NULL, "" or "none", or "gzip".
+ * Sets *gzip; returns 0, or -SL_EINVAL for anything else.
+ */
+int sl_http_compress_option(const char *value, bool *gzip);
+
 /* gzip of `len` bytes appended to `out` at zlib `level`. 0 or -SL_ENOMEM. */
 int sl_gzip_compress(const char *in, size_t len, int level, struct sl_buf *out);
 

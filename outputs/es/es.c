@@ -432,10 +432,7 @@ static int es_init(void *vctx, struct sl_output *out)
 				ctx->write_operation);
 		rc = -SL_ECONFIG;
 	}
-	if (ctx->compress && strcasecmp(ctx->compress, "gzip") == 0) {
-		ctx->gzip = true;
-	} else if (ctx->compress && *ctx->compress &&
-		   strcasecmp(ctx->compress, "none") != 0) {
+	if (sl_http_compress_option(ctx->compress, &ctx->gzip) < 0) {
 		sl_plugin_error(ins, line,
 				"es: Compress '%s' is not supported (gzip)",
 				ctx->compress);

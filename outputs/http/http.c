@@ -183,23 +183,18 @@ static int http_init(void *vctx, struct sl_output *out)
 				ctx->http_method);
 		rc = -SL_ECONFIG;
 	}
-	if (ctx->compress && *ctx->compress) {
-		if (!strcasecmp(ctx->compress, "gzip")) {
-			ctx->gzip = true;
-		} else {
-			sl_plugin_error(ins, line,
-					"http: compress '%s' is not supported "
-					"(gzip)",
-					ctx->compress);
-			rc = -SL_ECONFIG;
-		}
+	if (sl_http_compress_option(ctx->compress, &ctx->gzip) < 0) {
+		sl_plugin_error(ins, line,
+				"http: compress '%s' is not supported (gzip)",
+				ctx->compress);
+		rc = -SL_ECONFIG;
 	}
 	if (!ctx->uri || ctx->uri[0] != '/') {
 		sl_plugin_error(ins, line, "http: uri must start with '/'");
 		rc = -SL_ECONFIG;
 	}
 	for (i = 0; i < ctx->headers.n; i++) {
-		char *h = out_http_header_line(ctx->headers.items[i].value);
+		char *h = sl_http_header_line(ctx->headers.items[i].value);
 
 		if (!h) {
 			sl_plugin_error(ins, ctx->headers.items[i].line,

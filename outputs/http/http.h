@@ -28,11 +28,6 @@ long out_http_payload(const struct sl_json_opts *opts, const struct sl_chunk *c,
 /* The Content-Type of a format. */
 const char *out_http_content_type(enum sl_json_format f);
 
-/*
- * "Name value" (or "Name: value") as "Name: value", malloc'd; NULL on
- * ENOMEM or when there is no name or no value.
- */
-char *out_http_header_line(const char *item);
 
 /*
  * Adds `line` ("Name: value", taken) to the NULL-terminated list *v of *n

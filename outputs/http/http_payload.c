@@ -62,21 +62,6 @@ const char *out_http_content_type(enum sl_json_format f)
 	}
 }
 
-char *out_http_header_line(const char *item)
-{
-	size_t nlen = strcspn(item, " \t:");
-	const char *val = item + nlen;
-	char *out;
-
-	while (*val == ' ' || *val == '\t' || *val == ':')
-		val++;
-	if (nlen == 0 || !*val)
-		return NULL;
-	if (asprintf(&out, "%.*s: %s", (int)nlen, item, val) < 0)
-		return NULL;
-	return out;
-}
-
 static bool same_name(const char *a, const char *b)
 {
 	size_t la = strcspn(a, ":"), lb = strcspn(b, ":");

@@ -146,20 +146,6 @@ static const struct sl_cfg_option loki_config[] = {
     SL_CFG_END,
 };
 
-/* "Name value" (or "Name: value") into "Name: value". NULL on ENOMEM. */
-static char *header_line(const char *item)
-{
-	const char *sp = item + strcspn(item, " \t:");
-	const char *val = sp;
-	char *out;
-
-	while (*val == ' ' || *val == '\t' || *val == ':')
-		val++;
-	if (asprintf(&out, "%.*s: %s", (int)(sp - item), item, val) < 0)
-		return NULL;
-	return out;
-}
-
 static int build_headers(struct loki_ctx *ctx)
 {
 	size_t n = ctx->headers.n + 2, i, k = 0;
@@ -174,7 +160,8 @@ static int build_headers(struct loki_ctx *ctx)
 		return -SL_ENOMEM;
 	}
 	for (i = 0; i < ctx->headers.n; i++) {
-		ctx->hdr_lines[k] = header_line(ctx->headers.items[i].value);
+		ctx->hdr_lines[k] =
+		    sl_http_header_line(ctx->headers.items[i].value);
 		if (!ctx->hdr_lines[k++])
 			return -SL_ENOMEM;
 	}
@@ -242,16 +229,11 @@ static int loki_init(void *vctx, struct sl_output *out)
 		    ctx->drop_single_key);
 		rc = -SL_ECONFIG;
 	}
-	if (ctx->compress && *ctx->compress) {
-		if (!strcasecmp(ctx->compress, "gzip")) {
-			ctx->gzip = true;
-		} else {
-			sl_plugin_error(ins, line,
-					"loki: compress '%s' is not supported "
-					"(gzip)",
-					ctx->compress);
-			rc = -SL_ECONFIG;
-		}
+	if (sl_http_compress_option(ctx->compress, &ctx->gzip) < 0) {
+		sl_plugin_error(ins, line,
+				"loki: compress '%s' is not supported (gzip)",
+				ctx->compress);
+		rc = -SL_ECONFIG;
 	}
 	if (!ctx->uri || ctx->uri[0] != '/') {
 		sl_plugin_error(ins, line, "loki: uri must start with '/'");

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../../outputs/http/http.h"
+#include "sl_http_client.h"
 
 #define TS INT64_C(1700000000500000000) /* 2023-11-14T22:13:20.5Z */
 
@@ -123,14 +124,14 @@ static void test_header_lines(void **state)
 	char *h;
 
 	(void)state;
-	h = out_http_header_line("X-Api-Key  abc def");
+	h = sl_http_header_line("X-Api-Key  abc def");
 	assert_string_equal(h, "X-Api-Key: abc def");
 	free(h);
-	h = out_http_header_line("X-Other: v");
+	h = sl_http_header_line("X-Other: v");
 	assert_string_equal(h, "X-Other: v");
 	free(h);
-	assert_null(out_http_header_line("Lonely"));
-	assert_null(out_http_header_line(" value"));
+	assert_null(sl_http_header_line("Lonely"));
+	assert_null(sl_http_header_line(" value"));
 }
 
 static void test_duplicated_headers(void **state)
