@@ -146,7 +146,7 @@ static const struct sl_cfg_option tail_config[] = {
 	  .flags = SL_CFG_MULTI,
 	  .offset = offsetof(struct tail_ctx, ml_names),
 	  .desc = "comma-separated multiline parsers tried in order: docker, "
-		  "cri, or [MULTILINE_PARSER] names" },
+		  "cri, go, java, python, ruby, or [MULTILINE_PARSER] names" },
 	{ .name = "Kube_Meta_From_Path", .type = SL_CFG_BOOL, .def = "off",
 	  .offset = offsetof(struct tail_ctx, kube_meta),
 	  .desc = "add kubernetes.{namespace_name,pod_name,container_name,"
@@ -688,17 +688,6 @@ static void refresh_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- plugin callbacks --------------------------------------------------- */
 
-/* Fluent Bit built-ins sluice does not have (yet): accepted, warned. */
-static bool ml_not_built_in(const char *name)
-{
-	static const char *const names[] = {"go", "python", "java", "ruby"};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(name, names[i]) == 0)
-			return true;
-	return false;
-}
-
 /* Builds the multiline.parser list: items of every line, comma-split. */
 static int ml_setup(struct tail_ctx *ctx, struct sl_plugin_instance *ins)
 {
@@ -729,13 +718,6 @@ static int ml_setup(struct tail_ctx *ctx, struct sl_plugin_instance *ins)
 				*--e = '\0';
 			if (!*t)
 				continue;
-			if (ml_not_built_in(t)) {
-				sl_log(SL_LOG_WARN, "tail", "%s:%d: multiline."
-				       "parser '%s': Fluent Bit built-in not "
-				       "implemented by sluice; its lines are not "
-				       "joined", it->file, it->line, t);
-				continue;
-			}
 			r = tail_ml_add(&ctx->ml, t, sl_instance_parsers(ins),
 					err, sizeof(err));
 			if (r == -SL_ENOMEM) {

@@ -25,7 +25,8 @@ enum ml_kind {
 
 struct tail_ml_def {
 	enum ml_kind kind;
-	const struct sl_ml_parser *p;   /* ML_USER: borrowed */
+	const struct sl_ml_parser *p;   /* ML_USER: borrowed, or `own` */
+	struct sl_ml_parser *own;       /* owned: a built-in's compiled rules */
 	const struct sl_parser *parser; /* ML_USER with `parser`: borrowed */
 	struct sl_accessor *content;    /* owned: key_content, or NULL */
 	struct sl_accessor *pattern;    /* owned: key_pattern, or NULL */
@@ -64,8 +65,150 @@ err:
 	return -SL_ENOMEM;
 }
 
+/* ---- regex built-ins ---------------------------------------------------- */
+
+/*
+ * Fluent Bit's stack-trace parsers go, java, python and ruby, as data: a
+ * line matching `re` while the group is in one of the comma-separated
+ * states `from` joins it and moves it to `to`. They run through the same
+ * rule walk as a [MULTILINE_PARSER] of type regex, on the "log" field of a
+ * JSON line or on the whole line, with the default flush_timeout.
+ */
+struct builtin_rule {
+	const char *from, *re, *to;
+};
+
+struct builtin {
+	const char *name;
+	const struct builtin_rule *rules;
+	size_t n;
+};
+
+static const struct builtin_rule go_rules[] = {
+	{ "start_state", "/\\bpanic: /", "go_after_panic" },
+	{ "start_state", "/http: panic serving/", "go_goroutine" },
+	{ "go_after_panic, go_after_signal, go_frame_1", "/^$/",
+	  "go_goroutine" },
+	{ "go_after_panic", "/^\\[signal /", "go_after_signal" },
+	{ "go_goroutine", "/^goroutine \\d+ \\[[^\\]]+\\]:$/", "go_frame_1" },
+	{ "go_frame_1", "/^(?:[^\\s.:]+\\.)*[^\\s.():]+\\(|^created by /",
+	  "go_frame_2" },
+	{ "go_frame_2", "/^\\s/", "go_frame_1" },
+};
+
+static const struct builtin_rule java_rules[] = {
+	{ "start_state, java_start_exception",
+	  "/(.)(?:Exception|Error|Throwable|V8 errors stack trace)[:\\r\\n]/",
+	  "java_after_exception" },
+	{ "java_after_exception", "/^[\\t ]*nested exception is:[\\t ]*/",
+	  "java_start_exception" },
+	{ "java_after_exception", "/^[\\r\\n]*$/", "java_after_exception" },
+	{ "java_after_exception, java", "/^[\\t ]+(?:eval )?at /", "java" },
+	/* C#: an inner exception, and an exception out of async code */
+	{ "java_after_exception, java",
+	  "/^[\\t ]+--- End of inner exception stack trace ---$/", "java" },
+	{ "java_after_exception, java",
+	  "/^--- End of stack trace from previous location where exception "
+	  "was thrown ---$/", "java" },
+	{ "java_after_exception, java", "/^[\\t ]*(?:Caused by|Suppressed):/",
+	  "java_after_exception" },
+	{ "java_after_exception, java",
+	  "/^[\\t ]*... \\d+ (?:more|common frames omitted)/", "java" },
+};
+
+static const struct builtin_rule python_rules[] = {
+	{ "start_state", "/^Traceback \\(most recent call last\\):$/", "python" },
+	{ "python", "/^[\\t ]+File /", "python_code" },
+	{ "python_code", "/[^\\t ]/", "python" },
+	/* the exception line ends the traceback: back to start_state */
+	{ "python", "/^(?:[^\\s.():]+\\.)*[^\\s.():]+:/", "start_state" },
+};
+
+static const struct builtin_rule ruby_rules[] = {
+	{ "start_state, ruby_start_exception", "/^.+:\\d+:in\\s+.*/",
+	  "ruby_after_exception" },
+	{ "ruby_after_exception, ruby", "/^\\s+from\\s+.*:\\d+:in\\s+.*/",
+	  "ruby" },
+};
+
+#define BUILTIN(n, r) { n, r, sizeof(r) / sizeof((r)[0]) }
+static const struct builtin builtins[] = {
+	BUILTIN("go", go_rules),
+	BUILTIN("java", java_rules),
+	BUILTIN("python", python_rules),
+	BUILTIN("ruby", ruby_rules),
+};
+#undef BUILTIN
+
+static void builtin_free(struct sl_ml_parser *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n_rules; i++) {
+		free(m->rules[i].from_state);
+		free(m->rules[i].pattern);
+		free(m->rules[i].to_state);
+		sl_parser_regex_destroy(m->rules[i].re);
+	}
+	free(m->rules);
+	free(m->name);
+	free(m);
+}
+
+static const struct builtin *builtin_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (strcmp(builtins[i].name, name) == 0)
+			return &builtins[i];
+	return NULL;
+}
+
+/* Compiles `b` into a parser shaped like a [MULTILINE_PARSER]. */
+static int builtin_compile(const struct builtin *b, struct sl_ml_parser **out,
+			   char *err, size_t err_len)
+{
+	struct sl_ml_parser *m = calloc(1, sizeof(*m));
+	int rc = -SL_ENOMEM;
+
+	if (!m)
+		return rc;
+	m->type = SL_ML_REGEX;
+	m->flush_timeout_ms = -1;
+	m->name = strdup(b->name);
+	m->rules = calloc(b->n, sizeof(*m->rules));
+	if (!m->name || !m->rules)
+		goto err;
+	for (size_t i = 0; i < b->n; i++) {
+		struct sl_ml_rule *r = &m->rules[i];
+		char e[256];
+
+		m->n_rules++;
+		r->from_state = strdup(b->rules[i].from);
+		r->pattern = strdup(b->rules[i].re);
+		r->to_state = strdup(b->rules[i].to);
+		if (!r->from_state || !r->pattern || !r->to_state)
+			goto err;
+		rc = sl_parser_regex_compile(r->pattern, &r->re, e, sizeof(e));
+		if (rc < 0) {
+			/* only a broken table (a bug) or no memory */
+			snprintf(err, err_len, "multiline parser '%s': rule %zu: "
+				 "%s", b->name, i + 1, e);
+			goto err;
+		}
+		rc = -SL_ENOMEM;
+	}
+	*out = m;
+	return 0;
+err:
+	builtin_free(m);
+	return rc;
+}
+
+/* ---- the list ----------------------------------------------------------- */
+
 static void def_destroy(struct tail_ml_def *d)
 {
+	builtin_free(d->own);
 	sl_accessor_destroy(d->content);
 	sl_accessor_destroy(d->pattern);
 	free(d->key);
@@ -130,12 +273,23 @@ int tail_ml_add(struct tail_ml *ml, const char *name,
 	} else if (strcmp(name, "cri") == 0) {
 		d.kind = ML_CRI;
 		d.key = strdup("log");
+	} else if (builtin_find(name)) {
+		d.kind = ML_USER;
+		rc = builtin_compile(builtin_find(name), &d.own, err, err_len);
+		d.p = d.own;
+		if (rc == 0)
+			rc = field_acc("log", &d.content, &d.key, err, err_len);
+		if (rc < 0) {
+			def_destroy(&d);
+			return rc;
+		}
 	} else {
 		d.kind = ML_USER;
 		d.p = ps ? sl_parsers_find_multiline(ps, name) : NULL;
 		if (!d.p) {
 			snprintf(err, err_len, "multiline parser '%s' is not "
-				 "defined (built-ins: docker, cri)", name);
+				 "defined (built-ins: docker, cri, go, java, "
+				 "python, ruby)", name);
 			return -SL_ENOENT;
 		}
 		if (d.p->parser) {

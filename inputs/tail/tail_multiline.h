@@ -3,8 +3,10 @@
  * tail_multiline.h - `multiline.parser` for tail: joins the lines of one
  * file into records before they are emitted. Built-ins `docker` (JSON lines
  * whose "log" does not end in "\n" continue) and `cri` ("<time> <stream>
- * <P|F> <msg>": P parts continue until F), and [MULTILINE_PARSER]
- * definitions (regex rules start_state -> ..., endswith, equal). Several
+ * <P|F> <msg>": P parts continue until F), Fluent Bit's stack-trace
+ * built-ins `go`, `java`, `python` and `ruby` (regex rules on "log" or the
+ * line), and [MULTILINE_PARSER] definitions (regex rules start_state ->
+ * ..., endswith, equal). Several
  * parsers may be listed: a line that no pending group takes is tried
  * against each in order; a line none accepts is emitted alone.
  * Knows nothing of the engine: finished groups go to a callback.
@@ -74,8 +76,9 @@ int tail_ml_init(struct tail_ml *ml, size_t max_len);
 void tail_ml_destroy(struct tail_ml *ml);
 
 /*
- * Appends parser `name` ("docker", "cri" or a [MULTILINE_PARSER] of `ps`,
- * borrowed for the life of `ml`). Returns 0, -SL_ENOENT / -SL_EINVAL with a
+ * Appends parser `name` ("docker", "cri", "go", "java", "python", "ruby",
+ * or a [MULTILINE_PARSER] of `ps`, borrowed for the life of `ml`; a
+ * built-in name wins over a definition of the same name). Returns 0, -SL_ENOENT / -SL_EINVAL with a
  * message in err, or -SL_ENOMEM.
  */
 int tail_ml_add(struct tail_ml *ml, const char *name,

@@ -3,8 +3,8 @@
 with containerd (cri) and docker (json-file) logs whose long lines were
 split into partial lines. multiline.parser "docker, cri" joins them back,
 Kube_Meta_From_Path names the pod, namespace, container and container id,
-and a [MULTILINE_PARSER] group whose continuation never comes goes out
-after its flush_timeout."""
+a [MULTILINE_PARSER] group whose continuation never comes goes out
+after its flush_timeout, and the built-in java joins a stack trace."""
 import json
 import os
 import signal
@@ -140,12 +140,44 @@ def check_flush_timeout(tmp):
                        "Dec 16 last"], "regex groups, the first one by flush_timeout")
 
 
+def check_java_builtin(tmp):
+    logs = os.path.join(tmp, "logs")
+    os.makedirs(logs)
+    write_lines(os.path.join(logs, "app.log"), [
+        "INFO starting",
+        "Exception in thread \"main\" java.lang.IllegalStateException: bad",
+        "\tat com.x.Y.z(Y.java:10)",
+        "Caused by: java.io.IOException: disk",
+        "\t... 1 more",
+        "INFO stopped",
+    ])
+    out = os.path.join(tmp, "out")
+    conf = e2e.write(os.path.join(tmp, "java.conf"),
+                     e2e.section("SERVICE", Flush="0.2", Grace="5", Log_Level="warn") +
+                     e2e.section("INPUT", Name="tail", Path=os.path.join(logs, "*.log"),
+                                 Tag="app", Read_from_Head="On", Exit_On_Eof="On",
+                                 **{"multiline.parser": "java"}) +
+                     e2e.section("OUTPUT", Name="file", Match="app", Path=out,
+                                 File="got.log", Format="plain", Mkdir="On"))
+    r = e2e.run_to_exit(["-c", conf], timeout=60)
+    c.equal(r.rc, 0, "Exit_On_Eof run exits 0: %s" % r.log()[-500:])
+    c.check("multiline" not in r.log(), "java is known: %s" % r.log()[-500:])
+    got = [g.get("log") for g in e2e.read_plain(os.path.join(out, "got.log"))]
+    c.equal(got, ["INFO starting",
+                  "Exception in thread \"main\" java.lang.IllegalStateException: bad\n"
+                  "\tat com.x.Y.z(Y.java:10)\n"
+                  "Caused by: java.io.IOException: disk\n\t... 1 more",
+                  "INFO stopped"], "built-in java joins the stack trace")
+
+
 def main():
     e2e.require_plugins("tail", "file")
     with e2e.TempDir("sluice-k8s-") as tmp:
         check_cri_and_docker(tmp)
     with e2e.TempDir("sluice-mlft-") as tmp:
         check_flush_timeout(tmp)
+    with e2e.TempDir("sluice-java-") as tmp:
+        check_java_builtin(tmp)
     c.finish()
 
 

@@ -2,7 +2,8 @@
 /*
  * test_multiline.c - tail's multiline.parser engine without the engine:
  * cri partials joined until F, docker "log" parts joined until "\n", a list
- * tried in order, [MULTILINE_PARSER] regex rules (start_state -> cont),
+ * tried in order, the go / java / python / ruby stack-trace built-ins,
+ * [MULTILINE_PARSER] regex rules (start_state -> cont),
  * endswith / equal with negate, key_content on JSON lines, flush_timeout
  * driven by an injected clock, the size cap, and unknown names.
  */
@@ -206,6 +207,163 @@ static void list_is_tried_in_order_and_others_pass_alone(void **state)
 	fx_free(&f);
 }
 
+/* ---- stack-trace built-ins ------------------------------------------------ */
+
+/* Feeds `lines` (NULL-terminated) to built-in `name` and flushes. */
+static void run_builtin(struct fx *f, const char *name,
+			const char *const *lines)
+{
+	char err[256];
+
+	assert_int_equal(fx_setup(f, NULL, name, 1 << 20, err, sizeof(err)), 0);
+	for (size_t i = 0; lines[i]; i++)
+		feed(f, lines[i]);
+	flush(f);
+}
+
+static void java_stack_trace_joined(void **state)
+{
+	static const char *const lines[] = {
+		"2024-01-01 12:00:00 INFO starting",
+		"Exception in thread \"main\" java.lang.IllegalStateException: "
+		"bad state",
+		"\tat com.x.Y.z(Y.java:10)",
+		"\tat com.x.Y.main(Y.java:4)",
+		"Caused by: java.lang.IllegalArgumentException: bad arg",
+		"\tat com.x.Y.check(Y.java:20)",
+		"\t... 2 more",
+		"2024-01-01 12:00:01 INFO still running",
+		NULL,
+	};
+	struct fx f;
+
+	(void)state;
+	run_builtin(&f, "java", lines);
+	assert_int_equal(f.out.n, 3);
+	assert_string_equal(f.out.text[0], lines[0]);
+	assert_string_equal(f.out.text[1],
+			    "Exception in thread \"main\" "
+			    "java.lang.IllegalStateException: bad state\n"
+			    "\tat com.x.Y.z(Y.java:10)\n"
+			    "\tat com.x.Y.main(Y.java:4)\n"
+			    "Caused by: java.lang.IllegalArgumentException: "
+			    "bad arg\n"
+			    "\tat com.x.Y.check(Y.java:20)\n"
+			    "\t... 2 more");
+	assert_string_equal(f.out.text[2], lines[7]);
+	assert_int_equal(f.ml.min_flush_ns, 4000 * MS); /* Fluent Bit's */
+	fx_free(&f);
+}
+
+static void python_traceback_joined(void **state)
+{
+	static const char *const lines[] = {
+		"handling request",
+		"Traceback (most recent call last):",
+		"  File \"x.py\", line 1, in <module>",
+		"    main()",
+		"  File \"x.py\", line 7, in main",
+		"    raise ValueError(\"bad\")",
+		"ValueError: bad",
+		"next request",
+		NULL,
+	};
+	struct fx f;
+
+	(void)state;
+	run_builtin(&f, "python", lines);
+	assert_int_equal(f.out.n, 3);
+	assert_string_equal(f.out.text[0], "handling request");
+	assert_string_equal(f.out.text[1],
+			    "Traceback (most recent call last):\n"
+			    "  File \"x.py\", line 1, in <module>\n"
+			    "    main()\n"
+			    "  File \"x.py\", line 7, in main\n"
+			    "    raise ValueError(\"bad\")\n"
+			    "ValueError: bad");
+	/* the exception line ended the group: no wait for a next line */
+	assert_string_equal(f.out.text[2], "next request");
+	fx_free(&f);
+}
+
+static void go_panic_joined(void **state)
+{
+	static const char *const lines[] = {
+		"listening on :8080",
+		"panic: runtime error: index out of range [3] with length 3",
+		"",
+		"goroutine 1 [running]:",
+		"main.main()",
+		"\t/x/main.go:5 +0x1d",
+		"exit status 2",
+		NULL,
+	};
+	struct fx f;
+
+	(void)state;
+	run_builtin(&f, "go", lines);
+	assert_int_equal(f.out.n, 3);
+	assert_string_equal(f.out.text[0], "listening on :8080");
+	assert_string_equal(f.out.text[1],
+			    "panic: runtime error: index out of range [3] "
+			    "with length 3\n"
+			    "\n"
+			    "goroutine 1 [running]:\n"
+			    "main.main()\n"
+			    "\t/x/main.go:5 +0x1d");
+	assert_string_equal(f.out.text[2], "exit status 2");
+	fx_free(&f);
+}
+
+static void ruby_backtrace_joined(void **state)
+{
+	static const char *const lines[] = {
+		"I, [2024-01-01T12:00:00] INFO -- : booting",
+		"/app/lib/x.rb:10:in `foo': undefined method `bar' for nil "
+		"(NoMethodError)",
+		"\tfrom /app/lib/x.rb:20:in `run'",
+		"\tfrom /app/main.rb:3:in `<main>'",
+		"I, [2024-01-01T12:00:01] INFO -- : retrying",
+		NULL,
+	};
+	struct fx f;
+
+	(void)state;
+	run_builtin(&f, "ruby", lines);
+	assert_int_equal(f.out.n, 3);
+	assert_string_equal(f.out.text[0], lines[0]);
+	assert_string_equal(f.out.text[1],
+			    "/app/lib/x.rb:10:in `foo': undefined method `bar' "
+			    "for nil (NoMethodError)\n"
+			    "\tfrom /app/lib/x.rb:20:in `run'\n"
+			    "\tfrom /app/main.rb:3:in `<main>'");
+	assert_string_equal(f.out.text[2], lines[4]);
+	fx_free(&f);
+}
+
+/* On a JSON line the rules look at "log", which gets the joined text. */
+static void builtins_join_the_log_field_of_json_lines(void **state)
+{
+	static const char *const lines[] = {
+		"{\"log\":\"java.lang.RuntimeException: x\",\"pod\":\"a\"}",
+		"{\"log\":\"\\tat A.b(A.java:1)\",\"pod\":\"a\"}",
+		"{\"log\":\"done\",\"pod\":\"a\"}",
+		NULL,
+	};
+	struct fx f;
+
+	(void)state;
+	run_builtin(&f, "java", lines);
+	assert_int_equal(f.out.n, 2);
+	assert_string_equal(f.out.text[0], "java.lang.RuntimeException: x\n"
+					   "\tat A.b(A.java:1)");
+	assert_string_equal(f.out.base[0], lines[0]);
+	/* taken by no rule: the line goes out as it came, like without one */
+	assert_string_equal(f.out.text[1], lines[2]);
+	assert_null(f.out.base[1]);
+	fx_free(&f);
+}
+
 /* ---- [MULTILINE_PARSER] -------------------------------------------------- */
 
 static const char *const REGEX_ML =
@@ -374,6 +532,11 @@ int main(void)
 		cmocka_unit_test(cri_partials_joined_until_full),
 		cmocka_unit_test(docker_log_parts_joined_until_newline),
 		cmocka_unit_test(list_is_tried_in_order_and_others_pass_alone),
+		cmocka_unit_test(java_stack_trace_joined),
+		cmocka_unit_test(python_traceback_joined),
+		cmocka_unit_test(go_panic_joined),
+		cmocka_unit_test(ruby_backtrace_joined),
+		cmocka_unit_test(builtins_join_the_log_field_of_json_lines),
 		cmocka_unit_test(regex_rules_join_start_and_continuations),
 		cmocka_unit_test(flush_timeout_emits_a_group_left_waiting),
 		cmocka_unit_test(key_content_of_json_lines),
