@@ -233,7 +233,8 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 		return -SL_ENOMEM;
 	}
 	before = c->data.len;
-	if (sl_chunk_append(c, rec->ts_ns, body, len) < 0) {
+	if (sl_chunk_append_id(c, rec->ts_ns, sl_record_identity(rec), body,
+			       len) < 0) {
 		sl_log(SL_LOG_ERROR, in->ins.name,
 		       "out of memory: record dropped");
 		return -SL_ENOMEM;

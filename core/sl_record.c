@@ -46,6 +46,7 @@ void sl_record_reset_line(struct sl_record *rec, int64_t ts_ns, const char *key,
 {
 	rec->ts_ns = ts_ns;
 	rec->flags = 0;
+	rec->origin = 0;
 	rec->lazy = true;
 	rec->view_ok = false;
 	rec->line = line;
@@ -158,6 +159,7 @@ int sl_record_reset_json(struct sl_record *rec, int64_t ts_ns, const char *json,
 
 	rec->ts_ns = ts_ns;
 	rec->flags = 0;
+	rec->origin = 0;
 	rec->lazy = false;
 	rc = sl_json_prepare_object(json, len, o, &rec->view, &body, &blen,
 				    &rep);
@@ -230,7 +232,34 @@ int64_t sl_record_time(const struct sl_record *rec)
 
 void sl_record_set_time(struct sl_record *rec, int64_t ts_ns)
 {
+	/* only parsers and filters set a time after the reset, from what the
+	 * record says: stable across a re-read */
 	rec->ts_ns = ts_ns;
+	rec->flags |= SL_REC_TIME_FROM_LOG;
+}
+
+void sl_record_set_origin(struct sl_record *rec, uint64_t origin)
+{
+	rec->origin = origin;
+}
+
+uint64_t sl_identity_mix(uint64_t a, uint64_t b)
+{
+	uint64_t z = a ^ ((b << 29) | (b >> 35)) ^ 0x9e3779b97f4a7c15ull;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return z ? z : 1;
+}
+
+uint64_t sl_record_identity(const struct sl_record *rec)
+{
+	if (!rec->origin)
+		return 0;
+	if (rec->flags & SL_REC_TIME_FROM_LOG)
+		return sl_identity_mix(rec->origin, (uint64_t)rec->ts_ns);
+	return rec->origin;
 }
 
 void sl_record_flag_parse_error(struct sl_record *rec)
