@@ -46,24 +46,30 @@ void es_bulk_scratch_destroy(struct es_bulk_scratch *s)
 	sl_view_destroy(&s->view);
 }
 
-int es_id_generate(int64_t ts_ns, const char *body, size_t len,
-		   char out[ES_ID_LEN + 1])
+int es_id_generate(int64_t ts_ns, uint64_t identity, const char *body,
+		   size_t len, char out[ES_ID_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE], ts[8];
+	unsigned char md[EVP_MAX_MD_SIZE], who[9];
 	unsigned int md_len = 0;
-	uint64_t u = (uint64_t)ts_ns;
+	uint64_t u = identity ? identity : (uint64_t)ts_ns;
+	size_t who_len = 0;
 	EVP_MD_CTX *md_ctx;
 	int ok;
 
+	/* the 'I' keeps an identity from ever hashing like a time; a time
+	 * alone hashes as before identities existed, so ids already stored
+	 * for such records stay the same */
+	if (identity)
+		who[who_len++] = 'I';
 	/* little endian whatever the host, so ids agree across machines */
 	for (int i = 0; i < 8; i++)
-		ts[i] = (unsigned char)(u >> (8 * i));
+		who[who_len++] = (unsigned char)(u >> (8 * i));
 	md_ctx = EVP_MD_CTX_new();
 	if (!md_ctx)
 		return -SL_ENOMEM;
 	ok = EVP_DigestInit_ex(md_ctx, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(md_ctx, ts, sizeof(ts)) &&
+	     EVP_DigestUpdate(md_ctx, who, who_len) &&
 	     EVP_DigestUpdate(md_ctx, body, len) &&
 	     EVP_DigestFinal_ex(md_ctx, md, &md_len);
 	EVP_MD_CTX_free(md_ctx);
@@ -153,7 +159,8 @@ static int action_line(struct sl_buf *out, const struct es_bulk_opts *o,
 		rc |= sl_json_append_string(out, r->id, r->id_len);
 		*has_id = true;
 	} else if (o->generate_id) {
-		if (es_id_generate(r->ts_ns, r->body, r->len, id) < 0)
+		if (es_id_generate(r->ts_ns, r->identity, r->body, r->len, id) <
+		    0)
 			return -SL_ENOMEM;
 		rc |= sl_buf_append(out, ",\"_id\":\"", 8);
 		rc |= sl_buf_append(out, id, ES_ID_LEN);
