@@ -83,6 +83,18 @@ void sl_record_set_origin(struct sl_record *rec, uint64_t origin);
  * when the time came from the log (a copytruncated file that repeats the
  * same line at the same offset is then still a new record). */
 uint64_t sl_record_identity(const struct sl_record *rec);
+/*
+ * The record's id as text: the first 32 hex digits of SHA-256 over who the
+ * record is and its body. Who it is: `identity` when not 0 (the byte 'I'
+ * and the 8 bytes, little endian), else the time (8 bytes, little endian:
+ * stable for times parsed from the log or recovered from disk; the recipe
+ * ids had before identities existed). Same record, same id, on any host,
+ * at any attempt, across a crash and a re-read. es Generate_ID and kafka's
+ * sluice-id header. `out` gets 32 digits and a NUL. 0 or -SL_ENOMEM.
+ */
+#define SL_RECORD_ID_HEX 32
+int sl_record_id_hex(int64_t ts_ns, uint64_t identity, const char *body,
+		     size_t len, char out[SL_RECORD_ID_HEX + 1]);
 /* A 64-bit mix of two values (splitmix64 finaliser over a ^ rotated b),
  * never 0: for building origins from several parts. */
 uint64_t sl_identity_mix(uint64_t a, uint64_t b);

@@ -84,15 +84,7 @@ int es_bulk_append(struct sl_buf *out, const struct es_bulk_opts *o,
 		   int64_t now_ns, struct es_bulk_scratch *s,
 		   struct es_bulk_item *item);
 
-/*
- * The Generate_ID value: the first 32 hex digits of SHA-256 over who the
- * record is and its body. Who it is: its identity when not 0 (the byte
- * 'I' and the 8 bytes, little endian: tail's file and offset, see
- * sl_record_identity), else its time (8 bytes, little endian: stable for
- * times parsed from the log or recovered from disk). Same record, same id,
- * whatever the attempt and across a crash and a re-read; `out` receives
- * 32 digits and a NUL. 0 or -SL_ENOMEM.
- */
+/* The Generate_ID value: sl_record_id_hex (sl_record.h) of the record. */
 #define ES_ID_LEN 32
 int es_id_generate(int64_t ts_ns, uint64_t identity, const char *body,
 		   size_t len, char out[ES_ID_LEN + 1]);

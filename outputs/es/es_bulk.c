@@ -7,8 +7,8 @@
  * and only inside keys. It does not send, compress or read responses.
  */
 #include "es.h"
+#include "sl_record.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -49,38 +49,8 @@ void es_bulk_scratch_destroy(struct es_bulk_scratch *s)
 int es_id_generate(int64_t ts_ns, uint64_t identity, const char *body,
 		   size_t len, char out[ES_ID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE], who[9];
-	unsigned int md_len = 0;
-	uint64_t u = identity ? identity : (uint64_t)ts_ns;
-	size_t who_len = 0;
-	EVP_MD_CTX *md_ctx;
-	int ok;
-
-	/* the 'I' keeps an identity from ever hashing like a time; a time
-	 * alone hashes as before identities existed, so ids already stored
-	 * for such records stay the same */
-	if (identity)
-		who[who_len++] = 'I';
-	/* little endian whatever the host, so ids agree across machines */
-	for (int i = 0; i < 8; i++)
-		who[who_len++] = (unsigned char)(u >> (8 * i));
-	md_ctx = EVP_MD_CTX_new();
-	if (!md_ctx)
-		return -SL_ENOMEM;
-	ok = EVP_DigestInit_ex(md_ctx, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(md_ctx, who, who_len) &&
-	     EVP_DigestUpdate(md_ctx, body, len) &&
-	     EVP_DigestFinal_ex(md_ctx, md, &md_len);
-	EVP_MD_CTX_free(md_ctx);
-	if (!ok || md_len * 2 < ES_ID_LEN)
-		return -SL_ENOMEM;
-	for (int i = 0; i < ES_ID_LEN / 2; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[ES_ID_LEN] = '\0';
-	return 0;
+	/* the recipe is the core's, so kafka's sluice-id header agrees */
+	return sl_record_id_hex(ts_ns, identity, body, len, out);
 }
 
 /* UTC broken-down time of ts_ns, and the nanoseconds within its second. */
