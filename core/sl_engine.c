@@ -357,6 +357,11 @@ const struct sl_route *sl_output_route(const struct sl_output *out)
 	return &out->route;
 }
 
+int64_t sl_output_grace(const struct sl_output *out)
+{
+	return out->ins.engine ? out->ins.engine->service.grace : 5;
+}
+
 void sl_output_tls_opts(const struct sl_output *out,
 			struct sl_http_client_opts *opts)
 {
