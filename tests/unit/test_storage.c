@@ -974,6 +974,13 @@ static void decoder_refuses_lying_lengths(void **state)
 	assert_int_equal(sl_storage_decode(buf, 54, true, &d), -SL_EPARSE);
 	assert_string_equal(d.reason, "bad uncompressed length");
 	sl_storage_decoded_destroy(&d);
+
+	/* version 1 (records without identity) is refused with its reason */
+	n = craft_open(buf, "s", 1, r.data, (uint32_t)r.len, 1);
+	buf[4] = 1;
+	assert_int_equal(sl_storage_decode(buf, n, true, &d), -SL_EPARSE);
+	assert_non_null(strstr(d.reason, "format version 1"));
+	sl_storage_decoded_destroy(&d);
 	sl_buf_destroy(&r);
 }
 
