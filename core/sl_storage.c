@@ -728,8 +728,9 @@ int sl_storage_decode(const void *file, size_t size, bool strict,
 	/* version 1 (before record identity) is not converted: such a file is
 	 * quarantined with this reason, its records kept for an operator */
 	if (p[4] == 1)
-		return corrupt(d, "format version 1 (written by an older sluice, "
-				  "records without identity): not read");
+		return corrupt(d,
+			       "format version 1 (written by an older sluice, "
+			       "records without identity): not read");
 	if (p[4] != FORMAT_VERSION)
 		return corrupt(d, "unsupported version");
 	if (p[5] != FORM_OPEN && p[5] != FORM_SEALED)

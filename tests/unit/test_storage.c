@@ -415,7 +415,8 @@ static void truncated_last_block_keeps_earlier_ones(void **state)
 		assert_true(g.cut);
 		assert_int_equal(stats.cut, 1);
 		assert_int_equal(g.n_records, 2);
-		assert_int_equal(g.records.len, 2 * (SL_CHUNK_RECORD_HEADER + 7));
+		assert_int_equal(g.records.len,
+				 2 * (SL_CHUNK_RECORD_HEADER + 7));
 		assert_memory_equal(g.records.data, all.data, g.records.len);
 		assert_int_equal(quarantined(fx), 0);
 		got_destroy(&g);
@@ -808,7 +809,8 @@ static void record_framing_is_validated(void **state)
 	/* files whose CRCs are right but whose records do not frame */
 	len = craft_open(buf, "in", 2, r.data, (uint32_t)r.len, 3);
 	write_file(fx, "in-0000000000000002.open", buf, len);
-	memcpy(r.data + SL_CHUNK_RECORD_LEN_OFF, &big, sizeof(big)); /* first body length too big */
+	/* first body length too big */
+	memcpy(r.data + SL_CHUNK_RECORD_LEN_OFF, &big, sizeof(big));
 	len = craft_open(buf, "in", 3, r.data, (uint32_t)r.len, 2);
 	write_file(fx, "in-0000000000000003.open", buf, len);
 	/* control: the crafted format is what the scan reads */
