@@ -37,8 +37,8 @@ void sl_chunk_destroy(struct sl_chunk *c)
 	free(c);
 }
 
-int sl_chunk_append(struct sl_chunk *c, int64_t ts_ns, const char *body,
-		    size_t len)
+int sl_chunk_append_id(struct sl_chunk *c, int64_t ts_ns, uint64_t identity,
+		       const char *body, size_t len)
 {
 	uint32_t len32 = (uint32_t)len;
 	char *p;
@@ -49,11 +49,18 @@ int sl_chunk_append(struct sl_chunk *c, int64_t ts_ns, const char *body,
 		return -SL_ENOMEM;
 	p = c->data.data + c->data.len;
 	memcpy(p, &ts_ns, sizeof(ts_ns));
-	memcpy(p + sizeof(ts_ns), &len32, sizeof(len32));
+	memcpy(p + sizeof(ts_ns), &identity, sizeof(identity));
+	memcpy(p + SL_CHUNK_RECORD_LEN_OFF, &len32, sizeof(len32));
 	memcpy(p + SL_CHUNK_RECORD_HEADER, body, len);
 	c->data.len += SL_CHUNK_RECORD_HEADER + len;
 	c->records++;
 	return 0;
+}
+
+int sl_chunk_append(struct sl_chunk *c, int64_t ts_ns, const char *body,
+		    size_t len)
+{
+	return sl_chunk_append_id(c, ts_ns, 0, body, len);
 }
 
 size_t sl_chunk_size(const struct sl_chunk *c)
@@ -66,6 +73,7 @@ void sl_chunk_iter_init(struct sl_chunk_iter *it, const struct sl_chunk *c)
 	it->chunk = c;
 	it->off = 0;
 	it->index = 0;
+	it->identity = 0;
 }
 
 int sl_chunk_next(struct sl_chunk_iter *it, int64_t *ts_ns, const char **body,
@@ -77,7 +85,10 @@ int sl_chunk_next(struct sl_chunk_iter *it, int64_t *ts_ns, const char **body,
 	if (d->len - it->off < SL_CHUNK_RECORD_HEADER)
 		return 0;
 	memcpy(ts_ns, d->data + it->off, sizeof(*ts_ns));
-	memcpy(&len32, d->data + it->off + sizeof(*ts_ns), sizeof(len32));
+	memcpy(&it->identity, d->data + it->off + sizeof(*ts_ns),
+	       sizeof(it->identity));
+	memcpy(&len32, d->data + it->off + SL_CHUNK_RECORD_LEN_OFF,
+	       sizeof(len32));
 	if (len32 > d->len - it->off - SL_CHUNK_RECORD_HEADER)
 		return 0; /* cannot happen for chunks built by append */
 	*body = d->data + it->off + SL_CHUNK_RECORD_HEADER;
@@ -85,4 +96,14 @@ int sl_chunk_next(struct sl_chunk_iter *it, int64_t *ts_ns, const char **body,
 	it->off += SL_CHUNK_RECORD_HEADER + len32;
 	it->index++;
 	return 1;
+}
+
+int sl_chunk_next_id(struct sl_chunk_iter *it, int64_t *ts_ns,
+		     uint64_t *identity, const char **body, size_t *len)
+{
+	int rc = sl_chunk_next(it, ts_ns, body, len);
+
+	if (rc > 0)
+		*identity = it->identity;
+	return rc;
 }

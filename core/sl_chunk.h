@@ -3,10 +3,12 @@
  * sl_chunk.h - a chunk: a batch of records with one tag, the unit that is
  * routed, flushed, retried, acknowledged and (later) stored on disk.
  *
- * Layout of `data`, per record: int64 ts_ns, uint32 body length, body bytes
- * (native endianness, unaligned; read with memcpy). A chunk is appended to
- * by the engine thread only while open; once sealed it is immutable and may
- * be read by any number of output workers at once without locks.
+ * Layout of `data`, per record: int64 ts_ns, uint64 identity, uint32 body
+ * length, body bytes (native endianness, unaligned; read with memcpy).
+ * `identity` says who the record is across a crash and a re-read (see
+ * sl_record_identity): 0 means "the timestamp is stable, use it". A chunk is
+ * appended to by the engine thread only while open; once sealed it is immutable
+ * and may be read by any number of output workers at once without locks.
  */
 #ifndef SL_CHUNK_H
 #define SL_CHUNK_H
@@ -16,16 +18,17 @@
 #include <stdbool.h>
 
 /* Seal a chunk when its data reaches this size (DESIGN: ~2 MB). */
-#define SL_CHUNK_SEAL_BYTES (2u * 1024u * 1024u)
-#define SL_CHUNK_RECORD_HEADER (sizeof(int64_t) + sizeof(uint32_t))
+#define SL_CHUNK_SEAL_BYTES	(2u * 1024u * 1024u)
+#define SL_CHUNK_RECORD_LEN_OFF (sizeof(int64_t) + sizeof(uint64_t))
+#define SL_CHUNK_RECORD_HEADER	(SL_CHUNK_RECORD_LEN_OFF + sizeof(uint32_t))
 
 struct sl_input;
 struct sl_storage_chunk;
 
 struct sl_chunk {
-	char *tag;               /* owned, NUL-terminated */
+	char *tag; /* owned, NUL-terminated */
 	size_t tag_len;
-	struct sl_buf data;      /* records, see above */
+	struct sl_buf data; /* records, see above */
 	uint32_t records;
 	bool sealed;
 	int64_t created_mono_ns;
@@ -48,7 +51,10 @@ struct sl_chunk *sl_chunk_create(struct sl_input *origin, const char *tag,
 				 size_t tag_len);
 void sl_chunk_destroy(struct sl_chunk *c);
 /* Appends one record. 0 or -SL_ENOMEM (chunk unchanged); -SL_EINVAL if sealed
- * or the body is over 4 GiB. */
+ * or the body is over 4 GiB. `body` is copied. */
+int sl_chunk_append_id(struct sl_chunk *c, int64_t ts_ns, uint64_t identity,
+		       const char *body, size_t len);
+/* The same with identity 0 (the timestamp identifies the record). */
 int sl_chunk_append(struct sl_chunk *c, int64_t ts_ns, const char *body,
 		    size_t len);
 /* Bytes the chunk holds in memory (counts against Mem_Buf_Limit). */
@@ -57,11 +63,15 @@ size_t sl_chunk_size(const struct sl_chunk *c);
 struct sl_chunk_iter {
 	const struct sl_chunk *chunk;
 	size_t off;
-	uint32_t index; /* index of the record returned last + 1 */
+	uint32_t index;	   /* index of the record returned last + 1 */
+	uint64_t identity; /* identity of the record returned last */
 };
 void sl_chunk_iter_init(struct sl_chunk_iter *it, const struct sl_chunk *c);
-/* Returns 1 and the next record (body borrowed from the chunk), 0 at end. */
+/* Returns 1 and the next record (body borrowed from the chunk), 0 at end.
+ * Its identity is left in it->identity (sl_chunk_next_id returns it too). */
 int sl_chunk_next(struct sl_chunk_iter *it, int64_t *ts_ns, const char **body,
 		  size_t *len);
+int sl_chunk_next_id(struct sl_chunk_iter *it, int64_t *ts_ns,
+		     uint64_t *identity, const char **body, size_t *len);
 
 #endif

@@ -233,7 +233,8 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 		return -SL_ENOMEM;
 	}
 	before = c->data.len;
-	if (sl_chunk_append(c, rec->ts_ns, body, len) < 0) {
+	if (sl_chunk_append_id(c, rec->ts_ns, sl_record_identity(rec), body,
+			       len) < 0) {
 		sl_log(SL_LOG_ERROR, in->ins.name,
 		       "out of memory: record dropped");
 		return -SL_ENOMEM;
@@ -354,6 +355,11 @@ struct sl_plugin_instance *sl_output_instance(struct sl_output *out)
 const struct sl_route *sl_output_route(const struct sl_output *out)
 {
 	return &out->route;
+}
+
+int64_t sl_output_grace(const struct sl_output *out)
+{
+	return out->ins.engine ? out->ins.engine->service.grace : 5;
 }
 
 void sl_output_tls_opts(const struct sl_output *out,

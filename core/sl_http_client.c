@@ -35,6 +35,8 @@ struct sl_http_client {
 	struct sl_buf gz;  /* scratch: compressed body */
 	size_t max_response;
 	struct sl_http_response *cur; /* response being filled by callbacks */
+	const struct sl_http_request *req; /* its request (body_sink) */
+	bool sink_stopped;
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -152,6 +154,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 	struct sl_http_client *c = ud;
 	struct sl_http_response *r = c->cur;
 	size_t n = size * nmemb, room, take;
+
+	if (c->req && c->req->body_sink && !c->sink_stopped &&
+	    c->req->body_sink(c->req->sink_arg, data, n) != 0)
+		c->sink_stopped = true;
 
 	room =
 	    r->body.len < c->max_response ? c->max_response - r->body.len : 0;
@@ -449,6 +455,8 @@ int sl_http_client_send(struct sl_http_client *c,
 	}
 
 	c->cur = resp;
+	c->req = req;
+	c->sink_stopped = false;
 #define SET(opt, val)                                                          \
 	do {                                                                   \
 		if (rc == CURLE_OK)                                            \
@@ -487,6 +495,7 @@ int sl_http_client_send(struct sl_http_client *c,
 			 (struct curl_slist *)NULL);
 	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, (char *)NULL);
 	c->cur = NULL;
+	c->req = NULL;
 out:
 	if (ret == -SL_ENOMEM && !resp->error[0])
 		snprintf(resp->error, sizeof(resp->error), "out of memory");

@@ -41,6 +41,14 @@ struct sl_http_request {
 	const char *body;          /* borrowed */
 	size_t body_len;
 	bool gzip;                 /* compress body, add Content-Encoding: gzip */
+	/*
+	 * When set, every response body byte is passed here as it arrives,
+	 * whatever its size (resp->body still keeps only max_response bytes):
+	 * for readers that stream. A non-zero return stops the passing for
+	 * this response; the transfer goes on. `sink_arg` is borrowed.
+	 */
+	int (*body_sink)(void *sink_arg, const char *data, size_t len);
+	void *sink_arg;
 };
 
 struct sl_http_response {

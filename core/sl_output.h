@@ -61,6 +61,10 @@ struct sl_http_client_opts;
 void sl_output_tls_opts(const struct sl_output *out,
 			struct sl_http_client_opts *opts);
 
+/* The service's Grace in seconds (5, its default, outside an engine):
+ * for outputs whose shutdown waits must stay within it. */
+int64_t sl_output_grace(const struct sl_output *out);
+
 /* The chunk being flushed: borrowed until sl_flush_done(). */
 const struct sl_chunk *sl_flush_chunk(const struct sl_flush *fl);
 /* 0 for the first attempt, then 1, 2, ... for retries. */

@@ -28,7 +28,8 @@
 #define FILE_MAGIC     "SLCH"
 #define BLOCK_MAGIC    "SLBK"
 #define SEALED_MAGIC   "SLSZ"
-#define FORMAT_VERSION 1
+/* 2: records carry a uint64 identity after ts_ns (sl_chunk.h) */
+#define FORMAT_VERSION 2
 #define FORM_OPEN      1
 #define FORM_SEALED    2
 #define HDR_FIXED      20u /* file header up to the tag */
@@ -36,7 +37,7 @@
 #define BLOCK_HDR      20u
 #define SEALED_HDR     24u
 /* An open form holds at most CHUNK_MAX record bytes plus block headers (at
- * least one 12-byte record per 20-byte header): 4x covers every valid file. */
+ * least one 20-byte record per 20-byte header): 4x covers every valid file. */
 #define FILE_MAX (4ull * SL_STORAGE_CHUNK_MAX)
 /* LZ4 cannot expand one input byte to more than 255 output bytes. */
 #define LZ4_MAX_RATIO 256u
@@ -127,7 +128,7 @@ int sl_storage_records_count(const void *records, size_t len,
 
 		if (len - off < SL_CHUNK_RECORD_HEADER || n == UINT32_MAX)
 			return -SL_EPARSE;
-		memcpy(&blen, p + off + sizeof(int64_t), sizeof(blen));
+		memcpy(&blen, p + off + SL_CHUNK_RECORD_LEN_OFF, sizeof(blen));
 		if (blen > len - off - SL_CHUNK_RECORD_HEADER)
 			return -SL_EPARSE;
 		off += SL_CHUNK_RECORD_HEADER + blen;
@@ -724,6 +725,12 @@ int sl_storage_decode(const void *file, size_t size, bool strict,
 	}
 	if (memcmp(p, FILE_MAGIC, 4) != 0)
 		return corrupt(d, "bad magic");
+	/* version 1 (before record identity) is not converted: such a file is
+	 * quarantined with this reason, its records kept for an operator */
+	if (p[4] == 1)
+		return corrupt(d,
+			       "format version 1 (written by an older sluice, "
+			       "records without identity): not read");
 	if (p[4] != FORMAT_VERSION)
 		return corrupt(d, "unsupported version");
 	if (p[5] != FORM_OPEN && p[5] != FORM_SEALED)

@@ -19,7 +19,7 @@
  *
  * File header (both forms), 24 + T + S bytes:
  *   0  4  magic "SLCH"
- *   4  1  version, 1
+ *   4  1  version, 2 (1: before record identity, quarantined)
  *   5  1  form: 1 = open, 2 = sealed
  *   6  2  flags, 0 (any other value is refused)
  *   8  8  chunk id
@@ -37,7 +37,8 @@
  *  12  4  CRC of the payload
  *  16  4  CRC of bytes 0..15 of this block header
  *  20  L  payload: N whole records in the sl_chunk encoding (int64 ts_ns,
- *         uint32 body length, body; native endianness, as in memory)
+ *         uint64 identity, uint32 body length, body; native endianness,
+ *         as in memory)
  *
  * Sealed form: the header, then exactly one body and nothing after it:
  *   0  4  magic "SLSZ"

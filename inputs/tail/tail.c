@@ -233,6 +233,12 @@ static int emit(struct tail_ctx *ctx, struct tail_file *f, int64_t off,
 		sl_record_set(rec, ctx->offset_key, ctx->offset_key_len, num,
 			      (size_t)n);
 	}
+	/* who the record is after a restart: the file (device, inode) and the
+	 * line's start offset, both what the DB finds again (record identity) */
+	sl_record_set_origin(
+	    rec, sl_identity_mix(sl_identity_mix((uint64_t)f->dev,
+						 (uint64_t)f->ino),
+				 (uint64_t)off));
 	/* -SL_ENOMEM is counted by the engine as a buffer_full drop: like a
 	 * filter drop, nothing to wait for. */
 	if (sl_input_emit(ctx->in, f->tag, f->tag_len, rec) == 0)

@@ -6,6 +6,10 @@
  * 429/5xx left for the retry (which re-sends those alone), other 4xx
  * dropped with reason `rejected`, counted and logged. No AWS SigV4.
  *
+ * The response is read as a stream while it arrives (es_response.c), so
+ * every item is read whatever the body's size: Buffer_Size only bounds the
+ * error text kept from it, never which items are known.
+ *
  * Whole-request statuses: 2xx read item by item; 413 halves the batch and
  * sends again (a single record still too large is dropped, `oversize`);
  * 408, 429, 5xx, 401, 403, 407, no response, an unreadable body: retry
@@ -77,7 +81,7 @@ struct es_ctx {
 	char *cloud_host; /* owned: from Cloud_ID */
 	char *cloud_user, *cloud_passwd; /* owned: from Cloud_Auth */
 	char *api_key_header; /* owned: "Authorization: ApiKey ..." */
-	size_t max_response;
+	size_t max_response;  /* Buffer_Size: response text kept */
 	bool gzip;
 	/* log rate limit, shared by the workers */
 	int64_t log_window;
@@ -89,6 +93,7 @@ struct pend {
 	uint32_t index;
 	uint32_t len;
 	int64_t ts;
+	uint64_t identity;
 	const char *body;
 };
 
@@ -234,8 +239,8 @@ static const struct sl_cfg_option es_config[] = {
      .type = SL_CFG_STR,
      .def = "512k",
      .offset = OFF(buffer_size),
-     .desc = "response bytes kept (false: unlimited); items past it are "
-	     "re-sent, or all delivered when errors is false"},
+     .desc = "response error text kept (false: 64M); every item is read "
+	     "whatever the response size"},
     {.name = "pipeline",
      .type = SL_CFG_STR,
      .offset = OFF(pipeline),
@@ -244,7 +249,8 @@ static const struct sl_cfg_option es_config[] = {
      .type = SL_CFG_BOOL,
      .def = "off",
      .offset = OFF(generate_id),
-     .desc = "_id = hash of time and body: retries never duplicate"},
+     .desc = "_id = hash of the record's identity (or time) and body: "
+	     "retries and re-reads after a crash never duplicate"},
     {.name = "write_operation",
      .type = SL_CFG_STR,
      .def = "create",
@@ -455,7 +461,8 @@ static int es_init(void *vctx, struct sl_output *out)
 		bool b;
 
 		if (sl_cfg_parse_bool(ctx->buffer_size, &b) == 0 && !b) {
-			ctx->max_response = (size_t)1 << 30; /* "unlimited" */
+			/* "unlimited": still a bound on memory */
+			ctx->max_response = (size_t)64 << 20;
 		} else if (sl_cfg_parse_size(ctx->buffer_size, &size) == 0 &&
 			   size >= 0) {
 			/* below 4K nothing useful fits: an item is ~200 bytes
@@ -510,7 +517,11 @@ static int es_worker_init(void *vctx, void **worker)
 	    .http_user = ctx->http_user ? ctx->http_user : ctx->cloud_user,
 	    .http_passwd =
 		ctx->http_user ? ctx->http_passwd : ctx->cloud_passwd,
-	    .max_response = ctx->max_response,
+	    /* the raw body is kept for log lines only: items are read
+	     * from the stream (body_sink) */
+	    .max_response = ctx->max_response < TRACE_SNIPPET
+				? ctx->max_response
+				: TRACE_SNIPPET,
 	};
 
 	if (!w)
@@ -641,6 +652,7 @@ static long encode(struct es_ctx *ctx, struct es_worker *w, struct sl_flush *fl,
 		struct pend *p = &w->pend[k];
 		struct es_bulk_rec r = {
 		    .ts_ns = p->ts,
+		    .identity = p->identity,
 		    .body = p->body,
 		    .len = p->len,
 		};
@@ -729,13 +741,11 @@ static bool settle_items(struct es_ctx *ctx, struct es_worker *w,
 			break;
 		}
 	}
-	if (w->rr.n_items != n &&
-	    !(w->rr.truncated && w->rr.has_errors && !w->rr.errors))
+	if (w->rr.n_items != n)
 		sl_log(SL_LOG_WARN, ctx->name,
-		       "bulk response has %u items for %u sent%s; the missing "
+		       "bulk response has %u items for %u sent; the missing "
 		       "ones will be sent again",
-		       w->rr.n_items, n,
-		       w->rr.truncated ? " (cut at Buffer_Size)" : "");
+		       w->rr.n_items, n);
 	if (retry || rejected)
 		sl_log(SL_LOG_WARN, ctx->name,
 		       "bulk of %u: %u delivered, %u to retry, %u rejected", n,
@@ -768,6 +778,12 @@ static void log_response(struct es_ctx *ctx, enum sl_log_level lvl,
 
 	sl_log(lvl, ctx->name, "bulk request: HTTP %ld, %s: %.*s", resp->status,
 	       what, (int)n, resp->body.data ? resp->body.data : "");
+}
+
+/* libcurl's body bytes, straight into the streaming reader. */
+static int feed_response(void *arg, const char *data, size_t len)
+{
+	return es_response_feed(arg, data, len) != 0;
 }
 
 /* Sends what is still pending of the chunk, batch by batch. */
@@ -806,6 +822,10 @@ static enum sl_flush_result send_all(struct es_ctx *ctx, struct es_worker *w,
 		req.headers = ctx->api_key_header ? hdrs : NULL;
 		req.body = w->payload.data;
 		req.body_len = w->payload.len;
+		req.body_sink = feed_response;
+		req.sink_arg = &w->rr;
+		/* an ENOMEM here is seen again by es_response_end: retry */
+		(void)es_response_begin(&w->rr, (uint32_t)n, ctx->max_response);
 		if (sl_http_client_send(w->http, &req, &w->resp) < 0) {
 			sl_log(SL_LOG_WARN, ctx->name,
 			       "bulk request to %s failed: %s", ctx->uri,
@@ -814,9 +834,7 @@ static enum sl_flush_result send_all(struct es_ctx *ctx, struct es_worker *w,
 		}
 		switch (classify(w->resp.status)) {
 		case REQ_ITEMS:
-			if (es_response_read(
-				&w->rr, w->resp.body.data, w->resp.body.len,
-				w->resp.truncated, (uint32_t)n) < 0) {
+			if (es_response_end(&w->rr) < 0) {
 				log_response(ctx, SL_LOG_WARN, &w->resp,
 					     "unreadable bulk response, will "
 					     "retry");
@@ -882,6 +900,7 @@ static void es_flush(void *vctx, void *worker, struct sl_flush *fl)
 	struct sl_chunk_iter it;
 	const char *body;
 	size_t len, npend = 0;
+	uint64_t identity;
 	int64_t ts;
 
 	if (!w || grow(w, c->records) < 0) {
@@ -889,7 +908,7 @@ static void es_flush(void *vctx, void *worker, struct sl_flush *fl)
 		return;
 	}
 	sl_chunk_iter_init(&it, c);
-	while (sl_chunk_next(&it, &ts, &body, &len)) {
+	while (sl_chunk_next_id(&it, &ts, &identity, &body, &len)) {
 		uint32_t index = it.index - 1;
 
 		if (sl_flush_marked(fl, index))
@@ -898,6 +917,7 @@ static void es_flush(void *vctx, void *worker, struct sl_flush *fl)
 		    .index = index,
 		    .len = (uint32_t)len,
 		    .ts = ts,
+		    .identity = identity,
 		    .body = body,
 		};
 	}

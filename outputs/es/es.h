@@ -49,7 +49,8 @@ struct es_bulk_opts {
 /* One record and what accessors found in it (all borrowed). */
 struct es_bulk_rec {
 	int64_t ts_ns;
-	const char *body; /* a JSON object text */
+	uint64_t identity; /* from the chunk; 0: the time identifies it */
+	const char *body;  /* a JSON object text */
 	size_t len;
 	const char *prefix; /* Logstash_Prefix_Key value, or NULL */
 	size_t prefix_len;
@@ -83,20 +84,23 @@ int es_bulk_append(struct sl_buf *out, const struct es_bulk_opts *o,
 		   int64_t now_ns, struct es_bulk_scratch *s,
 		   struct es_bulk_item *item);
 
-/*
- * The Generate_ID value: the first 32 hex digits of SHA-256 over the time
- * (8 bytes, little endian) and the body. Same record, same id, whatever
- * the attempt; `out` receives 32 digits and a NUL. 0 or -SL_ENOMEM.
- */
+/* The Generate_ID value: sl_record_id_hex (sl_record.h) of the record. */
 #define ES_ID_LEN 32
-int es_id_generate(int64_t ts_ns, const char *body, size_t len,
-		   char out[ES_ID_LEN + 1]);
+int es_id_generate(int64_t ts_ns, uint64_t identity, const char *body,
+		   size_t len, char out[ES_ID_LEN + 1]);
 
 /* ---- bulk response ---------------------------------------------------- */
 
-/* Bounds: strings kept per item, and in all. Longer ones are cut. */
-#define ES_RESP_STR_MAX	 512
-#define ES_RESP_TEXT_MAX (256u * 1024u)
+/*
+ * Bounds: strings kept per item, and in all (the default of `text_max`).
+ * Longer ones are cut. A response longer than ES_RESP_ITEM_BYTES_MAX per
+ * item sent plus ES_RESP_BASE_BYTES is refused as unreadable: that bounds
+ * what yajl may buffer for one token, whatever the server sends.
+ */
+#define ES_RESP_STR_MAX	       512
+#define ES_RESP_TEXT_MAX       (256u * 1024u)
+#define ES_RESP_ITEM_BYTES_MAX (16u * 1024u)
+#define ES_RESP_BASE_BYTES     (1024u * 1024u)
 
 /* One item of the response, in request order. Offsets into `text`. */
 struct es_resp_item {
@@ -106,29 +110,43 @@ struct es_resp_item {
 	uint32_t reason_off, reason_len; /* "error"."reason" */
 };
 
+struct es_resp_parser; /* the streaming state, private to es_response.c */
+
 struct es_response {
 	/* results of the last read */
 	bool has_errors;   /* an "errors" boolean was found */
 	bool errors;	   /* its value */
 	uint32_t expected; /* items in the request */
 	uint32_t n_items;  /* complete items read (may exceed expected) */
-	bool truncated;	   /* the body was cut: missing items are normal */
 	struct es_resp_item *items; /* `expected` entries; owned */
 	/* a whole-request error: {"error":{"type","reason"},"status":N} */
 	uint32_t err_type_off, err_type_len, err_reason_off, err_reason_len;
 	struct sl_buf text; /* every kept string; owned */
 	uint32_t cap;
+	size_t text_max;
+	uint64_t fed; /* body bytes fed so far */
+	int status;   /* 0 while good, else the error every call returns */
+	struct es_resp_parser *p; /* owned */
 };
 
 /*
- * Reads a bulk response body for a request of `expected` items. With
- * `truncated` (the client cut the body at its limit) the items completed
- * before the cut are kept and the parse error at the end is expected.
- * Returns 0, -SL_EPARSE (not a bulk response: nothing can be trusted),
- * or -SL_ENOMEM. Reuses the struct's storage across calls.
+ * Streaming read of a bulk response body for a request of `expected`
+ * items, in pieces of any size split anywhere: begin, feed each piece as
+ * it arrives, end. Every item is read whatever the body's size; memory is
+ * `expected` items, at most `text_max` bytes of strings (0: the default)
+ * and what yajl holds of one token. The struct's storage is reused.
+ * begin: 0 or -SL_ENOMEM. feed: 0, or once the bytes cannot be a bulk
+ * response -SL_EPARSE (then later feeds do nothing), or -SL_ENOMEM.
+ * end: 0, or -SL_EPARSE / -SL_ENOMEM, and then nothing read is trusted
+ * (the results are reset: every item a retry).
  */
+int es_response_begin(struct es_response *r, uint32_t expected,
+		      size_t text_max);
+int es_response_feed(struct es_response *r, const char *data, size_t len);
+int es_response_end(struct es_response *r);
+/* begin + one feed + end over a whole body. */
 int es_response_read(struct es_response *r, const char *body, size_t len,
-		     bool truncated, uint32_t expected);
+		     uint32_t expected);
 void es_response_destroy(struct es_response *r);
 /* A kept string (not NUL-terminated), "" when absent. */
 const char *es_response_str(const struct es_response *r, uint32_t off);

@@ -7,8 +7,8 @@
  * and only inside keys. It does not send, compress or read responses.
  */
 #include "es.h"
+#include "sl_record.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -46,35 +46,11 @@ void es_bulk_scratch_destroy(struct es_bulk_scratch *s)
 	sl_view_destroy(&s->view);
 }
 
-int es_id_generate(int64_t ts_ns, const char *body, size_t len,
-		   char out[ES_ID_LEN + 1])
+int es_id_generate(int64_t ts_ns, uint64_t identity, const char *body,
+		   size_t len, char out[ES_ID_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE], ts[8];
-	unsigned int md_len = 0;
-	uint64_t u = (uint64_t)ts_ns;
-	EVP_MD_CTX *md_ctx;
-	int ok;
-
-	/* little endian whatever the host, so ids agree across machines */
-	for (int i = 0; i < 8; i++)
-		ts[i] = (unsigned char)(u >> (8 * i));
-	md_ctx = EVP_MD_CTX_new();
-	if (!md_ctx)
-		return -SL_ENOMEM;
-	ok = EVP_DigestInit_ex(md_ctx, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(md_ctx, ts, sizeof(ts)) &&
-	     EVP_DigestUpdate(md_ctx, body, len) &&
-	     EVP_DigestFinal_ex(md_ctx, md, &md_len);
-	EVP_MD_CTX_free(md_ctx);
-	if (!ok || md_len * 2 < ES_ID_LEN)
-		return -SL_ENOMEM;
-	for (int i = 0; i < ES_ID_LEN / 2; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[ES_ID_LEN] = '\0';
-	return 0;
+	/* the recipe is the core's, so kafka's sluice-id header agrees */
+	return sl_record_id_hex(ts_ns, identity, body, len, out);
 }
 
 /* UTC broken-down time of ts_ns, and the nanoseconds within its second. */
@@ -153,7 +129,8 @@ static int action_line(struct sl_buf *out, const struct es_bulk_opts *o,
 		rc |= sl_json_append_string(out, r->id, r->id_len);
 		*has_id = true;
 	} else if (o->generate_id) {
-		if (es_id_generate(r->ts_ns, r->body, r->len, id) < 0)
+		if (es_id_generate(r->ts_ns, r->identity, r->body, r->len, id) <
+		    0)
 			return -SL_ENOMEM;
 		rc |= sl_buf_append(out, ",\"_id\":\"", 8);
 		rc |= sl_buf_append(out, id, ES_ID_LEN);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * es_response.c - the Elasticsearch _bulk response reader: one streaming
- * yajl pass that keeps the "errors" flag and, for every item in order, its
- * status, _index and error type/reason (strings cut to a bound), plus a
- * whole-request {"error":...}. Nothing else is kept and no DOM is built, so
- * memory is bounded by the request's item count and ES_RESP_TEXT_MAX
- * whatever the bytes. What a status means is decided by es_item_verdict().
+ * es_response.c - the Elasticsearch _bulk response reader: a streaming
+ * yajl pass, fed piece by piece as the body arrives, that keeps the
+ * "errors" flag and, for every item in order, its status, _index and error
+ * type/reason (strings cut to a bound), plus a whole-request {"error":...}.
+ * Nothing else is kept and no DOM is built, so memory is bounded by the
+ * request's item count and the text budget whatever the body's size: no
+ * item is ever lost to a cut. What a status means is es_item_verdict()'s.
  */
 #include "es.h"
 
@@ -64,8 +65,8 @@ static int keep(struct rd *st, const unsigned char *s, size_t n, uint32_t *off,
 
 	if (n > ES_RESP_STR_MAX)
 		n = ES_RESP_STR_MAX;
-	if (t->len + n > ES_RESP_TEXT_MAX)
-		n = t->len < ES_RESP_TEXT_MAX ? ES_RESP_TEXT_MAX - t->len : 0;
+	if (t->len + n > st->r->text_max)
+		n = t->len < st->r->text_max ? st->r->text_max - t->len : 0;
 	if (n == 0)
 		return 1;
 	if (sl_buf_append(t, s, n) < 0) {
@@ -286,60 +287,138 @@ static const yajl_callbacks callbacks = {
     .yajl_end_array = on_end,
 };
 
-static void reset(struct es_response *r, bool truncated, uint32_t expected)
+struct es_resp_parser {
+	struct rd st;
+	yajl_handle h;
+};
+
+/* Forgets every result: what a failed read leaves (nothing trusted). */
+static void reset(struct es_response *r)
 {
 	r->has_errors = r->errors = false;
-	r->expected = expected;
 	r->n_items = 0;
-	r->truncated = truncated;
 	r->err_type_off = r->err_type_len = 0;
 	r->err_reason_off = r->err_reason_len = 0;
 	sl_buf_reset(&r->text);
+	for (uint32_t i = 0; i < r->expected; i++)
+		memset(&r->items[i], 0, sizeof(r->items[i]));
 }
 
-int es_response_read(struct es_response *r, const char *body, size_t len,
-		     bool truncated, uint32_t expected)
+static void parser_free(struct es_response *r)
 {
-	struct rd st = {.r = r};
-	yajl_handle h;
-	yajl_status s;
+	if (r->p && r->p->h) {
+		yajl_free(r->p->h);
+		r->p->h = NULL;
+	}
+}
 
+/* A failure: results reset, the parser gone, every later call says so. */
+static int fail(struct es_response *r, int err)
+{
+	parser_free(r);
+	reset(r);
+	r->status = err;
+	return err;
+}
+
+int es_response_begin(struct es_response *r, uint32_t expected, size_t text_max)
+{
+	parser_free(r);
+	r->status = 0;
+	r->fed = 0;
+	r->text_max = text_max ? text_max : ES_RESP_TEXT_MAX;
+	if (r->text_max > UINT32_MAX)
+		r->text_max = UINT32_MAX; /* offsets are 32-bit */
 	if (expected > r->cap) {
 		struct es_resp_item *p =
 		    realloc(r->items, (size_t)expected * sizeof(*p));
 
-		if (!p)
-			return -SL_ENOMEM;
+		if (!p) {
+			r->expected = 0;
+			return fail(r, -SL_ENOMEM);
+		}
 		r->items = p;
 		r->cap = expected;
 	}
-	reset(r, truncated, expected);
-	for (uint32_t i = 0; i < expected; i++)
-		memset(&r->items[i], 0, sizeof(r->items[i]));
-	h = yajl_alloc(&callbacks, NULL, &st);
-	if (!h)
-		return -SL_ENOMEM;
-	s = yajl_parse(h, (const unsigned char *)(body ? body : ""), len);
-	if (s == yajl_status_ok)
-		s = yajl_complete_parse(h);
-	yajl_free(h);
-	if (st.err)
-		return st.err;
-	if (!st.saw_root)
-		goto bad;
-	/* a cut body ends in a parse error; what came before it stands */
-	if (s != yajl_status_ok && !truncated)
-		goto bad;
+	r->expected = expected;
+	reset(r);
+	if (!r->p) {
+		r->p = calloc(1, sizeof(*r->p));
+		if (!r->p)
+			return fail(r, -SL_ENOMEM);
+	}
+	memset(&r->p->st, 0, sizeof(r->p->st));
+	r->p->st.r = r;
+	r->p->h = yajl_alloc(&callbacks, NULL, &r->p->st);
+	if (!r->p->h)
+		return fail(r, -SL_ENOMEM);
 	return 0;
-bad:
-	reset(r, truncated, expected);
-	return -SL_EPARSE;
+}
+
+/* The most body bytes a response to `expected` items may take. */
+static uint64_t body_max(const struct es_response *r)
+{
+	return (uint64_t)r->expected * ES_RESP_ITEM_BYTES_MAX +
+	       ES_RESP_BASE_BYTES;
+}
+
+int es_response_feed(struct es_response *r, const char *data, size_t len)
+{
+	yajl_status s;
+
+	if (r->status)
+		return r->status;
+	if (!r->p || !r->p->h)
+		return fail(r, -SL_EPARSE); /* feed without begin */
+	if (len == 0)
+		return 0;
+	r->fed += len;
+	if (r->fed > body_max(r))
+		return fail(r, -SL_EPARSE);
+	s = yajl_parse(r->p->h, (const unsigned char *)data, len);
+	if (r->p->st.err)
+		return fail(r, r->p->st.err);
+	if (s != yajl_status_ok)
+		return fail(r, -SL_EPARSE);
+	return 0;
+}
+
+int es_response_end(struct es_response *r)
+{
+	yajl_status s;
+
+	if (r->status)
+		return r->status;
+	if (!r->p || !r->p->h)
+		return fail(r, -SL_EPARSE);
+	s = yajl_complete_parse(r->p->h);
+	if (r->p->st.err)
+		return fail(r, r->p->st.err);
+	if (s != yajl_status_ok || !r->p->st.saw_root)
+		return fail(r, -SL_EPARSE);
+	parser_free(r);
+	return 0;
+}
+
+int es_response_read(struct es_response *r, const char *body, size_t len,
+		     uint32_t expected)
+{
+	int rc = es_response_begin(r, expected, 0);
+
+	if (rc == 0)
+		rc = es_response_feed(r, body ? body : "", len);
+	if (rc == 0)
+		rc = es_response_end(r);
+	return rc;
 }
 
 void es_response_destroy(struct es_response *r)
 {
 	if (!r)
 		return;
+	parser_free(r);
+	free(r->p);
+	r->p = NULL;
 	free(r->items);
 	r->items = NULL;
 	r->cap = r->expected = r->n_items = 0;
@@ -375,9 +454,10 @@ enum es_verdict es_item_verdict(int status, enum es_op op, bool has_id)
 enum es_verdict es_response_verdict(const struct es_response *r, uint32_t i,
 				    enum es_op op, bool has_id)
 {
-	/* errors:false speaks for every item, even those cut off */
-	if (r->has_errors && !r->errors &&
-	    (r->truncated || r->n_items == r->expected))
+	if (r->status)
+		return ES_RETRY; /* a failed read trusts nothing */
+	/* errors:false speaks for every item present */
+	if (r->has_errors && !r->errors && r->n_items == r->expected)
 		return ES_DELIVERED;
 	if (i >= r->expected || i >= r->n_items)
 		return ES_RETRY;

@@ -11,9 +11,15 @@
  * a worker never polls, so a chunk's flush returns as soon as its messages
  * are queued and the next chunk is produced while the first is in flight.
  * The report of a chunk's last message settles the chunk (sl_flush_done).
- * When the last worker exits, the producer is flushed (bounded), what is
- * still queued is purged, and the purge reports settle the remaining chunks
- * as retries, before the engine frees its flushes.
+ * When the last worker exits, the producer is flushed (bounded by a share
+ * of Grace), what is still queued is purged, and the purge reports settle
+ * the remaining chunks as retries, before the engine frees its flushes.
+ *
+ * A fatal error (an idempotent producer that lost its sequence) does not
+ * stop the output: the poller purges the failed producer, whose reports
+ * make its chunks retries, and makes a new one from the same
+ * configuration; the retries go to it. Workers use the producer under a
+ * read lock, the poller replaces it under the write lock.
  *
  * Not implemented: Format msgpack/gelf/avro (sluice records are JSON), AWS
  * MSK IAM authentication.
@@ -25,11 +31,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
-/* Bounded flush when the last worker exits (the engine already waited its
- * Grace for the chunks); purge reports are then served for this long. */
-#define DRAIN_FLUSH_MS 2000
-#define DRAIN_PURGE_MS 1000
+/* After a fatal error, how long purge reports of the old producer may
+ * take before it is destroyed anyway. */
+#define SETTLE_MAX_S	 10
+#define CLAMP(v, lo, hi) ((v) < (lo) ? (lo) : (v) > (hi) ? (hi) : (v))
 /* The poller's wait: also the worst-case delay to stop it. */
 #define POLL_MS 100
 
@@ -376,37 +383,34 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	}
 	rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
 	sl_log(SL_LOG_ERROR, ctx->name,
-	       "fatal producer error, nothing more can be produced until "
-	       "sluice restarts: %s",
+	       "fatal producer error: %s; the producer is made again once "
+	       "what it holds is settled (those chunks are retried)",
 	       fatal);
+	/* the poller replaces the producer; workers stop using it */
+	__atomic_store_n(&ctx->fatal, true, __ATOMIC_SEQ_CST);
 }
 
-static void *poller_main(void *arg)
-{
-	struct kafka_ctx *ctx = arg;
+/* ---- the producer: made at start, made again after a fatal error ------- */
 
-	while (!__atomic_load_n(&ctx->poller_stop, __ATOMIC_ACQUIRE))
-		rd_kafka_poll(ctx->rk, POLL_MS);
-	return NULL;
+static void destroy_producer(struct kafka_ctx *ctx)
+{
+	for (size_t i = 0; ctx->rkt && i < ctx->topics.n; i++)
+		if (ctx->rkt[i])
+			rd_kafka_topic_destroy(ctx->rkt[i]);
+	free(ctx->rkt);
+	ctx->rkt = NULL;
+	if (ctx->rk)
+		rd_kafka_destroy(ctx->rk);
+	ctx->rk = NULL;
 }
 
-/* ---- start: the producer, its topics, its poller ----------------------- */
-
-static int kafka_start(void *vctx, struct sl_output *out)
+/* A producer and its topics from the validated configuration. 0, or a
+ * negative error (logged) with nothing left behind. */
+static int create_producer(struct kafka_ctx *ctx)
 {
-	struct kafka_ctx *ctx = vctx;
-	rd_kafka_conf_t *conf;
+	rd_kafka_conf_t *conf = rd_kafka_conf_dup(ctx->conf);
 	char err[512];
 
-	(void)out;
-	if (pthread_mutex_init(&ctx->room_lock, NULL))
-		return -SL_ENOMEM;
-	if (pthread_cond_init(&ctx->room_cond, NULL)) {
-		pthread_mutex_destroy(&ctx->room_lock);
-		return -SL_ENOMEM;
-	}
-	ctx->sync_init = true;
-	conf = rd_kafka_conf_dup(ctx->conf);
 	if (!conf)
 		return -SL_ENOMEM;
 	rd_kafka_conf_set_opaque(conf, ctx);
@@ -422,8 +426,10 @@ static int kafka_start(void *vctx, struct sl_output *out)
 		return -SL_EINVAL;
 	}
 	ctx->rkt = calloc(ctx->topics.n, sizeof(*ctx->rkt));
-	if (!ctx->rkt)
+	if (!ctx->rkt) {
+		destroy_producer(ctx);
 		return -SL_ENOMEM;
+	}
 	for (size_t i = 0; i < ctx->topics.n; i++) {
 		ctx->rkt[i] =
 		    rd_kafka_topic_new(ctx->rk, ctx->topics.v[i], NULL);
@@ -431,38 +437,150 @@ static int kafka_start(void *vctx, struct sl_output *out)
 			sl_log(SL_LOG_ERROR, ctx->name, "topic '%s': %s",
 			       ctx->topics.v[i],
 			       rd_kafka_err2str(rd_kafka_last_error()));
+			destroy_producer(ctx);
 			return -SL_EINVAL;
 		}
 	}
+	return 0;
+}
+
+/*
+ * After a fatal error (poller thread): settles what the old producer holds
+ * (purged: its reports make those chunks retries), then replaces it. The
+ * write lock waits for workers that are producing; they stop at once on a
+ * fatal producer, and the poller keeps serving reports while it waits, so
+ * a worker waiting for queue room cannot hold it up.
+ */
+static void recreate(struct kafka_ctx *ctx)
+{
+	int64_t until;
+
+	while (pthread_rwlock_trywrlock(&ctx->rk_lock) != 0) {
+		if (__atomic_load_n(&ctx->poller_stop, __ATOMIC_ACQUIRE))
+			return;
+		if (ctx->rk)
+			rd_kafka_poll(ctx->rk, 10);
+		else
+			usleep(10 * 1000);
+	}
+	if (ctx->rk) {
+		rd_kafka_purge(ctx->rk, RD_KAFKA_PURGE_F_QUEUE |
+					    RD_KAFKA_PURGE_F_INFLIGHT);
+		/* purge reports come at once; the bound is for a stuck one */
+		until = sl_mono_ns() + SETTLE_MAX_S * SL_NS_PER_SEC;
+		while (rd_kafka_outq_len(ctx->rk) > 0 && sl_mono_ns() < until)
+			rd_kafka_poll(ctx->rk, 50);
+		if (rd_kafka_outq_len(ctx->rk) > 0)
+			sl_log(SL_LOG_ERROR, ctx->name,
+			       "%d messages of the failed producer were never "
+			       "reported; their chunks wait for shutdown",
+			       rd_kafka_outq_len(ctx->rk));
+		destroy_producer(ctx);
+	}
+	__atomic_store_n(&ctx->fatal, false, __ATOMIC_SEQ_CST);
+	if (create_producer(ctx) == 0) {
+		__atomic_add_fetch(&ctx->recreated, 1, __ATOMIC_ACQ_REL);
+		sl_log(SL_LOG_WARN, ctx->name,
+		       "producer made again after a fatal error; retried "
+		       "chunks go to it");
+	} else {
+		/* flushes retry while rk is NULL; so does the poller */
+		ctx->next_create_ns = sl_mono_ns() + SL_NS_PER_SEC;
+	}
+	pthread_rwlock_unlock(&ctx->rk_lock);
+}
+
+static void *poller_main(void *arg)
+{
+	struct kafka_ctx *ctx = arg;
+
+	while (!__atomic_load_n(&ctx->poller_stop, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&ctx->fatal, __ATOMIC_SEQ_CST) ||
+		    (!ctx->rk && sl_mono_ns() >= ctx->next_create_ns))
+			recreate(ctx);
+		else if (ctx->rk)
+			rd_kafka_poll(ctx->rk, POLL_MS);
+		else
+			usleep(POLL_MS * 1000);
+	}
+	return NULL;
+}
+
+/* ---- start: the producer, its topics, its poller ----------------------- */
+
+/* Whether the configuration asks for idempotence (our default: true). */
+static bool idempotent(const struct kafka_ctx *ctx)
+{
+	char buf[8];
+	size_t len = sizeof(buf);
+
+	return rd_kafka_conf_get(ctx->conf, "enable.idempotence", buf, &len) ==
+		   RD_KAFKA_CONF_OK &&
+	       !strcmp(buf, "true");
+}
+
+static int kafka_start(void *vctx, struct sl_output *out)
+{
+	struct kafka_ctx *ctx = vctx;
+	int64_t grace_ms = sl_output_grace(out) * 1000;
+	int rc;
+
+	/*
+	 * The engine has waited Grace for the chunks when the last worker
+	 * drains the producer: what is still queued then gets a tenth of it
+	 * for its reports (0.2 to 5 s), purge reports a twentieth (0.1 to
+	 * 2 s), so a stop ends soon after Grace whatever Grace is.
+	 */
+	ctx->drain_flush_ms = (int)CLAMP(grace_ms / 10, 200, 5000);
+	ctx->drain_purge_ms = (int)CLAMP(grace_ms / 20, 100, 2000);
+	ctx->id_header =
+	    idempotent(ctx) && !ctx->message_key && !ctx->message_key_field;
+	if (pthread_mutex_init(&ctx->room_lock, NULL))
+		return -SL_ENOMEM;
+	if (pthread_cond_init(&ctx->room_cond, NULL)) {
+		pthread_mutex_destroy(&ctx->room_lock);
+		return -SL_ENOMEM;
+	}
+	ctx->sync_init = true;
+	if (pthread_rwlock_init(&ctx->rk_lock, NULL))
+		return -SL_ENOMEM;
+	ctx->lock_init = true;
+	rc = create_producer(ctx);
+	if (rc < 0)
+		return rc;
 	if (pthread_create(&ctx->poller, NULL, poller_main, ctx)) {
 		sl_log(SL_LOG_ERROR, ctx->name,
 		       "cannot start the delivery report thread");
 		return -SL_EIO;
 	}
 	ctx->poller_started = true;
-	sl_log(SL_LOG_INFO, ctx->name, "producing to '%s' (brokers %s)",
-	       ctx->topics.v[0], ctx->brokers ? ctx->brokers : "from rdkafka.");
+	sl_log(SL_LOG_INFO, ctx->name, "producing to '%s' (brokers %s)%s",
+	       ctx->topics.v[0], ctx->brokers ? ctx->brokers : "from rdkafka.",
+	       ctx->id_header ? ", sluice-id header on each message" : "");
 	return 0;
 }
 
 /*
  * Waits (bounded) for every queued message's report; then purges what is
  * left, whose reports settle the remaining chunks as retries. Idempotent.
+ * The caller holds rk_lock (or the poller is stopped).
  */
 static void drain(struct kafka_ctx *ctx)
 {
 	rd_kafka_resp_err_t err;
 
-	err = rd_kafka_flush(ctx->rk, DRAIN_FLUSH_MS);
+	if (!ctx->rk)
+		return;
+	err = rd_kafka_flush(ctx->rk, ctx->drain_flush_ms);
 	if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
 		return;
 	sl_log(SL_LOG_WARN, ctx->name,
 	       "%d messages still without delivery report after %d ms; "
 	       "purging them (their chunks stay undelivered)",
-	       rd_kafka_outq_len(ctx->rk), DRAIN_FLUSH_MS);
+	       rd_kafka_outq_len(ctx->rk), ctx->drain_flush_ms);
 	rd_kafka_purge(ctx->rk,
 		       RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-	rd_kafka_flush(ctx->rk, DRAIN_PURGE_MS);
+	rd_kafka_flush(ctx->rk, ctx->drain_purge_ms);
 }
 
 static int kafka_worker_init(void *vctx, void **worker)
@@ -486,11 +604,13 @@ static void kafka_worker_exit(void *vctx, void *worker)
 	 * report must have been served by then.
 	 */
 	if (__atomic_sub_fetch(&ctx->workers, 1, __ATOMIC_ACQ_REL) == 0 &&
-	    ctx->rk) {
+	    ctx->lock_init) {
+		pthread_rwlock_rdlock(&ctx->rk_lock);
 		drain(ctx);
 		/* no flush comes after the pool stopped; a chunk whose
 		 * reports are still missing now is forgotten by the engine */
 		__atomic_store_n(&ctx->detached, true, __ATOMIC_SEQ_CST);
+		pthread_rwlock_unlock(&ctx->rk_lock);
 	}
 }
 
@@ -498,6 +618,14 @@ static void kafka_destroy(void *vctx)
 {
 	struct kafka_ctx *ctx = vctx;
 
+	/* the poller first: from here on this thread alone touches rk */
+	if (ctx->poller_started) {
+		__atomic_store_n(&ctx->poller_stop, true, __ATOMIC_RELEASE);
+		if (ctx->rk)
+			rd_kafka_yield(ctx->rk);
+		pthread_join(ctx->poller, NULL);
+		ctx->poller_started = false;
+	}
 	if (ctx->rk) {
 		/*
 		 * Flushes the engine has freed must not be touched by a late
@@ -506,27 +634,18 @@ static void kafka_destroy(void *vctx)
 		__atomic_store_n(&ctx->detached, true, __ATOMIC_SEQ_CST);
 		drain(ctx);
 	}
-	if (ctx->poller_started) {
-		__atomic_store_n(&ctx->poller_stop, true, __ATOMIC_RELEASE);
-		rd_kafka_yield(ctx->rk);
-		pthread_join(ctx->poller, NULL);
-		ctx->poller_started = false;
-	}
 	if (__atomic_load_n(&ctx->live_batches, __ATOMIC_ACQUIRE))
 		sl_log(SL_LOG_ERROR, ctx->name,
 		       "%lld chunks still awaiting delivery reports at exit",
 		       (long long)ctx->live_batches);
-	for (size_t i = 0; ctx->rkt && i < ctx->topics.n; i++)
-		if (ctx->rkt[i])
-			rd_kafka_topic_destroy(ctx->rkt[i]);
-	free(ctx->rkt);
-	ctx->rkt = NULL;
-	if (ctx->rk)
-		rd_kafka_destroy(ctx->rk);
-	ctx->rk = NULL;
+	destroy_producer(ctx);
 	if (ctx->conf)
 		rd_kafka_conf_destroy(ctx->conf);
 	ctx->conf = NULL;
+	if (ctx->lock_init) {
+		pthread_rwlock_destroy(&ctx->rk_lock);
+		ctx->lock_init = false;
+	}
 	if (ctx->sync_init) {
 		pthread_mutex_destroy(&ctx->room_lock);
 		pthread_cond_destroy(&ctx->room_cond);

@@ -51,14 +51,24 @@ struct kafka_ctx {
 	size_t message_key_len;
 	int64_t max_message_bytes; /* message.max.bytes as configured */
 	rd_kafka_conf_t *conf;	   /* validated; start duplicates it */
+	/* idempotence on and no Message_Key(_Field): each message carries a
+	 * sluice-id header (the record's id) for consumers to dedupe on */
+	bool id_header;
+	int drain_flush_ms, drain_purge_ms; /* shutdown waits, from Grace */
 
-	/* from start */
+	/* from start. rk and rkt are replaced by the poller after a fatal
+	 * error (under the write lock); workers use them under the read lock */
+	pthread_rwlock_t rk_lock;
 	rd_kafka_t *rk;
 	rd_kafka_topic_t **rkt; /* one per Topics entry, rkt[0] default */
+	bool fatal;		/* atomic: rk is in a fatal error state */
+	int64_t recreated;	/* atomic: producers made after a fatal error */
+	int64_t next_create_ns; /* poller: when to try again after a failure */
 	pthread_t poller;
 	bool poller_started;
 	bool poller_stop; /* atomic */
 	bool sync_init;
+	bool lock_init;
 
 	/* a producer blocked on a full local queue waits here for reports */
 	pthread_mutex_t room_lock;

@@ -9,7 +9,11 @@
  * reports OK or RETRY. Reports only write their own message's state: they
  * may run on any thread, concurrently with the worker.
  *
- * Not done here: message formats other than json and raw, headers.
+ * With ctx->id_header each message carries a `sluice-id` header: the
+ * record's id (sl_record_id_hex, the same as es Generate_ID's), stable
+ * across retries and re-reads after a crash, for consumers to dedupe on.
+ *
+ * Not done here: message formats other than json and raw, other headers.
  */
 #include "kafka.h"
 #include "sl_format.h"
@@ -56,6 +60,7 @@ struct kafka_worker {
 	struct sl_buf value;
 	struct sl_text key_text, topic_text, raw_text;
 	char topic[TOPIC_MAX + 1];
+	char id[SL_RECORD_ID_HEX + 1];
 };
 
 struct kafka_worker *sl_out_kafka_worker_create(void)
@@ -216,6 +221,7 @@ static bool wait_for_room(struct kafka_ctx *ctx, uint64_t gen)
 struct message {
 	const char *value, *key;
 	size_t value_len, key_len;
+	const char *id; /* sluice-id header value (SL_RECORD_ID_HEX), or NULL */
 	rd_kafka_topic_t *rkt; /* or */
 	const char *topic;     /* NUL-terminated, in the worker */
 };
@@ -338,11 +344,17 @@ static void pick_topic(struct kafka_ctx *ctx, struct kafka_worker *w,
  * -SL_ENOMEM.
  */
 static int build(struct kafka_ctx *ctx, struct kafka_worker *w, int64_t ts,
-		 const char *body, size_t len, struct message *msg)
+		 uint64_t identity, const char *body, size_t len,
+		 struct message *msg)
 {
 	bool fields = ctx->key_acc || ctx->topic_acc || ctx->raw_acc;
 
 	memset(msg, 0, sizeof(*msg));
+	if (ctx->id_header) {
+		if (sl_record_id_hex(ts, identity, body, len, w->id) < 0)
+			return -SL_ENOMEM;
+		msg->id = w->id;
+	}
 	if (fields) {
 		int rc = sl_record_reset_json(&w->rec, ts, body, len);
 
@@ -378,7 +390,7 @@ static int build(struct kafka_ctx *ctx, struct kafka_worker *w, int64_t ts,
 static rd_kafka_resp_err_t
 produce(struct kafka_ctx *ctx, const struct message *msg, struct kafka_msg *km)
 {
-	rd_kafka_vu_t vu[5];
+	rd_kafka_vu_t vu[6];
 	rd_kafka_error_t *error;
 	rd_kafka_resp_err_t err;
 	size_t n = 0;
@@ -400,6 +412,12 @@ produce(struct kafka_ctx *ctx, const struct message *msg, struct kafka_msg *km)
 		vu[n].vtype = RD_KAFKA_VTYPE_KEY;
 		vu[n].u.mem.ptr = (void *)(uintptr_t)msg->key;
 		vu[n++].u.mem.size = msg->key_len;
+	}
+	if (msg->id) {
+		vu[n].vtype = RD_KAFKA_VTYPE_HEADER;
+		vu[n].u.header.name = "sluice-id";
+		vu[n].u.header.val = msg->id;
+		vu[n++].u.header.size = SL_RECORD_ID_HEX;
 	}
 	vu[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
 	vu[n++].u.ptr = km;
@@ -429,6 +447,9 @@ static rd_kafka_resp_err_t produce_waiting(struct kafka_ctx *ctx,
 
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 			return err;
+		/* no room comes from a producer being replaced */
+		if (__atomic_load_n(&ctx->fatal, __ATOMIC_SEQ_CST))
+			return RD_KAFKA_RESP_ERR__FATAL;
 		if (wait_for_room(ctx, gen))
 			idle = 0;
 		else if (ctx->queue_full_retries > 0 &&
@@ -458,11 +479,12 @@ static void produce_chunk(struct kafka_ctx *ctx, struct kafka_worker *w,
 	struct sl_chunk_iter it;
 	struct message msg;
 	const char *body;
+	uint64_t identity;
 	size_t len;
 	int64_t ts;
 
 	sl_chunk_iter_init(&it, c);
-	while (sl_chunk_next(&it, &ts, &body, &len)) {
+	while (sl_chunk_next_id(&it, &ts, &identity, &body, &len)) {
 		uint32_t idx = it.index - 1;
 		struct kafka_msg *km;
 		rd_kafka_resp_err_t err;
@@ -470,7 +492,7 @@ static void produce_chunk(struct kafka_ctx *ctx, struct kafka_worker *w,
 
 		if (sl_flush_marked(b->fl, idx))
 			continue;
-		rc = build(ctx, w, ts, body, len, &msg);
+		rc = build(ctx, w, ts, identity, body, len, &msg);
 		if (rc == -SL_ENOENT) {
 			sl_log(SL_LOG_WARN, ctx->name,
 			       "chunk %llu record %u has no Raw_Log_Key field "
@@ -524,11 +546,16 @@ static void produce_chunk(struct kafka_ctx *ctx, struct kafka_worker *w,
 			set_failed(b, err, c->records - idx);
 			return;
 		}
-		if (err == RD_KAFKA_RESP_ERR__FATAL)
-			sl_log(SL_LOG_ERROR, ctx->name,
+		if (err == RD_KAFKA_RESP_ERR__FATAL) {
+			/* the producer is being replaced: the rest of the
+			 * chunk goes to the new one, on the retry */
+			sl_log(SL_LOG_WARN, ctx->name,
 			       "producer in fatal error state: chunk %llu "
 			       "will be retried",
 			       (unsigned long long)c->id);
+			set_failed(b, err, c->records - idx);
+			return;
+		}
 		set_failed(b, err, 1);
 	}
 }
@@ -542,20 +569,29 @@ void sl_out_kafka_flush(void *vctx, void *worker, struct sl_flush *fl)
 	struct kafka_batch *b;
 	uint32_t todo = 0;
 
-	if (!ctx->rk) {
-		sl_flush_done(fl, SL_FLUSH_RETRY);
-		return;
-	}
 	for (uint32_t i = 0; i < c->records; i++)
 		todo += !sl_flush_marked(fl, i);
 	if (todo == 0) {
 		sl_flush_done(fl, SL_FLUSH_OK);
 		return;
 	}
+	/* a producer being replaced takes nothing (and so does not keep the
+	 * poller's write lock waiting): retried on the new one */
+	if (__atomic_load_n(&ctx->fatal, __ATOMIC_SEQ_CST)) {
+		sl_flush_done(fl, SL_FLUSH_RETRY);
+		return;
+	}
+	pthread_rwlock_rdlock(&ctx->rk_lock);
+	if (!ctx->rk) {
+		pthread_rwlock_unlock(&ctx->rk_lock);
+		sl_flush_done(fl, SL_FLUSH_RETRY);
+		return;
+	}
 	if (!w) /* this worker's init failed: scratch for this chunk */
 		w = local = sl_out_kafka_worker_create();
 	b = calloc(1, sizeof(*b) + (size_t)todo * sizeof(b->msgs[0]));
 	if (!b || !w) {
+		pthread_rwlock_unlock(&ctx->rk_lock);
 		free(b);
 		sl_out_kafka_worker_destroy(local);
 		sl_log(SL_LOG_ERROR, ctx->name,
@@ -569,6 +605,7 @@ void sl_out_kafka_flush(void *vctx, void *worker, struct sl_flush *fl)
 	b->outstanding = 1; /* the worker's hold, released below */
 	__atomic_add_fetch(&ctx->live_batches, 1, __ATOMIC_ACQ_REL);
 	produce_chunk(ctx, w, b, &big);
+	pthread_rwlock_unlock(&ctx->rk_lock);
 	sl_out_kafka_worker_destroy(local);
 	if (big.n)
 		sl_log(SL_LOG_WARN, ctx->name,

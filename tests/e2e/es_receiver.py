@@ -20,7 +20,11 @@ Failure injection, all counted so tests can compare:
   - poison_field: a document holding this key fails with 400
     mapper_parsing_exception, every time;
   - max_body: a request whose (decompressed) body is larger gets 413, as a
-    proxy's client_max_body_size or http.max_content_length would.
+    proxy's client_max_body_size or http.max_content_length would;
+  - delay: seconds each _bulk request waits before it is applied, so that a
+    test can kill the client while requests are in flight.
+Counted besides: items received (every action of every parsed request),
+the largest bulk, and `create`s of an existing _id (409, `conflicts`).
 GET /_dump returns everything stored and the counters as JSON; the same
 data is available in-process through the attributes.
 
@@ -30,18 +34,22 @@ import gzip
 import json
 import sys
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class EsReceiver:
     def __init__(self, whole_request=(), lose_responses=(), item_429_first=None,
-                 poison_field=None, max_body=None, port=0):
+                 poison_field=None, max_body=None, delay=0, port=0):
         self.whole_request = list(whole_request)
         self.lose_responses = set(lose_responses)
         self.item_429_first = item_429_first
         self.poison_field = poison_field
         self.max_body = max_body
+        self.delay = delay
+        self.items_received = 0   # actions in parsed requests, all attempts
+        self.max_bulk = 0         # most actions in one request
         self.lock = threading.Lock()
         self.docs = {}            # (index, _id) -> source document
         self.requests = 0         # POSTs to _bulk
@@ -76,6 +84,8 @@ class EsReceiver:
                     body = gzip.decompress(body)
                     with owner.lock:
                         owner.gzip_requests += 1
+                if owner.delay:
+                    time.sleep(owner.delay)
                 status, resp, retry_after = owner.bulk(path, body)
                 headers = {}
                 if retry_after is not None:
@@ -90,7 +100,10 @@ class EsReceiver:
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client was killed: tests do that
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
@@ -119,6 +132,8 @@ class EsReceiver:
                 "gzip_requests": self.gzip_requests,
                 "bad_requests": list(self.bad_requests),
                 "too_large": self.request_statuses.count(413),
+                "items_received": self.items_received,
+                "max_bulk": self.max_bulk,
             }
 
     # ---- the _bulk API ------------------------------------------------------
@@ -148,6 +163,8 @@ class EsReceiver:
                 self.request_statuses.append(400)
                 return (400, {"error": {"type": "parse_exception",
                                         "reason": str(e)}, "status": 400}, None)
+            self.items_received += len(pairs)
+            self.max_bulk = max(self.max_bulk, len(pairs))
             items = [self.item(op, meta, src, default_index)
                      for op, meta, src in pairs]
             errors = any(it[next(iter(it))]["status"] >= 300 for it in items)

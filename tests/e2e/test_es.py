@@ -3,7 +3,8 @@
 way Elasticsearch does: whole requests answered 429 (Retry-After) and 500, a
 response lost after the documents were stored, documents rejected with 429
 the first time, documents rejected for good with 400 mapper_parsing_exception,
-and 413 for bodies over a limit.
+and 413 for bodies over a limit; and bulks of ~22k records whose
+responses are far larger than Buffer_Size, 10% of their items answered 429.
 
 Checked: every record that should arrive is stored exactly once (Generate_ID
 makes re-sent documents 409s, counted as delivered), poisoned ones are absent
@@ -188,6 +189,73 @@ def scenario_failures(c, tmp):
     c.check("will retry" in out, "whole-request failures logged")
 
 
+def scenario_big_bulks(c, tmp):
+    """22k-record bulks (responses of ~3 MB, far past Buffer_Size's 512K),
+    10% of items answered 429 on their first attempt, 1 in 1000 rejected
+    for good: every item of every response is read, so only the 429s are
+    sent again and nothing is re-sent into a 409."""
+    n, poison_every = 50000, 1000
+    records = []
+    for i in range(n):
+        r = {"seq": i, "event": "connection_state_changed",
+             "agent_id": "agent-%04d" % (i % 1000)}
+        if i % poison_every == 11:
+            r["poison"] = "not-a-long"
+        records.append(r)
+    poisoned = {r["seq"] for r in records if "poison" in r}
+    want = set(range(n)) - poisoned
+    log = os.path.join(tmp, "bulk.log")
+    write_records(log, records)
+    rcv = es_receiver.EsReceiver(
+        item_429_first=lambda d: isinstance(d, dict) and d.get("seq", 0) % 10 == 3,
+        poison_field="poison").start()
+    api = pu.free_port()
+    s = Sluice(tmp, "big_bulks", conf(tmp, log, rcv.port, api, Index="bulk"))
+    try:
+        def all_in():
+            with rcv.lock:
+                stored = len(rcv.docs)
+            return stored >= len(want) and \
+                metric(api, "sluice_output_proc_records_total",
+                       name="es.0") >= len(want) and \
+                metric(api, "sluice_output_dropped_records_total",
+                       name="es.0", reason="rejected") >= len(poisoned)
+        try:
+            e2e.wait_for(all_in, 3 * DEADLINE, interval=0.25,
+                         what="50000 records stored, poison counted")
+        except TimeoutError as e:
+            c.check(False, str(e))
+        dropped = metric(api, "sluice_output_dropped_records_total",
+                         name="es.0", reason="rejected")
+    finally:
+        s.stop()
+        rcv.stop()
+    dump = rcv.dump()
+    seen = by_seq(rcv)
+    n429 = dump["item_statuses"].get(429, 0)
+    print("big bulks: %d records, largest bulk %d items, %d items sent, "
+          "%d answered 429, %d answered 409, %d rejected, %d requests"
+          % (n, dump["max_bulk"], dump["items_received"], n429,
+             dump["conflicts"], dump["rejected"], dump["requests"]))
+    c.check(dump["max_bulk"] >= 20000,
+            "bulks of ~22k records were sent (largest %d)" % dump["max_bulk"])
+    c.equal(sorted(want - set(seen)), [], "big bulks: records missing")
+    c.equal(sorted(k for k, v in seen.items() if len(v) != 1), [],
+            "big bulks: records stored more than once")
+    c.equal(sorted(set(seen) & poisoned), [], "big bulks: poison not stored")
+    c.equal(dropped, float(dump["rejected"]),
+            "dropped_records_total{rejected} = the receiver's permanent "
+            "rejections")
+    c.equal(dump["rejected"], len(poisoned),
+            "each poisoned record answered 400 once (never re-sent)")
+    c.check(n429 >= n // 10 - len(poisoned),
+            "about 10%% of the items got a 429 (%d)" % n429)
+    c.check(dump["items_received"] <= 1.1 * (n + n429),
+            "items sent %d within 10%% of records + 429s (%d)"
+            % (dump["items_received"], n + n429))
+    c.equal(dump["conflicts"], 0, "no 409: nothing already stored was re-sent")
+
+
 def scenario_too_large(c, tmp):
     """413: halve the bulk; a record too large alone is dropped (oversize)."""
     records = [{"seq": i, "pad": "x" * 80} for i in range(40)]
@@ -250,6 +318,7 @@ def main():
     c = e2e.Checker()
     with e2e.TempDir("sluice-es-") as tmp:
         scenario_failures(c, tmp)
+        scenario_big_bulks(c, tmp)
         scenario_too_large(c, tmp)
         scenario_rejected_request(c, tmp)
     c.finish()

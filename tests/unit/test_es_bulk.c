@@ -3,7 +3,9 @@
  * test_es_bulk.c - the es output without a network: exact NDJSON bytes of
  * the bulk encoder (operations, types, index names, time and tag keys, ids)
  * and the bulk response reader with its per-item verdicts (all ok, mixed
- * 201/409/429/400, errors:false, cut bodies, garbage). The flush itself
+ * 201/409/429/400, errors:false, garbage), fed as a stream split at any
+ * byte (1, 22k and 200k items), and Generate_ID's stability (identity or
+ * time, then body). The flush itself
  * (requests, retries, counters) is covered by tests/e2e/test_es.py.
  */
 #include <setjmp.h>
@@ -223,13 +225,13 @@ static void test_generate_id_stable_and_distinct(void **state)
 
 	(void)state;
 	/* sha256(int64 LE time || body), first 32 hex digits */
-	assert_int_equal(es_id_generate(TS, "{\"a\":1}", 7, a), 0);
+	assert_int_equal(es_id_generate(TS, 0, "{\"a\":1}", 7, a), 0);
 	assert_string_equal(a, "31bbd0850ba400ddf6feff24dbe778d1");
-	assert_int_equal(es_id_generate(TS, "{\"a\":1}", 7, b), 0);
+	assert_int_equal(es_id_generate(TS, 0, "{\"a\":1}", 7, b), 0);
 	assert_string_equal(a, b);
-	assert_int_equal(es_id_generate(TS, "{\"a\":2}", 7, c), 0);
+	assert_int_equal(es_id_generate(TS, 0, "{\"a\":2}", 7, c), 0);
 	assert_string_equal(c, "ad82df7decb723d123d4fc70cf385446");
-	assert_int_equal(es_id_generate(TS + 1, "{\"a\":1}", 7, c), 0);
+	assert_int_equal(es_id_generate(TS + 1, 0, "{\"a\":1}", 7, c), 0);
 	assert_string_not_equal(a, c);
 
 	o.type = NULL;
@@ -244,6 +246,45 @@ static void test_generate_id_stable_and_distinct(void **state)
 			    "{\"create\":{\"_index\":\"fluent-bit\","
 			    "\"_id\":\"31bbd0850ba400ddf6feff24dbe778d1\"}}\n"
 			    "{\"a\":1}\n");
+}
+
+static void test_generate_id_from_identity(void **state)
+{
+	char a[ES_ID_LEN + 1], b[ES_ID_LEN + 1], c[ES_ID_LEN + 1];
+	struct es_bulk_opts o = base();
+	struct es_bulk_rec r = {
+	    .ts_ns = TS + 1, .identity = 42, .body = "{\"a\":1}", .len = 7};
+	char want[128];
+
+	(void)state;
+	/* a re-read line has a new read time but the same identity: same id */
+	assert_int_equal(es_id_generate(TS, 42, "{\"a\":1}", 7, a), 0);
+	assert_int_equal(es_id_generate(TS + 5000000000, 42, "{\"a\":1}", 7, b),
+			 0);
+	assert_string_equal(a, b);
+	/* another line (another offset), same body and time: distinct */
+	assert_int_equal(es_id_generate(TS, 43, "{\"a\":1}", 7, c), 0);
+	assert_string_not_equal(a, c);
+	/* the body still counts */
+	assert_int_equal(es_id_generate(TS, 42, "{\"a\":2}", 7, c), 0);
+	assert_string_not_equal(a, c);
+	/* an identity never hashes like a time of the same value */
+	assert_int_equal(es_id_generate(42, 0, "{\"a\":1}", 7, c), 0);
+	assert_string_not_equal(a, c);
+
+	/* the encoder takes the record's identity */
+	o.type = NULL;
+	o.time_key = NULL;
+	o.generate_id = true;
+	sl_buf_reset(&buf);
+	assert_int_equal(
+	    es_bulk_append(&buf, &o, &r, "t", 1, 0, &scratch, NULL), 0);
+	snprintf(want, sizeof(want),
+		 "{\"create\":{\"_index\":\"fluent-bit\",\"_id\":\"%s\"}}\n"
+		 "{\"a\":1}\n",
+		 a);
+	assert_int_equal(buf.len, strlen(want));
+	assert_memory_equal(buf.data, want, buf.len);
 }
 
 static void test_id_key_wins_and_is_escaped(void **state)
@@ -331,7 +372,7 @@ static void test_body_not_object(void **state)
 
 static int rd(const char *body, uint32_t expected)
 {
-	return es_response_read(&rr, body, strlen(body), false, expected);
+	return es_response_read(&rr, body, strlen(body), expected);
 }
 
 static enum es_verdict v(uint32_t i, bool has_id)
@@ -419,37 +460,19 @@ static void test_item_verdicts(void **state)
 	assert_int_equal(es_item_verdict(302, ES_OP_CREATE, true), ES_RETRY);
 }
 
-static void test_response_errors_false_fast_path_when_cut(void **state)
+static void test_response_cut_body_is_unreadable(void **state)
 {
 	const char *body = "{\"took\":1,\"errors\":false,\"items\":["
 			   "{\"create\":{\"_index\":\"i\",\"status\":201}},"
 			   "{\"create\":{\"_ind";
 
 	(void)state;
-	/* a cut body is unreadable unless the client says it was cut */
-	assert_int_equal(es_response_read(&rr, body, strlen(body), false, 3),
-			 -SL_EPARSE);
-	assert_int_equal(es_response_read(&rr, body, strlen(body), true, 3), 0);
-	assert_int_equal(rr.n_items, 1);
-	assert_int_equal(v(0, false), ES_DELIVERED);
-	assert_int_equal(v(2, false),
-			 ES_DELIVERED); /* errors:false covers it */
-}
-
-static void test_response_cut_with_errors_keeps_complete_items(void **state)
-{
-	const char *body =
-	    "{\"took\":1,\"errors\":true,\"items\":["
-	    "{\"create\":{\"status\":201}},"
-	    "{\"create\":{\"status\":400,\"error\":{\"type\":\"x\"}}},"
-	    "{\"create\":{\"status\":201";
-
-	(void)state;
-	assert_int_equal(es_response_read(&rr, body, strlen(body), true, 3), 0);
-	assert_int_equal(rr.n_items, 2);
-	assert_int_equal(v(0, false), ES_DELIVERED);
-	assert_int_equal(v(1, false), ES_REJECTED);
-	assert_int_equal(v(2, false), ES_RETRY); /* never complete: re-sent */
+	/* the reader never cuts a body itself; one that ends early was cut
+	 * by the network and nothing in it is trusted */
+	assert_int_equal(rd(body, 3), -SL_EPARSE);
+	assert_int_equal(rr.n_items, 0);
+	assert_int_equal(v(0, false), ES_RETRY);
+	assert_int_equal(v(2, false), ES_RETRY);
 }
 
 static void test_response_count_mismatch(void **state)
@@ -537,9 +560,14 @@ static void test_response_garbage(void **state)
 		assert_int_equal(v(0, false), ES_RETRY);
 	}
 	/* a non-JSON body cut by the client is still not a response */
-	assert_int_equal(es_response_read(&rr, "<html>", 6, true, 2),
-			 -SL_EPARSE);
-	assert_int_equal(es_response_read(&rr, NULL, 0, true, 2), -SL_EPARSE);
+	assert_int_equal(es_response_read(&rr, "<html>", 6, 2), -SL_EPARSE);
+	assert_int_equal(es_response_read(&rr, NULL, 0, 2), -SL_EPARSE);
+	/* after a failed feed, later feeds and the end keep failing */
+	assert_int_equal(es_response_begin(&rr, 2, 0), 0);
+	assert_int_equal(es_response_feed(&rr, "{]", 2), -SL_EPARSE);
+	assert_int_equal(es_response_feed(&rr, "}", 1), -SL_EPARSE);
+	assert_int_equal(es_response_end(&rr), -SL_EPARSE);
+	assert_int_equal(v(0, false), ES_RETRY);
 }
 
 static void test_response_bounds(void **state)
@@ -571,7 +599,7 @@ static void test_response_bounds(void **state)
 		assert_int_equal(sl_buf_append(&big, "\"}}}", 4), 0);
 	}
 	assert_int_equal(sl_buf_append(&big, "]}", 2), 0);
-	assert_int_equal(es_response_read(&rr, big.data, big.len, false, n), 0);
+	assert_int_equal(es_response_read(&rr, big.data, big.len, n), 0);
 	assert_int_equal(rr.n_items, n);
 	assert_int_equal(rr.items[0].reason_len, ES_RESP_STR_MAX);
 	assert_true(rr.text.len <= ES_RESP_TEXT_MAX);
@@ -587,8 +615,168 @@ static void test_response_bounds(void **state)
 	for (int i = 0; i < 5000; i++)
 		assert_int_equal(sl_buf_append(&buf, "]", 1), 0);
 	assert_int_equal(sl_buf_append(&buf, ",\"status\":201}}]}", 17), 0);
-	assert_int_equal(es_response_read(&rr, buf.data, buf.len, false, 1), 0);
+	assert_int_equal(es_response_read(&rr, buf.data, buf.len, 1), 0);
 	assert_int_equal(v(0, false), ES_DELIVERED);
+
+	/* a body far longer than any response to its items is refused before
+	 * yajl can hold it: 0 items allow ES_RESP_BASE_BYTES */
+	sl_buf_reset(&buf);
+	assert_int_equal(sl_buf_append(&buf, "{\"took\":\"", 9), 0);
+	for (size_t i = 0; i < ES_RESP_BASE_BYTES; i++)
+		assert_int_equal(sl_buf_append(&buf, "x", 1), 0);
+	assert_int_equal(es_response_begin(&rr, 0, 0), 0);
+	assert_int_equal(es_response_feed(&rr, buf.data, 9), 0);
+	assert_int_equal(es_response_feed(&rr, buf.data + 9, buf.len - 9),
+			 -SL_EPARSE);
+	assert_int_equal(es_response_end(&rr), -SL_EPARSE);
+}
+
+/* ---- streaming: every item whatever the size and the split ----------- */
+
+/* The status the fake server gave item i: 429, 400 or 201. */
+static int status_of(uint32_t i)
+{
+	if (i % 10 == 3)
+		return 429;
+	if (i % 97 == 5)
+		return 400;
+	return 201;
+}
+
+/* A bulk response of n items in Elasticsearch's real shape. */
+static void build_response(struct sl_buf *b, uint32_t n)
+{
+	static const char head[] = "{\"took\":12,\"errors\":true,\"items\":[";
+	char item[512];
+
+	sl_buf_reset(b);
+	assert_int_equal(sl_buf_append(b, head, sizeof(head) - 1), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		int st = status_of(i), len;
+
+		if (st == 201)
+			len =
+			    snprintf(item, sizeof(item),
+				     "%s{\"create\":{\"_index\":\"logs-%u\","
+				     "\"_id\":\"%08x\",\"_version\":1,"
+				     "\"result\":\"created\",\"status\":201}}",
+				     i ? "," : "", i % 3, i);
+		else
+			len = snprintf(
+			    item, sizeof(item),
+			    "%s{\"create\":{\"_index\":\"logs-%u\",\"_id\":"
+			    "\"%08x\",\"status\":%d,\"error\":{\"type\":"
+			    "\"%s\",\"reason\":\"item %u \\u00e9 failed\"}}}",
+			    i ? "," : "", i % 3, i, st,
+			    st == 429 ? "es_rejected_execution_exception"
+				      : "mapper_parsing_exception",
+			    i);
+		assert_true(len > 0 && (size_t)len < sizeof(item));
+		assert_int_equal(sl_buf_append(b, item, (size_t)len), 0);
+	}
+	assert_int_equal(sl_buf_append(b, "]}", 2), 0);
+}
+
+static void check_all_items(uint32_t n)
+{
+	assert_int_equal(rr.n_items, n);
+	assert_true(rr.has_errors && rr.errors);
+	for (uint32_t i = 0; i < n; i++) {
+		int st = status_of(i);
+		enum es_verdict want = st == 429   ? ES_RETRY
+				       : st == 400 ? ES_REJECTED
+						   : ES_DELIVERED;
+
+		assert_int_equal(rr.items[i].status, st);
+		assert_int_equal(v(i, true), want);
+	}
+	/* the first rejected item kept its reason, \u00e9 decoded */
+	if (n > 5) {
+		const char *want = "item 5 \xc3\xa9 failed";
+
+		assert_int_equal(rr.items[5].reason_len, strlen(want));
+		assert_memory_equal(
+		    es_response_str(&rr, rr.items[5].reason_off), want,
+		    strlen(want));
+	}
+}
+
+/* Feeds the body in two pieces cut at `at`. */
+static void read_split(const struct sl_buf *b, uint32_t n, size_t at)
+{
+	assert_int_equal(es_response_begin(&rr, n, 0), 0);
+	assert_int_equal(es_response_feed(&rr, b->data, at), 0);
+	assert_int_equal(es_response_feed(&rr, b->data + at, b->len - at), 0);
+	assert_int_equal(es_response_end(&rr), 0);
+	check_all_items(n);
+}
+
+/* Feeds the body in random pieces of 1..max bytes. */
+static void read_pieces(const struct sl_buf *b, uint32_t n, size_t max,
+			unsigned *seed)
+{
+	size_t off = 0;
+
+	assert_int_equal(es_response_begin(&rr, n, 0), 0);
+	while (off < b->len) {
+		size_t k = 1 + (size_t)rand_r(seed) % max;
+
+		if (k > b->len - off)
+			k = b->len - off;
+		assert_int_equal(es_response_feed(&rr, b->data + off, k), 0);
+		off += k;
+	}
+	assert_int_equal(es_response_end(&rr), 0);
+	check_all_items(n);
+}
+
+static void test_stream_one_item_every_split(void **state)
+{
+	/* 1 item (201), then 4 (a 429 last) and 6 (a 400 last): every byte
+	 * boundary of each, and byte by byte */
+	static const uint32_t sizes[] = {1, 4, 6};
+	struct sl_buf b = {0};
+	unsigned seed = 1;
+
+	(void)state;
+	for (size_t s = 0; s < SL_ARRAY_LEN(sizes); s++) {
+		build_response(&b, sizes[s]);
+		for (size_t at = 0; at <= b.len; at++)
+			read_split(&b, sizes[s], at);
+		read_pieces(&b, sizes[s], 1, &seed);
+	}
+	sl_buf_destroy(&b);
+}
+
+static void test_stream_22k_items_random_splits(void **state)
+{
+	struct sl_buf b = {0};
+	unsigned seed = 22000;
+
+	(void)state;
+	build_response(&b, 22000);
+	for (int k = 0; k < 48; k++)
+		read_split(&b, 22000, (size_t)rand_r(&seed) % (b.len + 1));
+	read_pieces(&b, 22000, 16384, &seed); /* libcurl's piece size */
+	read_pieces(&b, 22000, 7, &seed);
+	sl_buf_destroy(&b);
+}
+
+static void test_stream_200k_items_random_splits(void **state)
+{
+	struct sl_buf b = {0};
+	unsigned seed = 200000;
+
+	(void)state;
+	build_response(&b, 200000);
+	/* far past Buffer_Size's 512K default: every item is still read */
+	assert_true(b.len > 10u * 1024u * 1024u);
+	for (int k = 0; k < 6; k++)
+		read_split(&b, 200000, (size_t)rand_r(&seed) % (b.len + 1));
+	read_pieces(&b, 200000, 16384, &seed);
+	/* the kept text stays within its budget */
+	assert_true(rr.text.len <= ES_RESP_TEXT_MAX);
+	sl_buf_destroy(&b);
 }
 
 int main(void)
@@ -602,6 +790,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_logstash_index_before_1970, reset),
 	    cmocka_unit_test_setup(test_time_key_nanos_format_and_tag, reset),
 	    cmocka_unit_test_setup(test_generate_id_stable_and_distinct, reset),
+	    cmocka_unit_test_setup(test_generate_id_from_identity, reset),
 	    cmocka_unit_test_setup(test_id_key_wins_and_is_escaped, reset),
 	    cmocka_unit_test_setup(test_replace_dots_in_keys_only, reset),
 	    cmocka_unit_test_setup(test_several_records_append, reset),
@@ -609,14 +798,15 @@ int main(void)
 	    cmocka_unit_test(test_response_all_ok),
 	    cmocka_unit_test(test_response_mixed_items),
 	    cmocka_unit_test(test_item_verdicts),
-	    cmocka_unit_test(test_response_errors_false_fast_path_when_cut),
-	    cmocka_unit_test(
-		test_response_cut_with_errors_keeps_complete_items),
+	    cmocka_unit_test(test_response_cut_body_is_unreadable),
 	    cmocka_unit_test(test_response_count_mismatch),
 	    cmocka_unit_test(test_response_odd_items),
 	    cmocka_unit_test(test_response_whole_request_error),
 	    cmocka_unit_test(test_response_garbage),
 	    cmocka_unit_test_setup(test_response_bounds, reset),
+	    cmocka_unit_test(test_stream_one_item_every_split),
+	    cmocka_unit_test(test_stream_22k_items_random_splits),
+	    cmocka_unit_test(test_stream_200k_items_random_splits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);

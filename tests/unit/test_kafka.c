@@ -6,7 +6,9 @@
  * partition back. Every record arrives exactly once, keyed and partitioned
  * by its correlation ID, through a broker outage, injected produce errors
  * and a partly failing chunk; oversize records are counted, not sent; bad
- * rdkafka.* properties are config errors with file:line.
+ * rdkafka.* properties are config errors with file:line; a fatal producer
+ * error makes a new producer and loses nothing; unkeyed messages of an
+ * idempotent producer carry the record's id in a sluice-id header.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,8 +23,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../outputs/kafka/kafka.h"
 #include "sl_engine_int.h"
 #include "sl_log.h"
+#include "sl_record.h"
 
 #define BASE_NS	    INT64_C(1700000000123456789)
 #define N_KEYS	    17
@@ -236,7 +240,8 @@ struct got {
 	int partition;
 	char topic[16];
 	char key[16];
-	char *value; /* owned, the last copy */
+	char id[SL_RECORD_ID_HEX + 8]; /* sluice-id header, "" if none */
+	char *value;		       /* owned, the last copy */
 };
 
 static int64_t parse_seq(const char *v, size_t len)
@@ -301,6 +306,20 @@ static int64_t consume_topic(const struct cluster *c, const char *topic,
 		snprintf(got[seq].topic, sizeof(got[seq].topic), "%s", topic);
 		snprintf(got[seq].key, sizeof(got[seq].key), "%.*s",
 			 (int)m->key_len, m->key ? (const char *)m->key : "");
+		{
+			rd_kafka_headers_t *h = NULL;
+			const void *hv = NULL;
+			size_t hn = 0;
+
+			got[seq].id[0] = '\0';
+			if (rd_kafka_message_headers(m, &h) ==
+				RD_KAFKA_RESP_ERR_NO_ERROR &&
+			    rd_kafka_header_get_last(h, "sluice-id", &hv,
+						     &hn) ==
+				RD_KAFKA_RESP_ERR_NO_ERROR)
+				snprintf(got[seq].id, sizeof(got[seq].id),
+					 "%.*s", (int)hn, (const char *)hv);
+		}
 		free(got[seq].value);
 		got[seq].value = strndup(m->payload, m->len);
 		rd_kafka_message_destroy(m);
@@ -374,6 +393,9 @@ static void section(struct run *r, enum sl_section_kind kind,
 				 0);
 }
 
+/* Without Message_Key_Field correlation_id (run_init's default). */
+static bool unkeyed;
+
 /* [SERVICE], the fake input, and a kafka output with `extra` options. */
 static void run_init(struct run *r, const struct cluster *c,
 		     const char *const *in, const char *const *extra)
@@ -394,6 +416,11 @@ static void run_init(struct run *r, const struct cluster *c,
 			       "rdkafka.reconnect.backoff.max.ms", "200"};
 	size_t n = 10;
 
+	if (unkeyed) {
+		out[6] = out[8];
+		out[7] = out[9];
+		n = 8;
+	}
 	for (size_t i = 0; extra && extra[i]; i++)
 		out[n++] = extra[i];
 	out[n] = NULL;
@@ -461,6 +488,9 @@ static void every_record_once_keyed_by_correlation_id(void **state)
 
 	assert_int_equal(consume_topic(&c, "logs", 6, got, 3000), 3000);
 	assert_exactly_once(got, 3000, -1);
+	/* keyed by the user: no sluice-id header, Fluent Bit's messages */
+	for (int64_t s = 0; s < 3000; s++)
+		assert_string_equal(got[s].id, "");
 	/* Format json: the record's bytes behind a spliced @timestamp */
 	for (int64_t s = 0; s < 3000; s += 499) {
 		const char *v = got[s].value;
@@ -744,6 +774,108 @@ static void unsupported_format_is_a_config_error(void **state)
 	run_done(&r);
 }
 
+/* ---- (f) a fatal producer error ---------------------------------------------
+ */
+static bool fatal_raised;
+
+static bool raise_fatal(struct fake_in *f)
+{
+	struct kafka_ctx *ctx = cur_eng->outputs[0]->ctx;
+
+	if (f->tick == 30 && !fatal_raised) {
+		/* what an idempotent producer that lost its sequence raises */
+		assert_int_equal(
+		    rd_kafka_test_fatal_error(
+			ctx->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+			"injected by the test"),
+		    RD_KAFKA_RESP_ERR_NO_ERROR);
+		fatal_raised = true;
+	}
+	return f->tick < 40;
+}
+
+static void fatal_error_makes_a_new_producer(void **state)
+{
+	static const char *const topics[] = {"logs", NULL};
+	static const char *const in[] = {"name",     "fake_in", "count", "3000",
+					 "per_tick", "30",	NULL};
+	static const char *const out[] = {"topics", "logs", NULL};
+	struct cluster c;
+	struct run r;
+	struct got *got = calloc(3000, sizeof(*got));
+	struct kafka_ctx *ctx;
+	int64_t recreated;
+
+	(void)state;
+	assert_non_null(got);
+	cluster_up(&c, topics, 6);
+	/* slow acks: messages are in flight when the error comes */
+	for (int32_t b = 1; b <= 3; b++)
+		assert_int_equal(rd_kafka_mock_broker_set_rtt(c.mc, b, 150),
+				 RD_KAFKA_RESP_ERR_NO_ERROR);
+	fatal_raised = false;
+	tick_hook = raise_fatal;
+	run_init(&r, &c, in, out);
+	run_pipeline(&r);
+	ctx = r.eng->outputs[0]->ctx;
+	recreated = __atomic_load_n(&ctx->recreated, __ATOMIC_ACQUIRE);
+	assert_true(fatal_raised);
+	/* the output did not stop: every record was acknowledged, by the
+	 * producer made after the error for those the old one held */
+	assert_int_equal(recreated, 1);
+	/* shutdown waits follow the service's Grace (30 s here) */
+	assert_int_equal(ctx->drain_flush_ms, 3000);
+	assert_int_equal(ctx->drain_purge_ms, 1500);
+	assert_true(metric(&r, r.eng->outputs[0]->m_proc_records) == 3000);
+	assert_true(metric(&r, r.eng->outputs[0]->m_retries) >= 1);
+	run_done(&r);
+
+	/* at least once: what the purge cut off in flight may be there
+	 * twice, nothing is missing */
+	consume_topic(&c, "logs", 6, got, 3000);
+	for (int64_t s = 0; s < 3000; s++)
+		if (got[s].count < 1)
+			fail_msg("seq %lld lost", (long long)s);
+	got_free(got, 3000);
+	cluster_down(&c);
+}
+
+/* ---- (g) the sluice-id header -----------------------------------------------
+ */
+static void unkeyed_idempotent_messages_carry_the_record_id(void **state)
+{
+	static const char *const topics[] = {"logs", NULL};
+	static const char *const in[] = {"name",     "fake_in", "count", "500",
+					 "per_tick", "100",	NULL};
+	static const char *const out[] = {"topics", "logs", NULL};
+	struct cluster c;
+	struct run r;
+	struct got *got = calloc(500, sizeof(*got));
+	char body[256], want[SL_RECORD_ID_HEX + 1];
+
+	(void)state;
+	assert_non_null(got);
+	cluster_up(&c, topics, 6);
+	unkeyed = true;
+	run_init(&r, &c, in, out);
+	unkeyed = false;
+	run_pipeline(&r);
+	run_done(&r);
+	assert_int_equal(consume_topic(&c, "logs", 6, got, 500), 500);
+	for (int64_t s = 0; s < 500; s++) {
+		int n = make_body(body, sizeof(body), s, 0);
+
+		assert_int_equal(got[s].count, 1);
+		assert_string_equal(got[s].key, ""); /* keying unchanged */
+		/* the id es Generate_ID would give the same record */
+		assert_int_equal(
+		    sl_record_id_hex(BASE_NS + s, 0, body, (size_t)n, want), 0);
+		assert_string_equal(got[s].id, want);
+	}
+	got_free(got, 500);
+	cluster_down(&c);
+}
+
 int main(void)
 {
 	sl_log_set_level(getenv("SL_TEST_KAFKA_LOG") ? SL_LOG_DEBUG
@@ -754,6 +886,8 @@ int main(void)
 	    cmocka_unit_test(produce_errors_lose_nothing),
 	    cmocka_unit_test(oversize_record_is_dropped_and_counted),
 	    cmocka_unit_test(partial_failure_resends_only_failed_records),
+	    cmocka_unit_test(fatal_error_makes_a_new_producer),
+	    cmocka_unit_test(unkeyed_idempotent_messages_carry_the_record_id),
 	    cmocka_unit_test(bad_rdkafka_property_is_a_config_error),
 	    cmocka_unit_test(unsupported_format_is_a_config_error),
 	};

@@ -332,6 +332,61 @@ static void steady_state_reuses_buffers(void **state)
 	assert_body("{\"k\":\"v\",\"n\":[1,2,3],\"x\":1,\"y\":2}");
 }
 
+/* Record identity: what a re-read after a crash must find again. */
+static void identity_follows_origin_and_time_source(void **state)
+{
+	uint64_t a, b;
+
+	(void)state;
+	/* no origin: 0, "the timestamp is stable, use it" */
+	sl_record_reset_line(&rec, 100, S("log"), S("x"));
+	assert_int_equal(sl_record_identity(&rec), 0);
+	sl_record_set_time(&rec, 5);
+	assert_int_equal(sl_record_identity(&rec), 0);
+
+	/* read time: the origin alone, whatever the time read at */
+	sl_record_reset_line(&rec, 100, S("log"), S("x"));
+	sl_record_set_origin(&rec, 77);
+	a = sl_record_identity(&rec);
+	assert_int_equal(a, 77);
+	sl_record_reset_line(&rec, 999, S("log"), S("x"));
+	sl_record_set_origin(&rec, 77);
+	assert_int_equal(sl_record_identity(&rec), a);
+
+	/* a time from the log (a parser) is part of it: same log time, same
+	 * identity; another log time at the same place is another record */
+	assert_int_equal(sl_record_reset_json(&rec, 1, S("{\"t\":1}")), 0);
+	sl_record_set_origin(&rec, 77);
+	sl_record_set_time(&rec, 5000);
+	assert_true(rec.flags & SL_REC_TIME_FROM_LOG);
+	b = sl_record_identity(&rec);
+	assert_int_not_equal(b, 0);
+	assert_int_not_equal(b, a);
+	assert_int_equal(sl_record_reset_json(&rec, 2, S("{\"t\":1}")), 0);
+	assert_false(rec.flags & SL_REC_TIME_FROM_LOG); /* reset clears it */
+	assert_int_equal(sl_record_identity(&rec), 0);	/* and the origin */
+	sl_record_set_origin(&rec, 77);
+	sl_record_set_time(&rec, 5000);
+	assert_int_equal(sl_record_identity(&rec), b);
+	sl_record_set_time(&rec, 5001);
+	assert_int_not_equal(sl_record_identity(&rec), b);
+
+	/* edits keep the origin and the flag */
+	assert_int_equal(sl_record_set(&rec, S("k"), S("1")), 0);
+	sl_record_set_time(&rec, 5000);
+	assert_int_equal(sl_record_identity(&rec), b);
+}
+
+static void identity_mix_is_stable_and_never_zero(void **state)
+{
+	(void)state;
+	assert_int_equal(sl_identity_mix(1, 2), sl_identity_mix(1, 2));
+	assert_int_not_equal(sl_identity_mix(1, 2), sl_identity_mix(2, 1));
+	assert_int_not_equal(sl_identity_mix(1, 2), sl_identity_mix(1, 3));
+	for (uint64_t i = 0; i < 100000; i++)
+		assert_int_not_equal(sl_identity_mix(0, i), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +412,8 @@ int main(void)
 	    T(set_body_copies_the_text),
 	    T(next_field_walks_top_level_fields),
 	    T(steady_state_reuses_buffers),
+	    T(identity_follows_origin_and_time_source),
+	    T(identity_mix_is_stable_and_never_zero),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -87,8 +87,10 @@ static int teardown(void **state)
 static void add_record(struct sl_buf *b, int64_t ts, const char *body)
 {
 	uint32_t len = (uint32_t)strlen(body);
+	uint64_t identity = 0; /* sl_chunk.h record encoding */
 
 	assert_int_equal(sl_buf_append(b, &ts, sizeof(ts)), 0);
+	assert_int_equal(sl_buf_append(b, &identity, sizeof(identity)), 0);
 	assert_int_equal(sl_buf_append(b, &len, sizeof(len)), 0);
 	assert_int_equal(sl_buf_append(b, body, len), 0);
 }
@@ -259,7 +261,7 @@ static size_t craft_open(unsigned char *out, const char *stream, uint64_t id,
 	size_t slen = strlen(stream), off = 20;
 
 	memcpy(out, "SLCH", 4);
-	out[4] = 1;
+	out[4] = 2; /* format version */
 	out[5] = 1;
 	out[6] = out[7] = 0;
 	for (int i = 0; i < 8; i++)
@@ -413,7 +415,8 @@ static void truncated_last_block_keeps_earlier_ones(void **state)
 		assert_true(g.cut);
 		assert_int_equal(stats.cut, 1);
 		assert_int_equal(g.n_records, 2);
-		assert_int_equal(g.records.len, 2 * (12 + 7));
+		assert_int_equal(g.records.len,
+				 2 * (SL_CHUNK_RECORD_HEADER + 7));
 		assert_memory_equal(g.records.data, all.data, g.records.len);
 		assert_int_equal(quarantined(fx), 0);
 		got_destroy(&g);
@@ -806,7 +809,8 @@ static void record_framing_is_validated(void **state)
 	/* files whose CRCs are right but whose records do not frame */
 	len = craft_open(buf, "in", 2, r.data, (uint32_t)r.len, 3);
 	write_file(fx, "in-0000000000000002.open", buf, len);
-	memcpy(r.data + 8, &big, sizeof(big)); /* first body length too big */
+	/* first body length too big */
+	memcpy(r.data + SL_CHUNK_RECORD_LEN_OFF, &big, sizeof(big));
 	len = craft_open(buf, "in", 3, r.data, (uint32_t)r.len, 2);
 	write_file(fx, "in-0000000000000003.open", buf, len);
 	/* control: the crafted format is what the scan reads */
@@ -862,7 +866,7 @@ static void interrupted_seal_shapes(void **state)
 	/* a damaged sealed form next to its open form: the open one is used */
 	two_blocks(fx, 8, &all, &end1);
 	n = craft_open(buf, "in", 8, all.data, (uint32_t)all.len, 3);
-	buf[4] = 1;
+	buf[4] = 2;
 	buf[5] = 2; /* claims sealed: its header CRC no longer matches */
 	write_file(fx, "in-0000000000000008.sealed", buf, n);
 	got_destroy(&g);
@@ -971,6 +975,13 @@ static void decoder_refuses_lying_lengths(void **state)
 	memset(buf + 50, 0, 4);
 	assert_int_equal(sl_storage_decode(buf, 54, true, &d), -SL_EPARSE);
 	assert_string_equal(d.reason, "bad uncompressed length");
+	sl_storage_decoded_destroy(&d);
+
+	/* version 1 (records without identity) is refused with its reason */
+	n = craft_open(buf, "s", 1, r.data, (uint32_t)r.len, 1);
+	buf[4] = 1;
+	assert_int_equal(sl_storage_decode(buf, n, true, &d), -SL_EPARSE);
+	assert_non_null(strstr(d.reason, "format version 1"));
 	sl_storage_decoded_destroy(&d);
 	sl_buf_destroy(&r);
 }
