@@ -5,9 +5,16 @@
  * write(2), the file opened and closed per flush so that users may move or
  * delete it at any time. Rotation is not implemented (its options are
  * accepted and ignored); use logrotate's copytruncate or `create`.
+ *
+ * A write error the file system will keep returning (sl_output_errno_
+ * permanent: ENAMETOOLONG, EISDIR, ENOTDIR, EACCES, ...; ENOENT under an
+ * existing Path, i.e. a tag's subdirectory without Mkdir) drops the chunk
+ * with reason `rejected` instead of retrying it forever: one poison tag
+ * must not hold its input at Mem_Buf_Limit, nor again after a restart.
  */
 #include "file_format.h"
 #include "sl_output.h"
+#include "sl_output_error.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -164,6 +171,23 @@ static bool target_empty(const char *target)
 	return stat(target, &st) < 0 || st.st_size == 0;
 }
 
+/*
+ * Whether a failed write of `target` will fail again whatever the wait.
+ * ENOENT is permanent only where the tag made the missing directory: Path
+ * itself missing is a volume not mounted yet, worth waiting for.
+ */
+static bool write_error_permanent(const struct file_ctx *ctx, int err)
+{
+	struct stat st;
+
+	if (err != ENOENT)
+		return sl_output_errno_permanent(err);
+	if (ctx->file && *ctx->file)
+		return false;
+	return stat(ctx->path && *ctx->path ? ctx->path : ".", &st) == 0 &&
+	       S_ISDIR(st.st_mode);
+}
+
 static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 					struct file_worker *w,
 					const struct sl_chunk *c)
@@ -173,6 +197,7 @@ static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 	size_t len;
 	int64_t ts;
 	bool header;
+	int err;
 
 	if (sl_out_file_path(&w->target, ctx->path, ctx->file, c->tag,
 			     c->tag_len) < 0)
@@ -204,8 +229,16 @@ static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 		goto write_error;
 	return SL_FLUSH_OK;
 write_error:
-	sl_log(SL_LOG_ERROR, ctx->name, "cannot write %s: %s", w->target.data,
-	       strerror(errno));
+	err = errno;
+	if (write_error_permanent(ctx, err)) {
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "cannot write %s: %s: %u records dropped (rejected), "
+		       "not retried",
+		       w->target.data, strerror(err), c->records);
+		return SL_FLUSH_ERROR;
+	}
+	sl_log(SL_LOG_ERROR, ctx->name, "cannot write %s: %s (will retry)",
+	       w->target.data, strerror(err));
 	return SL_FLUSH_RETRY;
 }
 
