@@ -5,10 +5,13 @@
  * `[0] tag: [[1700000000.000000000, {}], {"k"=>"v"}]`; json, json_lines and
  * json_stream print JSON with json_date_key / json_date_format. A chunk is
  * rendered on the worker thread and written with one write(2), so lines of
- * concurrent chunks never interleave mid-line.
+ * concurrent chunks never interleave mid-line. A write error that cannot
+ * clear (stdout closed: EBADF, its reader gone: EPIPE; see
+ * sl_output_errno_permanent) drops the chunk as `rejected`; others retry.
  */
 #include "sl_format.h"
 #include "sl_output.h"
+#include "sl_output_error.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -162,9 +165,14 @@ static void stdout_flush(void *vctx, void *worker, struct sl_flush *fl)
 		sl_log(SL_LOG_ERROR, ctx->name, "out of memory formatting a chunk");
 		r = SL_FLUSH_RETRY;
 	} else if (write_all(STDOUT_FILENO, b->data, b->len) < 0) {
-		sl_log(SL_LOG_ERROR, ctx->name, "cannot write to stdout: %s",
-		       strerror(errno));
-		r = SL_FLUSH_RETRY;
+		int err = errno;
+		bool permanent = sl_output_errno_permanent(err);
+
+		sl_log(SL_LOG_ERROR, ctx->name, "cannot write to stdout: %s%s",
+		       strerror(err),
+		       permanent ? ": records dropped (rejected)"
+				 : " (will retry)");
+		r = permanent ? SL_FLUSH_ERROR : SL_FLUSH_RETRY;
 	}
 	if (b == &local)
 		sl_buf_destroy(&local);
