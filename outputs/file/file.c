@@ -6,11 +6,11 @@
  * delete it at any time. Rotation is not implemented (its options are
  * accepted and ignored); use logrotate's copytruncate or `create`.
  *
- * A write error the file system will keep returning (sl_output_errno_
- * permanent: ENAMETOOLONG, EISDIR, ENOTDIR, EACCES, ...; ENOENT under an
- * existing Path, i.e. a tag's subdirectory without Mkdir) drops the chunk
- * with reason `rejected` instead of retrying it forever: one poison tag
- * must not hold its input at Mem_Buf_Limit, nor again after a restart.
+ * A write error that a tag causes and the file system will keep returning
+ * (sl_output_errno_permanent: ENAMETOOLONG, EISDIR, ENOTDIR, EACCES, ...,
+ * under a Path that is itself fine) drops the chunk with reason `rejected`
+ * instead of retrying it forever: one poison tag must not hold its input
+ * at Mem_Buf_Limit, nor again after a restart.
  */
 #include "file_format.h"
 #include "sl_output.h"
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct file_ctx {
 	/* config map */
@@ -172,20 +173,25 @@ static bool target_empty(const char *target)
 }
 
 /*
- * Whether a failed write of `target` will fail again whatever the wait.
- * ENOENT is permanent only where the tag made the missing directory: Path
- * itself missing is a volume not mounted yet, worth waiting for.
+ * Whether a failed write will fail again whatever the wait, because of
+ * the record's tag: the name came from the tag (no File option) and Path
+ * itself is a usable directory, so what is wrong is the tag's part
+ * (sl_output_errno_permanent, or ENOENT: a tag's subdirectory without
+ * Mkdir). A broken Path or File is the operator's to fix (a volume not
+ * mounted yet, a permission being repaired): those errors are retried, the
+ * input pauses at its limit and the health check sees the errors.
  */
 static bool write_error_permanent(const struct file_ctx *ctx, int err)
 {
+	const char *base = ctx->path && *ctx->path ? ctx->path : ".";
 	struct stat st;
 
-	if (err != ENOENT)
-		return sl_output_errno_permanent(err);
 	if (ctx->file && *ctx->file)
 		return false;
-	return stat(ctx->path && *ctx->path ? ctx->path : ".", &st) == 0 &&
-	       S_ISDIR(st.st_mode);
+	if (stat(base, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    access(base, W_OK | X_OK) < 0)
+		return false;
+	return err == ENOENT || sl_output_errno_permanent(err);
 }
 
 static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
@@ -231,14 +237,15 @@ static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 write_error:
 	err = errno;
 	if (write_error_permanent(ctx, err)) {
+		/* the cause first: a long target may be cut off the line */
 		sl_log(SL_LOG_ERROR, ctx->name,
-		       "cannot write %s: %s: %u records dropped (rejected), "
-		       "not retried",
-		       w->target.data, strerror(err), c->records);
+		       "%s: %u records dropped (rejected), not retried: "
+		       "cannot write %s",
+		       strerror(err), c->records, w->target.data);
 		return SL_FLUSH_ERROR;
 	}
-	sl_log(SL_LOG_ERROR, ctx->name, "cannot write %s: %s (will retry)",
-	       w->target.data, strerror(err));
+	sl_log(SL_LOG_ERROR, ctx->name, "%s (will retry): cannot write %s",
+	       strerror(err), w->target.data);
 	return SL_FLUSH_RETRY;
 }
 
