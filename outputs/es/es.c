@@ -756,7 +756,8 @@ static enum req_class classify(long status)
 		return REQ_TOO_LARGE;
 	case SL_HTTP_REJECTED:
 		return REQ_REJECT;
-	case SL_HTTP_AUTH: /* credentials get rotated and fixed: hold the data */
+	/* credentials get rotated and fixed: hold the data */
+	case SL_HTTP_AUTH:
 	case SL_HTTP_RETRY:
 	default:
 		return REQ_RETRY;

@@ -287,10 +287,11 @@ static int kafka_init(void *vctx, struct sl_output *out)
 		const char *t = ctx->topics.v[i];
 
 		if (*t && !sl_sanitize_topic_valid(t, strlen(t))) {
-			sl_plugin_error(ins, line,
-					"Topics: '%s' is not a Kafka topic name "
-					"(1-249 of [A-Za-z0-9._-], not . or ..)",
-					t);
+			sl_plugin_error(
+			    ins, line,
+			    "Topics: '%s' is not a Kafka topic name "
+			    "(1-249 of [A-Za-z0-9._-], not . or ..)",
+			    t);
 			rc = -SL_ECONFIG;
 		}
 	}

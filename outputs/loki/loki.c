@@ -396,9 +396,9 @@ static enum sl_flush_result handle_response(struct loki_ctx *ctx,
 		    "%.*s",
 		    ctx->host, (long long)ctx->port, r->status,
 		    (unsigned long long)n,
-		    cls == SL_HTTP_AUTH	    ? " (credentials refused)"
+		    cls == SL_HTTP_AUTH	  ? " (credentials refused)"
 		    : r->retry_after >= 0 ? " (Retry-After)"
-					    : "",
+					  : "",
 		    body_excerpt(r), body);
 		return SL_FLUSH_RETRY;
 	case SL_HTTP_TOO_LARGE:

@@ -171,15 +171,14 @@ static void long_and_hostile_tags_stay_under_path(void **state)
 
 	(void)state;
 	memset(tag, 'p', sizeof(tag));
-	assert_int_equal(
-	    sl_out_file_path(&buf, "/o", NULL, tag, sizeof(tag)), 0);
+	assert_int_equal(sl_out_file_path(&buf, "/o", NULL, tag, sizeof(tag)),
+			 0);
 	assert_memory_equal(buf.data, "/o/", 3);
 	name = buf.data + 3;
 	assert_int_equal(strlen(name), 255);
 	assert_null(strchr(name, '/'));
-	assert_int_equal(sl_out_file_path(&buf, "/o", NULL,
-					  "..\\..\\etc\r\n\0x", 13),
-			 0);
+	assert_int_equal(
+	    sl_out_file_path(&buf, "/o", NULL, "..\\..\\etc\r\n\0x", 13), 0);
 	expect("/o/_/_/etc___x");
 }
 
@@ -243,15 +242,15 @@ static void append_creates_appends_and_mkdirs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(format_names, reset),
-		cmocka_unit_test_setup(out_file_and_plain, reset),
-		cmocka_unit_test_setup(csv, reset),
-		cmocka_unit_test_setup(ltsv, reset),
-		cmocka_unit_test_setup(template, reset),
-		cmocka_unit_test_setup(path_from_path_file_and_tag, reset),
-		cmocka_unit_test_setup(long_and_hostile_tags_stay_under_path,
-				       reset),
-		cmocka_unit_test_setup(append_creates_appends_and_mkdirs, reset),
+	    cmocka_unit_test_setup(format_names, reset),
+	    cmocka_unit_test_setup(out_file_and_plain, reset),
+	    cmocka_unit_test_setup(csv, reset),
+	    cmocka_unit_test_setup(ltsv, reset),
+	    cmocka_unit_test_setup(template, reset),
+	    cmocka_unit_test_setup(path_from_path_file_and_tag, reset),
+	    cmocka_unit_test_setup(long_and_hostile_tags_stay_under_path,
+				   reset),
+	    cmocka_unit_test_setup(append_creates_appends_and_mkdirs, reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
