@@ -222,31 +222,38 @@ bool sl_sanitize_topic_valid(const char *s, size_t len)
 	return true;
 }
 
-size_t sl_sanitize_log_text(char *dst, size_t cap, const char *src, size_t len)
+/* The escape of byte `c` in log text into esc[4]; returns its length. */
+static size_t escape_byte(unsigned char c, char esc[4])
 {
 	static const char hex[] = "0123456789abcdef";
+
+	if (c == '\n' || c == '\r') {
+		esc[0] = '\\';
+		esc[1] = c == '\n' ? 'n' : 'r';
+		return 2;
+	}
+	if (is_ctl(c) && c != '\t') {
+		esc[0] = '\\';
+		esc[1] = 'x';
+		esc[2] = hex[c >> 4];
+		esc[3] = hex[c & 15];
+		return 4;
+	}
+	esc[0] = (char)c;
+	return 1;
+}
+
+size_t sl_sanitize_log_text(char *dst, size_t cap, const char *src,
+			    size_t len)
+{
 	size_t w = 0;
 
 	if (cap == 0)
 		return 0;
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)src[i];
 		char esc[4];
-		size_t n = 1;
+		size_t n = escape_byte((unsigned char)src[i], esc);
 
-		if (c == '\n' || c == '\r') {
-			esc[0] = '\\';
-			esc[1] = c == '\n' ? 'n' : 'r';
-			n = 2;
-		} else if (is_ctl(c) && c != '\t') {
-			esc[0] = '\\';
-			esc[1] = 'x';
-			esc[2] = hex[c >> 4];
-			esc[3] = hex[c & 15];
-			n = 4;
-		} else {
-			esc[0] = (char)c;
-		}
 		if (w + n >= cap)
 			break;
 		memcpy(dst + w, esc, n);
@@ -254,4 +261,18 @@ size_t sl_sanitize_log_text(char *dst, size_t cap, const char *src, size_t len)
 	}
 	dst[w] = '\0';
 	return w;
+}
+
+int sl_sanitize_line_text(struct sl_buf *out, const char *s, size_t len)
+{
+	if (sl_buf_reserve(out, len) < 0)
+		return -SL_ENOMEM;
+	for (size_t i = 0; i < len; i++) {
+		char esc[4];
+		size_t n = escape_byte((unsigned char)s[i], esc);
+
+		if (sl_buf_append(out, esc, n) < 0)
+			return -SL_ENOMEM;
+	}
+	return 0;
 }

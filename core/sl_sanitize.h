@@ -95,4 +95,11 @@ bool sl_sanitize_topic_valid(const char *s, size_t len);
  */
 size_t sl_sanitize_log_text(char *dst, size_t cap, const char *src, size_t len);
 
+/*
+ * The same escaping into a buffer, unbounded: a tag printed at the start
+ * of an output line (out_file's and stdout's "tag: [...]" formats), so that
+ * a tag cannot end the record's line and forge another.
+ */
+int sl_sanitize_line_text(struct sl_buf *out, const char *s, size_t len);
+
 #endif

@@ -15,6 +15,7 @@
 #include "file_format.h"
 #include "sl_output.h"
 #include "sl_output_error.h"
+#include "sl_sanitize.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ struct file_ctx {
 struct file_worker {
 	struct sl_buf out;
 	struct sl_buf target;
+	struct sl_buf tag; /* the tag as printed in lines, escaped */
 	struct sl_fields fields;
 };
 
@@ -160,6 +162,7 @@ static void file_worker_exit(void *vctx, void *worker)
 		return;
 	sl_buf_destroy(&w->out);
 	sl_buf_destroy(&w->target);
+	sl_buf_destroy(&w->tag);
 	sl_fields_destroy(&w->fields);
 	free(w);
 }
@@ -215,6 +218,11 @@ static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 	}
 	header = ctx->opts.fmt == SL_OUT_FILE_FMT_CSV &&
 		 ctx->opts.csv_column_names && target_empty(w->target.data);
+	/* a tag's CR/LF must not end the record's line */
+	sl_buf_reset(&w->tag);
+	if (sl_sanitize_line_text(&w->tag, c->tag, c->tag_len) < 0 ||
+	    sl_buf_append(&w->tag, "", 1) < 0)
+		return SL_FLUSH_RETRY;
 	sl_buf_reset(&w->out);
 	/* Grows to the chunk's size once, then is reused. */
 	if (sl_buf_reserve(&w->out, c->data.len + c->records * 48u) < 0)
@@ -222,7 +230,8 @@ static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 	sl_chunk_iter_init(&it, c);
 	while (sl_chunk_next(&it, &ts, &body, &len)) {
 		if (sl_out_file_render(&w->out, &ctx->opts, &w->fields, &header,
-				       c->tag, c->tag_len, ts, body, len) < 0) {
+				       w->tag.data, w->tag.len - 1, ts, body,
+				       len) < 0) {
 			sl_log(SL_LOG_ERROR, ctx->name,
 			       "out of memory formatting a chunk");
 			return SL_FLUSH_RETRY;
@@ -260,6 +269,7 @@ static void file_flush(void *vctx, void *worker, struct sl_flush *fl)
 	if (w == &local) {
 		sl_buf_destroy(&local.out);
 		sl_buf_destroy(&local.target);
+		sl_buf_destroy(&local.tag);
 		sl_fields_destroy(&local.fields);
 	}
 	sl_flush_done(fl, r);

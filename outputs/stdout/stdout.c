@@ -12,6 +12,7 @@
 #include "sl_format.h"
 #include "sl_output.h"
 #include "sl_output_error.h"
+#include "sl_sanitize.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -103,8 +104,9 @@ static void stdout_worker_exit(void *vctx, void *worker)
 	free(b);
 }
 
-static int render(const struct stdout_ctx *ctx, struct sl_buf *b,
-		  const struct sl_chunk *c)
+static int render_records(const struct stdout_ctx *ctx, struct sl_buf *b,
+			  const struct sl_chunk *c, const char *tag,
+			  size_t tag_len)
 {
 	struct sl_chunk_iter it;
 	const char *body;
@@ -117,8 +119,8 @@ static int render(const struct stdout_ctx *ctx, struct sl_buf *b,
 		return -SL_ENOMEM;
 	sl_chunk_iter_init(&it, c);
 	while (sl_chunk_next(&it, &ts, &body, &len)) {
-		int rc = ctx->print ? sl_format_print_line(b, n, c->tag,
-							   c->tag_len, ts,
+		int rc = ctx->print ? sl_format_print_line(b, n, tag,
+							   tag_len, ts,
 							   body, len)
 				    : sl_format_json_record(b, &ctx->json, n,
 							    ts, body, len);
@@ -134,6 +136,20 @@ static int render(const struct stdout_ctx *ctx, struct sl_buf *b,
 	if (ctx->json.format != SL_JSON_LINES)
 		return sl_buf_append(b, "\n", 1);
 	return 0;
+}
+
+static int render(const struct stdout_ctx *ctx, struct sl_buf *b,
+		  const struct sl_chunk *c)
+{
+	struct sl_buf tag = {0};
+	int rc;
+
+	/* a tag's CR/LF must not end the printed record's line */
+	if (ctx->print && sl_sanitize_line_text(&tag, c->tag, c->tag_len) < 0)
+		return -SL_ENOMEM;
+	rc = render_records(ctx, b, c, tag.data ? tag.data : "", tag.len);
+	sl_buf_destroy(&tag);
+	return rc;
 }
 
 static int write_all(int fd, const char *p, size_t len)

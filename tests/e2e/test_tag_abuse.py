@@ -304,19 +304,26 @@ def run_log_forging(ck, tmp):
                               Port=dead, Retry_Limit="no_retries")
                 # tail does not sanitise tags: the sink must
                 + e2e.section("OUTPUT", Name="http", Match="*", Host="127.0.0.1",
-                              Port=rcv.port, Header_Tag="X-Tag"))
+                              Port=rcv.port, Header_Tag="X-Tag")
+                # the out_file format starts each line with the tag
+                + e2e.section("OUTPUT", Name="file", Match="*", Path=tmp, File="lines"))
         conf = e2e.write(os.path.join(tmp, "forge.conf"), text)
         s = Sluice(conf, os.path.join(tmp, "forge.log"))
         try:
             e2e.wait_for(lambda: any("records dropped" in l for l in s.lines()), 30,
                          what="the give-up line naming the tag")
             reqs = rcv.wait_for(lambda r: r, 30, "the tag's request")
+            e2e.wait_for(lambda: os.path.exists(os.path.join(tmp, "lines")), 30,
+                         what="out_file's line")
         finally:
             rc = s.stop()
     lines = s.lines()
     ck.equal(rc, 0, "run 3 exit code")
     ck.check(any("app\\n[2026-01-01T" in l for l in lines), "the newline is shown escaped")
     check_log(ck, lines, "run 3")
+    got = e2e.read_out_file(os.path.join(tmp, "lines"))
+    ck.equal([(("\\n[2026-01-01T" in t), r) for t, _, r in got], [(True, {"log": '{"msg": "hello"}'})],
+             "run 3: one out_file line, its tag escaped")
     xt = [v for k, v in reqs[0].header_list if k.lower() == "x-tag"]
     ck.equal(len(xt), 1, "run 3: one X-Tag")
     ck.check(xt and "forged" in xt[0] and not any(ord(ch) < 32 for ch in xt[0]),

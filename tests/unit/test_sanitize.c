@@ -219,6 +219,14 @@ static void log_text_cannot_start_a_line(void **state)
 	assert_string_equal(out, "ab");
 }
 
+static void line_text_escapes_into_a_buffer(void **state)
+{
+	(void)state;
+	assert_string_equal(run(sl_sanitize_line_text, S("t\n{\"x\":1}\0")),
+			    "t\\n{\"x\":1}\\x00");
+	assert_string_equal(run(sl_sanitize_line_text, S("app.log")), "app.log");
+}
+
 static void errno_classes(void **state)
 {
 	(void)state;
@@ -271,6 +279,7 @@ int main(void)
 	    cmocka_unit_test(label_value_is_utf8_and_bounded),
 	    cmocka_unit_test(topic_rules_are_kafkas),
 	    cmocka_unit_test(log_text_cannot_start_a_line),
+	    cmocka_unit_test(line_text_escapes_into_a_buffer),
 	    cmocka_unit_test(errno_classes),
 	    cmocka_unit_test(http_classes),
 	};
