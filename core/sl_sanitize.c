@@ -243,8 +243,7 @@ static size_t escape_byte(unsigned char c, char esc[4])
 	return 1;
 }
 
-size_t sl_sanitize_log_text(char *dst, size_t cap, const char *src,
-			    size_t len)
+size_t sl_sanitize_log_text(char *dst, size_t cap, const char *src, size_t len)
 {
 	size_t w = 0;
 

@@ -119,9 +119,8 @@ static int render_records(const struct stdout_ctx *ctx, struct sl_buf *b,
 		return -SL_ENOMEM;
 	sl_chunk_iter_init(&it, c);
 	while (sl_chunk_next(&it, &ts, &body, &len)) {
-		int rc = ctx->print ? sl_format_print_line(b, n, tag,
-							   tag_len, ts,
-							   body, len)
+		int rc = ctx->print ? sl_format_print_line(b, n, tag, tag_len,
+							   ts, body, len)
 				    : sl_format_json_record(b, &ctx->json, n,
 							    ts, body, len);
 		if (rc < 0)

@@ -224,7 +224,8 @@ static void line_text_escapes_into_a_buffer(void **state)
 	(void)state;
 	assert_string_equal(run(sl_sanitize_line_text, S("t\n{\"x\":1}\0")),
 			    "t\\n{\"x\":1}\\x00");
-	assert_string_equal(run(sl_sanitize_line_text, S("app.log")), "app.log");
+	assert_string_equal(run(sl_sanitize_line_text, S("app.log")),
+			    "app.log");
 }
 
 static void errno_classes(void **state)
