@@ -3,8 +3,12 @@
  * http.c - Fluent Bit's in_http: POST a JSON object or array of objects
  * (Content-Type application/json) to any path; the path (sanitised, '/'
  * stripped) is the tag, "/" means the Tag option, and Tag_Key takes the tag
- * from each record. Answers Successful_Response_Code (201) once the records
- * are buffered; a bad body is refused whole. Not supported (yet):
+ * from each record; both are sanitised here, at the source, with Fluent
+ * Bit's rule (sl_sanitize_tag), so no CR, LF, NUL or '/' enters a tag.
+ * Answers Successful_Response_Code (201) once the records are buffered; a
+ * bad body is refused whole. Every refusal is counted in
+ * sluice_http_rejected_total{name,reason} (witness' reasons: malformed,
+ * too_large, busy). Not supported (yet):
  * application/x-www-form-urlencoded, Content-Encoding, chunked bodies.
  */
 #include "sl_httpd.h"
@@ -12,6 +16,8 @@
 #include "sl_http_body.h"
 #include "sl_input.h"
 #include "sl_log.h"
+#include "sl_metrics.h"
+#include "sl_sanitize.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -22,7 +28,10 @@
 #define MAX_HEADERS    (16 * 1024)
 #define IDLE_TIMEOUT_S 10
 #define TEXT_TYPE      "text/plain; charset=utf-8"
-#define MAX_TAG	       1024
+
+/* Refusal reasons, named as witness names them. */
+enum rej { REJ_MALFORMED, REJ_TOO_LARGE, REJ_BUSY, REJ_N };
+static const char *const rej_names[REJ_N] = {"malformed", "too_large", "busy"};
 
 struct http_ctx {
 	/* config map */
@@ -44,8 +53,9 @@ struct http_ctx {
 	struct sl_httpd *srv;
 	struct sl_http_body body;
 	struct sl_record rec;
-	struct sl_buf tag;
+	struct sl_buf tag, raw;
 	bool ready;
+	struct sl_metric_series *m_rejected[REJ_N];
 };
 
 #define OFF(f) offsetof(struct http_ctx, f)
@@ -143,12 +153,14 @@ static void reply_text(struct sl_httpd_req *req, int status, const char *msg)
 	sl_httpd_reply(req, status, TEXT_TYPE, msg, strlen(msg), NULL);
 }
 
-/* Fluent Bit's tag from a path: '/' stripped, %XX decoded, then every
- * byte other than [A-Za-z0-9_.] becomes '_'. Empty for "/". */
-static int path_tag(struct sl_buf *out, const char *path)
+/* Fluent Bit's tag from a path: '/' stripped, %XX decoded, then made a
+ * tag (sl_sanitize_tag: [A-Za-z0-9_.], others '_'). Empty for "/". */
+static int path_tag(struct sl_buf *out, struct sl_buf *raw, const char *path)
 {
 	sl_buf_reset(out);
-	for (const char *p = path + 1; *p && out->len < MAX_TAG; p++) {
+	sl_buf_reset(raw);
+	for (const char *p = path + 1; *p && raw->len < SL_SANITIZE_TAG_MAX;
+	     p++) {
 		unsigned char c = (unsigned char)*p;
 
 		if (c == '%' && isxdigit((unsigned char)p[1]) &&
@@ -158,12 +170,52 @@ static int path_tag(struct sl_buf *out, const char *path)
 			c = (unsigned char)strtol(hex, NULL, 16);
 			p += 2;
 		}
-		if (!isalnum(c) && c != '_' && c != '.')
-			c = '_';
-		if (sl_buf_append(out, &c, 1) < 0)
+		if (sl_buf_append(raw, &c, 1) < 0)
 			return -SL_ENOMEM;
 	}
-	return 0;
+	return sl_sanitize_tag(out, raw->data, raw->len);
+}
+
+static void reject(struct http_ctx *ctx, enum rej why)
+{
+	if (ctx->m_rejected[why])
+		sl_metric_add(ctx->m_rejected[why], 1);
+}
+
+static void refuse(struct http_ctx *ctx, struct sl_httpd_req *req, int status,
+		   const char *msg)
+{
+	reject(ctx, REJ_MALFORMED);
+	reply_text(req, status, msg);
+}
+
+/* The server itself refused a request (400, 411, 413, 431). */
+static void on_refused(void *arg, int status)
+{
+	reject(arg, status == 413 ? REJ_TOO_LARGE : REJ_MALFORMED);
+}
+
+static void register_metrics(struct http_ctx *ctx,
+			     struct sl_plugin_instance *ins)
+{
+	static const char *const labels[] = {"name", "reason"};
+	struct sl_metrics *reg = sl_instance_metrics(ins);
+	const char *name = sl_plugin_instance_name(ins), *err;
+	struct sl_metric_family *f;
+
+	if (!reg)
+		return; /* unit tests: no registry */
+	f = sl_metrics_family(reg, "sluice_http_rejected_total",
+			      "in_http requests refused, by reason",
+			      SL_METRIC_COUNTER, labels, 2, NULL, 0, &err);
+	if (!f)
+		return;
+	f->max_series = 0;
+	for (int i = 0; i < REJ_N; i++) {
+		const char *values[] = {name, rej_names[i]};
+
+		ctx->m_rejected[i] = sl_metric_series_get(reg, f, values);
+	}
 }
 
 static int on_headers(void *arg, struct sl_httpd_req *req)
@@ -181,26 +233,28 @@ static int on_headers(void *arg, struct sl_httpd_req *req)
 		return 1;
 	}
 	if (strcmp(req->method, "POST") != 0) {
-		reply_text(req, 400, "error: invalid HTTP method\n");
+		refuse(ctx, req, 400, "error: invalid HTTP method\n");
 		return 1;
 	}
 	ctype = sl_httpd_header(req, "Content-Type");
 	if (!ctype) {
-		reply_text(req, 400,
-			   "error: header 'Content-Type' is not set\n");
+		refuse(ctx, req, 400,
+		       "error: header 'Content-Type' is not set\n");
 		return 1;
 	}
 	n = strcspn(ctype, "; \t");
 	if (!(n == 16 && strncasecmp(ctype, "application/json", 16) == 0)) {
-		reply_text(req, 400, "error: invalid 'Content-Type'\n");
+		refuse(ctx, req, 400, "error: invalid 'Content-Type'\n");
 		return 1;
 	}
 	if (req->content_length == 0) {
-		reply_text(req, 400, "error: no payload found\n");
+		refuse(ctx, req, 400, "error: no payload found\n");
 		return 1;
 	}
 	if (sl_input_paused(ctx->in)) {
 		static const char *const retry[] = {"Retry-After: 1", NULL};
+
+		reject(ctx, REJ_BUSY);
 
 		sl_httpd_reply(req, 503, TEXT_TYPE, "error: buffer full\n", 19,
 			       retry);
@@ -209,7 +263,8 @@ static int on_headers(void *arg, struct sl_httpd_req *req)
 	return 0;
 }
 
-/* The tag of the current record: Tag_Key's string value, else `def`. */
+/* The tag of the current record: Tag_Key's string value made a tag (as
+ * Fluent Bit does), else `def`. */
 static int record_tag(struct http_ctx *ctx, const char *def, size_t def_len,
 		      const char **tag, size_t *len)
 {
@@ -227,11 +282,15 @@ static int record_tag(struct http_ctx *ctx, const char *def, size_t def_len,
 	if (i == UINT32_MAX || v->nodes[i].type != SL_VAL_STRING)
 		return 0;
 	node = &v->nodes[i];
+	sl_buf_reset(&ctx->raw);
 	sl_buf_reset(&ctx->tag);
 	rc = sl_json_unescape_append(
-	    &ctx->tag, ctx->rec.body + node->val_off + 1, node->val_len - 2);
+	    &ctx->raw, ctx->rec.body + node->val_off + 1, node->val_len - 2);
 	if (rc == -SL_ENOMEM)
 		return rc;
+	if (rc == 0 &&
+	    sl_sanitize_tag(&ctx->tag, ctx->raw.data, ctx->raw.len) < 0)
+		return -SL_ENOMEM;
 	if (rc == 0 && ctx->tag.len > 0) {
 		*tag = ctx->tag.data;
 		*len = ctx->tag.len;
@@ -254,10 +313,10 @@ static void on_request(void *arg, struct sl_httpd_req *req)
 	if (rc == -SL_ENOMEM)
 		goto busy;
 	if (rc < 0) {
-		reply_text(req, 400, "error: invalid payload\n");
+		refuse(ctx, req, 400, "error: invalid payload\n");
 		return;
 	}
-	if (path_tag(&path, req->path) < 0)
+	if (path_tag(&path, &ctx->raw, req->path) < 0)
 		goto busy;
 	if (path.len) {
 		tag = path.data;
@@ -284,6 +343,7 @@ static void on_request(void *arg, struct sl_httpd_req *req)
 	return;
 busy:
 	sl_buf_destroy(&path);
+	reject(ctx, REJ_BUSY);
 	sl_httpd_reply(req, 503, TEXT_TYPE, "error: cannot buffer records\n",
 		       29, NULL);
 }
@@ -291,6 +351,7 @@ busy:
 static const struct sl_httpd_ops http_ops = {
     .on_headers = on_headers,
     .on_request = on_request,
+    .on_refused = on_refused,
 };
 
 /* Success_Header "NAME VALUE" items to "NAME: VALUE" lines. */
@@ -350,6 +411,7 @@ static int http_init(void *data, struct sl_input *in)
 	}
 	if ((rc = build_headers(ctx, ins)) < 0)
 		return rc;
+	register_metrics(ctx, ins);
 	if (ctx->tls && (!ctx->tls_crt_file || !ctx->tls_key_file)) {
 		sl_plugin_error(ins, 0,
 				"tls On needs tls.crt_file and "
@@ -403,6 +465,7 @@ static void http_destroy(void *data)
 	sl_http_body_destroy(&ctx->body);
 	sl_record_destroy(&ctx->rec);
 	sl_buf_destroy(&ctx->tag);
+	sl_buf_destroy(&ctx->raw);
 	ctx->ready = false;
 }
 

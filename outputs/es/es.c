@@ -20,6 +20,7 @@
 #include "es.h"
 #include "sl_cfgmap.h"
 #include "sl_output.h"
+#include "sl_output_error.h"
 #include "sl_http_client.h"
 #include "sl_record.h"
 
@@ -755,19 +756,22 @@ static bool settle_items(struct es_ctx *ctx, struct es_worker *w,
 
 enum req_class { REQ_ITEMS, REQ_TOO_LARGE, REQ_RETRY, REQ_REJECT };
 
+/* The whole-request status, as every HTTP output reads it (core). */
 static enum req_class classify(long status)
 {
-	if (status >= 200 && status < 300)
+	switch (sl_output_http_class(status)) {
+	case SL_HTTP_DELIVERED:
 		return REQ_ITEMS;
-	if (status == 413)
+	case SL_HTTP_TOO_LARGE:
 		return REQ_TOO_LARGE;
-	/* auth and proxy-auth failures are fixed by operators: hold the data */
-	if (status == 401 || status == 403 || status == 407 || status == 408 ||
-	    status == 429)
-		return REQ_RETRY;
-	if (status >= 400 && status < 500)
+	case SL_HTTP_REJECTED:
 		return REQ_REJECT;
-	return REQ_RETRY; /* 0, 1xx, 3xx, 5xx */
+	/* credentials get rotated and fixed: hold the data */
+	case SL_HTTP_AUTH:
+	case SL_HTTP_RETRY:
+	default:
+		return REQ_RETRY;
+	}
 }
 
 static void log_response(struct es_ctx *ctx, enum sl_log_level lvl,

@@ -5,14 +5,23 @@
  * write(2), the file opened and closed per flush so that users may move or
  * delete it at any time. Rotation is not implemented (its options are
  * accepted and ignored); use logrotate's copytruncate or `create`.
+ *
+ * A write error that a tag causes and the file system will keep returning
+ * (sl_output_errno_permanent: ENAMETOOLONG, EISDIR, ENOTDIR, EACCES, ...,
+ * under a Path that is itself fine) drops the chunk with reason `rejected`
+ * instead of retrying it forever: one poison tag must not hold its input
+ * at Mem_Buf_Limit, nor again after a restart.
  */
 #include "file_format.h"
 #include "sl_output.h"
+#include "sl_output_error.h"
+#include "sl_sanitize.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct file_ctx {
 	/* config map */
@@ -33,6 +42,7 @@ struct file_ctx {
 struct file_worker {
 	struct sl_buf out;
 	struct sl_buf target;
+	struct sl_buf tag; /* the tag as printed in lines, escaped */
 	struct sl_fields fields;
 };
 
@@ -152,6 +162,7 @@ static void file_worker_exit(void *vctx, void *worker)
 		return;
 	sl_buf_destroy(&w->out);
 	sl_buf_destroy(&w->target);
+	sl_buf_destroy(&w->tag);
 	sl_fields_destroy(&w->fields);
 	free(w);
 }
@@ -164,6 +175,28 @@ static bool target_empty(const char *target)
 	return stat(target, &st) < 0 || st.st_size == 0;
 }
 
+/*
+ * Whether a failed write will fail again whatever the wait, because of
+ * the record's tag: the name came from the tag (no File option) and Path
+ * itself is a usable directory, so what is wrong is the tag's part
+ * (sl_output_errno_permanent, or ENOENT: a tag's subdirectory without
+ * Mkdir). A broken Path or File is the operator's to fix (a volume not
+ * mounted yet, a permission being repaired): those errors are retried, the
+ * input pauses at its limit and the health check sees the errors.
+ */
+static bool write_error_permanent(const struct file_ctx *ctx, int err)
+{
+	const char *base = ctx->path && *ctx->path ? ctx->path : ".";
+	struct stat st;
+
+	if (ctx->file && *ctx->file)
+		return false;
+	if (stat(base, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    access(base, W_OK | X_OK) < 0)
+		return false;
+	return err == ENOENT || sl_output_errno_permanent(err);
+}
+
 static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 					struct file_worker *w,
 					const struct sl_chunk *c)
@@ -173,6 +206,7 @@ static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 	size_t len;
 	int64_t ts;
 	bool header;
+	int err;
 
 	if (sl_out_file_path(&w->target, ctx->path, ctx->file, c->tag,
 			     c->tag_len) < 0)
@@ -184,6 +218,11 @@ static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 	}
 	header = ctx->opts.fmt == SL_OUT_FILE_FMT_CSV &&
 		 ctx->opts.csv_column_names && target_empty(w->target.data);
+	/* a tag's CR/LF must not end the record's line */
+	sl_buf_reset(&w->tag);
+	if (sl_sanitize_line_text(&w->tag, c->tag, c->tag_len) < 0 ||
+	    sl_buf_append(&w->tag, "", 1) < 0)
+		return SL_FLUSH_RETRY;
 	sl_buf_reset(&w->out);
 	/* Grows to the chunk's size once, then is reused. */
 	if (sl_buf_reserve(&w->out, c->data.len + c->records * 48u) < 0)
@@ -191,7 +230,8 @@ static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 	sl_chunk_iter_init(&it, c);
 	while (sl_chunk_next(&it, &ts, &body, &len)) {
 		if (sl_out_file_render(&w->out, &ctx->opts, &w->fields, &header,
-				       c->tag, c->tag_len, ts, body, len) < 0) {
+				       w->tag.data, w->tag.len - 1, ts, body,
+				       len) < 0) {
 			sl_log(SL_LOG_ERROR, ctx->name,
 			       "out of memory formatting a chunk");
 			return SL_FLUSH_RETRY;
@@ -204,8 +244,17 @@ static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 		goto write_error;
 	return SL_FLUSH_OK;
 write_error:
-	sl_log(SL_LOG_ERROR, ctx->name, "cannot write %s: %s", w->target.data,
-	       strerror(errno));
+	err = errno;
+	if (write_error_permanent(ctx, err)) {
+		/* the cause first: a long target may be cut off the line */
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "%s: %u records dropped (rejected), not retried: "
+		       "cannot write %s",
+		       strerror(err), c->records, w->target.data);
+		return SL_FLUSH_ERROR;
+	}
+	sl_log(SL_LOG_ERROR, ctx->name, "%s (will retry): cannot write %s",
+	       strerror(err), w->target.data);
 	return SL_FLUSH_RETRY;
 }
 
@@ -220,6 +269,7 @@ static void file_flush(void *vctx, void *worker, struct sl_flush *fl)
 	if (w == &local) {
 		sl_buf_destroy(&local.out);
 		sl_buf_destroy(&local.target);
+		sl_buf_destroy(&local.tag);
 		sl_fields_destroy(&local.fields);
 	}
 	sl_flush_done(fl, r);

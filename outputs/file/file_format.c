@@ -6,6 +6,7 @@
  * print as {"k"=>v} there too.
  */
 #include "file_format.h"
+#include "sl_sanitize.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -180,46 +181,6 @@ int sl_out_file_render(struct sl_buf *out, const struct sl_out_file_opts *o,
 	return render_template(out, o->template, fields, ts_ns);
 }
 
-static bool safe_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-}
-
-/* A tag is user data: keep it inside Path whatever it holds. */
-static int append_safe_tag(struct sl_buf *b, const char *tag, size_t len)
-{
-	size_t i = 0, start, n, parts = 0;
-
-	while (i < len) {
-		while (i < len && (tag[i] == '/' || tag[i] == '\\'))
-			i++;
-		if (i == len)
-			break;
-		start = i;
-		while (i < len && tag[i] != '/' && tag[i] != '\\')
-			i++;
-		n = i - start;
-		if (parts++ && sl_buf_append(b, "/", 1) < 0)
-			return -SL_ENOMEM;
-		if ((n == 1 && tag[start] == '.') ||
-		    (n == 2 && tag[start] == '.' && tag[start + 1] == '.')) {
-			if (sl_buf_append(b, "_", 1) < 0)
-				return -SL_ENOMEM;
-			continue;
-		}
-		for (size_t k = start; k < i; k++) {
-			char c = safe_char(tag[k]) ? tag[k] : '_';
-
-			if (sl_buf_append(b, &c, 1) < 0)
-				return -SL_ENOMEM;
-		}
-	}
-	if (parts == 0)
-		return sl_buf_append(b, "_", 1);
-	return 0;
-}
-
 int sl_out_file_path(struct sl_buf *out, const char *path, const char *file,
 		     const char *tag, size_t tag_len)
 {
@@ -232,7 +193,8 @@ int sl_out_file_path(struct sl_buf *out, const char *path, const char *file,
 	}
 	if (file && *file)
 		return add(out, file);
-	return append_safe_tag(out, tag, tag_len);
+	/* A tag is user data: keep it inside Path whatever it holds. */
+	return sl_sanitize_file_path(out, tag, tag_len);
 }
 
 int sl_out_file_mkdirs(const char *dir)

@@ -55,8 +55,9 @@ int sl_out_file_render(struct sl_buf *out, const struct sl_out_file_opts *o,
 
 /*
  * The target path, NUL-terminated, into `out` (reset first):
- * [path "/"] (file or the tag made safe: each '/'-separated part keeps
- * [A-Za-z0-9._-], other bytes become '_', "." and ".." become "_").
+ * [path "/"] (file or the tag made safe by sl_sanitize_file_path: each
+ * '/'-separated part keeps [A-Za-z0-9._-], other bytes become '_', "." and
+ * ".." become "_", a part over NAME_MAX is shortened with a hash).
  * 0 or -SL_ENOMEM.
  */
 int sl_out_file_path(struct sl_buf *out, const char *path, const char *file,

@@ -2,14 +2,20 @@
 /*
  * http.c - the http output (Fluent Bit's out_http), for webhooks and SIEM
  * collectors: each chunk is one request in json, json_lines or json_stream.
- * 2xx: delivered. 429/5xx/no answer: retried (Retry-After honoured). Other
- * 4xx: the request's records are dropped with reason `rejected`, counted
- * and logged with the answer. msgpack and gelf bodies are not offered:
- * sluice records are JSON.
+ * Statuses mean what sl_output_http_class says: 2xx delivered;
+ * 408/429/5xx/no answer retried (Retry-After honoured); 401/403/407
+ * retried too (credentials may be rotating, as es does); 413 halves the
+ * request and sends each half (a single record still too large is dropped,
+ * `oversize`); other 4xx drop the request's records with reason `rejected`,
+ * counted and logged with the answer. The Header_Tag value is the chunk's
+ * tag through sl_sanitize_header_value: no CR/LF/NUL reaches the request.
+ * msgpack and gelf bodies are not offered: sluice records are JSON.
  */
 #include "http.h"
 #include "sl_http_client.h"
 #include "sl_output.h"
+#include "sl_output_error.h"
+#include "sl_sanitize.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +56,7 @@ struct http_worker {
 	uint32_t *idx; /* chunk indexes of the records in the request */
 	size_t idx_cap;
 	const char **hdrs; /* static lines + the tag line, NULL-terminated */
-	char *tag_line;
+	struct sl_buf tag_line;
 };
 
 #define OFF(f) offsetof(struct http_ctx, f)
@@ -193,6 +199,13 @@ static int http_init(void *vctx, struct sl_output *out)
 		sl_plugin_error(ins, line, "http: uri must start with '/'");
 		rc = -SL_ECONFIG;
 	}
+	if (ctx->header_tag &&
+	    ctx->header_tag[strcspn(ctx->header_tag, ": \t\r\n")]) {
+		sl_plugin_error(ins, line,
+				"http: header_tag '%s' is not a header name",
+				ctx->header_tag);
+		rc = -SL_ECONFIG;
+	}
 	for (i = 0; i < ctx->headers.n; i++) {
 		char *h = sl_http_header_line(ctx->headers.items[i].value);
 
@@ -251,13 +264,21 @@ static void http_worker_exit(void *vctx, void *worker)
 	sl_http_response_destroy(&w->resp);
 	free(w->idx);
 	free(w->hdrs);
-	free(w->tag_line);
+	sl_buf_destroy(&w->tag_line);
 	free(w);
 }
 
+/* The records of one request: chunk indexes [lo, hi) not yet settled. */
+struct range {
+	struct sl_flush *fl;
+	uint32_t lo, hi;
+};
+
 static bool skip_settled(void *ud, uint32_t index)
 {
-	return sl_flush_marked(ud, index);
+	const struct range *r = ud;
+
+	return index < r->lo || index >= r->hi || sl_flush_marked(r->fl, index);
 }
 
 static void mark_all(struct sl_flush *fl, const struct http_worker *w, long n)
@@ -267,6 +288,11 @@ static void mark_all(struct sl_flush *fl, const struct http_worker *w, long n)
 	for (i = 0; i < n; i++)
 		(void)sl_flush_mark(fl, w->idx[i]);
 }
+
+static enum sl_flush_result send_range(struct http_ctx *ctx,
+				       struct http_worker *w,
+				       struct sl_flush *fl, uint32_t lo,
+				       uint32_t hi);
 
 static enum sl_flush_result handle_response(struct http_ctx *ctx,
 					    struct http_worker *w,
@@ -278,14 +304,39 @@ static enum sl_flush_result handle_response(struct http_ctx *ctx,
 		? (int)(r->body.len < LOG_BODY_MAX ? r->body.len : LOG_BODY_MAX)
 		: 0;
 	const char *body = r->body.data ? r->body.data : "";
+	uint32_t lo, mid, hi;
+	enum sl_flush_result res;
 
-	if (r->status >= 200 && r->status < 300) {
+	switch (sl_output_http_class(r->status)) {
+	case SL_HTTP_DELIVERED:
 		mark_all(fl, w, n);
 		sl_log(SL_LOG_DEBUG, ctx->name, "%s:%lld, HTTP status=%ld",
 		       ctx->host, (long long)ctx->port, r->status);
 		return SL_FLUSH_OK;
-	}
-	if (r->status >= 400 && r->status < 500 && r->status != 429) {
+	case SL_HTTP_TOO_LARGE:
+		if (n == 1) {
+			sl_log(
+			    SL_LOG_ERROR, ctx->name,
+			    "%s:%lld, HTTP status=413 for a single record of "
+			    "%zu bytes: dropped (oversize)",
+			    ctx->host, (long long)ctx->port, w->payload.len);
+			sl_flush_drop(fl, SL_DROP_OVERSIZE, 1);
+			mark_all(fl, w, n);
+			return SL_FLUSH_OK;
+		}
+		/* halves by count; w->idx is reused by the sends below */
+		lo = w->idx[0];
+		mid = w->idx[n / 2];
+		hi = w->idx[n - 1] + 1;
+		sl_log(SL_LOG_WARN, ctx->name,
+		       "%s:%lld, HTTP status=413 for %ld records: sending "
+		       "them in two halves",
+		       ctx->host, (long long)ctx->port, n);
+		res = send_range(ctx, w, fl, lo, mid);
+		if (res != SL_FLUSH_OK)
+			return res;
+		return send_range(ctx, w, fl, mid, hi);
+	case SL_HTTP_REJECTED:
 		sl_log(SL_LOG_ERROR, ctx->name,
 		       "%s:%lld, HTTP status=%ld, %ld records dropped "
 		       "(rejected): %.*s",
@@ -294,31 +345,65 @@ static enum sl_flush_result handle_response(struct http_ctx *ctx,
 		sl_flush_drop(fl, SL_DROP_REJECTED, (uint64_t)n);
 		mark_all(fl, w, n);
 		return SL_FLUSH_OK;
+	case SL_HTTP_AUTH:
+	case SL_HTTP_RETRY:
+	default:
+		break;
 	}
-	/* 429, 5xx, and answers that say nothing final (1xx, 3xx) */
 	if (r->retry_after >= 0)
 		sl_flush_retry_after(fl, r->retry_after);
 	sl_log(SL_LOG_WARN, ctx->name,
-	       "%s:%lld, HTTP status=%ld, %ld records will be retried: %.*s",
-	       ctx->host, (long long)ctx->port, r->status, n, blen, body);
+	       "%s:%lld, HTTP status=%ld, %ld records will be retried%s: %.*s",
+	       ctx->host, (long long)ctx->port, r->status, n,
+	       sl_output_http_class(r->status) == SL_HTTP_AUTH
+		   ? " (credentials refused)"
+		   : "",
+	       blen, body);
 	return SL_FLUSH_RETRY;
 }
 
-static enum sl_flush_result
-flush_chunk(struct http_ctx *ctx, struct http_worker *w, struct sl_flush *fl)
+/* The header lines of a request: the static ones and Header_Tag's. */
+static int set_headers(struct http_ctx *ctx, struct http_worker *w,
+		       const struct sl_chunk *c)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->n_hdr; i++)
+		w->hdrs[i] = ctx->hdr_lines[i];
+	if (ctx->header_tag && *ctx->header_tag) {
+		sl_buf_reset(&w->tag_line);
+		if (sl_buf_append(&w->tag_line, ctx->header_tag,
+				  strlen(ctx->header_tag)) < 0 ||
+		    sl_buf_append(&w->tag_line, ": ", 2) < 0 ||
+		    sl_sanitize_header_value(&w->tag_line, c->tag, c->tag_len) <
+			0 ||
+		    sl_buf_append(&w->tag_line, "", 1) < 0)
+			return -SL_ENOMEM;
+		w->hdrs[i++] = w->tag_line.data;
+	}
+	w->hdrs[i] = NULL;
+	return 0;
+}
+
+/* One request for the unsettled records in [lo, hi) of the chunk. */
+static enum sl_flush_result send_range(struct http_ctx *ctx,
+				       struct http_worker *w,
+				       struct sl_flush *fl, uint32_t lo,
+				       uint32_t hi)
 {
 	const struct sl_chunk *c = sl_flush_chunk(fl);
+	struct range rg = {.fl = fl, .lo = lo, .hi = hi};
 	struct sl_http_request req = {
 	    .method = strcasecmp(ctx->http_method, "PUT") ? "POST" : "PUT",
 	    .uri = ctx->uri,
 	    .content_type = out_http_content_type(ctx->json.format),
+	    .headers = w->hdrs,
 	    .gzip = ctx->gzip,
 	};
-	size_t i;
 	long n;
 
 	sl_buf_reset(&w->payload);
-	n = out_http_payload(&ctx->json, c, skip_settled, fl, &w->payload,
+	n = out_http_payload(&ctx->json, c, skip_settled, &rg, &w->payload,
 			     &w->idx, &w->idx_cap);
 	if (n < 0) {
 		sl_log(SL_LOG_ERROR, ctx->name,
@@ -329,20 +414,6 @@ flush_chunk(struct http_ctx *ctx, struct http_worker *w, struct sl_flush *fl)
 	}
 	if (n == 0)
 		return SL_FLUSH_OK;
-	for (i = 0; i < ctx->n_hdr; i++)
-		w->hdrs[i] = ctx->hdr_lines[i];
-	if (ctx->header_tag && *ctx->header_tag) {
-		free(w->tag_line);
-		w->tag_line = NULL;
-		if (asprintf(&w->tag_line, "%s: %s", ctx->header_tag, c->tag) <
-		    0) {
-			w->tag_line = NULL;
-			return SL_FLUSH_RETRY;
-		}
-		w->hdrs[i++] = w->tag_line;
-	}
-	w->hdrs[i] = NULL;
-	req.headers = w->hdrs;
 	req.body = w->payload.data;
 	req.body_len = w->payload.len;
 	if (sl_http_client_send(w->client, &req, &w->resp) < 0) {
@@ -352,6 +423,16 @@ flush_chunk(struct http_ctx *ctx, struct http_worker *w, struct sl_flush *fl)
 		return SL_FLUSH_RETRY;
 	}
 	return handle_response(ctx, w, fl, n);
+}
+
+static enum sl_flush_result
+flush_chunk(struct http_ctx *ctx, struct http_worker *w, struct sl_flush *fl)
+{
+	const struct sl_chunk *c = sl_flush_chunk(fl);
+
+	if (set_headers(ctx, w, c) < 0)
+		return SL_FLUSH_RETRY;
+	return send_range(ctx, w, fl, 0, UINT32_MAX);
 }
 
 static void http_flush(void *vctx, void *worker, struct sl_flush *fl)

@@ -25,6 +25,7 @@
  * MSK IAM authentication.
  */
 #include "kafka.h"
+#include "sl_sanitize.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -288,6 +289,18 @@ static int kafka_init(void *vctx, struct sl_output *out)
 	if (ctx->topics.n == 0 || !ctx->topics.v[0][0]) {
 		sl_plugin_error(ins, line, "Topics is empty");
 		rc = -SL_ECONFIG;
+	}
+	for (size_t i = 0; i < ctx->topics.n; i++) {
+		const char *t = ctx->topics.v[i];
+
+		if (*t && !sl_sanitize_topic_valid(t, strlen(t))) {
+			sl_plugin_error(
+			    ins, line,
+			    "Topics: '%s' is not a Kafka topic name "
+			    "(1-249 of [A-Za-z0-9._-], not . or ..)",
+			    t);
+			rc = -SL_ECONFIG;
+		}
 	}
 	if (ctx->msk_iam_arn) {
 		sl_plugin_error(ins, line,

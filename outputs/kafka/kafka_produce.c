@@ -18,14 +18,16 @@
 #include "kafka.h"
 #include "sl_format.h"
 #include "sl_record.h"
+#include "sl_sanitize.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* A Kafka topic name: at most 249 of [a-zA-Z0-9._-] (Kafka's rule). */
-#define TOPIC_MAX 249
+/* A Kafka topic name: at most 249 of [a-zA-Z0-9._-] (Kafka's rule, checked
+ * by sl_sanitize_topic_valid). */
+#define TOPIC_MAX SL_SANITIZE_TOPIC_MAX
 /* Queue full: how long one wait for room lasts. */
 #define ROOM_WAIT_MS 1000
 
@@ -144,6 +146,7 @@ static bool permanent(rd_kafka_resp_err_t err, enum sl_drop_reason *why)
 		*why = SL_DROP_OVERSIZE;
 		return true;
 	case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+	case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION: /* an invalid topic name */
 		*why = SL_DROP_REJECTED;
 		return true;
 	default:
@@ -291,21 +294,6 @@ static bool field_text(struct sl_record *rec, const struct sl_accessor *acc,
 	return sl_record_get_text(rec, acc, scratch, text, len) == 0;
 }
 
-static bool valid_topic(const char *s, size_t len)
-{
-	if (len == 0 || len > TOPIC_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == '-'))
-			return false;
-	}
-	return true;
-}
-
 static void pick_topic(struct kafka_ctx *ctx, struct kafka_worker *w,
 		       struct message *msg)
 {
@@ -325,7 +313,7 @@ static void pick_topic(struct kafka_ctx *ctx, struct kafka_worker *w,
 		}
 	if (!ctx->dynamic_topic)
 		return;
-	if (!valid_topic(t, len)) {
+	if (!sl_sanitize_topic_valid(t, len)) {
 		sl_log(SL_LOG_WARN, ctx->name,
 		       "Topic_Key value '%.*s' is not a valid topic name; "
 		       "using '%s'",

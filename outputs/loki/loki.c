@@ -2,16 +2,20 @@
 /*
  * loki.c - the loki output (Fluent Bit's out_loki options): one JSON push
  * request per chunk from each worker's HTTP client, and what each answer
- * means for the chunk's records. 2xx: delivered. 429/5xx/no answer: retry
- * (Retry-After honoured). 400: Loki kept the valid entries and says how
- * many it ignored; those are counted as rejected and nothing is re-sent.
- * Other 4xx: the request's entries are dropped, counted and logged.
+ * means for the chunk's records (sl_output_http_class). 2xx: delivered.
+ * 408/429/5xx/no answer: retry (Retry-After honoured). 401/403: retry too,
+ * as es does (credentials may be rotating). 413: the request is split in
+ * two halves, each sent on its own; a single entry still too large is
+ * dropped (`oversize`). 400: Loki kept the valid entries and says how many
+ * it ignored; those are counted as rejected and nothing is re-sent. Other
+ * 4xx: the request's entries are dropped, counted and logged.
  *
  * The payload itself is built by loki_encode.c.
  */
 #include "loki.h"
 #include "sl_http_client.h"
 #include "sl_output.h"
+#include "sl_output_error.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,9 +303,17 @@ static void loki_worker_exit(void *vctx, void *worker)
 	free(w);
 }
 
+/* The records of one request: chunk indexes [lo, hi) not yet settled. */
+struct range {
+	struct sl_flush *fl;
+	uint32_t lo, hi;
+};
+
 static bool skip_settled(void *ud, uint32_t index)
 {
-	return sl_flush_marked(ud, index);
+	const struct range *r = ud;
+
+	return index < r->lo || index >= r->hi || sl_flush_marked(r->fl, index);
 }
 
 /* Settles every record of the request (delivered or counted). */
@@ -319,6 +331,42 @@ static int body_excerpt(const struct sl_http_response *r)
 	return (int)(r->body.len < LOG_BODY_MAX ? r->body.len : LOG_BODY_MAX);
 }
 
+static enum sl_flush_result send_range(struct loki_ctx *ctx,
+				       struct loki_worker *w,
+				       struct sl_flush *fl, uint32_t lo,
+				       uint32_t hi);
+
+/*
+ * 413: sends the two halves of the request's index range one after the
+ * other (each may split again). The batch is reused by the sends, so the
+ * range is read first. With two entries or more the lowest and highest
+ * indexes differ, so each half is smaller: the recursion ends.
+ */
+static enum sl_flush_result split(struct loki_ctx *ctx, struct loki_worker *w,
+				  struct sl_flush *fl)
+{
+	uint32_t lo = UINT32_MAX, hi = 0, mid;
+	enum sl_flush_result r;
+	size_t i;
+
+	for (i = 0; i < w->batch.n_entries; i++) {
+		uint32_t x = w->batch.entries[i].index;
+
+		lo = x < lo ? x : lo;
+		hi = x + 1 > hi ? x + 1 : hi;
+	}
+	mid = lo + (hi - lo) / 2;
+	sl_log(SL_LOG_WARN, ctx->name,
+	       "%s:%lld, HTTP status=413 for %zu entries (%zu bytes): sending "
+	       "them in two halves",
+	       ctx->host, (long long)ctx->port, w->batch.n_entries,
+	       w->payload.len);
+	r = send_range(ctx, w, fl, lo, mid);
+	if (r != SL_FLUSH_OK)
+		return r;
+	return send_range(ctx, w, fl, mid, hi);
+}
+
 static enum sl_flush_result handle_response(struct loki_ctx *ctx,
 					    struct loki_worker *w,
 					    struct sl_flush *fl)
@@ -326,9 +374,11 @@ static enum sl_flush_result handle_response(struct loki_ctx *ctx,
 	const struct sl_http_response *r = &w->resp;
 	uint64_t n = w->batch.n_entries, ignored;
 	const char *body = r->body.data ? r->body.data : "";
+	enum sl_http_class cls = sl_output_http_class(r->status);
 	int found;
 
-	if (r->status >= 200 && r->status < 300) {
+	switch (cls) {
+	case SL_HTTP_DELIVERED:
 		mark_all(fl, &w->batch);
 		sl_log(SL_LOG_DEBUG, ctx->name,
 		       "%s:%lld, HTTP status=%ld, %llu "
@@ -336,9 +386,8 @@ static enum sl_flush_result handle_response(struct loki_ctx *ctx,
 		       ctx->host, (long long)ctx->port, r->status,
 		       (unsigned long long)n);
 		return SL_FLUSH_OK;
-	}
-	if (r->status == 429 || r->status >= 500 || r->status < 200 ||
-	    (r->status >= 300 && r->status < 400)) {
+	case SL_HTTP_RETRY:
+	case SL_HTTP_AUTH:
 		if (r->retry_after >= 0)
 			sl_flush_retry_after(fl, r->retry_after);
 		sl_log(
@@ -347,9 +396,24 @@ static enum sl_flush_result handle_response(struct loki_ctx *ctx,
 		    "%.*s",
 		    ctx->host, (long long)ctx->port, r->status,
 		    (unsigned long long)n,
-		    r->retry_after >= 0 ? " (Retry-After)" : "",
+		    cls == SL_HTTP_AUTH	  ? " (credentials refused)"
+		    : r->retry_after >= 0 ? " (Retry-After)"
+					  : "",
 		    body_excerpt(r), body);
 		return SL_FLUSH_RETRY;
+	case SL_HTTP_TOO_LARGE:
+		if (n > 1)
+			return split(ctx, w, fl);
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "%s:%lld, HTTP status=413 for a single entry of %zu "
+		       "bytes: dropped (oversize)",
+		       ctx->host, (long long)ctx->port, w->payload.len);
+		sl_flush_drop(fl, SL_DROP_OVERSIZE, n);
+		mark_all(fl, &w->batch);
+		return SL_FLUSH_OK;
+	case SL_HTTP_REJECTED:
+	default:
+		break;
 	}
 	if (r->status == 400) {
 		/* Loki stored the valid entries: re-sending would duplicate
@@ -376,10 +440,14 @@ static enum sl_flush_result handle_response(struct loki_ctx *ctx,
 	return SL_FLUSH_OK;
 }
 
-static enum sl_flush_result
-flush_chunk(struct loki_ctx *ctx, struct loki_worker *w, struct sl_flush *fl)
+/* One push of the unsettled records in [lo, hi) of the chunk. */
+static enum sl_flush_result send_range(struct loki_ctx *ctx,
+				       struct loki_worker *w,
+				       struct sl_flush *fl, uint32_t lo,
+				       uint32_t hi)
 {
 	const struct sl_chunk *c = sl_flush_chunk(fl);
+	struct range rg = {.fl = fl, .lo = lo, .hi = hi};
 	struct sl_http_request req = {
 	    .method = "POST",
 	    .uri = ctx->uri,
@@ -389,7 +457,7 @@ flush_chunk(struct loki_ctx *ctx, struct loki_worker *w, struct sl_flush *fl)
 	};
 
 	sl_buf_reset(&w->payload);
-	if (loki_encode(&ctx->enc, &w->batch, c, skip_settled, fl,
+	if (loki_encode(&ctx->enc, &w->batch, c, skip_settled, &rg,
 			&w->payload) < 0) {
 		sl_log(SL_LOG_ERROR, ctx->name,
 		       "out of memory encoding chunk %llu",
@@ -407,6 +475,12 @@ flush_chunk(struct loki_ctx *ctx, struct loki_worker *w, struct sl_flush *fl)
 		return SL_FLUSH_RETRY;
 	}
 	return handle_response(ctx, w, fl);
+}
+
+static enum sl_flush_result
+flush_chunk(struct loki_ctx *ctx, struct loki_worker *w, struct sl_flush *fl)
+{
+	return send_range(ctx, w, fl, 0, UINT32_MAX);
 }
 
 static void loki_flush(void *vctx, void *worker, struct sl_flush *fl)

@@ -10,6 +10,7 @@
 #include "loki.h"
 
 #include "sl_json.h"
+#include "sl_sanitize.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,10 +313,12 @@ static int add_pair(struct loki_batch *b, size_t *n, const char *name,
 	p->name_len = nlen;
 	if (sl_buf_append(&b->label, name, nlen) < 0)
 		return -SL_ENOMEM;
+	/* record data: valid UTF-8, no control bytes, within Loki's
+	 * max_label_value_length, so one value cannot fail the push */
 	p->val_off = b->label.len;
-	p->val_len = vlen;
-	if (sl_buf_append(&b->label, val, vlen) < 0)
+	if (sl_sanitize_label_value(&b->label, val, vlen) < 0)
 		return -SL_ENOMEM;
+	p->val_len = b->label.len - p->val_off;
 	p->order = (*n)++;
 	return 0;
 }

@@ -5,10 +5,14 @@
  * `[0] tag: [[1700000000.000000000, {}], {"k"=>"v"}]`; json, json_lines and
  * json_stream print JSON with json_date_key / json_date_format. A chunk is
  * rendered on the worker thread and written with one write(2), so lines of
- * concurrent chunks never interleave mid-line.
+ * concurrent chunks never interleave mid-line. A write error that cannot
+ * clear (stdout closed: EBADF, its reader gone: EPIPE; see
+ * sl_output_errno_permanent) drops the chunk as `rejected`; others retry.
  */
 #include "sl_format.h"
 #include "sl_output.h"
+#include "sl_output_error.h"
+#include "sl_sanitize.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -100,8 +104,9 @@ static void stdout_worker_exit(void *vctx, void *worker)
 	free(b);
 }
 
-static int render(const struct stdout_ctx *ctx, struct sl_buf *b,
-		  const struct sl_chunk *c)
+static int render_records(const struct stdout_ctx *ctx, struct sl_buf *b,
+			  const struct sl_chunk *c, const char *tag,
+			  size_t tag_len)
 {
 	struct sl_chunk_iter it;
 	const char *body;
@@ -114,9 +119,8 @@ static int render(const struct stdout_ctx *ctx, struct sl_buf *b,
 		return -SL_ENOMEM;
 	sl_chunk_iter_init(&it, c);
 	while (sl_chunk_next(&it, &ts, &body, &len)) {
-		int rc = ctx->print ? sl_format_print_line(b, n, c->tag,
-							   c->tag_len, ts,
-							   body, len)
+		int rc = ctx->print ? sl_format_print_line(b, n, tag, tag_len,
+							   ts, body, len)
 				    : sl_format_json_record(b, &ctx->json, n,
 							    ts, body, len);
 		if (rc < 0)
@@ -131,6 +135,20 @@ static int render(const struct stdout_ctx *ctx, struct sl_buf *b,
 	if (ctx->json.format != SL_JSON_LINES)
 		return sl_buf_append(b, "\n", 1);
 	return 0;
+}
+
+static int render(const struct stdout_ctx *ctx, struct sl_buf *b,
+		  const struct sl_chunk *c)
+{
+	struct sl_buf tag = {0};
+	int rc;
+
+	/* a tag's CR/LF must not end the printed record's line */
+	if (ctx->print && sl_sanitize_line_text(&tag, c->tag, c->tag_len) < 0)
+		return -SL_ENOMEM;
+	rc = render_records(ctx, b, c, tag.data ? tag.data : "", tag.len);
+	sl_buf_destroy(&tag);
+	return rc;
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -162,9 +180,14 @@ static void stdout_flush(void *vctx, void *worker, struct sl_flush *fl)
 		sl_log(SL_LOG_ERROR, ctx->name, "out of memory formatting a chunk");
 		r = SL_FLUSH_RETRY;
 	} else if (write_all(STDOUT_FILENO, b->data, b->len) < 0) {
-		sl_log(SL_LOG_ERROR, ctx->name, "cannot write to stdout: %s",
-		       strerror(errno));
-		r = SL_FLUSH_RETRY;
+		int err = errno;
+		bool permanent = sl_output_errno_permanent(err);
+
+		sl_log(SL_LOG_ERROR, ctx->name, "cannot write to stdout: %s%s",
+		       strerror(err),
+		       permanent ? ": records dropped (rejected)"
+				 : " (will retry)");
+		r = permanent ? SL_FLUSH_ERROR : SL_FLUSH_RETRY;
 	}
 	if (b == &local)
 		sl_buf_destroy(&local);

@@ -16,6 +16,11 @@ stores the request's entries except the N oldest, and answers 400 with
 Loki's text, one line per ignored entry and "total ignored: N out of M".
 An order violation is answered the same way (Loki before out-of-order
 support), and counted in `violations`, which a test expects to stay 0.
+
+`max_body` (bytes on the wire) makes it a Loki behind a gateway with a
+request size limit: a larger push is answered 413 and stores nothing
+(counted in `too_large`). Label values are checked as Loki does: a value
+over 2048 bytes (max_label_value_length) is a 400 for the whole push.
 """
 import json
 import re
@@ -49,7 +54,9 @@ def _utc(ts):
 
 
 class LokiReceiver(http_receiver.Receiver):
-    def __init__(self, script=None):
+    def __init__(self, script=None, max_body=None):
+        self.max_body = max_body
+        self.too_large = 0     # pushes answered 413
         self.entries = []      # accepted Entry objects
         self.rejected = []     # Entry objects answered in a 400
         self.violations = 0    # per-stream order violations seen
@@ -63,9 +70,13 @@ class LokiReceiver(http_receiver.Receiver):
         def run(req):
             if req.path.split("?")[0] != PUSH_PATH:
                 return {"status": 404, "body": "404 page not found\n"}
-            if step is None or "loki_reject" in step:
-                return self._push(req, step.get("loki_reject", 0) if step else 0)
-            return dict(step)
+            if step is not None and "loki_reject" not in step:
+                return dict(step)
+            if self.max_body is not None and len(req.raw) > self.max_body:
+                with self._elock:
+                    self.too_large += 1
+                return {"status": 413, "body": "request entity too large\n"}
+            return self._push(req, step.get("loki_reject", 0) if step else 0)
         return run
 
     def _parse(self, req):
@@ -86,6 +97,8 @@ class LokiReceiver(http_receiver.Receiver):
             for k, v in labels.items():
                 if not _LABEL_NAME.match(k) or not isinstance(v, str):
                     raise ValueError("invalid label %r=%r" % (k, v))
+                if len(v.encode("utf-8", "surrogatepass")) > 2048:
+                    raise ValueError("label value too long: %r" % k)
             values = s.get("values")
             if not isinstance(values, list):
                 raise ValueError("no values array")

@@ -14,6 +14,12 @@ log both say 3, the receiver's count.
 
 Run 2 (key_value, no gzip): the first request is answered 404; its records
 are dropped and counted, the records written after it arrive.
+
+Run 3 (a gateway limit, rotating credentials): the first two pushes are
+answered 401 then 403 and retried (as es does); then every push over 4 KiB
+is answered 413: sluice halves the request until each half fits, every
+record arrives exactly once, and the one record whose single entry is over
+the limit is dropped and counted as `oversize` (nothing as `rejected`).
 """
 import collections
 import json
@@ -201,12 +207,55 @@ def run_not_found(ck, tmp):
     ck.check(not any(r.gzip for r in rcv.snapshot()), "no gzip unless asked")
 
 
+def run_split_and_auth(ck, tmp):
+    n, big = 120, 77
+    data = os.path.join(tmp, "app3.log")
+    with open(data, "w", encoding="utf-8") as f:
+        for seq in range(n):
+            r = record(seq)
+            if seq == big:
+                r["msg"] = "x" * 6000  # alone over the 4 KiB limit
+            f.write(json.dumps(r) + "\n")
+    api_port = http_receiver.free_port()
+    script = [{"status": 401, "body": "unauthorized"},
+              {"status": 403, "body": "forbidden"}]
+    with LokiReceiver(script, max_body=4096) as rcv:
+        conf = config(tmp, data, rcv.port, api_port, {"Labels": "job=split"})
+        s = Sluice(conf, os.path.join(tmp, "sluice3.log"))
+        try:
+            rcv.wait_for(lambda _: len(rcv.accepted()) >= n - 1, 60,
+                         "all %d small entries" % (n - 1))
+            oversize = e2e.wait_for(
+                lambda: metric(api_port, "sluice_output_dropped_records_total",
+                               {"name": "loki.0", "reason": "oversize"}), 20,
+                what="oversize counter")
+            rejected = metric(api_port, "sluice_output_dropped_records_total",
+                              {"name": "loki.0", "reason": "rejected"})
+        finally:
+            rc = s.stop()
+        reqs = rcv.snapshot()
+        ok = rcv.accepted()
+    log = s.text()
+    ck.equal(rc, 0, "run 3 exit code")
+    ck.equal([r.status for r in reqs][:2], [401, 403], "auth answers first")
+    ck.check(rcv.too_large >= 2, "413 answered and split again: %d" % rcv.too_large)
+    ck.check(all(r.status != 413 or len(r.raw) > 4096 for r in reqs), "413 only above the limit")
+    seen = collections.Counter(json.loads(e.line)["seq"] for e in ok)
+    ck.equal([q for q, c in seen.items() if c > 1], [], "records delivered twice")
+    ck.equal(set(seen), set(range(n)) - {big}, "every small record delivered")
+    ck.equal(oversize, 1.0, "dropped{reason=oversize}")
+    ck.check(not rejected, "nothing rejected: %r" % rejected)
+    ck.check("credentials refused" in log, "401/403 logged as retried")
+    ck.check("sending them in two halves" in log, "split logged")
+
+
 def main():
     e2e.require_plugins("tail", "parser", "loki")
     ck = e2e.Checker()
     with e2e.TempDir("sluice-loki-") as tmp:
         run_retry_and_partial(ck, tmp)
         run_not_found(ck, tmp)
+        run_split_and_auth(ck, tmp)
     ck.finish()
 
 

@@ -10,6 +10,11 @@ is re-sent and delivered. Checks: each of 40-79 arrives exactly once in a
 2xx request, none of 0-39 does, the rejected counter equals the records
 answered 400, bodies are gzip'd JSON lines with the date key, and the
 configured headers (Header, Header_Tag, basic auth) are sent.
+
+Second run (a gateway limit, rotating credentials): 401 then 403 are
+retried; then every body over 4 KiB is answered 413 and sluice halves the
+request until each part fits: every record arrives exactly once, the one
+record alone over the limit is dropped as `oversize`, nothing as `rejected`.
 """
 import base64
 import collections
@@ -119,7 +124,68 @@ def main():
     first = [s for r in reqs if r.status == 200 for s in records_of(r)][0]
     ck.equal(list(first)[0], "@t", "date key first")
     ck.equal(first["@t"], 1_700_000_000 + first["seq"], "date value (epoch)")
+    run_split_and_auth(ck)
     ck.finish()
+
+
+def run_split_and_auth(ck):
+    n, big, limit = 100, 37, 4096
+
+    def gate(req):
+        if len(req.raw) > limit:
+            return {"status": 413, "body": "too large"}
+        return {"status": 200}
+    script = [{"status": 401, "body": "no"}, {"status": 403, "body": "no"}]
+    with e2e.TempDir("sluice-http2-") as tmp, \
+            http_receiver.Receiver(script, default=gate) as rcv:
+        data = os.path.join(tmp, "app.log")
+        with open(data, "w", encoding="utf-8") as f:
+            for seq in range(n):
+                msg = "x" * 6000 if seq == big else "m%d" % seq
+                f.write(json.dumps({"seq": seq, "msg": msg}) + "\n")
+        api_port = http_receiver.free_port()
+        parsers = e2e.parsers_file(os.path.join(tmp, "parsers.conf"), [
+            {"Name": "j", "Format": "json"}])
+        text = e2e.section("SERVICE", Flush="0.2", Grace="5", Parsers_File=parsers,
+                           HTTP_Server="On", HTTP_Listen="127.0.0.1", HTTP_Port=api_port,
+                           **{"scheduler.base": "0.1", "scheduler.cap": "1"})
+        text += e2e.section("INPUT", Name="tail", Path=data, Tag="split",
+                            Read_from_Head="On", Refresh_Interval="1")
+        text += e2e.section("FILTER", Name="parser", Match="*", Key_Name="log", Parser="j")
+        text += e2e.section("OUTPUT", Name="http", Match="*", Host="127.0.0.1",
+                            Port=rcv.port, URI="/in", Format="json_lines")
+        conf = e2e.write(os.path.join(tmp, "sluice.conf"), text)
+        log_path = os.path.join(tmp, "sluice.log")
+        with open(log_path, "wb") as log:
+            p = subprocess.Popen([e2e.binary(), "-c", conf], stdout=log,
+                                 stderr=subprocess.STDOUT)
+            try:
+                rcv.wait_for(lambda r: sum(len(records_of(x)) for x in r
+                                           if x.status == 200) >= n - 1, 30,
+                             "the %d small records" % (n - 1))
+                oversize = e2e.wait_for(
+                    lambda: metric(api_port, "sluice_output_dropped_records_total",
+                                   {"name": "http.0", "reason": "oversize"}), 20,
+                    what="oversize counter")
+                rejected = metric(api_port, "sluice_output_dropped_records_total",
+                                  {"name": "http.0", "reason": "rejected"})
+            finally:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    rc = p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    rc = p.wait()
+        reqs = rcv.snapshot()
+    ck.equal(rc, 0, "split: exit code")
+    ck.equal([r.status for r in reqs][:2], [401, 403], "split: auth answers first")
+    ck.check(sum(r.status == 413 for r in reqs) >= 2, "split: 413 answered, split again")
+    got = collections.Counter(s["seq"] for r in reqs if r.status == 200
+                              for s in records_of(r))
+    ck.equal([q for q, c in got.items() if c > 1], [], "split: records delivered twice")
+    ck.equal(set(got), set(range(n)) - {big}, "split: every small record delivered")
+    ck.equal(oversize, 1.0, "split: dropped{reason=oversize}")
+    ck.check(not rejected, "split: nothing rejected: %r" % rejected)
 
 
 if __name__ == "__main__":

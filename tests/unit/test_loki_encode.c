@@ -123,8 +123,32 @@ static void test_label_escaping_and_names(void **state)
 	assert_string_equal(
 	    encode(f, NULL, NULL),
 	    "{\"streams\":[{\"stream\":{\"_1st\":\"x\",\"job\":\"a\\\"b\\\\c\","
-	    "\"k8s_app_name\":\"quo\\\"te\\nnl \xc3\xa9\"},\"values\":["
+	    "\"k8s_app_name\":\"quo\\\"te_nl \xc3\xa9\"},\"values\":["
 	    "[\"1\",\"{}\"]]}]}");
+}
+
+/* Record data reaching a label value keeps to Loki's rules: valid UTF-8,
+ * no control bytes (a CR/LF tag-like value), within 2048 bytes. */
+static void test_label_value_sanitised(void **state)
+{
+	struct fx *f = *state;
+	char body[3000], *out;
+	const char *v;
+	size_t n;
+
+	label(f, "v=$v");
+	n = (size_t)snprintf(body, sizeof(body), "{\"v\":\"");
+	memset(body + n, 'L', 2500);
+	n += 2500;
+	snprintf(body + n, sizeof(body) - n, "\"}");
+	rec(f, 1, body);
+	out = strdup(encode(f, NULL, NULL));
+	assert_non_null(out);
+	v = strstr(out, "\"v\":\"");
+	assert_non_null(v);
+	v += 5;
+	assert_int_equal(strchr(v, '"') - v, 2048);
+	free(out);
 }
 
 static void test_label_value_not_string(void **state)
@@ -385,6 +409,7 @@ int main(void)
 	    T(test_one_stream),
 	    T(test_grouping_and_time_order),
 	    T(test_label_escaping_and_names),
+	    T(test_label_value_sanitised),
 	    T(test_label_value_not_string),
 	    T(test_label_keys_nested),
 	    T(test_label_from_array_needs_name),

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../../outputs/file/file_format.h"
+#include "sl_output_error.h"
 
 #define TS INT64_C(1700000000123456789)
 
@@ -161,6 +162,26 @@ static void path_from_path_file_and_tag(void **state)
 	expect("k8s._x");
 }
 
+/* A tag-derived name over NAME_MAX is shortened (with a hash), so it can
+ * be created; the target never leaves Path. */
+static void long_and_hostile_tags_stay_under_path(void **state)
+{
+	char tag[300];
+	const char *name;
+
+	(void)state;
+	memset(tag, 'p', sizeof(tag));
+	assert_int_equal(sl_out_file_path(&buf, "/o", NULL, tag, sizeof(tag)),
+			 0);
+	assert_memory_equal(buf.data, "/o/", 3);
+	name = buf.data + 3;
+	assert_int_equal(strlen(name), 255);
+	assert_null(strchr(name, '/'));
+	assert_int_equal(
+	    sl_out_file_path(&buf, "/o", NULL, "..\\..\\etc\r\n\0x", 13), 0);
+	expect("/o/_/_/etc___x");
+}
+
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -196,9 +217,17 @@ static void append_creates_appends_and_mkdirs(void **state)
 	assert_string_equal(s, "z");
 	free(s);
 
-	/* A file where a directory should be: an error, not a crash. */
+	/* A file where a directory should be: an error, not a crash, and
+	 * one a retry cannot fix. */
 	snprintf(deep, sizeof(deep), "%s/a.log/c.log", dir);
 	assert_int_equal(sl_out_file_append(deep, true, "z", 1), -SL_EIO);
+	assert_int_equal(errno, ENOTDIR);
+	assert_true(sl_output_errno_permanent(errno));
+	/* A directory where the file should be: EISDIR, permanent too. */
+	snprintf(deep, sizeof(deep), "%s/x", dir);
+	assert_int_equal(sl_out_file_append(deep, false, "z", 1), -SL_EIO);
+	assert_int_equal(errno, EISDIR);
+	assert_true(sl_output_errno_permanent(errno));
 
 	unlink(target);
 	snprintf(deep, sizeof(deep), "%s/x/y/b.log", dir);
@@ -213,13 +242,15 @@ static void append_creates_appends_and_mkdirs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(format_names, reset),
-		cmocka_unit_test_setup(out_file_and_plain, reset),
-		cmocka_unit_test_setup(csv, reset),
-		cmocka_unit_test_setup(ltsv, reset),
-		cmocka_unit_test_setup(template, reset),
-		cmocka_unit_test_setup(path_from_path_file_and_tag, reset),
-		cmocka_unit_test_setup(append_creates_appends_and_mkdirs, reset),
+	    cmocka_unit_test_setup(format_names, reset),
+	    cmocka_unit_test_setup(out_file_and_plain, reset),
+	    cmocka_unit_test_setup(csv, reset),
+	    cmocka_unit_test_setup(ltsv, reset),
+	    cmocka_unit_test_setup(template, reset),
+	    cmocka_unit_test_setup(path_from_path_file_and_tag, reset),
+	    cmocka_unit_test_setup(long_and_hostile_tags_stay_under_path,
+				   reset),
+	    cmocka_unit_test_setup(append_creates_appends_and_mkdirs, reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
