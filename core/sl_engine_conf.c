@@ -374,7 +374,11 @@ static int input_metrics(struct sl_engine *eng, struct sl_input *in)
 				     "Records that failed to parse and were "
 				     "kept as raw text",
 				     SL_METRIC_COUNTER, "name", in->ins.name);
-	return in->m_records && in->m_bytes && in->m_parse_errors
+	in->m_paused = series1(eng, "sluice_input_paused",
+			       "1 while the input is paused at its buffer limit",
+			       SL_METRIC_GAUGE, "name", in->ins.name);
+	return in->m_records && in->m_bytes && in->m_parse_errors &&
+			       in->m_paused
 		       ? 0
 		       : -SL_ENOMEM;
 }
