@@ -4,10 +4,10 @@
 # The tree is copied to a temporary folder (so that no build folder of the
 # tree is touched or shipped), packaging/debian becomes its debian/, and
 # dpkg-buildpackage -b -uc -us builds it without running the test suite.
-# Needs debhelper and the build dependencies (packaging/deps.sh installs
-# them).
+# Installs what it needs first (packaging/deps.sh deb).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
+bash "$src/packaging/deps.sh" deb
 out=$(mkdir -p "${1:-$src/deb}" && cd "${1:-$src/deb}" && pwd)
 tmp=$(mktemp -d /tmp/sluice-deb.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
