@@ -144,6 +144,11 @@ int main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
+	if (prog.cli.show_help_json) {
+		sl_cli_help_json(stdout, sl_engine_help_json);
+		rc = 0;
+		goto out;
+	}
 	if (prog.cli.show_help) {
 		sl_cli_usage(stdout);
 		sl_engine_help(stdout);

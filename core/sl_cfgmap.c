@@ -712,3 +712,57 @@ void sl_cfgmap_help(const struct sl_cfg_option *map, FILE *out)
 			type_name(o), wd, def, o->desc ? o->desc : "");
 	}
 }
+
+/* ---- machine-readable help (-J) -----------------------------------------
+ */
+
+void sl_cfgmap_json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+/* The same options, names and defaults as sl_cfgmap_help(), as data: the
+ * man pages are generated from this, so they cannot drift from -h. */
+void sl_cfgmap_help_json(const struct sl_cfg_option *map, FILE *out)
+{
+	const char *sep = "";
+	char name[128];
+
+	fputc('[', out);
+	for (const struct sl_cfg_option *o = map; o && o->name; o++) {
+		if (o->flags & SL_CFG_IGNORED)
+			continue;
+		name_of(o, name, sizeof(name));
+		fprintf(out, "%s{\"name\":", sep);
+		sl_cfgmap_json_string(out, name);
+		fputs(",\"type\":", out);
+		sl_cfgmap_json_string(out, type_name(o));
+		fputs(",\"default\":", out);
+		if (o->def)
+			sl_cfgmap_json_string(out, o->def);
+		else
+			fputs("null", out);
+		fprintf(out, ",\"required\":%s,\"multi\":%s,\"prefix\":%s",
+			(o->flags & SL_CFG_REQUIRED) ? "true" : "false",
+			(o->flags & SL_CFG_MULTI) ? "true" : "false",
+			(o->flags & SL_CFG_PREFIX) ? "true" : "false");
+		if (o->max > o->min &&
+		    (o->type == SL_CFG_INT || o->type == SL_CFG_DOUBLE))
+			fprintf(out, ",\"min\":%.17g,\"max\":%.17g", o->min,
+				o->max);
+		fputs(",\"description\":", out);
+		sl_cfgmap_json_string(out, o->desc ? o->desc : "");
+		fputc('}', out);
+		sep = ",";
+	}
+	fputc(']', out);
+}

@@ -4,7 +4,7 @@
  * config maps (struct sl_cfg_option, in sluice_plugin.h): defaults first,
  * then the section's entries, with type, range, repetition and unknown-key
  * checks. Also the value parsers shared by every option type, and the
- * rendering of a map for `sluice -h`.
+ * rendering of a map for `sluice -h` and, as JSON, for `sluice -J`.
  */
 #ifndef SL_CFGMAP_H
 #define SL_CFGMAP_H
@@ -37,6 +37,14 @@ int sl_cfgmap_apply(const struct sl_cfgmap_target *targets, size_t n_targets,
 void sl_cfgmap_release(const struct sl_cfg_option *map, void *ctx);
 /* Prints one line per option: name, type, default, description. */
 void sl_cfgmap_help(const struct sl_cfg_option *map, FILE *out);
+/*
+ * The same options as sl_cfgmap_help() as one JSON array of objects {name,
+ * type, default (string or null), required, multi, prefix, [min, max],
+ * description}: the data `sluice -J` prints and the man pages are built from.
+ */
+void sl_cfgmap_help_json(const struct sl_cfg_option *map, FILE *out);
+/* Writes `s` as a JSON string literal (quotes, escapes; NULL as ""). */
+void sl_cfgmap_json_string(FILE *out, const char *s);
 
 /* Value parsers; each returns 0 or -SL_EINVAL. */
 int sl_cfg_parse_bool(const char *s, bool *out);

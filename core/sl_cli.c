@@ -5,36 +5,94 @@
  * last. A -p before any plugin, or -m after an input, is a usage error.
  */
 #include "sl_cli.h"
+#include "sl_cfgmap.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * The options, once: -h renders them as text, -J as JSON (and from that
+ * the sluice(1) man page), so the three cannot list different options.
+ */
+struct cli_option {
+	char short_name; /* 0: long only */
+	const char *long_name;
+	const char *arg; /* NULL: takes no value */
+	const char *desc;
+};
+
+static const struct cli_option cli_options[] = {
+	{'c', "config", "FILE",
+	 "run the pipeline of FILE (.conf classic or .yaml)"},
+	{'R', "parser", "FILE", "load a parsers file"},
+	{0, "dry-run", NULL, "validate the configuration and exit"},
+	{'i', "input", "NAME", "add an input"},
+	{'F', "filter", "NAME", "add a filter"},
+	{'o', "output", "NAME", "add an output"},
+	{'p', "prop", "KEY=VALUE", "set an option of the last plugin added"},
+	{'m', "match", "PATTERN", "Match of the last filter or output"},
+	{'t', "tag", "TAG", "Tag of the last input"},
+	{'f', "flush", "SECONDS", "flush interval"},
+	{'l', "log_file", "FILE", "write logs to FILE"},
+	{'v', "verbose", NULL, "more logging (repeat for trace)"},
+	{'q', "quiet", NULL, "less logging"},
+	{'V', "version", NULL, "print the version"},
+	{'h', "help", NULL, "this help, with every plugin and its options"},
+	{'J', "help-json", NULL,
+	 "the options and every plugin's options as JSON"},
+};
+
 void sl_cli_usage(FILE *out)
 {
+	fprintf(out, "Usage: sluice [OPTION]...\n\n");
+	for (size_t i = 0; i < SL_ARRAY_LEN(cli_options); i++) {
+		const struct cli_option *o = &cli_options[i];
+		char name[64];
+
+		if (o->short_name)
+			snprintf(name, sizeof(name), "-%c, --%s%s%s",
+				 o->short_name, o->long_name, o->arg ? "=" : "",
+				 o->arg ? o->arg : "");
+		else
+			snprintf(name, sizeof(name), "    --%s%s%s",
+				 o->long_name, o->arg ? "=" : "",
+				 o->arg ? o->arg : "");
+		fprintf(out, "  %-21s  %s\n", name, o->desc);
+	}
 	fprintf(out,
-		"Usage: sluice [OPTION]...\n"
-		"\n"
-		"  -c, --config=FILE      run the pipeline of FILE (.conf classic or "
-		".yaml)\n"
-		"  -R, --parser=FILE      load a parsers file\n"
-		"      --dry-run          validate the configuration and exit\n"
-		"  -i, --input=NAME       add an input\n"
-		"  -F, --filter=NAME      add a filter\n"
-		"  -o, --output=NAME      add an output\n"
-		"  -p, --prop=KEY=VALUE   set an option of the last plugin added\n"
-		"  -m, --match=PATTERN    Match of the last filter or output\n"
-		"  -t, --tag=TAG          Tag of the last input\n"
-		"  -f, --flush=SECONDS    flush interval\n"
-		"  -l, --log_file=FILE    write logs to FILE\n"
-		"  -v, --verbose          more logging (repeat for trace)\n"
-		"  -q, --quiet            less logging\n"
-		"  -V, --version          print the version\n"
-		"  -h, --help             this help, with every plugin and its "
-		"options\n"
-		"\n"
-		"Without -c or -i, sluice runs an embedded demo pipeline.\n");
+		"\nWithout -c or -i, sluice runs an embedded demo pipeline.\n");
+}
+
+void sl_cli_help_json(FILE *out, void (*config_maps)(FILE *out))
+{
+	fprintf(out, "{\"name\":\"sluice\",\"version\":");
+	sl_cfgmap_json_string(out, SLUICE_VERSION);
+	fputs(",\"options\":[", out);
+	for (size_t i = 0; i < SL_ARRAY_LEN(cli_options); i++) {
+		const struct cli_option *o = &cli_options[i];
+		char short_name[2] = {o->short_name, 0};
+
+		fputs(i ? ",{\"short\":" : "{\"short\":", out);
+		if (o->short_name)
+			sl_cfgmap_json_string(out, short_name);
+		else
+			fputs("null", out);
+		fputs(",\"long\":", out);
+		sl_cfgmap_json_string(out, o->long_name);
+		fputs(",\"argument\":", out);
+		if (o->arg)
+			sl_cfgmap_json_string(out, o->arg);
+		else
+			fputs("null", out);
+		fputs(",\"description\":", out);
+		sl_cfgmap_json_string(out, o->desc);
+		fputc('}', out);
+	}
+	fputs("],\"config\":", out);
+	config_maps(out);
+	fputs("}\n", out);
 }
 
 static const struct option long_opts[] = {
@@ -53,6 +111,7 @@ static const struct option long_opts[] = {
 	{"quiet", no_argument, NULL, 'q'},
 	{"version", no_argument, NULL, 'V'},
 	{"help", no_argument, NULL, 'h'},
+	{"help-json", no_argument, NULL, 'J'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -73,13 +132,14 @@ int sl_cli_parse(int argc, char **argv, struct sl_cli *cli,
 	optind = 1;
 	opterr = 0;
 	/* First pass: -c must be loaded before the one-liner sections. */
-	while ((opt = getopt_long(argc, argv, ":c:R:i:F:o:p:m:t:f:l:vqVh",
+	while ((opt = getopt_long(argc, argv, ":c:R:i:F:o:p:m:t:f:l:vqVhJ",
 				  long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cli->config_file = optarg; break;
 		case 'D': cli->dry_run = true; break;
 		case 'V': cli->show_version = true; break;
 		case 'h': cli->show_help = true; break;
+		case 'J': cli->show_help_json = true; break;
 		case 'l': cli->log_file = optarg; break;
 		case 'v': cli->verbosity++; break;
 		case 'q': cli->verbosity--; break;
@@ -124,7 +184,8 @@ int sl_cli_parse(int argc, char **argv, struct sl_cli *cli,
 			    argv[optind]);
 		rc = -SL_ECONFIG;
 	}
-	if (rc < 0 || cli->show_help || cli->show_version)
+	if (rc < 0 || cli->show_help || cli->show_help_json ||
+	    cli->show_version)
 		return rc;
 	if (cli->config_file && sl_conf_load(conf, cli->config_file, diag) < 0)
 		rc = -SL_ECONFIG;
@@ -136,7 +197,7 @@ int sl_cli_parse(int argc, char **argv, struct sl_cli *cli,
 
 	/* Second pass: build the one-liner sections in order. */
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":c:R:i:F:o:p:m:t:f:l:vqVh",
+	while ((opt = getopt_long(argc, argv, ":c:R:i:F:o:p:m:t:f:l:vqVhJ",
 				  long_opts, NULL)) != -1) {
 		const char *eq;
 		char *key;

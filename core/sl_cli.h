@@ -16,6 +16,7 @@ struct sl_cli {
 	const char *config_file;   /* -c */
 	bool dry_run;              /* --dry-run */
 	bool show_help;            /* -h */
+	bool show_help_json;       /* -J, --help-json */
 	bool show_version;         /* -V */
 	bool demo;                 /* no -c and no -i: embedded defaults */
 	const char *log_file;      /* -l */
@@ -32,5 +33,12 @@ int sl_cli_parse(int argc, char **argv, struct sl_cli *cli,
 /* Adds the embedded demo pipeline to `conf`. 0 or -SL_ENOMEM. */
 int sl_cli_demo(struct sl_conf *conf);
 void sl_cli_usage(FILE *out);
+/*
+ * `sluice -J`: one JSON document {name, version, options: [{short, long,
+ * argument, description}], config: ...}; `config_maps` writes the config
+ * value (the engine's maps: sl_engine_help_json), keeping this file free of
+ * the engine.
+ */
+void sl_cli_help_json(FILE *out, void (*config_maps)(FILE *out));
 
 #endif

@@ -104,6 +104,7 @@ static void input_pause(struct sl_input *in)
 	if (!over_budget(in))
 		return;
 	in->paused = true;
+	sl_metric_set(in->m_paused, 1);
 	sl_log(SL_LOG_DEBUG, in->ins.name, "paused: %zu bytes held, limit %lld",
 	       in->mem_used, (long long)in->mem_limit);
 	if (in->plugin->pause && !in->stopped)
@@ -115,6 +116,7 @@ static void input_resume(struct sl_input *in)
 	if (!in->paused)
 		return;
 	in->paused = false;
+	sl_metric_set(in->m_paused, 0);
 	sl_log(SL_LOG_DEBUG, in->ins.name, "resumed");
 	if (in->plugin->resume && !in->stopped)
 		in->plugin->resume(in->ctx);

@@ -47,6 +47,8 @@ struct sl_engine *sl_engine_take_next(struct sl_engine *eng);
 
 /* Prints every compiled-in plugin with its options (`sluice -h`). */
 void sl_engine_help(FILE *out);
+/* The same as one JSON object {service, input, filter, output} for -J. */
+void sl_engine_help_json(FILE *out);
 
 struct sl_metrics *sl_engine_metrics(struct sl_engine *eng);
 struct event_base *sl_engine_base(struct sl_engine *eng);

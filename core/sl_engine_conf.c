@@ -374,7 +374,11 @@ static int input_metrics(struct sl_engine *eng, struct sl_input *in)
 				     "Records that failed to parse and were "
 				     "kept as raw text",
 				     SL_METRIC_COUNTER, "name", in->ins.name);
-	return in->m_records && in->m_bytes && in->m_parse_errors
+	in->m_paused = series1(eng, "sluice_input_paused",
+			       "1 while the input is paused at its buffer limit",
+			       SL_METRIC_GAUGE, "name", in->ins.name);
+	return in->m_records && in->m_bytes && in->m_parse_errors &&
+			       in->m_paused
 		       ? 0
 		       : -SL_ENOMEM;
 }
@@ -907,4 +911,45 @@ void sl_engine_help(FILE *out)
 			sl_output_plugins[i]->description);
 		sl_cfgmap_help(sl_output_plugins[i]->config_map, out);
 	}
+}
+
+/* -J: the maps sl_engine_help() prints, as data (see sl_cfgmap_help_json). */
+static void help_json_plugin(FILE *out, size_t i, const char *name,
+			     const char *desc, const struct sl_cfg_option *map)
+{
+	fputs(i ? ",{\"name\":" : "{\"name\":", out);
+	sl_cfgmap_json_string(out, name);
+	fputs(",\"description\":", out);
+	sl_cfgmap_json_string(out, desc);
+	fputs(",\"options\":", out);
+	sl_cfgmap_help_json(map, out);
+	fputc('}', out);
+}
+
+void sl_engine_help_json(FILE *out)
+{
+	fputs("{\"service\":", out);
+	sl_cfgmap_help_json(service_map, out);
+	fputs(",\"input\":{\"common\":", out);
+	sl_cfgmap_help_json(input_common_map, out);
+	fputs(",\"plugins\":[", out);
+	for (size_t i = 0; sl_input_plugins[i]; i++)
+		help_json_plugin(out, i, sl_input_plugins[i]->name,
+				 sl_input_plugins[i]->description,
+				 sl_input_plugins[i]->config_map);
+	fputs("]},\"filter\":{\"common\":", out);
+	sl_cfgmap_help_json(filter_common_map, out);
+	fputs(",\"plugins\":[", out);
+	for (size_t i = 0; sl_filter_plugins[i]; i++)
+		help_json_plugin(out, i, sl_filter_plugins[i]->name,
+				 sl_filter_plugins[i]->description,
+				 sl_filter_plugins[i]->config_map);
+	fputs("]},\"output\":{\"common\":", out);
+	sl_cfgmap_help_json(output_common_map, out);
+	fputs(",\"plugins\":[", out);
+	for (size_t i = 0; sl_output_plugins[i]; i++)
+		help_json_plugin(out, i, sl_output_plugins[i]->name,
+				 sl_output_plugins[i]->description,
+				 sl_output_plugins[i]->config_map);
+	fputs("]}}", out);
 }

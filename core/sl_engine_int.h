@@ -108,6 +108,7 @@ struct sl_input {
 	size_t route_tag_len, route_tag_cap;
 	bool *filter_match;      /* one per engine filter */
 	struct sl_metric_series *m_records, *m_bytes, *m_parse_errors;
+	struct sl_metric_series *m_paused; /* 1 while paused at Mem_Buf_Limit */
 };
 
 struct sl_filter_inst {

@@ -1,10 +1,27 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages sluice builds, tests and benchmarks with.
-# Runs as root (CI, containers) or through sudo.
+# Installs the Debian 12 packages sluice needs. Runs as root (CI,
+# containers) or through sudo.
+#   bash packaging/deps.sh        build, tests, benchmarks, the .deb test
+#   bash packaging/deps.sh demo   only what packaging/demo.sh needs: the
+#                                 build, and curl/openssl for its examples
+#   bash packaging/deps.sh deb    what packaging/build-deb.sh needs
 set -euo pipefail
-pkgs=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3
+build=(meson ninja-build pkg-config gcc python3
   libevent-dev libyajl-dev libpcre2-dev libyaml-dev zlib1g-dev libssl-dev
-  libcurl4-openssl-dev liblz4-dev librdkafka-dev libcmocka-dev prometheus)
+  libcurl4-openssl-dev liblz4-dev librdkafka-dev)
+demo=(curl openssl)
+deb=(build-essential debhelper dpkg-dev systemd)
+# the suite: clang + sanitizers, cmocka, a real Prometheus; the .deb test
+# (tests/e2e/test_packaging.py) builds, lints, installs and verifies the
+# package: debhelper, lintian, systemd-analyze, man
+test=(clang libclang-rt-14-dev libcmocka-dev prometheus
+  build-essential debhelper dpkg-dev lintian systemd man-db groff-base)
+case "${1:-test}" in
+  demo) pkgs=("${build[@]}" "${demo[@]}") ;;
+  deb) pkgs=("${build[@]}" "${deb[@]}") ;;
+  test) pkgs=("${build[@]}" "${demo[@]}" "${test[@]}") ;;
+  *) echo "usage: deps.sh [demo|deb|test]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -87,7 +87,7 @@ class Prometheus:
     stop (kept when $SLUICE_E2E_KEEP is set).
     """
 
-    def __init__(self, targets, interval="1s"):
+    def __init__(self, targets, interval="1s", rule_files=()):
         self.binary, self.promtool = require_tools()
         self.dir = tempfile.mkdtemp(prefix="sluice-prom-")
         self.port = free_port()
@@ -96,6 +96,8 @@ class Prometheus:
                  "  scrape_interval: %s" % interval,
                  "  scrape_timeout: %s" % interval,
                  "  evaluation_interval: %s" % interval,
+                 "rule_files: [%s]" % ", ".join(_yaml_str(os.path.abspath(r))
+                                                 for r in rule_files),
                  "scrape_configs:"]
         for job, target, path in targets:
             lines += ["  - job_name: %s" % _yaml_str(job),
@@ -164,6 +166,11 @@ class Prometheus:
         if data["resultType"] == "scalar":
             return [({}, float(data["result"][1]))]
         return [(r["metric"], float(r["value"][1])) for r in data["result"]]
+
+    def alerts(self):
+        """Active alerts: [{"name", "state" (pending|firing), "labels"}]."""
+        return [{"name": a["labels"].get("alertname"), "state": a["state"],
+                 "labels": a["labels"]} for a in self.api("alerts")["alerts"]]
 
     def targets(self):
         """Active targets: [{"job", "url", "health", "lastError"}]."""

@@ -5,12 +5,21 @@ Prometheus scrapes both with target health "up" and no scrape error; the
 query API then returns sluice's internal counters and (when the
 log_to_metrics filter is compiled in) the derived counter and histogram with
 their escaped label values intact, Add_Label merged, and the histogram
-consistent (cumulative buckets, +Inf == _count == the counter)."""
+consistent (cumulative buckets, +Inf == _count == the counter).
+
+Self-monitoring: the shipped conf/prometheus/sluice-self.rules.yml loaded
+into a real Prometheus that scrapes a sluice whose outputs fail: records
+dropped, retries failing, an input paused and a witness token refused raise
+their alerts, the others stay quiet; every query of the shipped dashboard
+conf/grafana/sluice-self.json is valid and finds sluice's series."""
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import prometheus_util as pu  # noqa: E402
@@ -94,6 +103,148 @@ def config(api_port, prom_port, with_l2m):
                         Add_Label="env e2e")
     text += e2e.section("OUTPUT", Name="null", Match="app.*")
     return text
+
+
+# ---- self-monitoring: the shipped alert rules and dashboard on a running
+# sluice whose outputs fail (records dropped, retries failing, an input
+# paused at Mem_Buf_Limit) and whose witness input gets a bad token.
+SELF_RULES = ("conf", "prometheus", "sluice-self.rules.yml")
+SELF_DASHBOARD = ("conf", "grafana", "sluice-self.json")
+
+
+def self_config(api_port, dead_port, witness_port):
+    text = e2e.section("SERVICE", Flush="0.2", Grace="1", Log_Level="error",
+                       HTTP_Server="On", HTTP_Listen="127.0.0.1",
+                       HTTP_Port=api_port, **{"scheduler.base": "0.2",
+                                              "scheduler.cap": "0.5"})
+    text += e2e.section("INPUT", Name="dummy", Tag="drop.x", Rate="20")
+    text += e2e.section("INPUT", Name="dummy", Tag="hold.x", Rate="200",
+                        Mem_Buf_Limit="2K")
+    text += e2e.section("INPUT", Name="witness", Listen="127.0.0.1",
+                        Port=witness_port, Auth_Key="right-token")
+    # nothing listens on dead_port: every attempt fails
+    text += e2e.section("OUTPUT", Name="http", Match="drop.*", Host="127.0.0.1",
+                        Port=dead_port, Retry_Limit="1")
+    text += e2e.section("OUTPUT", Name="http", Match="hold.*", Host="127.0.0.1",
+                        Port=dead_port, Retry_Limit="no_limits")
+    text += e2e.section("OUTPUT", Name="null", Match="witness")
+    return text
+
+
+def dashboard_queries(path):
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    out = []
+    for p in doc["panels"]:
+        for t in p.get("targets", []):
+            expr = t["expr"].replace("$__rate_interval", "1m").replace(
+                "$instance", ".*")
+            out.append((p["title"], expr))
+    return out
+
+
+def self_monitoring(c):
+    root = e2e.source_root()
+    rules = os.path.join(root, *SELF_RULES)
+    api_port, dead_port, witness_port = pu.free_port(), pu.free_port(), pu.free_port()
+    while len({api_port, dead_port, witness_port}) < 3:
+        dead_port, witness_port = pu.free_port(), pu.free_port()
+    with e2e.TempDir("sluice-self-e2e-") as tmp:
+        conf = e2e.write(os.path.join(tmp, "self.conf"),
+                         self_config(api_port, dead_port, witness_port))
+        log = open(os.path.join(tmp, "sluice.log"), "wb")
+        p = subprocess.Popen([e2e.binary(), "-c", conf], stdout=log,
+                             stderr=subprocess.STDOUT)
+        try:
+            api_url = "http://127.0.0.1:%d/api/v1/metrics/prometheus" % api_port
+
+            def exposition():
+                try:
+                    r = pu.http_get(api_url, timeout=2)
+                except OSError:
+                    return None
+                return r[0] == 200 and r[2].decode("utf-8")
+            e2e.wait_for(exposition, 30, what=api_url)
+            with pu.Prometheus([("sluice", "127.0.0.1:%d" % api_port,
+                                 "/api/v1/metrics/prometheus")],
+                               rule_files=[rules]) as prom:
+                c.check(prom.wait_targets_up(60), "sluice target up")
+                want = {("SluiceRecordsDropped", "name", "http.0"),
+                        ("SluiceRetriesFailing", "name", "http.0"),
+                        ("SluiceRetriesFailing", "name", "http.1"),
+                        ("SluiceInputPaused", "name", "dummy.1"),
+                        ("SluiceWitnessRejecting", "reason", "auth")}
+
+                def bad_token():
+                    # a request with a wrong token, counted as reason "auth";
+                    # sent while Prometheus watches, so increase() sees it
+                    req = urllib.request.Request(
+                        "http://127.0.0.1:%d/api/events" % witness_port,
+                        data=b'{"event":"x"}', method="POST",
+                        headers={"Authorization": "Bearer wrong",
+                                 "Content-Type": "application/json"})
+                    try:
+                        urllib.request.urlopen(req, timeout=5)
+                        return 202
+                    except urllib.error.HTTPError as e:
+                        return e.code
+                c.equal(bad_token(), 401, "witness answers 401 to a wrong token")
+
+                def active():
+                    bad_token()
+                    got = set()
+                    for a in prom.alerts():
+                        for key in ("name", "reason"):
+                            if key in a["labels"]:
+                                got.add((a["name"], key, a["labels"][key]))
+                    return got if want <= got else None
+                try:
+                    got = e2e.wait_for(active, 60, interval=0.5,
+                                       what="the alerts to become active")
+                except TimeoutError:
+                    got = [(a["name"], a["state"], a["labels"]) for a in prom.alerts()]
+                    c.check(False, "alerts active: want %r, got %r" % (want, got))
+                    got = set()
+                alerts = prom.alerts()
+                names = {a["name"] for a in alerts}
+                for quiet in ("SluiceStorageErrors", "SluiceNoRecords", "SluiceDown"):
+                    c.check(quiet not in names, quiet + " stays quiet: %r" % alerts)
+                dropped = [a for a in alerts if a["name"] == "SluiceRecordsDropped"]
+                c.check(dropped and all(a["labels"].get("reason") == "retry_limit"
+                                        and a["state"] == "firing" for a in dropped),
+                        "drops fire with reason retry_limit: %r" % dropped)
+                # every dashboard query is valid PromQL; those over metrics
+                # sluice serves return series
+                served = set(re.findall(r"^(sluice_\w+)", exposition(), re.M))
+                queries = dashboard_queries(os.path.join(root, *SELF_DASHBOARD))
+                c.check(len(queries) >= 10, "dashboard has its queries")
+                for title, expr in queries:
+                    used = set(re.findall(r"\b(sluice_\w+)", expr))
+                    try:
+                        res = prom.wait_query(
+                            expr, (lambda r: len(r) > 0) if used <= served
+                            else (lambda r: True), timeout=30)
+                    except (TimeoutError, RuntimeError) as e:
+                        c.check(False, "dashboard %r: %s" % (title, e))
+                        continue
+                    c.check(res is not None, "dashboard %r answers" % title)
+                with open(rules, encoding="utf-8") as f:
+                    alert_metrics = set(re.findall(r"\b(sluice_\w+)", f.read()))
+                in_dash = {m for _, e in queries for m in re.findall(r"\b(sluice_\w+)", e)}
+                c.check(alert_metrics <= in_dash,
+                        "dashboard graphs every alerted metric: missing %r"
+                        % (alert_metrics - in_dash))
+        finally:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            log.close()
+        if c.failures:
+            with open(os.path.join(tmp, "sluice.log"), "rb") as f:
+                print(f.read().decode("utf-8", "replace")[-3000:])
 
 
 def main():
@@ -237,6 +388,8 @@ def main():
                 print(f.read().decode("utf-8", "replace")[-3000:])
     if not with_l2m:
         print("note: log_to_metrics not compiled in; derived metrics not checked")
+    e2e.require_plugins("http", "witness")
+    self_monitoring(c)
     c.finish()
 
 
