@@ -25,9 +25,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sluice_e2e as e2e  # noqa: E402
 
-# The one place that names the file: the lead moves these sections into
-# README.md and points this at it.
-README_USES = os.path.join("packaging", "README-uses.md")
+# The one place that names the file the use sections live in.
+README_USES = "README.md"
 SECTIONS = ("Node-level daemon", "Sidecar", "SIEM feed")
 # what the sections create, removed afterwards unless it existed before
 CREATED = ["/etc/sluice", "/etc/default/sluice", "/var/lib/sluice",
