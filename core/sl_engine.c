@@ -64,6 +64,12 @@ uint64_t sl_input_last_chunk(const struct sl_input *in)
 	return in->last_chunk;
 }
 
+void sl_input_set_rereadable(struct sl_input *in, bool keeps_position)
+{
+	in->rereadable = true;
+	in->keeps_position = keeps_position;
+}
+
 void sl_input_add_bytes(struct sl_input *in, uint64_t n)
 {
 	sl_metric_add(in->m_bytes, (double)n);
@@ -90,6 +96,16 @@ static bool over_budget(const struct sl_input *in)
 	return in->mem_limit > 0 && in->mem_used >= (size_t)in->mem_limit;
 }
 
+/*
+ * The file is the buffer: an input that can read again holds no more
+ * sealed chunks than its outputs can take now; the rest stays in its
+ * source until they have taken these.
+ */
+static bool over_window(const struct sl_input *in)
+{
+	return in->rereadable && in->window && in->chunks_held >= in->window;
+}
+
 static void input_pause(struct sl_input *in)
 {
 	if (in->paused)
@@ -98,14 +114,19 @@ static void input_pause(struct sl_input *in)
 	 * What the input holds can only be freed by delivering it: send the
 	 * open chunks now instead of waiting for the flush timer. Sealing may
 	 * release chunks at once (no output matches), so check again after.
+	 * Over the window only, the open chunk waits: sealing it would hold
+	 * one more chunk, not free one.
 	 */
-	while (in->n_open)
-		seal_open_chunk(in, in->n_open - 1);
-	if (!over_budget(in))
+	if (over_budget(in))
+		while (in->n_open)
+			seal_open_chunk(in, in->n_open - 1);
+	if (!over_budget(in) && !over_window(in))
 		return;
 	in->paused = true;
-	sl_log(SL_LOG_DEBUG, in->ins.name, "paused: %zu bytes held, limit %lld",
-	       in->mem_used, (long long)in->mem_limit);
+	sl_log(SL_LOG_DEBUG, in->ins.name,
+	       "paused: %zu bytes in %zu chunks held, limit %lld, window %zu",
+	       in->mem_used, in->chunks_held, (long long)in->mem_limit,
+	       in->window);
 	if (in->plugin->pause && !in->stopped)
 		in->plugin->pause(in->ctx);
 }
@@ -214,6 +235,9 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 
 			if (!in->filter_match[i])
 				continue;
+			/* fluentbit_filter_records_total: records handed to it
+			 */
+			sl_metric_add(f->m_records, 1);
 			if (f->plugin->filter(f->ctx, rec, tag, tag_len) ==
 			    SL_FILTER_DROP) {
 				sl_metric_add(f->m_drop, 1);
@@ -223,6 +247,8 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 	}
 	if (rec->flags & SL_REC_PARSE_ERROR)
 		sl_metric_add(in->m_parse_errors, 1);
+	if (rec->flags & SL_REC_REPAIRED)
+		sl_metric_add(in->m_repaired, 1);
 	if (rec->ts_ns == 0)
 		rec->ts_ns = sl_now_ns();
 	body = sl_record_body(rec, &len);
@@ -247,13 +273,15 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 				break;
 			}
 	}
-	if (over_budget(in))
+	if (over_budget(in) || over_window(in))
 		input_pause(in);
 	return 0;
 }
 
 /* ---- chunks: routing, release ------------------------------------------- */
 
+/* The chunk's input: NULL for a chunk a reload carried over from an
+ * input the new configuration no longer has. */
 static void release_chunk(struct sl_engine *eng, struct sl_chunk *c)
 {
 	struct sl_input *in = c->origin;
@@ -261,15 +289,23 @@ static void release_chunk(struct sl_engine *eng, struct sl_chunk *c)
 
 	bool told = c->input_told;
 
-	in->mem_used -= c->data.len < in->mem_used ? c->data.len : in->mem_used;
 	eng->chunks_live--;
 	sl_metric_set(eng->m_chunks_up, (double)eng->chunks_live);
+	if (in) {
+		in->mem_used -=
+		    c->data.len < in->mem_used ? c->data.len : in->mem_used;
+		if (in->chunks_held)
+			in->chunks_held--;
+	}
 	sl_engine_storage_remove(c);
 	sl_chunk_destroy(c);
+	if (!in)
+		goto out;
 	if (!told && in->plugin->chunk_released)
 		in->plugin->chunk_released(in->ctx, id);
-	if (in->paused && !over_budget(in))
+	if (in->paused && !over_budget(in) && !over_window(in))
 		input_resume(in);
+out:
 	maybe_finish(eng);
 }
 
@@ -297,6 +333,8 @@ static void pending_remove(struct sl_engine *eng, struct sl_flush *fl)
 static void dispatch_chunk(struct sl_engine *eng, struct sl_chunk *c)
 {
 	eng->chunks_live++;
+	if (c->origin)
+		c->origin->chunks_held++;
 	sl_metric_set(eng->m_chunks_up, (double)eng->chunks_live);
 	c->refs = 1; /* held by this function until every flush is queued */
 	for (size_t i = 0; i < eng->n_outputs; i++) {
@@ -341,6 +379,8 @@ static void seal_all(struct sl_engine *eng)
 
 		while (in->n_open)
 			seal_open_chunk(in, in->n_open - 1);
+		if (!in->stopped && over_window(in))
+			input_pause(in);
 	}
 }
 
@@ -384,6 +424,8 @@ const char *sl_drop_reason_name(enum sl_drop_reason r)
 		[SL_DROP_REJECTED] = "rejected",
 		[SL_DROP_OVERSIZE] = "oversize",
 		[SL_DROP_BUFFER_FULL] = "buffer_full",
+		[SL_DROP_SHUTDOWN] = "shutdown",
+		[SL_DROP_RELOAD] = "reload",
 	};
 	return (unsigned)r < SL_DROP_REASONS ? names[r] : "unknown";
 }
@@ -809,6 +851,25 @@ struct sl_engine *sl_engine_create_with(const struct sl_conf *conf,
 	return eng;
 }
 
+/*
+ * The chunks a re-readable input may hold: what the busiest output can take
+ * now, one per worker being sent plus one queued so that a worker finishing
+ * finds the next one ready (throughput stays; memory stays a few chunks).
+ * Outputs the input's tags never match only make the window larger.
+ */
+static size_t input_window(const struct sl_engine *eng)
+{
+	size_t w = 2;
+
+	for (size_t i = 0; i < eng->n_outputs; i++) {
+		size_t n = (size_t)eng->outputs[i]->common.workers + 1;
+
+		if (n > w)
+			w = n;
+	}
+	return w;
+}
+
 int sl_engine_start(struct sl_engine *eng)
 {
 	struct timeval flush = {
@@ -854,6 +915,7 @@ int sl_engine_start(struct sl_engine *eng)
 	for (size_t i = 0; i < eng->n_inputs; i++) {
 		struct sl_input *in = eng->inputs[i];
 
+		in->window = input_window(eng);
 		if (in->plugin->start && (rc = in->plugin->start(in->ctx, in)) < 0)
 			return rc;
 		in->started = true;
