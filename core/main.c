@@ -4,7 +4,7 @@
  * configuration error, every error listed), start (exit 2 on a runtime
  * failure such as a port in use), run until stopped (exit 0). A SIGHUP
  * builds a new pipeline from the same command line and, when it is valid,
- * swaps it in after the running one drained.
+ * swaps it in, handing it the records the running one still holds.
  */
 #include "sl_cli.h"
 #include "sl_engine_int.h"
@@ -166,7 +166,9 @@ int main(int argc, char **argv)
 		rc = sl_engine_run(p->eng) < 0 ? 2 : 0;
 		if (rc != 0 || !sl_engine_take_next(p->eng))
 			break;
-		/* a reload: the drained pipeline goes, its successor starts */
+		/* a reload: what the old pipeline holds goes to its successor,
+		 * then the old one goes and the successor starts */
+		sl_engine_handover(p->eng, prog.next->eng);
 		pipeline_free(p);
 		p = prog.next;
 		prog.next = NULL;
