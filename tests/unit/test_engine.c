@@ -27,6 +27,7 @@ struct fake_in {
 	uint64_t released, released_max;
 	bool released_unknown;         /* an id no record went to */
 	bool rereadable;
+	bool bad_utf8;                 /* every 2nd record carries \xff */
 	size_t max_held;               /* most sealed chunks held at once */
 	struct sl_input *in;
 	struct event *ev;
@@ -38,6 +39,8 @@ static const struct sl_cfg_option fake_in_map[] = {
 	 .offset = offsetof(struct fake_in, count), .desc = "records"},
 	{.name = "rereadable", .type = SL_CFG_BOOL, .def = "off",
 	 .offset = offsetof(struct fake_in, rereadable)},
+	{.name = "bad_utf8", .type = SL_CFG_BOOL, .def = "off",
+	 .offset = offsetof(struct fake_in, bad_utf8)},
 	SL_CFG_END,
 };
 
@@ -53,8 +56,12 @@ static void fake_in_emit(evutil_socket_t fd, short what, void *arg)
 	while (f->emitted < f->count && !sl_input_paused(f->in)) {
 		int n = snprintf(body, sizeof(body), "{\"n\":%lld}",
 				 (long long)f->emitted);
-		assert_int_equal(sl_record_reset_json(&f->rec, 0, body,
-						      (size_t)n), 0);
+		if (f->bad_utf8 && f->emitted % 2)
+			sl_record_reset_line(&f->rec, 0, "log", 3, "a\xff", 2);
+		else
+			assert_int_equal(sl_record_reset_json(&f->rec, 0, body,
+							      (size_t)n),
+					 0);
 		assert_int_equal(sl_input_emit(f->in, "fake", 4, &f->rec), 0);
 		assert_true(sl_input_last_chunk(f->in) >= f->last_id);
 		if (sl_input_last_chunk(f->in) != f->last_id) {
@@ -467,12 +474,13 @@ static void rereadable_input_holds_only_its_window(void **state)
 	assert_true(held > 4);
 }
 
-/* Fluent Bit's filter records_total: every record handed to the filter. */
+/* Fluent Bit's filter records_total: every record handed to the filter;
+ * records with invalid UTF-8 repaired are kept and counted per input. */
 static void filter_records_are_counted(void **state)
 {
 	struct run r;
 	static const char *const in[] = {"name", "fake_in", "count", "100",
-					 NULL};
+					 "bad_utf8", "on", NULL};
 	static const char *const add[] = {"name", "modify", "match", "*",
 					  "add", "k v", NULL};
 	static const char *const other[] = {"name", "modify", "match", "x",
@@ -490,6 +498,10 @@ static void filter_records_are_counted(void **state)
 	assert_int_equal(sl_metric_value(r.eng->filters[0]->m_records), 100);
 	assert_int_equal(sl_metric_value(r.eng->filters[1]->m_records), 0);
 	assert_int_equal(sl_metric_value(r.eng->filters[0]->m_drop), 0);
+	/* sluice_input_repaired_records_total: kept, with U+FFFD */
+	assert_int_equal(sl_metric_value(r.eng->inputs[0]->m_repaired), 50);
+	struct fake_out *o = output(&r, 0)->ctx;
+	assert_int_equal(o->delivered, 100);
 	run_done(&r);
 }
 
