@@ -194,6 +194,11 @@ static struct sl_chunk *open_chunk(struct sl_input *in, const char *tag,
 	c = sl_chunk_create(in, tag, len);
 	if (!c)
 		return NULL;
+	if (in->eng->spare.data) {
+		c->data = in->eng->spare;
+		c->data.len = 0;
+		memset(&in->eng->spare, 0, sizeof(in->eng->spare));
+	}
 	c->id = ++in->eng->next_chunk_id;
 	in->open[in->n_open++].chunk = c;
 	sl_engine_storage_chunk_open(in->eng, in, c);
@@ -235,8 +240,7 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 
 			if (!in->filter_match[i])
 				continue;
-			/* fluentbit_filter_records_total: records handed to it
-			 */
+			/* as fluentbit_filter_records_total: records in */
 			sl_metric_add(f->m_records, 1);
 			if (f->plugin->filter(f->ctx, rec, tag, tag_len) ==
 			    SL_FILTER_DROP) {
@@ -292,20 +296,21 @@ static void release_chunk(struct sl_engine *eng, struct sl_chunk *c)
 	eng->chunks_live--;
 	sl_metric_set(eng->m_chunks_up, (double)eng->chunks_live);
 	if (in) {
-		in->mem_used -=
-		    c->data.len < in->mem_used ? c->data.len : in->mem_used;
+		in->mem_used -= c->data.len < in->mem_used ? c->data.len
+							    : in->mem_used;
 		if (in->chunks_held)
 			in->chunks_held--;
 	}
 	sl_engine_storage_remove(c);
+	if (!eng->spare.data && c->data.cap >= SL_CHUNK_SEAL_BYTES) {
+		eng->spare = c->data;
+		memset(&c->data, 0, sizeof(c->data));
+	}
 	sl_chunk_destroy(c);
-	if (!in)
-		goto out;
-	if (!told && in->plugin->chunk_released)
+	if (in && !told && in->plugin->chunk_released)
 		in->plugin->chunk_released(in->ctx, id);
-	if (in->paused && !over_budget(in) && !over_window(in))
+	if (in && in->paused && !over_budget(in) && !over_window(in))
 		input_resume(in);
-out:
 	maybe_finish(eng);
 }
 
@@ -1206,6 +1211,7 @@ void sl_engine_destroy(struct sl_engine *eng)
 	if (eng->base)
 		event_base_free(eng->base);
 	sl_engine_storage_stop(eng);
+	sl_buf_destroy(&eng->spare);
 	sl_parsers_destroy(eng->parsers);
 	sl_conf_destroy(&eng->parsers_conf);
 	sl_metrics_destroy(&eng->metrics);

@@ -188,6 +188,10 @@ struct sl_engine {
 	struct sl_flush *pending;
 	size_t n_pending;
 	size_t chunks_live;      /* sealed chunks not yet released */
+	/* the data buffer of the last chunk released, for the next chunk:
+	 * 2 MB buffers in their own mappings cost a page fault per 4 KB when
+	 * new, so one is kept warm instead of freed and mapped again */
+	struct sl_buf spare;
 	uint64_t next_chunk_id;
 	bool stopping;
 	bool handing_over;       /* a reload: buffered chunks go to `next` */
