@@ -64,6 +64,12 @@ uint64_t sl_input_last_chunk(const struct sl_input *in)
 	return in->last_chunk;
 }
 
+void sl_input_set_rereadable(struct sl_input *in, bool keeps_position)
+{
+	in->rereadable = true;
+	in->keeps_position = keeps_position;
+}
+
 void sl_input_add_bytes(struct sl_input *in, uint64_t n)
 {
 	sl_metric_add(in->m_bytes, (double)n);
@@ -90,6 +96,16 @@ static bool over_budget(const struct sl_input *in)
 	return in->mem_limit > 0 && in->mem_used >= (size_t)in->mem_limit;
 }
 
+/*
+ * The file is the buffer: an input that can read again holds no more
+ * sealed chunks than its outputs can take now; the rest stays in its
+ * source until they have taken these.
+ */
+static bool over_window(const struct sl_input *in)
+{
+	return in->rereadable && in->window && in->chunks_held >= in->window;
+}
+
 static void input_pause(struct sl_input *in)
 {
 	if (in->paused)
@@ -98,15 +114,22 @@ static void input_pause(struct sl_input *in)
 	 * What the input holds can only be freed by delivering it: send the
 	 * open chunks now instead of waiting for the flush timer. Sealing may
 	 * release chunks at once (no output matches), so check again after.
+	 * Over the window only, the open chunk waits: sealing it would hold
+	 * one more chunk, not free one.
 	 */
-	while (in->n_open)
-		seal_open_chunk(in, in->n_open - 1);
-	if (!over_budget(in))
+	if (over_budget(in))
+		while (in->n_open)
+			seal_open_chunk(in, in->n_open - 1);
+	if (!over_budget(in) && !over_window(in))
 		return;
 	in->paused = true;
-	sl_metric_set(in->m_paused, 1);
-	sl_log(SL_LOG_DEBUG, in->ins.name, "paused: %zu bytes held, limit %lld",
-	       in->mem_used, (long long)in->mem_limit);
+	/* the gauge tells an operator about the hard limit only: pausing for
+	 * the re-read window is ordinary flow control */
+	sl_metric_set(in->m_paused, over_budget(in) ? 1 : 0);
+	sl_log(SL_LOG_DEBUG, in->ins.name,
+	       "paused: %zu bytes in %zu chunks held, limit %lld, window %zu",
+	       in->mem_used, in->chunks_held, (long long)in->mem_limit,
+	       in->window);
 	if (in->plugin->pause && !in->stopped)
 		in->plugin->pause(in->ctx);
 }
@@ -175,6 +198,11 @@ static struct sl_chunk *open_chunk(struct sl_input *in, const char *tag,
 	c = sl_chunk_create(in, tag, len);
 	if (!c)
 		return NULL;
+	if (in->eng->spare.data) {
+		c->data = in->eng->spare;
+		c->data.len = 0;
+		memset(&in->eng->spare, 0, sizeof(in->eng->spare));
+	}
 	c->id = ++in->eng->next_chunk_id;
 	in->open[in->n_open++].chunk = c;
 	sl_engine_storage_chunk_open(in->eng, in, c);
@@ -216,6 +244,8 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 
 			if (!in->filter_match[i])
 				continue;
+			/* as fluentbit_filter_records_total: records in */
+			sl_metric_add(f->m_records, 1);
 			if (f->plugin->filter(f->ctx, rec, tag, tag_len) ==
 			    SL_FILTER_DROP) {
 				sl_metric_add(f->m_drop, 1);
@@ -225,6 +255,8 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 	}
 	if (rec->flags & SL_REC_PARSE_ERROR)
 		sl_metric_add(in->m_parse_errors, 1);
+	if (rec->flags & SL_REC_REPAIRED)
+		sl_metric_add(in->m_repaired, 1);
 	if (rec->ts_ns == 0)
 		rec->ts_ns = sl_now_ns();
 	body = sl_record_body(rec, &len);
@@ -250,13 +282,15 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 				break;
 			}
 	}
-	if (over_budget(in))
+	if (over_budget(in) || over_window(in))
 		input_pause(in);
 	return 0;
 }
 
 /* ---- chunks: routing, release ------------------------------------------- */
 
+/* The chunk's input: NULL for a chunk a reload carried over from an
+ * input the new configuration no longer has. */
 static void release_chunk(struct sl_engine *eng, struct sl_chunk *c)
 {
 	struct sl_input *in = c->origin;
@@ -264,14 +298,23 @@ static void release_chunk(struct sl_engine *eng, struct sl_chunk *c)
 
 	bool told = c->input_told;
 
-	in->mem_used -= c->data.len < in->mem_used ? c->data.len : in->mem_used;
 	eng->chunks_live--;
 	sl_metric_set(eng->m_chunks_up, (double)eng->chunks_live);
+	if (in) {
+		in->mem_used -= c->data.len < in->mem_used ? c->data.len
+							    : in->mem_used;
+		if (in->chunks_held)
+			in->chunks_held--;
+	}
 	sl_engine_storage_remove(c);
+	if (!eng->spare.data && c->data.cap >= SL_CHUNK_SEAL_BYTES) {
+		eng->spare = c->data;
+		memset(&c->data, 0, sizeof(c->data));
+	}
 	sl_chunk_destroy(c);
-	if (!told && in->plugin->chunk_released)
+	if (in && !told && in->plugin->chunk_released)
 		in->plugin->chunk_released(in->ctx, id);
-	if (in->paused && !over_budget(in))
+	if (in && in->paused && !over_budget(in) && !over_window(in))
 		input_resume(in);
 	maybe_finish(eng);
 }
@@ -300,6 +343,8 @@ static void pending_remove(struct sl_engine *eng, struct sl_flush *fl)
 static void dispatch_chunk(struct sl_engine *eng, struct sl_chunk *c)
 {
 	eng->chunks_live++;
+	if (c->origin)
+		c->origin->chunks_held++;
 	sl_metric_set(eng->m_chunks_up, (double)eng->chunks_live);
 	c->refs = 1; /* held by this function until every flush is queued */
 	for (size_t i = 0; i < eng->n_outputs; i++) {
@@ -344,6 +389,8 @@ static void seal_all(struct sl_engine *eng)
 
 		while (in->n_open)
 			seal_open_chunk(in, in->n_open - 1);
+		if (!in->stopped && over_window(in))
+			input_pause(in);
 	}
 }
 
@@ -392,6 +439,8 @@ const char *sl_drop_reason_name(enum sl_drop_reason r)
 		[SL_DROP_REJECTED] = "rejected",
 		[SL_DROP_OVERSIZE] = "oversize",
 		[SL_DROP_BUFFER_FULL] = "buffer_full",
+		[SL_DROP_SHUTDOWN] = "shutdown",
+		[SL_DROP_RELOAD] = "reload",
 	};
 	return (unsigned)r < SL_DROP_REASONS ? names[r] : "unknown";
 }
@@ -514,11 +563,12 @@ static uint64_t settled_count(const struct sl_flush *fl)
 }
 
 /*
- * Ends a delivery that will not be tried again: the records the output
- * marked were delivered, the unsettled rest is dropped for `reason`.
+ * A delivery ends untried further: the records the output marked were
+ * delivered, the unsettled rest is dropped for `reason`; both counted.
+ * Returns the number dropped now, and the delivered ones in *delivered.
  */
-static void give_up(struct sl_engine *eng, struct sl_flush *fl,
-		    enum sl_drop_reason reason)
+static uint64_t count_rest(struct sl_flush *fl, enum sl_drop_reason reason,
+			   uint64_t *delivered_out)
 {
 	struct sl_output *out = fl->out;
 	struct sl_chunk *c = fl->chunk;
@@ -532,6 +582,19 @@ static void give_up(struct sl_engine *eng, struct sl_flush *fl,
 
 	sl_metric_add(out->m_proc_records, (double)delivered);
 	sl_metric_add(out->m_dropped[reason], (double)unsettled);
+	*delivered_out = delivered;
+	return unsettled;
+}
+
+/* Ends a delivery that will not be tried again (see count_rest). */
+static void give_up(struct sl_engine *eng, struct sl_flush *fl,
+		    enum sl_drop_reason reason)
+{
+	struct sl_output *out = fl->out;
+	struct sl_chunk *c = fl->chunk;
+	uint64_t delivered;
+	uint64_t unsettled = count_rest(fl, reason, &delivered);
+
 	sl_log(SL_LOG_ERROR, out->ins.name,
 	       "chunk %llu (tag %s): %llu records dropped (%s) after %d "
 	       "attempts; %llu had been delivered",
@@ -580,6 +643,11 @@ static void handle_result(struct sl_engine *eng, struct sl_flush *fl)
 	uint64_t not_dropped = c->records > dropped ? c->records - dropped : 0;
 	enum sl_drop_reason reason = SL_DROP_RETRY_LIMIT;
 
+	/* never attempted: a stopping pool handed it back, it stays pending */
+	if (fl->unstarted) {
+		fl->unstarted = false;
+		return;
+	}
 	switch (fl->result) {
 	case SL_FLUSH_OK:
 		sl_metric_add(out->m_proc_records, (double)not_dropped);
@@ -591,8 +659,10 @@ static void handle_result(struct sl_engine *eng, struct sl_flush *fl)
 		if (out->retry_limit == SL_RETRY_FOREVER ||
 		    fl->attempt < out->retry_limit) {
 			fl->attempt++;
-			/* the output skips what it marked settled */
-			schedule_retry(eng, fl);
+			/* the output skips what it marked settled; during a
+			 * reload the next pipeline retries it */
+			if (!eng->handing_over)
+				schedule_retry(eng, fl);
 			return;
 		}
 		sl_metric_add(out->m_retries_failed, 1);
@@ -705,6 +775,30 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
 	begin_stop(arg);
 }
 
+/*
+ * A reload: the inputs stop, their open chunks are sealed, the workers
+ * finish the flush each is running and take no other, and the loop ends
+ * at once; sl_engine_handover() then gives every delivery still pending
+ * to the new pipeline instead of draining it here first (a dead output
+ * would hold the new configuration back for Grace, then lose the rest).
+ */
+static void begin_handover(struct sl_engine *eng)
+{
+	eng->stopping = true;
+	eng->handing_over = true;
+	for (size_t i = 0; i < eng->n_inputs; i++) {
+		struct sl_input *in = eng->inputs[i];
+
+		if (in->started && !in->stopped && in->plugin->stop)
+			in->plugin->stop(in->ctx);
+		in->stopped = true;
+	}
+	seal_all(eng);
+	for (size_t i = 0; i < eng->n_outputs; i++)
+		sl_worker_pool_quiesce(eng->outputs[i]->pool);
+	event_base_loopexit(eng->base, NULL);
+}
+
 static void reload(struct sl_engine *eng)
 {
 	if (eng->stopping || eng->next) {
@@ -723,9 +817,9 @@ static void reload(struct sl_engine *eng)
 		       "goes on unchanged");
 		return;
 	}
-	sl_log(SL_LOG_INFO, "engine", "new configuration is valid: draining "
-				      "this pipeline, then starting it");
-	begin_stop(eng);
+	sl_log(SL_LOG_INFO, "engine", "new configuration is valid: handing "
+				      "this pipeline's buffered records to it");
+	begin_handover(eng);
 }
 
 void sl_engine_on_reload(struct sl_engine *eng, sl_engine_reload_fn build,
@@ -733,6 +827,158 @@ void sl_engine_on_reload(struct sl_engine *eng, sl_engine_reload_fn build,
 {
 	eng->reload = build;
 	eng->reload_arg = arg;
+}
+
+/* The output of `next` that takes over `o`'s deliveries of `c`: the one
+ * with the same name and plugin whose Match still takes the tag. */
+static struct sl_output *output_successor(struct sl_engine *next,
+					  const struct sl_output *o,
+					  const struct sl_chunk *c)
+{
+	for (size_t i = 0; i < next->n_outputs; i++) {
+		struct sl_output *n = next->outputs[i];
+
+		if (n->plugin == o->plugin &&
+		    strcmp(n->ins.name, o->ins.name) == 0 &&
+		    sl_route_matches(&n->route, c->tag, c->tag_len))
+			return n;
+	}
+	return NULL;
+}
+
+static struct sl_input *input_successor(struct sl_engine *next,
+					const struct sl_input *in)
+{
+	for (size_t i = 0; in && i < next->n_inputs; i++) {
+		struct sl_input *n = next->inputs[i];
+
+		if (n->plugin == in->plugin &&
+		    strcmp(n->ins.name, in->ins.name) == 0)
+			return n;
+	}
+	return NULL;
+}
+
+/* Moves chunk `c` (memory storage) from `old` to `next`, once. */
+static int rehome_chunk(struct sl_engine *old, struct sl_engine *next,
+			struct sl_chunk *c, struct sl_chunk ***moved,
+			size_t *n_moved, size_t *cap)
+{
+	struct sl_input *in = c->origin;
+
+	for (size_t i = 0; i < *n_moved; i++)
+		if ((*moved)[i] == c)
+			return 0;
+	if (*n_moved == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct sl_chunk **p = realloc(*moved, ncap * sizeof(*p));
+
+		if (!p)
+			return -SL_ENOMEM;
+		*moved = p;
+		*cap = ncap;
+	}
+	(*moved)[(*n_moved)++] = c;
+	old->chunks_live--;
+	if (in) {
+		in->mem_used -= c->data.len < in->mem_used ? c->data.len
+							    : in->mem_used;
+		if (in->chunks_held)
+			in->chunks_held--;
+	}
+	/* The new input never emitted it: nothing to tell it on release. An
+	 * input the new config lacks leaves the chunk without an origin. */
+	c->input_told = true;
+	c->origin = input_successor(next, in);
+	if (c->origin) {
+		c->origin->mem_used += c->data.len;
+		c->origin->chunks_held++;
+	}
+	next->chunks_live++;
+	return 0;
+}
+
+void sl_engine_handover(struct sl_engine *old, struct sl_engine *next)
+{
+	struct sl_chunk **moved = NULL;
+	size_t n_moved = 0, cap = 0, n_flushes = 0;
+	uint64_t records = 0, dropped = 0;
+
+	/* after this no old worker runs: every flush is back, or done */
+	for (size_t i = 0; i < old->n_outputs; i++) {
+		sl_worker_pool_destroy(old->outputs[i]->pool);
+		old->outputs[i]->pool = NULL;
+	}
+	old->handing_over = true;
+	completion_cb(-1, 0, old);
+	/* chunk ids go on growing: an input never sees one twice */
+	if (next->next_chunk_id < old->next_chunk_id)
+		next->next_chunk_id = old->next_chunk_id;
+	next->start_mono_ns = old->start_mono_ns;
+	while (old->pending) {
+		struct sl_flush *fl = old->pending;
+		struct sl_chunk *c = fl->chunk;
+		struct sl_output *o = fl->out;
+		/*
+		 * A chunk on disk is found there again by the new pipeline; one
+		 * of an input that resumes from its committed position (tail
+		 * with DB) is read again. Only the others are carried.
+		 */
+		bool elsewhere = c->store ||
+				 (c->origin && c->origin->keeps_position);
+		struct sl_output *n =
+			elsewhere ? NULL : output_successor(next, o, c);
+
+		pending_remove(old, fl);
+		o->held_bytes -= c->data.len < o->held_bytes ? c->data.len
+							     : o->held_bytes;
+		if (fl->retry_timer) {
+			event_free(fl->retry_timer);
+			fl->retry_timer = NULL;
+		}
+		if (n && rehome_chunk(old, next, c, &moved, &n_moved, &cap) < 0)
+			n = NULL;
+		if (n) {
+			fl->eng = next;
+			fl->out = n;
+			n->held_bytes += c->data.len;
+			pending_add(next, fl);
+			sl_worker_pool_push(n->pool, fl);
+			n_flushes++;
+			records += c->records;
+			continue;
+		}
+		if (!elsewhere) {
+			uint64_t delivered,
+				lost = count_rest(fl, SL_DROP_RELOAD, &delivered);
+
+			dropped += lost;
+			sl_log(SL_LOG_ERROR, o->ins.name,
+			       "reload: the new configuration has no output %s "
+			       "for tag %s: %llu records dropped (reload)",
+			       o->ins.name, c->tag, (unsigned long long)lost);
+		}
+		free(fl->settled);
+		free(fl);
+		if (--c->refs > 0)
+			continue;
+		if (elsewhere) {
+			/* kept on disk, or left for the input to read again */
+			sl_engine_storage_keep(c);
+			old->chunks_live--;
+			sl_chunk_destroy(c);
+		} else {
+			release_chunk(old, c);
+		}
+	}
+	free(moved);
+	sl_metric_set(next->m_chunks_up, (double)next->chunks_live);
+	sl_metrics_carry(&next->metrics, &old->metrics);
+	sl_log(SL_LOG_INFO, "engine",
+	       "reload: %zu deliveries (%llu records) handed to the new "
+	       "pipeline, %llu records dropped",
+	       n_flushes, (unsigned long long)records,
+	       (unsigned long long)dropped);
 }
 
 struct sl_engine *sl_engine_take_next(struct sl_engine *eng)
@@ -817,6 +1063,25 @@ struct sl_engine *sl_engine_create_with(const struct sl_conf *conf,
 	return eng;
 }
 
+/*
+ * The chunks a re-readable input may hold: what the busiest output can take
+ * now, one per worker being sent plus one queued so that a worker finishing
+ * finds the next one ready (throughput stays; memory stays a few chunks).
+ * Outputs the input's tags never match only make the window larger.
+ */
+static size_t input_window(const struct sl_engine *eng)
+{
+	size_t w = 2;
+
+	for (size_t i = 0; i < eng->n_outputs; i++) {
+		size_t n = (size_t)eng->outputs[i]->common.workers + 1;
+
+		if (n > w)
+			w = n;
+	}
+	return w;
+}
+
 int sl_engine_start(struct sl_engine *eng)
 {
 	struct timeval flush = {
@@ -827,7 +1092,8 @@ int sl_engine_start(struct sl_engine *eng)
 	};
 	int rc;
 
-	eng->start_mono_ns = sl_mono_ns();
+	if (!eng->start_mono_ns) /* a reload carries the first start's */
+		eng->start_mono_ns = sl_mono_ns();
 	eng->completion_ev = event_new(eng->base, -1, 0, completion_cb, eng);
 	eng->stop_ev = event_new(eng->base, -1, 0, stop_cb, eng);
 	eng->flush_timer = event_new(eng->base, -1, EV_PERSIST, flush_cb, eng);
@@ -862,6 +1128,7 @@ int sl_engine_start(struct sl_engine *eng)
 	for (size_t i = 0; i < eng->n_inputs; i++) {
 		struct sl_input *in = eng->inputs[i];
 
+		in->window = input_window(eng);
 		if (in->plugin->start && (rc = in->plugin->start(in->ctx, in)) < 0)
 			return rc;
 		in->started = true;
@@ -895,11 +1162,27 @@ void sl_engine_destroy(struct sl_engine *eng)
 	}
 	if (eng->completion_ev)
 		completion_cb(-1, 0, eng);
-	/* What is left was not delivered: free it (counted by grace_cb). */
+	/*
+	 * What is left was not delivered: free it. Memory chunks of an input
+	 * that cannot read them again are lost: counted (reason shutdown);
+	 * files stay for the next start; tail with DB reads them again.
+	 */
 	while (eng->pending) {
 		struct sl_flush *fl = eng->pending;
+		struct sl_chunk *c = fl->chunk;
 
 		pending_remove(eng, fl);
+		if (!c->store && !(c->origin && c->origin->keeps_position)) {
+			uint64_t delivered,
+				lost = count_rest(fl, SL_DROP_SHUTDOWN, &delivered);
+
+			if (lost)
+				sl_log(SL_LOG_WARN, fl->out->ins.name,
+				       "chunk %llu (tag %s): %llu records not "
+				       "delivered before exit (shutdown)",
+				       (unsigned long long)c->id, c->tag,
+				       (unsigned long long)lost);
+		}
 		if (fl->retry_timer)
 			event_free(fl->retry_timer);
 		if (--fl->chunk->refs == 0) {
@@ -938,6 +1221,7 @@ void sl_engine_destroy(struct sl_engine *eng)
 	if (eng->base)
 		event_base_free(eng->base);
 	sl_engine_storage_stop(eng);
+	sl_buf_destroy(&eng->spare);
 	sl_parsers_destroy(eng->parsers);
 	sl_conf_destroy(&eng->parsers_conf);
 	sl_metrics_destroy(&eng->metrics);

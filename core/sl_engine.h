@@ -36,14 +36,25 @@ void sl_engine_destroy(struct sl_engine *eng);
  * SIGHUP: `build` makes the replacement engine from the configuration as it
  * is now, while this one keeps running (no port is opened by creating an
  * engine). It returns NULL after logging why, and nothing changes;
- * otherwise this engine drains and stops as on SIGTERM, and
- * sl_engine_take_next() hands the new one to the caller to start.
+ * otherwise this engine's inputs stop and its loop ends (without draining),
+ * and sl_engine_take_next() hands the new one to the caller, who calls
+ * sl_engine_handover() and starts it.
  */
 typedef struct sl_engine *(*sl_engine_reload_fn)(void *arg);
 void sl_engine_on_reload(struct sl_engine *eng, sl_engine_reload_fn build,
 			 void *arg);
 /* After sl_engine_run: the engine a reload built, or NULL. Caller owns it. */
 struct sl_engine *sl_engine_take_next(struct sl_engine *eng);
+/*
+ * After sl_engine_run returned for a reload, before `next` starts: waits
+ * for the flushes `old`'s workers are running, then gives each delivery
+ * still pending (memory chunks) to the output of `next` with the same name
+ * and plugin whose Match takes the chunk's tag; those no such output takes
+ * are counted as dropped (reason reload). Chunks on disk stay there for
+ * `next` to recover; a tail with DB reads its own again. Then old's
+ * counters are added into next's, so that they continue across reloads.
+ */
+void sl_engine_handover(struct sl_engine *old, struct sl_engine *next);
 
 /* Prints every compiled-in plugin with its options (`sluice -h`). */
 void sl_engine_help(FILE *out);

@@ -377,8 +377,12 @@ static int input_metrics(struct sl_engine *eng, struct sl_input *in)
 	in->m_paused = series1(eng, "sluice_input_paused",
 			       "1 while the input is paused at its buffer limit",
 			       SL_METRIC_GAUGE, "name", in->ins.name);
+	in->m_repaired = series1(eng, "sluice_input_repaired_records_total",
+				 "Records kept with invalid UTF-8 replaced "
+				 "by U+FFFD",
+				 SL_METRIC_COUNTER, "name", in->ins.name);
 	return in->m_records && in->m_bytes && in->m_parse_errors &&
-			       in->m_paused
+			       in->m_paused && in->m_repaired
 		       ? 0
 		       : -SL_ENOMEM;
 }
@@ -556,10 +560,10 @@ static int add_filter(struct sl_engine *eng,
 	f->m_drop = series1(eng, "sluice_filter_drop_records_total",
 			    "Records dropped by the filter", SL_METRIC_COUNTER,
 			    "name", f->ins.name);
-	f->m_add = series1(eng, "sluice_filter_records_total",
-			   "Records the filter processed", SL_METRIC_COUNTER,
-			   "name", f->ins.name);
-	if (!f->m_drop || !f->m_add)
+	f->m_records = series1(eng, "sluice_filter_records_total",
+			       "Records handed to the filter",
+			       SL_METRIC_COUNTER, "name", f->ins.name);
+	if (!f->m_drop || !f->m_records)
 		return -SL_ENOMEM;
 	if (p->init && (rc = p->init(f->ctx, &f->ins)) < 0)
 		return rc;

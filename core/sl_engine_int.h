@@ -101,13 +101,18 @@ struct sl_input {
 	uint64_t last_chunk;     /* chunk of the last record emitted, 0: none */
 	bool paused, finished, stopped, started;
 	bool filesystem;         /* storage.type filesystem */
+	/* sl_input_set_rereadable: paused while its outputs are busy */
+	bool rereadable, keeps_position;
+	size_t chunks_held;      /* sealed chunks not yet released */
+	size_t window;           /* rereadable: chunks_held that pause it */
 	struct sl_open_chunk *open; /* open chunks by tag */
 	size_t n_open, cap_open;
 	/* filters that match the last tag seen (cache) */
 	char *route_tag;
 	size_t route_tag_len, route_tag_cap;
 	bool *filter_match;      /* one per engine filter */
-	struct sl_metric_series *m_records, *m_bytes, *m_parse_errors;
+	struct sl_metric_series *m_records, *m_bytes, *m_parse_errors,
+		*m_repaired;
 	struct sl_metric_series *m_paused; /* 1 while paused at Mem_Buf_Limit */
 };
 
@@ -117,7 +122,7 @@ struct sl_filter_inst {
 	void *ctx;
 	struct sl_filter_common common;
 	struct sl_route route;
-	struct sl_metric_series *m_drop, *m_add;
+	struct sl_metric_series *m_drop, *m_records;
 };
 
 struct sl_worker_pool;
@@ -146,6 +151,7 @@ struct sl_flush {
 	uint8_t *settled;        /* bitmap of records delivered/dropped */
 	double retry_after;      /* seconds, from the output; 0: none */
 	struct event *retry_timer;
+	bool unstarted;          /* handed back by a stopping worker pool */
 	struct sl_flush *next;   /* queue link (worker queue or completions) */
 	struct sl_flush *prev_pending, *next_pending; /* engine's list */
 };
@@ -183,8 +189,13 @@ struct sl_engine {
 	struct sl_flush *pending;
 	size_t n_pending;
 	size_t chunks_live;      /* sealed chunks not yet released */
+	/* the data buffer of the last chunk released, for the next chunk:
+	 * 2 MB buffers in their own mappings cost a page fault per 4 KB when
+	 * new, so one is kept warm instead of freed and mapped again */
+	struct sl_buf spare;
 	uint64_t next_chunk_id;
 	bool stopping;
+	bool handing_over;       /* a reload: buffered chunks go to `next` */
 	bool stop_requested;     /* set from any thread */
 	int exit_code;
 	struct sl_storage *storage; /* storage.path, when an input uses it */
@@ -233,7 +244,15 @@ struct sl_worker_pool *sl_worker_pool_create(struct sl_output *out, int n);
 int sl_worker_pool_start(struct sl_worker_pool *pool);
 /* Queues a flush for a worker. Thread-safe. */
 void sl_worker_pool_push(struct sl_worker_pool *pool, struct sl_flush *fl);
-/* Stops after the flushes being run; queued ones are completed as RETRY. */
+/*
+ * Asks the threads to exit after the flush each is running; queued flushes
+ * stay queued (sl_worker_pool_destroy hands them back). Does not block.
+ */
+void sl_worker_pool_quiesce(struct sl_worker_pool *pool);
+/*
+ * Stops after the flushes being run (joins the threads); queued ones are
+ * completed as RETRY with `unstarted` set: they were never attempted.
+ */
 void sl_worker_pool_destroy(struct sl_worker_pool *pool);
 
 /* sl_engine.c: called by sl_flush_done from any thread. */

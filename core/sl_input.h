@@ -7,6 +7,12 @@
  * sl_input_emit(), which runs the filter chain and buffers the result in a
  * chunk. When the input's held bytes pass Mem_Buf_Limit the core calls
  * `pause`; an input must then stop reading until `resume`.
+ *
+ * An input that can read its source again (a file) declares it with
+ * sl_input_set_rereadable(): the file is then the buffer, and the core
+ * pauses the input as soon as it holds more sealed chunks than its outputs
+ * can take now (a few per output worker), long before Mem_Buf_Limit, which
+ * stays the hard cap for inputs that cannot re-read (HTTP, stdin).
  */
 #ifndef SL_INPUT_H
 #define SL_INPUT_H
@@ -74,6 +80,15 @@ uint64_t sl_input_last_chunk(const struct sl_input *in);
  * a sender its records are accepted (witness' 202). 0 or -SL_EIO.
  */
 int sl_input_persist(struct sl_input *in);
+/*
+ * Call from init or start: the input can read again what it has not had
+ * released (see chunk_released), so it is paused while its outputs are busy
+ * instead of buffering up to Mem_Buf_Limit. `keeps_position`: a new
+ * instance of the input (restart, SIGHUP reload) resumes from the last
+ * released position (tail with DB), so a reload may forget this input's
+ * undelivered chunks: they are read again instead of being handed over.
+ */
+void sl_input_set_rereadable(struct sl_input *in, bool keeps_position);
 /* Counts raw bytes read from the source (sluice_input_bytes_total). */
 void sl_input_add_bytes(struct sl_input *in, uint64_t n);
 /* True while the input is over its memory budget and must not read. */

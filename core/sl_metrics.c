@@ -265,3 +265,33 @@ void sl_metric_observe(const struct sl_metric_family *f,
 	__atomic_add_fetch(&s->count_bits, 1, __ATOMIC_RELAXED);
 	atomic_add_double(&s->sum_bits, v);
 }
+
+void sl_metrics_carry(struct sl_metrics *dst, const struct sl_metrics *src)
+{
+	for (const struct sl_metric_family *f = src->families; f; f = f->next) {
+		struct sl_metric_family *d = sl_metrics_find(dst, f->name);
+
+		/* a gauge is state, not history: the new pipeline sets it */
+		if (f->type == SL_METRIC_GAUGE || !d ||
+		    !same_shape(d, f->type, (const char *const *)f->label_names,
+				f->n_labels, f->buckets, f->n_buckets))
+			continue;
+		for (const struct sl_metric_series *s = f->series; s;
+		     s = s->next) {
+			struct sl_metric_series *ds = sl_metric_series_get(
+				dst, d, (const char *const *)s->label_values);
+
+			if (!ds)
+				continue; /* over the new cap: counted there */
+			if (f->type == SL_METRIC_COUNTER) {
+				sl_metric_add(ds, sl_metric_value(s));
+				continue;
+			}
+			for (size_t i = 0; i <= f->n_buckets; i++)
+				ds->bucket_counts[i] += s->bucket_counts[i];
+			ds->count_bits += s->count_bits;
+			ds->sum_bits = dbl_bits(bits_dbl(ds->sum_bits) +
+						bits_dbl(s->sum_bits));
+		}
+	}
+}

@@ -94,4 +94,13 @@ void sl_metric_observe(const struct sl_metric_family *fam,
 		       struct sl_metric_series *s, double v);
 double sl_metric_value(const struct sl_metric_series *s);
 
+/*
+ * A SIGHUP reload: adds the counters and histograms of `src` into the
+ * families of `dst` with the same name, type, label names and buckets,
+ * creating series as needed (within dst's caps), so that the new
+ * pipeline's counters continue the old ones. Gauges are state and are not
+ * carried. Engine thread only; nothing may update either registry meanwhile.
+ */
+void sl_metrics_carry(struct sl_metrics *dst, const struct sl_metrics *src);
+
 #endif

@@ -28,6 +28,8 @@ enum sl_drop_reason {
 	SL_DROP_REJECTED,
 	SL_DROP_OVERSIZE,
 	SL_DROP_BUFFER_FULL,
+	SL_DROP_SHUTDOWN, /* memory chunks still pending when Grace ran out */
+	SL_DROP_RELOAD,	  /* a reload's new config has no output to take them */
 	SL_DROP_REASONS,
 };
 const char *sl_drop_reason_name(enum sl_drop_reason r);

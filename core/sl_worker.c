@@ -105,6 +105,16 @@ void sl_worker_pool_push(struct sl_worker_pool *pool, struct sl_flush *fl)
 	pthread_mutex_unlock(&pool->lock);
 }
 
+void sl_worker_pool_quiesce(struct sl_worker_pool *pool)
+{
+	if (!pool)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	pool->stop = true;
+	pthread_cond_broadcast(&pool->cond);
+	pthread_mutex_unlock(&pool->lock);
+}
+
 void sl_worker_pool_destroy(struct sl_worker_pool *pool)
 {
 	struct sl_flush *fl, *next;
@@ -120,6 +130,7 @@ void sl_worker_pool_destroy(struct sl_worker_pool *pool)
 	/* Flushes never started go back to the engine as retries. */
 	for (fl = pool->head; fl; fl = next) {
 		next = fl->next;
+		fl->unstarted = true;
 		sl_flush_done(fl, SL_FLUSH_RETRY);
 	}
 	pthread_mutex_destroy(&pool->lock);

@@ -835,6 +835,7 @@ static int tail_start(void *data, struct sl_input *in)
 		}
 		ctx->have_db = true;
 	}
+	sl_input_set_rereadable(in, ctx->have_db); /* the file is the buffer */
 	if (ctx->inotify_watcher) {
 		ctx->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (ctx->inotify_fd < 0)

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """A fast local receiver for the output benchmarks: answers Elasticsearch
-_bulk (one successful item per document) and Loki push (204) as quickly as
+_bulk (one successful item per document), Loki push (204) and the http
+output's json_lines (200) as quickly as
 it can, counting what it received, so that sluice's own cost is measured.
 It checks nothing beyond counts: tests/e2e has the real protocol peers.
 Prints "PORT <n>" on start; GET /count returns {"docs": n, "requests": n}.
@@ -46,12 +47,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 counts["docs"] += n
                 counts["requests"] += 1
             self._reply(200, out)
-        else:
+        elif self.path.startswith("/loki/"):
             n = sum(len(st["values"]) for st in json.loads(body)["streams"])
             with lock:
                 counts["docs"] += n
                 counts["requests"] += 1
             self._reply(204)
+        else:
+            # the http output with Format json_lines: one record a line
+            n = body.count(b"\n")
+            with lock:
+                counts["docs"] += n
+                counts["requests"] += 1
+            self._reply(200)
 
 
 def main():

@@ -26,6 +26,9 @@ struct fake_in {
 	uint64_t last_id, chunks_used; /* distinct chunk ids records went to */
 	uint64_t released, released_max;
 	bool released_unknown;         /* an id no record went to */
+	bool rereadable;
+	bool bad_utf8;                 /* every 2nd record carries \xff */
+	size_t max_held;               /* most sealed chunks held at once */
 	struct sl_input *in;
 	struct event *ev;
 	struct sl_record rec;
@@ -34,6 +37,10 @@ struct fake_in {
 static const struct sl_cfg_option fake_in_map[] = {
 	{.name = "count", .type = SL_CFG_INT, .def = "10", .min = 0, .max = 1e9,
 	 .offset = offsetof(struct fake_in, count), .desc = "records"},
+	{.name = "rereadable", .type = SL_CFG_BOOL, .def = "off",
+	 .offset = offsetof(struct fake_in, rereadable)},
+	{.name = "bad_utf8", .type = SL_CFG_BOOL, .def = "off",
+	 .offset = offsetof(struct fake_in, bad_utf8)},
 	SL_CFG_END,
 };
 
@@ -49,8 +56,12 @@ static void fake_in_emit(evutil_socket_t fd, short what, void *arg)
 	while (f->emitted < f->count && !sl_input_paused(f->in)) {
 		int n = snprintf(body, sizeof(body), "{\"n\":%lld}",
 				 (long long)f->emitted);
-		assert_int_equal(sl_record_reset_json(&f->rec, 0, body,
-						      (size_t)n), 0);
+		if (f->bad_utf8 && f->emitted % 2)
+			sl_record_reset_line(&f->rec, 0, "log", 3, "a\xff", 2);
+		else
+			assert_int_equal(sl_record_reset_json(&f->rec, 0, body,
+							      (size_t)n),
+					 0);
 		assert_int_equal(sl_input_emit(f->in, "fake", 4, &f->rec), 0);
 		assert_true(sl_input_last_chunk(f->in) >= f->last_id);
 		if (sl_input_last_chunk(f->in) != f->last_id) {
@@ -58,6 +69,8 @@ static void fake_in_emit(evutil_socket_t fd, short what, void *arg)
 			f->chunks_used++;
 		}
 		f->emitted++;
+		if (f->in->chunks_held > f->max_held)
+			f->max_held = f->in->chunks_held;
 	}
 	if (f->emitted == f->count)
 		sl_input_finished(f->in);
@@ -68,6 +81,8 @@ static int fake_in_init(void *ctx, struct sl_input *in)
 	struct fake_in *f = ctx;
 
 	f->in = in;
+	if (f->rereadable)
+		sl_input_set_rereadable(in, false);
 	sl_record_init(&f->rec);
 	last_in = f;
 	return 0;
@@ -411,6 +426,132 @@ static void memory_budget_pauses_and_resumes_the_input(void **state)
 	run_done(&r);
 }
 
+/*
+ * The file is the buffer: an input that can read again holds no more than
+ * its window of sealed chunks (the busiest output's workers + 1), where
+ * one that cannot fills Mem_Buf_Limit. The emitter never yields to the
+ * loop while it may read, so only a pause stops it.
+ */
+static void window(bool rereadable, const char *workers, size_t *max_held,
+		   size_t *win, int *pauses)
+{
+	struct run r;
+	/* ~20 bytes a record: 1M records are ~10 chunks of 2 MB */
+	const char *const in[] = {"name", "fake_in", "count", "1000000",
+				  "rereadable", rereadable ? "on" : "off",
+				  NULL};
+	const char *const out[] = {"name", "fake_out", "match", "*",
+				   "workers", workers, NULL};
+
+	run_init(&r);
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_OUTPUT, out);
+	run_pipeline(&r);
+	struct fake_out *o = output(&r, 0)->ctx;
+	assert_int_equal(o->delivered, 1000000);
+	assert_int_equal(last_in->pauses, last_in->resumes);
+	*max_held = last_in->max_held;
+	*pauses = last_in->pauses;
+	*win = r.eng->inputs[0]->window;
+	run_done(&r);
+}
+
+static void rereadable_input_holds_only_its_window(void **state)
+{
+	size_t held, win;
+	int pauses;
+
+	(void)state;
+	window(true, "1", &held, &win, &pauses);
+	assert_int_equal(win, 2);
+	assert_true(held >= 1 && held <= 2);
+	assert_true(pauses > 0);
+	window(true, "3", &held, &win, &pauses);
+	assert_int_equal(win, 4);
+	assert_true(held <= 4);
+	/* Mem_Buf_Limit (32M) alone lets every chunk pile up */
+	window(false, "1", &held, &win, &pauses);
+	assert_true(held > 4);
+}
+
+/* Fluent Bit's filter records_total: every record handed to the filter;
+ * records with invalid UTF-8 repaired are kept and counted per input. */
+static void filter_records_are_counted(void **state)
+{
+	struct run r;
+	static const char *const in[] = {"name", "fake_in", "count", "100",
+					 "bad_utf8", "on", NULL};
+	static const char *const add[] = {"name", "modify", "match", "*",
+					  "add", "k v", NULL};
+	static const char *const other[] = {"name", "modify", "match", "x",
+					    "add", "k v", NULL};
+	static const char *const out[] = {"name", "fake_out", "match", "*",
+					  NULL};
+
+	(void)state;
+	run_init(&r);
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_FILTER, add);
+	section(&r, SL_SEC_FILTER, other);
+	section(&r, SL_SEC_OUTPUT, out);
+	run_pipeline(&r);
+	assert_int_equal(sl_metric_value(r.eng->filters[0]->m_records), 100);
+	assert_int_equal(sl_metric_value(r.eng->filters[1]->m_records), 0);
+	assert_int_equal(sl_metric_value(r.eng->filters[0]->m_drop), 0);
+	/* sluice_input_repaired_records_total: kept, with U+FFFD */
+	assert_int_equal(sl_metric_value(r.eng->inputs[0]->m_repaired), 50);
+	struct fake_out *o = output(&r, 0)->ctx;
+	assert_int_equal(o->delivered, 100);
+	run_done(&r);
+}
+
+/* A reload carries counters and histograms, not gauges, by name+labels. */
+static void reload_carries_counters(void **state)
+{
+	struct sl_metrics a, b;
+	const char *err;
+	const char *const lbl[] = {"name"};
+	const char *const v1[] = {"x"}, *const v2[] = {"y"};
+	const double buckets[] = {1, 10};
+
+	(void)state;
+	sl_metrics_init(&a);
+	sl_metrics_init(&b);
+	struct sl_metric_family *ca = sl_metrics_family(
+		&a, "c_total", "c", SL_METRIC_COUNTER, lbl, 1, NULL, 0, &err);
+	struct sl_metric_family *ga = sl_metrics_family(
+		&a, "g", "g", SL_METRIC_GAUGE, NULL, 0, NULL, 0, &err);
+	struct sl_metric_family *ha = sl_metrics_family(
+		&a, "h", "h", SL_METRIC_HISTOGRAM, NULL, 0, buckets, 2, &err);
+	struct sl_metric_family *oa = sl_metrics_family(
+		&a, "gone_total", "o", SL_METRIC_COUNTER, NULL, 0, NULL, 0, &err);
+	sl_metric_add(sl_metric_series_get(&a, ca, v1), 5);
+	sl_metric_add(sl_metric_series_get(&a, ca, v2), 2.5);
+	sl_metric_set(sl_metric_series_get(&a, ga, NULL), 7);
+	sl_metric_observe(ha, sl_metric_series_get(&a, ha, NULL), 5);
+	sl_metric_add(sl_metric_series_get(&a, oa, NULL), 1);
+
+	struct sl_metric_family *cb = sl_metrics_family(
+		&b, "c_total", "c", SL_METRIC_COUNTER, lbl, 1, NULL, 0, &err);
+	struct sl_metric_family *gb = sl_metrics_family(
+		&b, "g", "g", SL_METRIC_GAUGE, NULL, 0, NULL, 0, &err);
+	struct sl_metric_family *hb = sl_metrics_family(
+		&b, "h", "h", SL_METRIC_HISTOGRAM, NULL, 0, buckets, 2, &err);
+	struct sl_metric_series *x = sl_metric_series_get(&b, cb, v1);
+	sl_metric_add(x, 1);
+	sl_metrics_carry(&b, &a);
+	assert_true(sl_metric_value(x) == 6.0);
+	assert_true(sl_metric_value(sl_metric_series_get(&b, cb, v2)) == 2.5);
+	assert_true(sl_metric_value(sl_metric_series_get(&b, gb, NULL)) == 0);
+	struct sl_metric_series *h = sl_metric_series_get(&b, hb, NULL);
+	assert_int_equal(h->count_bits, 1);
+	assert_int_equal(h->bucket_counts[1], 1);
+	/* a family the new config lacks is not created */
+	assert_null(sl_metrics_find(&b, "gone_total"));
+	sl_metrics_destroy(&a);
+	sl_metrics_destroy(&b);
+}
+
 static void retry_resends_only_unsettled_records(void **state)
 {
 	struct run r;
@@ -524,6 +665,9 @@ int main(void)
 		cmocka_unit_test(retry_limit_drops_and_counts),
 		cmocka_unit_test(permanent_errors_and_partial_drops_are_counted),
 		cmocka_unit_test(memory_budget_pauses_and_resumes_the_input),
+		cmocka_unit_test(rereadable_input_holds_only_its_window),
+		cmocka_unit_test(filter_records_are_counted),
+		cmocka_unit_test(reload_carries_counters),
 		cmocka_unit_test(retry_resends_only_unsettled_records),
 		cmocka_unit_test(given_up_chunks_count_only_undelivered_records),
 		cmocka_unit_test(total_limit_gives_up_the_oldest_waiting_chunks),
