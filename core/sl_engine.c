@@ -53,9 +53,29 @@ int sl_input_persist(struct sl_input *in)
 	int rc = 0;
 
 	/* memory inputs: emitted records are already held, nothing to do */
-	for (size_t i = 0; in->filesystem && i < in->n_open; i++)
-		if (sl_engine_storage_persist(in->open[i].chunk) < 0)
-			rc = -SL_EIO;
+	if (!in->filesystem)
+		return 0;
+	for (size_t i = in->n_open; i-- > 0;) {
+		struct sl_chunk *c = in->open[i].chunk;
+
+		if (sl_engine_storage_persist(c) == 0)
+			continue;
+		/* not on disk: the sender is refused, so take them back */
+		rc = -SL_EIO;
+		if (sl_engine_storage_rollback(c)) {
+			in->open[i] = in->open[--in->n_open];
+			sl_engine_storage_remove(c);
+			sl_chunk_destroy(c);
+		}
+	}
+	if (in->persist_failed) { /* a seal since the last call failed */
+		in->persist_failed = false;
+		rc = -SL_EIO;
+	}
+	for (size_t i = 0; rc == 0 && i < in->n_open; i++)
+		if (in->plugin->chunk_persisted)
+			in->plugin->chunk_persisted(in->ctx,
+						    in->open[i].chunk->id);
 	return rc;
 }
 
@@ -632,6 +652,8 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* filesystem inputs: what arrived is on disk before anything else */
+	sl_engine_storage_tick(eng);
 	seal_all(eng);
 	sl_metric_set(eng->m_uptime,
 		      (double)(sl_mono_ns() - eng->start_mono_ns) / 1e9);

@@ -51,6 +51,14 @@ int tail_ack_push(struct tail_ack *a, uint64_t chunk, int64_t end);
  */
 int tail_ack_release(struct tail_ack *a, uint64_t chunk);
 
+/*
+ * Every line recorded so far for chunk `chunk` is safe on disk
+ * (storage.type filesystem): those runs count as released; a later line
+ * into the same chunk starts a new run, released only by the next call or
+ * by tail_ack_release. Returns 1 when the committed offset moved, else 0.
+ */
+int tail_ack_persisted(struct tail_ack *a, uint64_t chunk);
+
 /* Nothing of this file is in flight. */
 static inline bool tail_ack_idle(const struct tail_ack *a)
 {
