@@ -40,6 +40,10 @@
 #define LOG_PERIOD_NS (10ll * 1000000000ll)
 
 enum st_op { OP_CREATE, OP_WRITE, OP_SEAL, OP_REMOVE, OP_LOAD, OPS };
+/* log periods: one per op, and one for tags too long to store (a config
+ * mistake that must not hide behind a full disk's messages) */
+#define SLOT_TAG OPS
+#define SLOTS	 (OPS + 1)
 
 static const char *const op_names[OPS] = {"create", "write", "seal",
 					   "remove", "load"};
@@ -60,8 +64,8 @@ struct sl_engine_storage {
 	uint64_t up_bytes;
 	bool load_scheduled;
 	struct sl_metric_series *m_down, *m_errors[OPS], *m_quarantined;
-	int64_t last_log_ns[OPS];
-	uint64_t suppressed[OPS];
+	int64_t last_log_ns[SLOTS];
+	uint64_t suppressed[SLOTS];
 };
 
 static struct sl_metric_series *series(struct sl_engine *eng, const char *name,
@@ -91,39 +95,54 @@ static void set_down_metric(struct sl_engine_storage *s)
  * Counts a failed storage operation and logs it, once per LOG_PERIOD_NS per
  * operation (with the number of failures not logged since).
  */
-static void storage_error(struct sl_engine *eng, enum st_op op,
-			  const char *fmt, ...)
+__attribute__((format(printf, 4, 0))) static void
+storage_error_at(struct sl_engine *eng, enum st_op op, int slot,
+		 const char *fmt, va_list ap)
 {
 	struct sl_engine_storage *s = eng->st_state;
 	char msg[512];
-	va_list ap;
 	int64_t now = sl_mono_ns();
 
-	if (!s) {
-		/* not started (unit tests): log without a budget */
-		va_start(ap, fmt);
-		vsnprintf(msg, sizeof(msg), fmt, ap);
-		va_end(ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (!s) { /* not started (unit tests): log without a budget */
 		sl_log(SL_LOG_ERROR, "storage", "%s", msg);
 		return;
 	}
 	sl_metric_add(s->m_errors[op], 1);
-	if (s->last_log_ns[op] && now - s->last_log_ns[op] < LOG_PERIOD_NS) {
-		s->suppressed[op]++;
+	if (s->last_log_ns[slot] &&
+	    now - s->last_log_ns[slot] < LOG_PERIOD_NS) {
+		s->suppressed[slot]++;
 		return;
 	}
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (s->suppressed[op])
+	if (s->suppressed[slot])
 		sl_log(SL_LOG_ERROR, "storage",
 		       "%s (and %llu more %s errors in the last %lld s)", msg,
-		       (unsigned long long)s->suppressed[op], op_names[op],
+		       (unsigned long long)s->suppressed[slot], op_names[op],
 		       LOG_PERIOD_NS / 1000000000ll);
 	else
 		sl_log(SL_LOG_ERROR, "storage", "%s", msg);
-	s->last_log_ns[op] = now;
-	s->suppressed[op] = 0;
+	s->last_log_ns[slot] = now;
+	s->suppressed[slot] = 0;
+}
+
+__attribute__((format(printf, 3, 4))) static void
+storage_error(struct sl_engine *eng, enum st_op op, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	storage_error_at(eng, op, (int)op, fmt, ap);
+	va_end(ap);
+}
+
+__attribute__((format(printf, 2, 3))) static void
+tag_error(struct sl_engine *eng, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	storage_error_at(eng, OP_CREATE, SLOT_TAG, fmt, ap);
+	va_end(ap);
 }
 
 /* Text for a failed sl_storage call: its saved errno for -SL_EIO. */
@@ -473,10 +492,10 @@ static int ensure_file(struct sl_engine *eng, struct sl_input *in,
 	}
 	c->store = NULL;
 	if (rc == -SL_EINVAL)
-		storage_error(eng, OP_CREATE,
-			      "%s: tag of %zu bytes is over the %u a chunk file "
-			      "holds: its records cannot be stored on disk",
-			      in->ins.name, c->tag_len, SL_STORAGE_TAG_MAX);
+		tag_error(eng,
+			  "%s: tag of %zu bytes is over the %u a chunk file "
+			  "holds: its records cannot be stored on disk",
+			  in->ins.name, c->tag_len, SL_STORAGE_TAG_MAX);
 	else
 		storage_error(eng, OP_CREATE,
 			      "%s: cannot create a chunk file in %s: %s; "

@@ -252,8 +252,10 @@ int sl_storage_open(const struct sl_storage_opts *o, struct sl_storage **out)
 	if (st->qfd < 0)
 		goto err;
 	what = "create " LOCK_NAME " in";
+	/* read-only is enough for flock, and an fd open for writing would
+	 * keep the file system from being remounted read-only */
 	st->lock = openat(st->dfd, LOCK_NAME,
-			  O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+			  O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (st->lock < 0)
 		goto err;
 	while (flock(st->lock, LOCK_EX | LOCK_NB) != 0) {
