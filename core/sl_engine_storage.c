@@ -246,11 +246,14 @@ static int bring_up(struct sl_engine *eng, struct sl_input *in,
 {
 	struct sl_chunk *c = sl_chunk_create(in, tag, tag_len);
 
-	if (!c || up_add(eng->st_state, c) < 0) {
+	if (!c)
+		return -SL_ENOMEM;
+	c->data = *records; /* stolen, given back on failure */
+	if (up_add(eng->st_state, c) < 0) {
+		memset(&c->data, 0, sizeof(c->data));
 		sl_chunk_destroy(c);
 		return -SL_ENOMEM;
 	}
-	c->data = *records; /* stolen */
 	memset(records, 0, sizeof(*records));
 	c->records = n;
 	c->id = id;

@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: Apache-2.0
+"""storage.backlog.mem_limit (SPEC §3, §6): a backlog on disk several times
+larger than the limit is delivered after a restart without being loaded all
+at once. A run against a dead output leaves ~40 MB of chunk files; it is
+SIGKILLed; the restart with a live output and storage.backlog.mem_limit 4M
+delivers every record exactly once while its peak resident memory (VmHWM)
+stays well under the backlog's size, and reports the chunks that waited on
+disk."""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sluice_e2e as e2e  # noqa: E402
+
+c = e2e.Checker()
+N = 190000  # 211 bytes a line: ~40 MB
+PAD = "p" * 200
+
+
+def config(tmp, name, storage, out_dir, extra, port):
+    return e2e.write(os.path.join(tmp, name + ".conf"),
+                     e2e.section("SERVICE", Flush="1", Grace="3", Log_Level="info",
+                                 HTTP_Server="On", HTTP_Listen="127.0.0.1", HTTP_Port=port,
+                                 **dict({"storage.path": storage, "scheduler.base": "0.2",
+                                         "scheduler.cap": "0.5"}, **extra)) +
+                     e2e.section("INPUT", Name="tail", Path=os.path.join(tmp, "app.log"),
+                                 Tag="app", Read_from_Head="On", Mem_Buf_Limit="500M",
+                                 DB=os.path.join(tmp, "tail.db"),
+                                 **{"storage.type": "filesystem"}) +
+                     e2e.section("OUTPUT", Name="file", Match="app", Path=out_dir,
+                                 File="got.log", Format="plain", Mkdir="On"))
+
+
+def committed(db):
+    try:
+        with open(db) as f:
+            rows = [ln.split() for ln in f if ln.strip() and not ln.startswith("#")]
+    except FileNotFoundError:
+        return 0
+    return max((int(r[3]) for r in rows if len(r) >= 5), default=0)
+
+
+def chunk_bytes(storage):
+    return sum(os.path.getsize(os.path.join(storage, n)) for n in os.listdir(storage)
+               if n.endswith(".sealed") or n.endswith(".open"))
+
+
+def main():
+    e2e.require_plugins("tail", "file")
+    with e2e.TempDir("sluice-backlog-") as tmp:
+        storage = os.path.join(tmp, "storage")
+        out_dir = os.path.join(tmp, "out")
+        log = os.path.join(tmp, "app.log")
+        with open(log, "w") as f:
+            for i in range(N):
+                f.write("%08d %s\n" % (i, PAD))
+        size = os.path.getsize(log)
+
+        # 1. a dead output: everything waits in chunk files
+        port = e2e.free_port()
+        d = e2e.Daemon(config(tmp, "dead", storage, "/proc/self/cannot-write-here",
+                              {}, port), os.path.join(tmp, "dead.log"))
+        try:
+            e2e.wait_for(lambda: committed(os.path.join(tmp, "tail.db")) == size, 60,
+                         interval=0.2, what="the whole file on disk")
+        finally:
+            d.kill()
+        backlog = chunk_bytes(storage)
+        print("backlog on disk: %d chunk files, %.1f MB (LZ4), %.1f MB of lines"
+              % (len(os.listdir(storage)) - 2, backlog / 1e6, size / 1e6))
+
+        # 2. restart with a live output and a 4 MB backlog limit
+        port = e2e.free_port()
+        d = e2e.Daemon(config(tmp, "live", storage, out_dir,
+                              {"storage.backlog.mem_limit": "4M"}, port),
+                       os.path.join(tmp, "live.log"))
+        out = os.path.join(out_dir, "got.log")
+        try:
+            e2e.wait_for(lambda: e2e.count_lines(out) >= N, 120, interval=0.2,
+                         what="%d records delivered" % N)
+            e2e.wait_for(lambda: chunk_bytes(storage) == 0, 20, interval=0.2,
+                         what="delivered chunk files deleted")
+            hwm = e2e.vm_hwm_kb(d.pid)
+            down = e2e.metric_value(port, "sluice_storage_chunks", {"state": "down"})
+        finally:
+            rc = d.stop()
+        text = d.output()
+        m = re.search(r"(\d+) chunks \((\d+) records\) recovered and queued, "
+                      r"(\d+) of them waiting on disk", text)
+        c.check(m is not None, "the recovery is reported: %s" % text[-600:])
+        if m:
+            c.check(int(m.group(3)) > 0 and int(m.group(3)) < int(m.group(1)),
+                    "some chunks waited on disk (%s of %s)" % (m.group(3), m.group(1)))
+        c.equal(down, 0.0, "sluice_storage_chunks{state=\"down\"} once all delivered")
+        seqs = [int(ln.split(b'"')[3].split()[0]) for ln in open(out, "rb")]
+        c.equal(len(seqs), N, "records delivered")
+        c.equal(sorted(seqs), list(range(N)), "every record exactly once")
+        c.equal(rc, 0, "clean exit")
+        print("restart: VmHWM %.1f MB for a backlog of %.1f MB of records "
+              "(storage.backlog.mem_limit 4M)" % (hwm / 1024, size / 1e6))
+        c.check(hwm * 1024 < size / 2, "peak memory %.1f MB well under the %.1f MB "
+                "backlog" % (hwm / 1024, size / 1e6))
+    c.finish()
+
+
+if __name__ == "__main__":
+    main()
