@@ -28,9 +28,14 @@ def lines(path, start, n):
             f.write('{"seq":%d,"msg":"held on disk until delivered"}\n' % i)
 
 
+API_PORT = e2e.free_port()
+
+
 def config(tmp, out_path, storage):
     return e2e.write(os.path.join(tmp, "durable.conf"),
                      e2e.section("SERVICE", Flush="0.2", Grace="3", Log_Level="info",
+                                 HTTP_Server="On", HTTP_Listen="127.0.0.1",
+                                 HTTP_Port=API_PORT,
                                  **{"storage.path": storage, "scheduler.base": "0.2",
                                     "scheduler.cap": "0.5"}) +
                      e2e.section("INPUT", Name="tail", Path=os.path.join(tmp, "app.log"),
@@ -179,6 +184,9 @@ def main():
             e2e.wait_for(lambda: os.path.exists(os.path.join(storage, "quarantine",
                                                              os.path.basename(bad))),
                          10, what="corrupt file moved to quarantine/")
+            e2e.wait_port(API_PORT, p)
+            c.equal(e2e.metric_value(API_PORT, "sluice_storage_quarantined_chunks_total"),
+                    1.0, "the quarantined chunk is counted")
         finally:
             p.send_signal(signal.SIGTERM)
             rc = p.wait(timeout=15)

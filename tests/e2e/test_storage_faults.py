@@ -223,6 +223,10 @@ def full_disk_and_read_only(tmp):
             r = cl.http(tag="t" * 70000)
             c.equal(r, 503, "over-long tag: refused, not kept in memory only")
             c.check("70000 bytes" in d.output(), "the over-long tag is logged")
+            busy = e2e.metric_value(ports.api, "sluice_witness_rejected_total",
+                                    {"reason": "busy"})
+            c.equal(busy, float(cl.refusals["witness"]),
+                    "witness counts every refusal (sluice_witness_rejected_total busy)")
         finally:
             d.kill()
         lines = [ln for ln in d.output().splitlines() if "cannot" in ln and "storage" in ln]
