@@ -45,8 +45,8 @@ enum st_op { OP_CREATE, OP_WRITE, OP_SEAL, OP_REMOVE, OP_LOAD, OPS };
 #define SLOT_TAG OPS
 #define SLOTS	 (OPS + 1)
 
-static const char *const op_names[OPS] = {"create", "write", "seal",
-					   "remove", "load"};
+static const char *const op_names[OPS] = {"create", "write", "seal", "remove",
+					  "load"};
 
 /* A chunk of the backlog left on disk: what it takes to load it later. */
 struct down_chunk {
@@ -75,10 +75,9 @@ static struct sl_metric_series *series(struct sl_engine *eng, const char *name,
 {
 	const char *labels[1] = {label}, *values[1] = {value};
 	const char *err;
-	struct sl_metric_family *f =
-	    sl_metrics_family(&eng->metrics, name, help, type,
-			      label ? labels : NULL, label ? 1 : 0, NULL, 0,
-			      &err);
+	struct sl_metric_family *f = sl_metrics_family(
+	    &eng->metrics, name, help, type, label ? labels : NULL,
+	    label ? 1 : 0, NULL, 0, &err);
 
 	if (!f)
 		return NULL;
@@ -207,8 +206,8 @@ static void up_remove(struct sl_engine *eng, const struct sl_chunk *c)
 	for (size_t i = 0; i < s->n_up; i++) {
 		if (s->up[i] != c)
 			continue;
-		s->up_bytes -= c->data.len < s->up_bytes ? c->data.len
-							 : s->up_bytes;
+		s->up_bytes -=
+		    c->data.len < s->up_bytes ? c->data.len : s->up_bytes;
 		s->up[i] = s->up[--s->n_up];
 		schedule_load(eng);
 		return;
@@ -392,15 +391,17 @@ static int state_create(struct sl_engine *eng)
 	if (!s)
 		return -SL_ENOMEM;
 	eng->st_state = s;
-	s->m_down = series(eng, "sluice_storage_chunks", "Chunks held, by state",
-			   SL_METRIC_GAUGE, "state", "down");
+	s->m_down =
+	    series(eng, "sluice_storage_chunks", "Chunks held, by state",
+		   SL_METRIC_GAUGE, "state", "down");
 	for (int i = 0; i < OPS; i++)
 		s->m_errors[i] = series(eng, "sluice_storage_errors_total",
 					"Failed chunk file operations",
 					SL_METRIC_COUNTER, "op", op_names[i]);
-	s->m_quarantined = series(eng, "sluice_storage_quarantined_chunks_total",
-				  "Corrupt chunk files moved to quarantine/",
-				  SL_METRIC_COUNTER, NULL, NULL);
+	s->m_quarantined =
+	    series(eng, "sluice_storage_quarantined_chunks_total",
+		   "Corrupt chunk files moved to quarantine/",
+		   SL_METRIC_COUNTER, NULL, NULL);
 	sl_metric_set(s->m_down, 0);
 	return 0;
 }
@@ -428,33 +429,35 @@ int sl_engine_storage_start(struct sl_engine *eng)
 	if (rc == -SL_EIO)
 		return rc; /* sl_storage_open logged what and where, once */
 	if (rc < 0) {
-		sl_log(SL_LOG_ERROR, "storage", "cannot use storage.path %s: %s",
-		       o.path, sl_strerror(rc));
+		sl_log(SL_LOG_ERROR, "storage",
+		       "cannot use storage.path %s: %s", o.path,
+		       sl_strerror(rc));
 		return rc;
 	}
 	rc = sl_storage_scan(eng->storage, recover, &r, &st);
 	sl_metric_add(eng->st_state->m_quarantined, st.quarantined);
 	if (rc < 0) {
-		sl_log(SL_LOG_ERROR, "storage", "cannot read storage.path %s: %s",
-		       o.path, sl_strerror(rc));
+		sl_log(SL_LOG_ERROR, "storage",
+		       "cannot read storage.path %s: %s", o.path,
+		       sl_strerror(rc));
 		return rc;
 	}
 	/* new chunks must not reuse the name of one found on disk */
 	if (st.max_id >= eng->next_chunk_id)
 		eng->next_chunk_id = st.max_id;
 	if (st.files)
-		sl_log(st.quarantined ? SL_LOG_WARN : SL_LOG_INFO, "storage",
-		       "%s: %llu chunks (%llu records) recovered and queued, "
-		       "%llu of them waiting on disk (storage.backlog.mem_limit "
-		       "%lld, storage.max_chunks_up %lld); %u corrupt moved to "
-		       "quarantine/, %u with a torn last block, %llu kept for "
-		       "unknown inputs",
-		       o.path, (unsigned long long)r.chunks,
-		       (unsigned long long)r.records,
-		       (unsigned long long)r.down,
-		       (long long)eng->service.storage_backlog_mem_limit,
-		       (long long)eng->service.storage_max_chunks_up,
-		       st.quarantined, st.cut, (unsigned long long)r.orphans);
+		sl_log(
+		    st.quarantined ? SL_LOG_WARN : SL_LOG_INFO, "storage",
+		    "%s: %llu chunks (%llu records) recovered and queued, "
+		    "%llu of them waiting on disk (storage.backlog.mem_limit "
+		    "%lld, storage.max_chunks_up %lld); %u corrupt moved to "
+		    "quarantine/, %u with a torn last block, %llu kept for "
+		    "unknown inputs",
+		    o.path, (unsigned long long)r.chunks,
+		    (unsigned long long)r.records, (unsigned long long)r.down,
+		    (long long)eng->service.storage_backlog_mem_limit,
+		    (long long)eng->service.storage_max_chunks_up,
+		    st.quarantined, st.cut, (unsigned long long)r.orphans);
 	return 0;
 }
 
@@ -465,7 +468,8 @@ void sl_engine_storage_stop(struct sl_engine *eng)
 	if (s) {
 		/* down chunks stay on disk for the next start */
 		for (size_t i = 0; i < s->n_down; i++)
-			sl_storage_chunk_close(s->down[s->down_head + i].handle);
+			sl_storage_chunk_close(
+			    s->down[s->down_head + i].handle);
 		free(s->down);
 		free(s->up);
 		free(s);

@@ -597,8 +597,7 @@ const char *sl_storage_chunk_name(const struct sl_storage_chunk *f)
 	return f->name;
 }
 
-const char *sl_storage_chunk_tag(const struct sl_storage_chunk *f,
-				 size_t *len)
+const char *sl_storage_chunk_tag(const struct sl_storage_chunk *f, size_t *len)
 {
 	*len = f->tag_len;
 	return f->tag;
@@ -1070,8 +1069,7 @@ int sl_storage_chunk_load(struct sl_storage_chunk *f, struct sl_buf *records,
 	return r;
 }
 
-int sl_storage_chunk_quarantine(struct sl_storage_chunk *f,
-				const char *reason)
+int sl_storage_chunk_quarantine(struct sl_storage_chunk *f, const char *reason)
 {
 	int rc = quarantine_file(f->st, f->name, reason);
 

@@ -170,8 +170,7 @@ int sl_storage_chunk_load(struct sl_storage_chunk *f, struct sl_buf *records,
  * Moves the chunk's file to quarantine/ (logged with `reason`) and frees the
  * handle in every case. 0, or -SL_EIO: the file could not be moved.
  */
-int sl_storage_chunk_quarantine(struct sl_storage_chunk *f,
-				const char *reason);
+int sl_storage_chunk_quarantine(struct sl_storage_chunk *f, const char *reason);
 /*
  * errno of the last chunk call that returned -SL_EIO on this storage, saved
  * right after the failing system call (so logging in between cannot change
@@ -181,8 +180,7 @@ int sl_storage_error(const struct sl_storage *st);
 /* The file name under storage.path, borrowed until the handle goes away. */
 const char *sl_storage_chunk_name(const struct sl_storage_chunk *f);
 /* The chunk's tag (borrowed, NUL-terminated, *len bytes) and id. */
-const char *sl_storage_chunk_tag(const struct sl_storage_chunk *f,
-				 size_t *len);
+const char *sl_storage_chunk_tag(const struct sl_storage_chunk *f, size_t *len);
 uint64_t sl_storage_chunk_id(const struct sl_storage_chunk *f);
 /* Record bytes in the file (persisted or sealed), not counting pending. */
 uint64_t sl_storage_chunk_bytes(const struct sl_storage_chunk *f);

@@ -14,8 +14,8 @@
 #include <stdbool.h>
 
 struct tail_ack_ent {
-	uint64_t chunk;  /* 0: dropped by a filter (released at once) */
-	int64_t end;     /* file offset after the last line of this run */
+	uint64_t chunk; /* 0: dropped by a filter (released at once) */
+	int64_t end;	/* file offset after the last line of this run */
 	bool released;
 };
 
@@ -27,8 +27,8 @@ struct tail_ack_ent {
 struct tail_ack {
 	struct tail_ack_ent *v; /* owned */
 	size_t head, n, cap;
-	int64_t committed;      /* everything before it is released */
-	bool frozen;            /* a run could not be recorded: never advance */
+	int64_t committed; /* everything before it is released */
+	bool frozen;	   /* a run could not be recorded: never advance */
 };
 
 /* Starts empty, committed at `offset` (caller storage). */
