@@ -196,8 +196,10 @@ static void schedule_load(struct sl_engine *eng)
 		s->load_scheduled = true;
 }
 
-/* A recovered chunk left memory (delivered, or kept at exit). */
-static void up_remove(struct sl_engine *eng, const struct sl_chunk *c)
+/* A recovered chunk left memory: delivered (room for the next ones), or
+ * kept at exit (`more` false: the loop is over). */
+static void up_remove(struct sl_engine *eng, const struct sl_chunk *c,
+		      bool more)
 {
 	struct sl_engine_storage *s = eng->st_state;
 
@@ -209,7 +211,8 @@ static void up_remove(struct sl_engine *eng, const struct sl_chunk *c)
 		s->up_bytes -=
 		    c->data.len < s->up_bytes ? c->data.len : s->up_bytes;
 		s->up[i] = s->up[--s->n_up];
-		schedule_load(eng);
+		if (more)
+			schedule_load(eng);
 		return;
 	}
 }
@@ -616,7 +619,7 @@ void sl_engine_storage_remove(struct sl_chunk *c)
 	struct sl_engine *eng = c->origin->eng;
 	int rc;
 
-	up_remove(eng, c);
+	up_remove(eng, c, true);
 	if (!c->store)
 		return;
 	rc = sl_storage_chunk_remove(c->store);
@@ -632,7 +635,7 @@ void sl_engine_storage_remove(struct sl_chunk *c)
 
 void sl_engine_storage_keep(struct sl_chunk *c)
 {
-	up_remove(c->origin->eng, c);
+	up_remove(c->origin->eng, c, false);
 	if (!c->store)
 		return;
 	sl_storage_chunk_close(c->store);
