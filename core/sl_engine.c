@@ -210,11 +210,15 @@ static void seal_open_chunk(struct sl_input *in, size_t idx)
 	 * records now (tail commits their offsets), or a restart would send
 	 * them twice, once from disk and once re-read.
 	 */
-	if (sl_engine_storage_seal(c) && in->plugin->chunk_released) {
+	bool on_disk = sl_engine_storage_seal(c);
+
+	if (on_disk && in->plugin->chunk_released) {
 		c->input_told = true;
 		in->plugin->chunk_released(in->ctx, c->id);
 	}
-	dispatch_chunk(in->eng, c);
+	/* over the storage limits it waits on disk, sent when there is room */
+	if (sl_engine_storage_admit(c, on_disk))
+		dispatch_chunk(in->eng, c);
 }
 
 int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,

@@ -235,6 +235,14 @@ bool sl_engine_storage_rollback(struct sl_chunk *c);
  */
 bool sl_engine_storage_seal(struct sl_chunk *c);
 /*
+ * A chunk just sealed goes out now (true) or, for a filesystem chunk safe
+ * on disk while the chunks up are over storage.max_chunks_up or
+ * storage.backlog.mem_limit, goes "down" (false): its memory is freed (the
+ * chunk is destroyed, a descriptor keeps the file) and it is read back and
+ * dispatched, oldest first, as delivered chunks free room.
+ */
+bool sl_engine_storage_admit(struct sl_chunk *c, bool on_disk);
+/*
  * Flush tick: writes the open chunks of every filesystem input and tells
  * each input (chunk_persisted) which chunks are safe on disk; loads chunks
  * down on disk again when there is room.

@@ -16,10 +16,13 @@
  * tried again at every persist and seal: the disk may come back. Errors are
  * counted in sluice_storage_errors_total{op} and logged once per period.
  *
- * Backlog: at start-up the chunks found on disk are loaded only within
- * storage.backlog.mem_limit bytes and storage.max_chunks_up chunks; the
- * rest stay "down" (a small descriptor in memory, the records on disk) and
- * are read back, oldest first, as delivered chunks free room.
+ * Chunks up and down: the sealed filesystem chunks in memory (found at
+ * start-up, or sealed by a running input) are held within
+ * storage.backlog.mem_limit bytes and storage.max_chunks_up chunks; beyond
+ * that a chunk stays "down" (a small descriptor in memory, the records on
+ * disk only) and is read back, oldest first, as delivered chunks free
+ * room. So a dead output makes the disk grow, not the memory, and a
+ * backlog larger than memory is delivered after a restart.
  *
  * Memory inputs never touch this file.
  */
@@ -591,6 +594,31 @@ bool sl_engine_storage_seal(struct sl_chunk *c)
 	if (sl_engine_storage_persist(c) == 0)
 		return true;
 	in->persist_failed = true;
+	return false;
+}
+
+bool sl_engine_storage_admit(struct sl_chunk *c, bool on_disk)
+{
+	struct sl_input *in = c->origin;
+	struct sl_engine *eng = in->eng;
+	struct sl_engine_storage *s = eng->st_state;
+	size_t len = c->data.len;
+
+	if (!on_disk || !s || !c->store)
+		return true; /* memory chunk: bounded by Mem_Buf_Limit */
+	if (!s->n_down && room_for(eng, len)) {
+		(void)up_add(s, c); /* untracked on ENOMEM: sent all the same */
+		return true;
+	}
+	/* FIFO with the chunks already down, so that order is kept */
+	if (down_push(s, in, c->store) < 0) {
+		(void)up_add(s, c);
+		return true;
+	}
+	c->store = NULL; /* the descriptor owns the file now */
+	in->mem_used -= len < in->mem_used ? len : in->mem_used;
+	sl_chunk_destroy(c);
+	set_down_metric(s);
 	return false;
 }
 
