@@ -503,19 +503,26 @@ static void total_limit_gives_up_the_oldest_waiting_chunks(void **state)
 
 /* ---- storage.type filesystem ------------------------------------------- */
 
-static void run_init_storage(struct run *r, const char *dir,
-			     const char *mem_limit)
+static void run_init_storage_up(struct run *r, const char *dir,
+				const char *mem_limit, const char *max_up)
 {
 	const char *svc[] = {"flush", "0.01", "scheduler.base", "0.001",
 			     "scheduler.cap", "0.01", "grace", "5",
 			     "log_level", "error", "storage.path", dir,
-			     "storage.backlog.mem_limit", mem_limit, NULL};
+			     "storage.backlog.mem_limit", mem_limit,
+			     "storage.max_chunks_up", max_up, NULL};
 
 	memset(r, 0, sizeof(*r));
 	sl_conf_init(&r->conf);
 	r->file = sl_conf_intern_file(&r->conf, "engine-test.conf");
 	r->conf.main_file = r->file;
 	section(r, SL_SEC_SERVICE, svc);
+}
+
+static void run_init_storage(struct run *r, const char *dir,
+			     const char *mem_limit)
+{
+	run_init_storage_up(r, dir, mem_limit, "128");
 }
 
 static void make_tmpdir(char *dir, size_t cap)
@@ -710,6 +717,53 @@ static void backlog_over_the_limit_waits_on_disk(void **state)
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* While running, sealed filesystem chunks beyond storage.max_chunks_up go
+ * down to disk (memory returned to the input) and come back as the output
+ * frees room: every record is delivered once. */
+static void chunks_over_max_up_go_down_while_running(void **state)
+{
+	struct run r;
+	char dir[256];
+	static const char *const in[] = {"name", "fake_in", "hold", "on",
+					 "storage.type", "filesystem", NULL};
+	static const char *const out[] = {"name", "fake_out", "match", "*",
+					  "fail_first", "3", NULL};
+	struct backlog_watch w = {0};
+	struct timeval tv = {0, 0};
+	struct sl_input *input;
+	char tag[8];
+
+	(void)state;
+	make_tmpdir(dir, sizeof(dir));
+	run_init_storage_up(&r, dir, "100M", "2");
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_OUTPUT, out);
+	r.eng = sl_engine_create_with(&r.conf, &r.diag, extra_in, extra_out);
+	assert_non_null(r.eng);
+	assert_int_equal(sl_engine_start(r.eng), 0);
+	input = r.eng->inputs[0];
+	/* 6 tags: 6 open chunks, sealed together by the first flush */
+	for (int t = 0; t < 6; t++) {
+		int n = snprintf(tag, sizeof(tag), "t%d", t);
+
+		emit_n(input, tag, (size_t)n, 50);
+	}
+	w.eng = r.eng;
+	w.out = output(&r, 0)->ctx;
+	w.want = 300;
+	w.ev = evtimer_new(r.eng->base, backlog_poll, &w);
+	assert_non_null(w.ev);
+	evtimer_add(w.ev, &tv);
+	assert_int_equal(sl_engine_run(r.eng), 0);
+	event_free(w.ev);
+	assert_true(w.max_down >= 4); /* 2 up, the rest waited on disk */
+	assert_int_equal(w.out->delivered, 300);
+	assert_true(series_value(r.eng, "sluice_storage_chunks", "down") == 0);
+	assert_int_equal(input->mem_used, 0);
+	run_done(&r);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void config_errors_name_file_and_line(void **state)
 {
 	struct run r;
@@ -759,6 +813,7 @@ int main(void)
 		cmocka_unit_test(config_errors_name_file_and_line),
 		cmocka_unit_test(filesystem_input_refuses_what_it_cannot_store),
 		cmocka_unit_test(backlog_over_the_limit_waits_on_disk),
+		cmocka_unit_test(chunks_over_max_up_go_down_while_running),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
