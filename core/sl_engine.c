@@ -53,9 +53,29 @@ int sl_input_persist(struct sl_input *in)
 	int rc = 0;
 
 	/* memory inputs: emitted records are already held, nothing to do */
-	for (size_t i = 0; in->filesystem && i < in->n_open; i++)
-		if (sl_engine_storage_persist(in->open[i].chunk) < 0)
-			rc = -SL_EIO;
+	if (!in->filesystem)
+		return 0;
+	for (size_t i = in->n_open; i-- > 0;) {
+		struct sl_chunk *c = in->open[i].chunk;
+
+		if (sl_engine_storage_persist(c) == 0)
+			continue;
+		/* not on disk: the sender is refused, so take them back */
+		rc = -SL_EIO;
+		if (sl_engine_storage_rollback(c)) {
+			in->open[i] = in->open[--in->n_open];
+			sl_engine_storage_remove(c);
+			sl_chunk_destroy(c);
+		}
+	}
+	if (in->persist_failed) { /* a seal since the last call failed */
+		in->persist_failed = false;
+		rc = -SL_EIO;
+	}
+	for (size_t i = 0; rc == 0 && i < in->n_open; i++)
+		if (in->plugin->chunk_persisted)
+			in->plugin->chunk_persisted(in->ctx,
+						    in->open[i].chunk->id);
 	return rc;
 }
 
@@ -99,11 +119,15 @@ static bool over_budget(const struct sl_input *in)
 /*
  * The file is the buffer: an input that can read again holds no more
  * sealed chunks than its outputs can take now; the rest stays in its
- * source until they have taken these.
+ * source until they have taken these. Not with storage.type filesystem:
+ * there the user chose the disk as the buffer (a source may rotate away
+ * while an output is down for hours), and storage.backlog.mem_limit bounds
+ * what stays in memory.
  */
 static bool over_window(const struct sl_input *in)
 {
-	return in->rereadable && in->window && in->chunks_held >= in->window;
+	return in->rereadable && !in->filesystem && in->window &&
+	       in->chunks_held >= in->window;
 }
 
 static void input_pause(struct sl_input *in)
@@ -220,11 +244,15 @@ static void seal_open_chunk(struct sl_input *in, size_t idx)
 	 * records now (tail commits their offsets), or a restart would send
 	 * them twice, once from disk and once re-read.
 	 */
-	if (sl_engine_storage_seal(c) && in->plugin->chunk_released) {
+	bool on_disk = sl_engine_storage_seal(c);
+
+	if (on_disk && in->plugin->chunk_released) {
 		c->input_told = true;
 		in->plugin->chunk_released(in->ctx, c->id);
 	}
-	dispatch_chunk(in->eng, c);
+	/* over the storage limits it waits on disk, sent when there is room */
+	if (sl_engine_storage_admit(c, on_disk))
+		dispatch_chunk(in->eng, c);
 }
 
 int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
@@ -710,6 +738,8 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* filesystem inputs: what arrived is on disk before anything else */
+	sl_engine_storage_tick(eng);
 	seal_all(eng);
 	sl_metric_set(eng->m_uptime,
 		      (double)(sl_mono_ns() - eng->start_mono_ns) / 1e9);

@@ -105,6 +105,9 @@ struct sl_input {
 	bool rereadable, keeps_position;
 	size_t chunks_held;      /* sealed chunks not yet released */
 	size_t window;           /* rereadable: chunks_held that pause it */
+	/* a chunk of this input could not be written to disk since the last
+	 * sl_input_persist: that call must fail (the sender retries) */
+	bool persist_failed;
 	struct sl_open_chunk *open; /* open chunks by tag */
 	size_t n_open, cap_open;
 	/* filters that match the last tag seen (cache) */
@@ -199,6 +202,7 @@ struct sl_engine {
 	bool stop_requested;     /* set from any thread */
 	int exit_code;
 	struct sl_storage *storage; /* storage.path, when an input uses it */
+	struct sl_engine_storage *st_state; /* sl_engine_storage.c's own */
 	sl_engine_reload_fn reload;  /* builds a replacement on SIGHUP */
 	void *reload_arg;
 	struct sl_engine *next;      /* the replacement, once built */
@@ -223,10 +227,39 @@ void sl_engine_storage_stop(struct sl_engine *eng);
 /* A new open chunk of a filesystem input gets its file (best effort). */
 void sl_engine_storage_chunk_open(struct sl_engine *eng, struct sl_input *in,
 				  struct sl_chunk *c);
-/* Writes what the chunk holds beyond its file. 0 or -SL_EIO. */
+/*
+ * Writes what the chunk of a filesystem input holds beyond its file (and
+ * creates the file first when that failed before: the disk may be back).
+ * 0 when every record of the chunk is on disk; -SL_EIO (counted, logged
+ * once per period) otherwise. Memory inputs: 0.
+ */
 int sl_engine_storage_persist(struct sl_chunk *c);
-/* Seals the chunk's file. True when the chunk is safe on disk. */
+/*
+ * Takes back the records of a filesystem chunk that are not on disk (after
+ * a failed persist: the sender is told to retry, so keeping them would
+ * deliver them twice or, after a crash, acknowledge what was lost). True
+ * when the chunk is left with no record.
+ */
+bool sl_engine_storage_rollback(struct sl_chunk *c);
+/*
+ * Seals the chunk's file. True when the chunk is safe on disk. A filesystem
+ * chunk that could not be sealed sets its input's persist_failed.
+ */
 bool sl_engine_storage_seal(struct sl_chunk *c);
+/*
+ * A chunk just sealed goes out now (true) or, for a filesystem chunk safe
+ * on disk while the chunks up are over storage.max_chunks_up or
+ * storage.backlog.mem_limit, goes "down" (false): its memory is freed (the
+ * chunk is destroyed, a descriptor keeps the file) and it is read back and
+ * dispatched, oldest first, as delivered chunks free room.
+ */
+bool sl_engine_storage_admit(struct sl_chunk *c, bool on_disk);
+/*
+ * Flush tick: writes the open chunks of every filesystem input and tells
+ * each input (chunk_persisted) which chunks are safe on disk; loads chunks
+ * down on disk again when there is room.
+ */
+void sl_engine_storage_tick(struct sl_engine *eng);
 /* Delivered or dropped: the file goes. Undelivered at exit: it stays. */
 void sl_engine_storage_remove(struct sl_chunk *c);
 void sl_engine_storage_keep(struct sl_chunk *c);

@@ -48,6 +48,14 @@ struct sl_input_plugin {
 	 * crash re-reads at most what was in flight.
 	 */
 	void (*chunk_released)(void *ctx, uint64_t id);
+	/*
+	 * Optional, storage.type filesystem only: every record emitted into
+	 * chunk `id` up to now is on disk and survives a crash, though not
+	 * delivered yet (called on each flush tick and sl_input_persist). The
+	 * chunk may take more records after it; chunk_released still follows
+	 * for it. An input that commits positions may commit these records.
+	 */
+	void (*chunk_persisted)(void *ctx, uint64_t id);
 	/* Shutdown: stop collecting; emit nothing after this returns. */
 	void (*stop)(void *ctx);
 	void (*destroy)(void *ctx);
@@ -78,6 +86,13 @@ uint64_t sl_input_last_chunk(const struct sl_input *in);
  * already (nothing to do); with filesystem, they are written to their
  * chunk files (and fsync'ed with storage.sync full). Call it before telling
  * a sender its records are accepted (witness' 202). 0 or -SL_EIO.
+ *
+ * With filesystem, -SL_EIO means some record emitted since the last call is
+ * not on disk (no chunk file, a failed write or seal): the caller must
+ * refuse the request (503 + Retry-After). The records of the open chunks
+ * that are not on disk are taken back (not delivered: the sender's retry
+ * sends them again); those already handed to outputs by a failed seal may
+ * be delivered twice, never lost.
  */
 int sl_input_persist(struct sl_input *in);
 /*

@@ -56,6 +56,7 @@ struct sl_storage {
 	int lock; /* flock'ed sluice.lock */
 	bool sync_full;
 	bool checksum;
+	int err; /* errno of the last failed chunk call, saved at once */
 };
 
 struct sl_storage_chunk {
@@ -171,6 +172,22 @@ static void close_keep_errno(int fd)
 	errno = e;
 }
 
+/*
+ * A chunk call failed with `e` (saved by the caller right after the failing
+ * system call): keeps it for sl_storage_error() and in errno.
+ */
+static int fail(struct sl_storage *st, int e)
+{
+	st->err = e ? e : EIO;
+	errno = st->err;
+	return -SL_EIO;
+}
+
+int sl_storage_error(const struct sl_storage *st)
+{
+	return st ? st->err : 0;
+}
+
 static int mkdirs(const char *path)
 {
 	size_t len = strlen(path);
@@ -236,8 +253,10 @@ int sl_storage_open(const struct sl_storage_opts *o, struct sl_storage **out)
 	if (st->qfd < 0)
 		goto err;
 	what = "create " LOCK_NAME " in";
+	/* read-only is enough for flock, and an fd open for writing would
+	 * keep the file system from being remounted read-only */
 	st->lock = openat(st->dfd, LOCK_NAME,
-			  O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+			  O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (st->lock < 0)
 		goto err;
 	while (flock(st->lock, LOCK_EX | LOCK_NB) != 0) {
@@ -394,16 +413,16 @@ int sl_storage_chunk_create(struct sl_storage *st, const char *stream,
 	return 0;
 err:
 	e = errno;
+	close(f->fd);
+	f->fd = -1;
 	unlinkat(st->dfd, f->name, 0);
 	errno = e;
 err_noent:
 	e = errno;
 	free(hdr);
-	sl_log(SL_LOG_ERROR, COMPONENT, "cannot create chunk file %s/%s: %s",
-	       st->path, f->name, strerror(e));
+	/* the engine logs it (rate-limited): a full disk fails every chunk */
 	sl_storage_chunk_close(f);
-	errno = e;
-	return -SL_EIO;
+	return fail(st, e);
 }
 
 int sl_storage_chunk_append(struct sl_storage_chunk *f, const void *records,
@@ -434,10 +453,8 @@ int sl_storage_chunk_persist(struct sl_storage_chunk *f)
 
 	if (f->pending_records == 0)
 		return 0;
-	if (f->fd < 0 || f->broken) {
-		errno = EIO;
-		return -SL_EIO;
-	}
+	if (f->fd < 0 || f->broken)
+		return fail(f->st, EIO);
 	memcpy(h, BLOCK_MAGIC, 4);
 	put_le32(h + 4, (uint32_t)payload);
 	put_le32(h + 8, f->pending_records);
@@ -457,10 +474,13 @@ err:
 	/* a torn block left in the middle would make every later one corrupt */
 	if (ftruncate(f->fd, (off_t)f->size) != 0)
 		f->broken = true;
-	sl_log(SL_LOG_ERROR, COMPONENT, "cannot write chunk file %s/%s: %s",
-	       f->st->path, f->name, strerror(e));
-	errno = e;
-	return -SL_EIO;
+	return fail(f->st, e);
+}
+
+void sl_storage_chunk_discard(struct sl_storage_chunk *f)
+{
+	f->pending.len = BLOCK_HDR;
+	f->pending_records = 0;
 }
 
 int sl_storage_chunk_seal(struct sl_storage_chunk *f,
@@ -542,10 +562,7 @@ err:
 	close_keep_errno(fd);
 	unlinkat(st->dfd, tmp, 0);
 	free(buf);
-	sl_log(SL_LOG_ERROR, COMPONENT, "cannot seal chunk %s/%s: %s", st->path,
-	       f->base, strerror(e));
-	errno = e;
-	return -SL_EIO;
+	return fail(st, e);
 }
 
 int sl_storage_chunk_remove(struct sl_storage_chunk *f)
@@ -557,13 +574,7 @@ int sl_storage_chunk_remove(struct sl_storage_chunk *f)
 	for (size_t i = 0; i < SL_ARRAY_LEN(exts); i++) {
 		snprintf(name, sizeof(name), "%s%s", f->base, exts[i]);
 		if (unlinkat(f->st->dfd, name, 0) != 0 && errno != ENOENT) {
-			int e = errno;
-
-			sl_log(SL_LOG_ERROR, COMPONENT,
-			       "cannot remove %s/%s: %s", f->st->path, name,
-			       strerror(e));
-			errno = e;
-			return -SL_EIO;
+			return fail(f->st, errno);
 		}
 	}
 	sl_storage_chunk_close(f);
@@ -585,6 +596,17 @@ void sl_storage_chunk_close(struct sl_storage_chunk *f)
 const char *sl_storage_chunk_name(const struct sl_storage_chunk *f)
 {
 	return f->name;
+}
+
+const char *sl_storage_chunk_tag(const struct sl_storage_chunk *f, size_t *len)
+{
+	*len = f->tag_len;
+	return f->tag;
+}
+
+uint64_t sl_storage_chunk_id(const struct sl_storage_chunk *f)
+{
+	return f->id;
 }
 
 uint64_t sl_storage_chunk_bytes(const struct sl_storage_chunk *f)
@@ -832,8 +854,9 @@ static int parse_base(const char *s, size_t len, uint64_t *id)
 	return 0;
 }
 
-static void quarantine(struct sl_storage *st, const char *name,
-		       const char *reason, struct sl_storage_scan_stats *stats)
+/* Moves `name` to quarantine/ (logged either way). 0, or -SL_EIO: left. */
+static int quarantine_file(struct sl_storage *st, const char *name,
+			   const char *reason)
 {
 	char dest[NAME_MAX + 16];
 	struct stat sb;
@@ -845,17 +868,26 @@ static void quarantine(struct sl_storage *st, const char *name,
 	       ++i < 1000)
 		snprintf(dest, sizeof(dest), "%s.%d", name, i);
 	if (renameat(st->dfd, name, st->qfd, dest) != 0) {
+		int e = errno;
+
 		sl_log(SL_LOG_ERROR, COMPONENT,
 		       "chunk file %s/%s is corrupt (%s) and cannot be moved "
 		       "to " QUARANTINE "/: %s; left in place",
-		       st->path, name, reason, strerror(errno));
-		return;
+		       st->path, name, reason, strerror(e));
+		return fail(st, e);
 	}
-	stats->quarantined++;
 	sl_log(SL_LOG_ERROR, COMPONENT,
 	       "chunk file %s/%s is corrupt (%s): moved to %s/" QUARANTINE
 	       "/%s, its records are not delivered",
 	       st->path, name, reason, st->path, dest);
+	return 0;
+}
+
+static void quarantine(struct sl_storage *st, const char *name,
+		       const char *reason, struct sl_storage_scan_stats *stats)
+{
+	if (quarantine_file(st, name, reason) == 0)
+		stats->quarantined++;
 }
 
 /* Reads a whole regular file of at most FILE_MAX bytes. */
@@ -1008,6 +1040,48 @@ static int scan_one(struct sl_storage *st, const struct entry *e,
 out:
 	sl_storage_decoded_destroy(&d);
 	return r;
+}
+
+int sl_storage_chunk_load(struct sl_storage_chunk *f, struct sl_buf *records,
+			  uint32_t *n_records, const char **reason)
+{
+	struct sl_storage_decoded d;
+	char *data = NULL;
+	size_t size = 0;
+	int r;
+
+	*reason = NULL;
+	memset(records, 0, sizeof(*records));
+	*n_records = 0;
+	r = read_file(f->st, f->name, &data, &size, reason);
+	if (r == -SL_EIO)
+		return fail(f->st, errno);
+	if (r < 0)
+		return r;
+	r = sl_storage_decode(data, size, f->st->checksum, &d);
+	free(data);
+	if (r == 0 && (d.id != f->id || d.sealed != f->sealed)) {
+		d.reason = "header does not match file name";
+		r = -SL_EPARSE;
+	}
+	if (r == -SL_EPARSE)
+		*reason = d.reason;
+	if (r == 0) {
+		*records = d.records; /* stolen */
+		memset(&d.records, 0, sizeof(d.records));
+		*n_records = d.n_records;
+		f->bytes = records->len;
+	}
+	sl_storage_decoded_destroy(&d);
+	return r;
+}
+
+int sl_storage_chunk_quarantine(struct sl_storage_chunk *f, const char *reason)
+{
+	int rc = quarantine_file(f->st, f->name, reason);
+
+	sl_storage_chunk_close(f);
+	return rc;
 }
 
 static int list_dir(struct sl_storage *st, struct entry **out, size_t *count,

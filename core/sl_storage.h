@@ -101,6 +101,10 @@ int sl_storage_open(const struct sl_storage_opts *o, struct sl_storage **out);
 void sl_storage_close(struct sl_storage *st);
 
 /*
+ * Errors of the chunk calls below are not logged here: the engine logs them
+ * (once per period: a full disk fails every chunk) and counts them. -SL_EIO
+ * leaves the failing errno in errno and in sl_storage_error().
+ *
  * Creates the open-form file of a new chunk and writes its header. `stream`
  * (the input's alias or plugin.N) and `tag` are copied. `id` must be unique
  * under this path: after a scan, start ids above stats.max_id. The handle
@@ -119,6 +123,11 @@ int sl_storage_chunk_create(struct sl_storage *st, const char *stream,
  */
 int sl_storage_chunk_append(struct sl_storage_chunk *f, const void *records,
 			    size_t len);
+/*
+ * Forgets the pending block (the records the caller could not persist and
+ * takes back): the file keeps what earlier persists wrote.
+ */
+void sl_storage_chunk_discard(struct sl_storage_chunk *f);
 /*
  * Writes the pending block to the file (then fdatasync with sync_full).
  * Nothing pending: 0 and no write. On -SL_EIO (errno kept) the file is cut
@@ -148,8 +157,32 @@ int sl_storage_chunk_seal(struct sl_storage_chunk *f,
 int sl_storage_chunk_remove(struct sl_storage_chunk *f);
 /* Frees the handle and keeps the file (shutdown). NULL is ok. */
 void sl_storage_chunk_close(struct sl_storage_chunk *f);
+/*
+ * Reads a chunk found by the scan back from its file (a chunk kept "down"
+ * on disk while the backlog is over storage.backlog.mem_limit). 0 and the
+ * records (owned by the caller; *records zeroed on error); -SL_EPARSE with
+ * *reason (static text) when the file no longer decodes or no longer
+ * matches the handle; -SL_ENOMEM; -SL_EIO (sl_storage_error). The handle
+ * stays valid whatever the result.
+ */
+int sl_storage_chunk_load(struct sl_storage_chunk *f, struct sl_buf *records,
+			  uint32_t *n_records, const char **reason);
+/*
+ * Moves the chunk's file to quarantine/ (logged with `reason`) and frees the
+ * handle in every case. 0, or -SL_EIO: the file could not be moved.
+ */
+int sl_storage_chunk_quarantine(struct sl_storage_chunk *f, const char *reason);
+/*
+ * errno of the last chunk call that returned -SL_EIO on this storage, saved
+ * right after the failing system call (so logging in between cannot change
+ * it). 0 before any failure.
+ */
+int sl_storage_error(const struct sl_storage *st);
 /* The file name under storage.path, borrowed until the handle goes away. */
 const char *sl_storage_chunk_name(const struct sl_storage_chunk *f);
+/* The chunk's tag (borrowed, NUL-terminated, *len bytes) and id. */
+const char *sl_storage_chunk_tag(const struct sl_storage_chunk *f, size_t *len);
+uint64_t sl_storage_chunk_id(const struct sl_storage_chunk *f);
 /* Record bytes in the file (persisted or sealed), not counting pending. */
 uint64_t sl_storage_chunk_bytes(const struct sl_storage_chunk *f);
 

@@ -336,8 +336,15 @@ static void on_request(void *arg, struct sl_httpd_req *req)
 			goto busy;
 	}
 	sl_buf_destroy(&path);
-	if (sl_input_persist(ctx->in) < 0)
-		goto busy;
+	if (sl_input_persist(ctx->in) < 0) {
+		/* storage.type filesystem and not on disk: the records were
+		 * taken back, the sender must send them again */
+		static const char *const retry[] = {"Retry-After: 1", NULL};
+
+		sl_httpd_reply(req, 503, TEXT_TYPE,
+			       "error: cannot store records\n", 28, retry);
+		return;
+	}
 	sl_httpd_reply(req, (int)ctx->success_code, NULL, NULL, 0,
 		       (const char *const *)ctx->headers);
 	return;

@@ -70,6 +70,9 @@ struct tail_ctx {
 	bool have_db;
 	struct sl_record rec;
 	bool rec_ok;
+	/* the chunk of the line being emitted was declared safe (sealed or
+	 * persisted) inside sl_input_emit, before that line was recorded */
+	bool in_emit, told_current;
 	struct tail_ml ml;             /* the multiline.parser list */
 	bool ml_ok, have_ml;
 	struct event *work_ev, *tick_ev, *refresh_ev, *inotify_ev, *ml_ev;
@@ -241,9 +244,14 @@ static int emit(struct tail_ctx *ctx, struct tail_file *f, int64_t off,
 				 (uint64_t)off));
 	/* -SL_ENOMEM is counted by the engine as a buffer_full drop: like a
 	 * filter drop, nothing to wait for. */
+	ctx->in_emit = true;
+	ctx->told_current = false;
 	if (sl_input_emit(ctx->in, f->tag, f->tag_len, rec) == 0)
 		chunk = sl_input_last_chunk(ctx->in);
+	ctx->in_emit = false;
 	rc = tail_ack_push(&f->ack, chunk, end);
+	if (rc == 0 && chunk && ctx->told_current)
+		rc = tail_ack_persisted(&f->ack, chunk);
 	if (rc == -SL_ENOMEM)
 		sl_log(SL_LOG_ERROR, "tail", "%s: out of memory: its offset is "
 		       "no longer committed until restart", f->name);
@@ -882,8 +890,23 @@ static void tail_chunk_released(void *data, uint64_t id)
 {
 	struct tail_ctx *ctx = data;
 
+	if (ctx->in_emit && id == sl_input_last_chunk(ctx->in))
+		ctx->told_current = true;
 	for (struct tail_file *f = ctx->files; f; f = f->next)
 		if (tail_ack_release(&f->ack, id) == 1 && ctx->have_db)
+			commit(ctx, f);
+}
+
+/* storage.type filesystem: the lines so far in chunk `id` are on disk, so
+ * their offsets may be committed now (a crash re-reads about one Flush). */
+static void tail_chunk_persisted(void *data, uint64_t id)
+{
+	struct tail_ctx *ctx = data;
+
+	if (ctx->in_emit && id == sl_input_last_chunk(ctx->in))
+		ctx->told_current = true;
+	for (struct tail_file *f = ctx->files; f; f = f->next)
+		if (tail_ack_persisted(&f->ack, id) == 1 && ctx->have_db)
 			commit(ctx, f);
 }
 
@@ -963,6 +986,7 @@ const struct sl_input_plugin sl_input_tail = {
 	.pause = tail_pause,
 	.resume = tail_resume,
 	.chunk_released = tail_chunk_released,
+	.chunk_persisted = tail_chunk_persisted,
 	.stop = tail_stop,
 	.destroy = tail_destroy,
 };

@@ -2,7 +2,8 @@
 /*
  * tail_ack.c - the per-file ring of (chunk, end offset) runs and the
  * committed offset: the end of the longest released prefix. Releases come
- * in any order; a run is only popped once everything before it is out.
+ * in any order; a run is only popped once everything before it is out. A
+ * run persisted on disk (filesystem storage) counts as released.
  */
 #include "tail_ack.h"
 
@@ -71,9 +72,10 @@ int tail_ack_push(struct tail_ack *a, uint64_t chunk, int64_t end)
 		return 1;
 	}
 	last = a->n ? at(a, a->n - 1) : NULL;
-	/* Same chunk (or another dropped line): the run just gets longer. A
-	 * released chunk never takes records again, so `released` matches. */
-	if (last && last->chunk == chunk) {
+	/* Same chunk (or another dropped line): the run just gets longer,
+	 * unless the run was persisted already (released while its chunk
+	 * still takes records): the new lines are not safe yet. */
+	if (last && last->chunk == chunk && last->released == (chunk == 0)) {
 		last->end = end;
 		return 0;
 	}
@@ -103,4 +105,10 @@ int tail_ack_release(struct tail_ack *a, uint64_t chunk)
 		}
 	}
 	return hit ? advance(a) : 0;
+}
+
+int tail_ack_persisted(struct tail_ack *a, uint64_t chunk)
+{
+	/* the same marking: what is safe may be committed, in order */
+	return tail_ack_release(a, chunk);
 }

@@ -14,8 +14,8 @@
 #include <stdbool.h>
 
 struct tail_ack_ent {
-	uint64_t chunk;  /* 0: dropped by a filter (released at once) */
-	int64_t end;     /* file offset after the last line of this run */
+	uint64_t chunk; /* 0: dropped by a filter (released at once) */
+	int64_t end;	/* file offset after the last line of this run */
 	bool released;
 };
 
@@ -27,8 +27,8 @@ struct tail_ack_ent {
 struct tail_ack {
 	struct tail_ack_ent *v; /* owned */
 	size_t head, n, cap;
-	int64_t committed;      /* everything before it is released */
-	bool frozen;            /* a run could not be recorded: never advance */
+	int64_t committed; /* everything before it is released */
+	bool frozen;	   /* a run could not be recorded: never advance */
 };
 
 /* Starts empty, committed at `offset` (caller storage). */
@@ -50,6 +50,14 @@ int tail_ack_push(struct tail_ack *a, uint64_t chunk, int64_t end);
  * moved, else 0. Unknown ids are ignored.
  */
 int tail_ack_release(struct tail_ack *a, uint64_t chunk);
+
+/*
+ * Every line recorded so far for chunk `chunk` is safe on disk
+ * (storage.type filesystem): those runs count as released; a later line
+ * into the same chunk starts a new run, released only by the next call or
+ * by tail_ack_release. Returns 1 when the committed offset moved, else 0.
+ */
+int tail_ack_persisted(struct tail_ack *a, uint64_t chunk);
 
 /* Nothing of this file is in flight. */
 static inline bool tail_ack_idle(const struct tail_ack *a)

@@ -413,9 +413,12 @@ static void on_request(void *arg, struct sl_httpd_req *req)
 	if (rc == 0)
 		rc = sl_input_persist(ctx->in);
 	if (rc < 0) {
-		/* some events may be in the pipeline already: the sender's
-		 * retry can duplicate them, never lose them */
-		sl_log(SL_LOG_ERROR,
+		/* not all in the pipeline or not on disk: refused. Records
+		 * not on disk were taken back; some handed on already (a
+		 * failed seal) may be sent twice by the retry, never lost.
+		 * Storage failures are logged by the engine once per period,
+		 * so a full disk does not log a line per request. */
+		sl_log(rc == -SL_EIO ? SL_LOG_DEBUG : SL_LOG_ERROR,
 		       sl_plugin_instance_name(sl_input_instance(ctx->in)),
 		       "cannot buffer %zu events: %s", ctx->body.n,
 		       sl_strerror(rc));

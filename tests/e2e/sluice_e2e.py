@@ -216,3 +216,120 @@ class Checker:
             sys.exit(1)
         print("ok: %d checks" % self.checks)
         sys.exit(0)
+
+
+# ---- helpers for storage, HTTP-ingest and crash tests ----------------------
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def http_request(port, method, path, body=None, headers=None, timeout=10):
+    """(status, headers dict lower-cased, body bytes), or None when nothing
+    answered (refused, reset, timed out)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request(method, path, body=body, headers=dict(headers or {}))
+        r = c.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    except OSError:
+        return None
+    finally:
+        c.close()
+
+
+def wait_port(port, proc=None, timeout=20):
+    """Waits until 127.0.0.1:port accepts; fails early if proc exited."""
+    import socket
+
+    def up():
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("sluice exited with %s" % proc.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+    wait_for(up, timeout, what="port %d listening" % port)
+
+
+def metric_value(port, name, labels=None):
+    """The value of one series of the service API's Prometheus text
+    (labels: a dict that must all match), or None when absent."""
+    r = http_request(port, "GET", "/api/v1/metrics/prometheus", timeout=5)
+    if not r or r[0] != 200:
+        return None
+    for line in r[2].decode("utf-8", "replace").splitlines():
+        m = re.match(r"^%s(?:\{([^}]*)\})? (\S+)$" % re.escape(name), line)
+        if m and all('%s="%s"' % kv in (m.group(1) or "")
+                     for kv in (labels or {}).items()):
+            return float(m.group(2))
+    return None
+
+
+def metric_sum(port, name):
+    """The sum of every series of a family (0 when absent)."""
+    r = http_request(port, "GET", "/api/v1/metrics/prometheus", timeout=5)
+    if not r or r[0] != 200:
+        return 0.0
+    total = 0.0
+    for line in r[2].decode("utf-8", "replace").splitlines():
+        m = re.match(r"^%s(?:\{[^}]*\})? (\S+)$" % re.escape(name), line)
+        if m:
+            total += float(m.group(1))
+    return total
+
+
+def vm_hwm_kb(pid):
+    """Peak resident memory (VmHWM) of a live process, in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Daemon:
+    """sluice running on a config file, its log in a file (stdout+stderr)."""
+
+    def __init__(self, conf, log_path, extra_args=(), preexec_fn=None):
+        self.log_path = log_path
+        self.log = open(log_path, "ab")
+        self.p = subprocess.Popen([binary(), "-c", conf] + list(extra_args),
+                                  stdout=self.log, stderr=subprocess.STDOUT,
+                                  preexec_fn=preexec_fn)
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def kill(self):
+        """SIGKILL: the crash case."""
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGKILL)
+        self.p.wait(timeout=10)
+        self.log.close()
+        return self.p.returncode
+
+    def stop(self, timeout=20):
+        """SIGTERM, then SIGKILL after `timeout`; returns the exit code."""
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.log.close()
+        return self.p.returncode
+
+    def output(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")

@@ -17,6 +17,10 @@
 
 #include "sl_engine_int.h"
 #include "sl_log.h"
+#include "sl_storage.h"
+
+#include <ftw.h>
+#include <sys/stat.h>
 
 /* ---- a fake input: emits `count` records {"n":i}, then finishes -------- */
 struct fake_in {
@@ -29,6 +33,8 @@ struct fake_in {
 	bool rereadable;
 	bool bad_utf8;                 /* every 2nd record carries \xff */
 	size_t max_held;               /* most sealed chunks held at once */
+	bool hold;                     /* emit nothing, never finish */
+	uint64_t persisted, persisted_max; /* chunk_persisted calls */
 	struct sl_input *in;
 	struct event *ev;
 	struct sl_record rec;
@@ -41,6 +47,8 @@ static const struct sl_cfg_option fake_in_map[] = {
 	 .offset = offsetof(struct fake_in, rereadable)},
 	{.name = "bad_utf8", .type = SL_CFG_BOOL, .def = "off",
 	 .offset = offsetof(struct fake_in, bad_utf8)},
+	{.name = "hold", .type = SL_CFG_BOOL, .def = "off",
+	 .offset = offsetof(struct fake_in, hold)},
 	SL_CFG_END,
 };
 
@@ -53,6 +61,8 @@ static void fake_in_emit(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (f->hold)
+		return;
 	while (f->emitted < f->count && !sl_input_paused(f->in)) {
 		int n = snprintf(body, sizeof(body), "{\"n\":%lld}",
 				 (long long)f->emitted);
@@ -121,6 +131,15 @@ static void fake_in_released(void *ctx, uint64_t id)
 		f->released_max = id;
 }
 
+static void fake_in_persisted(void *ctx, uint64_t id)
+{
+	struct fake_in *f = ctx;
+
+	f->persisted++;
+	if (id > f->persisted_max)
+		f->persisted_max = id;
+}
+
 static void fake_in_destroy(void *ctx)
 {
 	struct fake_in *f = ctx;
@@ -140,6 +159,7 @@ static const struct sl_input_plugin fake_input = {
 	.pause = fake_in_pause,
 	.resume = fake_in_resume,
 	.chunk_released = fake_in_released,
+	.chunk_persisted = fake_in_persisted,
 	.destroy = fake_in_destroy,
 };
 
@@ -622,6 +642,269 @@ static void total_limit_gives_up_the_oldest_waiting_chunks(void **state)
 	run_done(&r);
 }
 
+/* ---- storage.type filesystem ------------------------------------------- */
+
+static void run_init_storage_up(struct run *r, const char *dir,
+				const char *mem_limit, const char *max_up)
+{
+	const char *svc[] = {"flush", "0.01", "scheduler.base", "0.001",
+			     "scheduler.cap", "0.01", "grace", "5",
+			     "log_level", "error", "storage.path", dir,
+			     "storage.backlog.mem_limit", mem_limit,
+			     "storage.max_chunks_up", max_up, NULL};
+
+	memset(r, 0, sizeof(*r));
+	sl_conf_init(&r->conf);
+	r->file = sl_conf_intern_file(&r->conf, "engine-test.conf");
+	r->conf.main_file = r->file;
+	section(r, SL_SEC_SERVICE, svc);
+}
+
+static void run_init_storage(struct run *r, const char *dir,
+			     const char *mem_limit)
+{
+	run_init_storage_up(r, dir, mem_limit, "128");
+}
+
+static void make_tmpdir(char *dir, size_t cap)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, cap, "%s/sl_engine_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(dir));
+}
+
+static int rm_one(const char *p, const struct stat *sb, int flag,
+		  struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static double series_value(struct sl_engine *eng, const char *family,
+			   const char *label_value)
+{
+	struct sl_metric_family *f = sl_metrics_find(&eng->metrics, family);
+
+	assert_non_null(f);
+	for (struct sl_metric_series *s = f->series; s; s = s->next)
+		if (!label_value ||
+		    (f->n_labels && strcmp(s->label_values[0], label_value) == 0))
+			return sl_metric_value(s);
+	fail_msg("no series %s{%s}", family, label_value ? label_value : "");
+	return 0;
+}
+
+static void emit_n(struct sl_input *in, const char *tag, size_t tag_len,
+		   int n)
+{
+	struct sl_record rec;
+
+	sl_record_init(&rec);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(sl_record_reset_json(&rec, 0, "{\"x\":1}", 7),
+				 0);
+		assert_int_equal(sl_input_emit(in, tag, tag_len, &rec), 0);
+	}
+	sl_record_destroy(&rec);
+}
+
+/* A filesystem input never counts as stored what has no file: persist
+ * fails, the records are taken back (the sender retries), the failure is
+ * counted; what is on disk is reported safe and survives a restart. */
+static void filesystem_input_refuses_what_it_cannot_store(void **state)
+{
+	struct run r;
+	char dir[256];
+	static const char *const in[] = {"name", "fake_in", "hold", "on",
+					 "storage.type", "filesystem", NULL};
+	static const char *const out[] = {"name", "fake_out", "match", "*",
+					  NULL};
+	size_t long_len = SL_STORAGE_TAG_MAX + 10;
+	char *long_tag = malloc(long_len);
+	struct sl_input *input;
+
+	(void)state;
+	assert_non_null(long_tag);
+	memset(long_tag, 'l', long_len);
+	make_tmpdir(dir, sizeof(dir));
+	run_init_storage(&r, dir, "100M");
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_OUTPUT, out);
+	r.eng = sl_engine_create_with(&r.conf, &r.diag, extra_in, extra_out);
+	assert_non_null(r.eng);
+	assert_int_equal(sl_engine_start(r.eng), 0);
+	input = r.eng->inputs[0];
+
+	emit_n(input, long_tag, long_len, 3);
+	assert_int_equal(sl_input_persist(input), -SL_EIO);
+	assert_int_equal(input->n_open, 0);   /* taken back */
+	assert_int_equal(input->mem_used, 0);
+	assert_int_equal(last_in->persisted, 0);
+	assert_true(series_value(r.eng, "sluice_storage_errors_total",
+				 "create") >= 1);
+
+	emit_n(input, "ok", 2, 2);
+	assert_int_equal(sl_input_persist(input), 0);
+	assert_int_equal(last_in->persisted, 1);
+	assert_int_equal(last_in->persisted_max, sl_input_last_chunk(input));
+	/* a crash now: the open chunk stays on disk */
+	sl_engine_destroy(r.eng);
+	sl_conf_destroy(&r.conf);
+	sl_diag_destroy(&r.diag);
+
+	/* the restart delivers exactly the 2 stored records */
+	static const char *const in2[] = {"name", "fake_in", "count", "0",
+					  "storage.type", "filesystem", NULL};
+	run_init_storage(&r, dir, "100M");
+	section(&r, SL_SEC_INPUT, in2);
+	section(&r, SL_SEC_OUTPUT, out);
+	run_pipeline(&r);
+	assert_int_equal(((struct fake_out *)output(&r, 0)->ctx)->delivered, 2);
+	run_done(&r);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(long_tag);
+}
+
+struct backlog_watch {
+	struct sl_engine *eng;
+	struct fake_out *out;
+	int64_t want;
+	int ticks;
+	double max_down;
+	struct event *ev;
+};
+
+static void backlog_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct backlog_watch *w = arg;
+	struct timeval tv = {0, 10000};
+	double down =
+	    series_value(w->eng, "sluice_storage_chunks", "down");
+
+	(void)fd;
+	(void)what;
+	if (down > w->max_down)
+		w->max_down = down;
+	if (__atomic_load_n(&w->out->delivered, __ATOMIC_SEQ_CST) >= w->want ||
+	    ++w->ticks > 1000) {
+		sl_engine_stop(w->eng);
+		return;
+	}
+	evtimer_add(w->ev, &tv);
+}
+
+/* A backlog over storage.backlog.mem_limit waits on disk and is loaded as
+ * delivered chunks free room: all of it arrives, once. */
+static void backlog_over_the_limit_waits_on_disk(void **state)
+{
+	struct run r;
+	char dir[256];
+	static const char *const in[] = {"name", "fake_in", "hold", "on",
+					 "storage.type", "filesystem", NULL};
+	static const char *const out[] = {"name", "fake_out", "match", "*",
+					  NULL};
+	struct sl_storage_opts o = {0};
+	struct sl_storage *st;
+	char body[1001];
+	struct backlog_watch w = {0};
+	struct timeval tv = {0, 0};
+
+	(void)state;
+	make_tmpdir(dir, sizeof(dir));
+	memset(body, 'b', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	o.path = dir;
+	assert_int_equal(sl_storage_open(&o, &st), 0);
+	/* 5 sealed chunks of 100 records of ~1 KB: ~100 KB each */
+	for (uint64_t id = 1; id <= 5; id++) {
+		struct sl_chunk *c = sl_chunk_create(NULL, "bk", 2);
+		struct sl_storage_chunk *f;
+
+		assert_non_null(c);
+		for (int i = 0; i < 100; i++)
+			assert_int_equal(sl_chunk_append(c, 1, body, 1000), 0);
+		assert_int_equal(sl_storage_chunk_create(st, "fake_in.0", "bk",
+							 2, id, &f),
+				 0);
+		assert_int_equal(sl_storage_chunk_seal(f, &c->data, c->records),
+				 0);
+		sl_storage_chunk_close(f);
+		sl_chunk_destroy(c);
+	}
+	sl_storage_close(st);
+
+	run_init_storage(&r, dir, "250K");
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_OUTPUT, out);
+	r.eng = sl_engine_create_with(&r.conf, &r.diag, extra_in, extra_out);
+	assert_non_null(r.eng);
+	assert_int_equal(sl_engine_start(r.eng), 0);
+	/* two fit in 250 KB, three wait on disk */
+	assert_true(series_value(r.eng, "sluice_storage_chunks", "down") == 3);
+	w.eng = r.eng;
+	w.out = output(&r, 0)->ctx;
+	w.want = 500;
+	w.ev = evtimer_new(r.eng->base, backlog_poll, &w);
+	assert_non_null(w.ev);
+	evtimer_add(w.ev, &tv);
+	assert_int_equal(sl_engine_run(r.eng), 0);
+	event_free(w.ev);
+	assert_int_equal(w.out->delivered, 500);
+	assert_true(series_value(r.eng, "sluice_storage_chunks", "down") == 0);
+	run_done(&r);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* While running, sealed filesystem chunks beyond storage.max_chunks_up go
+ * down to disk (memory returned to the input) and come back as the output
+ * frees room: every record is delivered once. */
+static void chunks_over_max_up_go_down_while_running(void **state)
+{
+	struct run r;
+	char dir[256];
+	static const char *const in[] = {"name", "fake_in", "hold", "on",
+					 "storage.type", "filesystem", NULL};
+	static const char *const out[] = {"name", "fake_out", "match", "*",
+					  "fail_first", "3", NULL};
+	struct backlog_watch w = {0};
+	struct timeval tv = {0, 0};
+	struct sl_input *input;
+	char tag[8];
+
+	(void)state;
+	make_tmpdir(dir, sizeof(dir));
+	run_init_storage_up(&r, dir, "100M", "2");
+	section(&r, SL_SEC_INPUT, in);
+	section(&r, SL_SEC_OUTPUT, out);
+	r.eng = sl_engine_create_with(&r.conf, &r.diag, extra_in, extra_out);
+	assert_non_null(r.eng);
+	assert_int_equal(sl_engine_start(r.eng), 0);
+	input = r.eng->inputs[0];
+	/* 6 tags: 6 open chunks, sealed together by the first flush */
+	for (int t = 0; t < 6; t++) {
+		int n = snprintf(tag, sizeof(tag), "t%d", t);
+
+		emit_n(input, tag, (size_t)n, 50);
+	}
+	w.eng = r.eng;
+	w.out = output(&r, 0)->ctx;
+	w.want = 300;
+	w.ev = evtimer_new(r.eng->base, backlog_poll, &w);
+	assert_non_null(w.ev);
+	evtimer_add(w.ev, &tv);
+	assert_int_equal(sl_engine_run(r.eng), 0);
+	event_free(w.ev);
+	assert_true(w.max_down >= 4); /* 2 up, the rest waited on disk */
+	assert_int_equal(w.out->delivered, 300);
+	assert_true(series_value(r.eng, "sluice_storage_chunks", "down") == 0);
+	assert_int_equal(input->mem_used, 0);
+	run_done(&r);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void config_errors_name_file_and_line(void **state)
 {
 	struct run r;
@@ -672,6 +955,9 @@ int main(void)
 		cmocka_unit_test(given_up_chunks_count_only_undelivered_records),
 		cmocka_unit_test(total_limit_gives_up_the_oldest_waiting_chunks),
 		cmocka_unit_test(config_errors_name_file_and_line),
+		cmocka_unit_test(filesystem_input_refuses_what_it_cannot_store),
+		cmocka_unit_test(backlog_over_the_limit_waits_on_disk),
+		cmocka_unit_test(chunks_over_max_up_go_down_while_running),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -914,6 +914,7 @@ static void failed_write_is_cut_back_and_retried(void **state)
 	errno = 0;
 	assert_int_equal(sl_storage_chunk_persist(f), -SL_EIO);
 	assert_int_equal(errno, EFBIG);
+	assert_int_equal(sl_storage_error(fx->st), EFBIG);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, prev);
 	/* cut back to the last good block ... */
@@ -935,6 +936,125 @@ static void failed_write_is_cut_back_and_retried(void **state)
 	got_destroy(&g);
 	sl_buf_destroy(&b);
 	sl_buf_destroy(&big);
+}
+
+/* The engine takes records back after a failed persist: discard drops
+ * the pending block only, the file keeps what was written before. */
+static void discard_forgets_only_the_pending_block(void **state)
+{
+	struct fixture *fx = *state;
+	struct sl_storage_chunk *f;
+	struct sl_buf a = {0}, b = {0};
+	struct got g = {.remove = true};
+
+	add_record(&a, 1, "{\"kept\":1}");
+	add_record(&b, 2, "{\"taken back\":2}");
+	assert_int_equal(sl_storage_chunk_create(fx->st, "in", "t", 1, 7, &f),
+			 0);
+	assert_int_equal(sl_storage_chunk_append(f, a.data, a.len), 0);
+	assert_int_equal(sl_storage_chunk_persist(f), 0);
+	assert_int_equal(sl_storage_chunk_append(f, b.data, b.len), 0);
+	sl_storage_chunk_discard(f);
+	assert_int_equal(sl_storage_chunk_persist(f), 0); /* nothing left */
+	assert_int_equal(sl_storage_chunk_bytes(f), a.len);
+	sl_storage_chunk_close(f);
+	assert_int_equal(sl_storage_scan(fx->st, on_chunk, &g, NULL), 0);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.n_records, 1);
+	assert_int_equal(g.records.len, a.len);
+	assert_memory_equal(g.records.data, a.data, a.len);
+	got_destroy(&g);
+	sl_buf_destroy(&a);
+	sl_buf_destroy(&b);
+}
+
+/* The errno of a failure is kept for the caller's message, whatever
+ * happens to errno afterwards; bad arguments are not system errors. */
+static void failures_keep_their_errno(void **state)
+{
+	struct fixture *fx = *state;
+	struct sl_storage_chunk *f, *g;
+	char *tag = malloc(SL_STORAGE_TAG_MAX + 2);
+
+	assert_non_null(tag);
+	memset(tag, 't', SL_STORAGE_TAG_MAX + 1);
+	assert_int_equal(sl_storage_error(fx->st), 0);
+	assert_int_equal(sl_storage_chunk_create(fx->st, "in", tag,
+						 SL_STORAGE_TAG_MAX + 1, 1, &f),
+			 -SL_EINVAL);
+	assert_null(f);
+	assert_int_equal(sl_storage_chunk_create(fx->st, "in", "t", 1, 2, &f),
+			 0);
+	assert_int_equal(sl_storage_chunk_create(fx->st, "in", "t", 1, 2, &g),
+			 -SL_EIO);
+	assert_null(g);
+	errno = 0;
+	assert_int_equal(open("/nonexistent/x", O_RDONLY), -1);
+	assert_int_equal(sl_storage_error(fx->st), EEXIST);
+	sl_storage_chunk_close(f);
+	free(tag);
+}
+
+/* A chunk kept down on disk is read back later: the same records, and a
+ * file damaged or gone meanwhile is reported, never handed out. */
+static void recovered_chunks_load_back_from_disk(void **state)
+{
+	struct fixture *fx = *state;
+	struct sl_storage_chunk *f;
+	struct sl_buf a = {0}, back = {0};
+	struct got g = {0};
+	const char *reason;
+	uint32_t n;
+	size_t tag_len;
+	unsigned char buf[4096];
+	size_t len;
+
+	add_record(&a, 1, "{\"a\":1}");
+	add_record(&a, 2, "{\"b\":2}");
+	assert_int_equal(sl_storage_chunk_create(fx->st, "in", "tg", 2, 9, &f),
+			 0);
+	assert_int_equal(sl_storage_chunk_seal(f, &a, 2), 0);
+	sl_storage_chunk_close(f);
+	assert_int_equal(sl_storage_scan(fx->st, on_chunk, &g, NULL), 0);
+	assert_int_equal(g.calls, 1);
+	assert_non_null(g.keep);
+	assert_string_equal(sl_storage_chunk_tag(g.keep, &tag_len), "tg");
+	assert_int_equal(tag_len, 2);
+	assert_int_equal(sl_storage_chunk_id(g.keep), 9);
+	assert_int_equal(sl_storage_chunk_load(g.keep, &back, &n, &reason), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(back.len, a.len);
+	assert_memory_equal(back.data, a.data, a.len);
+	sl_buf_destroy(&back);
+
+	/* damaged meanwhile: refused with a reason, then quarantined */
+	len = read_whole(fx, sl_storage_chunk_name(g.keep), buf, sizeof(buf));
+	buf[len - 1] ^= 0xff;
+	write_file(fx, sl_storage_chunk_name(g.keep), buf, len);
+	assert_int_equal(sl_storage_chunk_load(g.keep, &back, &n, &reason),
+			 -SL_EPARSE);
+	assert_non_null(reason);
+	assert_null(back.data);
+	assert_int_equal(sl_storage_chunk_quarantine(g.keep, reason), 0);
+	g.keep = NULL;
+	assert_int_equal(quarantined(fx), 1);
+	assert_int_equal(count_files(fx->dir, ".sealed"), 0);
+	got_destroy(&g);
+
+	/* gone meanwhile: -SL_EIO with ENOENT */
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(sl_storage_chunk_create(fx->st, "in", "t", 1, 10, &f),
+			 0);
+	assert_int_equal(sl_storage_chunk_seal(f, &a, 2), 0);
+	sl_storage_chunk_close(f);
+	assert_int_equal(sl_storage_scan(fx->st, on_chunk, &g, NULL), 0);
+	assert_non_null(g.keep);
+	assert_int_equal(unlink(path_of(fx, sl_storage_chunk_name(g.keep))), 0);
+	assert_int_equal(sl_storage_chunk_load(g.keep, &back, &n, &reason),
+			 -SL_EIO);
+	assert_int_equal(sl_storage_error(fx->st), ENOENT);
+	got_destroy(&g);
+	sl_buf_destroy(&a);
 }
 
 static void decoder_refuses_lying_lengths(void **state)
@@ -1158,6 +1278,9 @@ int main(void)
 	    T(record_framing_is_validated),
 	    T(interrupted_seal_shapes),
 	    T(failed_write_is_cut_back_and_retried),
+	    T(discard_forgets_only_the_pending_block),
+	    T(failures_keep_their_errno),
+	    T(recovered_chunks_load_back_from_disk),
 	    T(throughput_on_bench_like_records),
 	    cmocka_unit_test(decoder_refuses_lying_lengths),
 #undef T

@@ -327,6 +327,52 @@ static void dropped_records_count_as_released(void **state)
 	tail_ack_destroy(&a);
 }
 
+/* storage.type filesystem: lines persisted in an open chunk are safe at
+ * once; later lines into the same chunk wait for the next persist. */
+static void persisted_lines_commit_before_the_chunk_is_released(void **state)
+{
+	struct tail_ack a;
+
+	(void)state;
+	tail_ack_init(&a, 0);
+	assert_int_equal(tail_ack_push(&a, 3, 10), 0);
+	assert_int_equal(tail_ack_push(&a, 3, 20), 0);
+	assert_int_equal(tail_ack_persisted(&a, 3), 1);
+	assert_int_equal(a.committed, 20);
+	/* the chunk is still open: new lines make a new run, not yet safe */
+	assert_int_equal(tail_ack_push(&a, 3, 30), 0);
+	assert_int_equal(tail_ack_push(&a, 3, 40), 0);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(a.committed, 20);
+	/* a persist of another chunk moves nothing before chunk 3's run */
+	assert_int_equal(tail_ack_push(&a, 4, 50), 0);
+	assert_int_equal(tail_ack_persisted(&a, 4), 0);
+	assert_int_equal(a.committed, 20);
+	assert_int_equal(tail_ack_persisted(&a, 3), 1);
+	assert_int_equal(a.committed, 50);
+	assert_true(tail_ack_idle(&a));
+	/* the release that follows for a persisted chunk is harmless */
+	assert_int_equal(tail_ack_release(&a, 3), 0);
+	assert_int_equal(tail_ack_release(&a, 4), 0);
+	assert_int_equal(a.committed, 50);
+	/* persisted then one more line, then the final release: all out */
+	assert_int_equal(tail_ack_push(&a, 5, 60), 0);
+	assert_int_equal(tail_ack_persisted(&a, 5), 1);
+	assert_int_equal(tail_ack_push(&a, 5, 70), 0);
+	assert_int_equal(tail_ack_release(&a, 5), 1);
+	assert_int_equal(a.committed, 70);
+	/* a persisted run still behind an unreleased one: a line added to its
+	 * chunk must not ride on the persisted run */
+	assert_int_equal(tail_ack_push(&a, 8, 80), 0);
+	assert_int_equal(tail_ack_push(&a, 9, 90), 0);
+	assert_int_equal(tail_ack_persisted(&a, 9), 0);
+	assert_int_equal(tail_ack_push(&a, 9, 100), 0);
+	assert_int_equal(a.n, 3);
+	assert_int_equal(tail_ack_release(&a, 8), 1);
+	assert_int_equal(a.committed, 90);
+	tail_ack_destroy(&a);
+}
+
 static void ring_wraps_and_grows_in_order(void **state)
 {
 	struct tail_ack a;
@@ -401,6 +447,7 @@ int main(void)
 		cmocka_unit_test(sync_values_parse),
 		cmocka_unit_test(commit_waits_for_every_earlier_chunk),
 		cmocka_unit_test(dropped_records_count_as_released),
+		cmocka_unit_test(persisted_lines_commit_before_the_chunk_is_released),
 		cmocka_unit_test(ring_wraps_and_grows_in_order),
 		cmocka_unit_test(committed_offset_goes_to_the_db),
 	};
