@@ -5,16 +5,19 @@
  * drives tail_file.c and turns its lines into records. Reading and line
  * cutting live in tail_file.c, globbing in tail_scan.c, the DB in tail_db.c,
  * joining lines in tail_multiline.c, commit-after-ack in tail_ack.c and
- * Kube_Meta_From_Path in tail_k8s.c. The DB holds committed offsets only:
- * the end of what every output has released. Not here: Tag_Regex.
+ * Kube_Meta_From_Path in tail_k8s.c, finding rotated files and
+ * copytruncate copies in tail_rotated.c. The DB holds committed offsets
+ * only: the end of what every output has released. Not here: Tag_Regex.
  */
 #include "sl_input.h"
 #include "sl_log.h"
+#include "sl_metrics.h"
 #include "sl_parser.h"
 #include "tail_db.h"
 #include "tail_file.h"
 #include "tail_k8s.h"
 #include "tail_multiline.h"
+#include "tail_rotated.h"
 #include "tail_scan.h"
 
 #include <errno.h>
@@ -56,6 +59,8 @@ struct tail_ctx {
 	bool inotify_watcher;
 	struct sl_cfg_multi ml_names;
 	bool kube_meta;
+	bool rotated_search;
+	struct sl_strlist rotated_path;
 
 	/* runtime */
 	struct sl_input *in;           /* borrowed */
@@ -75,6 +80,15 @@ struct tail_ctx {
 	struct event *work_ev, *tick_ev, *refresh_ev, *inotify_ev, *ml_ev;
 	int inotify_fd;
 	bool paused, stopped, finished, destroying;
+	/* counters (NULL without a metrics registry: unit tests) */
+	struct sl_metric_series *m_skipped, *m_long_stops, *m_rot_found,
+		*m_rot_lost_bytes, *m_rot_lost_files;
+	/* compressed files reported lost since start: reported once */
+	struct tail_claim {
+		dev_t dev;
+		ino_t ino;
+	} *claimed;
+	size_t n_claimed, cap_claimed;
 };
 
 static const struct sl_cfg_option tail_config[] = {
@@ -152,6 +166,14 @@ static const struct sl_cfg_option tail_config[] = {
 	  .desc = "add kubernetes.{namespace_name,pod_name,container_name,"
 		  "docker_id} from /var/log/containers/<pod>_<ns>_<container>-"
 		  "<id>.log names" },
+	{ .name = "Rotated_Search", .type = SL_CFG_BOOL, .def = "on",
+	  .offset = offsetof(struct tail_ctx, rotated_search),
+	  .desc = "with a DB: find files rotated while sluice was down, and "
+		  "copytruncate copies, and read what was not read yet" },
+	{ .name = "Rotated_Path", .type = SL_CFG_SLIST,
+	  .offset = offsetof(struct tail_ctx, rotated_path),
+	  .desc = "comma-separated globs where rotated files also go (beside "
+		  "the file is always searched)" },
 	/* Fluent Bit options sluice accepts and does not use (yet). */
 	{ .name = "Tag_Regex", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
 	  .desc = "not implemented: the Tag is used with '*' expansion" },
@@ -312,6 +334,8 @@ static void ml_flush(struct tail_ctx *ctx, struct tail_file *f)
 
 /* ---- the file list ------------------------------------------------------ */
 
+static void schedule(struct tail_ctx *ctx);
+
 static struct tail_file *find_ino(struct tail_ctx *ctx, dev_t dev, ino_t ino)
 {
 	for (struct tail_file *f = ctx->files; f; f = f->next)
@@ -348,6 +372,262 @@ static void unlink_file(struct tail_ctx *ctx, struct tail_file *f)
 	tail_file_destroy(f);
 }
 
+/* Gives `f` (opened, at `off`) its tag and metadata and follows it. */
+static int adopt(struct tail_ctx *ctx, struct tail_file *f, int64_t off)
+{
+	char *tag;
+	size_t tag_len;
+	const char *itag = sl_input_tag(ctx->in, &tag_len);
+	int rc;
+
+	rc = tail_tag_compose(itag, f->name, &tag, &tag_len);
+	if (rc < 0)
+		return rc;
+	free(f->tag);
+	f->tag = tag;
+	f->tag_len = tag_len;
+	f->offset = off;
+	tail_ack_init(&f->ack, off);
+	if (ctx->kube_meta) {
+		rc = tail_k8s_json(f->name, &f->k8s, &f->k8s_len);
+		if (rc == -SL_ENOMEM)
+			return rc;
+	}
+	f->next = ctx->files;
+	ctx->files = f;
+	if (!f->rotated)
+		watch(ctx, f); /* rotated ones are polled by the tick */
+	if (ctx->have_db)
+		tail_db_set(&ctx->db, f->fd, (uint64_t)f->ino, f->name,
+			    f->offset);
+	return 0;
+}
+
+/*
+ * Follows the rotated file at `path` as the old content of `name` from
+ * `off` to its end (then lets it go after Rotate_Wait, like a file rotated
+ * while followed). 0 (also when it is followed already) or negative.
+ */
+static int follow_rotated(struct tail_ctx *ctx, const char *path,
+			  const char *name, int64_t off, const char *why)
+{
+	struct tail_file *f;
+	int64_t size;
+	char *n;
+	int rc = tail_file_open(path, &f);
+
+	if (rc < 0)
+		return rc;
+	if (find_ino(ctx, f->dev, f->ino)) {
+		tail_file_destroy(f);
+		return 0;
+	}
+	n = strdup(name);
+	if (!n) {
+		tail_file_destroy(f);
+		return -SL_ENOMEM;
+	}
+	free(f->name);
+	f->name = n;
+	f->name_len = strlen(n);
+	size = tail_file_size(f);
+	if (off > size)
+		off = 0; /* truncated since: all of it is unread */
+	f->rotated = true;
+	rc = adopt(ctx, f, off);
+	if (rc < 0) {
+		tail_file_destroy(f);
+		return rc;
+	}
+	if (ctx->m_rot_found)
+		sl_metric_add(ctx->m_rot_found, 1);
+	sl_log(SL_LOG_INFO, "tail", "%s: %s: reading %s from offset %" PRId64
+	       " (%" PRId64 " bytes)", name, why, path, off, size - off);
+	schedule(ctx);
+	return 0;
+}
+
+/* One log line and the counters for rotated content that cannot be read. */
+static void lost(struct tail_ctx *ctx, const char *name, const char *what,
+		 int64_t bytes)
+{
+	if (ctx->m_rot_lost_files)
+		sl_metric_add(ctx->m_rot_lost_files, 1);
+	if (bytes > 0 && ctx->m_rot_lost_bytes)
+		sl_metric_add(ctx->m_rot_lost_bytes, (double)bytes);
+	if (bytes >= 0)
+		sl_log(SL_LOG_WARN, "tail", "%s: %s: %" PRId64 " unread bytes "
+		       "lost", name, what, bytes);
+	else
+		sl_log(SL_LOG_WARN, "tail", "%s: %s: what it held past its "
+		       "saved offset is lost", name, what);
+}
+
+struct copy_arg {
+	struct tail_ctx *ctx;
+	uint32_t fp_len;
+	uint64_t fp;
+	uint64_t ino;     /* 0: any inode (a copy) */
+	int64_t min_size;
+	bool gz;          /* look at compressed files (else plain ones) */
+	char *hit;        /* owned: the match */
+	int64_t size;
+	dev_t hit_dev;
+	ino_t hit_ino;
+};
+
+static bool path_followed(struct tail_ctx *ctx, const char *path)
+{
+	return tail_scan_matches(&ctx->path, &ctx->exclude_path, path);
+}
+
+/* A candidate: the file described, not followed, not the scan's. */
+static int on_candidate(void *arg, const char *path, const struct stat *st)
+{
+	struct copy_arg *a = arg;
+	int64_t size = (int64_t)st->st_size;
+	uint64_t fp;
+
+	if (find_ino(a->ctx, st->st_dev, st->st_ino) ||
+	    path_followed(a->ctx, path))
+		return 0;
+	if (a->ino && (uint64_t)st->st_ino != a->ino)
+		return 0;
+	if (tail_rotated_is_gz(path) != a->gz)
+		return 0;
+	if (a->gz) {
+		if (tail_rotated_gz_probe(path, a->fp_len, &fp, &size) < 0 ||
+		    fp != a->fp)
+			return 0;
+	} else if (tail_rotated_fp_matches(path, a->fp_len, a->fp) != 1) {
+		return 0;
+	}
+	if (size < a->min_size)
+		return 0;
+	a->hit = strdup(path);
+	a->size = size;
+	a->hit_dev = st->st_dev;
+	a->hit_ino = st->st_ino;
+	return a->hit ? 1 : -SL_ENOMEM;
+}
+
+static bool claimed(struct tail_ctx *ctx, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < ctx->n_claimed; i++)
+		if (ctx->claimed[i].dev == dev && ctx->claimed[i].ino == ino)
+			return true;
+	return false;
+}
+
+/* Notes a compressed file as reported. False when it was already. */
+static bool claim(struct tail_ctx *ctx, dev_t dev, ino_t ino)
+{
+	if (claimed(ctx, dev, ino))
+		return false;
+	if (ctx->n_claimed == ctx->cap_claimed) {
+		size_t cap = ctx->cap_claimed ? ctx->cap_claimed * 2 : 8;
+		struct tail_claim *v = realloc(ctx->claimed, cap * sizeof(*v));
+
+		if (!v)
+			return true; /* worst case: reported twice */
+		ctx->claimed = v;
+		ctx->cap_claimed = cap;
+	}
+	ctx->claimed[ctx->n_claimed].dev = dev;
+	ctx->claimed[ctx->n_claimed++].ino = ino;
+	return true;
+}
+
+/* Searches the siblings of `name`; 1 and a->hit when found. */
+static int search(struct tail_ctx *ctx, const char *name, struct copy_arg *a)
+{
+	a->ctx = ctx;
+	a->hit = NULL;
+	return tail_rotated_each(name, &ctx->rotated_path, on_candidate, a);
+}
+
+/*
+ * The file at `name` was truncated when we had read it to `off` (its head
+ * then: fp over fp_len, `known` bytes of it seen): reads the rest from
+ * the copy copytruncate left beside it, or reports what is lost.
+ */
+static void read_copy(struct tail_ctx *ctx, const char *name, uint32_t fp_len,
+		      uint64_t fp, int64_t off, int64_t known)
+{
+	struct copy_arg a = {.fp_len = fp_len, .fp = fp, .min_size = off};
+	/* Without a head we cannot tell the copy from any other file. */
+	if (!ctx->rotated_search || fp_len == 0 || off == 0) {
+		if (known > off)
+			lost(ctx, name, "truncated before it was read", known -
+			     off);
+		return;
+	}
+	if (search(ctx, name, &a) == 1) {
+		if (a.size > off)
+			follow_rotated(ctx, a.hit, name, off,
+				       "truncated (copytruncate)");
+		free(a.hit);
+		return;
+	}
+	a.gz = true;
+	if (search(ctx, name, &a) == 1) {
+		if (claim(ctx, a.hit_dev, a.hit_ino))
+			lost(ctx, name, "truncated, its copy is compressed",
+			     a.size - off);
+		free(a.hit);
+		return;
+	}
+	if (known > off)
+		lost(ctx, name, "truncated, no copy found", known - off);
+}
+
+/* A truncation seen while reading: the copy holds what we had not read. */
+static void after_truncation(struct tail_ctx *ctx, struct tail_file *f)
+{
+	f->trunc_pending = false;
+	ml_flush(ctx, f); /* the old content's last group */
+	read_copy(ctx, f->name, f->trunc_fp_len, f->trunc_fp, f->trunc_offset,
+		  f->trunc_size);
+}
+
+/*
+ * Where a followed file starts. A DB entry for its inode gives the offset;
+ * but when the file no longer starts the same (copytruncate while sluice
+ * was down) or is shorter, it is read from 0 and the old content's copy is
+ * looked for. A path the DB knew under another inode holds the successor
+ * of a rotated file: read from the start too.
+ */
+static int64_t start_offset(struct tail_ctx *ctx, struct tail_file *f,
+			    int64_t size, bool from_head)
+{
+	struct tail_db_entry *e;
+	int64_t off = 0;
+	uint64_t fp;
+
+	if (!ctx->have_db)
+		return !from_head && size > 0 ? size : 0;
+	e = tail_db_find(&ctx->db, (uint64_t)f->ino);
+	if (e && e->name && strcmp(e->name, f->name) == 0 &&
+	    (tail_db_fingerprint(f->fd, e->fp_len, &fp) != 0 ||
+		  fp != e->fp || size < e->offset)) {
+		uint32_t fp_len = e->fp_len;
+		uint64_t efp = e->fp;
+		int64_t eoff = e->offset;
+
+		sl_log(SL_LOG_INFO, "tail", "%s: truncated or replaced since its "
+		       "offset %" PRId64 " was saved, reading from the start",
+		       f->name, eoff);
+		tail_db_remove(&ctx->db, (uint64_t)f->ino);
+		read_copy(ctx, f->name, fp_len, efp, eoff, eoff);
+		return 0;
+	}
+	if (tail_db_lookup(&ctx->db, f->fd, (uint64_t)f->ino, &off) == 0)
+		return off;
+	if (tail_db_has_name(&ctx->db, f->name))
+		return 0;
+	return !from_head && size > 0 ? size : 0;
+}
+
 /*
  * Starts following `path`. `from_head` decides where a file without a DB
  * offset starts. Returns 0 (also when already followed), or negative.
@@ -355,10 +635,7 @@ static void unlink_file(struct tail_ctx *ctx, struct tail_file *f)
 static int add_file(struct tail_ctx *ctx, const char *path, bool from_head)
 {
 	struct tail_file *f;
-	int64_t size, off = 0;
-	char *tag;
-	size_t tag_len;
-	const char *itag;
+	int64_t off;
 	int rc;
 
 	rc = tail_file_open(path, &f);
@@ -372,41 +649,12 @@ static int add_file(struct tail_ctx *ctx, const char *path, bool from_head)
 		tail_file_destroy(f);
 		return 0;
 	}
-	itag = sl_input_tag(ctx->in, &tag_len);
-	rc = tail_tag_compose(itag, path, &tag, &tag_len);
+	off = start_offset(ctx, f, tail_file_size(f), from_head);
+	rc = adopt(ctx, f, off);
 	if (rc < 0) {
 		tail_file_destroy(f);
 		return rc;
 	}
-	free(f->tag);
-	f->tag = tag;
-	f->tag_len = tag_len;
-	size = tail_file_size(f);
-	if (ctx->have_db &&
-	    tail_db_lookup(&ctx->db, f->fd, (uint64_t)f->ino, &off) == 0) {
-		if (off > size) {
-			sl_log(SL_LOG_INFO, "tail", "%s: shorter than its saved "
-			       "offset, reading from the start", path);
-			off = 0;
-		}
-	} else if (!from_head && size > 0) {
-		off = size;
-	}
-	f->offset = off;
-	tail_ack_init(&f->ack, off);
-	if (ctx->kube_meta) {
-		rc = tail_k8s_json(path, &f->k8s, &f->k8s_len);
-		if (rc == -SL_ENOMEM) {
-			tail_file_destroy(f);
-			return rc;
-		}
-	}
-	f->next = ctx->files;
-	ctx->files = f;
-	watch(ctx, f);
-	if (ctx->have_db)
-		tail_db_set(&ctx->db, f->fd, (uint64_t)f->ino, f->name,
-			    f->offset);
 	sl_log(SL_LOG_DEBUG, "tail", "%s: following from offset %" PRId64,
 	       path, off);
 	return 0;
@@ -441,6 +689,150 @@ static void scan(struct tail_ctx *ctx, bool from_head)
 	if (tail_scan(&o, on_found, &a) < 0)
 		sl_log(SL_LOG_ERROR, "tail", "scanning Path failed: out of "
 		       "memory");
+}
+
+/* ---- files rotated while sluice was down ------------------------------- */
+
+static bool ino_followed(struct tail_ctx *ctx, uint64_t ino)
+{
+	for (struct tail_file *f = ctx->files; f; f = f->next)
+		if ((uint64_t)f->ino == ino)
+			return true;
+	return false;
+}
+
+/*
+ * The DB entry of inode `ino` names a path that no longer holds it: finds
+ * the file among the rotated siblings and reads it on from the offset, or
+ * reports what is lost (compressed meanwhile, gone). The entry goes.
+ */
+static void find_rotated(struct tail_ctx *ctx, uint64_t ino)
+{
+	struct tail_db_entry *e = tail_db_find(&ctx->db, ino);
+	struct copy_arg a = {0};
+	struct stat st;
+	char *name;
+	int64_t off;
+
+	if (!e || !e->name)
+		return;
+	name = strdup(e->name);
+	if (!name)
+		return;
+	off = e->offset;
+	a.ino = ino;
+	a.fp_len = e->fp_len;
+	a.fp = e->fp;
+	/* Still there (Ignore_Older, unreadable for now): not rotated. */
+	if (stat(name, &st) == 0 && (uint64_t)st.st_ino == ino)
+		goto out;
+	tail_db_remove(&ctx->db, ino);
+	if (search(ctx, name, &a) == 1) {
+		follow_rotated(ctx, a.hit, name, off,
+			       "rotated while sluice was down");
+		goto out;
+	}
+	a.ino = 0;
+	a.gz = true;
+	if (a.fp_len > 0 && search(ctx, name, &a) == 1) {
+		if (claim(ctx, a.hit_dev, a.hit_ino) && a.size > off)
+			lost(ctx, name, "rotated and compressed while sluice "
+			     "was down", a.size - off);
+		goto out;
+	}
+	lost(ctx, name, "rotated or deleted while sluice was down and not "
+	     "found beside it", -1);
+out:
+	free(a.hit);
+	free(name);
+}
+
+struct new_arg {
+	struct tail_ctx *ctx;
+	const char *name;
+};
+
+/*
+ * A rotated sibling written while sluice was down that no DB entry knows
+ * (a second rotation, the next copy of copytruncate): all of it is unread.
+ */
+static int on_new_sibling(void *arg, const char *path, const struct stat *st)
+{
+	struct new_arg *a = arg;
+	struct tail_ctx *ctx = a->ctx;
+	int64_t mtime = (int64_t)st->st_mtim.tv_sec * SL_NS_PER_SEC +
+			st->st_mtim.tv_nsec;
+	uint64_t fp;
+	int64_t size;
+
+	if (mtime <= ctx->db.saved_ns || find_ino(ctx, st->st_dev, st->st_ino) ||
+	    claimed(ctx, st->st_dev, st->st_ino) || path_followed(ctx, path))
+		return 0;
+	if (!tail_rotated_is_gz(path))
+		return follow_rotated(ctx, path, a->name, 0, "rotated while "
+				      "sluice was down") == -SL_ENOMEM ?
+			       -SL_ENOMEM :
+			       0;
+	/* Compressed, and not the gzip of a file the DB knew (claimed by
+	 * find_rotated): nobody read any of it. */
+	if (tail_rotated_gz_probe(path, 0, &fp, &size) == 0 && size > 0 &&
+	    claim(ctx, st->st_dev, st->st_ino)) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "%.40s compressed while sluice "
+			 "was down", strrchr(path, '/') ? strrchr(path, '/') + 1 :
+							   path);
+		lost(ctx, a->name, what, size);
+	}
+	return 0;
+}
+
+/*
+ * After a scan: DB entries whose file left its path are looked for among
+ * the rotated siblings. At start-up also the siblings written while sluice
+ * was down (newer than the DB's last save) that no entry knows.
+ */
+static void recover(struct tail_ctx *ctx, bool at_start)
+{
+	uint64_t *inos = NULL;
+	char **names = NULL;
+	size_t n_inos = 0, n_names = 0;
+
+	if (!ctx->have_db || !ctx->rotated_search || ctx->db.n == 0)
+		return;
+	/* Collected first: following and removing change the DB array. */
+	inos = calloc(ctx->db.n, sizeof(*inos));
+	names = calloc(ctx->db.n, sizeof(*names));
+	if (!inos || !names)
+		goto out;
+	for (size_t i = 0; i < ctx->db.n; i++) {
+		const struct tail_db_entry *e = &ctx->db.e[i];
+		bool dup = false;
+
+		if (!e->name || !path_followed(ctx, e->name))
+			continue; /* Path changed since: not ours any more */
+		if (!ino_followed(ctx, e->ino))
+			inos[n_inos++] = e->ino;
+		for (size_t k = 0; k < n_names && !dup; k++)
+			dup = strcmp(names[k], e->name) == 0;
+		if (!dup && !(names[n_names] = strdup(e->name)))
+			goto out;
+		if (!dup)
+			n_names++;
+	}
+	for (size_t i = 0; i < n_inos; i++)
+		find_rotated(ctx, inos[i]);
+	for (size_t k = 0; at_start && ctx->db.saved_ns && k < n_names; k++) {
+		struct new_arg a = {ctx, names[k]};
+
+		tail_rotated_each(names[k], &ctx->rotated_path, on_new_sibling,
+				  &a);
+	}
+out:
+	for (size_t k = 0; names && k < n_names; k++)
+		free(names[k]);
+	free(names);
+	free(inos);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -518,14 +910,23 @@ static void check_finished(struct tail_ctx *ctx)
 static bool read_turn(struct tail_ctx *ctx, struct tail_file *f)
 {
 	int64_t before = f->offset;
+	uint64_t skipped = f->long_lines;
 	bool go_on = true;
 	int rc = TAIL_READ_MORE;
 
-	for (int i = 0; i < TAIL_BLOCKS_PER_TURN && rc == TAIL_READ_MORE; i++)
+	/* A truncation ends the turn: the old content's copy is looked for
+	 * before the new content is read. */
+	for (int i = 0; i < TAIL_BLOCKS_PER_TURN && rc == TAIL_READ_MORE &&
+			!f->trunc_pending;
+	     i++)
 		rc = tail_file_read(f, ctx->buf, ctx->buf_cap, &ctx->lopts,
 				    sl_now_ns(), on_line, ctx);
 	if (f->offset > before)
 		sl_input_add_bytes(ctx->in, (uint64_t)(f->offset - before));
+	if (f->long_lines > skipped && ctx->m_skipped)
+		sl_metric_add(ctx->m_skipped, (double)(f->long_lines - skipped));
+	if (f->trunc_pending)
+		after_truncation(ctx, f);
 	switch (rc) {
 	case TAIL_READ_MORE:
 		break;
@@ -542,6 +943,8 @@ static bool read_turn(struct tail_ctx *ctx, struct tail_file *f)
 		       " is longer than Buffer_Max_Size (%zu bytes): file "
 		       "paused (Skip_Long_Lines On would skip it)", f->name,
 		       f->offset, ctx->lopts.max_line);
+		if (ctx->m_long_stops)
+			sl_metric_add(ctx->m_long_stops, 1);
 		f->pending = false;
 		break;
 	default:
@@ -647,6 +1050,12 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		    tail_file_size(f) != f->eof_size)
 			f->pending = true;
 		check_rotation(ctx, f);
+		/* Truncated and grown back since the last read: only the
+		 * head tells. */
+		if (!f->rotated && tail_file_check_head(f) == 1) {
+			f->pending = true;
+			after_truncation(ctx, f);
+		}
 	}
 	/* A rotated file's successor is followed from its first byte. */
 	for (f = ctx->files; f; f = f->next)
@@ -683,6 +1092,7 @@ static void refresh_cb(evutil_socket_t fd, short what, void *arg)
 	if (ctx->finished)
 		return;
 	scan(ctx, ctx->read_new_from_head);
+	recover(ctx, false);
 	schedule(ctx);
 }
 
@@ -811,6 +1221,49 @@ static struct event *timer(struct tail_ctx *ctx, struct event_base *base,
 	return ev;
 }
 
+/* The counters of this input in the metrics registry. */
+static struct sl_metric_series *counter(struct sl_plugin_instance *ins,
+					const char *name, const char *help)
+{
+	static const char *const labels[] = {"name"};
+	struct sl_metrics *reg = sl_instance_metrics(ins);
+	const char *values[] = {sl_plugin_instance_name(ins)};
+	struct sl_metric_family *fam;
+	const char *err;
+
+	if (!reg)
+		return NULL; /* unit tests: no registry */
+	fam = sl_metrics_family(reg, name, help, SL_METRIC_COUNTER, labels, 1,
+				NULL, 0, &err);
+	if (!fam)
+		return NULL;
+	fam->max_series = 0; /* one per input: bounded by the config */
+	return sl_metric_series_get(reg, fam, values);
+}
+
+static void register_metrics(struct tail_ctx *ctx, struct sl_input *in)
+{
+	struct sl_plugin_instance *ins = sl_input_instance(in);
+
+	ctx->m_skipped = counter(ins, "sluice_input_skipped_lines_total",
+				 "lines skipped for being longer than "
+				 "Buffer_Max_Size (Skip_Long_Lines)");
+	ctx->m_long_stops = counter(ins, "sluice_input_long_line_stops_total",
+				    "files stopped on a line longer than "
+				    "Buffer_Max_Size (Skip_Long_Lines Off)");
+	ctx->m_rot_found = counter(ins, "sluice_tail_rotated_recovered_total",
+				   "rotated files and copytruncate copies "
+				   "found and read on from where sluice was");
+	ctx->m_rot_lost_bytes = counter(ins,
+					"sluice_tail_rotated_lost_bytes_total",
+					"unread bytes of rotated files that "
+					"were compressed before being read");
+	ctx->m_rot_lost_files = counter(ins,
+					"sluice_tail_rotated_lost_files_total",
+					"rotated files not read to their end: "
+					"compressed or gone");
+}
+
 static int tail_start(void *data, struct sl_input *in)
 {
 	struct tail_ctx *ctx = data;
@@ -820,6 +1273,7 @@ static int tail_start(void *data, struct sl_input *in)
 	ctx->buf = malloc(ctx->buf_cap);
 	if (!ctx->buf)
 		return -SL_ENOMEM;
+	register_metrics(ctx, in);
 	if (ctx->db_path) {
 		rc = tail_db_open(&ctx->db, ctx->db_path, ctx->sync);
 		if (rc < 0) {
@@ -837,6 +1291,7 @@ static int tail_start(void *data, struct sl_input *in)
 			       TAIL_POLL_MS);
 	}
 	scan(ctx, ctx->read_from_head);
+	recover(ctx, true);
 	if (!ctx->files)
 		sl_log(SL_LOG_INFO, "tail", "no file matches Path yet");
 	ctx->work_ev = event_new(base, -1, 0, work_cb, ctx);
@@ -944,6 +1399,9 @@ static void tail_destroy(void *data)
 	ctx->ml_ok = ctx->have_ml = false;
 	free(ctx->buf);
 	ctx->buf = NULL;
+	free(ctx->claimed);
+	ctx->claimed = NULL;
+	ctx->n_claimed = ctx->cap_claimed = 0;
 }
 
 const struct sl_input_plugin sl_input_tail = {
