@@ -546,6 +546,49 @@ static int search(struct tail_ctx *ctx, const char *name, struct copy_arg *a)
 	return tail_rotated_each(name, &ctx->rotated_path, on_candidate, a);
 }
 
+struct new_arg {
+	struct tail_ctx *ctx;
+	const char *name;
+	int64_t after_ns; /* only files modified after this */
+};
+
+/*
+ * A rotated sibling modified after a->after_ns that nobody followed: at
+ * start-up one written while sluice was down that no DB entry knows (a
+ * second rotation), at a truncation a later copytruncate copy than the one
+ * holding our offset. All of it is unread.
+ */
+static int on_new_sibling(void *arg, const char *path, const struct stat *st)
+{
+	struct new_arg *a = arg;
+	struct tail_ctx *ctx = a->ctx;
+	int64_t mtime = (int64_t)st->st_mtim.tv_sec * SL_NS_PER_SEC +
+			st->st_mtim.tv_nsec;
+	uint64_t fp;
+	int64_t size;
+
+	if (mtime <= a->after_ns || find_ino(ctx, st->st_dev, st->st_ino) ||
+	    claimed(ctx, st->st_dev, st->st_ino) || path_followed(ctx, path))
+		return 0;
+	if (!tail_rotated_is_gz(path))
+		return follow_rotated(ctx, path, a->name, 0, "rotated, not "
+				      "followed yet") == -SL_ENOMEM ?
+			       -SL_ENOMEM :
+			       0;
+	/* Compressed, and not the gzip of a file the DB knew (claimed by
+	 * find_rotated): nobody read any of it. */
+	if (tail_rotated_gz_probe(path, 0, &fp, &size) == 0 && size > 0 &&
+	    claim(ctx, st->st_dev, st->st_ino)) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "%.40s compressed before it "
+			 "was read", strrchr(path, '/') ? strrchr(path, '/') + 1 :
+							   path);
+		lost(ctx, a->name, what, size);
+	}
+	return 0;
+}
+
 /*
  * The file at `name` was truncated when we had read it to `off` (its head
  * then: fp over fp_len, `known` bytes of it seen): reads the rest from
@@ -556,16 +599,29 @@ static void read_copy(struct tail_ctx *ctx, const char *name, uint32_t fp_len,
 {
 	struct copy_arg a = {.fp_len = fp_len, .fp = fp, .min_size = off};
 	/* Without a head we cannot tell the copy from any other file. */
-	if (!ctx->rotated_search || fp_len == 0 || off == 0) {
+	if (!ctx->rotated_search || fp_len == 0) {
 		if (known > off)
 			lost(ctx, name, "truncated before it was read", known -
 			     off);
 		return;
 	}
 	if (search(ctx, name, &a) == 1) {
+		struct stat st;
+
 		if (a.size > off)
 			follow_rotated(ctx, a.hit, name, off,
 				       "truncated (copytruncate)");
+		/* Truncated more than once since we looked: the later
+		 * copies are newer than ours and wholly unread. */
+		if (stat(a.hit, &st) == 0) {
+			struct new_arg n = {ctx, name,
+					    (int64_t)st.st_mtim.tv_sec *
+						    SL_NS_PER_SEC +
+						    st.st_mtim.tv_nsec};
+
+			tail_rotated_each(name, &ctx->rotated_path,
+					  on_new_sibling, &n);
+		}
 		free(a.hit);
 		return;
 	}
@@ -747,46 +803,6 @@ out:
 	free(name);
 }
 
-struct new_arg {
-	struct tail_ctx *ctx;
-	const char *name;
-};
-
-/*
- * A rotated sibling written while sluice was down that no DB entry knows
- * (a second rotation, the next copy of copytruncate): all of it is unread.
- */
-static int on_new_sibling(void *arg, const char *path, const struct stat *st)
-{
-	struct new_arg *a = arg;
-	struct tail_ctx *ctx = a->ctx;
-	int64_t mtime = (int64_t)st->st_mtim.tv_sec * SL_NS_PER_SEC +
-			st->st_mtim.tv_nsec;
-	uint64_t fp;
-	int64_t size;
-
-	if (mtime <= ctx->db.saved_ns || find_ino(ctx, st->st_dev, st->st_ino) ||
-	    claimed(ctx, st->st_dev, st->st_ino) || path_followed(ctx, path))
-		return 0;
-	if (!tail_rotated_is_gz(path))
-		return follow_rotated(ctx, path, a->name, 0, "rotated while "
-				      "sluice was down") == -SL_ENOMEM ?
-			       -SL_ENOMEM :
-			       0;
-	/* Compressed, and not the gzip of a file the DB knew (claimed by
-	 * find_rotated): nobody read any of it. */
-	if (tail_rotated_gz_probe(path, 0, &fp, &size) == 0 && size > 0 &&
-	    claim(ctx, st->st_dev, st->st_ino)) {
-		char what[128];
-
-		snprintf(what, sizeof(what), "%.40s compressed while sluice "
-			 "was down", strrchr(path, '/') ? strrchr(path, '/') + 1 :
-							   path);
-		lost(ctx, a->name, what, size);
-	}
-	return 0;
-}
-
 /*
  * After a scan: DB entries whose file left its path are looked for among
  * the rotated siblings. At start-up also the siblings written while sluice
@@ -823,7 +839,7 @@ static void recover(struct tail_ctx *ctx, bool at_start)
 	for (size_t i = 0; i < n_inos; i++)
 		find_rotated(ctx, inos[i]);
 	for (size_t k = 0; at_start && ctx->db.saved_ns && k < n_names; k++) {
-		struct new_arg a = {ctx, names[k]};
+		struct new_arg a = {ctx, names[k], ctx->db.saved_ns};
 
 		tail_rotated_each(names[k], &ctx->rotated_path, on_new_sibling,
 				  &a);

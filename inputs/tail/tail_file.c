@@ -106,6 +106,19 @@ int tail_file_check_rotated(const struct tail_file *f)
 	return 0;
 }
 
+/* Extends the head fingerprint while it covers less than it could. */
+static void grow_head(struct tail_file *f, int64_t size)
+{
+	uint32_t want = size < (int64_t)TAIL_DB_FP_MAX ? (uint32_t)size :
+							  TAIL_DB_FP_MAX;
+	uint64_t fp;
+
+	if (want > f->head_len && tail_db_fingerprint(f->fd, want, &fp) == 0) {
+		f->head_fp = fp;
+		f->head_len = want;
+	}
+}
+
 /*
  * The file was truncated under us: remember what tail.c needs to find the
  * copy (where we were, the old head, the size we knew), restart at 0.
@@ -127,19 +140,8 @@ static void truncated(struct tail_file *f, int64_t size)
 	f->size_max = size;
 	f->head_len = 0;
 	f->head_fp = tail_db_fp_bytes("", 0);
-}
-
-/* Extends the head fingerprint while it covers less than it could. */
-static void grow_head(struct tail_file *f, int64_t size)
-{
-	uint32_t want = size < (int64_t)TAIL_DB_FP_MAX ? (uint32_t)size :
-							  TAIL_DB_FP_MAX;
-	uint64_t fp;
-
-	if (want > f->head_len && tail_db_fingerprint(f->fd, want, &fp) == 0) {
-		f->head_fp = fp;
-		f->head_len = want;
-	}
+	/* At once: a second truncation before the next look must show. */
+	grow_head(f, size);
 }
 
 /*
