@@ -159,6 +159,18 @@ static int check_size(struct tail_file *f)
 		truncated(f, size);
 		return 1;
 	}
+	/* Before a short head grows over new bytes, it must still be the
+	 * same: else it would take the new content for ours. */
+	if (f->head_len > 0 && f->head_len < TAIL_DB_FP_MAX &&
+	    size > (int64_t)f->head_len) {
+		uint64_t fp;
+
+		if (tail_db_fingerprint(f->fd, f->head_len, &fp) == 0 &&
+		    fp != f->head_fp) {
+			truncated(f, size);
+			return 1;
+		}
+	}
 	f->size_max = size;
 	if (f->head_len < TAIL_DB_FP_MAX)
 		grow_head(f, size);
