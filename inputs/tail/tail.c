@@ -83,7 +83,8 @@ struct tail_ctx {
 	/* counters (NULL without a metrics registry: unit tests) */
 	struct sl_metric_series *m_skipped, *m_long_stops, *m_rot_found,
 		*m_rot_lost_bytes, *m_rot_lost_files;
-	/* compressed files reported lost since start: reported once */
+	/* rotated files and copies accounted for in this pass (followed,
+	 * known to hold nothing unread, or reported lost): not twice */
 	struct tail_claim {
 		dev_t dev;
 		ino_t ino;
@@ -575,17 +576,16 @@ static int on_new_sibling(void *arg, const char *path, const struct stat *st)
 				      "followed yet") == -SL_ENOMEM ?
 			       -SL_ENOMEM :
 			       0;
-	/* Compressed, and not the gzip of a file the DB knew (claimed by
-	 * find_rotated): nobody read any of it. */
+	/* Compressed, and not the gzip of a file the DB knew (those are
+	 * claimed and counted by find_rotated). A compressor gives its output
+	 * a new mtime, so this may be a file read long ago: said, not
+	 * counted. */
 	if (tail_rotated_gz_probe(path, 0, &fp, &size) == 0 && size > 0 &&
-	    claim(ctx, st->st_dev, st->st_ino)) {
-		char what[128];
-
-		snprintf(what, sizeof(what), "%.40s compressed before it "
-			 "was read", strrchr(path, '/') ? strrchr(path, '/') + 1 :
-							   path);
-		lost(ctx, a->name, what, size);
-	}
+	    claim(ctx, st->st_dev, st->st_ino))
+		sl_log(SL_LOG_INFO, "tail", "%s: %s is compressed and no DB "
+		       "entry knows it: if it was written while sluice was "
+		       "down, its %" PRId64 " bytes were not read", a->name,
+		       path, size);
 	return 0;
 }
 
@@ -608,6 +608,9 @@ static void read_copy(struct tail_ctx *ctx, const char *name, uint32_t fp_len,
 	if (search(ctx, name, &a) == 1) {
 		struct stat st;
 
+		/* Ours even when nothing is left to read in it: it is no
+		 * "newer sibling" to read from 0 at start-up. */
+		claim(ctx, a.hit_dev, a.hit_ino);
 		if (a.size > off)
 			follow_rotated(ctx, a.hit, name, off,
 				       "truncated (copytruncate)");
@@ -644,6 +647,7 @@ static void after_truncation(struct tail_ctx *ctx, struct tail_file *f)
 	ml_flush(ctx, f); /* the old content's last group */
 	read_copy(ctx, f->name, f->trunc_fp_len, f->trunc_fp, f->trunc_offset,
 		  f->trunc_size);
+	ctx->n_claimed = 0; /* older copies are older than the one found */
 }
 
 /*
@@ -784,6 +788,7 @@ static void find_rotated(struct tail_ctx *ctx, uint64_t ino)
 		goto out;
 	tail_db_remove(&ctx->db, ino);
 	if (search(ctx, name, &a) == 1) {
+		claim(ctx, a.hit_dev, a.hit_ino);
 		follow_rotated(ctx, a.hit, name, off,
 			       "rotated while sluice was down");
 		goto out;
@@ -814,8 +819,10 @@ static void recover(struct tail_ctx *ctx, bool at_start)
 	char **names = NULL;
 	size_t n_inos = 0, n_names = 0;
 
-	if (!ctx->have_db || !ctx->rotated_search || ctx->db.n == 0)
+	if (!ctx->have_db || !ctx->rotated_search || ctx->db.n == 0) {
+		ctx->n_claimed = 0;
 		return;
+	}
 	/* Collected first: following and removing change the DB array. */
 	inos = calloc(ctx->db.n, sizeof(*inos));
 	names = calloc(ctx->db.n, sizeof(*names));
@@ -849,6 +856,7 @@ out:
 		free(names[k]);
 	free(names);
 	free(inos);
+	ctx->n_claimed = 0; /* one pass: rescans look at what is new */
 }
 
 /* ---- reading ------------------------------------------------------------ */
