@@ -17,7 +17,7 @@
 #include "tail_file.h"
 #include "tail_k8s.h"
 #include "tail_multiline.h"
-#include "tail_rotated.h"
+#include "tail_recover.h"
 #include "tail_scan.h"
 
 #include <errno.h>
@@ -83,13 +83,8 @@ struct tail_ctx {
 	/* counters (NULL without a metrics registry: unit tests) */
 	struct sl_metric_series *m_skipped, *m_long_stops, *m_rot_found,
 		*m_rot_lost_bytes, *m_rot_lost_files;
-	/* rotated files and copies accounted for in this pass (followed,
-	 * known to hold nothing unread, or reported lost): not twice */
-	struct tail_claim {
-		dev_t dev;
-		ino_t ino;
-	} *claimed;
-	size_t n_claimed, cap_claimed;
+	struct tail_recover recover; /* rotated and truncated files */
+	bool recover_ok;
 };
 
 static const struct sl_cfg_option tail_config[] = {
@@ -373,6 +368,21 @@ static void unlink_file(struct tail_ctx *ctx, struct tail_file *f)
 	tail_file_destroy(f);
 }
 
+static bool followed(void *arg, dev_t dev, ino_t ino)
+{
+	return find_ino(arg, dev, ino) != NULL;
+}
+
+static bool followed_ino(void *arg, uint64_t ino)
+{
+	struct tail_ctx *ctx = arg;
+
+	for (struct tail_file *f = ctx->files; f; f = f->next)
+		if ((uint64_t)f->ino == ino)
+			return true;
+	return false;
+}
+
 /* Gives `f` (opened, at `off`) its tag and metadata and follows it. */
 static int adopt(struct tail_ctx *ctx, struct tail_file *f, int64_t off)
 {
@@ -409,9 +419,10 @@ static int adopt(struct tail_ctx *ctx, struct tail_file *f, int64_t off)
  * `off` to its end (then lets it go after Rotate_Wait, like a file rotated
  * while followed). 0 (also when it is followed already) or negative.
  */
-static int follow_rotated(struct tail_ctx *ctx, const char *path,
-			  const char *name, int64_t off, const char *why)
+static int follow_rotated(void *arg, const char *path, const char *name,
+			  int64_t off, const char *why)
 {
+	struct tail_ctx *ctx = arg;
 	struct tail_file *f;
 	int64_t size;
 	char *n;
@@ -449,9 +460,10 @@ static int follow_rotated(struct tail_ctx *ctx, const char *path,
 }
 
 /* One log line and the counters for rotated content that cannot be read. */
-static void lost(struct tail_ctx *ctx, const char *name, const char *what,
-		 int64_t bytes)
+static void lost(void *arg, const char *name, const char *what, int64_t bytes)
 {
+	struct tail_ctx *ctx = arg;
+
 	if (ctx->m_rot_lost_files)
 		sl_metric_add(ctx->m_rot_lost_files, 1);
 	if (bytes > 0 && ctx->m_rot_lost_bytes)
@@ -464,190 +476,15 @@ static void lost(struct tail_ctx *ctx, const char *name, const char *what,
 		       "saved offset is lost", name, what);
 }
 
-struct copy_arg {
-	struct tail_ctx *ctx;
-	uint32_t fp_len;
-	uint64_t fp;
-	uint64_t ino;     /* 0: any inode (a copy) */
-	int64_t min_size;
-	bool gz;          /* look at compressed files (else plain ones) */
-	char *hit;        /* owned: the match */
-	int64_t size;
-	dev_t hit_dev;
-	ino_t hit_ino;
-};
-
-static bool path_followed(struct tail_ctx *ctx, const char *path)
-{
-	return tail_scan_matches(&ctx->path, &ctx->exclude_path, path);
-}
-
-/* A candidate: the file described, not followed, not the scan's. */
-static int on_candidate(void *arg, const char *path, const struct stat *st)
-{
-	struct copy_arg *a = arg;
-	int64_t size = (int64_t)st->st_size;
-	uint64_t fp;
-
-	if (find_ino(a->ctx, st->st_dev, st->st_ino) ||
-	    path_followed(a->ctx, path))
-		return 0;
-	if (a->ino && (uint64_t)st->st_ino != a->ino)
-		return 0;
-	if (tail_rotated_is_gz(path) != a->gz)
-		return 0;
-	if (a->gz) {
-		if (tail_rotated_gz_probe(path, a->fp_len, &fp, &size) < 0 ||
-		    fp != a->fp)
-			return 0;
-	} else if (tail_rotated_fp_matches(path, a->fp_len, a->fp) != 1) {
-		return 0;
-	}
-	if (size < a->min_size)
-		return 0;
-	a->hit = strdup(path);
-	a->size = size;
-	a->hit_dev = st->st_dev;
-	a->hit_ino = st->st_ino;
-	return a->hit ? 1 : -SL_ENOMEM;
-}
-
-static bool claimed(struct tail_ctx *ctx, dev_t dev, ino_t ino)
-{
-	for (size_t i = 0; i < ctx->n_claimed; i++)
-		if (ctx->claimed[i].dev == dev && ctx->claimed[i].ino == ino)
-			return true;
-	return false;
-}
-
-/* Notes a compressed file as reported. False when it was already. */
-static bool claim(struct tail_ctx *ctx, dev_t dev, ino_t ino)
-{
-	if (claimed(ctx, dev, ino))
-		return false;
-	if (ctx->n_claimed == ctx->cap_claimed) {
-		size_t cap = ctx->cap_claimed ? ctx->cap_claimed * 2 : 8;
-		struct tail_claim *v = realloc(ctx->claimed, cap * sizeof(*v));
-
-		if (!v)
-			return true; /* worst case: reported twice */
-		ctx->claimed = v;
-		ctx->cap_claimed = cap;
-	}
-	ctx->claimed[ctx->n_claimed].dev = dev;
-	ctx->claimed[ctx->n_claimed++].ino = ino;
-	return true;
-}
-
-/* Searches the siblings of `name`; 1 and a->hit when found. */
-static int search(struct tail_ctx *ctx, const char *name, struct copy_arg *a)
-{
-	a->ctx = ctx;
-	a->hit = NULL;
-	return tail_rotated_each(name, &ctx->rotated_path, on_candidate, a);
-}
-
-struct new_arg {
-	struct tail_ctx *ctx;
-	const char *name;
-	int64_t after_ns; /* only files modified after this */
-};
-
-/*
- * A rotated sibling modified after a->after_ns that nobody followed: at
- * start-up one written while sluice was down that no DB entry knows (a
- * second rotation), at a truncation a later copytruncate copy than the one
- * holding our offset. All of it is unread.
- */
-static int on_new_sibling(void *arg, const char *path, const struct stat *st)
-{
-	struct new_arg *a = arg;
-	struct tail_ctx *ctx = a->ctx;
-	int64_t mtime = (int64_t)st->st_mtim.tv_sec * SL_NS_PER_SEC +
-			st->st_mtim.tv_nsec;
-	uint64_t fp;
-	int64_t size;
-
-	if (mtime <= a->after_ns || find_ino(ctx, st->st_dev, st->st_ino) ||
-	    claimed(ctx, st->st_dev, st->st_ino) || path_followed(ctx, path))
-		return 0;
-	if (!tail_rotated_is_gz(path))
-		return follow_rotated(ctx, path, a->name, 0, "rotated, not "
-				      "followed yet") == -SL_ENOMEM ?
-			       -SL_ENOMEM :
-			       0;
-	/* Compressed, and not the gzip of a file the DB knew (those are
-	 * claimed and counted by find_rotated). A compressor gives its output
-	 * a new mtime, so this may be a file read long ago: said, not
-	 * counted. */
-	if (tail_rotated_gz_probe(path, 0, &fp, &size) == 0 && size > 0 &&
-	    claim(ctx, st->st_dev, st->st_ino))
-		sl_log(SL_LOG_INFO, "tail", "%s: %s is compressed and no DB "
-		       "entry knows it: if it was written while sluice was "
-		       "down, its %" PRId64 " bytes were not read", a->name,
-		       path, size);
-	return 0;
-}
-
-/*
- * The file at `name` was truncated when we had read it to `off` (its head
- * then: fp over fp_len, `known` bytes of it seen): reads the rest from
- * the copy copytruncate left beside it, or reports what is lost.
- */
-static void read_copy(struct tail_ctx *ctx, const char *name, uint32_t fp_len,
-		      uint64_t fp, int64_t off, int64_t known)
-{
-	struct copy_arg a = {.fp_len = fp_len, .fp = fp, .min_size = off};
-	/* Without a head we cannot tell the copy from any other file. */
-	if (!ctx->rotated_search || fp_len == 0) {
-		if (known > off)
-			lost(ctx, name, "truncated before it was read", known -
-			     off);
-		return;
-	}
-	if (search(ctx, name, &a) == 1) {
-		struct stat st;
-
-		/* Ours even when nothing is left to read in it: it is no
-		 * "newer sibling" to read from 0 at start-up. */
-		claim(ctx, a.hit_dev, a.hit_ino);
-		if (a.size > off)
-			follow_rotated(ctx, a.hit, name, off,
-				       "truncated (copytruncate)");
-		/* Truncated more than once since we looked: the later
-		 * copies are newer than ours and wholly unread. */
-		if (stat(a.hit, &st) == 0) {
-			struct new_arg n = {ctx, name,
-					    (int64_t)st.st_mtim.tv_sec *
-						    SL_NS_PER_SEC +
-						    st.st_mtim.tv_nsec};
-
-			tail_rotated_each(name, &ctx->rotated_path,
-					  on_new_sibling, &n);
-		}
-		free(a.hit);
-		return;
-	}
-	a.gz = true;
-	if (search(ctx, name, &a) == 1) {
-		if (claim(ctx, a.hit_dev, a.hit_ino))
-			lost(ctx, name, "truncated, its copy is compressed",
-			     a.size - off);
-		free(a.hit);
-		return;
-	}
-	if (known > off)
-		lost(ctx, name, "truncated, no copy found", known - off);
-}
-
 /* A truncation seen while reading: the copy holds what we had not read. */
 static void after_truncation(struct tail_ctx *ctx, struct tail_file *f)
 {
 	f->trunc_pending = false;
 	ml_flush(ctx, f); /* the old content's last group */
-	read_copy(ctx, f->name, f->trunc_fp_len, f->trunc_fp, f->trunc_offset,
-		  f->trunc_size);
-	ctx->n_claimed = 0; /* older copies are older than the one found */
+	tail_recover_copy(&ctx->recover, f->name, f->trunc_fp_len, f->trunc_fp,
+			  f->trunc_offset, f->trunc_size);
+	/* older copies are older than the one found */
+	tail_recover_end_pass(&ctx->recover);
 }
 
 /*
@@ -678,7 +515,8 @@ static int64_t start_offset(struct tail_ctx *ctx, struct tail_file *f,
 		       "offset %" PRId64 " was saved, reading from the start",
 		       f->name, eoff);
 		tail_db_remove(&ctx->db, (uint64_t)f->ino);
-		read_copy(ctx, f->name, fp_len, efp, eoff, eoff);
+		tail_recover_copy(&ctx->recover, f->name, fp_len, efp, eoff,
+				  eoff);
 		return 0;
 	}
 	if (tail_db_lookup(&ctx->db, f->fd, (uint64_t)f->ino, &off) == 0)
@@ -749,114 +587,6 @@ static void scan(struct tail_ctx *ctx, bool from_head)
 	if (tail_scan(&o, on_found, &a) < 0)
 		sl_log(SL_LOG_ERROR, "tail", "scanning Path failed: out of "
 		       "memory");
-}
-
-/* ---- files rotated while sluice was down ------------------------------- */
-
-static bool ino_followed(struct tail_ctx *ctx, uint64_t ino)
-{
-	for (struct tail_file *f = ctx->files; f; f = f->next)
-		if ((uint64_t)f->ino == ino)
-			return true;
-	return false;
-}
-
-/*
- * The DB entry of inode `ino` names a path that no longer holds it: finds
- * the file among the rotated siblings and reads it on from the offset, or
- * reports what is lost (compressed meanwhile, gone). The entry goes.
- */
-static void find_rotated(struct tail_ctx *ctx, uint64_t ino)
-{
-	struct tail_db_entry *e = tail_db_find(&ctx->db, ino);
-	struct copy_arg a = {0};
-	struct stat st;
-	char *name;
-	int64_t off;
-
-	if (!e || !e->name)
-		return;
-	name = strdup(e->name);
-	if (!name)
-		return;
-	off = e->offset;
-	a.ino = ino;
-	a.fp_len = e->fp_len;
-	a.fp = e->fp;
-	/* Still there (Ignore_Older, unreadable for now): not rotated. */
-	if (stat(name, &st) == 0 && (uint64_t)st.st_ino == ino)
-		goto out;
-	tail_db_remove(&ctx->db, ino);
-	if (search(ctx, name, &a) == 1) {
-		claim(ctx, a.hit_dev, a.hit_ino);
-		follow_rotated(ctx, a.hit, name, off,
-			       "rotated while sluice was down");
-		goto out;
-	}
-	a.ino = 0;
-	a.gz = true;
-	if (a.fp_len > 0 && search(ctx, name, &a) == 1) {
-		if (claim(ctx, a.hit_dev, a.hit_ino) && a.size > off)
-			lost(ctx, name, "rotated and compressed while sluice "
-			     "was down", a.size - off);
-		goto out;
-	}
-	lost(ctx, name, "rotated or deleted while sluice was down and not "
-	     "found beside it", -1);
-out:
-	free(a.hit);
-	free(name);
-}
-
-/*
- * After a scan: DB entries whose file left its path are looked for among
- * the rotated siblings. At start-up also the siblings written while sluice
- * was down (newer than the DB's last save) that no entry knows.
- */
-static void recover(struct tail_ctx *ctx, bool at_start)
-{
-	uint64_t *inos = NULL;
-	char **names = NULL;
-	size_t n_inos = 0, n_names = 0;
-
-	if (!ctx->have_db || !ctx->rotated_search || ctx->db.n == 0) {
-		ctx->n_claimed = 0;
-		return;
-	}
-	/* Collected first: following and removing change the DB array. */
-	inos = calloc(ctx->db.n, sizeof(*inos));
-	names = calloc(ctx->db.n, sizeof(*names));
-	if (!inos || !names)
-		goto out;
-	for (size_t i = 0; i < ctx->db.n; i++) {
-		const struct tail_db_entry *e = &ctx->db.e[i];
-		bool dup = false;
-
-		if (!e->name || !path_followed(ctx, e->name))
-			continue; /* Path changed since: not ours any more */
-		if (!ino_followed(ctx, e->ino))
-			inos[n_inos++] = e->ino;
-		for (size_t k = 0; k < n_names && !dup; k++)
-			dup = strcmp(names[k], e->name) == 0;
-		if (!dup && !(names[n_names] = strdup(e->name)))
-			goto out;
-		if (!dup)
-			n_names++;
-	}
-	for (size_t i = 0; i < n_inos; i++)
-		find_rotated(ctx, inos[i]);
-	for (size_t k = 0; at_start && ctx->db.saved_ns && k < n_names; k++) {
-		struct new_arg a = {ctx, names[k], ctx->db.saved_ns};
-
-		tail_rotated_each(names[k], &ctx->rotated_path, on_new_sibling,
-				  &a);
-	}
-out:
-	for (size_t k = 0; names && k < n_names; k++)
-		free(names[k]);
-	free(names);
-	free(inos);
-	ctx->n_claimed = 0; /* one pass: rescans look at what is new */
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -1116,7 +846,7 @@ static void refresh_cb(evutil_socket_t fd, short what, void *arg)
 	if (ctx->finished)
 		return;
 	scan(ctx, ctx->read_new_from_head);
-	recover(ctx, false);
+	tail_recover_scan(&ctx->recover, false);
 	schedule(ctx);
 }
 
@@ -1307,6 +1037,23 @@ static int tail_start(void *data, struct sl_input *in)
 		}
 		ctx->have_db = true;
 	}
+	{
+		struct tail_recover_host h = {
+			.arg = ctx,
+			.db = ctx->have_db ? &ctx->db : NULL,
+			.paths = &ctx->path,
+			.excludes = &ctx->exclude_path,
+			.rotated_path = &ctx->rotated_path,
+			.search = ctx->rotated_search,
+			.followed = followed,
+			.followed_ino = followed_ino,
+			.follow = follow_rotated,
+			.lost = lost,
+		};
+
+		tail_recover_init(&ctx->recover, &h);
+		ctx->recover_ok = true;
+	}
 	if (ctx->inotify_watcher) {
 		ctx->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (ctx->inotify_fd < 0)
@@ -1315,7 +1062,7 @@ static int tail_start(void *data, struct sl_input *in)
 			       TAIL_POLL_MS);
 	}
 	scan(ctx, ctx->read_from_head);
-	recover(ctx, true);
+	tail_recover_scan(&ctx->recover, true);
 	if (!ctx->files)
 		sl_log(SL_LOG_INFO, "tail", "no file matches Path yet");
 	ctx->work_ev = event_new(base, -1, 0, work_cb, ctx);
@@ -1423,9 +1170,9 @@ static void tail_destroy(void *data)
 	ctx->ml_ok = ctx->have_ml = false;
 	free(ctx->buf);
 	ctx->buf = NULL;
-	free(ctx->claimed);
-	ctx->claimed = NULL;
-	ctx->n_claimed = ctx->cap_claimed = 0;
+	if (ctx->recover_ok)
+		tail_recover_destroy(&ctx->recover);
+	ctx->recover_ok = false;
 }
 
 const struct sl_input_plugin sl_input_tail = {
