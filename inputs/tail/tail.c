@@ -6,8 +6,9 @@
  * cutting live in tail_file.c, globbing in tail_scan.c, the DB in tail_db.c,
  * joining lines in tail_multiline.c, commit-after-ack in tail_ack.c and
  * Kube_Meta_From_Path in tail_k8s.c, finding rotated files and
- * copytruncate copies in tail_rotated.c. The DB holds committed offsets
- * only: the end of what every output has released. Not here: Tag_Regex.
+ * copytruncate copies in tail_rotated.c and tail_recover.c. The DB holds
+ * committed offsets only: the end of what every output has released. Not
+ * here: Tag_Regex.
  */
 #include "sl_input.h"
 #include "sl_log.h"
