@@ -1019,6 +1019,26 @@ static void register_metrics(struct tail_ctx *ctx, struct sl_input *in)
 					"compressed or gone");
 }
 
+/* Rotated and truncated files are found for us by tail_recover.c. */
+static void recover_setup(struct tail_ctx *ctx)
+{
+	struct tail_recover_host h = {
+		.arg = ctx,
+		.db = ctx->have_db ? &ctx->db : NULL,
+		.paths = &ctx->path,
+		.excludes = &ctx->exclude_path,
+		.rotated_path = &ctx->rotated_path,
+		.search = ctx->rotated_search,
+		.followed = followed,
+		.followed_ino = followed_ino,
+		.follow = follow_rotated,
+		.lost = lost,
+	};
+
+	tail_recover_init(&ctx->recover, &h);
+	ctx->recover_ok = true;
+}
+
 static int tail_start(void *data, struct sl_input *in)
 {
 	struct tail_ctx *ctx = data;
@@ -1038,23 +1058,6 @@ static int tail_start(void *data, struct sl_input *in)
 		}
 		ctx->have_db = true;
 	}
-	{
-		struct tail_recover_host h = {
-			.arg = ctx,
-			.db = ctx->have_db ? &ctx->db : NULL,
-			.paths = &ctx->path,
-			.excludes = &ctx->exclude_path,
-			.rotated_path = &ctx->rotated_path,
-			.search = ctx->rotated_search,
-			.followed = followed,
-			.followed_ino = followed_ino,
-			.follow = follow_rotated,
-			.lost = lost,
-		};
-
-		tail_recover_init(&ctx->recover, &h);
-		ctx->recover_ok = true;
-	}
 	if (ctx->inotify_watcher) {
 		ctx->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (ctx->inotify_fd < 0)
@@ -1062,6 +1065,7 @@ static int tail_start(void *data, struct sl_input *in)
 			       "polling files every %d ms", strerror(errno),
 			       TAIL_POLL_MS);
 	}
+	recover_setup(ctx);
 	scan(ctx, ctx->read_from_head);
 	tail_recover_scan(&ctx->recover, true);
 	if (!ctx->files)
