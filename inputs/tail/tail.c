@@ -5,16 +5,20 @@
  * drives tail_file.c and turns its lines into records. Reading and line
  * cutting live in tail_file.c, globbing in tail_scan.c, the DB in tail_db.c,
  * joining lines in tail_multiline.c, commit-after-ack in tail_ack.c and
- * Kube_Meta_From_Path in tail_k8s.c. The DB holds committed offsets only:
- * the end of what every output has released. Not here: Tag_Regex.
+ * Kube_Meta_From_Path in tail_k8s.c, finding rotated files and
+ * copytruncate copies in tail_rotated.c and tail_recover.c. The DB holds
+ * committed offsets only: the end of what every output has released. Not
+ * here: Tag_Regex.
  */
 #include "sl_input.h"
 #include "sl_log.h"
+#include "sl_metrics.h"
 #include "sl_parser.h"
 #include "tail_db.h"
 #include "tail_file.h"
 #include "tail_k8s.h"
 #include "tail_multiline.h"
+#include "tail_recover.h"
 #include "tail_scan.h"
 
 #include <errno.h>
@@ -56,6 +60,8 @@ struct tail_ctx {
 	bool inotify_watcher;
 	struct sl_cfg_multi ml_names;
 	bool kube_meta;
+	bool rotated_search;
+	struct sl_strlist rotated_path;
 
 	/* runtime */
 	struct sl_input *in;           /* borrowed */
@@ -78,6 +84,11 @@ struct tail_ctx {
 	struct event *work_ev, *tick_ev, *refresh_ev, *inotify_ev, *ml_ev;
 	int inotify_fd;
 	bool paused, stopped, finished, destroying;
+	/* counters (NULL without a metrics registry: unit tests) */
+	struct sl_metric_series *m_skipped, *m_long_stops, *m_rot_found,
+		*m_rot_lost_bytes, *m_rot_lost_files;
+	struct tail_recover recover; /* rotated and truncated files */
+	bool recover_ok;
 };
 
 static const struct sl_cfg_option tail_config[] = {
@@ -155,6 +166,14 @@ static const struct sl_cfg_option tail_config[] = {
 	  .desc = "add kubernetes.{namespace_name,pod_name,container_name,"
 		  "docker_id} from /var/log/containers/<pod>_<ns>_<container>-"
 		  "<id>.log names" },
+	{ .name = "Rotated_Search", .type = SL_CFG_BOOL, .def = "on",
+	  .offset = offsetof(struct tail_ctx, rotated_search),
+	  .desc = "with a DB: find files rotated while sluice was down, and "
+		  "copytruncate copies, and read what was not read yet" },
+	{ .name = "Rotated_Path", .type = SL_CFG_SLIST,
+	  .offset = offsetof(struct tail_ctx, rotated_path),
+	  .desc = "comma-separated globs where rotated files also go (beside "
+		  "the file is always searched)" },
 	/* Fluent Bit options sluice accepts and does not use (yet). */
 	{ .name = "Tag_Regex", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
 	  .desc = "not implemented: the Tag is used with '*' expansion" },
@@ -326,6 +345,8 @@ static void ml_flush(struct tail_ctx *ctx, struct tail_file *f)
 
 /* ---- the file list ------------------------------------------------------ */
 
+static void schedule(struct tail_ctx *ctx);
+
 static struct tail_file *find_ino(struct tail_ctx *ctx, dev_t dev, ino_t ino)
 {
 	for (struct tail_file *f = ctx->files; f; f = f->next)
@@ -362,6 +383,164 @@ static void unlink_file(struct tail_ctx *ctx, struct tail_file *f)
 	tail_file_destroy(f);
 }
 
+static bool followed(void *arg, dev_t dev, ino_t ino)
+{
+	return find_ino(arg, dev, ino) != NULL;
+}
+
+static bool followed_ino(void *arg, uint64_t ino)
+{
+	struct tail_ctx *ctx = arg;
+
+	for (struct tail_file *f = ctx->files; f; f = f->next)
+		if ((uint64_t)f->ino == ino)
+			return true;
+	return false;
+}
+
+/* Gives `f` (opened, at `off`) its tag and metadata and follows it. */
+static int adopt(struct tail_ctx *ctx, struct tail_file *f, int64_t off)
+{
+	char *tag;
+	size_t tag_len;
+	const char *itag = sl_input_tag(ctx->in, &tag_len);
+	int rc;
+
+	rc = tail_tag_compose(itag, f->name, &tag, &tag_len);
+	if (rc < 0)
+		return rc;
+	free(f->tag);
+	f->tag = tag;
+	f->tag_len = tag_len;
+	f->offset = off;
+	tail_ack_init(&f->ack, off);
+	if (ctx->kube_meta) {
+		rc = tail_k8s_json(f->name, &f->k8s, &f->k8s_len);
+		if (rc == -SL_ENOMEM)
+			return rc;
+	}
+	f->next = ctx->files;
+	ctx->files = f;
+	if (!f->rotated)
+		watch(ctx, f); /* rotated ones are polled by the tick */
+	if (ctx->have_db)
+		tail_db_set(&ctx->db, f->fd, (uint64_t)f->ino, f->name,
+			    f->offset);
+	return 0;
+}
+
+/*
+ * Follows the rotated file at `path` as the old content of `name` from
+ * `off` to its end (then lets it go after Rotate_Wait, like a file rotated
+ * while followed). 0 (also when it is followed already) or negative.
+ */
+static int follow_rotated(void *arg, const char *path, const char *name,
+			  int64_t off, const char *why)
+{
+	struct tail_ctx *ctx = arg;
+	struct tail_file *f;
+	int64_t size;
+	char *n;
+	int rc = tail_file_open(path, &f);
+
+	if (rc < 0)
+		return rc;
+	if (find_ino(ctx, f->dev, f->ino)) {
+		tail_file_destroy(f);
+		return 0;
+	}
+	n = strdup(name);
+	if (!n) {
+		tail_file_destroy(f);
+		return -SL_ENOMEM;
+	}
+	free(f->name);
+	f->name = n;
+	f->name_len = strlen(n);
+	size = tail_file_size(f);
+	if (off > size)
+		off = 0; /* truncated since: all of it is unread */
+	f->rotated = true;
+	rc = adopt(ctx, f, off);
+	if (rc < 0) {
+		tail_file_destroy(f);
+		return rc;
+	}
+	if (ctx->m_rot_found)
+		sl_metric_add(ctx->m_rot_found, 1);
+	sl_log(SL_LOG_INFO, "tail", "%s: %s: reading %s from offset %" PRId64
+	       " (%" PRId64 " bytes)", name, why, path, off, size - off);
+	schedule(ctx);
+	return 0;
+}
+
+/* One log line and the counters for rotated content that cannot be read. */
+static void lost(void *arg, const char *name, const char *what, int64_t bytes)
+{
+	struct tail_ctx *ctx = arg;
+
+	if (ctx->m_rot_lost_files)
+		sl_metric_add(ctx->m_rot_lost_files, 1);
+	if (bytes > 0 && ctx->m_rot_lost_bytes)
+		sl_metric_add(ctx->m_rot_lost_bytes, (double)bytes);
+	if (bytes >= 0)
+		sl_log(SL_LOG_WARN, "tail", "%s: %s: %" PRId64 " unread bytes "
+		       "lost", name, what, bytes);
+	else
+		sl_log(SL_LOG_WARN, "tail", "%s: %s: what it held past its "
+		       "saved offset is lost", name, what);
+}
+
+/* A truncation seen while reading: the copy holds what we had not read. */
+static void after_truncation(struct tail_ctx *ctx, struct tail_file *f)
+{
+	f->trunc_pending = false;
+	ml_flush(ctx, f); /* the old content's last group */
+	tail_recover_copy(&ctx->recover, f->name, f->trunc_fp_len, f->trunc_fp,
+			  f->trunc_offset, f->trunc_size);
+	/* older copies are older than the one found */
+	tail_recover_end_pass(&ctx->recover);
+}
+
+/*
+ * Where a followed file starts. A DB entry for its inode gives the offset;
+ * but when the file no longer starts the same (copytruncate while sluice
+ * was down) or is shorter, it is read from 0 and the old content's copy is
+ * looked for. A path the DB knew under another inode holds the successor
+ * of a rotated file: read from the start too.
+ */
+static int64_t start_offset(struct tail_ctx *ctx, struct tail_file *f,
+			    int64_t size, bool from_head)
+{
+	struct tail_db_entry *e;
+	int64_t off = 0;
+	uint64_t fp;
+
+	if (!ctx->have_db)
+		return !from_head && size > 0 ? size : 0;
+	e = tail_db_find(&ctx->db, (uint64_t)f->ino);
+	if (e && e->name && strcmp(e->name, f->name) == 0 &&
+	    (tail_db_fingerprint(f->fd, e->fp_len, &fp) != 0 ||
+		  fp != e->fp || size < e->offset)) {
+		uint32_t fp_len = e->fp_len;
+		uint64_t efp = e->fp;
+		int64_t eoff = e->offset;
+
+		sl_log(SL_LOG_INFO, "tail", "%s: truncated or replaced since its "
+		       "offset %" PRId64 " was saved, reading from the start",
+		       f->name, eoff);
+		tail_db_remove(&ctx->db, (uint64_t)f->ino);
+		tail_recover_copy(&ctx->recover, f->name, fp_len, efp, eoff,
+				  eoff);
+		return 0;
+	}
+	if (tail_db_lookup(&ctx->db, f->fd, (uint64_t)f->ino, &off) == 0)
+		return off;
+	if (tail_db_has_name(&ctx->db, f->name))
+		return 0;
+	return !from_head && size > 0 ? size : 0;
+}
+
 /*
  * Starts following `path`. `from_head` decides where a file without a DB
  * offset starts. Returns 0 (also when already followed), or negative.
@@ -369,10 +548,7 @@ static void unlink_file(struct tail_ctx *ctx, struct tail_file *f)
 static int add_file(struct tail_ctx *ctx, const char *path, bool from_head)
 {
 	struct tail_file *f;
-	int64_t size, off = 0;
-	char *tag;
-	size_t tag_len;
-	const char *itag;
+	int64_t off;
 	int rc;
 
 	rc = tail_file_open(path, &f);
@@ -386,41 +562,12 @@ static int add_file(struct tail_ctx *ctx, const char *path, bool from_head)
 		tail_file_destroy(f);
 		return 0;
 	}
-	itag = sl_input_tag(ctx->in, &tag_len);
-	rc = tail_tag_compose(itag, path, &tag, &tag_len);
+	off = start_offset(ctx, f, tail_file_size(f), from_head);
+	rc = adopt(ctx, f, off);
 	if (rc < 0) {
 		tail_file_destroy(f);
 		return rc;
 	}
-	free(f->tag);
-	f->tag = tag;
-	f->tag_len = tag_len;
-	size = tail_file_size(f);
-	if (ctx->have_db &&
-	    tail_db_lookup(&ctx->db, f->fd, (uint64_t)f->ino, &off) == 0) {
-		if (off > size) {
-			sl_log(SL_LOG_INFO, "tail", "%s: shorter than its saved "
-			       "offset, reading from the start", path);
-			off = 0;
-		}
-	} else if (!from_head && size > 0) {
-		off = size;
-	}
-	f->offset = off;
-	tail_ack_init(&f->ack, off);
-	if (ctx->kube_meta) {
-		rc = tail_k8s_json(path, &f->k8s, &f->k8s_len);
-		if (rc == -SL_ENOMEM) {
-			tail_file_destroy(f);
-			return rc;
-		}
-	}
-	f->next = ctx->files;
-	ctx->files = f;
-	watch(ctx, f);
-	if (ctx->have_db)
-		tail_db_set(&ctx->db, f->fd, (uint64_t)f->ino, f->name,
-			    f->offset);
 	sl_log(SL_LOG_DEBUG, "tail", "%s: following from offset %" PRId64,
 	       path, off);
 	return 0;
@@ -532,14 +679,23 @@ static void check_finished(struct tail_ctx *ctx)
 static bool read_turn(struct tail_ctx *ctx, struct tail_file *f)
 {
 	int64_t before = f->offset;
+	uint64_t skipped = f->long_lines;
 	bool go_on = true;
 	int rc = TAIL_READ_MORE;
 
-	for (int i = 0; i < TAIL_BLOCKS_PER_TURN && rc == TAIL_READ_MORE; i++)
+	/* A truncation ends the turn: the old content's copy is looked for
+	 * before the new content is read. */
+	for (int i = 0; i < TAIL_BLOCKS_PER_TURN && rc == TAIL_READ_MORE &&
+			!f->trunc_pending;
+	     i++)
 		rc = tail_file_read(f, ctx->buf, ctx->buf_cap, &ctx->lopts,
 				    sl_now_ns(), on_line, ctx);
 	if (f->offset > before)
 		sl_input_add_bytes(ctx->in, (uint64_t)(f->offset - before));
+	if (f->long_lines > skipped && ctx->m_skipped)
+		sl_metric_add(ctx->m_skipped, (double)(f->long_lines - skipped));
+	if (f->trunc_pending)
+		after_truncation(ctx, f);
 	switch (rc) {
 	case TAIL_READ_MORE:
 		break;
@@ -556,6 +712,8 @@ static bool read_turn(struct tail_ctx *ctx, struct tail_file *f)
 		       " is longer than Buffer_Max_Size (%zu bytes): file "
 		       "paused (Skip_Long_Lines On would skip it)", f->name,
 		       f->offset, ctx->lopts.max_line);
+		if (ctx->m_long_stops)
+			sl_metric_add(ctx->m_long_stops, 1);
 		f->pending = false;
 		break;
 	default:
@@ -661,6 +819,12 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		    tail_file_size(f) != f->eof_size)
 			f->pending = true;
 		check_rotation(ctx, f);
+		/* Truncated and grown back since the last read: only the
+		 * head tells. */
+		if (!f->rotated && tail_file_check_head(f) == 1) {
+			f->pending = true;
+			after_truncation(ctx, f);
+		}
 	}
 	/* A rotated file's successor is followed from its first byte. */
 	for (f = ctx->files; f; f = f->next)
@@ -697,6 +861,7 @@ static void refresh_cb(evutil_socket_t fd, short what, void *arg)
 	if (ctx->finished)
 		return;
 	scan(ctx, ctx->read_new_from_head);
+	tail_recover_scan(&ctx->recover, false);
 	schedule(ctx);
 }
 
@@ -825,6 +990,69 @@ static struct event *timer(struct tail_ctx *ctx, struct event_base *base,
 	return ev;
 }
 
+/* The counters of this input in the metrics registry. */
+static struct sl_metric_series *counter(struct sl_plugin_instance *ins,
+					const char *name, const char *help)
+{
+	static const char *const labels[] = {"name"};
+	struct sl_metrics *reg = sl_instance_metrics(ins);
+	const char *values[] = {sl_plugin_instance_name(ins)};
+	struct sl_metric_family *fam;
+	const char *err;
+
+	if (!reg)
+		return NULL; /* unit tests: no registry */
+	fam = sl_metrics_family(reg, name, help, SL_METRIC_COUNTER, labels, 1,
+				NULL, 0, &err);
+	if (!fam)
+		return NULL;
+	fam->max_series = 0; /* one per input: bounded by the config */
+	return sl_metric_series_get(reg, fam, values);
+}
+
+static void register_metrics(struct tail_ctx *ctx, struct sl_input *in)
+{
+	struct sl_plugin_instance *ins = sl_input_instance(in);
+
+	ctx->m_skipped = counter(ins, "sluice_input_skipped_lines_total",
+				 "lines skipped for being longer than "
+				 "Buffer_Max_Size (Skip_Long_Lines)");
+	ctx->m_long_stops = counter(ins, "sluice_input_long_line_stops_total",
+				    "files stopped on a line longer than "
+				    "Buffer_Max_Size (Skip_Long_Lines Off)");
+	ctx->m_rot_found = counter(ins, "sluice_tail_rotated_recovered_total",
+				   "rotated files and copytruncate copies "
+				   "found and read on from where sluice was");
+	ctx->m_rot_lost_bytes = counter(ins,
+					"sluice_tail_rotated_lost_bytes_total",
+					"unread bytes of rotated files that "
+					"were compressed before being read");
+	ctx->m_rot_lost_files = counter(ins,
+					"sluice_tail_rotated_lost_files_total",
+					"rotated files not read to their end: "
+					"compressed or gone");
+}
+
+/* Rotated and truncated files are found for us by tail_recover.c. */
+static void recover_setup(struct tail_ctx *ctx)
+{
+	struct tail_recover_host h = {
+		.arg = ctx,
+		.db = ctx->have_db ? &ctx->db : NULL,
+		.paths = &ctx->path,
+		.excludes = &ctx->exclude_path,
+		.rotated_path = &ctx->rotated_path,
+		.search = ctx->rotated_search,
+		.followed = followed,
+		.followed_ino = followed_ino,
+		.follow = follow_rotated,
+		.lost = lost,
+	};
+
+	tail_recover_init(&ctx->recover, &h);
+	ctx->recover_ok = true;
+}
+
 static int tail_start(void *data, struct sl_input *in)
 {
 	struct tail_ctx *ctx = data;
@@ -834,6 +1062,7 @@ static int tail_start(void *data, struct sl_input *in)
 	ctx->buf = malloc(ctx->buf_cap);
 	if (!ctx->buf)
 		return -SL_ENOMEM;
+	register_metrics(ctx, in);
 	if (ctx->db_path) {
 		rc = tail_db_open(&ctx->db, ctx->db_path, ctx->sync);
 		if (rc < 0) {
@@ -851,7 +1080,9 @@ static int tail_start(void *data, struct sl_input *in)
 			       "polling files every %d ms", strerror(errno),
 			       TAIL_POLL_MS);
 	}
+	recover_setup(ctx);
 	scan(ctx, ctx->read_from_head);
+	tail_recover_scan(&ctx->recover, true);
 	if (!ctx->files)
 		sl_log(SL_LOG_INFO, "tail", "no file matches Path yet");
 	ctx->work_ev = event_new(base, -1, 0, work_cb, ctx);
@@ -974,6 +1205,9 @@ static void tail_destroy(void *data)
 	ctx->ml_ok = ctx->have_ml = false;
 	free(ctx->buf);
 	ctx->buf = NULL;
+	if (ctx->recover_ok)
+		tail_recover_destroy(&ctx->recover);
+	ctx->recover_ok = false;
 }
 
 const struct sl_input_plugin sl_input_tail = {

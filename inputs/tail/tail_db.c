@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DB_HEADER "# sluice tail db 1\n"
@@ -33,7 +34,7 @@ int tail_db_parse_sync(const char *s, enum tail_db_sync *out)
 	return 0;
 }
 
-static struct tail_db_entry *find(struct tail_db *db, uint64_t ino)
+struct tail_db_entry *tail_db_find(struct tail_db *db, uint64_t ino)
 {
 	for (size_t i = 0; i < db->n; i++)
 		if (db->e[i].ino == ino)
@@ -86,7 +87,7 @@ static char *unescape_name(const char *s)
 	return out;
 }
 
-static int parse_line(struct tail_db *db, char *line)
+int tail_db_parse_line(struct tail_db *db, const char *line)
 {
 	uint64_t ino, fp;
 	uint32_t fp_len;
@@ -95,14 +96,19 @@ static int parse_line(struct tail_db *db, char *line)
 	struct tail_db_entry *e;
 	char *name;
 
-	if (sscanf(line, "%" SCNu64 " %" SCNu32 " %" SCNx64 " %" SCNd64 " %n",
+	if (sscanf(line, "%" SCNu64 " %" SCNu32 " %" SCNx64 " %" SCNd64 "%n",
 		   &ino, &fp_len, &fp, &offset, &used) < 4 || used == 0 ||
 	    offset < 0 || fp_len > TAIL_DB_FP_MAX)
+		return -SL_EPARSE;
+	/* Exactly one space before the name: a name may start with spaces. */
+	if (line[used] == ' ')
+		used++;
+	else if (line[used] != '\0')
 		return -SL_EPARSE;
 	name = unescape_name(line + used);
 	if (!name)
 		return -SL_ENOMEM;
-	e = find(db, ino);
+	e = tail_db_find(db, ino);
 	if (!e)
 		e = add(db, ino);
 	if (!e) {
@@ -117,13 +123,38 @@ static int parse_line(struct tail_db *db, char *line)
 	return 0;
 }
 
-int tail_db_open(struct tail_db *db, const char *path, enum tail_db_sync sync)
+int tail_db_load(struct tail_db *db, FILE *fp, const char *what)
 {
-	FILE *fp;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	int lineno = 0, rc = 0;
+
+	while ((len = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len == 0 || line[0] == '#')
+			continue;
+		/* A NUL inside a line is damage, not part of a name. */
+		rc = (size_t)len != strlen(line) ? -SL_EPARSE :
+						   tail_db_parse_line(db, line);
+		if (rc == -SL_ENOMEM)
+			break;
+		if (rc < 0)
+			sl_log(SL_LOG_WARN, "tail", "DB %s:%d: malformed line "
+			       "skipped", what, lineno);
+		rc = 0;
+	}
+	free(line);
+	return rc;
+}
+
+int tail_db_open(struct tail_db *db, const char *path, enum tail_db_sync sync)
+{
+	struct stat st;
+	FILE *fp;
+	int rc;
 
 	memset(db, 0, sizeof(*db));
 	db->sync = sync;
@@ -138,21 +169,10 @@ int tail_db_open(struct tail_db *db, const char *path, enum tail_db_sync sync)
 		       strerror(errno));
 		return -SL_EIO;
 	}
-	while ((len = getline(&line, &cap, fp)) >= 0) {
-		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (len == 0 || line[0] == '#')
-			continue;
-		rc = parse_line(db, line);
-		if (rc == -SL_ENOMEM)
-			break;
-		if (rc < 0)
-			sl_log(SL_LOG_WARN, "tail", "DB %s:%d: malformed line "
-			       "skipped", path, lineno);
-		rc = 0;
-	}
-	free(line);
+	if (fstat(fileno(fp), &st) == 0)
+		db->saved_ns = (int64_t)st.st_mtim.tv_sec * SL_NS_PER_SEC +
+			       st.st_mtim.tv_nsec;
+	rc = tail_db_load(db, fp, path);
 	fclose(fp);
 	if (rc < 0) {
 		char *keep = db->path;
@@ -175,10 +195,21 @@ void tail_db_close(struct tail_db *db)
 	memset(db, 0, sizeof(*db));
 }
 
+uint64_t tail_db_fp_bytes(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
 int tail_db_fingerprint(int fd, uint32_t len, uint64_t *out)
 {
 	unsigned char buf[TAIL_DB_FP_MAX];
-	uint64_t h = UINT64_C(14695981039346656037);
 	ssize_t got;
 
 	if (len > sizeof(buf))
@@ -188,17 +219,13 @@ int tail_db_fingerprint(int fd, uint32_t len, uint64_t *out)
 		return -SL_EIO;
 	if ((uint32_t)got < len)
 		return -SL_ENOENT;
-	for (uint32_t i = 0; i < len; i++) {
-		h ^= buf[i];
-		h *= UINT64_C(1099511628211);
-	}
-	*out = h;
+	*out = tail_db_fp_bytes(buf, len);
 	return 0;
 }
 
 int tail_db_lookup(struct tail_db *db, int fd, uint64_t ino, int64_t *offset)
 {
-	struct tail_db_entry *e = find(db, ino);
+	struct tail_db_entry *e = tail_db_find(db, ino);
 	uint64_t fp;
 
 	if (!e)
@@ -216,7 +243,7 @@ int tail_db_lookup(struct tail_db *db, int fd, uint64_t ino, int64_t *offset)
 int tail_db_set(struct tail_db *db, int fd, uint64_t ino, const char *name,
 		int64_t offset)
 {
-	struct tail_db_entry *e = find(db, ino);
+	struct tail_db_entry *e = tail_db_find(db, ino);
 	bool created = false;
 
 	if (!e) {
@@ -258,9 +285,17 @@ int tail_db_set(struct tail_db *db, int fd, uint64_t ino, const char *name,
 	return 0;
 }
 
+bool tail_db_has_name(const struct tail_db *db, const char *name)
+{
+	for (size_t i = 0; i < db->n; i++)
+		if (db->e[i].name && strcmp(db->e[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 void tail_db_remove(struct tail_db *db, uint64_t ino)
 {
-	struct tail_db_entry *e = find(db, ino);
+	struct tail_db_entry *e = tail_db_find(db, ino);
 
 	if (e)
 		drop(db, e);
@@ -282,6 +317,16 @@ static int append_entry(struct sl_buf *b, const struct tail_db_entry *e)
 			return -SL_ENOMEM;
 	}
 	return sl_buf_append(b, "\n", 1) < 0 ? -SL_ENOMEM : 0;
+}
+
+int tail_db_render(const struct tail_db *db, struct sl_buf *out)
+{
+	if (sl_buf_append(out, DB_HEADER, sizeof(DB_HEADER) - 1) < 0)
+		return -SL_ENOMEM;
+	for (size_t i = 0; i < db->n; i++)
+		if (append_entry(out, &db->e[i]) < 0)
+			return -SL_ENOMEM;
+	return 0;
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -330,11 +375,8 @@ int tail_db_save(struct tail_db *db)
 		return -SL_ENOMEM;
 	memcpy(tmp, db->path, plen);
 	memcpy(tmp + plen, ".tmp", 5);
-	if (sl_buf_append(&b, DB_HEADER, sizeof(DB_HEADER) - 1) < 0)
+	if (tail_db_render(db, &b) < 0)
 		goto oom;
-	for (size_t i = 0; i < db->n; i++)
-		if (append_entry(&b, &db->e[i]) < 0)
-			goto oom;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0 || write_all(fd, b.data, b.len) < 0 ||
 	    (db->sync != TAIL_DB_SYNC_OFF && fsync(fd) < 0))

@@ -17,6 +17,7 @@
 #include "sl_common.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* The fingerprint covers at most this many leading bytes. */
 #define TAIL_DB_FP_MAX 256u
@@ -41,6 +42,9 @@ struct tail_db {
 	struct tail_db_entry *e; /* owned */
 	size_t n, cap;
 	bool dirty;       /* changed since the last save */
+	int64_t saved_ns; /* mtime of the file when opened (0: none): when the
+	                   * last run last saved, so files changed after it
+	                   * were changed while sluice was down */
 };
 
 /* Parses "off|normal|full|extra" (any case; extra = full). 0 or -SL_EINVAL. */
@@ -53,6 +57,21 @@ int tail_db_parse_sync(const char *s, enum tail_db_sync *out);
  */
 int tail_db_open(struct tail_db *db, const char *path, enum tail_db_sync sync);
 void tail_db_close(struct tail_db *db);
+
+/*
+ * Adds the entries of a database text read from `fp` (borrowed) to `db`;
+ * `what` names it in warnings. Malformed lines are skipped with a warning.
+ * 0 or -SL_ENOMEM (entries read so far stay).
+ */
+int tail_db_load(struct tail_db *db, FILE *fp, const char *what);
+/* Parses one entry line (no newline). 0, -SL_EPARSE or -SL_ENOMEM. */
+int tail_db_parse_line(struct tail_db *db, const char *line);
+/* Appends the database text (what a save writes) to `out`. 0 or -SL_ENOMEM. */
+int tail_db_render(const struct tail_db *db, struct sl_buf *out);
+/* The entry of `ino`, borrowed until the next change, or NULL. */
+struct tail_db_entry *tail_db_find(struct tail_db *db, uint64_t ino);
+/* The fingerprint of `len` bytes in memory (what tail_db_fingerprint uses). */
+uint64_t tail_db_fp_bytes(const void *data, size_t len);
 
 /*
  * Fingerprint of the first `len` bytes of `fd` (read with pread). Returns
@@ -74,6 +93,8 @@ int tail_db_lookup(struct tail_db *db, int fd, uint64_t ino, int64_t *offset);
  */
 int tail_db_set(struct tail_db *db, int fd, uint64_t ino, const char *name,
 		int64_t offset);
+/* Some entry was saved under the path `name`. */
+bool tail_db_has_name(const struct tail_db *db, const char *name);
 /* Forgets `ino` (a rotated file let go). */
 void tail_db_remove(struct tail_db *db, uint64_t ino);
 

@@ -6,6 +6,7 @@
  * read again from its start next time. Does not emit records itself.
  */
 #include "tail_file.h"
+#include "tail_db.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,23 +106,101 @@ int tail_file_check_rotated(const struct tail_file *f)
 	return 0;
 }
 
-/* No data at the offset: a file now shorter than it was copytruncated. */
-static int at_end(struct tail_file *f)
+/* Extends the head fingerprint while it covers less than it could. */
+static void grow_head(struct tail_file *f, int64_t size)
+{
+	uint32_t want = size < (int64_t)TAIL_DB_FP_MAX ? (uint32_t)size :
+							  TAIL_DB_FP_MAX;
+	uint64_t fp;
+
+	if (want > f->head_len && tail_db_fingerprint(f->fd, want, &fp) == 0) {
+		f->head_fp = fp;
+		f->head_len = want;
+	}
+}
+
+/*
+ * The file was truncated under us: remember what tail.c needs to find the
+ * copy (where we were, the old head, the size we knew), restart at 0.
+ */
+static void truncated(struct tail_file *f, int64_t size)
+{
+	sl_log(SL_LOG_INFO, "tail", "%s: truncated (now %lld bytes, read to "
+	       "%lld of %lld), reading from the start", f->name,
+	       (long long)size, (long long)f->offset, (long long)f->size_max);
+	f->trunc_pending = true;
+	f->trunc_offset = f->offset;
+	f->trunc_size = f->size_max > f->offset ? f->size_max : f->offset;
+	f->trunc_fp_len = f->head_len;
+	f->trunc_fp = f->head_fp;
+	f->offset = 0;
+	f->skipping = false;
+	f->truncations++;
+	f->at_eof = false;
+	f->size_max = size;
+	f->head_len = 0;
+	f->head_fp = tail_db_fp_bytes("", 0);
+	/* At once: a second truncation before the next look must show. */
+	grow_head(f, size);
+}
+
+/*
+ * Before each block: a size below the largest seen is a truncation, even
+ * when the file grew back past our offset since (reading on there would
+ * hand out the middle of new lines). Returns 1 when truncated.
+ */
+static int check_size(struct tail_file *f)
 {
 	int64_t size = tail_file_size(f);
 
 	if (size < 0)
 		return (int)size;
-	if (size < f->offset) {
-		sl_log(SL_LOG_INFO, "tail", "%s: truncated (%lld < %lld), "
-		       "reading from the start", f->name, (long long)size,
-		       (long long)f->offset);
-		f->offset = 0;
-		f->skipping = false;
-		f->truncations++;
-		f->at_eof = false;
-		return TAIL_READ_MORE;
+	if (size < f->size_max || size < f->offset) {
+		truncated(f, size);
+		return 1;
 	}
+	/* Before a short head grows over new bytes, it must still be the
+	 * same: else it would take the new content for ours. */
+	if (f->head_len > 0 && f->head_len < TAIL_DB_FP_MAX &&
+	    size > (int64_t)f->head_len) {
+		uint64_t fp;
+
+		if (tail_db_fingerprint(f->fd, f->head_len, &fp) == 0 &&
+		    fp != f->head_fp) {
+			truncated(f, size);
+			return 1;
+		}
+	}
+	f->size_max = size;
+	if (f->head_len < TAIL_DB_FP_MAX)
+		grow_head(f, size);
+	return 0;
+}
+
+int tail_file_check_head(struct tail_file *f)
+{
+	uint64_t fp;
+	int rc;
+
+	if (f->failed)
+		return 0;
+	rc = check_size(f);
+	if (rc != 0)
+		return rc;
+	if (f->head_len == 0)
+		return 0;
+	rc = tail_db_fingerprint(f->fd, f->head_len, &fp);
+	if (rc == -SL_EIO)
+		return rc;
+	if (rc == 0 && fp == f->head_fp)
+		return 0;
+	truncated(f, tail_file_size(f));
+	return 1;
+}
+
+/* No data at the offset. */
+static int at_end(struct tail_file *f)
+{
 	f->at_eof = true;
 	f->eof_size = f->offset;
 	return TAIL_READ_EOF;
@@ -149,6 +228,11 @@ int tail_file_read(struct tail_file *f, char *buf, size_t cap,
 
 	if (f->failed)
 		return TAIL_READ_EOF;
+	rc = check_size(f);
+	if (rc < 0)
+		return rc;
+	if (rc > 0)
+		return TAIL_READ_MORE;
 	got = pread(f->fd, buf, cap, f->offset);
 	if (got < 0)
 		return errno == EINTR ? TAIL_READ_MORE : -SL_EIO;

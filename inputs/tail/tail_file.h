@@ -33,6 +33,18 @@ struct tail_file {
 	int64_t eof_mono_ns; /* when a rotated file was first seen at EOF */
 	uint64_t long_lines; /* lines skipped for being too long */
 	uint64_t truncations;
+	/* Truncation (copytruncate) is seen as the size going below the
+	 * largest size seen, or the head changing under us (a file truncated
+	 * and grown back past where we were). */
+	int64_t size_max;    /* largest size seen */
+	uint32_t head_len;   /* bytes the head fingerprint covers (<= 256) */
+	uint64_t head_fp;
+	/* Set by a truncation, cleared by tail.c once it looked for the copy:
+	 * where this file was read to, its head before, and its size then. */
+	bool trunc_pending;
+	int64_t trunc_offset, trunc_size;
+	uint32_t trunc_fp_len;
+	uint64_t trunc_fp;
 	char *tag;           /* owned: the tag its records carry */
 	size_t tag_len;
 	int wd;              /* inotify watch, -1 when none */
@@ -100,6 +112,14 @@ int tail_file_flush_partial(struct tail_file *f, char *buf, size_t cap,
 
 /* Current size of the open file, or -SL_EIO. */
 int64_t tail_file_size(const struct tail_file *f);
+
+/*
+ * Takes the truncation when the first bytes of the file no longer match the
+ * fingerprint taken earlier (truncated and grown back): 1 when it was
+ * truncated (offset now 0, trunc_pending set), 0 when not, negative on
+ * errors. Also extends the head fingerprint as the file grows.
+ */
+int tail_file_check_head(struct tail_file *f);
 
 /*
  * True (1) when f->name now names another file or nothing (rename

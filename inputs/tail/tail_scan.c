@@ -21,6 +21,16 @@ bool tail_scan_excluded(const struct sl_strlist *ex, const char *path)
 	return false;
 }
 
+bool tail_scan_matches(const struct sl_strlist *paths,
+		       const struct sl_strlist *excludes, const char *path)
+{
+	bool hit = false;
+
+	for (size_t i = 0; paths && i < paths->n && !hit; i++)
+		hit = fnmatch(paths->v[i], path, FNM_PATHNAME | FNM_PERIOD) == 0;
+	return hit && !tail_scan_excluded(excludes, path);
+}
+
 static bool too_old(const struct tail_scan_opts *o, const struct stat *st)
 {
 	int64_t mtime_ns, limit_ns;

@@ -36,6 +36,13 @@ int tail_scan(const struct tail_scan_opts *o, tail_scan_fn fn, void *arg);
 bool tail_scan_excluded(const struct sl_strlist *excludes, const char *path);
 
 /*
+ * True when `path` is one the Path globs (`paths`, glob rules: '*' stays
+ * within a folder) match and `excludes` does not: a file the scan follows.
+ */
+bool tail_scan_matches(const struct sl_strlist *paths,
+		       const struct sl_strlist *excludes, const char *path);
+
+/*
  * The tag of a file, as Fluent Bit composes it: when `tag` holds a '*', it
  * is replaced by `path` and then '/', '\\' and ':' become '.' (dropped at
  * the very start), runs of '.' collapse, other '*' go, and a trailing '.'

@@ -194,7 +194,67 @@ def check_sigkill(tmp):
     each_once(seqs(out, "k"), 700, "SIGKILL behind Flush 60: every line once, none lost")
 
 
+def metric_value(port, name):
+    """The value of metric `name` (first series), or None when unreachable."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/metrics/prometheus" % port,
+                                    timeout=2) as r:
+            text = r.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    for l in text.splitlines():
+        if l.startswith(name + "{") or l.startswith(name + " "):
+            return float(l.rsplit(" ", 1)[1])
+    return None
+
+
+def check_long_line_counters(tmp):
+    """Skip_Long_Lines On: each skipped line is counted; Off: the file
+    stops at the line, and that stop is counted."""
+    logs = os.path.join(tmp, "logs")
+    os.makedirs(logs)
+    for skip, name in (("On", "skip.log"), ("Off", "stop.log")):
+        path = os.path.join(logs, name)
+        lines(path, 0, 3, name)
+        with open(path, "a") as f:
+            for _ in range(2):
+                f.write('{"src":"%s","seq":-1,"pad":"%s"}\n' % (name, "x" * 5000))
+        lines(path, 3, 3, name)
+        port = free_port()
+        out_dir = os.path.join(tmp, "out-" + name)
+        conf = e2e.write(os.path.join(tmp, name + ".conf"),
+                         e2e.section("SERVICE", Flush="0.2", Grace="2", Log_Level="error",
+                                     HTTP_Server="On", HTTP_Listen="127.0.0.1",
+                                     HTTP_Port=port) +
+                         e2e.section("INPUT", Name="tail", Path=path, Tag="l",
+                                     Read_from_Head="On", Skip_Long_Lines=skip,
+                                     Buffer_Chunk_Size="1K", Buffer_Max_Size="4K") +
+                         e2e.section("OUTPUT", Name="file", Match="l", Path=out_dir,
+                                     File="got.log", Format="plain", Mkdir="On"))
+        p = start(conf, tmp)
+        want = 6 if skip == "On" else 3
+        try:
+            e2e.wait_for(lambda: records_read(port) >= want, 20,
+                         what="%s: %d records" % (name, want))
+            if skip == "On":
+                e2e.wait_for(lambda: metric_value(
+                    port, "sluice_input_skipped_lines_total") == 2, 10,
+                    what="2 skipped lines counted")
+            else:
+                e2e.wait_for(lambda: metric_value(
+                    port, "sluice_input_long_line_stops_total") == 1, 10,
+                    what="1 stop on a long line counted")
+            time.sleep(0.5)
+            c.equal(records_read(port), want, "%s: records read" % name)
+        except TimeoutError as e:
+            c.check(False, str(e))
+        finally:
+            stop(p)
+
+
 def main():
+    with e2e.TempDir("sluice-tail-long-") as tmp:
+        check_long_line_counters(tmp)
     with e2e.TempDir("sluice-tail-kill-") as tmp:
         check_sigkill(tmp)
     with e2e.TempDir("sluice-tail-") as tmp:

@@ -96,6 +96,39 @@ static void save_then_load_round_trips(void **state)
 	close(fb);
 }
 
+/* A name may start with spaces (the DB keeps exactly one separator), and
+ * the DB says which paths it knew and when it was last saved: what
+ * start-up uses to find files rotated while sluice was down. */
+static void leading_spaces_names_and_save_time_survive(void **state)
+{
+	struct tail_db db;
+	uint64_t ino;
+	int fd = make_file("s.log", "abc\n", &ino);
+	struct stat st;
+
+	(void)state;
+	unlink(db_path);
+	assert_int_equal(tail_db_open(&db, db_path, TAIL_DB_SYNC_OFF), 0);
+	assert_int_equal(db.saved_ns, 0);
+	assert_int_equal(tail_db_set(&db, fd, ino, "  lead.log", 4), 0);
+	assert_int_equal(tail_db_save(&db), 0);
+	tail_db_close(&db);
+	assert_int_equal(tail_db_open(&db, db_path, TAIL_DB_SYNC_OFF), 0);
+	assert_int_equal(db.n, 1);
+	assert_string_equal(db.e[0].name, "  lead.log");
+	assert_true(tail_db_has_name(&db, "  lead.log"));
+	assert_false(tail_db_has_name(&db, "lead.log"));
+	assert_int_equal(stat(db_path, &st), 0);
+	assert_true(db.saved_ns == (int64_t)st.st_mtim.tv_sec * 1000000000 +
+					st.st_mtim.tv_nsec);
+	/* an entry without the separator before its name is damage */
+	assert_int_equal(tail_db_parse_line(&db, "7 0 0 5x"), -SL_EPARSE);
+	assert_int_equal(tail_db_parse_line(&db, "7 0 0 5"), 0);
+	assert_non_null(tail_db_find(&db, 7));
+	tail_db_close(&db);
+	close(fd);
+}
+
 static void save_is_atomic_and_leaves_no_temp(void **state)
 {
 	struct tail_db db;
@@ -437,6 +470,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(save_then_load_round_trips),
+		cmocka_unit_test(leading_spaces_names_and_save_time_survive),
 		cmocka_unit_test(save_is_atomic_and_leaves_no_temp),
 		cmocka_unit_test(reused_inode_with_other_content_is_not_trusted),
 		cmocka_unit_test(fingerprint_grows_with_what_was_read),
