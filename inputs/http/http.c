@@ -11,6 +11,7 @@
 #include "sl_cfgmap.h"
 #include "sl_http_body.h"
 #include "sl_input.h"
+#include "sl_instance.h"
 #include "sl_log.h"
 
 #include <ctype.h>
@@ -195,7 +196,7 @@ static int on_headers(void *arg, struct sl_httpd_req *req)
 		reply_text(req, 400, "error: invalid 'Content-Type'\n");
 		return 1;
 	}
-	if (req->content_length == 0) {
+	if (req->content_length == 0 && !req->chunked) {
 		reply_text(req, 400, "error: no payload found\n");
 		return 1;
 	}
@@ -369,6 +370,7 @@ static int http_start(void *data, struct sl_input *in)
 	    .max_body = (size_t)ctx->buffer_max_size,
 	    .timeout_s = IDLE_TIMEOUT_S,
 	    .who = sl_plugin_instance_name(sl_input_instance(in)),
+	    .metrics = sl_instance_metrics(sl_input_instance(in)),
 	};
 
 	ctx->srv = sl_httpd_serve(sl_input_base(in), &conf, ctx->tls,
