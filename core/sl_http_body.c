@@ -254,11 +254,11 @@ enum sl_http_body_format sl_http_body_format_of(const char *content_type)
 /* ---- chunked request bodies --------------------------------------------- */
 
 enum chunk_state {
-	CH_SIZE,     /* hex digits of a chunk size */
-	CH_EXT,	     /* after the digits: BWS, extensions, until CR */
-	CH_SIZE_LF,  /* the LF of the size line */
-	CH_DATA,     /* chunk data */
-	CH_DATA_CR,  /* the CRLF after chunk data */
+	CH_SIZE,    /* hex digits of a chunk size */
+	CH_EXT,	    /* after the digits: BWS, extensions, until CR */
+	CH_SIZE_LF, /* the LF of the size line */
+	CH_DATA,    /* chunk data */
+	CH_DATA_CR, /* the CRLF after chunk data */
 	CH_DATA_LF,
 	CH_TRL,	     /* the start of a trailer line, or the final CRLF */
 	CH_TRL_NAME, /* a trailer field name, until ':' */
@@ -343,9 +343,9 @@ int sl_http_chunked_feed(struct sl_http_chunked *d, const char *in, size_t len,
 			d->left = d->left * 16 + (size_t)h;
 			break;
 		case CH_EXT:
-			/* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS val ] ):
-			 * any CR ends it, since qdtext excludes controls; the
-			 * first thing after BWS must be ';' */
+			/* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS val ]
+			 * ): any CR ends it, since qdtext excludes controls;
+			 * the first thing after BWS must be ';' */
 			if (++d->line > SL_HTTP_CHUNK_LINE_MAX)
 				goto bad;
 			if (c == '\r') {

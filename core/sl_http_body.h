@@ -62,12 +62,12 @@ enum sl_http_body_format sl_http_body_format_of(const char *content_type);
  */
 struct sl_http_chunked {
 	int state;
-	size_t left;	     /* data bytes left in the current chunk */
-	size_t line;	     /* bytes of the current size or trailer line */
-	size_t trailer;	     /* trailer section bytes so far */
-	size_t max_body;     /* decoded bytes allowed (Buffer_Max_Size) */
-	size_t max_trailer;  /* trailer section bytes allowed */
-	bool digits;	     /* the size line has a digit */
+	size_t left;	    /* data bytes left in the current chunk */
+	size_t line;	    /* bytes of the current size or trailer line */
+	size_t trailer;	    /* trailer section bytes so far */
+	size_t max_body;    /* decoded bytes allowed (Buffer_Max_Size) */
+	size_t max_trailer; /* trailer section bytes allowed */
+	bool digits;	    /* the size line has a digit */
 };
 
 #define SL_HTTP_CHUNK_LINE_MAX 4096 /* one size line, extensions included */

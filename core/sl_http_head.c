@@ -28,7 +28,8 @@ ssize_t sl_http_head_end(const char *data, size_t len, size_t *from)
 		} else if (c == '\n') {
 			if (i == 0 || data[i - 1] != '\r')
 				return -1;
-			if (i >= 3 && data[i - 2] == '\n' && data[i - 3] == '\r')
+			if (i >= 3 && data[i - 2] == '\n' &&
+			    data[i - 3] == '\r')
 				return (ssize_t)(i + 1);
 		}
 	}
@@ -64,7 +65,8 @@ static bool has_token(const char *value, const char *token)
 	for (const char *p = value; p && *p;) {
 		p += strspn(p, " \t,");
 		if (strncasecmp(p, token, n) == 0 &&
-		    (p[n] == '\0' || p[n] == ',' || is_ows(p[n]) || p[n] == ';'))
+		    (p[n] == '\0' || p[n] == ',' || is_ows(p[n]) ||
+		     p[n] == ';'))
 			return true;
 		p = strchr(p, ',');
 	}

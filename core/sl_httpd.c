@@ -78,7 +78,7 @@ enum { RC_CLIENT, RC_TOTAL, RC_N };
 static const char *const conn_reasons[RC_N] = {"client_limit", "total_limit"};
 enum { TO_DEADLINE, TO_READ, TO_WRITE, TO_N };
 static const char *const timeout_reasons[TO_N] = {"request_deadline",
-						   "read_idle", "write_stalled"};
+						  "read_idle", "write_stalled"};
 static const int refused_codes[] = {400, 408, 411, 413, 431, 501, 503};
 #define N_CODES SL_ARRAY_LEN(refused_codes)
 
@@ -405,8 +405,9 @@ static bool read_head(struct conn *c, struct evbuffer *in)
 	       crlf[0] == '\r' && crlf[1] == '\n')
 		evbuffer_drain(in, 2);
 	avail = evbuffer_get_length(in);
-	if (avail == 0 || (avail == 1 && c->scanned == 0 &&
-			   evbuffer_copyout(in, crlf, 1) == 1 && crlf[0] == '\r'))
+	if (avail == 0 ||
+	    (avail == 1 && c->scanned == 0 &&
+	     evbuffer_copyout(in, crlf, 1) == 1 && crlf[0] == '\r'))
 		return false;
 	/* scan at most one byte past the limit: enough to know it is over */
 	n = avail < srv->conf.max_headers + 1 ? avail

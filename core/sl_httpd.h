@@ -61,20 +61,20 @@ struct sl_httpd_ops {
 struct sl_httpd_conf {
 	const char *listen; /* address; NULL or "" for any */
 	int port;
-	size_t max_headers;	/* request line + headers, bytes */
-	size_t max_body;	/* body limit (decoded if chunked): 413 above */
-	int timeout_s;		/* idle read/write timeout */
-	int request_timeout_s;	/* one request, first byte to answer; 0: 60 */
-	int lifetime_s;		/* a connection's answers say "close" after
-				 * this long; 0: 600 */
-	size_t max_conns;	/* open connections; beyond are closed at once;
-				 * 0: 1024 */
+	size_t max_headers;    /* request line + headers, bytes */
+	size_t max_body;       /* body limit (decoded if chunked): 413 above */
+	int timeout_s;	       /* idle read/write timeout */
+	int request_timeout_s; /* one request, first byte to answer; 0: 60 */
+	int lifetime_s;	       /* a connection's answers say "close" after
+				* this long; 0: 600 */
+	size_t max_conns;      /* open connections; beyond are closed at once;
+				* 0: 1024 */
 	size_t max_conns_per_client; /* the same per peer address; 0: 64 */
-	size_t out_high_water;	/* answers queued on a connection before its
-				 * requests stop being read; 0: 256 KiB */
-	struct ssl_ctx_st *tls; /* borrowed, NULL for plain HTTP */
-	const char *who;	/* component name for logs, and the metrics'
-				 * `name` label */
+	size_t out_high_water;	    /* answers queued on a connection before its
+				     * requests stop being read; 0: 256 KiB */
+	struct ssl_ctx_st *tls;	    /* borrowed, NULL for plain HTTP */
+	const char *who;	    /* component name for logs, and the metrics'
+				     * `name` label */
 	struct sl_metrics *metrics; /* borrowed, may be NULL: where the
 				     * sluice_http_* counters go */
 };
