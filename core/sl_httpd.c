@@ -588,14 +588,13 @@ static void on_write(struct bufferevent *bev, void *arg)
 	}
 	if (c->state != C_DONE)
 		return;
-	if (c->srv->conf.tls) {
-		conn_free(c);
-		return;
-	}
-	/* half-close, then drain what the client still sends for a moment:
-	 * closing with unread input would reset the connection, and the
-	 * client could lose the answer it has not read yet */
-	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	/* drain what the client still sends for a moment: closing with
+	 * unread input would reset the connection, and the client could
+	 * lose the answer it has not read yet. Plain HTTP half-closes first;
+	 * under TLS a raw shutdown would cut the record stream, so the
+	 * client's own close (it was told "Connection: close") ends it. */
+	if (!c->srv->conf.tls)
+		shutdown(bufferevent_getfd(bev), SHUT_WR);
 	c->state = C_LINGER;
 	bufferevent_set_timeouts(bev, &linger, NULL);
 	bufferevent_disable(bev, EV_WRITE);
