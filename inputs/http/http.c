@@ -31,6 +31,7 @@ struct http_ctx {
 	int64_t port;
 	char *tag_key;
 	int64_t buffer_max_size;
+	int64_t max_conns, max_conns_alias;
 	int64_t success_code;
 	struct sl_cfg_multi success_headers;
 	bool health;
@@ -78,6 +79,18 @@ static const struct sl_cfg_option http_config[] = {
      .type = SL_CFG_SIZE,
      .flags = SL_CFG_IGNORED,
      .desc = "accepted; bodies are read whole up to Buffer_Max_Size"},
+    {.name = "http_server.max_connections",
+     .type = SL_CFG_SIZE,
+     .min = 0,
+     .max = 1e6,
+     .offset = OFF(max_conns),
+     .desc = "open connections at most (0: 1024); 64 per client address"},
+    {.name = "max_connections",
+     .type = SL_CFG_SIZE,
+     .min = 0,
+     .max = 1e6,
+     .offset = OFF(max_conns_alias),
+     .desc = "alias of http_server.max_connections"},
     {.name = "Successful_Response_Code",
      .type = SL_CFG_INT,
      .def = "201",
@@ -371,6 +384,8 @@ static int http_start(void *data, struct sl_input *in)
 	    .timeout_s = IDLE_TIMEOUT_S,
 	    .who = sl_plugin_instance_name(sl_input_instance(in)),
 	    .metrics = sl_instance_metrics(sl_input_instance(in)),
+	    .max_conns = (size_t)(ctx->max_conns ? ctx->max_conns
+						 : ctx->max_conns_alias),
 	};
 
 	ctx->srv = sl_httpd_serve(sl_input_base(in), &conf, ctx->tls,

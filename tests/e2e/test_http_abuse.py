@@ -194,7 +194,8 @@ def config(p, out, crt, key, extra_service=None):
                           Listen="127.0.0.1", Port=p.wt, Auth="Off", Tag="w",
                           Buffer_Max_Size="64K", **tls)
             + e2e.section("INPUT", Name="http", Alias="h", Listen="127.0.0.1",
-                          Port=p.h, Buffer_Max_Size="64K")
+                          Port=p.h, Buffer_Max_Size="64K",
+                          **{"http_server.max_connections": 8})
             + e2e.section("INPUT", Name="http", Alias="ht", Listen="127.0.0.1",
                           Port=p.ht, Buffer_Max_Size="64K", **tls)
             + e2e.section("OUTPUT", Name="file", Match="*", Path=out,
@@ -362,6 +363,30 @@ def idle_connections(c, s, p, good):
               "the same address once its connections closed")
 
 
+def total_limit(c, s, p, good):
+    """http_server.max_connections 8 on the http input: a ninth connection
+    is refused and counted; once they close, requests are served."""
+    e2e.wait_for(lambda: metric(p.api, "sluice_http_connections", name="h")
+                 == 0, 30, what="no connection open on the http port")
+    socks = [socket.create_connection(("127.0.0.1", p.h), timeout=5)
+             for _ in range(8)]
+    try:
+        e2e.wait_for(lambda: metric(p.api, "sluice_http_connections",
+                                    name="h") == 8, 20,
+                     what="8 connections open")
+        c.equal(raw(p.h, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 503,
+                "http_server.max_connections: the ninth is answered 503")
+        c.equal(metric(p.api, "sluice_http_connections_refused_total",
+                       name="h", reason="total_limit"), 1.0,
+                "http_server.max_connections: refusal counted")
+    finally:
+        for sk in socks:
+            sk.close()
+    e2e.wait_for(lambda: metric(p.api, "sluice_http_connections", name="h")
+                 == 0, 30, what="the 8 connections closed")
+    send_good(c, good, p.h, "/app", 201, None, "http after the total limit")
+
+
 def emfile(c, tmp):
     """sluice with RLIMIT_NOFILE 64: connections beyond it make accept()
     fail with EMFILE; the collector must not spin nor flood its log, and
@@ -447,6 +472,7 @@ def main():
             refused["400"] += n400
             pipelining(c, s, p, good)
             idle_connections(c, s, p, good)
+            total_limit(c, s, p, good)
             # every refusal counted, by code, over the four servers
             for code, n in sorted(refused.items()):
                 got = sum(metric(p.api, "sluice_http_requests_refused_total",
