@@ -380,6 +380,8 @@ static void lifetime_client(struct run *r)
 	    send(fd, S("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), MSG_NOSIGNAL) > 0);
 	assert_true(read_answer(fd, resp, sizeof(resp)) > 0);
 	assert_non_null(strstr(resp, "Connection: close"));
+	/* and the server does close it */
+	assert_int_equal(recv(fd, resp, sizeof(resp), 0), 0);
 	close(fd);
 }
 
