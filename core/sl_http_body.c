@@ -250,3 +250,174 @@ enum sl_http_body_format sl_http_body_format_of(const char *content_type)
 			return SL_BODY_NDJSON;
 	return SL_BODY_AUTO;
 }
+
+/* ---- chunked request bodies --------------------------------------------- */
+
+enum chunk_state {
+	CH_SIZE,    /* hex digits of a chunk size */
+	CH_EXT,	    /* after the digits: BWS, extensions, until CR */
+	CH_SIZE_LF, /* the LF of the size line */
+	CH_DATA,    /* chunk data */
+	CH_DATA_CR, /* the CRLF after chunk data */
+	CH_DATA_LF,
+	CH_TRL,	     /* the start of a trailer line, or the final CRLF */
+	CH_TRL_NAME, /* a trailer field name, until ':' */
+	CH_TRL_VAL,  /* a trailer field value, until CR */
+	CH_TRL_LF,   /* the LF of a trailer line */
+	CH_END_LF,   /* the LF of the final empty line */
+	CH_DONE,
+};
+
+void sl_http_chunked_init(struct sl_http_chunked *d, size_t max_body,
+			  size_t max_trailer)
+{
+	memset(d, 0, sizeof(*d));
+	d->state = CH_SIZE;
+	d->max_body = max_body;
+	d->max_trailer = max_trailer;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool is_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* The bytes a field value or a chunk extension may hold: no controls but
+ * HTAB, no DEL; a CR ends the line and is handled by the caller. */
+static bool is_line_byte(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+int sl_http_chunked_feed(struct sl_http_chunked *d, const char *in, size_t len,
+			 size_t *used, struct sl_buf *out)
+{
+	size_t i = 0;
+
+	while (i < len && d->state != CH_DONE) {
+		unsigned char c = (unsigned char)in[i];
+		int h;
+
+		switch (d->state) {
+		case CH_DATA: {
+			size_t n = len - i < d->left ? len - i : d->left;
+
+			if (sl_buf_append(out, in + i, n) < 0)
+				return *used = i, -SL_ENOMEM;
+			i += n;
+			d->left -= n;
+			if (d->left == 0)
+				d->state = CH_DATA_CR;
+			continue;
+		}
+		case CH_SIZE:
+			if (++d->line > SL_HTTP_CHUNK_LINE_MAX)
+				goto bad;
+			h = hex_value((char)c);
+			if (h < 0) {
+				if (!d->digits)
+					goto bad;
+				d->state = CH_EXT;
+				continue; /* the same byte, as an extension */
+			}
+			d->digits = true;
+			/* a size past what may still be decoded is refused
+			 * before a byte of it is buffered */
+			if (d->left > (d->max_body - out->len) / 16 ||
+			    d->left * 16 + (size_t)h > d->max_body - out->len)
+				return *used = i, -SL_ETOOBIG;
+			d->left = d->left * 16 + (size_t)h;
+			break;
+		case CH_EXT:
+			/* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS val ]
+			 * ): any CR ends it, since qdtext excludes controls;
+			 * the first thing after BWS must be ';' */
+			if (++d->line > SL_HTTP_CHUNK_LINE_MAX)
+				goto bad;
+			if (c == '\r') {
+				d->state = CH_SIZE_LF;
+			} else if (!is_line_byte(c)) {
+				goto bad;
+			} else if (d->digits && c != ' ' && c != '\t') {
+				if (c != ';')
+					goto bad;
+				d->digits = false; /* now in the extensions */
+			}
+			break;
+		case CH_SIZE_LF:
+			if (c != '\n')
+				goto bad;
+			d->line = 0;
+			d->digits = false;
+			d->state = d->left ? CH_DATA : CH_TRL;
+			break;
+		case CH_DATA_CR:
+			if (c != '\r')
+				goto bad;
+			d->state = CH_DATA_LF;
+			break;
+		case CH_DATA_LF:
+			if (c != '\n')
+				goto bad;
+			d->state = CH_SIZE;
+			break;
+		case CH_TRL:
+			if (c == '\r') {
+				d->state = CH_END_LF;
+				break;
+			}
+			/* obs-fold is refused in trailers as in headers */
+			if (!is_tchar(c))
+				goto bad;
+			d->state = CH_TRL_NAME;
+			continue;
+		case CH_TRL_NAME:
+			if (c == ':')
+				d->state = CH_TRL_VAL;
+			else if (!is_tchar(c))
+				goto bad;
+			break;
+		case CH_TRL_VAL:
+			if (c == '\r')
+				d->state = CH_TRL_LF;
+			else if (!is_line_byte(c))
+				goto bad;
+			break;
+		case CH_TRL_LF:
+			if (c != '\n')
+				goto bad;
+			d->state = CH_TRL;
+			break;
+		case CH_END_LF:
+			if (c != '\n')
+				goto bad;
+			d->state = CH_DONE;
+			break;
+		default:
+			goto bad;
+		}
+		if (d->state >= CH_TRL && d->state != CH_DONE &&
+		    ++d->trailer > d->max_trailer)
+			return *used = i, -SL_ETOOBIG;
+		i++;
+	}
+	*used = i;
+	return d->state == CH_DONE ? 1 : 0;
+bad:
+	*used = i;
+	return -SL_EPARSE;
+}

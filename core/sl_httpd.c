@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * httpd.c - request framing for the ingesting inputs: a connection reads
- * one header block (<= max_headers, else 431), asks its user whether the
- * body is wanted, reads exactly Content-Length bytes (<= max_body, else
- * 413) and hands the request over; answers are queued on the bufferevent.
- * A connection answered before its body was read is closed with a lingering
- * read, so that the client sees the answer rather than a reset. No chunked
- * bodies (411), no pipelining beyond in-order processing, no HTTP/2.
+ * one header block (<= max_headers, else 431; parsed by sl_http_head), asks
+ * its user whether the body is wanted, reads exactly Content-Length bytes or
+ * decodes a chunked body (<= max_body, else 413) and hands the request over;
+ * answers are queued on the bufferevent. A connection answered before its
+ * body was read is closed with a lingering read, so that the client sees
+ * the answer rather than a reset. Requests are served in order; no HTTP/2.
+ *
+ * What one client can cost is bounded: the bytes of one head or body, the
+ * answers queued up to out_high_water (then its requests are not read until
+ * it reads them), one request per request_timeout_s, one connection per
+ * lifetime_s, max_conns_per_client connections.
  */
 #include "sl_httpd.h"
+#include "sl_http_body.h"
 #include "sl_log.h"
+#include "sl_metrics.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -28,12 +36,17 @@
 #include <unistd.h>
 
 #define LINGER_S 2
+/* how long the listener rests after accept() failed (EMFILE, ...) */
+#define ACCEPT_PAUSE_MS 500
+/* warnings about refusals: at most one line per period and reason */
+#define WARN_PERIOD_NS (60 * SL_NS_PER_SEC)
 
 enum conn_state {
-	C_HEAD,	  /* reading the header block */
-	C_BODY,	  /* reading Content-Length bytes */
-	C_DONE,	  /* last answer queued; close once it is written */
-	C_LINGER, /* answer written; discarding input until EOF or timeout */
+	C_HEAD,	   /* reading the header block */
+	C_BODY,	   /* reading Content-Length bytes */
+	C_CHUNKED, /* decoding a chunked body */
+	C_DONE,	   /* last answer queued; close once it is written */
+	C_LINGER,  /* answer written; discarding input until EOF or timeout */
 };
 
 struct conn {
@@ -42,8 +55,14 @@ struct conn {
 	enum conn_state state;
 	bool keep_alive; /* the request allows another one after it */
 	bool replied;	 /* the current request has its answer */
+	bool paused;	 /* not reading: its answers are not being read */
 	char *head;	 /* owned: the header block, parsed in place */
+	size_t scanned;	 /* head bytes already scanned for its end */
+	struct sl_http_head parsed;
 	struct sl_httpd_req req;
+	struct sl_http_chunked chunk;
+	struct sl_buf body; /* owned: a decoded chunked body */
+	int64_t born_ns;    /* accept time, for lifetime_s */
 	char peer[64];
 	/*
 	 * Closes a connection whose request takes longer than
@@ -54,17 +73,130 @@ struct conn {
 	struct conn *prev, *next;
 };
 
+/* Why connections or requests were refused: label values, in order. */
+enum { RC_CLIENT, RC_TOTAL, RC_N };
+static const char *const conn_reasons[RC_N] = {"client_limit", "total_limit"};
+enum { TO_DEADLINE, TO_READ, TO_WRITE, TO_N };
+static const char *const timeout_reasons[TO_N] = {"request_deadline",
+						  "read_idle", "write_stalled"};
+static const int refused_codes[] = {400, 408, 411, 413, 431, 501, 503};
+#define N_CODES SL_ARRAY_LEN(refused_codes)
+
+struct ratelog {
+	int64_t last_ns;
+	uint64_t suppressed;
+};
+
 struct sl_httpd {
 	struct event_base *base;
 	struct sl_httpd_conf conf;
 	const struct sl_httpd_ops *ops;
 	void *arg;
 	struct evconnlistener *lev;
-	struct conn *conns; /* every open connection, owned */
+	struct event *resume; /* re-enables the listener after a pause */
+	struct conn *conns;   /* every open connection, owned */
 	size_t n_conns;
 	int port;
-	bool warned_full;
+	struct ratelog warn_conn[RC_N], warn_accept;
+	/* borrowed from the registry; NULL without one */
+	struct sl_metric_series *m_conn_refused[RC_N];
+	struct sl_metric_series *m_req_refused[N_CODES];
+	struct sl_metric_series *m_timeout[TO_N];
+	struct sl_metric_series *m_accept_err;
+	struct sl_metric_series *m_open;
 };
+
+static void count(struct sl_metric_series *s)
+{
+	if (s)
+		sl_metric_add(s, 1);
+}
+
+/* True when a warning of this kind may be logged now; counts it if not. */
+static bool ratelog_ok(struct ratelog *r, uint64_t *suppressed)
+{
+	int64_t now = sl_mono_ns();
+
+	if (r->last_ns && now - r->last_ns < WARN_PERIOD_NS) {
+		r->suppressed++;
+		return false;
+	}
+	r->last_ns = now;
+	*suppressed = r->suppressed;
+	r->suppressed = 0;
+	return true;
+}
+
+static void register_metrics(struct sl_httpd *srv)
+{
+	static const char *const two_reason[] = {"name", "reason"};
+	static const char *const two_code[] = {"name", "code"};
+	static const char *const one[] = {"name"};
+	struct sl_metrics *reg = srv->conf.metrics;
+	const char *name = srv->conf.who ? srv->conf.who : "http", *err;
+	struct sl_metric_family *f;
+	char code[8];
+
+	if (!reg)
+		return;
+	f = sl_metrics_family(reg, "sluice_http_connections_refused_total",
+			      "HTTP server connections closed at accept, by "
+			      "reason (client_limit, total_limit)",
+			      SL_METRIC_COUNTER, two_reason, 2, NULL, 0, &err);
+	for (int i = 0; f && i < RC_N; i++) {
+		const char *v[] = {name, conn_reasons[i]};
+
+		f->max_series = 0;
+		srv->m_conn_refused[i] = sl_metric_series_get(reg, f, v);
+	}
+	f = sl_metrics_family(reg, "sluice_http_requests_refused_total",
+			      "HTTP requests the server itself refused "
+			      "(framing, limits, deadline), by status code",
+			      SL_METRIC_COUNTER, two_code, 2, NULL, 0, &err);
+	for (size_t i = 0; f && i < N_CODES; i++) {
+		const char *v[] = {name, code};
+
+		snprintf(code, sizeof(code), "%d", refused_codes[i]);
+		f->max_series = 0;
+		srv->m_req_refused[i] = sl_metric_series_get(reg, f, v);
+	}
+	f = sl_metrics_family(reg, "sluice_http_connections_timed_out_total",
+			      "HTTP connections closed by a timeout, by reason "
+			      "(request_deadline, read_idle, write_stalled)",
+			      SL_METRIC_COUNTER, two_reason, 2, NULL, 0, &err);
+	for (int i = 0; f && i < TO_N; i++) {
+		const char *v[] = {name, timeout_reasons[i]};
+
+		f->max_series = 0;
+		srv->m_timeout[i] = sl_metric_series_get(reg, f, v);
+	}
+	f = sl_metrics_family(reg, "sluice_http_accept_errors_total",
+			      "accept() failures of an HTTP server (EMFILE, "
+			      "ENFILE, ...); each pauses its listener",
+			      SL_METRIC_COUNTER, one, 1, NULL, 0, &err);
+	if (f) {
+		const char *v[] = {name};
+
+		f->max_series = 0;
+		srv->m_accept_err = sl_metric_series_get(reg, f, v);
+	}
+	f = sl_metrics_family(reg, "sluice_http_connections",
+			      "HTTP server connections open now",
+			      SL_METRIC_GAUGE, one, 1, NULL, 0, &err);
+	if (f) {
+		const char *v[] = {name};
+
+		f->max_series = 0;
+		srv->m_open = sl_metric_series_get(reg, f, v);
+	}
+}
+
+static void count_refused(struct sl_httpd *srv, int status)
+{
+	for (size_t i = 0; i < N_CODES; i++)
+		if (refused_codes[i] == status)
+			count(srv->m_req_refused[i]);
+}
 
 /* ---- connections -------------------------------------------------------- */
 
@@ -79,11 +211,14 @@ static void conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	srv->n_conns--;
+	if (srv->m_open)
+		sl_metric_set(srv->m_open, (double)srv->n_conns);
 	if (c->deadline)
 		event_free(c->deadline);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	free(c->head);
+	sl_buf_destroy(&c->body);
 	free(c);
 }
 
@@ -96,6 +231,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	sl_log(SL_LOG_DEBUG, c->srv->conf.who,
 	       "%s: request not complete after %d s: connection closed",
 	       c->peer, c->srv->conf.request_timeout_s);
+	count(c->srv->m_timeout[TO_DEADLINE]);
 	conn_free(c);
 }
 
@@ -122,6 +258,8 @@ static const char *reason_of(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
 	case 411:
 		return "Length Required";
 	case 413:
@@ -130,6 +268,8 @@ static const char *reason_of(int status)
 		return "Request Header Fields Too Large";
 	case 500:
 		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
 	case 503:
 		return "Service Unavailable";
 	default:
@@ -149,9 +289,14 @@ int sl_httpd_reply(struct sl_httpd_req *req, int status, const char *ctype,
 	struct conn *c = req->conn;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	bool no_body = status == 204 || status == 304 || status < 200;
-	/* an unread body cannot be skipped reliably: close after answering */
+	/* an unread body cannot be skipped reliably: close after answering;
+	 * an old connection is closed too, so that no client keeps one
+	 * forever (it reconnects, which resets the per-request limits) */
 	bool closing =
-	    !c->keep_alive || (c->state == C_HEAD && req->content_length > 0);
+	    !c->keep_alive ||
+	    (c->state == C_HEAD && (req->content_length > 0 || req->chunked)) ||
+	    sl_mono_ns() - c->born_ns >
+		(int64_t)c->srv->conf.lifetime_s * SL_NS_PER_SEC;
 	int rc = 0;
 
 	if (c->replied)
@@ -196,130 +341,32 @@ static void refuse(struct conn *c, int status, const char *msg)
 	c->replied = false;
 	sl_httpd_reply(&c->req, status, "text/plain; charset=utf-8", msg,
 		       strlen(msg), NULL);
+	count_refused(srv, status);
 	if (srv->ops->on_refused)
 		srv->ops->on_refused(srv->arg, status);
 	finish(c);
 }
 
-static bool has_token(const char *value, const char *token)
+/* c->head (hlen bytes) into c->req. Returns 0 or the status to refuse. */
+static int parse_head(struct conn *c, size_t hlen, const char **msg)
 {
-	size_t n = strlen(token);
-
-	for (const char *p = value; p && *p;) {
-		p += strspn(p, " \t,");
-		if (strncasecmp(p, token, n) == 0 &&
-		    (p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == ';'))
-			return true;
-		p = strchr(p, ',');
-	}
-	return false;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
-	return s;
-}
-
-/* Content-Length: digits only, no overflow. */
-static int parse_length(const char *s, size_t *out)
-{
-	size_t v = 0;
-
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (SIZE_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (size_t)(*s - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/*
- * Parses c->head in place into c->req. Returns 0, or the status to refuse
- * with (400, 411, 431) and *msg.
- */
-static int parse_head(struct conn *c, const char **msg)
-{
+	struct sl_http_head *h = &c->parsed;
 	struct sl_httpd_req *r = &c->req;
-	char *p = c->head, *eol, *sp, *version, *q;
-	bool have_len = false, http10;
-	const char *v;
+	int status = sl_http_head_parse(c->head, hlen, h, msg);
 
-	*msg = "malformed request\n";
-	eol = strstr(p, "\r\n");
-	*eol = '\0';
-	r->method = p;
-	sp = strchr(p, ' ');
-	if (!sp || sp == p)
-		return 400;
-	*sp = '\0';
-	r->path = sp + 1;
-	version = strchr(sp + 1, ' ');
-	if (!version || r->path[0] != '/')
-		return 400;
-	*version++ = '\0';
-	if (strcmp(version, "HTTP/1.1") == 0)
-		http10 = false;
-	else if (strcmp(version, "HTTP/1.0") == 0)
-		http10 = true;
-	else
-		return 400;
-	q = strchr((char *)r->path, '?');
-	r->query = "";
-	if (q) {
-		*q = '\0';
-		r->query = q + 1;
+	if (status)
+		return status;
+	r->method = h->method;
+	r->path = h->path;
+	r->query = h->query;
+	r->n_headers = h->n_fields;
+	for (size_t i = 0; i < h->n_fields; i++) {
+		r->headers[i].name = h->fields[i].name;
+		r->headers[i].value = h->fields[i].value;
 	}
-	for (p = eol + 2; *p && !(p[0] == '\r' && p[1] == '\n'); p = eol + 2) {
-		char *colon;
-
-		eol = strstr(p, "\r\n");
-		*eol = '\0';
-		colon = strchr(p, ':');
-		/* no name, or obsolete line folding */
-		if (!colon || colon == p || *p == ' ' || *p == '\t')
-			return 400;
-		if (r->n_headers == SL_HTTPD_MAX_HEADERS) {
-			*msg = "too many header fields\n";
-			return 431;
-		}
-		*colon = '\0';
-		if (strpbrk(p, " \t"))
-			return 400;
-		r->headers[r->n_headers].name = p;
-		r->headers[r->n_headers].value = trim(colon + 1);
-		r->n_headers++;
-	}
-	for (size_t i = 0; i < r->n_headers; i++) {
-		size_t n;
-
-		if (strcasecmp(r->headers[i].name, "Content-Length") != 0)
-			continue;
-		if (parse_length(r->headers[i].value, &n) < 0 ||
-		    (have_len && n != r->content_length)) {
-			*msg = "bad Content-Length\n";
-			return 400;
-		}
-		have_len = true;
-		r->content_length = n;
-	}
-	if (sl_httpd_header(r, "Transfer-Encoding")) {
-		*msg =
-		    "chunked bodies are not supported: send Content-Length\n";
-		return 411;
-	}
-	v = sl_httpd_header(r, "Connection");
-	c->keep_alive = http10 ? (v && has_token(v, "keep-alive"))
-			       : !(v && has_token(v, "close"));
+	r->chunked = h->chunked;
+	r->content_length = h->content_length;
+	c->keep_alive = h->keep_alive;
 	return 0;
 }
 
@@ -327,6 +374,9 @@ static void end_request(struct conn *c)
 {
 	free(c->head);
 	c->head = NULL;
+	c->scanned = 0;
+	/* a decoded body may be Buffer_Max_Size: not kept while idle */
+	sl_buf_destroy(&c->body);
 	memset(&c->req, 0, sizeof(c->req));
 	c->req.conn = c;
 	c->req.peer = c->peer;
@@ -344,35 +394,47 @@ static void end_request(struct conn *c)
 static bool read_head(struct conn *c, struct evbuffer *in)
 {
 	struct sl_httpd *srv = c->srv;
-	struct evbuffer_ptr end;
-	const char *msg;
-	size_t hlen;
-	char first;
+	const char *msg, *data;
+	char crlf[2];
+	size_t avail, n;
+	ssize_t hlen;
 	int status;
 
-	/* RFC 9112: ignore empty lines before a request line */
-	while (evbuffer_copyout(in, &first, 1) == 1 &&
-	       (first == '\r' || first == '\n'))
-		evbuffer_drain(in, 1);
-	end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-	if (end.pos < 0) {
-		if (evbuffer_get_length(in) > srv->conf.max_headers)
+	/* RFC 9112 2.2: ignore empty lines (CRLF) before a request line */
+	while (c->scanned == 0 && evbuffer_copyout(in, crlf, 2) == 2 &&
+	       crlf[0] == '\r' && crlf[1] == '\n')
+		evbuffer_drain(in, 2);
+	avail = evbuffer_get_length(in);
+	if (avail == 0 ||
+	    (avail == 1 && c->scanned == 0 &&
+	     evbuffer_copyout(in, crlf, 1) == 1 && crlf[0] == '\r'))
+		return false;
+	/* scan at most one byte past the limit: enough to know it is over */
+	n = avail < srv->conf.max_headers + 1 ? avail
+					      : srv->conf.max_headers + 1;
+	data = (const char *)evbuffer_pullup(in, (ev_ssize_t)n);
+	if (!data) {
+		refuse(c, 503, "out of memory\n");
+		return false;
+	}
+	hlen = sl_http_head_end(data, n, &c->scanned);
+	if (hlen < 0) {
+		refuse(c, 400, "malformed request (NUL byte, bare CR or LF)\n");
+		return false;
+	}
+	if (hlen == 0 || (size_t)hlen > srv->conf.max_headers) {
+		if (n > srv->conf.max_headers || hlen > 0)
 			refuse(c, 431, "request header fields too large\n");
 		return false;
 	}
-	hlen = (size_t)end.pos + 4;
-	if (hlen > srv->conf.max_headers) {
-		refuse(c, 431, "request header fields too large\n");
-		return false;
-	}
-	c->head = malloc(hlen + 1);
+	c->head = malloc((size_t)hlen);
 	if (!c->head) {
 		refuse(c, 503, "out of memory\n");
 		return false;
 	}
-	evbuffer_remove(in, c->head, hlen);
-	c->head[hlen] = '\0';
-	status = parse_head(c, &msg);
+	evbuffer_remove(in, c->head, (size_t)hlen);
+	c->scanned = 0;
+	status = parse_head(c, (size_t)hlen, &msg);
 	if (status) {
 		refuse(c, status, msg);
 		return false;
@@ -390,21 +452,40 @@ static bool read_head(struct conn *c, struct evbuffer *in)
 		refuse(c, 413, "body larger than Buffer_Max_Size\n");
 		return false;
 	}
-	if (c->req.content_length > 0) {
+	if (c->req.content_length > 0 || c->req.chunked) {
 		const char *expect = sl_httpd_header(&c->req, "Expect");
 
 		if (expect && strcasecmp(expect, "100-continue") == 0)
 			evbuffer_add(bufferevent_get_output(c->bev),
 				     "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	}
-	c->state = C_BODY;
+	if (c->req.chunked) {
+		/* trailers are bounded like the head they extend */
+		sl_http_chunked_init(&c->chunk, srv->conf.max_body,
+				     srv->conf.max_headers);
+		c->state = C_CHUNKED;
+	} else {
+		c->state = C_BODY;
+	}
 	return true;
 }
 
-/* Serves a complete request. Returns true when another may follow. */
-static bool read_body(struct conn *c, struct evbuffer *in)
+/* Hands a complete request over. Returns true when another may follow. */
+static bool serve(struct conn *c)
 {
 	struct sl_httpd *srv = c->srv;
+
+	srv->ops->on_request(srv->arg, &c->req);
+	if (!c->replied) {
+		c->keep_alive = false;
+		sl_httpd_reply(&c->req, 500, NULL, NULL, 0, NULL);
+	}
+	return true;
+}
+
+/* Serves a complete Content-Length request. */
+static bool read_body(struct conn *c, struct evbuffer *in)
+{
 	size_t n = c->req.content_length;
 
 	if (evbuffer_get_length(in) < n)
@@ -414,12 +495,37 @@ static bool read_body(struct conn *c, struct evbuffer *in)
 		refuse(c, 503, "out of memory\n");
 		return false;
 	}
-	srv->ops->on_request(srv->arg, &c->req);
-	if (!c->replied) {
-		c->keep_alive = false;
-		sl_httpd_reply(&c->req, 500, NULL, NULL, 0, NULL);
-	}
+	serve(c);
 	evbuffer_drain(in, n);
+	end_request(c);
+	return c->state == C_HEAD;
+}
+
+/* Decodes what has come of a chunked body; serves it once complete. */
+static bool read_chunked(struct conn *c, struct evbuffer *in)
+{
+	struct evbuffer_iovec v;
+	size_t used;
+	int rc = 0;
+
+	while (rc == 0 && evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
+		rc = sl_http_chunked_feed(&c->chunk, v.iov_base, v.iov_len,
+					  &used, &c->body);
+		evbuffer_drain(in, used);
+		if (used == 0 && rc == 0)
+			break;
+	}
+	if (rc == -SL_EPARSE)
+		refuse(c, 400, "malformed chunked body\n");
+	else if (rc == -SL_ETOOBIG)
+		refuse(c, 413, "body larger than Buffer_Max_Size\n");
+	else if (rc < 0)
+		refuse(c, 503, "out of memory\n");
+	if (rc != 1)
+		return false;
+	c->req.body = c->body.data ? c->body.data : "";
+	c->req.content_length = c->body.len;
+	serve(c);
 	end_request(c);
 	return c->state == C_HEAD;
 }
@@ -428,15 +534,33 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *out = bufferevent_get_output(bev);
 	bool more = true;
 
 	while (more) {
 		switch (c->state) {
 		case C_HEAD:
-			more = evbuffer_get_length(in) > 0 && read_head(c, in);
+			if (evbuffer_get_length(in) == 0) {
+				more = false;
+				break;
+			}
+			/* a client that pipelines without reading the answers
+			 * is not read either until it catches up: the kernel's
+			 * buffers then push back on it, not our memory */
+			if (evbuffer_get_length(out) >
+			    c->srv->conf.out_high_water) {
+				c->paused = true;
+				bufferevent_disable(bev, EV_READ);
+				more = false;
+				break;
+			}
+			more = read_head(c, in);
 			break;
 		case C_BODY:
 			more = read_body(c, in);
+			break;
+		case C_CHUNKED:
+			more = read_chunked(c, in);
 			break;
 		case C_DONE:
 		case C_LINGER:
@@ -445,8 +569,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			break;
 		}
 	}
-	if (c->state == C_DONE &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (c->state == C_DONE && evbuffer_get_length(out) == 0)
 		conn_free(c);
 }
 
@@ -455,16 +578,23 @@ static void on_write(struct bufferevent *bev, void *arg)
 	struct conn *c = arg;
 	struct timeval linger = {.tv_sec = LINGER_S};
 
-	if (c->state != C_DONE)
-		return;
-	if (c->srv->conf.tls) {
-		conn_free(c);
+	if (c->paused) {
+		/* every answer is out: take requests again, starting with
+		 * those already buffered (on_read may free c) */
+		c->paused = false;
+		bufferevent_enable(bev, EV_READ);
+		on_read(bev, c);
 		return;
 	}
-	/* half-close, then drain what the client still sends for a moment:
-	 * closing with unread input would reset the connection, and the
-	 * client could lose the answer it has not read yet */
-	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	if (c->state != C_DONE)
+		return;
+	/* drain what the client still sends for a moment: closing with
+	 * unread input would reset the connection, and the client could
+	 * lose the answer it has not read yet. Plain HTTP half-closes first;
+	 * under TLS a raw shutdown would cut the record stream, so the
+	 * client's own close (it was told "Connection: close") ends it. */
+	if (!c->srv->conf.tls)
+		shutdown(bufferevent_getfd(bev), SHUT_WR);
 	c->state = C_LINGER;
 	bufferevent_set_timeouts(bev, &linger, NULL);
 	bufferevent_disable(bev, EV_WRITE);
@@ -472,11 +602,56 @@ static void on_write(struct bufferevent *bev, void *arg)
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
+	struct conn *c = arg;
+
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED)
 		return; /* TLS handshake done */
+	if ((what & BEV_EVENT_TIMEOUT) && c->state != C_LINGER)
+		count(c->srv->m_timeout[what & BEV_EVENT_WRITING ? TO_WRITE
+								 : TO_READ]);
 	/* EOF, error or idle timeout: nothing more to answer */
-	conn_free(arg);
+	conn_free(c);
+}
+
+/* Connections open from `peer`. */
+static size_t conns_from(const struct sl_httpd *srv, const char *peer)
+{
+	size_t n = 0;
+
+	for (const struct conn *c = srv->conns; c; c = c->next)
+		n += strcmp(c->peer, peer) == 0;
+	return n;
+}
+
+/* Closes a connection refused at accept, with a 503 when it fits. */
+static void refuse_conn(struct sl_httpd *srv, evutil_socket_t fd, int why,
+			const char *peer)
+{
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+				   "Content-Length: 0\r\nRetry-After: 1\r\n"
+				   "Connection: close\r\n\r\n";
+	uint64_t suppressed;
+
+	count(srv->m_conn_refused[why]);
+	if (ratelog_ok(&srv->warn_conn[why], &suppressed)) {
+		if (why == RC_CLIENT)
+			sl_log(SL_LOG_WARN, srv->conf.who,
+			       "%s has %zu connections open: refusing more "
+			       "(%" PRIu64 " refusals not logged)",
+			       peer, srv->conf.max_conns_per_client,
+			       suppressed);
+		else
+			sl_log(SL_LOG_WARN, srv->conf.who,
+			       "%zu connections open: refusing more "
+			       "(%" PRIu64 " refusals not logged)",
+			       srv->n_conns, suppressed);
+	}
+	/* plain HTTP only: a TLS client would read garbage; never blocks */
+	if (!srv->conf.tls &&
+	    send(fd, busy, sizeof(busy) - 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		(void)0;
+	close(fd);
 }
 
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
@@ -484,28 +659,29 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 {
 	struct sl_httpd *srv = arg;
 	struct timeval tv = {.tv_sec = srv->conf.timeout_s};
+	char peer[64];
 	struct conn *c;
 
 	(void)lev;
+	if (getnameinfo(sa, (socklen_t)salen, peer, sizeof(peer), NULL, 0,
+			NI_NUMERICHOST) != 0)
+		strcpy(peer, "unknown");
 	if (srv->n_conns >= srv->conf.max_conns) {
-		if (!srv->warned_full)
-			sl_log(SL_LOG_WARN, srv->conf.who,
-			       "%zu connections open: refusing more",
-			       srv->n_conns);
-		srv->warned_full = true;
-		close(fd);
+		refuse_conn(srv, fd, RC_TOTAL, peer);
 		return;
 	}
-	srv->warned_full = false;
+	if (conns_from(srv, peer) >= srv->conf.max_conns_per_client) {
+		refuse_conn(srv, fd, RC_CLIENT, peer);
+		return;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
 		return;
 	}
 	c->srv = srv;
-	if (getnameinfo(sa, (socklen_t)salen, c->peer, sizeof(c->peer), NULL, 0,
-			NI_NUMERICHOST) != 0)
-		strcpy(c->peer, "unknown");
+	c->born_ns = sl_mono_ns();
+	memcpy(c->peer, peer, sizeof(peer));
 	if (srv->conf.tls) {
 		SSL *ssl = SSL_new(srv->conf.tls);
 
@@ -538,11 +714,47 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		srv->conns->prev = c;
 	srv->conns = c;
 	srv->n_conns++;
+	if (srv->m_open)
+		sl_metric_set(srv->m_open, (double)srv->n_conns);
 	end_request(c);
 	c->state = C_HEAD;
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct sl_httpd *srv = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(srv->lev);
+}
+
+/*
+ * accept() failed for a reason other than a retriable one: most often
+ * EMFILE/ENFILE, which stays true while the pending connection waits, so
+ * retrying at once would spin. The listener rests for a moment instead
+ * (pending clients wait in the backlog) and one line per period says so.
+ */
+static void on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct sl_httpd *srv = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = {.tv_sec = ACCEPT_PAUSE_MS / 1000,
+			     .tv_usec = (ACCEPT_PAUSE_MS % 1000) * 1000};
+	uint64_t suppressed;
+
+	count(srv->m_accept_err);
+	if (ratelog_ok(&srv->warn_accept, &suppressed))
+		sl_log(SL_LOG_WARN, srv->conf.who,
+		       "accept: %s (%zu connections open): not accepting for "
+		       "%d ms (%" PRIu64 " such errors not logged)",
+		       strerror(err), srv->n_conns, ACCEPT_PAUSE_MS,
+		       suppressed);
+	evconnlistener_disable(lev);
+	evtimer_add(srv->resume, &tv);
 }
 
 /* ---- the listener ------------------------------------------------------- */
@@ -609,10 +821,19 @@ struct sl_httpd *sl_httpd_start(struct event_base *base,
 	srv->port = conf->port;
 	if (!srv->conf.max_conns)
 		srv->conf.max_conns = 1024;
+	if (!srv->conf.max_conns_per_client)
+		srv->conf.max_conns_per_client = 64;
+	if (!srv->conf.out_high_water)
+		srv->conf.out_high_water = 256 * 1024;
 	if (srv->conf.request_timeout_s <= 0)
 		srv->conf.request_timeout_s = 60;
-	fd = listen_on(srv);
+	if (srv->conf.lifetime_s <= 0)
+		srv->conf.lifetime_s = 600;
+	srv->resume = evtimer_new(base, on_resume, srv);
+	fd = srv->resume ? listen_on(srv) : -1;
 	if (fd < 0) {
+		if (srv->resume)
+			event_free(srv->resume);
 		free(srv);
 		return NULL;
 	}
@@ -622,9 +843,12 @@ struct sl_httpd *sl_httpd_start(struct event_base *base,
 		sl_log(SL_LOG_ERROR, conf->who, "cannot serve on port %d",
 		       conf->port);
 		close(fd);
+		event_free(srv->resume);
 		free(srv);
 		return NULL;
 	}
+	evconnlistener_set_error_cb(srv->lev, on_accept_error);
+	register_metrics(srv);
 	return srv;
 }
 
@@ -634,6 +858,8 @@ void sl_httpd_stop(struct sl_httpd *srv)
 		return;
 	if (srv->lev)
 		evconnlistener_free(srv->lev);
+	if (srv->resume)
+		event_free(srv->resume);
 	while (srv->conns)
 		conn_free(srv->conns);
 	free(srv);

@@ -4,20 +4,26 @@
  * witness), on bufferevents of the engine's loop, plain or TLS. It exists
  * because evhttp cannot answer 431 for oversized headers nor let an input
  * refuse a request (401, 503) before its body is read. It frames requests
- * (Content-Length bodies only), enforces header/body limits and idle
- * timeouts, and leaves routing and meaning to its user. Engine thread only.
+ * (Content-Length or chunked bodies; heads by sl_http_head), enforces
+ * header/body limits, idle timeouts, a per-request deadline, a connection
+ * lifetime, an output high-water mark (a client that does not read its
+ * answers is not read either), per-client and total connection limits and
+ * an accept() back-off; every refusal is counted in the metrics registry
+ * when one is given. Routing and meaning are its user's. Engine thread only.
  */
 #ifndef SL_HTTPD_H
 #define SL_HTTPD_H
 
 #include "sl_common.h"
+#include "sl_http_head.h"
 
 #include <stdbool.h>
 
 struct event_base;
 struct ssl_ctx_st;
+struct sl_metrics;
 
-#define SL_HTTPD_MAX_HEADERS 100
+#define SL_HTTPD_MAX_HEADERS SL_HTTP_HEAD_MAX_FIELDS
 
 struct sl_httpd_header {
 	const char *name, *value; /* NUL-terminated, value trimmed */
@@ -30,6 +36,8 @@ struct sl_httpd_req {
 	const char *query; /* after '?', or "" */
 	size_t n_headers;
 	struct sl_httpd_header headers[SL_HTTPD_MAX_HEADERS];
+	bool chunked; /* Transfer-Encoding: chunked; on_headers sees
+		       * content_length 0, on_request the decoded length */
 	size_t content_length;
 	const char *body; /* on_request only: content_length bytes */
 	const char *peer; /* remote address, numeric */
@@ -45,21 +53,30 @@ struct sl_httpd_ops {
 	int (*on_headers)(void *arg, struct sl_httpd_req *req);
 	/* The whole request. Must answer with sl_httpd_reply() once. */
 	void (*on_request)(void *arg, struct sl_httpd_req *req);
-	/* Optional: the server itself refused a request (status 400, 411,
-	 * 413, 431), for counting. */
+	/* Optional: the server itself refused a request (status 400, 413,
+	 * 431, 501, 503), for counting. */
 	void (*on_refused)(void *arg, int status);
 };
 
 struct sl_httpd_conf {
 	const char *listen; /* address; NULL or "" for any */
 	int port;
-	size_t max_headers;	/* request line + headers, bytes */
-	size_t max_body;	/* Content-Length limit: 413 above */
-	int timeout_s;		/* idle read/write timeout */
-	int request_timeout_s;	/* one request, first byte to answer; 0: 60 */
-	size_t max_conns;	/* connections beyond are closed at once */
-	struct ssl_ctx_st *tls; /* borrowed, NULL for plain HTTP */
-	const char *who;	/* component name for logs */
+	size_t max_headers;    /* request line + headers, bytes */
+	size_t max_body;       /* body limit (decoded if chunked): 413 above */
+	int timeout_s;	       /* idle read/write timeout */
+	int request_timeout_s; /* one request, first byte to answer; 0: 60 */
+	int lifetime_s;	       /* a connection's answers say "close" after
+				* this long; 0: 600 */
+	size_t max_conns;      /* open connections; beyond are closed at once;
+				* 0: 1024 */
+	size_t max_conns_per_client; /* the same per peer address; 0: 64 */
+	size_t out_high_water;	    /* answers queued on a connection before its
+				     * requests stop being read; 0: 256 KiB */
+	struct ssl_ctx_st *tls;	    /* borrowed, NULL for plain HTTP */
+	const char *who;	    /* component name for logs, and the metrics'
+				     * `name` label */
+	struct sl_metrics *metrics; /* borrowed, may be NULL: where the
+				     * sluice_http_* counters go */
 };
 
 struct sl_httpd;

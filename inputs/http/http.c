@@ -15,6 +15,7 @@
 #include "sl_cfgmap.h"
 #include "sl_http_body.h"
 #include "sl_input.h"
+#include "sl_instance.h"
 #include "sl_log.h"
 #include "sl_metrics.h"
 #include "sl_sanitize.h"
@@ -39,6 +40,7 @@ struct http_ctx {
 	int64_t port;
 	char *tag_key;
 	int64_t buffer_max_size;
+	int64_t max_conns, max_conns_alias;
 	int64_t success_code;
 	struct sl_cfg_multi success_headers;
 	bool health;
@@ -87,6 +89,18 @@ static const struct sl_cfg_option http_config[] = {
      .type = SL_CFG_SIZE,
      .flags = SL_CFG_IGNORED,
      .desc = "accepted; bodies are read whole up to Buffer_Max_Size"},
+    {.name = "http_server.max_connections",
+     .type = SL_CFG_SIZE,
+     .min = 0,
+     .max = 1e6,
+     .offset = OFF(max_conns),
+     .desc = "open connections at most (0: 1024); 64 per client address"},
+    {.name = "max_connections",
+     .type = SL_CFG_SIZE,
+     .min = 0,
+     .max = 1e6,
+     .offset = OFF(max_conns_alias),
+     .desc = "alias of http_server.max_connections"},
     {.name = "Successful_Response_Code",
      .type = SL_CFG_INT,
      .def = "201",
@@ -247,7 +261,7 @@ static int on_headers(void *arg, struct sl_httpd_req *req)
 		refuse(ctx, req, 400, "error: invalid 'Content-Type'\n");
 		return 1;
 	}
-	if (req->content_length == 0) {
+	if (req->content_length == 0 && !req->chunked) {
 		refuse(ctx, req, 400, "error: no payload found\n");
 		return 1;
 	}
@@ -438,6 +452,9 @@ static int http_start(void *data, struct sl_input *in)
 	    .max_body = (size_t)ctx->buffer_max_size,
 	    .timeout_s = IDLE_TIMEOUT_S,
 	    .who = sl_plugin_instance_name(sl_input_instance(in)),
+	    .metrics = sl_instance_metrics(sl_input_instance(in)),
+	    .max_conns = (size_t)(ctx->max_conns ? ctx->max_conns
+						 : ctx->max_conns_alias),
 	};
 
 	ctx->srv = sl_httpd_serve(sl_input_base(in), &conf, ctx->tls,

@@ -561,6 +561,7 @@ static int witness_start(void *data, struct sl_input *in)
 	    .max_body = (size_t)ctx->buffer_max_size,
 	    .timeout_s = IDLE_TIMEOUT_S,
 	    .who = sl_plugin_instance_name(sl_input_instance(in)),
+	    .metrics = sl_instance_metrics(sl_input_instance(in)),
 	};
 
 	ctx->srv = sl_httpd_serve(sl_input_base(in), &conf, ctx->tls,
