@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sl_common.h - small helpers every core file uses: error codes (from the
- * public ABI header), branch hints, array length. Nothing with state.
+ * public ABI header), branch hints, array length, clocks, hex digits.
+ * Nothing with state.
  */
 #ifndef SL_COMMON_H
 #define SL_COMMON_H
@@ -25,5 +26,17 @@ const char *sl_strerror(int err);
 int64_t sl_now_ns(void);
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t sl_mono_ns(void);
+
+/* The value of one hexadecimal digit (either case), or -1. */
+static inline int sl_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 
 #endif

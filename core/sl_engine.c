@@ -767,6 +767,20 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(eng->base, NULL);
 }
 
+/* Shutdown and hand-over: no input reads again; what they hold is sealed
+ * and routed. */
+static void stop_inputs(struct sl_engine *eng)
+{
+	for (size_t i = 0; i < eng->n_inputs; i++) {
+		struct sl_input *in = eng->inputs[i];
+
+		if (in->started && !in->stopped && in->plugin->stop)
+			in->plugin->stop(in->ctx);
+		in->stopped = true;
+	}
+	seal_all(eng);
+}
+
 static void begin_stop(struct sl_engine *eng)
 {
 	struct timeval grace = {.tv_sec = (time_t)eng->service.grace};
@@ -777,14 +791,7 @@ static void begin_stop(struct sl_engine *eng)
 	sl_log(SL_LOG_INFO, "engine", "stopping: flushing pending records "
 				      "(grace %lld s)",
 	       (long long)eng->service.grace);
-	for (size_t i = 0; i < eng->n_inputs; i++) {
-		struct sl_input *in = eng->inputs[i];
-
-		if (in->started && !in->stopped && in->plugin->stop)
-			in->plugin->stop(in->ctx);
-		in->stopped = true;
-	}
-	seal_all(eng);
+	stop_inputs(eng);
 	/* Retries waiting on backoff go now: the grace period is short. */
 	for (struct sl_flush *fl = eng->pending; fl; fl = fl->next_pending)
 		if (fl->retry_timer && evtimer_pending(fl->retry_timer, NULL)) {
@@ -816,14 +823,7 @@ static void begin_handover(struct sl_engine *eng)
 {
 	eng->stopping = true;
 	eng->handing_over = true;
-	for (size_t i = 0; i < eng->n_inputs; i++) {
-		struct sl_input *in = eng->inputs[i];
-
-		if (in->started && !in->stopped && in->plugin->stop)
-			in->plugin->stop(in->ctx);
-		in->stopped = true;
-	}
-	seal_all(eng);
+	stop_inputs(eng);
 	for (size_t i = 0; i < eng->n_outputs; i++)
 		sl_worker_pool_quiesce(eng->outputs[i]->pool);
 	event_base_loopexit(eng->base, NULL);

@@ -277,17 +277,6 @@ void sl_http_chunked_init(struct sl_http_chunked *d, size_t max_body,
 	d->max_trailer = max_trailer;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool is_tchar(unsigned char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -327,7 +316,7 @@ int sl_http_chunked_feed(struct sl_http_chunked *d, const char *in, size_t len,
 		case CH_SIZE:
 			if (++d->line > SL_HTTP_CHUNK_LINE_MAX)
 				goto bad;
-			h = hex_value((char)c);
+			h = sl_hex_digit((char)c);
 			if (h < 0) {
 				if (!d->digits)
 					goto bad;

@@ -116,17 +116,6 @@ bool sl_witness_token_ok(const struct sl_witness_tokens *t,
 	return match != 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 enum sl_witness_sig sl_witness_signature_check(const void *secret,
 					       size_t secret_len,
 					       const char *header,
@@ -146,7 +135,8 @@ enum sl_witness_sig sl_witness_signature_check(const void *secret,
 	if (strlen(header) != 2 * SL_WITNESS_DIGEST_LEN)
 		return SL_WITNESS_SIG_BAD;
 	for (size_t i = 0; i < SL_WITNESS_DIGEST_LEN; i++) {
-		int hi = hexval(header[2 * i]), lo = hexval(header[2 * i + 1]);
+		int hi = sl_hex_digit(header[2 * i]),
+		    lo = sl_hex_digit(header[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return SL_WITNESS_SIG_BAD;
