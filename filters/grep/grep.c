@@ -5,7 +5,6 @@
  * AND, OR). Only string values are matched, as in Fluent Bit; the filter
  * never changes a record.
  */
-#include "sl_regex.h"
 #include "sluice_plugin.h"
 
 #include <stdio.h>
@@ -23,7 +22,7 @@ struct grep_rule {
 	bool exclude;
 	int line;
 	struct sl_accessor *acc; /* owned */
-	pcre2_code *re;          /* owned */
+	struct sl_regex *re;     /* owned */
 };
 
 struct grep_ctx {
@@ -35,7 +34,6 @@ struct grep_ctx {
 	enum grep_op op;
 	struct grep_rule *rules; /* owned, config order */
 	size_t n_rules;
-	pcre2_match_data *md;    /* owned, shared by every rule */
 	struct sl_text scratch;  /* owned: unescaped field text */
 };
 
@@ -79,7 +77,7 @@ static int add_rule(struct grep_ctx *ctx, struct sl_plugin_instance *ins,
 		return -SL_ECONFIG;
 	}
 	free(key);
-	r->re = sl_regex_compile(sp + 1, err, sizeof(err));
+	r->re = sl_regex_create(sp + 1, err, sizeof(err));
 	if (!r->re) {
 		sl_accessor_destroy(r->acc);
 		r->acc = NULL;
@@ -128,8 +126,7 @@ static int grep_init(void *data, struct sl_plugin_instance *ins)
 	if (total == 0)
 		return rc;
 	ctx->rules = calloc(total, sizeof(*ctx->rules));
-	ctx->md = pcre2_match_data_create(1, NULL);
-	if (!ctx->rules || !ctx->md)
+	if (!ctx->rules)
 		return -SL_ENOMEM;
 	for (size_t i = 0; i < ctx->regex.n; i++) {
 		int r = add_rule(ctx, ins, &ctx->regex.items[i], false);
@@ -166,13 +163,11 @@ static void grep_destroy(void *data)
 
 	for (size_t i = 0; i < ctx->n_rules; i++) {
 		sl_accessor_destroy(ctx->rules[i].acc);
-		pcre2_code_free(ctx->rules[i].re);
+		sl_regex_destroy(ctx->rules[i].re);
 	}
 	free(ctx->rules);
 	ctx->rules = NULL;
 	ctx->n_rules = 0;
-	pcre2_match_data_free(ctx->md);
-	ctx->md = NULL;
 	free(ctx->scratch.buf);
 	ctx->scratch.buf = NULL;
 	ctx->scratch.cap = 0;
@@ -181,7 +176,7 @@ static void grep_destroy(void *data)
 static bool rule_matches(struct grep_ctx *ctx, struct sl_record *rec,
 			 const struct grep_rule *r)
 {
-	return sl_regex_match_field(rec, r->acc, r->re, ctx->md, &ctx->scratch);
+	return sl_regex_match_field(rec, r->acc, r->re, &ctx->scratch);
 }
 
 static enum sl_filter_verdict grep_filter(void *data, struct sl_record *rec,

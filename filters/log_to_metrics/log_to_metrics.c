@@ -11,7 +11,6 @@
  * counts; a gauge/histogram record whose Value_field is absent or not a
  * number updates nothing.
  */
-#include "sl_regex.h"
 #include "sl_cfgmap.h"
 #include "sl_instance.h"
 #include "sl_metrics.h"
@@ -31,7 +30,7 @@ struct l2m_rule {
 	bool exclude;
 	int line;
 	struct sl_accessor *acc; /* owned */
-	pcre2_code *re;		 /* owned */
+	struct sl_regex *re;	 /* owned */
 };
 
 struct l2m_label {
@@ -57,7 +56,6 @@ struct l2m_ctx {
 	struct sl_accessor *value_acc; /* owned; gauge and histogram */
 	struct sl_metrics *reg;	       /* borrowed from the engine */
 	struct sl_metric_family *fam;  /* borrowed from reg */
-	pcre2_match_data *md;	       /* owned, shared by the rules */
 	/* per-record scratch, reused: nothing is allocated in steady state */
 	struct sl_text scratch;
 	struct sl_buf vals;   /* label values, NUL-separated */
@@ -99,7 +97,7 @@ static int add_rule(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 				key, aerr);
 		goto out;
 	}
-	r->re = sl_regex_compile(pat, err, sizeof(err));
+	r->re = sl_regex_create(pat, err, sizeof(err));
 	if (!r->re) {
 		sl_accessor_destroy(r->acc);
 		r->acc = NULL;
@@ -142,8 +140,7 @@ static int build_rules(struct l2m_ctx *ctx, struct sl_plugin_instance *ins)
 	if (total == 0)
 		return rc;
 	ctx->rules = calloc(total, sizeof(*ctx->rules));
-	ctx->md = pcre2_match_data_create(1, NULL);
-	if (!ctx->rules || !ctx->md)
+	if (!ctx->rules)
 		return -SL_ENOMEM;
 	for (int pass = 0; pass < 2; pass++) {
 		const struct sl_cfg_multi *m =
@@ -541,7 +538,7 @@ static void l2m_destroy(void *data)
 
 	for (size_t i = 0; i < ctx->n_rules; i++) {
 		sl_accessor_destroy(ctx->rules[i].acc);
-		pcre2_code_free(ctx->rules[i].re);
+		sl_regex_destroy(ctx->rules[i].re);
 	}
 	free(ctx->rules);
 	ctx->rules = NULL;
@@ -555,8 +552,6 @@ static void l2m_destroy(void *data)
 	ctx->n_labels = 0;
 	sl_accessor_destroy(ctx->value_acc);
 	ctx->value_acc = NULL;
-	pcre2_match_data_free(ctx->md);
-	ctx->md = NULL;
 	free(ctx->scratch.buf);
 	ctx->scratch.buf = NULL;
 	ctx->scratch.cap = 0;
@@ -575,7 +570,7 @@ static void l2m_destroy(void *data)
 static bool rule_matches(struct l2m_ctx *ctx, struct sl_record *rec,
 			 const struct l2m_rule *r)
 {
-	return sl_regex_match_field(rec, r->acc, r->re, ctx->md, &ctx->scratch);
+	return sl_regex_match_field(rec, r->acc, r->re, &ctx->scratch);
 }
 
 static bool selected(struct l2m_ctx *ctx, struct sl_record *rec)

@@ -6,7 +6,6 @@
  * every Condition. Rules work on top-level keys only, as in Fluent Bit;
  * conditions on one key take record accessors. Values written are strings.
  */
-#include "sl_regex.h"
 #include "sluice_plugin.h"
 
 #include <stdio.h>
@@ -89,7 +88,7 @@ struct modify_rule {
 	int line;
 	char *key, *val;     /* owned; val NULL for one-argument rules */
 	size_t key_len, val_len;
-	pcre2_code *re;      /* owned: Remove_regex only */
+	struct sl_regex *re; /* owned: Remove_regex only */
 };
 
 struct modify_cond {
@@ -97,7 +96,7 @@ struct modify_cond {
 	char *b;                 /* owned, may be NULL */
 	size_t b_len;
 	struct sl_accessor *acc; /* owned: conditions on one key */
-	pcre2_code *a_re, *b_re; /* owned */
+	struct sl_regex *a_re, *b_re; /* owned */
 };
 
 struct modify_ctx {
@@ -109,7 +108,6 @@ struct modify_ctx {
 	size_t n_rules;
 	struct modify_cond *conds; /* owned */
 	size_t n_conds;
-	pcre2_match_data *md;      /* owned */
 	struct sl_text kscratch;   /* owned: keys while iterating */
 	struct sl_text vscratch;   /* owned: accessor values */
 	struct sl_buf vbuf;        /* owned: unescaped iterated values */
@@ -167,7 +165,7 @@ static int add_rule(struct modify_ctx *ctx, struct sl_plugin_instance *ins,
 	struct modify_rule *r = &ctx->rules[ctx->n_rules];
 	char *buf, *tok[3], err[200];
 	size_t len[3];
-	pcre2_code *re;
+	struct sl_regex *re;
 	int n;
 
 	buf = malloc(strlen(item->value) + 1);
@@ -193,7 +191,7 @@ static int add_rule(struct modify_ctx *ctx, struct sl_plugin_instance *ins,
 	 * Fluent Bit compiles every rule's key as a regex and refuses to
 	 * start when it is not one (e.g. "Remove_wildcard *s3").
 	 */
-	re = sl_regex_compile(tok[0], err, sizeof(err));
+	re = sl_regex_create(tok[0], err, sizeof(err));
 	if (!re) {
 		sl_plugin_error(ins, item->line,
 				"%s: '%s' is not a valid regular expression "
@@ -205,7 +203,7 @@ static int add_rule(struct modify_ctx *ctx, struct sl_plugin_instance *ins,
 	if (type == R_REMOVE_REGEX)
 		r->re = re;
 	else
-		pcre2_code_free(re);
+		sl_regex_destroy(re);
 	r->key = strndup(tok[0], len[0]);
 	r->key_len = len[0];
 	if (n == 2) {
@@ -260,7 +258,7 @@ static int add_cond(struct modify_ctx *ctx, struct sl_plugin_instance *ins,
 	ctx->n_conds++;
 	c->type = cond_kinds[k].type;
 	if (cond_kinds[k].a_regex) {
-		c->a_re = sl_regex_compile(tok[1], err, sizeof(err));
+		c->a_re = sl_regex_create(tok[1], err, sizeof(err));
 		if (!c->a_re) {
 			sl_plugin_error(ins, item->line,
 					"Condition %s: bad regex '%s': %s",
@@ -278,7 +276,7 @@ static int add_cond(struct modify_ctx *ctx, struct sl_plugin_instance *ins,
 		}
 	}
 	if (cond_kinds[k].b_regex) {
-		c->b_re = sl_regex_compile(tok[2], err, sizeof(err));
+		c->b_re = sl_regex_create(tok[2], err, sizeof(err));
 		if (!c->b_re) {
 			sl_plugin_error(ins, item->line,
 					"Condition %s: bad regex '%s': %s",
@@ -310,8 +308,7 @@ static int modify_init(void *data, struct sl_plugin_instance *ins)
 	ctx->rules = calloc(total ? total : 1, sizeof(*ctx->rules));
 	ctx->conds = calloc(ctx->condition.n ? ctx->condition.n : 1,
 			    sizeof(*ctx->conds));
-	ctx->md = pcre2_match_data_create(1, NULL);
-	if (!ctx->rules || !ctx->conds || !ctx->md)
+	if (!ctx->rules || !ctx->conds)
 		return -SL_ENOMEM;
 	/*
 	 * Merge the per-option lists by line: rules run in the order they
@@ -354,21 +351,19 @@ static void modify_destroy(void *data)
 	for (size_t i = 0; ctx->rules && i < ctx->n_rules; i++) {
 		free(ctx->rules[i].key);
 		free(ctx->rules[i].val);
-		pcre2_code_free(ctx->rules[i].re);
+		sl_regex_destroy(ctx->rules[i].re);
 	}
 	for (size_t i = 0; ctx->conds && i < ctx->n_conds; i++) {
 		free(ctx->conds[i].b);
 		sl_accessor_destroy(ctx->conds[i].acc);
-		pcre2_code_free(ctx->conds[i].a_re);
-		pcre2_code_free(ctx->conds[i].b_re);
+		sl_regex_destroy(ctx->conds[i].a_re);
+		sl_regex_destroy(ctx->conds[i].b_re);
 	}
 	free(ctx->rules);
 	free(ctx->conds);
 	ctx->rules = NULL;
 	ctx->conds = NULL;
 	ctx->n_rules = ctx->n_conds = 0;
-	pcre2_match_data_free(ctx->md);
-	ctx->md = NULL;
 	free(ctx->kscratch.buf);
 	free(ctx->vscratch.buf);
 	memset(&ctx->kscratch, 0, sizeof(ctx->kscratch));
@@ -503,10 +498,10 @@ static bool value_text(struct modify_ctx *ctx, const struct sl_value *v,
 	return true;
 }
 
-static bool re_match(struct modify_ctx *ctx, const pcre2_code *re,
+static bool re_match(struct modify_ctx *ctx, const struct sl_regex *re,
 		     const char *s, size_t len)
 {
-	return pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, ctx->md, NULL) >= 0;
+	return sl_regex_match(re, s, len);
 }
 
 static bool key_is(const char *key, size_t klen, const char *s, size_t len)
