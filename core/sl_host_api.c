@@ -18,6 +18,8 @@
 #include "sl_uuid.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static void host_vlog(enum sl_log_level level, const char *component,
 		      const char *fmt, va_list ap)
@@ -50,17 +52,38 @@ sl_plugin_metric_family(const struct sl_plugin_instance *ins, const char *name,
 			const char *help, enum sl_metric_type type,
 			const char *const *label_names, size_t n_labels,
 			const double *buckets, size_t n_buckets,
-			size_t max_series, const char **err)
+			size_t max_series, const char *scope, const char **err)
 {
 	struct sl_metric_family *f;
+	bool existed;
 
 	*err = NULL;
 	if (!ins->metrics)
 		return NULL; /* unit tests run filters without a registry */
+	existed = sl_metrics_find(ins->metrics, name) != NULL;
 	f = sl_metrics_family(ins->metrics, name, help, type, label_names,
 			      n_labels, buckets, n_buckets, err);
-	if (f)
+	if (!f)
+		return NULL;
+	if (!existed) {
 		f->max_series = max_series;
+		if (scope && !(f->scope = strdup(scope))) {
+			*err = "out of memory";
+			return NULL; /* the empty family stays, unscoped */
+		}
+		return f;
+	}
+	if ((f->scope == NULL) != (scope == NULL) ||
+	    (scope && strcmp(f->scope, scope) != 0)) {
+		*err = "is already emitted under another Tag; instances "
+		       "sharing a metric must use the same Tag";
+		return NULL;
+	}
+	if (f->max_series != max_series)
+		sl_log(SL_LOG_WARN, ins->name,
+		       "metric '%s': Max_Series %zu ignored, the family keeps "
+		       "%zu",
+		       name, max_series, f->max_series);
 	return f;
 }
 

@@ -95,8 +95,11 @@ enum sl_error {
  *   SL_CFG_DOUBLE double            range checked like INT
  *   SL_CFG_TIME   double seconds    "5", "1.5", "10s", "5m", "1h"
  *   SL_CFG_SLIST  struct sl_strlist comma-separated, items trimmed
+ *   SL_CFG_KV     struct sl_cfg_kv  "KEY VALUE" (since 1.1), see below
  *   any type with SL_CFG_MULTI: struct sl_cfg_multi, one item per line, raw
- *                                   string values with their location
+ *                                   string values with their location;
+ *                                   SL_CFG_KV | SL_CFG_MULTI: struct
+ *                                   sl_cfg_kvlist, each item split
  */
 enum sl_cfg_type {
 	SL_CFG_STR = 1,
@@ -106,6 +109,7 @@ enum sl_cfg_type {
 	SL_CFG_DOUBLE,
 	SL_CFG_TIME,
 	SL_CFG_SLIST,
+	SL_CFG_KV, /* since 1.1 */
 };
 
 enum sl_cfg_flags {
@@ -143,6 +147,30 @@ struct sl_cfg_item {
 struct sl_cfg_multi {
 	size_t n;
 	struct sl_cfg_item *items; /* owned */
+};
+
+/*
+ * A "KEY VALUE" option (grep's Regex KEY REGEX, record_modifier's Record K
+ * V, log_to_metrics' Add_label NAME ACCESSOR, ...), split once by the config
+ * map: KEY is the first word; VALUE is the rest of the line after the
+ * blanks that follow KEY, trimmed. Either may be quoted with " or ' when it
+ * is one quoted word (inside, \<quote> and \\ are unescaped): 'a b' "c d".
+ * A missing KEY or VALUE is a config error the map reports with file:line,
+ * worded from the option's desc ("KEY REGEX: ..." gives "expected KEY
+ * REGEX"). `value_quoted` tells a plugin that wants one word whether
+ * VALUE's blanks were quoted. Both structs are fixed for major 1.
+ */
+struct sl_cfg_kv {
+	char *key;         /* owned */
+	char *value;       /* owned */
+	bool value_quoted; /* VALUE was one quoted word */
+	const char *file;  /* borrowed from the config, valid for the process */
+	int line;
+};
+
+struct sl_cfg_kvlist {
+	size_t n;
+	struct sl_cfg_kv *items; /* owned */
 };
 
 /*
@@ -356,19 +384,23 @@ SL_FN bool sl_metrics_valid_label_name(const char *name);
 /* Does the instance's registry already hold a family `name`? */
 SL_FN bool sl_plugin_metric_exists(const struct sl_plugin_instance *ins,
 				   const char *name);
+#define SL_METRICS_MAX_LABELS 16
 /*
  * The family `name`, created when absent. `buckets` (ascending, without
- * +Inf) for histograms only; `max_series` caps the label sets (0: no cap).
+ * +Inf) for histograms only; `max_series` caps the label sets (0: no cap;
+ * a family that exists keeps its cap, with a warning when it differs).
+ * `scope` is the tag the family is emitted under by the Prometheus exporter
+ * (NULL: internal metrics); a family that exists must have the same.
  * NULL with *err set to a static message when it exists with another
- * shape, on ENOMEM, or when the instance has no registry (unit tests; *err
- * is then NULL).
+ * shape or scope, on ENOMEM ("out of memory"), or when the instance has no
+ * registry (unit tests; *err is then NULL).
  */
 SL_FN struct sl_metric_family *
 sl_plugin_metric_family(const struct sl_plugin_instance *ins, const char *name,
 			const char *help, enum sl_metric_type type,
 			const char *const *label_names, size_t n_labels,
 			const double *buckets, size_t n_buckets,
-			size_t max_series, const char **err);
+			size_t max_series, const char *scope, const char **err);
 /*
  * The series for `label_values` (one per label), created when absent. NULL
  * when the family is at its cap (counted by the core) or on ENOMEM.
@@ -489,9 +521,9 @@ SL_FN int sl_uuid_v7_string(char out[SL_UUID_STR_LEN + 1]);
 	    const char *help, enum sl_metric_type type,                      \
 	    const char *const *label_names, size_t n_labels,                 \
 	    const double *buckets, size_t n_buckets, size_t max_series,      \
-	    const char **err),                                               \
+	    const char *scope, const char **err),                            \
 	   (ins, name, help, type, label_names, n_labels, buckets,           \
-	    n_buckets, max_series, err))                                     \
+	    n_buckets, max_series, scope, err))                              \
 	XV(sl_plugin_metric_series, struct sl_metric_series *,               \
 	   (const struct sl_plugin_instance *ins,                            \
 	    struct sl_metric_family *fam, const char *const *label_values),  \

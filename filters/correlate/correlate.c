@@ -88,7 +88,7 @@ static int counter(struct sl_plugin_instance *ins, const char *name,
 
 	/* max_series 0: one series per instance, never refused */
 	f = sl_plugin_metric_family(ins, name, help, SL_METRIC_COUNTER, labels,
-				    1, NULL, 0, 0, &err);
+				    1, NULL, 0, 0, NULL, &err);
 	*out = f ? sl_plugin_metric_series(ins, f, values) : NULL;
 	return (f || err) && !*out ? -SL_ENOMEM : 0;
 }

@@ -27,8 +27,8 @@ struct grep_rule {
 
 struct grep_ctx {
 	/* config map */
-	struct sl_cfg_multi regex;
-	struct sl_cfg_multi exclude;
+	struct sl_cfg_kvlist regex;
+	struct sl_cfg_kvlist exclude;
 	char *logical_op;
 	/* built by init */
 	enum grep_op op;
@@ -37,29 +37,16 @@ struct grep_ctx {
 	struct sl_text scratch;  /* owned: unescaped field text */
 };
 
-/*
- * Adds one "KEY REGEX" rule. As Fluent Bit does, the key ends at the first
- * space and the pattern is everything after that one space.
- */
+/* Adds one "KEY REGEX" rule (split by the config map, SL_CFG_KV). */
 static int add_rule(struct grep_ctx *ctx, struct sl_plugin_instance *ins,
-		    const struct sl_cfg_item *item, bool exclude)
+		    const struct sl_cfg_kv *item, bool exclude)
 {
 	const char *opt = exclude ? "Exclude" : "Regex";
 	struct grep_rule *r = &ctx->rules[ctx->n_rules];
-	const char *v = item->value, *sp, *aerr = NULL;
+	const char *v = item->key, *aerr = NULL;
 	char err[200], *key;
-	size_t klen;
+	size_t klen = strlen(v);
 
-	while (*v == ' ')
-		v++;
-	sp = strchr(v, ' ');
-	if (!sp || sp[1] == '\0') {
-		sl_plugin_error(ins, item->line,
-				"%s '%s': expected KEY REGEX", opt,
-				item->value);
-		return -SL_ECONFIG;
-	}
-	klen = (size_t)(sp - v);
 	/* Fluent Bit reads a plain KEY as the accessor "$KEY". */
 	key = malloc(klen + 2);
 	if (!key)
@@ -77,12 +64,12 @@ static int add_rule(struct grep_ctx *ctx, struct sl_plugin_instance *ins,
 		return -SL_ECONFIG;
 	}
 	free(key);
-	r->re = sl_regex_create(sp + 1, err, sizeof(err));
+	r->re = sl_regex_create(item->value, err, sizeof(err));
 	if (!r->re) {
 		sl_accessor_destroy(r->acc);
 		r->acc = NULL;
 		sl_plugin_error(ins, item->line, "%s: bad regex '%s': %s", opt,
-				sp + 1, err);
+				item->value, err);
 		return -SL_ECONFIG;
 	}
 	r->exclude = exclude;
@@ -215,10 +202,10 @@ static enum sl_filter_verdict grep_filter(void *data, struct sl_record *rec,
 }
 
 static const struct sl_cfg_option grep_config[] = {
-	{ .name = "regex", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
+	{ .name = "regex", .type = SL_CFG_KV, .flags = SL_CFG_MULTI,
 	  .offset = offsetof(struct grep_ctx, regex),
 	  .desc = "KEY REGEX: keep records whose KEY matches REGEX" },
-	{ .name = "exclude", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
+	{ .name = "exclude", .type = SL_CFG_KV, .flags = SL_CFG_MULTI,
 	  .offset = offsetof(struct grep_ctx, exclude),
 	  .desc = "KEY REGEX: drop records whose KEY matches REGEX" },
 	{ .name = "logical_op", .type = SL_CFG_STR, .def = "legacy",
