@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+SL_ABI_PRINTF(3, 0)
 static void host_vlog(enum sl_log_level level, const char *component,
 		      const char *fmt, va_list ap)
 {
@@ -32,6 +33,7 @@ static void host_vlog(enum sl_log_level level, const char *component,
 	sl_log(level, component, "%s", msg);
 }
 
+SL_ABI_PRINTF(3, 0)
 static void host_verror(const struct sl_plugin_instance *ins, int line,
 			const char *fmt, va_list ap)
 {
