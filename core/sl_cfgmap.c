@@ -230,8 +230,10 @@ int sl_cfg_split_kv(const char *s, struct sl_cfg_kv *out)
 		p++;
 	if (*p == '"' || *p == '\'') {
 		p = unquote(p, key);
-		if (!p || (*p && !blank(*p)))
-			goto inval; /* unterminated, or 'a'b */
+		if (!p)
+			goto unterminated;
+		if (*p && !blank(*p))
+			goto inval; /* 'a'b */
 	} else {
 		size_t k = 0;
 
@@ -247,9 +249,11 @@ int sl_cfg_split_kv(const char *s, struct sl_cfg_kv *out)
 	if (!*key || end == p)
 		goto inval;
 	/* one quoted word is unquoted; anything else is taken as written */
-	if ((*p == '"' || *p == '\'') && end - p >= 2) {
+	if (*p == '"' || *p == '\'') {
 		const char *after = unquote(p, val);
 
+		if (!after)
+			goto unterminated;
 		quoted = after == end;
 	}
 	if (!quoted) {
@@ -264,6 +268,10 @@ inval:
 	free(key);
 	free(val);
 	return -SL_EINVAL;
+unterminated:
+	free(key);
+	free(val);
+	return -SL_EPARSE;
 oom:
 	free(key);
 	free(val);
@@ -475,7 +483,16 @@ static int validate(const struct sl_cfg_option *opt, const char *key,
 		    const char *s, union value *v, const char *what,
 		    const char *file, int line, struct sl_diag *diag)
 {
-	if (parse_typed(opt, s, v) < 0) {
+	int rc = parse_typed(opt, s, v);
+
+	if (rc == -SL_EPARSE) {
+		sl_diag_add(diag, file, line,
+			    "invalid value '%s' for option '%s' of %s: "
+			    "unterminated quote",
+			    s, key, what);
+		return -SL_EINVAL;
+	}
+	if (rc < 0) {
 		const char *colon = opt->desc ? strchr(opt->desc, ':') : NULL;
 		int n = 0;
 

@@ -51,8 +51,8 @@ int sl_cfg_split_pair(const char *s, char **key, char **rest);
 /*
  * Splits `s` as an SL_CFG_KV value (sluice_plugin.h) into out->key and
  * out->value (owned by *out; file and line untouched). Returns 0, -SL_EINVAL
- * (no KEY, no VALUE or an unterminated quote; *out unchanged) or
- * -SL_ENOMEM.
+ * (no KEY or no VALUE), -SL_EPARSE (an unterminated quote) or -SL_ENOMEM;
+ * *out is unchanged on error.
  */
 int sl_cfg_split_kv(const char *s, struct sl_cfg_kv *out);
 

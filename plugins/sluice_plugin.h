@@ -155,6 +155,7 @@ struct sl_cfg_multi {
  * map: KEY is the first word; VALUE is the rest of the line after the
  * blanks that follow KEY, trimmed. Either may be quoted with " or ' when it
  * is one quoted word (inside, \<quote> and \\ are unescaped): 'a b' "c d".
+ * A quote that opens KEY or VALUE must close.
  * A missing KEY or VALUE is a config error the map reports with file:line,
  * worded from the option's desc ("KEY REGEX: ..." gives "expected KEY
  * REGEX"). `value_quoted` tells a plugin that wants one word whether

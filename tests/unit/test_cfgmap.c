@@ -522,6 +522,7 @@ static void kv_without_value_is_an_error_in_the_options_words(void **state)
 	assert_true(has_diag(f, "test.conf:4:"));
 	assert_true(has_diag(f, "expected KEY REGEX"));
 	assert_true(has_diag(f, "test.conf:5:"));
+	assert_true(has_diag(f, "unterminated quote"));
 	assert_true(has_diag(f, "test.conf:6:"));
 	assert_true(has_diag(f, "expected KEY VALUE"));
 }
