@@ -13,6 +13,7 @@
 #include "sl_registry.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -58,15 +59,37 @@ struct sl_cfg_option *sl_plugin_copy_options(const void *map, size_t elem_size,
 	return out;
 }
 
+/*
+ * The size the plugin gave the object at `addr` (its ELF symbol), or 0 when
+ * unknown. It keeps the loader from reading past an export that is smaller
+ * than the fields it is about to read.
+ */
+static size_t object_size(const void *addr)
+{
+	const ElfW(Sym) *sym = NULL;
+	Dl_info info;
+
+	if (!dladdr1(addr, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym)
+		return 0;
+	return (size_t)sym->st_size;
+}
+
 /* Checks the export of `path`; on success fills `own`. */
 static int check_export(const struct sl_plugin_export *exp,
 			const struct sl_loaded_plugin *loaded, size_t n_loaded,
 			const char *path, const struct sl_conf_entry *e,
 			struct sl_loaded_copy *own, struct sl_diag *diag)
 {
+	size_t take, n_opts, size = object_size(exp);
 	const struct sl_filter_plugin *f;
-	size_t take, n_opts;
 
+	if (size && size < 2 * sizeof(uint32_t)) {
+		sl_diag_add(diag, e->file, e->line,
+			    "'%s' is not a sluice plugin (its sluice_plugin "
+			    "is %zu bytes)",
+			    path, size);
+		return -SL_ECONFIG;
+	}
 	if (exp->abi_major != SL_ABI_MAJOR) {
 		sl_diag_add(diag, e->file, e->line,
 			    "plugin '%s' was built for plugin ABI %u.%u; this "
@@ -82,6 +105,15 @@ static int check_export(const struct sl_plugin_export *exp,
 			    "plugin with SL_PLUGIN_ABI_MINOR %d)",
 			    path, exp->abi_major, exp->abi_minor, SL_ABI_MAJOR,
 			    SL_ABI_MINOR, SL_ABI_MINOR);
+		return -SL_ECONFIG;
+	}
+	if (size && size < EXPORT_SIZE_1_0) {
+		/* the layout before the host table: major and minor only */
+		sl_diag_add(diag, e->file, e->line,
+			    "plugin '%s' was built with a sluice_plugin.h "
+			    "older than the host-table ABI %d.0 (its export "
+			    "is %zu bytes); rebuild it",
+			    path, SL_ABI_MAJOR, size);
 		return -SL_ECONFIG;
 	}
 	if (exp->struct_size < EXPORT_SIZE_1_0 ||
@@ -157,8 +189,17 @@ static int load_one(const struct sl_conf_entry *e,
 	/* RTLD_LOCAL: two plugins never see each other's symbols */
 	h = dlopen(e->value, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
+		const char *why = dlerror();
+
+		/* a plugin that links against host symbols: the binary has
+		 * none to give (the ABI is the table) */
 		sl_diag_add(diag, e->file, e->line,
-			    "cannot load plugin '%s': %s", e->value, dlerror());
+			    "cannot load plugin '%s': %s%s", e->value, why,
+			    why && strstr(why, "undefined symbol: sl_")
+				? " (built for a sluice that exported its "
+				  "symbols; rebuild it against this "
+				  "sluice_plugin.h)"
+				: "");
 		return -SL_ECONFIG;
 	}
 	exp = dlsym(h, "sluice_plugin");

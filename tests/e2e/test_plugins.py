@@ -2,8 +2,9 @@
 """Filters from shared objects: the example plugin loads through a
 Plugins_File and changes records; a plugin built for ABI 1.0 loads into this
 newer-minor host; a plugin's own global named like a host function is the one
-it calls; a plugin built for another major or a newer minor, one without a
-filter callback, one named like a built-in, a missing file and a non-plugin
+it calls; a plugin built for another major or a newer minor, one built
+before the host table (small export, or linked to host symbols), one without
+a filter callback, one named like a built-in, a missing file and a non-plugin
 are refused with clear errors."""
 import json
 import os
@@ -88,7 +89,9 @@ def main():
         for so, filt, want in [
                 ("null_callback", "null_callback", "no filter callback"),
                 ("shadow_builtin", "grep", "built-in"),
-                ("abi_future_minor", "abi_1_0", "needs plugin ABI 1.99")]:
+                ("abi_future_minor", "abi_1_0", "needs plugin ABI 1.99"),
+                ("old_layout", "old_layout", "rebuild it"),
+                ("old_linked", "old_layout", "rebuild it against this sluice_plugin.h")]:
             r = e2e.run_to_exit(["--dry-run", "-c",
                                  conf(tmp, so_path(so), out,
                                       dict(Name=filt, Match="app", Key="k"))],
