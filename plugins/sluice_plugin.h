@@ -611,7 +611,9 @@ static inline void sl_plugin_error(const struct sl_plugin_instance *ins,
  * named "sluice_plugin" (use SL_PLUGIN_EXPORT). The loader reads it before
  * running any plugin code: it checks the version and the sizes, stores its
  * table through `host`, and walks `filter` and its config map with the
- * sizes declared here, so either struct may grow in a later minor.
+ * sizes declared here, so either struct may grow in a later minor. The
+ * table is not there yet while the object's ELF constructors run: call no
+ * sluice function from one.
  */
 struct sl_plugin_export {
 	uint32_t abi_major;
