@@ -43,22 +43,26 @@ static enum sl_filter_verdict abi10_filter(void *data, struct sl_record *rec,
 }
 
 static const struct sl_cfg_option abi10_config[] = {
-	{ .name = "key", .type = SL_CFG_STR, .flags = SL_CFG_REQUIRED,
-	  .offset = offsetof(struct abi10_ctx, key),
-	  .desc = "field to set" },
-	{ .name = "value", .type = SL_CFG_STR, .def = "1.0",
-	  .offset = offsetof(struct abi10_ctx, value),
-	  .desc = "its string value" },
-	SL_CFG_END,
+    {.name = "key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_REQUIRED,
+     .offset = offsetof(struct abi10_ctx, key),
+     .desc = "field to set"},
+    {.name = "value",
+     .type = SL_CFG_STR,
+     .def = "1.0",
+     .offset = offsetof(struct abi10_ctx, value),
+     .desc = "its string value"},
+    SL_CFG_END,
 };
 
 static const struct sl_filter_plugin abi10 = {
-	.name = "abi_1_0",
-	.description = "sets one field; built for ABI 1.0",
-	.config_map = abi10_config,
-	.ctx_size = sizeof(struct abi10_ctx),
-	.init = abi10_init,
-	.filter = abi10_filter,
+    .name = "abi_1_0",
+    .description = "sets one field; built for ABI 1.0",
+    .config_map = abi10_config,
+    .ctx_size = sizeof(struct abi10_ctx),
+    .init = abi10_init,
+    .filter = abi10_filter,
 };
 
 SL_PLUGIN_EXPORT(abi10);

@@ -7,8 +7,8 @@
 #include "sluice_plugin.h"
 
 static const struct sl_filter_plugin null_callback = {
-	.name = "null_callback",
-	.description = "has no filter callback",
+    .name = "null_callback",
+    .description = "has no filter callback",
 };
 
 SL_PLUGIN_EXPORT(null_callback);

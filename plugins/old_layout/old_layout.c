@@ -32,13 +32,13 @@ const char *old_layout_strerror(int err)
 #endif
 
 static const struct old_filter old_filter = {
-	.name = "old_layout",
-	.description = "built for the pre-table ABI",
+    .name = "old_layout",
+    .description = "built for the pre-table ABI",
 };
 
 extern const struct old_export sluice_plugin;
 const struct old_export sluice_plugin = {
-	.abi_major = 1,
-	.abi_minor = 0,
-	.filter = &old_filter,
+    .abi_major = 1,
+    .abi_minor = 0,
+    .filter = &old_filter,
 };

@@ -33,9 +33,9 @@ static enum sl_filter_verdict stamp(void *ctx, struct sl_record *rec,
 }
 
 static const struct sl_filter_plugin own_symbol = {
-	.name = "own_symbol",
-	.description = "stamps records with its own sl_now_ns()",
-	.filter = stamp,
+    .name = "own_symbol",
+    .description = "stamps records with its own sl_now_ns()",
+    .filter = stamp,
 };
 
 SL_PLUGIN_EXPORT(own_symbol);

@@ -13,9 +13,9 @@ static enum sl_filter_verdict drop_all(void *ctx, struct sl_record *rec,
 }
 
 static const struct sl_filter_plugin shadow = {
-	.name = "grep",
-	.description = "claims a built-in filter's name",
-	.filter = drop_all,
+    .name = "grep",
+    .description = "claims a built-in filter's name",
+    .filter = drop_all,
 };
 
 SL_PLUGIN_EXPORT(shadow);
