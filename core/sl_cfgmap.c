@@ -192,8 +192,132 @@ int sl_cfg_split_pair(const char *s, char **key, char **rest)
 	return 0;
 }
 
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * A quoted word starting at s (*s is the quote): its unescaped text into
+ * `o` (room for strlen(s)), NUL-terminated. Returns the character after
+ * the closing quote, or NULL when it is unterminated.
+ */
+static const char *unquote(const char *s, char *o)
+{
+	char q = *s++;
+
+	while (*s != q) {
+		if (*s == '\0')
+			return NULL;
+		if (*s == '\\' && (s[1] == q || s[1] == '\\'))
+			s++;
+		*o++ = *s++;
+	}
+	*o = '\0';
+	return s + 1;
+}
+
+int sl_cfg_split_kv(const char *s, struct sl_cfg_kv *out)
+{
+	size_t n = strlen(s);
+	char *key = malloc(n + 1), *val = malloc(n + 1);
+	const char *p = s, *end;
+	bool quoted = false;
+
+	if (!key || !val)
+		goto oom;
+	while (blank(*p))
+		p++;
+	if (*p == '"' || *p == '\'') {
+		p = unquote(p, key);
+		if (!p)
+			goto unterminated;
+		if (*p && !blank(*p))
+			goto inval; /* 'a'b */
+	} else {
+		size_t k = 0;
+
+		while (*p && !blank(*p))
+			key[k++] = *p++;
+		key[k] = '\0';
+	}
+	while (blank(*p))
+		p++;
+	end = p + strlen(p);
+	while (end > p && blank(end[-1]))
+		end--;
+	if (!*key || end == p)
+		goto inval;
+	/* one quoted word is unquoted; anything else is taken as written */
+	if (*p == '"' || *p == '\'') {
+		const char *after = unquote(p, val);
+
+		if (!after)
+			goto unterminated;
+		quoted = after == end;
+	}
+	if (!quoted) {
+		memcpy(val, p, (size_t)(end - p));
+		val[end - p] = '\0';
+	}
+	out->key = key;
+	out->value = val;
+	out->value_quoted = quoted;
+	return 0;
+inval:
+	free(key);
+	free(val);
+	return -SL_EINVAL;
+unterminated:
+	free(key);
+	free(val);
+	return -SL_EPARSE;
+oom:
+	free(key);
+	free(val);
+	return -SL_ENOMEM;
+}
+
 /* ---- storage --------------------------------------------------------------
  */
+
+static void kv_free(struct sl_cfg_kv *kv)
+{
+	free(kv->key);
+	free(kv->value);
+	kv->key = kv->value = NULL;
+}
+
+static void kvlist_free(struct sl_cfg_kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		kv_free(&l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+/* Appends one validated KEY VALUE item to the list at ctx + offset. */
+static int kv_add(void *ctx, size_t offset, const char *value,
+		  const char *file, int line)
+{
+	struct sl_cfg_kvlist l;
+	struct sl_cfg_kv kv = {.file = file, .line = line}, *items;
+	int rc = sl_cfg_split_kv(value, &kv);
+
+	if (rc < 0)
+		return rc;
+	memcpy(&l, (char *)ctx + offset, sizeof(l));
+	items = realloc(l.items, (l.n + 1) * sizeof(*items));
+	if (!items) {
+		kv_free(&kv);
+		return -SL_ENOMEM;
+	}
+	l.items = items;
+	l.items[l.n++] = kv;
+	memcpy((char *)ctx + offset, &l, sizeof(l));
+	return 0;
+}
 
 static void strlist_free(struct sl_strlist *l)
 {
@@ -292,6 +416,8 @@ static const char *expected(enum sl_cfg_type type)
 		return "a number";
 	case SL_CFG_TIME:
 		return "seconds, optionally with an s, m, h or d suffix";
+	case SL_CFG_KV:
+		return "KEY VALUE";
 	default:
 		return "a value";
 	}
@@ -315,6 +441,15 @@ static int parse_typed(const struct sl_cfg_option *opt, const char *s,
 	case SL_CFG_STR:
 	case SL_CFG_SLIST:
 		return 0;
+	case SL_CFG_KV: {
+		struct sl_cfg_kv kv;
+		int rc = sl_cfg_split_kv(s, &kv);
+
+		if (rc == 0)
+			kv_free(&kv);
+		/* ENOMEM is found again, and reported, when storing */
+		return rc == -SL_ENOMEM ? 0 : rc;
+	}
 	}
 	return -SL_EINVAL;
 }
@@ -348,11 +483,28 @@ static int validate(const struct sl_cfg_option *opt, const char *key,
 		    const char *s, union value *v, const char *what,
 		    const char *file, int line, struct sl_diag *diag)
 {
-	if (parse_typed(opt, s, v) < 0) {
+	int rc = parse_typed(opt, s, v);
+
+	if (rc == -SL_EPARSE) {
 		sl_diag_add(diag, file, line,
 			    "invalid value '%s' for option '%s' of %s: "
-			    "expected %s",
-			    s, key, what, expected(opt->type));
+			    "unterminated quote",
+			    s, key, what);
+		return -SL_EINVAL;
+	}
+	if (rc < 0) {
+		const char *colon = opt->desc ? strchr(opt->desc, ':') : NULL;
+		int n = 0;
+
+		/* a KV option's desc starts with its own words: "KEY REGEX:" */
+		if (opt->type == SL_CFG_KV && colon && colon - opt->desc < 40 &&
+		    memchr(opt->desc, ' ', (size_t)(colon - opt->desc)))
+			n = (int)(colon - opt->desc);
+		sl_diag_add(diag, file, line,
+			    "invalid value '%s' for option '%s' of %s: "
+			    "expected %.*s",
+			    s, key, what, n ? n : (int)strlen(expected(opt->type)),
+			    n ? opt->desc : expected(opt->type));
 		return -SL_EINVAL;
 	}
 	if (!in_range(opt, v)) {
@@ -402,6 +554,17 @@ static int store(const struct sl_cfg_option *opt, void *ctx, const char *s,
 	case SL_CFG_TIME:
 		memcpy(field, &v->d, sizeof(v->d));
 		return 0;
+	case SL_CFG_KV: {
+		struct sl_cfg_kv old, kv = {0};
+		int rc = sl_cfg_split_kv(s, &kv);
+
+		if (rc < 0)
+			return rc;
+		memcpy(&old, field, sizeof(old));
+		kv_free(&old);
+		memcpy(field, &kv, sizeof(kv));
+		return 0;
+	}
 	}
 	return -SL_EINVAL;
 }
@@ -504,8 +667,8 @@ static int apply_entry(const struct sl_cfgmap_target *tg,
 	}
 	*first = e;
 	if (opt->flags & SL_CFG_MULTI)
-		rc =
-		    multi_add(tg->ctx, opt->offset, e->value, e->file, e->line);
+		rc = (opt->type == SL_CFG_KV ? kv_add : multi_add)(
+		    tg->ctx, opt->offset, e->value, e->file, e->line);
 	else
 		rc = store(opt, tg->ctx, e->value, &v);
 	if (rc < 0)
@@ -598,8 +761,10 @@ int sl_cfgmap_apply(const struct sl_cfgmap_target *targets, size_t n_targets,
 				     (SL_CFG_PREFIX | SL_CFG_IGNORED)) &&
 				   map[i].def) {
 				/* a MULTI default stands only when unset */
-				if (multi_add(targets[t].ctx, map[i].offset,
-					      map[i].def, sec->file, 0) < 0)
+				if ((map[i].type == SL_CFG_KV ? kv_add
+							       : multi_add)(
+					targets[t].ctx, map[i].offset,
+					map[i].def, sec->file, 0) < 0)
 					goto oom;
 			}
 		}
@@ -625,7 +790,19 @@ void sl_cfgmap_release(const struct sl_cfg_option *map, void *ctx)
 
 		if (o->flags & SL_CFG_IGNORED)
 			continue;
-		if (o->flags & (SL_CFG_MULTI | SL_CFG_PREFIX)) {
+		if (o->type == SL_CFG_KV && (o->flags & SL_CFG_MULTI)) {
+			struct sl_cfg_kvlist l;
+
+			memcpy(&l, field, sizeof(l));
+			kvlist_free(&l);
+			memcpy(field, &l, sizeof(l));
+		} else if (o->type == SL_CFG_KV) {
+			struct sl_cfg_kv kv;
+
+			memcpy(&kv, field, sizeof(kv));
+			kv_free(&kv);
+			memcpy(field, &kv, sizeof(kv));
+		} else if (o->flags & (SL_CFG_MULTI | SL_CFG_PREFIX)) {
 			struct sl_cfg_multi m;
 
 			memcpy(&m, field, sizeof(m));
@@ -657,7 +834,7 @@ static const char *type_name(const struct sl_cfg_option *o)
 	    [SL_CFG_STR] = "string",	[SL_CFG_INT] = "integer",
 	    [SL_CFG_BOOL] = "bool",	[SL_CFG_SIZE] = "size",
 	    [SL_CFG_DOUBLE] = "number", [SL_CFG_TIME] = "time",
-	    [SL_CFG_SLIST] = "list",
+	    [SL_CFG_SLIST] = "list",	[SL_CFG_KV] = "key value",
 	};
 
 	if (o->flags & SL_CFG_PREFIX)

@@ -53,7 +53,15 @@ int sl_cfg_parse_size(const char *s, int64_t *out);    /* K/M/G = 10^3.. */
 int sl_cfg_parse_double(const char *s, double *out);
 int sl_cfg_parse_time(const char *s, double *out);     /* s/m/h/d suffixes */
 
-/* Splits "KEY REST" at the first run of spaces: for MULTI "Regex KEY RE". */
+/* Splits "KEY REST" at the first run of spaces, no quoting (older options;
+ * new ones are SL_CFG_KV). */
 int sl_cfg_split_pair(const char *s, char **key, char **rest);
+/*
+ * Splits `s` as an SL_CFG_KV value (sluice_plugin.h) into out->key and
+ * out->value (owned by *out; file and line untouched). Returns 0, -SL_EINVAL
+ * (no KEY or no VALUE), -SL_EPARSE (an unterminated quote) or -SL_ENOMEM;
+ * *out is unchanged on error.
+ */
+int sl_cfg_split_kv(const char *s, struct sl_cfg_kv *out);
 
 #endif

@@ -7,6 +7,10 @@
 #ifndef SL_COMMON_H
 #define SL_COMMON_H
 
+/* the core implements the ABI: plain prototypes, not the table wrappers */
+#ifndef SLUICE_HOST
+#define SLUICE_HOST 1
+#endif
 #include "sluice_plugin.h"
 
 #include <stddef.h>

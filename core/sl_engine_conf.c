@@ -12,7 +12,6 @@
 #include "sl_registry.h"
 #include "sl_retry.h"
 
-#include <dlfcn.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -642,69 +641,11 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 	return 0;
 }
 
-/* Filters from Plugins_File shared objects, gated by the ABI version. */
+/* Filters from Plugins_File shared objects (core/sl_plugin_load.c). */
 static int load_plugins(struct sl_engine *eng, struct sl_diag *diag)
 {
-	int rc = 0;
-
-	for (size_t i = 0; i < eng->parsers_conf.n; i++) {
-		const struct sl_conf_section *s = &eng->parsers_conf.sections[i];
-
-		if (s->kind != SL_SEC_PLUGINS)
-			continue;
-		for (size_t j = 0; j < s->n; j++) {
-			const struct sl_conf_entry *e = &s->entries[j];
-			const struct sl_plugin_export *exp;
-			void *h;
-
-			if (strcasecmp(e->key, "path") != 0) {
-				sl_diag_add(diag, e->file, e->line,
-					    "[PLUGINS] takes only Path entries");
-				rc = -SL_ECONFIG;
-				continue;
-			}
-			h = dlopen(e->value, RTLD_NOW | RTLD_LOCAL);
-			if (!h) {
-				sl_diag_add(diag, e->file, e->line,
-					    "cannot load plugin '%s': %s",
-					    e->value, dlerror());
-				rc = -SL_ECONFIG;
-				continue;
-			}
-			exp = dlsym(h, "sluice_plugin");
-			if (!exp || !exp->filter) {
-				sl_diag_add(diag, e->file, e->line,
-					    "'%s' is not a sluice plugin (no "
-					    "sluice_plugin symbol)",
-					    e->value);
-				dlclose(h);
-				rc = -SL_ECONFIG;
-				continue;
-			}
-			if (exp->abi_major != SL_ABI_MAJOR) {
-				sl_diag_add(diag, e->file, e->line,
-					    "plugin '%s' was built for plugin "
-					    "ABI %u.%u; this sluice has ABI "
-					    "%d.%d",
-					    e->value, exp->abi_major,
-					    exp->abi_minor, SL_ABI_MAJOR,
-					    SL_ABI_MINOR);
-				dlclose(h);
-				rc = -SL_ECONFIG;
-				continue;
-			}
-			struct sl_loaded_plugin *p = realloc(
-				eng->loaded, (eng->n_loaded + 1) * sizeof(*p));
-			if (!p) {
-				dlclose(h);
-				return -SL_ENOMEM;
-			}
-			eng->loaded = p;
-			eng->loaded[eng->n_loaded].filter = exp->filter;
-			eng->loaded[eng->n_loaded++].handle = h;
-		}
-	}
-	return rc;
+	return sl_plugin_load_all(&eng->parsers_conf, &eng->loaded,
+				  &eng->n_loaded, diag);
 }
 
 static const struct sl_filter_plugin *find_filter(struct sl_engine *eng,
@@ -883,9 +824,7 @@ void sl_engine_unconfigure(struct sl_engine *eng)
 	eng->n_inputs = eng->n_filters = eng->n_outputs = 0;
 	sl_cfgmap_release(service_map, &eng->service);
 	/* plugin code is unloaded only after every filter was destroyed */
-	for (size_t i = 0; i < eng->n_loaded; i++)
-		dlclose(eng->loaded[i].handle);
-	free(eng->loaded);
+	sl_plugin_unload_all(eng->loaded, eng->n_loaded);
 	eng->loaded = NULL;
 	eng->n_loaded = 0;
 }

@@ -18,6 +18,7 @@
 #include "sl_metrics.h"
 #include "sl_output.h"
 #include "sl_parser.h"
+#include "sl_plugin_load.h"
 #include "sl_router.h"
 
 #include <event2/event.h>
@@ -159,10 +160,6 @@ struct sl_flush {
 	struct sl_flush *prev_pending, *next_pending; /* engine's list */
 };
 
-struct sl_loaded_plugin {
-	const struct sl_filter_plugin *filter;
-	void *handle; /* dlopen handle, closed after the filters are gone */
-};
 
 struct sl_engine {
 	const struct sl_conf *conf;

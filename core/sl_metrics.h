@@ -15,11 +15,7 @@
 
 #include <stdbool.h>
 
-enum sl_metric_type {
-	SL_METRIC_COUNTER = 1,
-	SL_METRIC_GAUGE,
-	SL_METRIC_HISTOGRAM,
-};
+/* enum sl_metric_type is part of the plugin ABI (sluice_plugin.h) */
 
 #define SL_METRICS_MAX_LABELS 16
 #define SL_METRICS_DEFAULT_MAX_SERIES 1000

@@ -50,7 +50,7 @@ struct parser_scratch {
 struct sl_parser {
 	char *name;
 	enum parser_format format;
-	struct sl_regex *re;
+	struct sl_parser_regex *re;
 	bool skip_empty, no_bare_keys;
 	char *time_key;
 	size_t time_key_len;

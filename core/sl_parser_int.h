@@ -11,7 +11,7 @@
 #include "sl_parser.h"
 
 /* ---- regex (PCRE2, JIT when available) --------------------------------- */
-struct sl_regex;
+struct sl_parser_regex;
 
 /*
  * Compiles a Fluent Bit (Onigmo/Ruby style) pattern: "/re/" with optional
@@ -19,11 +19,11 @@ struct sl_regex;
  * byte-wise (no UTF mode), ^ and $ also match at line breaks as in Ruby.
  * On error returns -SL_EINVAL and writes a message into err.
  */
-int sl_parser_regex_compile(const char *pattern, struct sl_regex **out,
+int sl_parser_regex_compile(const char *pattern, struct sl_parser_regex **out,
 			    char *err, size_t err_len);
-void sl_parser_regex_destroy(struct sl_regex *re);
+void sl_parser_regex_destroy(struct sl_parser_regex *re);
 /* 1 when `re` matches somewhere in [s, s+len), 0 when not, or -SL_ENOMEM. */
-int sl_parser_regex_match(struct sl_regex *re, const char *s, size_t len);
+int sl_parser_regex_match(struct sl_parser_regex *re, const char *s, size_t len);
 
 /* Called for each named group that took part in a match, in group order. */
 typedef int (*sl_parser_field_cb)(void *arg, const char *key, size_t key_len,
@@ -33,7 +33,7 @@ typedef int (*sl_parser_field_cb)(void *arg, const char *key, size_t key_len,
  * Returns 0, -SL_EPARSE when there is no match, or the first negative cb
  * result.
  */
-int sl_parser_regex_fields(struct sl_regex *re, const char *s, size_t len,
+int sl_parser_regex_fields(struct sl_parser_regex *re, const char *s, size_t len,
 			   sl_parser_field_cb cb, void *arg);
 
 /* ---- logfmt ------------------------------------------------------------- */
@@ -59,7 +59,7 @@ struct sl_ml_rule {
 	char *from_state;      /* owned */
 	char *pattern;         /* owned, as written (with its /.../) */
 	char *to_state;        /* owned; NULL when the rule has none */
-	struct sl_regex *re;   /* owned, compiled pattern */
+	struct sl_parser_regex *re;   /* owned, compiled pattern */
 	int line;
 };
 

@@ -3,10 +3,13 @@
  * sl_parser_regex.c - PCRE2 (JIT) behind [PARSER] Format regex and the
  * [MULTILINE_PARSER] rules. Fluent Bit writes Onigmo/Ruby patterns; the
  * differences that matter in parsers files (/.../flags, \uHHHH, line
- * anchors) are handled here. It does not build records (sl_parser.c does).
+ * anchors) are handled here; compiling goes through the one PCRE2 wrapper,
+ * sl_regex_compile_opts, in byte mode. It does not build records
+ * (sl_parser.c does).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "sl_parser_int.h"
+#include "sl_regex.h"
 
 #include <pcre2.h>
 #include <stdio.h>
@@ -19,7 +22,7 @@ struct named_group {
 	uint32_t group;
 };
 
-struct sl_regex {
+struct sl_parser_regex {
 	pcre2_code *code;
 	pcre2_match_data *md; /* reused: one thread uses a regex at a time */
 	bool jit;
@@ -38,7 +41,7 @@ static bool name_char(char c)
 	       (c >= '0' && c <= '9') || c == '_';
 }
 
-static int long_index(const struct sl_regex *re, const char *name, size_t len)
+static int long_index(const struct sl_parser_regex *re, const char *name, size_t len)
 {
 	for (uint32_t i = 0; i < re->n_long; i++)
 		if (strlen(re->long_names[i]) == len &&
@@ -52,7 +55,7 @@ static int long_index(const struct sl_regex *re, const char *name, size_t len)
  * (?<name>, (?'name', (?P<name> and \k<name>) by short stand-ins. Onigmo
  * has no such limit and Fluent Bit's own istio-envoy-proxy parser needs it.
  */
-static int rewrite_long_names(struct sl_regex *re, const char *pat, size_t len,
+static int rewrite_long_names(struct sl_parser_regex *re, const char *pat, size_t len,
 			      struct sl_buf *out)
 {
 	size_t i = 0;
@@ -132,7 +135,7 @@ static int cmp_group(const void *a, const void *b)
 	return x->group < y->group ? -1 : x->group > y->group;
 }
 
-static int load_names(struct sl_regex *re)
+static int load_names(struct sl_parser_regex *re)
 {
 	uint32_t count = 0, entry = 0;
 	PCRE2_SPTR table = NULL;
@@ -167,16 +170,16 @@ static int load_names(struct sl_regex *re)
 	return 0;
 }
 
-int sl_parser_regex_compile(const char *pattern, struct sl_regex **out,
+int sl_parser_regex_compile(const char *pattern, struct sl_parser_regex **out,
 			    char *err, size_t err_len)
 {
 	uint32_t opts = PCRE2_MULTILINE;
 	size_t len = strlen(pattern);
 	pcre2_compile_context *cctx;
 	struct sl_buf pat = {0};
-	struct sl_regex *re;
-	PCRE2_SIZE erroff;
-	int ecode;
+	struct sl_parser_regex *re;
+	size_t jit_size = 0;
+	char why[200];
 
 	*out = NULL;
 	/* "/re/flags" as Fluent Bit accepts; a bare pattern otherwise. */
@@ -205,20 +208,24 @@ int sl_parser_regex_compile(const char *pattern, struct sl_regex **out,
 	}
 	/* Onigmo's \uHHHH (used in parsers files) and \x{...} both work. */
 	pcre2_set_compile_extra_options(cctx, PCRE2_EXTRA_ALT_BSUX);
-	re->code = pcre2_compile((PCRE2_SPTR)pat.data, pat.len,
-				 opts | PCRE2_ALT_BSUX, &ecode, &erroff, cctx);
+	/*
+	 * The one PCRE2 wrapper (sl_regex.c), in byte mode: parsers run on
+	 * raw lines, and "/re/flags" was read above.
+	 */
+	re->code = sl_regex_compile_opts(pat.data, pat.len,
+					 SL_REGEX_BYTES | SL_REGEX_RAW,
+					 opts | PCRE2_ALT_BSUX, cctx, why,
+					 sizeof(why));
 	pcre2_compile_context_free(cctx);
 	sl_buf_destroy(&pat);
 	if (!re->code) {
-		PCRE2_UCHAR msg[160];
-
-		pcre2_get_error_message(ecode, msg, sizeof(msg));
-		snprintf(err, err_len, "invalid regex at offset %zu: %s",
-			 (size_t)erroff, (const char *)msg);
+		snprintf(err, err_len, "invalid regex: %s", why);
 		sl_parser_regex_destroy(re);
 		return -SL_EINVAL;
 	}
-	re->jit = pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE) == 0;
+	re->jit = pcre2_pattern_info(re->code, PCRE2_INFO_JITSIZE,
+				     &jit_size) == 0 &&
+		  jit_size > 0;
 	re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
 	if (!re->md || load_names(re) < 0) {
 		sl_parser_regex_destroy(re);
@@ -229,7 +236,7 @@ int sl_parser_regex_compile(const char *pattern, struct sl_regex **out,
 	return 0;
 }
 
-void sl_parser_regex_destroy(struct sl_regex *re)
+void sl_parser_regex_destroy(struct sl_parser_regex *re)
 {
 	if (!re)
 		return;
@@ -242,7 +249,7 @@ void sl_parser_regex_destroy(struct sl_regex *re)
 	free(re);
 }
 
-static int run(struct sl_regex *re, const char *s, size_t len)
+static int run(struct sl_parser_regex *re, const char *s, size_t len)
 {
 	int rc;
 
@@ -258,12 +265,12 @@ static int run(struct sl_regex *re, const char *s, size_t len)
 	return rc < 0 ? 0 : 1;
 }
 
-int sl_parser_regex_match(struct sl_regex *re, const char *s, size_t len)
+int sl_parser_regex_match(struct sl_parser_regex *re, const char *s, size_t len)
 {
 	return run(re, s, len);
 }
 
-int sl_parser_regex_fields(struct sl_regex *re, const char *s, size_t len,
+int sl_parser_regex_fields(struct sl_parser_regex *re, const char *s, size_t len,
 			   sl_parser_field_cb cb, void *arg)
 {
 	PCRE2_SIZE *ov;

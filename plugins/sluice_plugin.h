@@ -10,6 +10,17 @@
  * Conventions: functions return 0 or a negative -SL_E* code; pointer returns
  * are NULL on failure. Pointers handed to a callback are borrowed for the
  * duration of the call unless the prototype says otherwise.
+ *
+ * The ABI is closed: the sluice binary exports no symbols. Every function
+ * below is a slot of `struct sluice_host_api`, a table the loader hands to
+ * the plugin before any of its code runs; the functions a plugin calls are
+ * static inline wrappers over that table, so a plugin's own globals are never
+ * interposed by the host's and a host that lacks a function fails the
+ * version gate with a message, not dlopen with an unresolved symbol.
+ * Versioning: the major must match; a plugin needs host minor >= its minor;
+ * tables and structs carry their size so each can grow at its end.
+ * Core files define SLUICE_HOST before including this header and get plain
+ * prototypes of the same functions instead of the wrappers.
  */
 #ifndef SLUICE_PLUGIN_H
 #define SLUICE_PLUGIN_H
@@ -22,9 +33,38 @@
 extern "C" {
 #endif
 
-/* A plugin built against another major version is refused by the loader. */
+/*
+ * A plugin built against another major version is refused by the loader, as
+ * is one that needs a larger minor than the host has. 1.0: records, config
+ * maps, logging, buffers. 1.1: regex, metrics, parsers, UUIDs, sl_strerror.
+ */
 #define SL_ABI_MAJOR 1
-#define SL_ABI_MINOR 0
+#define SL_ABI_MINOR 1
+/*
+ * The minor a plugin declares in its export: define it before including
+ * this header to load into older 1.x hosts, and use only what that minor
+ * has.
+ */
+#ifndef SL_PLUGIN_ABI_MINOR
+#define SL_PLUGIN_ABI_MINOR SL_ABI_MINOR
+#endif
+
+#if defined(__GNUC__)
+#define SL_ABI_HIDDEN __attribute__((visibility("hidden")))
+#define SL_ABI_VISIBLE __attribute__((visibility("default")))
+#define SL_ABI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define SL_ABI_HIDDEN
+#define SL_ABI_VISIBLE
+#define SL_ABI_PRINTF(f, a)
+#endif
+#include <stdarg.h>
+
+#ifdef SLUICE_HOST
+#define SL_FN
+#else
+#define SL_FN static inline
+#endif
 
 /* ---- error codes (negated when returned) -------------------------------- */
 enum sl_error {
@@ -55,8 +95,11 @@ enum sl_error {
  *   SL_CFG_DOUBLE double            range checked like INT
  *   SL_CFG_TIME   double seconds    "5", "1.5", "10s", "5m", "1h"
  *   SL_CFG_SLIST  struct sl_strlist comma-separated, items trimmed
+ *   SL_CFG_KV     struct sl_cfg_kv  "KEY VALUE" (since 1.1), see below
  *   any type with SL_CFG_MULTI: struct sl_cfg_multi, one item per line, raw
- *                                   string values with their location
+ *                                   string values with their location;
+ *                                   SL_CFG_KV | SL_CFG_MULTI: struct
+ *                                   sl_cfg_kvlist, each item split
  */
 enum sl_cfg_type {
 	SL_CFG_STR = 1,
@@ -66,6 +109,7 @@ enum sl_cfg_type {
 	SL_CFG_DOUBLE,
 	SL_CFG_TIME,
 	SL_CFG_SLIST,
+	SL_CFG_KV, /* since 1.1 */
 };
 
 enum sl_cfg_flags {
@@ -106,18 +150,43 @@ struct sl_cfg_multi {
 };
 
 /*
+ * A "KEY VALUE" option (grep's Regex KEY REGEX, record_modifier's Record K
+ * V, log_to_metrics' Add_label NAME ACCESSOR, ...), split once by the config
+ * map: KEY is the first word; VALUE is the rest of the line after the
+ * blanks that follow KEY, trimmed. Either may be quoted with " or ' when it
+ * is one quoted word (inside, \<quote> and \\ are unescaped): 'a b' "c d".
+ * A quote that opens KEY or VALUE must close.
+ * A missing KEY or VALUE is a config error the map reports with file:line,
+ * worded from the option's desc ("KEY REGEX: ..." gives "expected KEY
+ * REGEX"). `value_quoted` tells a plugin that wants one word whether
+ * VALUE's blanks were quoted. Both structs are fixed for major 1.
+ */
+struct sl_cfg_kv {
+	char *key;         /* owned */
+	char *value;       /* owned */
+	bool value_quoted; /* VALUE was one quoted word */
+	const char *file;  /* borrowed from the config, valid for the process */
+	int line;
+};
+
+struct sl_cfg_kvlist {
+	size_t n;
+	struct sl_cfg_kv *items; /* owned */
+};
+
+/*
  * Where a plugin instance was declared, for errors at init time. A plugin
  * reports every problem through sl_plugin_error() and then returns
  * -SL_ECONFIG from init, so that all errors of a config are listed at once.
  */
 struct sl_plugin_instance;
-void sl_plugin_error(const struct sl_plugin_instance *ins, int line,
-		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+SL_FN void sl_plugin_error(const struct sl_plugin_instance *ins, int line,
+		     const char *fmt, ...) SL_ABI_PRINTF(3, 4);
 /* The instance's name as it appears in metrics: its Alias or "<plugin>.<n>". */
-const char *sl_plugin_instance_name(const struct sl_plugin_instance *ins);
+SL_FN const char *sl_plugin_instance_name(const struct sl_plugin_instance *ins);
 /* File and line of the instance's section header. */
-const char *sl_plugin_instance_file(const struct sl_plugin_instance *ins);
-int sl_plugin_instance_line(const struct sl_plugin_instance *ins);
+SL_FN const char *sl_plugin_instance_file(const struct sl_plugin_instance *ins);
+SL_FN int sl_plugin_instance_line(const struct sl_plugin_instance *ins);
 
 /* ---- logging ------------------------------------------------------------- */
 enum sl_log_level {
@@ -128,8 +197,8 @@ enum sl_log_level {
 	SL_LOG_DEBUG,
 	SL_LOG_TRACE,
 };
-void sl_log(enum sl_log_level level, const char *component, const char *fmt,
-	    ...) __attribute__((format(printf, 3, 4)));
+SL_FN void sl_log(enum sl_log_level level, const char *component, const char *fmt,
+	    ...) SL_ABI_PRINTF(3, 4);
 
 /* ---- records ------------------------------------------------------------- */
 /*
@@ -142,12 +211,12 @@ struct sl_record;
 /* A compiled record accessor: "key", "$key", "$key['sub'][0]['x']". */
 struct sl_accessor;
 /* Compiles `spec`. On error returns NULL and sets *err to a static message. */
-struct sl_accessor *sl_accessor_create(const char *spec, const char **err);
-void sl_accessor_destroy(struct sl_accessor *acc);
+SL_FN struct sl_accessor *sl_accessor_create(const char *spec, const char **err);
+SL_FN void sl_accessor_destroy(struct sl_accessor *acc);
 /* Number of path steps; the first step's key (top-level field name). */
-size_t sl_accessor_depth(const struct sl_accessor *acc);
+SL_FN size_t sl_accessor_depth(const struct sl_accessor *acc);
 /* Key of the last step, or NULL when the last step is an array index. */
-const char *sl_accessor_last_key(const struct sl_accessor *acc);
+SL_FN const char *sl_accessor_last_key(const struct sl_accessor *acc);
 
 enum sl_value_type {
 	SL_VAL_NONE = 0, /* not found */
@@ -169,23 +238,23 @@ struct sl_value {
 	size_t raw_len;
 };
 
-int64_t sl_record_time(const struct sl_record *rec);
-void sl_record_set_time(struct sl_record *rec, int64_t ts_ns);
+SL_FN int64_t sl_record_time(const struct sl_record *rec);
+SL_FN void sl_record_set_time(struct sl_record *rec, int64_t ts_ns);
 /* The body, built on first use. Borrowed until the record changes. */
-const char *sl_record_body(struct sl_record *rec, size_t *len);
+SL_FN const char *sl_record_body(struct sl_record *rec, size_t *len);
 /*
  * Replaces the body with a copy of `json` (len bytes, a JSON object that the
  * caller guarantees valid: produced by sl_json_* helpers or a parser).
  * Returns 0 or -SL_ENOMEM (record unchanged).
  */
-int sl_record_set_body(struct sl_record *rec, const char *json, size_t len);
+SL_FN int sl_record_set_body(struct sl_record *rec, const char *json, size_t len);
 
 /*
  * Looks up a field. Returns 0 and fills *out, -SL_ENOENT when absent,
  * -SL_EPARSE when the body is not a valid object (cannot happen for records
  * built by the core).
  */
-int sl_record_get(struct sl_record *rec, const struct sl_accessor *acc,
+SL_FN int sl_record_get(struct sl_record *rec, const struct sl_accessor *acc,
 		  struct sl_value *out);
 /*
  * The field as text: a string unescaped, a number/bool/null as its literal,
@@ -197,7 +266,7 @@ struct sl_text {
 	char *buf;  /* owned by the caller; free() when done */
 	size_t cap;
 };
-int sl_record_get_text(struct sl_record *rec, const struct sl_accessor *acc,
+SL_FN int sl_record_get_text(struct sl_record *rec, const struct sl_accessor *acc,
 		       struct sl_text *scratch, const char **text, size_t *len);
 
 /*
@@ -205,26 +274,26 @@ int sl_record_get_text(struct sl_record *rec, const struct sl_accessor *acc,
  * JSON value text. Each returns 0, -SL_ENOENT (remove/rename of an absent
  * key) or -SL_ENOMEM (record unchanged).
  */
-int sl_record_set(struct sl_record *rec, const char *key, size_t key_len,
+SL_FN int sl_record_set(struct sl_record *rec, const char *key, size_t key_len,
 		  const char *json_value, size_t value_len);
-int sl_record_set_string(struct sl_record *rec, const char *key,
+SL_FN int sl_record_set_string(struct sl_record *rec, const char *key,
 			 size_t key_len, const char *str, size_t str_len);
-int sl_record_remove(struct sl_record *rec, const char *key, size_t key_len);
-int sl_record_rename(struct sl_record *rec, const char *key, size_t key_len,
+SL_FN int sl_record_remove(struct sl_record *rec, const char *key, size_t key_len);
+SL_FN int sl_record_rename(struct sl_record *rec, const char *key, size_t key_len,
 		     const char *new_key, size_t new_len);
 
 /*
  * Marks the record as one that failed to parse (kept as {"log": ...});
  * the engine counts it in sluice_input_parse_errors_total of its input.
  */
-void sl_record_flag_parse_error(struct sl_record *rec);
+SL_FN void sl_record_flag_parse_error(struct sl_record *rec);
 
 /*
  * Iterates the top-level fields in order. Call with *pos = 0; returns 1 and
  * fills key (unescaped text via `scratch`, borrowed) and value while there
  * are fields, 0 at the end.
  */
-int sl_record_next_field(struct sl_record *rec, size_t *pos,
+SL_FN int sl_record_next_field(struct sl_record *rec, size_t *pos,
 			 struct sl_text *scratch, const char **key,
 			 size_t *key_len, struct sl_value *value);
 
@@ -237,12 +306,12 @@ struct sl_buf {
 	char *data;
 	size_t len, cap;
 };
-int sl_buf_append(struct sl_buf *b, const void *data, size_t len);
-int sl_buf_reserve(struct sl_buf *b, size_t extra);
-void sl_buf_reset(struct sl_buf *b);   /* len = 0, memory kept */
-void sl_buf_destroy(struct sl_buf *b); /* frees, back to all-zero */
+SL_FN int sl_buf_append(struct sl_buf *b, const void *data, size_t len);
+SL_FN int sl_buf_reserve(struct sl_buf *b, size_t extra);
+SL_FN void sl_buf_reset(struct sl_buf *b);   /* len = 0, memory kept */
+SL_FN void sl_buf_destroy(struct sl_buf *b); /* frees, back to all-zero */
 /* Appends `s` as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */
-int sl_json_append_string(struct sl_buf *b, const char *s, size_t len);
+SL_FN int sl_json_append_string(struct sl_buf *b, const char *s, size_t len);
 
 /* ---- filters --------------------------------------------------------------- */
 enum sl_filter_verdict {
@@ -268,20 +337,303 @@ struct sl_filter_plugin {
 					 const char *tag, size_t tag_len);
 };
 
+/* ---- since 1.1: host services ------------------------------------------- */
+/* Human-readable text for a negative -SL_E* code (static). */
+SL_FN const char *sl_strerror(int err);
+
 /*
- * A shared object listed in Plugins_File exports one symbol of this type,
- * named "sluice_plugin".
+ * Regular expressions written as Fluent Bit users write them (Onigmo/Ruby
+ * style): "/re/imx" carries options (i caseless, m dot matches newline,
+ * x extended), "/re/" is stripped, anything else is the pattern. ^ and $
+ * match at line breaks; patterns and subjects are UTF-8. One wrapper for
+ * every filter, so that one pattern means one thing everywhere.
+ */
+struct sl_regex;
+/* Returns the compiled pattern, or NULL with "<reason> at offset N" in err. */
+SL_FN struct sl_regex *sl_regex_create(const char *pattern, char *err,
+				       size_t err_len);
+SL_FN void sl_regex_destroy(struct sl_regex *re);
+/* Does `re` match somewhere in s[0..len)? Engine thread only. */
+SL_FN bool sl_regex_match(const struct sl_regex *re, const char *s,
+			  size_t len);
+/*
+ * A KEY REGEX rule as grep and log_to_metrics read it: true when the field
+ * at `acc` is a string that `re` matches (numbers, booleans and containers
+ * never match). `scratch` is the caller's, reused.
+ */
+SL_FN bool sl_regex_match_field(struct sl_record *rec,
+				const struct sl_accessor *acc,
+				const struct sl_regex *re,
+				struct sl_text *scratch);
+
+/*
+ * Metrics in the engine's registry (rendered by the Prometheus exporter and
+ * the HTTP API). Families and series are borrowed from the registry, valid
+ * while the instance lives. Instances that ask for the same family (same
+ * name, type, labels and buckets) share it.
+ */
+enum sl_metric_type {
+	SL_METRIC_COUNTER = 1,
+	SL_METRIC_GAUGE,
+	SL_METRIC_HISTOGRAM,
+};
+struct sl_metric_family;
+struct sl_metric_series;
+/* Is `name` a valid metric (label) name: [a-zA-Z_:][a-zA-Z0-9_:]* ? */
+SL_FN bool sl_metrics_valid_name(const char *name);
+SL_FN bool sl_metrics_valid_label_name(const char *name);
+/* Does the instance's registry already hold a family `name`? */
+SL_FN bool sl_plugin_metric_exists(const struct sl_plugin_instance *ins,
+				   const char *name);
+#define SL_METRICS_MAX_LABELS 16
+/*
+ * The family `name`, created when absent. `buckets` (ascending, without
+ * +Inf) for histograms only; `max_series` caps the label sets (0: no cap;
+ * a family that exists keeps its cap, with a warning when it differs).
+ * `scope` is the tag the family is emitted under by the Prometheus exporter
+ * (NULL: internal metrics); a family that exists must have the same.
+ * NULL with *err set to a static message when it exists with another
+ * shape or scope, on ENOMEM ("out of memory"), or when the instance has no
+ * registry (unit tests; *err is then NULL).
+ */
+SL_FN struct sl_metric_family *
+sl_plugin_metric_family(const struct sl_plugin_instance *ins, const char *name,
+			const char *help, enum sl_metric_type type,
+			const char *const *label_names, size_t n_labels,
+			const double *buckets, size_t n_buckets,
+			size_t max_series, const char *scope, const char **err);
+/*
+ * The series for `label_values` (one per label), created when absent. NULL
+ * when the family is at its cap (counted by the core) or on ENOMEM.
+ */
+SL_FN struct sl_metric_series *
+sl_plugin_metric_series(const struct sl_plugin_instance *ins,
+			struct sl_metric_family *fam,
+			const char *const *label_values);
+/* Value updates (counter add, gauge set, histogram observe). */
+SL_FN void sl_metric_add(struct sl_metric_series *s, double v);
+SL_FN void sl_metric_set(struct sl_metric_series *s, double v);
+SL_FN void sl_metric_observe(const struct sl_metric_family *fam,
+			     struct sl_metric_series *s, double v);
+
+/*
+ * [PARSER] definitions of the running configuration. A parser is borrowed
+ * for the life of the instance.
+ */
+struct sl_parser;
+/* The parser `name` (case-insensitive), or NULL when none is defined. */
+SL_FN const struct sl_parser *
+sl_plugin_parser_find(const struct sl_plugin_instance *ins, const char *name);
+/*
+ * Parses `text` (len bytes) and on success replaces the record's body with
+ * the parsed fields (and its time when the parser has a Time_Key). Returns
+ * 0, -SL_EPARSE (record unchanged) or -SL_ENOMEM.
+ */
+SL_FN int sl_parser_apply(const struct sl_parser *p, const char *text,
+			  size_t len, struct sl_record *rec);
+
+#define SL_UUID_STR_LEN 36 /* without the terminating NUL */
+/* A new UUIDv7 (time-ordered) as text and a NUL. Returns 0 or -SL_EIO. */
+SL_FN int sl_uuid_v7_string(char out[SL_UUID_STR_LEN + 1]);
+
+/* ---- the host table --------------------------------------------------------- */
+/*
+ * X(ret, name, params, args): every function of the ABI, in table order.
+ * New functions are appended at the end only, with a minor version bump.
+ */
+#define SL_HOST_API_1_0(X, XV)                                               \
+	XV(sl_plugin_instance_name, const char *,                            \
+	   (const struct sl_plugin_instance *ins), (ins))                    \
+	XV(sl_plugin_instance_file, const char *,                            \
+	   (const struct sl_plugin_instance *ins), (ins))                    \
+	XV(sl_plugin_instance_line, int,                                     \
+	   (const struct sl_plugin_instance *ins), (ins))                    \
+	XV(sl_accessor_create, struct sl_accessor *,                         \
+	   (const char *spec, const char **err), (spec, err))                \
+	X(sl_accessor_destroy, (struct sl_accessor *acc), (acc))             \
+	XV(sl_accessor_depth, size_t, (const struct sl_accessor *acc),       \
+	   (acc))                                                            \
+	XV(sl_accessor_last_key, const char *,                               \
+	   (const struct sl_accessor *acc), (acc))                           \
+	XV(sl_record_time, int64_t, (const struct sl_record *rec), (rec))    \
+	X(sl_record_set_time, (struct sl_record *rec, int64_t ts_ns),        \
+	  (rec, ts_ns))                                                      \
+	XV(sl_record_body, const char *, (struct sl_record *rec, size_t *len), \
+	   (rec, len))                                                       \
+	XV(sl_record_set_body, int,                                          \
+	   (struct sl_record *rec, const char *json, size_t len),            \
+	   (rec, json, len))                                                 \
+	XV(sl_record_get, int,                                               \
+	   (struct sl_record *rec, const struct sl_accessor *acc,            \
+	    struct sl_value *out),                                           \
+	   (rec, acc, out))                                                  \
+	XV(sl_record_get_text, int,                                          \
+	   (struct sl_record *rec, const struct sl_accessor *acc,            \
+	    struct sl_text *scratch, const char **text, size_t *len),        \
+	   (rec, acc, scratch, text, len))                                   \
+	XV(sl_record_set, int,                                               \
+	   (struct sl_record *rec, const char *key, size_t key_len,          \
+	    const char *json_value, size_t value_len),                       \
+	   (rec, key, key_len, json_value, value_len))                       \
+	XV(sl_record_set_string, int,                                        \
+	   (struct sl_record *rec, const char *key, size_t key_len,          \
+	    const char *str, size_t str_len),                                \
+	   (rec, key, key_len, str, str_len))                                \
+	XV(sl_record_remove, int,                                            \
+	   (struct sl_record *rec, const char *key, size_t key_len),         \
+	   (rec, key, key_len))                                              \
+	XV(sl_record_rename, int,                                            \
+	   (struct sl_record *rec, const char *key, size_t key_len,          \
+	    const char *new_key, size_t new_len),                            \
+	   (rec, key, key_len, new_key, new_len))                            \
+	X(sl_record_flag_parse_error, (struct sl_record *rec), (rec))        \
+	XV(sl_record_next_field, int,                                        \
+	   (struct sl_record *rec, size_t *pos, struct sl_text *scratch,     \
+	    const char **key, size_t *key_len, struct sl_value *value),      \
+	   (rec, pos, scratch, key, key_len, value))                         \
+	XV(sl_buf_append, int,                                               \
+	   (struct sl_buf *b, const void *data, size_t len), (b, data, len)) \
+	XV(sl_buf_reserve, int, (struct sl_buf *b, size_t extra), (b, extra)) \
+	X(sl_buf_reset, (struct sl_buf *b), (b))                             \
+	X(sl_buf_destroy, (struct sl_buf *b), (b))                           \
+	XV(sl_json_append_string, int,                                       \
+	   (struct sl_buf *b, const char *s, size_t len), (b, s, len))
+
+#define SL_HOST_API_1_1(X, XV)                                               \
+	XV(sl_strerror, const char *, (int err), (err))                      \
+	XV(sl_regex_create, struct sl_regex *,                               \
+	   (const char *pattern, char *err, size_t err_len),                 \
+	   (pattern, err, err_len))                                          \
+	X(sl_regex_destroy, (struct sl_regex *re), (re))                     \
+	XV(sl_regex_match, bool,                                             \
+	   (const struct sl_regex *re, const char *s, size_t len),           \
+	   (re, s, len))                                                     \
+	XV(sl_regex_match_field, bool,                                       \
+	   (struct sl_record *rec, const struct sl_accessor *acc,            \
+	    const struct sl_regex *re, struct sl_text *scratch),             \
+	   (rec, acc, re, scratch))                                          \
+	XV(sl_metrics_valid_name, bool, (const char *name), (name))          \
+	XV(sl_metrics_valid_label_name, bool, (const char *name), (name))    \
+	XV(sl_plugin_metric_exists, bool,                                    \
+	   (const struct sl_plugin_instance *ins, const char *name),         \
+	   (ins, name))                                                      \
+	XV(sl_plugin_metric_family, struct sl_metric_family *,               \
+	   (const struct sl_plugin_instance *ins, const char *name,          \
+	    const char *help, enum sl_metric_type type,                      \
+	    const char *const *label_names, size_t n_labels,                 \
+	    const double *buckets, size_t n_buckets, size_t max_series,      \
+	    const char *scope, const char **err),                            \
+	   (ins, name, help, type, label_names, n_labels, buckets,           \
+	    n_buckets, max_series, scope, err))                              \
+	XV(sl_plugin_metric_series, struct sl_metric_series *,               \
+	   (const struct sl_plugin_instance *ins,                            \
+	    struct sl_metric_family *fam, const char *const *label_values),  \
+	   (ins, fam, label_values))                                         \
+	X(sl_metric_add, (struct sl_metric_series *s, double v), (s, v))     \
+	X(sl_metric_set, (struct sl_metric_series *s, double v), (s, v))     \
+	X(sl_metric_observe,                                                 \
+	  (const struct sl_metric_family *fam, struct sl_metric_series *s,   \
+	   double v),                                                        \
+	  (fam, s, v))                                                       \
+	XV(sl_plugin_parser_find, const struct sl_parser *,                  \
+	   (const struct sl_plugin_instance *ins, const char *name),         \
+	   (ins, name))                                                      \
+	XV(sl_parser_apply, int,                                             \
+	   (const struct sl_parser *p, const char *text, size_t len,         \
+	    struct sl_record *rec),                                          \
+	   (p, text, len, rec))                                              \
+	XV(sl_uuid_v7_string, int, (char out[SL_UUID_STR_LEN + 1]), (out))
+
+/*
+ * Handed to the plugin by the loader (stored through sl_plugin_export.host)
+ * before any of its callbacks runs; valid until the plugin is unloaded.
+ */
+struct sluice_host_api {
+	uint32_t abi_major, abi_minor; /* the host's version */
+	uint32_t struct_size;          /* sizeof this table in the host */
+	/* 1.0 */
+	void (*sl_vlog)(enum sl_log_level level, const char *component,
+			const char *fmt, va_list ap) SL_ABI_PRINTF(3, 0);
+	void (*sl_plugin_verror)(const struct sl_plugin_instance *ins,
+				 int line, const char *fmt,
+				 va_list ap) SL_ABI_PRINTF(3, 0);
+#define SL_HOST_SLOT_(name, params, args) void(*name) params;
+#define SL_HOST_SLOTV_(name, ret, params, args) ret(*name) params;
+	SL_HOST_API_1_0(SL_HOST_SLOT_, SL_HOST_SLOTV_)
+	/* 1.1 */
+	SL_HOST_API_1_1(SL_HOST_SLOT_, SL_HOST_SLOTV_)
+#undef SL_HOST_SLOT_
+#undef SL_HOST_SLOTV_
+};
+
+/*
+ * The table every wrapper calls through: defined by SL_PLUGIN_EXPORT in a
+ * shared object (hidden, so plugins never see each other's), by the core
+ * for the built-in filters.
+ */
+extern const struct sluice_host_api *sluice_host SL_ABI_HIDDEN;
+
+#ifndef SLUICE_HOST
+#define SL_HOST_WRAP_(name, params, args)                                    \
+	static inline void name params { sluice_host->name args; }
+#define SL_HOST_WRAPV_(name, ret, params, args)                              \
+	static inline ret name params { return sluice_host->name args; }
+SL_HOST_API_1_0(SL_HOST_WRAP_, SL_HOST_WRAPV_)
+SL_HOST_API_1_1(SL_HOST_WRAP_, SL_HOST_WRAPV_)
+#undef SL_HOST_WRAP_
+#undef SL_HOST_WRAPV_
+
+SL_ABI_PRINTF(3, 4)
+static inline void sl_log(enum sl_log_level level, const char *component,
+			  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sluice_host->sl_vlog(level, component, fmt, ap);
+	va_end(ap);
+}
+
+SL_ABI_PRINTF(3, 4)
+static inline void sl_plugin_error(const struct sl_plugin_instance *ins,
+				   int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sluice_host->sl_plugin_verror(ins, line, fmt, ap);
+	va_end(ap);
+}
+#endif
+
+/*
+ * A shared object listed in Plugins_File exports one object of this type,
+ * named "sluice_plugin" (use SL_PLUGIN_EXPORT). The loader reads it before
+ * running any plugin code: it checks the version and the sizes, stores its
+ * table through `host`, and walks `filter` and its config map with the
+ * sizes declared here, so either struct may grow in a later minor. The
+ * table is not there yet while the object's ELF constructors run: call no
+ * sluice function from one.
  */
 struct sl_plugin_export {
 	uint32_t abi_major;
 	uint32_t abi_minor;
+	uint32_t struct_size; /* sizeof(struct sl_plugin_export) */
+	uint32_t filter_size; /* sizeof(struct sl_filter_plugin) */
+	uint32_t option_size; /* sizeof(struct sl_cfg_option) */
 	const struct sl_filter_plugin *filter;
+	const struct sluice_host_api **host; /* where the table is stored */
 };
 #define SL_PLUGIN_EXPORT(filter_table)                                       \
-	const struct sl_plugin_export sluice_plugin = {                      \
+	SL_ABI_HIDDEN const struct sluice_host_api *sluice_host;             \
+	SL_ABI_VISIBLE const struct sl_plugin_export sluice_plugin = {       \
 		.abi_major = SL_ABI_MAJOR,                                   \
-		.abi_minor = SL_ABI_MINOR,                                   \
+		.abi_minor = SL_PLUGIN_ABI_MINOR,                            \
+		.struct_size = sizeof(struct sl_plugin_export),              \
+		.filter_size = sizeof(struct sl_filter_plugin),              \
+		.option_size = sizeof(struct sl_cfg_option),                 \
 		.filter = &(filter_table),                                   \
+		.host = &sluice_host,                                        \
 	}
 
 #ifdef __cplusplus

@@ -7,9 +7,6 @@
  * sluice_correlate_found_total{name} / sluice_correlate_generated_total{name}.
  * It never drops a record and never removes the key the ID came from.
  */
-#include "sl_instance.h"
-#include "sl_metrics.h"
-#include "sl_uuid.h"
 #include "sluice_plugin.h"
 
 #include <stdlib.h>
@@ -78,22 +75,22 @@ int sl_correlate_traceparent(const char *s, size_t len, const char **trace_id)
 	return 0;
 }
 
-static struct sl_metric_series *counter(struct sl_plugin_instance *ins,
-					const char *name, const char *help)
+/*
+ * The instance's series of counter `name`. Returns 0 (*out NULL when there
+ * is no registry: unit tests, not counted) or -SL_ENOMEM.
+ */
+static int counter(struct sl_plugin_instance *ins, const char *name,
+		   const char *help, struct sl_metric_series **out)
 {
-	struct sl_metrics *reg = sl_instance_metrics(ins);
 	static const char *const labels[] = {"name"};
 	const char *values[] = {sl_plugin_instance_name(ins)}, *err;
 	struct sl_metric_family *f;
 
-	if (!reg)
-		return NULL; /* no registry (unit tests): not counted */
-	f = sl_metrics_family(reg, name, help, SL_METRIC_COUNTER, labels, 1,
-			      NULL, 0, &err);
-	if (!f)
-		return NULL;
-	f->max_series = 0; /* one series per instance, never refused */
-	return sl_metric_series_get(reg, f, values);
+	/* max_series 0: one series per instance, never refused */
+	f = sl_plugin_metric_family(ins, name, help, SL_METRIC_COUNTER, labels,
+				    1, NULL, 0, 0, NULL, &err);
+	*out = f ? sl_plugin_metric_series(ins, f, values) : NULL;
+	return (f || err) && !*out ? -SL_ENOMEM : 0;
 }
 
 static int corr_init(void *data, struct sl_plugin_instance *ins)
@@ -132,12 +129,12 @@ static int corr_init(void *data, struct sl_plugin_instance *ins)
 	}
 	if (rc < 0)
 		return rc;
-	ctx->found = counter(ins, "sluice_correlate_found_total",
-			     "Records whose correlation ID was found in one "
-			     "of the Keys");
-	ctx->generated = counter(ins, "sluice_correlate_generated_total",
-				 "Records given a new UUIDv7 correlation ID");
-	if (sl_instance_metrics(ins) && (!ctx->found || !ctx->generated))
+	if (counter(ins, "sluice_correlate_found_total",
+		    "Records whose correlation ID was found in one of the Keys",
+		    &ctx->found) < 0 ||
+	    counter(ins, "sluice_correlate_generated_total",
+		    "Records given a new UUIDv7 correlation ID",
+		    &ctx->generated) < 0)
 		return -SL_ENOMEM;
 	return 0;
 }

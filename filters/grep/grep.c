@@ -5,7 +5,6 @@
  * AND, OR). Only string values are matched, as in Fluent Bit; the filter
  * never changes a record.
  */
-#include "sl_regex.h"
 #include "sluice_plugin.h"
 
 #include <stdio.h>
@@ -23,45 +22,31 @@ struct grep_rule {
 	bool exclude;
 	int line;
 	struct sl_accessor *acc; /* owned */
-	pcre2_code *re;          /* owned */
+	struct sl_regex *re;     /* owned */
 };
 
 struct grep_ctx {
 	/* config map */
-	struct sl_cfg_multi regex;
-	struct sl_cfg_multi exclude;
+	struct sl_cfg_kvlist regex;
+	struct sl_cfg_kvlist exclude;
 	char *logical_op;
 	/* built by init */
 	enum grep_op op;
 	struct grep_rule *rules; /* owned, config order */
 	size_t n_rules;
-	pcre2_match_data *md;    /* owned, shared by every rule */
 	struct sl_text scratch;  /* owned: unescaped field text */
 };
 
-/*
- * Adds one "KEY REGEX" rule. As Fluent Bit does, the key ends at the first
- * space and the pattern is everything after that one space.
- */
+/* Adds one "KEY REGEX" rule (split by the config map, SL_CFG_KV). */
 static int add_rule(struct grep_ctx *ctx, struct sl_plugin_instance *ins,
-		    const struct sl_cfg_item *item, bool exclude)
+		    const struct sl_cfg_kv *item, bool exclude)
 {
 	const char *opt = exclude ? "Exclude" : "Regex";
 	struct grep_rule *r = &ctx->rules[ctx->n_rules];
-	const char *v = item->value, *sp, *aerr = NULL;
+	const char *v = item->key, *aerr = NULL;
 	char err[200], *key;
-	size_t klen;
+	size_t klen = strlen(v);
 
-	while (*v == ' ')
-		v++;
-	sp = strchr(v, ' ');
-	if (!sp || sp[1] == '\0') {
-		sl_plugin_error(ins, item->line,
-				"%s '%s': expected KEY REGEX", opt,
-				item->value);
-		return -SL_ECONFIG;
-	}
-	klen = (size_t)(sp - v);
 	/* Fluent Bit reads a plain KEY as the accessor "$KEY". */
 	key = malloc(klen + 2);
 	if (!key)
@@ -79,12 +64,12 @@ static int add_rule(struct grep_ctx *ctx, struct sl_plugin_instance *ins,
 		return -SL_ECONFIG;
 	}
 	free(key);
-	r->re = sl_regex_compile(sp + 1, err, sizeof(err));
+	r->re = sl_regex_create(item->value, err, sizeof(err));
 	if (!r->re) {
 		sl_accessor_destroy(r->acc);
 		r->acc = NULL;
 		sl_plugin_error(ins, item->line, "%s: bad regex '%s': %s", opt,
-				sp + 1, err);
+				item->value, err);
 		return -SL_ECONFIG;
 	}
 	r->exclude = exclude;
@@ -128,8 +113,7 @@ static int grep_init(void *data, struct sl_plugin_instance *ins)
 	if (total == 0)
 		return rc;
 	ctx->rules = calloc(total, sizeof(*ctx->rules));
-	ctx->md = pcre2_match_data_create(1, NULL);
-	if (!ctx->rules || !ctx->md)
+	if (!ctx->rules)
 		return -SL_ENOMEM;
 	for (size_t i = 0; i < ctx->regex.n; i++) {
 		int r = add_rule(ctx, ins, &ctx->regex.items[i], false);
@@ -166,13 +150,11 @@ static void grep_destroy(void *data)
 
 	for (size_t i = 0; i < ctx->n_rules; i++) {
 		sl_accessor_destroy(ctx->rules[i].acc);
-		pcre2_code_free(ctx->rules[i].re);
+		sl_regex_destroy(ctx->rules[i].re);
 	}
 	free(ctx->rules);
 	ctx->rules = NULL;
 	ctx->n_rules = 0;
-	pcre2_match_data_free(ctx->md);
-	ctx->md = NULL;
 	free(ctx->scratch.buf);
 	ctx->scratch.buf = NULL;
 	ctx->scratch.cap = 0;
@@ -181,7 +163,7 @@ static void grep_destroy(void *data)
 static bool rule_matches(struct grep_ctx *ctx, struct sl_record *rec,
 			 const struct grep_rule *r)
 {
-	return sl_regex_match_field(rec, r->acc, r->re, ctx->md, &ctx->scratch);
+	return sl_regex_match_field(rec, r->acc, r->re, &ctx->scratch);
 }
 
 static enum sl_filter_verdict grep_filter(void *data, struct sl_record *rec,
@@ -220,10 +202,10 @@ static enum sl_filter_verdict grep_filter(void *data, struct sl_record *rec,
 }
 
 static const struct sl_cfg_option grep_config[] = {
-	{ .name = "regex", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
+	{ .name = "regex", .type = SL_CFG_KV, .flags = SL_CFG_MULTI,
 	  .offset = offsetof(struct grep_ctx, regex),
 	  .desc = "KEY REGEX: keep records whose KEY matches REGEX" },
-	{ .name = "exclude", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
+	{ .name = "exclude", .type = SL_CFG_KV, .flags = SL_CFG_MULTI,
 	  .offset = offsetof(struct grep_ctx, exclude),
 	  .desc = "KEY REGEX: drop records whose KEY matches REGEX" },
 	{ .name = "logical_op", .type = SL_CFG_STR, .def = "legacy",

@@ -11,11 +11,6 @@
  * counts; a gauge/histogram record whose Value_field is absent or not a
  * number updates nothing.
  */
-#include "sl_regex.h"
-#include "sl_cfgmap.h"
-#include "sl_instance.h"
-#include "sl_metrics.h"
-#include "sl_metrics_text.h"
 #include "sluice_plugin.h"
 
 #include <math.h>
@@ -31,7 +26,7 @@ struct l2m_rule {
 	bool exclude;
 	int line;
 	struct sl_accessor *acc; /* owned */
-	pcre2_code *re;		 /* owned */
+	struct sl_regex *re;	 /* owned */
 };
 
 struct l2m_label {
@@ -44,7 +39,8 @@ struct l2m_ctx {
 	/* config map */
 	char *tag, *mode_name, *metric_name, *ns, *subsystem, *desc;
 	char *value_field, *logical_op;
-	struct sl_cfg_multi bucket, add_label, label_field, regex, exclude;
+	struct sl_cfg_multi bucket, label_field;
+	struct sl_cfg_kvlist add_label, regex, exclude;
 	bool discard_logs, kubernetes_mode;
 	int64_t max_series;
 	/* built by init */
@@ -55,9 +51,9 @@ struct l2m_ctx {
 	struct l2m_label *labels; /* owned, family label order */
 	size_t n_labels;
 	struct sl_accessor *value_acc; /* owned; gauge and histogram */
-	struct sl_metrics *reg;	       /* borrowed from the engine */
-	struct sl_metric_family *fam;  /* borrowed from reg */
-	pcre2_match_data *md;	       /* owned, shared by the rules */
+	struct sl_plugin_instance *ins; /* borrowed, for series lookups */
+	char *name;		       /* owned: the family's full name */
+	struct sl_metric_family *fam;  /* borrowed from the registry */
 	/* per-record scratch, reused: nothing is allocated in steady state */
 	struct sl_text scratch;
 	struct sl_buf vals;   /* label values, NUL-separated */
@@ -78,28 +74,21 @@ static const double default_buckets[] = {
  */
 
 static int add_rule(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
-		    const struct sl_cfg_item *item, bool exclude)
+		    const struct sl_cfg_kv *item, bool exclude)
 {
 	const char *opt = exclude ? "Exclude" : "Regex", *aerr = "";
 	struct l2m_rule *r = &ctx->rules[ctx->n_rules];
-	char *key = NULL, *pat = NULL, err[200];
-	int rc = sl_cfg_split_pair(item->value, &key, &pat);
+	const char *key = item->key, *pat = item->value;
+	char err[200];
+	int rc = -SL_ECONFIG;
 
-	if (rc == -SL_ENOMEM)
-		return rc;
-	if (rc < 0) {
-		sl_plugin_error(ins, item->line, "%s '%s': expected KEY REGEX",
-				opt, item->value);
-		return -SL_ECONFIG;
-	}
-	rc = -SL_ECONFIG;
 	r->acc = sl_accessor_create(key, &aerr);
 	if (!r->acc) {
 		sl_plugin_error(ins, item->line, "%s: bad key '%s': %s", opt,
 				key, aerr);
 		goto out;
 	}
-	r->re = sl_regex_compile(pat, err, sizeof(err));
+	r->re = sl_regex_create(pat, err, sizeof(err));
 	if (!r->re) {
 		sl_accessor_destroy(r->acc);
 		r->acc = NULL;
@@ -112,8 +101,6 @@ static int add_rule(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 	ctx->n_rules++;
 	rc = 0;
 out:
-	free(key);
-	free(pat);
 	return rc;
 }
 
@@ -142,11 +129,10 @@ static int build_rules(struct l2m_ctx *ctx, struct sl_plugin_instance *ins)
 	if (total == 0)
 		return rc;
 	ctx->rules = calloc(total, sizeof(*ctx->rules));
-	ctx->md = pcre2_match_data_create(1, NULL);
-	if (!ctx->rules || !ctx->md)
+	if (!ctx->rules)
 		return -SL_ENOMEM;
 	for (int pass = 0; pass < 2; pass++) {
-		const struct sl_cfg_multi *m =
+		const struct sl_cfg_kvlist *m =
 		    pass ? &ctx->exclude : &ctx->regex;
 
 		for (size_t i = 0; i < m->n; i++) {
@@ -238,28 +224,16 @@ static int label_field(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 	return push_label(ctx, ins, name, it->value, it->line);
 }
 
+/* "NAME ACCESSOR", split by the config map (SL_CFG_KV). */
 static int add_label(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
-		     const struct sl_cfg_item *it)
+		     const struct sl_cfg_kv *it)
 {
-	char *name = NULL, *spec = NULL;
-	int rc = sl_cfg_split_pair(it->value, &name, &spec);
-
-	if (rc == -SL_ENOMEM)
-		return rc;
-	if (rc < 0) {
-		sl_plugin_error(ins, it->line,
-				"Add_label '%s': expected NAME ACCESSOR",
-				it->value);
-		return -SL_ECONFIG;
-	}
-	rc = push_label(ctx, ins, name, spec, it->line);
-	free(spec);
-	return rc;
+	return push_label(ctx, ins, strdup(it->key), it->value, it->line);
 }
 
 static int build_labels(struct l2m_ctx *ctx, struct sl_plugin_instance *ins)
 {
-	size_t nk = ctx->kubernetes_mode ? SL_ARRAY_LEN(k8s_labels) : 0;
+	size_t nk = ctx->kubernetes_mode ? sizeof(k8s_labels) / sizeof(k8s_labels[0]) : 0;
 	size_t total = nk + ctx->add_label.n + ctx->label_field.n;
 	size_t ia = 0, il = 0;
 	char spec[64];
@@ -407,8 +381,6 @@ static int build_family(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 	};
 	const char *names[SL_METRICS_MAX_LABELS], *err = NULL;
 	char *name = full_name(ctx);
-	bool existed;
-	int rc = -SL_ECONFIG;
 
 	if (!name)
 		return -SL_ENOMEM;
@@ -417,52 +389,27 @@ static int build_family(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 				"metric name '%s' is not a valid Prometheus "
 				"metric name",
 				name);
-		goto out;
-	}
-	ctx->reg = sl_instance_metrics(ins);
-	if (!ctx->reg) {
-		sl_plugin_error(ins, 0, "no metrics registry");
-		goto out;
+		free(name);
+		return -SL_ECONFIG;
 	}
 	for (size_t i = 0; i < ctx->n_labels; i++)
 		names[i] = ctx->labels[i].name;
-	existed = sl_metrics_find(ctx->reg, name) != NULL;
-	ctx->fam =
-	    sl_metrics_family(ctx->reg, name, ctx->desc, types[ctx->mode],
-			      names, ctx->n_labels, buckets, n_buckets, &err);
+	ctx->fam = sl_plugin_metric_family(
+	    ins, name, ctx->desc, types[ctx->mode], names, ctx->n_labels,
+	    buckets, n_buckets, (size_t)ctx->max_series, ctx->tag, &err);
 	if (!ctx->fam) {
-		if (err && strcmp(err, "out of memory") == 0) {
-			rc = -SL_ENOMEM;
-			goto out;
-		}
-		sl_plugin_error(ins, 0, "metric '%s': %s", name,
-				err ? err : "cannot be created");
-		goto out;
+		int rc = err && strcmp(err, "out of memory") == 0
+			     ? -SL_ENOMEM
+			     : -SL_ECONFIG;
+
+		if (rc == -SL_ECONFIG)
+			sl_plugin_error(ins, 0, "metric '%s': %s", name,
+					err ? err : "no metrics registry");
+		free(name);
+		return rc;
 	}
-	if (!existed) {
-		ctx->fam->max_series = (size_t)ctx->max_series;
-		ctx->fam->scope = strdup(ctx->tag);
-		if (!ctx->fam->scope) {
-			rc = -SL_ENOMEM;
-			goto out;
-		}
-	} else if (!ctx->fam->scope || strcmp(ctx->fam->scope, ctx->tag) != 0) {
-		sl_plugin_error(ins, 0,
-				"metric '%s' is already emitted under another "
-				"Tag ('%s'); instances sharing a metric must "
-				"use the same Tag",
-				name, ctx->fam->scope ? ctx->fam->scope : "");
-		goto out;
-	} else if (ctx->fam->max_series != (size_t)ctx->max_series) {
-		sl_log(SL_LOG_WARN, sl_plugin_instance_name(ins),
-		       "metric '%s': Max_Series %lld ignored, the family "
-		       "keeps %zu",
-		       name, (long long)ctx->max_series, ctx->fam->max_series);
-	}
-	rc = 0;
-out:
-	free(name);
-	return rc;
+	ctx->name = name;
+	return 0;
 }
 
 static int l2m_init(void *data, struct sl_plugin_instance *ins)
@@ -471,6 +418,8 @@ static int l2m_init(void *data, struct sl_plugin_instance *ins)
 	double *buckets = NULL;
 	size_t n_buckets = 0;
 	int rc = 0, r;
+
+	ctx->ins = ins;
 
 	if (!ctx->tag || !*ctx->tag) {
 		sl_plugin_error(ins, 0, "Tag is required");
@@ -527,7 +476,7 @@ static int l2m_init(void *data, struct sl_plugin_instance *ins)
 	if (rc == 0) {
 		if (ctx->mode == MODE_HISTOGRAM && n_buckets == 0)
 			rc = build_family(ctx, ins, default_buckets,
-					  SL_ARRAY_LEN(default_buckets));
+					  sizeof(default_buckets) / sizeof(default_buckets[0]));
 		else
 			rc = build_family(ctx, ins, buckets, n_buckets);
 	}
@@ -541,7 +490,7 @@ static void l2m_destroy(void *data)
 
 	for (size_t i = 0; i < ctx->n_rules; i++) {
 		sl_accessor_destroy(ctx->rules[i].acc);
-		pcre2_code_free(ctx->rules[i].re);
+		sl_regex_destroy(ctx->rules[i].re);
 	}
 	free(ctx->rules);
 	ctx->rules = NULL;
@@ -555,8 +504,6 @@ static void l2m_destroy(void *data)
 	ctx->n_labels = 0;
 	sl_accessor_destroy(ctx->value_acc);
 	ctx->value_acc = NULL;
-	pcre2_match_data_free(ctx->md);
-	ctx->md = NULL;
 	free(ctx->scratch.buf);
 	ctx->scratch.buf = NULL;
 	ctx->scratch.cap = 0;
@@ -566,7 +513,8 @@ static void l2m_destroy(void *data)
 	ctx->val_off = NULL;
 	ctx->val_ptr = NULL;
 	ctx->fam = NULL;
-	ctx->reg = NULL;
+	free(ctx->name);
+	ctx->name = NULL;
 }
 
 /* ---- per record ------------------------------------------------------------
@@ -575,7 +523,7 @@ static void l2m_destroy(void *data)
 static bool rule_matches(struct l2m_ctx *ctx, struct sl_record *rec,
 			 const struct l2m_rule *r)
 {
-	return sl_regex_match_field(rec, r->acc, r->re, ctx->md, &ctx->scratch);
+	return sl_regex_match_field(rec, r->acc, r->re, &ctx->scratch);
 }
 
 static bool selected(struct l2m_ctx *ctx, struct sl_record *rec)
@@ -695,7 +643,7 @@ static void record_metric(struct l2m_ctx *ctx, struct sl_record *rec)
 	if (ctx->mode != MODE_COUNTER && !read_value(ctx, rec, &value)) {
 		sl_log(SL_LOG_DEBUG, "log_to_metrics",
 		       "%s: Value_field '%s' absent or not a number",
-		       ctx->fam->name, ctx->value_field);
+		       ctx->name, ctx->value_field);
 		return;
 	}
 	sl_buf_reset(&ctx->vals);
@@ -707,7 +655,7 @@ static void record_metric(struct l2m_ctx *ctx, struct sl_record *rec)
 	/* pointers only once vals stopped growing */
 	for (size_t i = 0; i < ctx->n_labels; i++)
 		ctx->val_ptr[i] = ctx->vals.data + ctx->val_off[i];
-	s = sl_metric_series_get(ctx->reg, ctx->fam, ctx->val_ptr);
+	s = sl_plugin_metric_series(ctx->ins, ctx->fam, ctx->val_ptr);
 	if (!s)
 		return; /* over Max_Series (counted by the registry) or ENOMEM
 			 */
@@ -777,7 +725,7 @@ static const struct sl_cfg_option l2m_config[] = {
      .offset = L2M(bucket),
      .desc = "histogram bucket upper bound(s)"},
     {.name = "add_label",
-     .type = SL_CFG_STR,
+     .type = SL_CFG_KV,
      .flags = SL_CFG_MULTI,
      .offset = L2M(add_label),
      .desc = "NAME ACCESSOR: a label read from the record"},
@@ -787,12 +735,12 @@ static const struct sl_cfg_option l2m_config[] = {
      .offset = L2M(label_field),
      .desc = "FIELD: a label named after the field (last key)"},
     {.name = "regex",
-     .type = SL_CFG_STR,
+     .type = SL_CFG_KV,
      .flags = SL_CFG_MULTI,
      .offset = L2M(regex),
      .desc = "KEY REGEX: records to count"},
     {.name = "exclude",
-     .type = SL_CFG_STR,
+     .type = SL_CFG_KV,
      .flags = SL_CFG_MULTI,
      .offset = L2M(exclude),
      .desc = "KEY REGEX: records not to count"},

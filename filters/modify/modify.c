@@ -6,7 +6,6 @@
  * every Condition. Rules work on top-level keys only, as in Fluent Bit;
  * conditions on one key take record accessors. Values written are strings.
  */
-#include "sl_regex.h"
 #include "sluice_plugin.h"
 
 #include <stdio.h>
@@ -89,7 +88,7 @@ struct modify_rule {
 	int line;
 	char *key, *val;     /* owned; val NULL for one-argument rules */
 	size_t key_len, val_len;
-	pcre2_code *re;      /* owned: Remove_regex only */
+	struct sl_regex *re; /* owned: Remove_regex only */
 };
 
 struct modify_cond {
@@ -97,19 +96,22 @@ struct modify_cond {
 	char *b;                 /* owned, may be NULL */
 	size_t b_len;
 	struct sl_accessor *acc; /* owned: conditions on one key */
-	pcre2_code *a_re, *b_re; /* owned */
+	struct sl_regex *a_re, *b_re; /* owned */
 };
 
 struct modify_ctx {
-	/* config map, one list per rule kind (same order as enum rule_type) */
+	/*
+	 * config map, one list per rule kind (same order as enum rule_type):
+	 * one-argument rules in rules_cfg, KEY VALUE ones in pairs_cfg
+	 */
 	struct sl_cfg_multi rules_cfg[R_N_TYPES];
+	struct sl_cfg_kvlist pairs_cfg[R_N_TYPES];
 	struct sl_cfg_multi condition;
 	/* built by init */
 	struct modify_rule *rules; /* owned, config order */
 	size_t n_rules;
 	struct modify_cond *conds; /* owned */
 	size_t n_conds;
-	pcre2_match_data *md;      /* owned */
 	struct sl_text kscratch;   /* owned: keys while iterating */
 	struct sl_text vscratch;   /* owned: accessor values */
 	struct sl_buf vbuf;        /* owned: unescaped iterated values */
@@ -160,42 +162,61 @@ static int split_args(const char *s, char *buf, char *tok[3], size_t len[3])
 	}
 }
 
+/*
+ * One rule: a one-argument `item`, or a KEY VALUE `kv` already split by the
+ * config map (SL_CFG_KV). As in Fluent Bit, VALUE is one word.
+ */
 static int add_rule(struct modify_ctx *ctx, struct sl_plugin_instance *ins,
-		    enum rule_type type, const struct sl_cfg_item *item)
+		    enum rule_type type, const struct sl_cfg_item *item,
+		    const struct sl_cfg_kv *kv)
 {
 	const char *opt = rule_kinds[type].name;
 	struct modify_rule *r = &ctx->rules[ctx->n_rules];
-	char *buf, *tok[3], err[200];
+	char *buf = NULL, *tok[3], err[200];
+	int line = kv ? kv->line : item->line;
 	size_t len[3];
-	pcre2_code *re;
+	struct sl_regex *re;
 	int n;
 
-	buf = malloc(strlen(item->value) + 1);
-	if (!buf)
-		return -SL_ENOMEM;
-	n = split_args(item->value, buf, tok, len);
-	if (n != rule_kinds[type].nargs) {
-		if (n < 0)
-			sl_plugin_error(ins, item->line,
-					"%s '%s': unterminated quote", opt,
-					item->value);
-		else
-			sl_plugin_error(ins, item->line,
-					"%s '%s': expected %s (quote a value "
-					"that holds spaces)",
-					opt, item->value,
-					rule_kinds[type].nargs == 1 ? "KEY"
-								    : "KEY VALUE");
-		free(buf);
-		return -SL_ECONFIG;
+	if (kv) {
+		if (!kv->value_quoted && strpbrk(kv->value, " \t")) {
+			sl_plugin_error(ins, line,
+					"%s '%s %s': expected KEY VALUE "
+					"(quote a value that holds spaces)",
+					opt, kv->key, kv->value);
+			return -SL_ECONFIG;
+		}
+		n = 2;
+		tok[0] = kv->key;
+		tok[1] = kv->value;
+		len[0] = strlen(kv->key);
+		len[1] = strlen(kv->value);
+	} else {
+		buf = malloc(strlen(item->value) + 1);
+		if (!buf)
+			return -SL_ENOMEM;
+		n = split_args(item->value, buf, tok, len);
+		if (n != 1) {
+			if (n < 0)
+				sl_plugin_error(ins, line,
+						"%s '%s': unterminated quote",
+						opt, item->value);
+			else
+				sl_plugin_error(ins, line,
+						"%s '%s': expected KEY (quote "
+						"a key that holds spaces)",
+						opt, item->value);
+			free(buf);
+			return -SL_ECONFIG;
+		}
 	}
 	/*
 	 * Fluent Bit compiles every rule's key as a regex and refuses to
 	 * start when it is not one (e.g. "Remove_wildcard *s3").
 	 */
-	re = sl_regex_compile(tok[0], err, sizeof(err));
+	re = sl_regex_create(tok[0], err, sizeof(err));
 	if (!re) {
-		sl_plugin_error(ins, item->line,
+		sl_plugin_error(ins, line,
 				"%s: '%s' is not a valid regular expression "
 				"(%s)",
 				opt, tok[0], err);
@@ -205,7 +226,7 @@ static int add_rule(struct modify_ctx *ctx, struct sl_plugin_instance *ins,
 	if (type == R_REMOVE_REGEX)
 		r->re = re;
 	else
-		pcre2_code_free(re);
+		sl_regex_destroy(re);
 	r->key = strndup(tok[0], len[0]);
 	r->key_len = len[0];
 	if (n == 2) {
@@ -214,7 +235,7 @@ static int add_rule(struct modify_ctx *ctx, struct sl_plugin_instance *ins,
 	}
 	free(buf);
 	r->type = type;
-	r->line = item->line;
+	r->line = line;
 	ctx->n_rules++;
 	if (!r->key || (n == 2 && !r->val))
 		return -SL_ENOMEM;
@@ -260,7 +281,7 @@ static int add_cond(struct modify_ctx *ctx, struct sl_plugin_instance *ins,
 	ctx->n_conds++;
 	c->type = cond_kinds[k].type;
 	if (cond_kinds[k].a_regex) {
-		c->a_re = sl_regex_compile(tok[1], err, sizeof(err));
+		c->a_re = sl_regex_create(tok[1], err, sizeof(err));
 		if (!c->a_re) {
 			sl_plugin_error(ins, item->line,
 					"Condition %s: bad regex '%s': %s",
@@ -278,7 +299,7 @@ static int add_cond(struct modify_ctx *ctx, struct sl_plugin_instance *ins,
 		}
 	}
 	if (cond_kinds[k].b_regex) {
-		c->b_re = sl_regex_compile(tok[2], err, sizeof(err));
+		c->b_re = sl_regex_create(tok[2], err, sizeof(err));
 		if (!c->b_re) {
 			sl_plugin_error(ins, item->line,
 					"Condition %s: bad regex '%s': %s",
@@ -306,38 +327,50 @@ static int modify_init(void *data, struct sl_plugin_instance *ins)
 	int rc = 0, r;
 
 	for (int t = 0; t < R_N_TYPES; t++)
-		total += ctx->rules_cfg[t].n;
+		total += ctx->rules_cfg[t].n + ctx->pairs_cfg[t].n;
 	ctx->rules = calloc(total ? total : 1, sizeof(*ctx->rules));
 	ctx->conds = calloc(ctx->condition.n ? ctx->condition.n : 1,
 			    sizeof(*ctx->conds));
-	ctx->md = pcre2_match_data_create(1, NULL);
-	if (!ctx->rules || !ctx->conds || !ctx->md)
+	if (!ctx->rules || !ctx->conds)
 		return -SL_ENOMEM;
 	/*
 	 * Merge the per-option lists by line: rules run in the order they
 	 * were written, and errors are reported in that order too.
 	 */
 	for (;;) {
-		const struct sl_cfg_multi *m, *best_m = NULL;
-		int best = -1;
+		int best = -1, best_line = 0;
 
 		for (int t = 0; t <= R_N_TYPES; t++) {
-			m = t < R_N_TYPES ? &ctx->rules_cfg[t] : &ctx->condition;
-			if (cursor[t] < m->n &&
-			    (!best_m || m->items[cursor[t]].line <
-						best_m->items[cursor[best]]
-							.line)) {
+			const struct sl_cfg_kvlist *p =
+			    t < R_N_TYPES && rule_kinds[t].nargs == 2
+				? &ctx->pairs_cfg[t]
+				: NULL;
+			const struct sl_cfg_multi *m =
+			    t < R_N_TYPES ? &ctx->rules_cfg[t] : &ctx->condition;
+			size_t n = p ? p->n : m->n;
+			int line;
+
+			if (cursor[t] >= n)
+				continue;
+			line = p ? p->items[cursor[t]].line
+				 : m->items[cursor[t]].line;
+			if (best < 0 || line < best_line) {
 				best = t;
-				best_m = m;
+				best_line = line;
 			}
 		}
-		if (!best_m)
+		if (best < 0)
 			break;
-		if (best < R_N_TYPES)
+		if (best < R_N_TYPES && rule_kinds[best].nargs == 2)
+			r = add_rule(ctx, ins, (enum rule_type)best, NULL,
+				     &ctx->pairs_cfg[best].items[cursor[best]]);
+		else if (best < R_N_TYPES)
 			r = add_rule(ctx, ins, (enum rule_type)best,
-				     &best_m->items[cursor[best]]);
+				     &ctx->rules_cfg[best].items[cursor[best]],
+				     NULL);
 		else
-			r = add_cond(ctx, ins, &best_m->items[cursor[best]]);
+			r = add_cond(ctx, ins,
+				     &ctx->condition.items[cursor[best]]);
 		cursor[best]++;
 		if (r == -SL_ENOMEM)
 			return r;
@@ -354,21 +387,19 @@ static void modify_destroy(void *data)
 	for (size_t i = 0; ctx->rules && i < ctx->n_rules; i++) {
 		free(ctx->rules[i].key);
 		free(ctx->rules[i].val);
-		pcre2_code_free(ctx->rules[i].re);
+		sl_regex_destroy(ctx->rules[i].re);
 	}
 	for (size_t i = 0; ctx->conds && i < ctx->n_conds; i++) {
 		free(ctx->conds[i].b);
 		sl_accessor_destroy(ctx->conds[i].acc);
-		pcre2_code_free(ctx->conds[i].a_re);
-		pcre2_code_free(ctx->conds[i].b_re);
+		sl_regex_destroy(ctx->conds[i].a_re);
+		sl_regex_destroy(ctx->conds[i].b_re);
 	}
 	free(ctx->rules);
 	free(ctx->conds);
 	ctx->rules = NULL;
 	ctx->conds = NULL;
 	ctx->n_rules = ctx->n_conds = 0;
-	pcre2_match_data_free(ctx->md);
-	ctx->md = NULL;
 	free(ctx->kscratch.buf);
 	free(ctx->vscratch.buf);
 	memset(&ctx->kscratch, 0, sizeof(ctx->kscratch));
@@ -503,10 +534,10 @@ static bool value_text(struct modify_ctx *ctx, const struct sl_value *v,
 	return true;
 }
 
-static bool re_match(struct modify_ctx *ctx, const pcre2_code *re,
+static bool re_match(struct modify_ctx *ctx, const struct sl_regex *re,
 		     const char *s, size_t len)
 {
-	return pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, ctx->md, NULL) >= 0;
+	return sl_regex_match(re, s, len);
 }
 
 static bool key_is(const char *key, size_t klen, const char *s, size_t len)
@@ -818,10 +849,16 @@ static enum sl_filter_verdict modify_filter(void *data, struct sl_record *rec,
 	  .offset = offsetof(struct modify_ctx, rules_cfg) +                 \
 		    (t) * sizeof(struct sl_cfg_multi),                       \
 	  .desc = d }
+/* the two-argument rules: KEY VALUE options */
+#define PAIR_OPT(t, lname, d)                                                \
+	{ .name = lname, .type = SL_CFG_KV, .flags = SL_CFG_MULTI,           \
+	  .offset = offsetof(struct modify_ctx, pairs_cfg) +                 \
+		    (t) * sizeof(struct sl_cfg_kvlist),                      \
+	  .desc = d }
 
 static const struct sl_cfg_option modify_config[] = {
-	RULE_OPT(R_SET, "set", "KEY VALUE: set KEY to the string VALUE"),
-	RULE_OPT(R_ADD, "add", "KEY VALUE: add KEY = VALUE if KEY is absent"),
+	PAIR_OPT(R_SET, "set", "KEY VALUE: set KEY to the string VALUE"),
+	PAIR_OPT(R_ADD, "add", "KEY VALUE: add KEY = VALUE if KEY is absent"),
 	RULE_OPT(R_REMOVE, "remove", "KEY: remove KEY"),
 	RULE_OPT(R_REMOVE_WILDCARD, "remove_wildcard",
 		 "PREFIX: remove every key starting with PREFIX"),
@@ -831,12 +868,12 @@ static const struct sl_cfg_option modify_config[] = {
 		 "PREFIX: move keys starting with PREFIX to the start"),
 	RULE_OPT(R_MOVE_TO_END, "move_to_end",
 		 "PREFIX: move keys starting with PREFIX to the end"),
-	RULE_OPT(R_RENAME, "rename",
+	PAIR_OPT(R_RENAME, "rename",
 		 "KEY NEW: rename KEY to NEW unless NEW exists"),
-	RULE_OPT(R_HARD_RENAME, "hard_rename",
+	PAIR_OPT(R_HARD_RENAME, "hard_rename",
 		 "KEY NEW: rename KEY to NEW, replacing NEW"),
-	RULE_OPT(R_COPY, "copy", "KEY NEW: copy KEY to NEW unless NEW exists"),
-	RULE_OPT(R_HARD_COPY, "hard_copy",
+	PAIR_OPT(R_COPY, "copy", "KEY NEW: copy KEY to NEW unless NEW exists"),
+	PAIR_OPT(R_HARD_COPY, "hard_copy",
 		 "KEY NEW: copy KEY to NEW, replacing NEW"),
 	{ .name = "condition", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
 	  .offset = offsetof(struct modify_ctx, condition),

@@ -6,9 +6,7 @@
  * was and flagged, never dropped. Reading the key of a tail line record
  * costs no copy, which keeps tail -> parser(json) fast.
  */
-#include "sl_instance.h"
-#include "sl_parser.h"
-#include "sl_record.h"
+#include "sluice_plugin.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +23,9 @@ struct parser_ctx {
 	char *top_key;                    /* owned: the field the key lives in */
 	size_t top_key_len;
 	struct sl_text text;              /* scratch for the key's text */
+	struct sl_text kscratch;          /* scratch for field names */
 	struct sl_buf copy, orig, merged; /* scratch for Preserve/Reserve */
-	struct sl_view orig_view;
+	struct sl_buf pkeys;              /* the parsed keys, NUL-separated */
 };
 
 #define CO(f) offsetof(struct parser_ctx, f)
@@ -61,7 +60,6 @@ static char *top_field(const char *spec, size_t *len)
 static int parser_init(void *data, struct sl_plugin_instance *ins)
 {
 	struct parser_ctx *ctx = data;
-	const struct sl_parsers *ps = sl_instance_parsers(ins);
 	const char *err = NULL;
 	int rc = 0;
 
@@ -78,7 +76,7 @@ static int parser_init(void *data, struct sl_plugin_instance *ins)
 		return -SL_ENOMEM;
 	for (size_t i = 0; i < ctx->parser_names.n; i++) {
 		const struct sl_cfg_item *it = &ctx->parser_names.items[i];
-		const struct sl_parser *p = sl_parsers_find(ps, it->value);
+		const struct sl_parser *p = sl_plugin_parser_find(ins, it->value);
 
 		if (!p) {
 			sl_plugin_error(ins, it->line, "unknown parser '%s'", it->value);
@@ -101,80 +99,84 @@ static void parser_destroy(void *data)
 	sl_buf_destroy(&ctx->copy);
 	sl_buf_destroy(&ctx->orig);
 	sl_buf_destroy(&ctx->merged);
-	sl_view_destroy(&ctx->orig_view);
+	sl_buf_destroy(&ctx->pkeys);
+	free(ctx->kscratch.buf);
 }
 
-/* Is a top-level key of `orig` also a key of the parsed body? */
-static bool parsed_has(struct sl_record *rec, const char *key, size_t len,
-		       bool escaped, struct sl_buf *tmp)
+/* Is `key` one of the NUL-separated keys in `keys`? */
+static bool has_key(const struct sl_buf *keys, const char *key, size_t len)
 {
-	const struct sl_view *v;
+	for (size_t off = 0; off < keys->len;) {
+		const char *k = keys->data + off;
+		size_t n = strlen(k);
 
-	if (escaped) {
-		sl_buf_reset(tmp);
-		if (sl_json_unescape_append(tmp, key, len) < 0)
-			return false;
-		key = tmp->data;
-		len = tmp->len;
+		if (n == len && memcmp(k, key, len) == 0)
+			return true;
+		off += n + 1;
 	}
-	if (sl_record_view(rec, &v) < 0)
-		return false;
-	return sl_view_find_key(v, rec->body, 0, key, len) != UINT32_MAX;
+	return false;
 }
 
 /*
  * Reserve_Data: the original fields (without the parsed one unless
  * Preserve_Key, and without those the parser produced again), then the
- * parsed fields. `ctx->orig` holds the original body.
+ * parsed fields. `ctx->orig` holds the original body, the record the
+ * parsed one. Works through the record API only: the original is put back
+ * into the record to be read field by field.
  */
 static int merge_reserved(struct parser_ctx *ctx, struct sl_record *rec)
 {
-	struct sl_buf *m = &ctx->merged, tmp = {0};
-	const char *o = ctx->orig.data, *parsed;
-	size_t plen, n = 0;
-	int rc;
+	struct sl_buf *m = &ctx->merged, *pk = &ctx->pkeys;
+	const char *key, *parsed, *a, *z;
+	size_t klen, plen, pos = 0, n = 0;
+	struct sl_value v;
+	int rc = 0;
 
-	rc = sl_view_build(&ctx->orig_view, o, ctx->orig.len);
-	if (rc < 0)
+	parsed = sl_record_body(rec, &plen);
+	if (!parsed)
+		return -SL_ENOMEM;
+	sl_buf_reset(&ctx->copy);
+	sl_buf_reset(pk);
+	if ((rc = sl_buf_append(&ctx->copy, parsed, plen)) < 0)
+		return rc;
+	while (rc == 0 && sl_record_next_field(rec, &pos, &ctx->kscratch, &key,
+					       &klen, &v) == 1) {
+		rc = sl_buf_append(pk, key, klen);
+		if (rc == 0)
+			rc = sl_buf_append(pk, "", 1);
+	}
+	if (rc < 0 ||
+	    (rc = sl_record_set_body(rec, ctx->orig.data, ctx->orig.len)) < 0)
 		return rc;
 	sl_buf_reset(m);
 	rc = sl_buf_append(m, "{", 1);
-	for (uint32_t i = 1; rc == 0 && i < ctx->orig_view.nodes[0].end;
-	     i = ctx->orig_view.nodes[i].end) {
-		const struct sl_view_node *nd = &ctx->orig_view.nodes[i];
-		const char *key = o + nd->key_off;
-		bool is_top = false;
+	pos = 0;
+	while (rc == 0 && sl_record_next_field(rec, &pos, &ctx->kscratch, &key,
+					       &klen, &v) == 1) {
+		bool is_top = klen == ctx->top_key_len &&
+			      memcmp(key, ctx->top_key, klen) == 0;
 
-		if (!nd->key_escaped)
-			is_top = nd->key_len == ctx->top_key_len &&
-				 memcmp(key, ctx->top_key, nd->key_len) == 0;
-		else if (sl_json_unescape_append(&tmp, key, nd->key_len) == 0)
-			is_top = tmp.len == ctx->top_key_len &&
-				 memcmp(tmp.data, ctx->top_key, tmp.len) == 0;
-		sl_buf_reset(&tmp);
-		if ((is_top && !ctx->preserve_key) ||
-		    parsed_has(rec, key, nd->key_len, nd->key_escaped, &tmp))
+		if ((is_top && !ctx->preserve_key) || has_key(pk, key, klen))
 			continue;
 		if (n++)
 			rc = sl_buf_append(m, ",", 1);
 		if (rc == 0)
-			rc = sl_buf_append(m, o + nd->member_off,
-					   nd->val_off + nd->val_len - nd->member_off);
+			rc = sl_json_append_string(m, key, klen);
+		if (rc == 0)
+			rc = sl_buf_append(m, ":", 1);
+		if (rc == 0)
+			rc = sl_buf_append(m, v.raw, v.raw_len);
 	}
-	sl_buf_destroy(&tmp);
-	parsed = sl_record_body(rec, &plen);
-	if (rc == 0 && parsed && plen > 2) {
-		/* the parsed body's members, without its braces */
-		const char *a = memchr(parsed, '{', plen), *z = parsed + plen;
-
-		while (z > a && z[-1] != '}')
-			z--;
-		if (a && z - a > 2) {
-			if (n)
-				rc = sl_buf_append(m, ",", 1);
-			if (rc == 0)
-				rc = sl_buf_append(m, a + 1, (size_t)(z - a - 2));
-		}
+	/* the parsed body's members, without its braces */
+	a = memchr(ctx->copy.data, '{', ctx->copy.len);
+	z = ctx->copy.data + ctx->copy.len;
+	while (a && z > a && z[-1] != '}')
+		z--;
+	if (rc == 0 && a && z - a > 2) {
+		if (n)
+			rc = sl_buf_append(m, ",", 1);
+		if (rc == 0)
+			rc = sl_buf_append(m, a + 1, (size_t)(z - a - 2));
 	}
 	if (rc == 0)
 		rc = sl_buf_append(m, "}", 1);

@@ -27,7 +27,7 @@ struct rm_key {
 
 struct rm_ctx {
 	/* config map */
-	struct sl_cfg_multi record;
+	struct sl_cfg_kvlist record;
 	struct sl_cfg_multi remove_key;
 	struct sl_cfg_multi allowlist_key;
 	struct sl_cfg_multi whitelist_key;
@@ -45,79 +45,34 @@ struct rm_ctx {
 };
 
 /*
- * Reads one token as Fluent Bit's space-separated lists do: a token that
- * starts with '"' runs to the next '"' not preceded by a backslash, and \"
- * inside it becomes ". Returns a malloc'd token, or NULL at the end (or
- * out of memory: *oom is set). *s moves past the token.
+ * One "KEY VALUE" item, split by the config map (SL_CFG_KV). As in Fluent
+ * Bit, VALUE is one word: a value that holds blanks must be quoted.
  */
-static char *next_token(const char **s, size_t *len, bool *oom)
-{
-	const char *p = *s, *start;
-	char *tok, *o;
-
-	while (*p == ' ')
-		p++;
-	if (*p == '\0')
-		return NULL;
-	if (*p == '"') {
-		start = ++p;
-		while (*p && !(*p == '"' && p[-1] != '\\'))
-			p++;
-		tok = malloc((size_t)(p - start) + 1);
-		if (!tok) {
-			*oom = true;
-			return NULL;
-		}
-		for (o = tok; start < p; start++) {
-			if (start[0] == '\\' && start[1] == '"')
-				start++;
-			*o++ = *start;
-		}
-		*o = '\0';
-		*len = (size_t)(o - tok);
-		*s = *p ? p + 1 : p;
-		return tok;
-	}
-	start = p;
-	while (*p && *p != ' ')
-		p++;
-	tok = strndup(start, (size_t)(p - start));
-	if (!tok) {
-		*oom = true;
-		return NULL;
-	}
-	*len = (size_t)(p - start);
-	*s = p;
-	return tok;
-}
-
 static int add_record(struct rm_ctx *ctx, struct sl_plugin_instance *ins,
-		      const struct sl_cfg_item *item)
+		      const struct sl_cfg_kv *item)
 {
-	const char *s = item->value;
-	char *key, *val = NULL, *extra = NULL;
-	size_t klen = 0, vlen = 0, elen;
-	bool oom = false;
+	char *key, *val;
 
-	key = next_token(&s, &klen, &oom);
-	if (key)
-		val = next_token(&s, &vlen, &oom);
-	if (val)
-		extra = next_token(&s, &elen, &oom);
-	if (oom || !val || extra) {
-		free(key);
-		free(val);
-		free(extra);
-		if (oom)
-			return -SL_ENOMEM;
+	if (!item->value_quoted && strpbrk(item->value, " \t")) {
 		sl_plugin_error(ins, item->line,
-				"Record '%s': expected KEY VALUE (quote a "
+				"Record '%s %s': expected KEY VALUE (quote a "
 				"value that holds spaces)",
-				item->value);
+				item->key, item->value);
 		return -SL_ECONFIG;
 	}
+	key = strdup(item->key);
+	val = strdup(item->value);
+	if (!key || !val) {
+		free(key);
+		free(val);
+		return -SL_ENOMEM;
+	}
 	ctx->records[ctx->n_records++] = (struct rm_record){
-		.key = key, .val = val, .key_len = klen, .val_len = vlen};
+	    .key = key,
+	    .val = val,
+	    .key_len = strlen(key),
+	    .val_len = strlen(val),
+	};
 	return 0;
 }
 
@@ -354,7 +309,7 @@ static enum sl_filter_verdict rm_filter(void *data, struct sl_record *rec,
 }
 
 static const struct sl_cfg_option rm_config[] = {
-	{ .name = "record", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
+	{ .name = "record", .type = SL_CFG_KV, .flags = SL_CFG_MULTI,
 	  .offset = offsetof(struct rm_ctx, record),
 	  .desc = "KEY VALUE: append KEY with the string VALUE" },
 	{ .name = "remove_key", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,

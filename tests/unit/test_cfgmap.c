@@ -3,7 +3,8 @@
  * test_cfgmap.c - config maps: defaults, typed values with Fluent Bit's
  * semantics (decimal sizes, on/off booleans, time suffixes), unknown,
  * repeated, out-of-range and missing options reported with FILE:LINE,
- * IGNORED and PREFIX options, release, and the `sluice -h` rendering.
+ * IGNORED and PREFIX options, KEY VALUE options split once, release, and the
+ * `sluice -h` rendering.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +32,8 @@ struct ctx {
 	struct sl_cfg_multi props;
 	char *required;
 	bool ignored;
+	struct sl_cfg_kvlist pairs;
+	struct sl_cfg_kv label;
 };
 
 static const struct sl_cfg_option map[] = {
@@ -87,6 +90,15 @@ static const struct sl_cfg_option map[] = {
      .flags = SL_CFG_IGNORED,
      .offset = offsetof(struct ctx, ignored),
      .desc = "not used"},
+    {.name = "Pair",
+     .type = SL_CFG_KV,
+     .flags = SL_CFG_MULTI,
+     .offset = offsetof(struct ctx, pairs),
+     .desc = "KEY REGEX: a rule"},
+    {.name = "Label",
+     .type = SL_CFG_KV,
+     .offset = offsetof(struct ctx, label),
+     .desc = "one label"},
     /* no field: an ignored prefix must never be stored (offset 0 is name) */
     {.name = "net.", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
     {.name = "rate_gate", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
@@ -472,6 +484,64 @@ static void split_pair_splits_at_first_blank_run(void **state)
 	assert_int_equal(sl_cfg_split_pair("lonely", &k, &r), -SL_EINVAL);
 }
 
+static void kv_options_are_split_once_with_location(void **state)
+{
+	struct fixture *f = *state;
+
+	add(f, "Pair", "log   ^(a b)$  ");
+	add(f, "pair", "'my key' \"x \\\"y\\\" z\"");
+	add(f, "Pair", "k \"a\":\"b\"");
+	add(f, "Label", "env prod");
+	assert_int_equal(apply(f), 0);
+	assert_int_equal(f->ctx.pairs.n, 3);
+	/* VALUE starts after the blanks that follow KEY, trimmed */
+	assert_string_equal(f->ctx.pairs.items[0].key, "log");
+	assert_string_equal(f->ctx.pairs.items[0].value, "^(a b)$");
+	assert_false(f->ctx.pairs.items[0].value_quoted);
+	assert_string_equal(f->ctx.pairs.items[0].file, "test.conf");
+	assert_int_equal(f->ctx.pairs.items[0].line, 4);
+	/* one quoted word, with its escapes */
+	assert_string_equal(f->ctx.pairs.items[1].key, "my key");
+	assert_string_equal(f->ctx.pairs.items[1].value, "x \"y\" z");
+	assert_true(f->ctx.pairs.items[1].value_quoted);
+	/* quotes that do not wrap the whole value are the value's own */
+	assert_string_equal(f->ctx.pairs.items[2].value, "\"a\":\"b\"");
+	assert_false(f->ctx.pairs.items[2].value_quoted);
+	assert_string_equal(f->ctx.label.key, "env");
+	assert_string_equal(f->ctx.label.value, "prod");
+}
+
+static void kv_without_value_is_an_error_in_the_options_words(void **state)
+{
+	struct fixture *f = *state;
+
+	add(f, "Pair", "lonely");
+	add(f, "Pair", "\"unterminated value");
+	add(f, "Label", "   ");
+	assert_int_equal(apply(f), -SL_ECONFIG);
+	assert_true(has_diag(f, "test.conf:4:"));
+	assert_true(has_diag(f, "expected KEY REGEX"));
+	assert_true(has_diag(f, "test.conf:5:"));
+	assert_true(has_diag(f, "unterminated quote"));
+	assert_true(has_diag(f, "test.conf:6:"));
+	assert_true(has_diag(f, "expected KEY VALUE"));
+}
+
+static void split_kv_leaves_its_output_alone_on_error(void **state)
+{
+	struct sl_cfg_kv kv = {.key = NULL, .value = NULL};
+
+	(void)state;
+	assert_int_equal(sl_cfg_split_kv("'a'b c", &kv), -SL_EINVAL);
+	assert_int_equal(sl_cfg_split_kv("", &kv), -SL_EINVAL);
+	assert_null(kv.key);
+	assert_int_equal(sl_cfg_split_kv(" a  'b' ", &kv), 0);
+	assert_string_equal(kv.key, "a");
+	assert_string_equal(kv.value, "b");
+	free(kv.key);
+	free(kv.value);
+}
+
 /* ---- help -----------------------------------------------------------------
  */
 
@@ -519,12 +589,15 @@ int main(void)
 	    T(prefix_options_collect_suffix_and_value),
 	    T(ignored_prefix_options_are_accepted_and_not_stored),
 	    T(release_frees_and_zeroes),
+	    T(kv_options_are_split_once_with_location),
+	    T(kv_without_value_is_an_error_in_the_options_words),
 	    cmocka_unit_test(bools_accept_fluent_bit_words_only),
 	    cmocka_unit_test(sizes_use_decimal_suffixes),
 	    cmocka_unit_test(ints_must_be_whole_numbers),
 	    cmocka_unit_test(times_take_seconds_with_suffixes),
 	    cmocka_unit_test(doubles_reject_non_numbers),
 	    cmocka_unit_test(split_pair_splits_at_first_blank_run),
+	    cmocka_unit_test(split_kv_leaves_its_output_alone_on_error),
 	    cmocka_unit_test(help_prints_aligned_lines_without_ignored),
 	};
 #undef T

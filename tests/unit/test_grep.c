@@ -336,15 +336,18 @@ static void line_record_log_key(void **state)
 	sl_test_filter_destroy(tf);
 }
 
-/* As in Fluent Bit, only one space separates KEY and REGEX. */
-static void regex_keeps_extra_spaces(void **state)
+/*
+ * KEY REGEX is split as every KEY VALUE option is: the REGEX starts after
+ * the blanks that follow KEY (Fluent Bit's grep would keep " aa").
+ */
+static void regex_starts_after_the_blanks(void **state)
 {
-	static const char *const kv[] = {"Regex", "log  aa", NULL};
+	static const char *const kv[] = {"Regex", "log  \t aa", NULL};
 	struct sl_test_filter *tf = grep(kv);
 
 	(void)state;
-	expect(tf, "{\"log\":\"aa\"}", false);
-	expect(tf, "{\"log\":\"x aa\"}", true);
+	expect(tf, "{\"log\":\"aa\"}", true);
+	expect(tf, "{\"log\":\"x a a\"}", false);
 	sl_test_filter_destroy(tf);
 }
 
@@ -386,7 +389,7 @@ int main(void)
 		cmocka_unit_test(slash_pattern_with_ignorecase),
 		cmocka_unit_test(caret_matches_at_line_start),
 		cmocka_unit_test(line_record_log_key),
-		cmocka_unit_test(regex_keeps_extra_spaces),
+		cmocka_unit_test(regex_starts_after_the_blanks),
 		cmocka_unit_test(no_rules_keeps_everything),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

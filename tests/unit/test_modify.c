@@ -419,7 +419,7 @@ static void add_without_value_is_error(void **state)
 	static const char *const kv[] = {"Add", "foo bar", "Add", "foo", NULL};
 
 	(void)state;
-	check_error(kv, 3, "Add 'foo': expected KEY VALUE");
+	check_error(kv, 3, "'foo' for option 'Add' of modify: expected KEY VALUE");
 }
 
 static void empty_rule_is_error(void **state)
