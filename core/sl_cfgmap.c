@@ -217,13 +217,47 @@ static const char *unquote(const char *s, char *o)
 	return s + 1;
 }
 
-int sl_cfg_split_kv(const char *s, struct sl_cfg_kv *out)
+/*
+ * Fluent Bit's rule for regex rules (flb_utils_split(value, ' ', 1)): KEY
+ * is the first word, VALUE every byte after the one blank that follows it,
+ * so "log  ^ x" matches " ^ x" and quotes are part of the pattern.
+ */
+static int split_kv_verbatim(const char *s, struct sl_cfg_kv *out)
+{
+	const char *p = s, *k;
+	char *key, *val;
+
+	while (blank(*p))
+		p++;
+	k = p;
+	while (*p && !blank(*p))
+		p++;
+	if (p == k || !*p || !p[1])
+		return -SL_EINVAL;
+	key = strndup(k, (size_t)(p - k));
+	val = strdup(p + 1);
+	if (!key || !val) {
+		free(key);
+		free(val);
+		return -SL_ENOMEM;
+	}
+	out->key = key;
+	out->value = val;
+	out->value_quoted = false;
+	return 0;
+}
+
+int sl_cfg_split_kv(const char *s, unsigned flags, struct sl_cfg_kv *out)
 {
 	size_t n = strlen(s);
-	char *key = malloc(n + 1), *val = malloc(n + 1);
+	char *key, *val;
 	const char *p = s, *end;
 	bool quoted = false;
 
+	if (flags & SL_CFG_VERBATIM)
+		return split_kv_verbatim(s, out);
+	key = malloc(n + 1);
+	val = malloc(n + 1);
 	if (!key || !val)
 		goto oom;
 	while (blank(*p))
@@ -298,12 +332,13 @@ static void kvlist_free(struct sl_cfg_kvlist *l)
 }
 
 /* Appends one validated KEY VALUE item to the list at ctx + offset. */
-static int kv_add(void *ctx, size_t offset, const char *value,
+static int kv_add(const struct sl_cfg_option *opt, void *ctx, const char *value,
 		  const char *file, int line)
 {
 	struct sl_cfg_kvlist l;
+	size_t offset = opt->offset;
 	struct sl_cfg_kv kv = {.file = file, .line = line}, *items;
-	int rc = sl_cfg_split_kv(value, &kv);
+	int rc = sl_cfg_split_kv(value, opt->flags, &kv);
 
 	if (rc < 0)
 		return rc;
@@ -443,7 +478,7 @@ static int parse_typed(const struct sl_cfg_option *opt, const char *s,
 		return 0;
 	case SL_CFG_KV: {
 		struct sl_cfg_kv kv;
-		int rc = sl_cfg_split_kv(s, &kv);
+		int rc = sl_cfg_split_kv(s, opt->flags, &kv);
 
 		if (rc == 0)
 			kv_free(&kv);
@@ -503,7 +538,8 @@ static int validate(const struct sl_cfg_option *opt, const char *key,
 		sl_diag_add(diag, file, line,
 			    "invalid value '%s' for option '%s' of %s: "
 			    "expected %.*s",
-			    s, key, what, n ? n : (int)strlen(expected(opt->type)),
+			    s, key, what,
+			    n ? n : (int)strlen(expected(opt->type)),
 			    n ? opt->desc : expected(opt->type));
 		return -SL_EINVAL;
 	}
@@ -556,7 +592,7 @@ static int store(const struct sl_cfg_option *opt, void *ctx, const char *s,
 		return 0;
 	case SL_CFG_KV: {
 		struct sl_cfg_kv old, kv = {0};
-		int rc = sl_cfg_split_kv(s, &kv);
+		int rc = sl_cfg_split_kv(s, opt->flags, &kv);
 
 		if (rc < 0)
 			return rc;
@@ -667,8 +703,10 @@ static int apply_entry(const struct sl_cfgmap_target *tg,
 	}
 	*first = e;
 	if (opt->flags & SL_CFG_MULTI)
-		rc = (opt->type == SL_CFG_KV ? kv_add : multi_add)(
-		    tg->ctx, opt->offset, e->value, e->file, e->line);
+		rc = opt->type == SL_CFG_KV
+			 ? kv_add(opt, tg->ctx, e->value, e->file, e->line)
+			 : multi_add(tg->ctx, opt->offset, e->value, e->file,
+				     e->line);
 	else
 		rc = store(opt, tg->ctx, e->value, &v);
 	if (rc < 0)
@@ -761,10 +799,12 @@ int sl_cfgmap_apply(const struct sl_cfgmap_target *targets, size_t n_targets,
 				     (SL_CFG_PREFIX | SL_CFG_IGNORED)) &&
 				   map[i].def) {
 				/* a MULTI default stands only when unset */
-				if ((map[i].type == SL_CFG_KV ? kv_add
-							       : multi_add)(
-					targets[t].ctx, map[i].offset,
-					map[i].def, sec->file, 0) < 0)
+				if ((map[i].type == SL_CFG_KV
+					 ? kv_add(&map[i], targets[t].ctx,
+						  map[i].def, sec->file, 0)
+					 : multi_add(targets[t].ctx,
+						     map[i].offset, map[i].def,
+						     sec->file, 0)) < 0)
 					goto oom;
 			}
 		}

@@ -58,10 +58,12 @@ int sl_cfg_parse_time(const char *s, double *out);     /* s/m/h/d suffixes */
 int sl_cfg_split_pair(const char *s, char **key, char **rest);
 /*
  * Splits `s` as an SL_CFG_KV value (sluice_plugin.h) into out->key and
- * out->value (owned by *out; file and line untouched). Returns 0, -SL_EINVAL
- * (no KEY or no VALUE), -SL_EPARSE (an unterminated quote) or -SL_ENOMEM;
- * *out is unchanged on error.
+ * out->value (owned by *out; file and line untouched). `flags` are the
+ * option's: with SL_CFG_VERBATIM the VALUE is everything after the one
+ * blank that ends KEY, as written. Returns 0, -SL_EINVAL (no KEY or no
+ * VALUE), -SL_EPARSE (an unterminated quote) or -SL_ENOMEM; *out is
+ * unchanged on error.
  */
-int sl_cfg_split_kv(const char *s, struct sl_cfg_kv *out);
+int sl_cfg_split_kv(const char *s, unsigned flags, struct sl_cfg_kv *out);
 
 #endif

@@ -120,6 +120,10 @@ enum sl_cfg_flags {
 	SL_CFG_PREFIX = 1 << 3,   /* `name` is a prefix ("rdkafka."): every key
 	                           * starting with it is collected, MULTI storage,
 	                           * each item "suffix value" */
+	SL_CFG_VERBATIM = 1 << 4, /* SL_CFG_KV (since 1.1): VALUE is all that
+	                           * follows the one blank ending KEY, as written:
+	                           * no unquoting, further blanks kept (Fluent
+	                           * Bit's split of grep/log_to_metrics rules) */
 };
 
 struct sl_cfg_option {

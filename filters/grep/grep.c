@@ -22,7 +22,7 @@ struct grep_rule {
 	bool exclude;
 	int line;
 	struct sl_accessor *acc; /* owned */
-	struct sl_regex *re;     /* owned */
+	struct sl_regex *re;	 /* owned */
 };
 
 struct grep_ctx {
@@ -34,7 +34,7 @@ struct grep_ctx {
 	enum grep_op op;
 	struct grep_rule *rules; /* owned, config order */
 	size_t n_rules;
-	struct sl_text scratch;  /* owned: unescaped field text */
+	struct sl_text scratch; /* owned: unescaped field text */
 };
 
 /* Adds one "KEY REGEX" rule (split by the config map, SL_CFG_KV). */
@@ -202,24 +202,30 @@ static enum sl_filter_verdict grep_filter(void *data, struct sl_record *rec,
 }
 
 static const struct sl_cfg_option grep_config[] = {
-	{ .name = "regex", .type = SL_CFG_KV, .flags = SL_CFG_MULTI,
-	  .offset = offsetof(struct grep_ctx, regex),
-	  .desc = "KEY REGEX: keep records whose KEY matches REGEX" },
-	{ .name = "exclude", .type = SL_CFG_KV, .flags = SL_CFG_MULTI,
-	  .offset = offsetof(struct grep_ctx, exclude),
-	  .desc = "KEY REGEX: drop records whose KEY matches REGEX" },
-	{ .name = "logical_op", .type = SL_CFG_STR, .def = "legacy",
-	  .offset = offsetof(struct grep_ctx, logical_op),
-	  .desc = "legacy, AND or OR: how several rules combine" },
-	SL_CFG_END,
+    {.name = "regex",
+     .type = SL_CFG_KV,
+     .flags = SL_CFG_MULTI | SL_CFG_VERBATIM,
+     .offset = offsetof(struct grep_ctx, regex),
+     .desc = "KEY REGEX: keep records whose KEY matches REGEX"},
+    {.name = "exclude",
+     .type = SL_CFG_KV,
+     .flags = SL_CFG_MULTI | SL_CFG_VERBATIM,
+     .offset = offsetof(struct grep_ctx, exclude),
+     .desc = "KEY REGEX: drop records whose KEY matches REGEX"},
+    {.name = "logical_op",
+     .type = SL_CFG_STR,
+     .def = "legacy",
+     .offset = offsetof(struct grep_ctx, logical_op),
+     .desc = "legacy, AND or OR: how several rules combine"},
+    SL_CFG_END,
 };
 
 const struct sl_filter_plugin sl_filter_grep = {
-	.name = "grep",
-	.description = "keep or drop records by regular expressions on fields",
-	.config_map = grep_config,
-	.ctx_size = sizeof(struct grep_ctx),
-	.init = grep_init,
-	.destroy = grep_destroy,
-	.filter = grep_filter,
+    .name = "grep",
+    .description = "keep or drop records by regular expressions on fields",
+    .config_map = grep_config,
+    .ctx_size = sizeof(struct grep_ctx),
+    .init = grep_init,
+    .destroy = grep_destroy,
+    .filter = grep_filter,
 };

@@ -532,10 +532,10 @@ static void split_kv_leaves_its_output_alone_on_error(void **state)
 	struct sl_cfg_kv kv = {.key = NULL, .value = NULL};
 
 	(void)state;
-	assert_int_equal(sl_cfg_split_kv("'a'b c", &kv), -SL_EINVAL);
-	assert_int_equal(sl_cfg_split_kv("", &kv), -SL_EINVAL);
+	assert_int_equal(sl_cfg_split_kv("'a'b c", 0, &kv), -SL_EINVAL);
+	assert_int_equal(sl_cfg_split_kv("", 0, &kv), -SL_EINVAL);
 	assert_null(kv.key);
-	assert_int_equal(sl_cfg_split_kv(" a  'b' ", &kv), 0);
+	assert_int_equal(sl_cfg_split_kv(" a  'b' ", 0, &kv), 0);
 	assert_string_equal(kv.key, "a");
 	assert_string_equal(kv.value, "b");
 	free(kv.key);

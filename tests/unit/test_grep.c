@@ -20,7 +20,7 @@ static struct sl_test_filter *grep(const char *const *kv)
 {
 	char *diag = NULL;
 	struct sl_test_filter *tf =
-		sl_test_filter_create(&sl_filter_grep, kv, NULL, &diag);
+	    sl_test_filter_create(&sl_filter_grep, kv, NULL, &diag);
 
 	if (!tf)
 		fail_msg("grep config failed: %s", diag ? diag : "?");
@@ -47,7 +47,7 @@ static char *grep_error(const char *const *kv)
 {
 	char *diag = NULL;
 	struct sl_test_filter *tf =
-		sl_test_filter_create(&sl_filter_grep, kv, NULL, &diag);
+	    sl_test_filter_create(&sl_filter_grep, kv, NULL, &diag);
 
 	assert_null(tf);
 	assert_non_null(diag);
@@ -179,7 +179,7 @@ static void legacy_excludes_all_checked(void **state)
 static void and_keeps_when_all_match(void **state)
 {
 	static const char *const kv[] = {"Logical_Op", "AND", "Regex", "a x",
-					 "Regex", "b y", NULL};
+					 "Regex",      "b y", NULL};
 	struct sl_test_filter *tf = grep(kv);
 
 	(void)state;
@@ -190,8 +190,8 @@ static void and_keeps_when_all_match(void **state)
 
 static void or_keeps_when_one_matches(void **state)
 {
-	static const char *const kv[] = {"Logical_Op", "or", "Regex", "a x",
-					 "Regex", "b y", NULL};
+	static const char *const kv[] = {"Logical_Op", "or",  "Regex", "a x",
+					 "Regex",      "b y", NULL};
 	struct sl_test_filter *tf = grep(kv);
 
 	(void)state;
@@ -203,7 +203,7 @@ static void or_keeps_when_one_matches(void **state)
 static void and_exclude_drops_when_all_match(void **state)
 {
 	static const char *const kv[] = {"Logical_Op", "AND", "Exclude", "a x",
-					 "Exclude", "b y", NULL};
+					 "Exclude",    "b y", NULL};
 	struct sl_test_filter *tf = grep(kv);
 
 	(void)state;
@@ -214,8 +214,8 @@ static void and_exclude_drops_when_all_match(void **state)
 
 static void or_exclude_drops_when_one_matches(void **state)
 {
-	static const char *const kv[] = {"Logical_Op", "OR", "Exclude", "a x",
-					 "Exclude", "b y", NULL};
+	static const char *const kv[] = {"Logical_Op", "OR",  "Exclude", "a x",
+					 "Exclude",    "b y", NULL};
 	struct sl_test_filter *tf = grep(kv);
 
 	(void)state;
@@ -227,7 +227,7 @@ static void or_exclude_drops_when_one_matches(void **state)
 static void and_with_regex_and_exclude_is_error(void **state)
 {
 	static const char *const kv[] = {"Logical_Op", "AND", "Regex", "a x",
-					 "Exclude", "b y", NULL};
+					 "Exclude",    "b y", NULL};
 	char *diag = grep_error(kv);
 
 	(void)state;
@@ -273,7 +273,7 @@ static void rule_without_regex_is_error(void **state)
 static void nested_accessor(void **state)
 {
 	static const char *const kv[] = {
-		"Regex", "$kubernetes['labels']['app'] ^web$", NULL};
+	    "Regex", "$kubernetes['labels']['app'] ^web$", NULL};
 	struct sl_test_filter *tf = grep(kv);
 
 	(void)state;
@@ -330,8 +330,7 @@ static void line_record_log_key(void **state)
 	struct sl_test_filter *tf = grep(kv);
 
 	(void)state;
-	assert_int_equal(sl_test_filter_run(tf, "hello world"),
-			 SL_FILTER_KEEP);
+	assert_int_equal(sl_test_filter_run(tf, "hello world"), SL_FILTER_KEEP);
 	assert_int_equal(sl_test_filter_run(tf, "bye world"), SL_FILTER_DROP);
 	sl_test_filter_destroy(tf);
 }
@@ -340,14 +339,21 @@ static void line_record_log_key(void **state)
  * KEY REGEX is split as every KEY VALUE option is: the REGEX starts after
  * the blanks that follow KEY (Fluent Bit's grep would keep " aa").
  */
-static void regex_starts_after_the_blanks(void **state)
+/* Fluent Bit's split: the REGEX is every byte after the one blank that ends
+ * KEY, so further blanks and quotes are part of the pattern. */
+static void regex_keeps_extra_blanks_and_quotes(void **state)
 {
-	static const char *const kv[] = {"Regex", "log  \t aa", NULL};
-	struct sl_test_filter *tf = grep(kv);
+	static const char *const blanks[] = {"Regex", "log  aa", NULL};
+	static const char *const quotes[] = {"Regex", "msg 'q'", NULL};
+	struct sl_test_filter *tf = grep(blanks);
 
 	(void)state;
-	expect(tf, "{\"log\":\"aa\"}", true);
-	expect(tf, "{\"log\":\"x a a\"}", false);
+	expect(tf, "{\"log\":\"x aa\"}", true);
+	expect(tf, "{\"log\":\"aa\"}", false);
+	sl_test_filter_destroy(tf);
+	tf = grep(quotes);
+	expect(tf, "{\"msg\":\"'q'\"}", true);
+	expect(tf, "{\"msg\":\"q\"}", false);
 	sl_test_filter_destroy(tf);
 }
 
@@ -364,33 +370,33 @@ static void no_rules_keeps_everything(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(regex_keeps_matching),
-		cmocka_unit_test(regex_drops_non_matching),
-		cmocka_unit_test(regex_missing_key_drops),
-		cmocka_unit_test(regex_number_never_matches),
-		cmocka_unit_test(exclude_drops_matching),
-		cmocka_unit_test(exclude_keeps_non_matching),
-		cmocka_unit_test(exclude_missing_key_keeps),
-		cmocka_unit_test(legacy_first_regex_decides),
-		cmocka_unit_test(legacy_regex_match_skips_later_exclude),
-		cmocka_unit_test(legacy_exclude_first_drops),
-		cmocka_unit_test(legacy_excludes_all_checked),
-		cmocka_unit_test(and_keeps_when_all_match),
-		cmocka_unit_test(or_keeps_when_one_matches),
-		cmocka_unit_test(and_exclude_drops_when_all_match),
-		cmocka_unit_test(or_exclude_drops_when_one_matches),
-		cmocka_unit_test(and_with_regex_and_exclude_is_error),
-		cmocka_unit_test(unknown_logical_op_is_error),
-		cmocka_unit_test(bad_regex_is_error_with_line),
-		cmocka_unit_test(rule_without_regex_is_error),
-		cmocka_unit_test(nested_accessor),
-		cmocka_unit_test(plain_key_with_brackets_is_accessor),
-		cmocka_unit_test(escaped_string_is_unescaped),
-		cmocka_unit_test(slash_pattern_with_ignorecase),
-		cmocka_unit_test(caret_matches_at_line_start),
-		cmocka_unit_test(line_record_log_key),
-		cmocka_unit_test(regex_starts_after_the_blanks),
-		cmocka_unit_test(no_rules_keeps_everything),
+	    cmocka_unit_test(regex_keeps_matching),
+	    cmocka_unit_test(regex_drops_non_matching),
+	    cmocka_unit_test(regex_missing_key_drops),
+	    cmocka_unit_test(regex_number_never_matches),
+	    cmocka_unit_test(exclude_drops_matching),
+	    cmocka_unit_test(exclude_keeps_non_matching),
+	    cmocka_unit_test(exclude_missing_key_keeps),
+	    cmocka_unit_test(legacy_first_regex_decides),
+	    cmocka_unit_test(legacy_regex_match_skips_later_exclude),
+	    cmocka_unit_test(legacy_exclude_first_drops),
+	    cmocka_unit_test(legacy_excludes_all_checked),
+	    cmocka_unit_test(and_keeps_when_all_match),
+	    cmocka_unit_test(or_keeps_when_one_matches),
+	    cmocka_unit_test(and_exclude_drops_when_all_match),
+	    cmocka_unit_test(or_exclude_drops_when_one_matches),
+	    cmocka_unit_test(and_with_regex_and_exclude_is_error),
+	    cmocka_unit_test(unknown_logical_op_is_error),
+	    cmocka_unit_test(bad_regex_is_error_with_line),
+	    cmocka_unit_test(rule_without_regex_is_error),
+	    cmocka_unit_test(nested_accessor),
+	    cmocka_unit_test(plain_key_with_brackets_is_accessor),
+	    cmocka_unit_test(escaped_string_is_unescaped),
+	    cmocka_unit_test(slash_pattern_with_ignorecase),
+	    cmocka_unit_test(caret_matches_at_line_start),
+	    cmocka_unit_test(line_record_log_key),
+	    cmocka_unit_test(regex_keeps_extra_blanks_and_quotes),
+	    cmocka_unit_test(no_rules_keeps_everything),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
