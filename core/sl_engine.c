@@ -11,7 +11,6 @@
  */
 #include "sl_engine_int.h"
 #include "sl_http_client.h"
-#include "sl_http_api.h"
 #include "sl_log.h"
 #include "sl_retry.h"
 
@@ -1140,7 +1139,7 @@ int sl_engine_start(struct sl_engine *eng)
 	evsignal_add(eng->sig_int, NULL);
 	evsignal_add(eng->sig_hup, NULL);
 	evtimer_add(eng->flush_timer, &flush);
-	if ((rc = sl_http_api_start(eng)) < 0)
+	if ((rc = sl_engine_api_start(eng)) < 0)
 		return rc;
 
 	for (size_t i = 0; i < eng->n_outputs; i++) {
@@ -1232,7 +1231,7 @@ void sl_engine_destroy(struct sl_engine *eng)
 		}
 		in->n_open = 0;
 	}
-	sl_http_api_stop(eng);
+	sl_engine_api_stop(eng);
 	sl_engine_unconfigure(eng);
 	if (eng->flush_timer)
 		event_free(eng->flush_timer);

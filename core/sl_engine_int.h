@@ -205,7 +205,7 @@ struct sl_engine {
 	struct sl_engine *next;      /* the replacement, once built */
 	struct sl_metric_series *m_chunks_up, *m_uptime;
 	int64_t start_mono_ns;
-	struct sl_http_api *http_api; /* owned (sl_http_api.c); NULL when off */
+	struct sl_engine_api *api; /* owned (sl_engine_api.c); NULL when off */
 };
 
 /*
@@ -265,6 +265,15 @@ void sl_engine_storage_keep(struct sl_chunk *c);
 void sl_engine_dispatch_recovered(struct sl_engine *eng, struct sl_chunk *c);
 
 /* sl_engine_conf.c: builds instances into `eng` from eng->conf. */
+/*
+ * The service API ([SERVICE] HTTP_Server On), sl_engine_api.c. start does
+ * nothing when HTTP_Server is Off; returns 0, or a negative code after
+ * logging one error line (port in use: a start-up failure). stop is
+ * idempotent.
+ */
+int sl_engine_api_start(struct sl_engine *eng);
+void sl_engine_api_stop(struct sl_engine *eng);
+
 int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag);
 void sl_engine_unconfigure(struct sl_engine *eng);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * httpd.c - request framing for the ingesting inputs: a connection reads
+ * sl_httpd.c - request framing for every HTTP port: a connection reads
  * one header block (<= max_headers, else 431; parsed by sl_http_head), asks
  * its user whether the body is wanted, reads exactly Content-Length bytes or
  * decodes a chunked body (<= max_body, else 413) and hands the request over;

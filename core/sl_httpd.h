@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sl_httpd.h - the small HTTP/1.1 server of the ingesting inputs (http,
- * witness), on bufferevents of the engine's loop, plain or TLS. It exists
- * because evhttp cannot answer 431 for oversized headers nor let an input
- * refuse a request (401, 503) before its body is read. It frames requests
- * (Content-Length or chunked bodies; heads by sl_http_head), enforces
+ * sl_httpd.h - the one HTTP/1.1 server of sluice: every port (the service
+ * API, prometheus_exporter, the http and witness inputs) is one of these,
+ * routed by sl_httpd_route, on bufferevents of the engine's loop, plain or
+ * TLS. It replaced evhttp, which cannot answer 431 for oversized headers
+ * nor let an input refuse a request (401, 503) before its body is read.
+ * It frames requests (Content-Length or chunked bodies; heads by
+ * sl_http_head), enforces
  * header/body limits, idle timeouts, a per-request deadline, a connection
  * lifetime, an output high-water mark (a client that does not read its
  * answers is not read either), per-client and total connection limits and
  * an accept() back-off; every refusal is counted in the metrics registry
- * when one is given. Routing and meaning are its user's. Engine thread only.
+ * when one is given. Meaning is its user's. Engine thread only.
  */
 #ifndef SL_HTTPD_H
 #define SL_HTTPD_H

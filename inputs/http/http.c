@@ -12,6 +12,7 @@
  * application/x-www-form-urlencoded, Content-Encoding, chunked bodies.
  */
 #include "sl_httpd.h"
+#include "sl_httpd_route.h"
 #include "sl_cfgmap.h"
 #include "sl_http_body.h"
 #include "sl_input.h"
@@ -53,6 +54,7 @@ struct http_ctx {
 	char **headers;	     /* owned, NULL-terminated "Name: value" lines */
 	struct ssl_ctx_st *ssl;
 	struct sl_httpd *srv;
+	struct sl_httpd_router router;
 	struct sl_http_body body;
 	struct sl_record rec;
 	struct sl_buf tag, raw;
@@ -232,20 +234,22 @@ static void register_metrics(struct http_ctx *ctx,
 	}
 }
 
+/* GET /health (Health_Check On); other requests on any path are records */
+static int on_health(void *arg, struct sl_httpd_req *req)
+{
+	static const char ok[] = "{\"status\":\"ok\"}\n";
+
+	(void)arg;
+	sl_httpd_reply(req, 200, "application/json", ok, sizeof(ok) - 1, NULL);
+	return 1;
+}
+
 static int on_headers(void *arg, struct sl_httpd_req *req)
 {
 	struct http_ctx *ctx = arg;
 	const char *ctype;
 	size_t n;
 
-	if (ctx->health && strcmp(req->method, "GET") == 0 &&
-	    strcmp(req->path, "/health") == 0) {
-		static const char ok[] = "{\"status\":\"ok\"}\n";
-
-		sl_httpd_reply(req, 200, "application/json", ok, sizeof(ok) - 1,
-			       NULL);
-		return 1;
-	}
 	if (strcmp(req->method, "POST") != 0) {
 		refuse(ctx, req, 400, "error: invalid HTTP method\n");
 		return 1;
@@ -369,10 +373,8 @@ busy:
 		       29, NULL);
 }
 
-static const struct sl_httpd_ops http_ops = {
-    .on_headers = on_headers,
-    .on_request = on_request,
-    .on_refused = on_refused,
+static const struct sl_httpd_route http_routes[] = {
+    {.method = "GET", .path = "/health", .on_headers = on_health},
 };
 
 /* Success_Header "NAME VALUE" items to "NAME: VALUE" lines. */
@@ -457,9 +459,18 @@ static int http_start(void *data, struct sl_input *in)
 						 : ctx->max_conns_alias),
 	};
 
+	/* a path no route has is a record path: every such request is the
+	 * fallback's, whatever its method (Fluent Bit answers 400) */
+	ctx->router = (struct sl_httpd_router){
+	    .routes = http_routes,
+	    .n_routes = ctx->health ? SL_ARRAY_LEN(http_routes) : 0,
+	    .fallback = {.on_headers = on_headers, .on_request = on_request},
+	    .on_refused = on_refused,
+	    .arg = ctx,
+	};
 	ctx->srv = sl_httpd_serve(sl_input_base(in), &conf, ctx->tls,
 				  ctx->tls_crt_file, ctx->tls_key_file,
-				  &ctx->ssl, &http_ops, ctx);
+				  &ctx->ssl, &sl_httpd_route_ops, &ctx->router);
 	if (!ctx->srv)
 		return -SL_EIO;
 	return 0;

@@ -8,6 +8,7 @@
  * inputs/http/httpd.c, body splitting in core/sl_http_body.c.
  */
 #include "sl_httpd.h"
+#include "sl_httpd_route.h"
 #include "sl_http_body.h"
 #include "sl_input.h"
 #include "sl_log.h"
@@ -70,6 +71,7 @@ struct witness_ctx {
 	bool tag_unsigned;
 	struct ssl_ctx_st *ssl; /* owned */
 	struct sl_httpd *srv;	/* owned */
+	struct sl_httpd_router router;
 	struct sl_http_body body;
 	struct sl_record rec;
 	struct sl_buf event, reply;
@@ -244,42 +246,52 @@ static void serve_stats(struct witness_ctx *ctx, struct sl_httpd_req *req)
 
 /* ---- requests ----------------------------------------------------------- */
 
-static int on_headers(void *arg, struct sl_httpd_req *req)
+/* The router's 404/405, in the API's JSON error format. */
+static void refuse_route(void *arg, struct sl_httpd_req *req, int status,
+			 const char *allow)
 {
-	static const char *const allow_post[] = {"Allow: POST", NULL};
-	static const char *const allow_get[] = {"Allow: GET", NULL};
+	char line[64];
+	const char *const extra[] = {line, NULL};
+
+	if (status == 405) {
+		snprintf(line, sizeof(line), "Allow: %s", allow);
+		reply_error(arg, req, 405, "method not allowed", -1, extra);
+	} else {
+		reply_error(arg, req, 404, "not found", -1, NULL);
+	}
+}
+
+/* Auth, before a byte of a body is read. True when the request may go on. */
+static bool admit(struct witness_ctx *ctx, struct sl_httpd_req *req)
+{
 	static const char *const bearer[] = {
 	    "WWW-Authenticate: Bearer realm=\"witness\"", NULL};
-	static const char *const retry[] = {"Retry-After: 1", NULL};
-	struct witness_ctx *ctx = arg;
-	bool events = strcmp(req->path, "/api/events") == 0;
-	bool stats = strcmp(req->path, "/api/stats") == 0;
 
-	if (!events && !stats) {
-		reply_error(ctx, req, 404, "not found", -1, NULL);
-		return 1;
-	}
-	if (events && strcmp(req->method, "POST") != 0) {
-		reply_error(ctx, req, 405, "method not allowed", -1,
-			    allow_post);
-		return 1;
-	}
-	if (stats && strcmp(req->method, "GET") != 0) {
-		reply_error(ctx, req, 405, "method not allowed", -1, allow_get);
-		return 1;
-	}
 	if (ctx->auth &&
 	    !sl_witness_token_ok(&ctx->tokens,
 				 sl_httpd_header(req, "Authorization"))) {
 		reject(ctx, REJ_AUTH);
 		reply_error(ctx, req, 401, "missing or invalid bearer token",
 			    -1, bearer);
-		return 1;
+		return false;
 	}
-	if (stats) {
-		serve_stats(ctx, req);
+	return true;
+}
+
+static int on_stats(void *arg, struct sl_httpd_req *req)
+{
+	if (admit(arg, req))
+		serve_stats(arg, req);
+	return 1;
+}
+
+static int on_headers(void *arg, struct sl_httpd_req *req)
+{
+	static const char *const retry[] = {"Retry-After: 1", NULL};
+	struct witness_ctx *ctx = arg;
+
+	if (!admit(ctx, req))
 		return 1;
-	}
 	/* over Mem_Buf_Limit: refuse before reading a byte of the body */
 	if (sl_input_paused(ctx->in)) {
 		reject(ctx, REJ_BUSY);
@@ -434,10 +446,12 @@ static void on_request(void *arg, struct sl_httpd_req *req)
 	sl_httpd_reply(req, 202, JSON_TYPE, text, (size_t)n, NULL);
 }
 
-static const struct sl_httpd_ops witness_ops = {
-    .on_headers = on_headers,
-    .on_request = on_request,
-    .on_refused = on_refused,
+static const struct sl_httpd_route witness_routes[] = {
+    {.method = "POST",
+     .path = "/api/events",
+     .on_headers = on_headers,
+     .on_request = on_request},
+    {.method = "GET", .path = "/api/stats", .on_headers = on_stats},
 };
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -564,9 +578,16 @@ static int witness_start(void *data, struct sl_input *in)
 	    .metrics = sl_instance_metrics(sl_input_instance(in)),
 	};
 
+	ctx->router = (struct sl_httpd_router){
+	    .routes = witness_routes,
+	    .n_routes = SL_ARRAY_LEN(witness_routes),
+	    .refuse = refuse_route,
+	    .on_refused = on_refused,
+	    .arg = ctx,
+	};
 	ctx->srv = sl_httpd_serve(sl_input_base(in), &conf, ctx->tls,
 				  ctx->tls_crt_file, ctx->tls_key_file,
-				  &ctx->ssl, &witness_ops, ctx);
+				  &ctx->ssl, &sl_httpd_route_ops, &ctx->router);
 	if (!ctx->srv)
 		return -SL_EIO;
 	return 0;

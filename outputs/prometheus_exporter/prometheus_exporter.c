@@ -5,17 +5,24 @@
  * families whose scope (the Tag of the log_to_metrics instance that feeds
  * them) matches this output's Match/Match_Regex, in text format 0.0.4.
  * Log records routed here are acknowledged and ignored; nothing is cached:
- * each scrape renders the live registry.
+ * each scrape renders the live registry. Its port is an sl_httpd server
+ * of its own (the limits of every sluice port, refusals counted under its
+ * instance name); a body sent with the GET is read and ignored.
  */
 #include "sl_output.h"
-#include "sl_http_api.h"
+#include "sl_httpd.h"
+#include "sl_httpd_route.h"
 #include "sl_log.h"
 #include "sl_metrics_text.h"
 
 #include <ctype.h>
-#include <event2/http.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* a scrape is a small GET: the service API's limits */
+#define PROM_MAX_HEADERS (16 * 1024)
+#define PROM_MAX_BODY	 4096
+#define PROM_TIMEOUT_S	 10
 
 struct prom_ctx {
 	/* config map */
@@ -29,8 +36,9 @@ struct prom_ctx {
 	struct sl_metrics_label *labels; /* owned array; strings owned */
 	size_t n_labels;
 	/* from start (engine thread) */
-	struct evhttp *http; /* owned */
-	struct sl_buf body;  /* reused response buffer */
+	struct sl_httpd *srv; /* owned */
+	struct sl_httpd_router router;
+	struct sl_buf body; /* reused response buffer */
 };
 
 /* one option per entry reads better than one line per field */
@@ -134,11 +142,11 @@ static bool routed_here(const struct sl_metric_family *f, void *arg)
 {
 	const struct prom_ctx *ctx = arg;
 
-	return f->scope &&
-	       sl_route_matches(sl_output_route(ctx->out), f->scope, strlen(f->scope));
+	return f->scope && sl_route_matches(sl_output_route(ctx->out), f->scope,
+					    strlen(f->scope));
 }
 
-static void metrics_cb(struct evhttp_request *req, void *arg)
+static void serve_metrics(void *arg, struct sl_httpd_req *req)
 {
 	struct prom_ctx *ctx = arg;
 	struct sl_plugin_instance *ins = sl_output_instance(ctx->out);
@@ -150,43 +158,48 @@ static void metrics_cb(struct evhttp_request *req, void *arg)
 	    .timestamp_ms = ctx->add_timestamp ? sl_now_ns() / 1000000 : 0,
 	};
 
-	if (strcmp(sl_http_path(req), "/metrics") != 0) {
-		sl_http_reply(req, 404, "text/plain; charset=utf-8",
-			      "not found\n", 10);
-		return;
-	}
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		sl_http_reply(req, 405, "text/plain; charset=utf-8",
-			      "method not allowed\n", 19);
-		return;
-	}
 	sl_buf_reset(&ctx->body);
 	if (sl_metrics_text_render(sl_instance_metrics(ins), &opts,
 				   &ctx->body) < 0) {
 		sl_log(SL_LOG_ERROR, ctx->name,
 		       "out of memory rendering "
 		       "/metrics");
-		sl_http_reply(req, 503, "text/plain; charset=utf-8",
-			      "out of memory\n", 14);
+		sl_httpd_reply(req, 503, "text/plain; charset=utf-8",
+			       "out of memory\n", 14, NULL);
 		return;
 	}
-	sl_http_reply(req, 200, SL_METRICS_TEXT_CONTENT_TYPE, ctx->body.data,
-		      ctx->body.len);
+	sl_httpd_reply(req, 200, SL_METRICS_TEXT_CONTENT_TYPE, ctx->body.data,
+		       ctx->body.len, NULL);
 }
+
+static const struct sl_httpd_route prom_routes[] = {
+    {.method = "GET", .path = "/metrics", .on_request = serve_metrics},
+};
 
 static int prom_start(void *vctx, struct sl_output *out)
 {
 	struct prom_ctx *ctx = vctx;
 	struct sl_plugin_instance *ins = sl_output_instance(out);
+	struct sl_httpd_conf conf = {
+	    .listen = ctx->host,
+	    .port = (int)ctx->port,
+	    .max_headers = PROM_MAX_HEADERS,
+	    .max_body = PROM_MAX_BODY,
+	    .timeout_s = PROM_TIMEOUT_S,
+	    .who = ctx->name,
+	    .metrics = sl_instance_metrics(ins),
+	};
 
-	ctx->http = sl_http_listen(sl_instance_base(ins), ctx->host,
-				   (int)ctx->port, ctx->name);
-	if (!ctx->http)
-		return -SL_EIO;
-	evhttp_set_gencb(ctx->http, metrics_cb, ctx);
-	sl_log(SL_LOG_INFO, ctx->name, "serving /metrics on %s:%lld", ctx->host,
-	       (long long)ctx->port);
-	return 0;
+	ctx->router = (struct sl_httpd_router){
+	    .routes = prom_routes,
+	    .n_routes = SL_ARRAY_LEN(prom_routes),
+	    .arg = ctx,
+	};
+	/* logs "listening on" or the failure */
+	ctx->srv =
+	    sl_httpd_serve(sl_instance_base(ins), &conf, false, NULL, NULL,
+			   NULL, &sl_httpd_route_ops, &ctx->router);
+	return ctx->srv ? 0 : -SL_EIO;
 }
 
 /* Metrics reach the exporter through the registry, not through chunks. */
@@ -201,9 +214,8 @@ static void prom_destroy(void *vctx)
 {
 	struct prom_ctx *ctx = vctx;
 
-	if (ctx->http)
-		evhttp_free(ctx->http);
-	ctx->http = NULL;
+	sl_httpd_stop(ctx->srv);
+	ctx->srv = NULL;
 	for (size_t i = 0; ctx->labels && i < ctx->n_labels; i++) {
 		free((char *)ctx->labels[i].name);
 		free((char *)ctx->labels[i].value);

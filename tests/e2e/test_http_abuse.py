@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Hostile clients against the witness and in_http ports, plain and TLS
-(issue 8): NUL bytes in the request line and in headers, bare LF and bare CR
+"""Hostile clients against every HTTP port of sluice (issues 8, 9): witness
+and in_http, plain and TLS, the service API (HTTP_Server On) and a
+prometheus_exporter, which share one server (core/sl_httpd.c): NUL bytes in the request line and in headers, bare LF and bare CR
 are answered 400 and the collector lives on; a client that pipelines without
 reading its answers costs bounded memory (VmHWM < 64 MB) and other clients
 are still served; 1,100 idle connections from one address are cut at the
 per-client limit while another address is served; at the descriptor limit
 (EMFILE) accept() backs off instead of spinning and the server recovers once
 connections close; chunked bodies are accepted, and refused (400, 413, 501)
-when malformed, too large or in an unknown coding. Every good record is
+when malformed, too large or in an unknown coding (on the GET-only ports
+a body is read under the same limits and ignored). Every good record is
 delivered exactly once and every refusal is counted in
 /api/v1/metrics/prometheus."""
 import http.client
@@ -133,11 +135,13 @@ def raw(port, data, tls_ctx=None, source=None):
     return int(m.group(1)) if m else None
 
 
-def post(port, path, body, tls_ctx=None, headers=None, source=None):
-    """A well-formed POST; returns the status or None."""
+def post(port, path, body, tls_ctx=None, headers=None, source=None,
+         method="POST"):
+    """A well-formed request with a body; returns the status or None."""
     h = {"Content-Type": "application/json"}
     h.update(headers or {})
-    head = "POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" % path
+    head = "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" % (method,
+                                                                     path)
     for k, v in h.items():
         head += "%s: %s\r\n" % (k, v)
     if "Transfer-Encoding" not in h:
@@ -153,8 +157,17 @@ def chunked(body, pieces=3, ext=b"", trailer=b""):
     return out + b"0\r\n" + trailer + b"\r\n"
 
 
+def get(port, path, source=None):
+    """A well-formed GET; returns the status or None."""
+    return raw(port, b"GET %s HTTP/1.1\r\nHost: x\r\nConnection: close"
+               b"\r\n\r\n" % path.encode(), None, source)
+
+
 def metrics(api):
-    c = http.client.HTTPConnection("127.0.0.1", api, timeout=5)
+    # from an address of its own: the per-client limit of the service API
+    # port is under test from 127.0.0.1 and 127.0.0.2
+    c = http.client.HTTPConnection("127.0.0.1", api, timeout=5,
+                                   source_address=("127.0.0.3", 0))
     try:
         c.request("GET", "/api/v1/metrics/prometheus")
         return c.getresponse().read().decode()
@@ -180,11 +193,49 @@ def ids(path):
 
 
 class Ports:
-    """witness and in_http, each plain and TLS, in one collector."""
+    """witness and in_http, each plain and TLS, the service API and a
+    prometheus_exporter, in one collector."""
 
     def __init__(self):
-        self.w, self.wt, self.h, self.ht, self.api = (free_port()
-                                                       for _ in range(5))
+        self.w, self.wt, self.h, self.ht, self.api, self.prom = (
+            free_port() for _ in range(6))
+
+
+class Target:
+    """One port: where a good request goes, what it gets, its metrics name.
+    Record ports take a POST whose record must be delivered; the GET-only
+    ports (service API, exporter) answer a GET and deliver nothing."""
+
+    def __init__(self, name, port, label, path, want, tls=None,
+                 method="POST"):
+        self.name, self.port, self.label = name, port, label
+        self.path, self.want, self.tls, self.method = path, want, tls, method
+
+    def good(self, c, good, what, **kw):
+        if self.method == "POST":
+            send_good(c, good, self.port, self.path, self.want, self.tls,
+                      what, **kw)
+        else:
+            c.equal(get(self.port, self.path, kw.get("source")), self.want,
+                    "%s: good request served" % what)
+
+
+def record_targets(p, ctxs):
+    return [Target("witness", p.w, "w", "/api/events", 202),
+            Target("witness tls", p.wt, "wt", "/api/events", 202, ctxs),
+            Target("http", p.h, "h", "/app", 201),
+            Target("http tls", p.ht, "ht", "/app", 201, ctxs)]
+
+
+def get_targets(p):
+    return [Target("service api", p.api, "http_server", "/api/v1/health",
+                   200, method="GET"),
+            Target("prometheus_exporter", p.prom, "p", "/metrics", 200,
+                   method="GET")]
+
+
+def all_targets(p, ctxs):
+    return record_targets(p, ctxs) + get_targets(p)
 
 
 def config(p, out, crt, key, extra_service=None):
@@ -204,7 +255,9 @@ def config(p, out, crt, key, extra_service=None):
             + e2e.section("INPUT", Name="http", Alias="ht", Listen="127.0.0.1",
                           Port=p.ht, Buffer_Max_Size="64K", **tls)
             + e2e.section("OUTPUT", Name="file", Match="*", Path=out,
-                          File="events", Format="plain"))
+                          File="events", Format="plain")
+            + e2e.section("OUTPUT", Name="prometheus_exporter", Alias="p",
+                          Match="nothing", Host="127.0.0.1", Port=p.prom))
 
 
 class Good:
@@ -241,16 +294,13 @@ def head_abuse(c, s, p, ctxs, good):
         "obs-fold": b"POST /api/events HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n",
     }
     refused = 0
-    for name, port, path, want, ctx in (
-            ("witness", p.w, "/api/events", 202, None),
-            ("witness tls", p.wt, "/api/events", 202, ctxs),
-            ("http", p.h, "/app", 201, None),
-            ("http tls", p.ht, "/app", 201, ctxs)):
+    for t in all_targets(p, ctxs):
         for what, data in cases.items():
-            c.equal(raw(port, data, ctx), 400, "%s: %s: 400" % (name, what))
+            c.equal(raw(t.port, data, t.tls), 400,
+                    "%s: %s: 400" % (t.name, what))
             refused += 1
-            c.check(s.alive(), "%s: %s: sluice alive" % (name, what))
-        send_good(c, good, port, path, want, ctx, name + " after bad heads")
+            c.check(s.alive(), "%s: %s: sluice alive" % (t.name, what))
+        t.good(c, good, t.name + " after bad heads")
     return refused
 
 
@@ -258,36 +308,34 @@ def chunked_bodies(c, s, p, ctxs, good):
     """Accepted chunked bodies (with extensions and trailers), and refusals."""
     te = {"Transfer-Encoding": "chunked"}
     refused = {"400": 0, "413": 0, "501": 0}
-    for name, port, path, want, ctx in (
-            ("witness", p.w, "/api/events", 202, None),
-            ("witness tls", p.wt, "/api/events", 202, ctxs),
-            ("http", p.h, "/app", 201, None),
-            ("http tls", p.ht, "/app", 201, ctxs)):
+    for t in all_targets(p, ctxs):
+        name, port, path, want, ctx = t.name, t.port, t.path, t.want, t.tls
+        records = t.method == "POST"
+
+        def send(body, headers):
+            return post(port, path, body, ctx, headers, method=t.method)
+        # a GET's body is read under the same limits, then ignored
         rid, body = good.body(name + " chunked")
-        st = post(port, path, chunked(body), ctx, te)
+        st = send(chunked(body), te)
         c.equal(st, want, "%s: chunked body accepted" % name)
-        if st == want:
+        if st == want and records:
             good.sent.append(rid)
         rid, body = good.body(name + " chunked+ext")
-        st = post(port, path, chunked(body, 2, b";a=\"b;c\"",
-                                      b"X-Trailer: t\r\n"), ctx, te)
+        st = send(chunked(body, 2, b";a=\"b;c\"", b"X-Trailer: t\r\n"), te)
         c.equal(st, want, "%s: chunk extensions and trailers" % name)
-        if st == want:
+        if st == want and records:
             good.sent.append(rid)
         big = json.dumps({"id": "big", "pad": "x" * 70000}).encode()
-        c.equal(post(port, path, chunked(big, 8), ctx, te), 413,
+        c.equal(send(chunked(big, 8), te), 413,
                 "%s: chunked body over Buffer_Max_Size: 413" % name)
         refused["413"] += 1
-        c.equal(post(port, path, b"5\r\nhello\n0\r\n\r\n", ctx, te), 400,
+        c.equal(send(b"5\r\nhello\n0\r\n\r\n", te), 400,
                 "%s: malformed chunk framing: 400" % name)
-        c.equal(post(port, path, b"zz\r\n", ctx, te), 400,
-                "%s: bad chunk size: 400" % name)
-        c.equal(post(port, path, chunked(b"{}"), ctx,
-                     dict(te, **{"Content-Length": "9"})), 400,
-                "%s: Content-Length and chunked: 400" % name)
+        c.equal(send(b"zz\r\n", te), 400, "%s: bad chunk size: 400" % name)
+        c.equal(send(chunked(b"{}"), dict(te, **{"Content-Length": "9"})),
+                400, "%s: Content-Length and chunked: 400" % name)
         refused["400"] += 3
-        c.equal(post(port, path, b"{}", ctx,
-                     {"Transfer-Encoding": "gzip, chunked"}), 501,
+        c.equal(send(b"{}", {"Transfer-Encoding": "gzip, chunked"}), 501,
                 "%s: unknown transfer coding: 501" % name)
         refused["501"] += 1
         c.check(s.alive(), "%s: alive after chunked bodies" % name)
@@ -298,8 +346,9 @@ def pipelining(c, s, p, good):
     """One connection pipelines requests and never reads: memory stays
     bounded, the collector serves another client meanwhile."""
     print("VmHWM before pipelining: %s kB" % s.status("VmHWM"))
-    for name, port, path, want in (("witness", p.w, "/api/events", 202),
-                                   ("http", p.h, "/app", 201)):
+    for t in [record_targets(p, None)[0], record_targets(p, None)[2]] \
+            + get_targets(p):
+        name, port = t.name, t.port
         req = b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
         batch = req * 2048
         sk = connect(port)
@@ -325,48 +374,57 @@ def pipelining(c, s, p, good):
         c.check(s.alive(), "%s: alive while a client pipelines" % name)
         c.check(hwm is not None and hwm < MAX_HWM_KB,
                 "%s: VmHWM %s kB < 64 MB while pipelining" % (name, hwm))
-        send_good(c, good, port, path, want, None,
-                  name + " while another pipelines")
+        t.good(c, good, name + " while another pipelines")
         sk.close()
 
 
 def idle_connections(c, s, p, good):
     """1,100 idle connections from 127.0.0.1: beyond 64 they are refused;
-    127.0.0.2 is served meanwhile."""
+    127.0.0.2 is served meanwhile. On the witness port, the service API's
+    and the exporter's."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < 1300:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    for t in [record_targets(p, None)[0]] + get_targets(p):
+        idle_on(c, s, p, good, t)
+
+
+def idle_on(c, s, p, good, t):
+    name, label = t.name, t.label
+    # the metrics query itself is open on the service API's port
+    own = 1 if t.port == p.api else 0
     # the pipelining connections are gone first: the count below is exact
-    e2e.wait_for(lambda: metric(p.api, "sluice_http_connections", name="w")
-                 == 0, 30, what="no connection open on the witness port")
+    e2e.wait_for(lambda: metric(p.api, "sluice_http_connections", name=label)
+                 == own, 30, what="no connection open on the %s port" % name)
     socks = []
     try:
         for _ in range(1100):
             try:
-                socks.append(socket.create_connection(("127.0.0.1", p.w),
+                socks.append(socket.create_connection(("127.0.0.1", t.port),
                                                       timeout=5))
             except OSError as e:
                 print("idle connect: %r" % e)
                 break
-        c.equal(len(socks), 1100, "1100 connections made")
+        c.equal(len(socks), 1100, "%s: 1100 connections made" % name)
         want = len(socks) - 64
         e2e.wait_for(lambda: (metric(p.api, "sluice_http_connections_refused_total",
-                                     name="w", reason="client_limit") or 0)
+                                     name=label, reason="client_limit") or 0)
                      >= want, 20, what="client_limit refusals counted")
         got = metric(p.api, "sluice_http_connections_refused_total",
-                     name="w", reason="client_limit")
-        c.equal(got, float(want), "refusals beyond 64 per client counted")
-        c.check(s.alive(), "alive with 1100 connections from one client")
-        send_good(c, good, p.w, "/api/events", 202, None,
-                  "another address while one holds 64", source="127.0.0.2")
-        open_now = metric(p.api, "sluice_http_connections", name="w")
-        c.check(open_now is not None and open_now <= 64,
-                "open connections gauge <= 64 (%s)" % open_now)
+                     name=label, reason="client_limit")
+        c.equal(got, float(want),
+                "%s: refusals beyond 64 per client counted" % name)
+        c.check(s.alive(), "%s: alive with 1100 connections from one client"
+                % name)
+        t.good(c, good, "%s: another address while one holds 64" % name,
+               source="127.0.0.2")
+        open_now = metric(p.api, "sluice_http_connections", name=label)
+        c.check(open_now is not None and open_now <= 64 + own,
+                "%s: open connections gauge <= 64 (%s)" % (name, open_now))
     finally:
         for sk in socks:
             sk.close()
-    send_good(c, good, p.w, "/api/events", 202, None,
-              "the same address once its connections closed")
+    t.good(c, good, "%s: the same address once its connections closed" % name)
 
 
 def total_limit(c, s, p, good):
@@ -393,12 +451,16 @@ def total_limit(c, s, p, good):
     send_good(c, good, p.h, "/app", 201, None, "http after the total limit")
 
 
-def emfile(c, tmp):
+def emfile(c, tmp, which):
     """sluice with RLIMIT_NOFILE 64: connections beyond it make accept()
     fail with EMFILE; the collector must not spin nor flood its log, and
-    must serve again once connections close."""
-    port, api = free_port(), free_port()
-    out = os.path.join(tmp, "out_emfile")
+    must serve again once connections close. `which` port is the target:
+    the witness, the service API or the exporter."""
+    p = Ports()
+    port, api = p.w, p.api
+    t = {tg.name: tg for tg in [record_targets(p, None)[0]]
+         + get_targets(p)}[which]
+    out = os.path.join(tmp, "out_emfile_" + t.label)
     os.mkdir(out)
     text = (e2e.section("SERVICE", Flush="0.2", Grace="2", Log_Level="info",
                         HTTP_Server="On", HTTP_Listen="127.0.0.1",
@@ -406,29 +468,34 @@ def emfile(c, tmp):
             + e2e.section("INPUT", Name="witness", Alias="w",
                           Listen="127.0.0.1", Port=port, Auth="Off", Tag="w")
             + e2e.section("OUTPUT", Name="file", Match="*", Path=out,
-                          File="events", Format="plain"))
-    s = Sluice(tmp, "emfile", text, nofile=64)
+                          File="events", Format="plain")
+            + e2e.section("OUTPUT", Name="prometheus_exporter", Alias="p",
+                          Match="nothing", Host="127.0.0.1", Port=p.prom))
+    s = Sluice(tmp, "emfile_" + t.label, text, nofile=64)
     socks = []
     try:
-        wait_listening(port, s)
+        for lp in (port, api, p.prom):
+            wait_listening(lp, s)
         log0 = s.log_size()
         for _ in range(120):
             try:
-                socks.append(socket.create_connection(("127.0.0.1", port),
+                socks.append(socket.create_connection(("127.0.0.1", t.port),
                                                       timeout=2))
             except OSError:
                 break
-        print("emfile: %d connections made" % len(socks))
+        print("emfile %s: %d connections made" % (which, len(socks)))
         # CPU over a few seconds while accept() keeps failing
         cpu0, t0 = s.cpu_s(), time.monotonic()
         time.sleep(4)
         cpu = (s.cpu_s() - cpu0) / (time.monotonic() - t0)
         grown = s.log_size() - log0
-        print("emfile: CPU %.1f%% of wall, log grew %d bytes" % (cpu * 100,
-                                                                grown))
-        c.check(cpu < 0.5, "emfile: no spin (CPU %.0f%% of wall)" % (cpu * 100))
-        c.check(grown < 64 * 1024, "emfile: log bounded (%d bytes)" % grown)
-        c.check(s.alive(), "emfile: alive at the descriptor limit")
+        print("emfile %s: CPU %.1f%% of wall, log grew %d bytes"
+              % (which, cpu * 100, grown))
+        c.check(cpu < 0.5, "emfile %s: no spin (CPU %.0f%% of wall)"
+                % (which, cpu * 100))
+        c.check(grown < 64 * 1024, "emfile %s: log bounded (%d bytes)"
+                % (which, grown))
+        c.check(s.alive(), "emfile %s: alive at the descriptor limit" % which)
         for sk in socks:
             sk.close()
         socks = []
@@ -436,25 +503,29 @@ def emfile(c, tmp):
         st = None
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            st = post(port, "/api/events",
-                      json.dumps({"id": rid}).encode())
-            if st == 202:
+            if t.method == "POST":
+                st = post(t.port, t.path, json.dumps({"id": rid}).encode())
+            else:
+                st = get(t.port, t.path)
+            if st == t.want:
                 break
             time.sleep(0.5)
-        c.equal(st, 202, "emfile: served again once connections closed")
-        errs = metric(api, "sluice_http_accept_errors_total", name="w")
+        c.equal(st, t.want, "emfile %s: served again once connections "
+                "closed" % which)
+        errs = metric(api, "sluice_http_accept_errors_total", name=t.label)
         c.check(errs is not None and errs >= 1,
-                "emfile: accept errors counted (%s)" % errs)
-        e2e.wait_for(lambda: ids(os.path.join(out, "events")) == [rid], 20,
-                     what="the record sent after EMFILE")
+                "emfile %s: accept errors counted (%s)" % (which, errs))
+        if t.method == "POST":
+            e2e.wait_for(lambda: ids(os.path.join(out, "events")) == [rid],
+                         20, what="the record sent after EMFILE")
     finally:
         for sk in socks:
             sk.close()
-        c.equal(s.stop(), 0, "emfile: clean stop")
+        c.equal(s.stop(), 0, "emfile %s: clean stop" % which)
 
 
 def main():
-    e2e.require_plugins("witness", "http", "file")
+    e2e.require_plugins("witness", "http", "file", "prometheus_exporter")
     if not shutil.which("openssl"):
         raise SystemExit("test_http_abuse: the openssl command is needed")
     c = e2e.Checker()
@@ -471,7 +542,7 @@ def main():
         s = Sluice(tmp, "abuse", config(p, out, crt, key))
         good = Good()
         try:
-            for port in (p.w, p.wt, p.h, p.ht, p.api):
+            for port in (p.w, p.wt, p.h, p.ht, p.api, p.prom):
                 wait_listening(port, s)
             n400 = head_abuse(c, s, p, ctx, good)
             refused = chunked_bodies(c, s, p, ctx, good)
@@ -479,11 +550,11 @@ def main():
             pipelining(c, s, p, good)
             idle_connections(c, s, p, good)
             total_limit(c, s, p, good)
-            # every refusal counted, by code, over the four servers
+            # every refusal counted, by code, over the six servers
             for code, n in sorted(refused.items()):
                 got = sum(metric(p.api, "sluice_http_requests_refused_total",
-                                 name=nm, code=code) or 0
-                          for nm in ("w", "wt", "h", "ht"))
+                                 name=t.label, code=code) or 0
+                          for t in all_targets(p, ctx))
                 c.equal(got, float(n), "refusals with %s counted" % code)
             path = os.path.join(out, "events")
             e2e.wait_for(lambda: sorted(ids(path)) == sorted(good.sent), 30,
@@ -494,7 +565,8 @@ def main():
             c.check(s.alive(), "alive at the end")
         finally:
             c.equal(s.stop(), 0, "clean stop")
-        emfile(c, tmp)
+        for which in ("witness", "service api", "prometheus_exporter"):
+            emfile(c, tmp, which)
     c.finish()
 
 

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "sl_engine_int.h"
-#include "sl_http_api.h"
+#include "sl_health.h"
 
 /* ---- the health rule --------------------------------------------------- */
 

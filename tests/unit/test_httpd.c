@@ -7,8 +7,10 @@
  * counted 400 and the server serves the next client; chunked bodies reach
  * the user decoded (413 over the limit, 400 when malformed); connections
  * beyond the per-client limit get a counted 503; an old connection's answer
- * says "Connection: close". Routing is covered by the witness and in_http
- * tests, hostile clients at scale by tests/e2e/test_http_abuse.py.
+ * says "Connection: close"; the router answers 404 for an unknown path,
+ * 405 with every allowed method for a known one, and hands unmatched
+ * requests to a fallback when it has one. Hostile clients at scale are
+ * tests/e2e/test_http_abuse.py.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +31,7 @@
 #include <unistd.h>
 
 #include "sl_httpd.h"
+#include "sl_httpd_route.h"
 #include "sl_log.h"
 #include "sl_metrics.h"
 
@@ -169,6 +172,10 @@ static void *client_main(void *arg)
 	return NULL;
 }
 
+/* what serve() serves with: the plain ops, or a router */
+static const struct sl_httpd_ops *serve_ops = &ops;
+static void *serve_arg;
+
 /* Serves with `conf` until r->client returns; the registry may be NULL. */
 static void serve(struct sl_httpd_conf *conf, struct sl_metrics *reg,
 		  void (*client)(struct run *))
@@ -181,7 +188,7 @@ static void serve(struct sl_httpd_conf *conf, struct sl_metrics *reg,
 	conf->listen = "127.0.0.1";
 	conf->who = "test";
 	conf->metrics = reg;
-	srv = sl_httpd_start(r.base, conf, &ops, NULL);
+	srv = sl_httpd_start(r.base, conf, serve_ops, serve_arg);
 	assert_non_null(srv);
 	r.port = sl_httpd_port(srv);
 	r.poll = evtimer_new(r.base, poll_done, &r);
@@ -396,6 +403,142 @@ static void an_old_connection_is_told_to_close(void **state)
 	serve(&conf, NULL, lifetime_client);
 }
 
+/* ---- the router ------------------------------------------------------- */
+
+static void answer(struct sl_httpd_req *req, const char *what)
+{
+	char body[64];
+	int n = snprintf(body, sizeof(body), "%s %s %zu", what, req->method,
+			 req->content_length);
+
+	sl_httpd_reply(req, 200, "text/plain", body, (size_t)n, NULL);
+}
+
+static void on_thing(void *arg, struct sl_httpd_req *req)
+{
+	(void)arg;
+	answer(req, "thing");
+}
+
+static int on_early(void *arg, struct sl_httpd_req *req)
+{
+	(void)arg;
+	sl_httpd_reply(req, 204, NULL, NULL, 0, NULL);
+	return 1;
+}
+
+static int fallback_headers(void *arg, struct sl_httpd_req *req)
+{
+	(void)arg;
+	(void)req;
+	return 0;
+}
+
+static void fallback_request(void *arg, struct sl_httpd_req *req)
+{
+	(void)arg;
+	answer(req, "fallback");
+}
+
+static const struct sl_httpd_route routes[] = {
+    {.method = "GET", .path = "/thing", .on_request = on_thing},
+    {.method = "POST", .path = "/thing", .on_request = on_thing},
+    {.method = "GET", .path = "/early", .on_headers = on_early},
+};
+
+static void router_client(struct run *r)
+{
+	char resp[1024];
+
+	assert_int_equal(ask(r->port,
+			     S("GET /thing?q=1 HTTP/1.1\r\nHost: x\r\n\r\n"),
+			     resp, sizeof(resp)),
+			 200);
+	assert_non_null(strstr(resp, "\r\n\r\nthing GET 0"));
+	assert_int_equal(ask(r->port,
+			     S("POST /thing HTTP/1.1\r\nHost: x\r\n"
+			       "Content-Length: 3\r\n\r\nabc"),
+			     resp, sizeof(resp)),
+			 200);
+	assert_non_null(strstr(resp, "thing POST 3"));
+	assert_int_equal(ask(r->port,
+			     S("DELETE /thing HTTP/1.1\r\nHost: x\r\n\r\n"),
+			     resp, sizeof(resp)),
+			 405);
+	assert_non_null(strstr(resp, "\r\nAllow: GET, POST\r\n"));
+	assert_int_equal(ask(r->port,
+			     S("GET /early HTTP/1.1\r\nHost: x\r\n\r\n"), resp,
+			     sizeof(resp)),
+			 204);
+	assert_int_equal(ask(r->port,
+			     S("POST /early HTTP/1.1\r\nHost: x\r\n\r\n"), resp,
+			     sizeof(resp)),
+			 405);
+	assert_non_null(strstr(resp, "\r\nAllow: GET\r\n"));
+	/* a path the table lacks: 404, its prefix is no match */
+	assert_int_equal(ask(r->port,
+			     S("GET /thing/x HTTP/1.1\r\nHost: x\r\n\r\n"),
+			     resp, sizeof(resp)),
+			 404);
+}
+
+static void routes_answer_404_405_with_allow(void **state)
+{
+	struct sl_httpd_conf conf = {
+	    .max_headers = 16384, .max_body = 4096, .timeout_s = 5};
+	struct sl_httpd_router router = {.routes = routes,
+					 .n_routes = SL_ARRAY_LEN(routes)};
+
+	(void)state;
+	serve_ops = &sl_httpd_route_ops;
+	serve_arg = &router;
+	serve(&conf, NULL, router_client);
+	serve_ops = &ops;
+	serve_arg = NULL;
+}
+
+static void fallback_client(struct run *r)
+{
+	char resp[1024];
+
+	/* unknown path, and a known path with another method: both its */
+	assert_int_equal(ask(r->port,
+			     S("GET /any/path HTTP/1.1\r\nHost: x\r\n\r\n"),
+			     resp, sizeof(resp)),
+			 200);
+	assert_non_null(strstr(resp, "fallback GET 0"));
+	assert_int_equal(ask(r->port,
+			     S("PUT /thing HTTP/1.1\r\nHost: x\r\n"
+			       "Content-Length: 2\r\n\r\nab"),
+			     resp, sizeof(resp)),
+			 200);
+	assert_non_null(strstr(resp, "fallback PUT 2"));
+	assert_int_equal(ask(r->port,
+			     S("GET /thing HTTP/1.1\r\nHost: x\r\n\r\n"), resp,
+			     sizeof(resp)),
+			 200);
+	assert_non_null(strstr(resp, "thing GET 0"));
+}
+
+static void unmatched_requests_go_to_the_fallback(void **state)
+{
+	struct sl_httpd_conf conf = {
+	    .max_headers = 16384, .max_body = 4096, .timeout_s = 5};
+	struct sl_httpd_router router = {
+	    .routes = routes,
+	    .n_routes = SL_ARRAY_LEN(routes),
+	    .fallback = {.on_headers = fallback_headers,
+			 .on_request = fallback_request},
+	};
+
+	(void)state;
+	serve_ops = &sl_httpd_route_ops;
+	serve_arg = &router;
+	serve(&conf, NULL, fallback_client);
+	serve_ops = &ops;
+	serve_arg = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +548,8 @@ int main(void)
 	    cmocka_unit_test(
 		connections_beyond_the_per_client_limit_are_refused),
 	    cmocka_unit_test(an_old_connection_is_told_to_close),
+	    cmocka_unit_test(routes_answer_404_405_with_allow),
+	    cmocka_unit_test(unmatched_requests_go_to_the_fallback),
 	};
 	sl_log_set_level(SL_LOG_ERROR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
