@@ -37,12 +37,6 @@ def free_port():
     return port
 
 
-def tsan_build():
-    """True when the binary under test is built with ThreadSanitizer."""
-    with open(e2e.binary(), "rb") as f:
-        return b"__tsan_init" in f.read()
-
-
 class Sluice:
     def __init__(self, tmp, name, text, nofile=None):
         self.conf = e2e.write(os.path.join(tmp, name + ".conf"), text)
@@ -329,14 +323,8 @@ def pipelining(c, s, p, good):
         c.check(stalled, "%s: a client that does not read is not read "
                 "either (its sends stall)" % name)
         c.check(s.alive(), "%s: alive while a client pipelines" % name)
-        if tsan_build():
-            # TSan's shadow memory (several bytes per byte touched) is
-            # resident too: the bound would judge the sanitizer, not sluice
-            print("note: TSan build, VmHWM bound not judged")
-            c.check(hwm is not None, "%s: VmHWM readable" % name)
-        else:
-            c.check(hwm is not None and hwm < MAX_HWM_KB,
-                    "%s: VmHWM %s kB < 64 MB while pipelining" % (name, hwm))
+        c.check(hwm is not None and hwm < MAX_HWM_KB,
+                "%s: VmHWM %s kB < 64 MB while pipelining" % (name, hwm))
         send_good(c, good, port, path, want, None,
                   name + " while another pipelines")
         sk.close()
