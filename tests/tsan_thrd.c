@@ -8,10 +8,11 @@
  * thr->slot != 0"). This definition interposes glibc's: it starts the thread
  * through the intercepted pthread_create, and returns the int result as the
  * pointer value glibc's thrd_join() expects ((void *)(uintptr_t)res).
- * The same holds for C11 mutexes, condition variables and thrd_join: glibc
- * forwards them to internal pthread calls TSan cannot see, so librdkafka's
- * locking would look like no locking at all, and every object handed between
- * its threads (and sluice's delivery callbacks) would be reported as a race.
+ * The same holds for C11 mutexes, condition variables, thrd_join and
+ * thrd_detach: glibc forwards them to internal pthread calls TSan cannot
+ * see, so librdkafka's locking would look like no locking at all, and every
+ * object handed between its threads (and sluice's delivery callbacks) would
+ * be reported as a race.
  * glibc's mtx_t, cnd_t and once_flag are its pthread types under other
  * names, so each call maps one to one onto the intercepted pthread call.
  */
@@ -78,6 +79,12 @@ int thrd_join(thrd_t thr, int *res)
 	if (rc == 0 && res)
 		*res = (int)(uintptr_t)r;
 	return tsan_thrd_rc(rc);
+}
+
+/* also through TSan: a detached thread it thinks joinable is a "leak" */
+int thrd_detach(thrd_t thr)
+{
+	return tsan_thrd_rc(pthread_detach(thr));
 }
 
 int mtx_init(mtx_t *m, int type)
