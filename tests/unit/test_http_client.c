@@ -142,6 +142,11 @@ struct srv {
 	int connections;   /* accepted */
 	char last[65536];  /* last request: headers + body */
 	size_t last_len;
+	/* The test reads last/requests/connections and sets reply; the server
+	 * thread writes them. Socket I/O orders the two in practice, but it is
+	 * no synchronisation TSan knows, so both sides take this lock. */
+	pthread_mutex_t mu;
+	char in[65536]; /* server thread only: the request being read */
 };
 
 /* Reads one request (headers and Content-Length body) into s->last.
@@ -156,22 +161,25 @@ static int read_request(struct srv *s, int fd)
 
 		if (hend && len >= need)
 			break;
-		if (len >= sizeof(s->last) - 1)
+		if (len >= sizeof(s->in) - 1)
 			return 0;
-		n = read(fd, s->last + len, sizeof(s->last) - 1 - len);
+		n = read(fd, s->in + len, sizeof(s->in) - 1 - len);
 		if (n <= 0)
 			return 0;
 		len += (size_t)n;
-		s->last[len] = '\0';
-		if (!hend && (hend = strstr(s->last, "\r\n\r\n"))) {
-			const char *cl = strcasestr(s->last, "content-length:");
+		s->in[len] = '\0';
+		if (!hend && (hend = strstr(s->in, "\r\n\r\n"))) {
+			const char *cl = strcasestr(s->in, "content-length:");
 
-			need = (size_t)(hend + 4 - s->last);
+			need = (size_t)(hend + 4 - s->in);
 			if (cl && cl < hend)
 				need += strtoul(cl + 15, NULL, 10);
 		}
 	}
+	pthread_mutex_lock(&s->mu);
+	memcpy(s->last, s->in, len + 1);
 	s->last_len = len;
+	pthread_mutex_unlock(&s->mu);
 	return 1;
 }
 
@@ -181,12 +189,19 @@ static void *serve(void *arg)
 	int fd;
 
 	while ((fd = accept(s->lfd, NULL, NULL)) >= 0) {
+		pthread_mutex_lock(&s->mu);
 		s->connections++;
+		pthread_mutex_unlock(&s->mu);
 		while (read_request(s, fd)) {
+			const char *reply;
+
+			pthread_mutex_lock(&s->mu);
 			s->requests++;
-			if (write(fd, s->reply, strlen(s->reply)) < 0)
+			reply = s->reply;
+			pthread_mutex_unlock(&s->mu);
+			if (write(fd, reply, strlen(reply)) < 0)
 				break;
-			if (strstr(s->reply, "Connection: close"))
+			if (strstr(reply, "Connection: close"))
 				break;
 		}
 		close(fd);
@@ -200,6 +215,7 @@ static void srv_start(struct srv *s, const char *reply)
 	socklen_t al = sizeof(a);
 
 	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->mu, NULL);
 	s->reply = reply;
 	s->lfd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(s->lfd >= 0);
@@ -218,6 +234,22 @@ static void srv_stop(struct srv *s)
 	shutdown(s->lfd, SHUT_RDWR);
 	close(s->lfd);
 	pthread_join(s->th, NULL);
+	pthread_mutex_destroy(&s->mu);
+}
+
+/* Orders the server thread's last writes before the test's reads that
+ * follow, and the test's reads before the server's next writes. */
+static void srv_sync(struct srv *s)
+{
+	pthread_mutex_lock(&s->mu);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void srv_set_reply(struct srv *s, const char *reply)
+{
+	pthread_mutex_lock(&s->mu);
+	s->reply = reply;
+	pthread_mutex_unlock(&s->mu);
 }
 
 static struct sl_http_client *client_for(int port, const char *user,
@@ -258,6 +290,7 @@ static void test_send_status_and_headers(void **state)
 		      "Retry-After: 3\r\nContent-Length: 4\r\n\r\nslow");
 	c = client_for(s.port, NULL, "tok", 0);
 	assert_int_equal(sl_http_client_send(c, &req, &r), 0);
+	srv_sync(&s);
 	assert_int_equal(r.status, 429);
 	assert_true(r.retry_after == 3.0);
 	assert_int_equal(r.body.len, 4);
@@ -272,8 +305,9 @@ static void test_send_status_and_headers(void **state)
 	assert_memory_equal(s.last + s.last_len - 7, "{\"a\":1}", 7);
 	/* second request on the same connection (keep-alive); Retry-After
 	 * does not leak from the previous response */
-	s.reply = "HTTP/1.1 204 No Content\r\n\r\n";
+	srv_set_reply(&s, "HTTP/1.1 204 No Content\r\n\r\n");
 	assert_int_equal(sl_http_client_send(c, &req, &r), 0);
+	srv_sync(&s);
 	assert_int_equal(r.status, 204);
 	assert_true(r.retry_after < 0);
 	assert_int_equal(r.body.len, 0);
@@ -304,6 +338,7 @@ static void test_send_basic_gzip_truncated(void **state)
 		      "Connection: close\r\n\r\n0123456789");
 	c = client_for(s.port, "user", NULL, 4);
 	assert_int_equal(sl_http_client_send(c, &req, &r), 0);
+	srv_sync(&s);
 	assert_int_equal(r.status, 400);
 	assert_int_equal(r.body.len, 4);
 	assert_memory_equal(r.body.data, "0123", 4);
