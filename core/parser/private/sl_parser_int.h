@@ -1,30 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sl_parser_int.h - what the parser modules share inside the core: the
- * PCRE2 wrapper (sl_parser_regex.c), the logfmt tokenizer
- * (sl_parser_logfmt.c), and the [MULTILINE_PARSER] definitions kept for
- * tail's multiline support. Not part of the plugin ABI.
+ * sl_parser_int.h - what the parser modules share among themselves and
+ * nobody else: named-group matching (sl_parser_regex.c) and the logfmt
+ * tokenizer (sl_parser_logfmt.c). Only the parser library and white-box
+ * unit tests have private/ on their include path; what inputs need
+ * (multiline definitions, the pattern matcher) is in sl_multiline.h.
  */
 #ifndef SL_PARSER_INT_H
 #define SL_PARSER_INT_H
 
+#include "sl_multiline.h"
 #include "sl_parser.h"
 
-/* ---- regex (PCRE2, JIT when available) --------------------------------- */
-struct sl_regex;
-
-/*
- * Compiles a Fluent Bit (Onigmo/Ruby style) pattern: "/re/" with optional
- * trailing i, m, x flags, or a bare pattern; \uHHHH is accepted. Matching is
- * byte-wise (no UTF mode), ^ and $ also match at line breaks as in Ruby.
- * On error returns -SL_EINVAL and writes a message into err.
- */
-int sl_parser_regex_compile(const char *pattern, struct sl_regex **out,
-			    char *err, size_t err_len);
-void sl_parser_regex_destroy(struct sl_regex *re);
-/* 1 when `re` matches somewhere in [s, s+len), 0 when not, or -SL_ENOMEM. */
-int sl_parser_regex_match(struct sl_regex *re, const char *s, size_t len);
-
+/* ---- regex: sl_parser_regex_compile() etc. are in sl_multiline.h ------ */
 /* Called for each named group that took part in a match, in group order. */
 typedef int (*sl_parser_field_cb)(void *arg, const char *key, size_t key_len,
 				  const char *val, size_t val_len);
@@ -47,38 +35,5 @@ int sl_parser_regex_fields(struct sl_regex *re, const char *s, size_t len,
  */
 int sl_parser_logfmt_scan(const char *s, size_t len, bool no_bare_keys,
 			  struct sl_buf *tmp, sl_parser_field_cb cb, void *arg);
-
-/* ---- [MULTILINE_PARSER] -------------------------------------------------- */
-enum sl_ml_type {
-	SL_ML_REGEX = 1,
-	SL_ML_ENDSWITH,
-	SL_ML_EQUAL,
-};
-
-struct sl_ml_rule {
-	char *from_state;      /* owned */
-	char *pattern;         /* owned, as written (with its /.../) */
-	char *to_state;        /* owned; NULL when the rule has none */
-	struct sl_regex *re;   /* owned, compiled pattern */
-	int line;
-};
-
-struct sl_ml_parser {
-	char *name;            /* owned */
-	enum sl_ml_type type;
-	char *match_string;    /* owned or NULL (endswith/equal) */
-	bool negate;
-	char *key_content, *key_pattern, *key_group; /* owned or NULL */
-	char *parser;          /* owned or NULL: a [PARSER] name */
-	int64_t flush_timeout_ms; /* -1: tail's default */
-	struct sl_ml_rule *rules; /* owned, in file order */
-	size_t n_rules;
-	const char *file;      /* borrowed from the config tree */
-	int line;
-};
-
-/* The [MULTILINE_PARSER] named `name`, or NULL. Borrowed from `ps`. */
-const struct sl_ml_parser *sl_parsers_find_multiline(const struct sl_parsers *ps,
-						     const char *name);
 
 #endif
