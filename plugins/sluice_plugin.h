@@ -5,7 +5,7 @@
  * Every filter, built-in or loaded from a shared object, is written against
  * this header alone: config maps, records and their accessors, the filter
  * table. Records are opaque so that their layout can change without breaking
- * plugins. Inputs and outputs are internal (core/sl_input.h, sl_output.h).
+ * plugins. Inputs and outputs are internal (core/engine/sl_input.h, sl_output.h).
  *
  * Conventions: functions return 0 or a negative -SL_E* code; pointer returns
  * are NULL on failure. Pointers handed to a callback are borrowed for the

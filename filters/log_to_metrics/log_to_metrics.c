@@ -2,7 +2,7 @@
 /*
  * log_to_metrics.c - derives counters, gauges and histograms from records,
  * with Fluent Bit's options and rule semantics, into the engine's metrics
- * registry (core/sl_metrics.h). Instances with the same full name and label
+ * registry (core/metrics/sl_metrics.h). Instances with the same full name and label
  * names share one family; the family is emitted under `Tag`. The filter
  * never changes a record; it drops every record only with Discard_logs.
  *

@@ -14,7 +14,7 @@
 #ifndef TAIL_MULTILINE_H
 #define TAIL_MULTILINE_H
 
-#include "sl_parser_int.h"
+#include "sl_multiline.h"
 #include "sl_time.h"
 #include "sluice_plugin.h"
 

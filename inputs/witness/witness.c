@@ -5,7 +5,7 @@
  * 202 only once every event of the body is emitted and persisted, and
  * nothing of a body with one bad event (all or nothing). Token and
  * signature checks live in witness_auth.c, framing and limits in
- * inputs/http/httpd.c, body splitting in core/sl_http_body.c.
+ * core/http/sl_httpd.c, body splitting in core/http/sl_http_body.c.
  */
 #include "sl_httpd.h"
 #include "sl_httpd_route.h"

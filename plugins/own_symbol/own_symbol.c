@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * own_symbol.c - a test plugin that defines a global function with the name
- * of a host-internal function (sl_now_ns, core/sl_common.h) and stamps its
+ * of a host-internal function (sl_now_ns, core/base/sl_common.h) and stamps its
  * result into each record. With a closed ABI the plugin's own definition is
  * the one it calls; a host that exported its symbols would interpose its
  * clock and the stamp would be a real time. Not installed.

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Hostile clients against every HTTP port of sluice (issues 8, 9): witness
 and in_http, plain and TLS, the service API (HTTP_Server On) and a
-prometheus_exporter, which share one server (core/sl_httpd.c): NUL bytes in the request line and in headers, bare LF and bare CR
+prometheus_exporter, which share one server (core/http/sl_httpd.c): NUL bytes in the request line and in headers, bare LF and bare CR
 are answered 400 and the collector lives on; a client that pipelines without
 reading its answers costs bounded memory (VmHWM < 64 MB) and other clients
 are still served; 1,100 idle connections from one address are cut at the

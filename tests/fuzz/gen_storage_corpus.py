@@ -3,9 +3,9 @@
 """Writes the seed corpus of the fuzz_storage_chunk fuzz target.
 
 Each seed is a chunk file as the storage layer writes it (format version 2,
-documented at the top of core/sl_storage.h; records in the sl_chunk encoding
-of core/sl_chunk.h: int64 ts_ns, uint64 identity, uint32 body length, body,
-little endian), either well formed or broken in the one way its name says.
+documented at the top of core/chunk/sl_storage.h; records in the sl_chunk
+encoding of core/chunk/sl_chunk.h: int64 ts_ns, uint64 identity, uint32 body
+length, body, little endian), either well formed or broken in the one way its name says.
 Every CRC (zlib crc32) is right unless the case is about a bad CRC, so the
 seeds get past the checksums into the block, LZ4 and record-framing code.
 The sealed form carries a literals-only LZ4 block (one sequence, no match),

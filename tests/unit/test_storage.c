@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_storage.c - chunk files: round trips through both forms, every crash
- * shape the start-up scan must handle, the path lock, and throughput on
- * bench-like records (SL_STORAGE_BENCH_MB, default 8). Hand-made files are
- * built here from the format in sl_storage.h, not with the module's writer.
+ * shape the start-up scan must handle, and the path lock. Hand-made files
+ * are built here from the format in sl_storage.h, not with the module's
+ * writer. Throughput is measured by tests/bench/storage_bench.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1106,160 +1106,6 @@ static void decoder_refuses_lying_lengths(void **state)
 	sl_buf_destroy(&r);
 }
 
-/* ---- throughput ------------------------------------------------------- */
-
-struct bench_scan {
-	uint64_t bytes, records;
-	uint32_t hash;
-};
-
-static int bench_cb(void *arg, struct sl_storage_recovered *rc)
-{
-	struct bench_scan *b = arg;
-
-	b->bytes += rc->records.len;
-	b->records += rc->n_records;
-	b->hash = (uint32_t)crc32(b->hash, (const Bytef *)rc->records.data,
-				  (uInt)rc->records.len);
-	return sl_storage_chunk_remove(rc->handle);
-}
-
-static double mbps(uint64_t bytes, int64_t ns)
-{
-	return ns > 0 ? (double)bytes / 1e6 / ((double)ns / 1e9) : 0;
-}
-
-static void throughput_on_bench_like_records(void **state)
-{
-	struct fixture *fx = *state;
-	const char *env = getenv("SL_STORAGE_BENCH_MB");
-	uint64_t target = (uint64_t)(env ? atoi(env) : 8) << 20, on_disk = 0;
-	bool full = getenv("SL_STORAGE_BENCH_SYNC_FULL") != NULL;
-	static const char *levels[] = {"info", "warn", "error", "debug"};
-	static const char *ns[] = {"default", "payments", "kube-system"};
-	struct sl_chunk **chunks = NULL;
-	size_t n_chunks = 0;
-	uint64_t total = 0, recs = 0, seq = 0x9e3779b97f4a7c15ull;
-	uint32_t hash = 0;
-	int64_t t0, t_append = 0, t_seal = 0, t_scan;
-	struct bench_scan bs = {0};
-	char body[1024];
-
-	if (full) {
-		struct sl_storage_opts o = {.path = fx->dir, .sync_full = true};
-
-		sl_storage_close(fx->st);
-		fx->st = NULL;
-		assert_int_equal(sl_storage_open(&o, &fx->st), 0);
-	}
-
-	/* records first, so that only storage is timed */
-	while (total < target) {
-		struct sl_chunk *c = sl_chunk_create(NULL, "kube.app", 8);
-		struct sl_chunk **nc =
-		    realloc(chunks, (n_chunks + 1) * sizeof(*nc));
-
-		assert_non_null(c);
-		assert_non_null(nc);
-		chunks = nc;
-		chunks[n_chunks++] = c;
-		while (c->data.len < SL_CHUNK_SEAL_BYTES) {
-			int len;
-
-			seq = seq * 6364136223846793005ull +
-			      1442695040888963407ull;
-			len = snprintf(
-			    body, sizeof(body),
-			    "{\"time\":\"2026-11-22T06:%02u:%02u.%03uZ\","
-			    "\"level\":\"%s\",\"msg\":\"request %llu served "
-			    "in %u ms\",\"status\":%u,\"bytes\":%u,"
-			    "\"kubernetes\":{\"namespace_name\":\"%s\","
-			    "\"pod_name\":\"web-%05x-%04x\",\"container_name\":"
-			    "\"web\",\"host\":\"node-%u.cluster.local\","
-			    "\"labels\":{\"app\":\"web\",\"tier\":\"frontend\"}"
-			    "},"
-			    "\"trace_id\":\"%016llx%08x\"}",
-			    (unsigned)(seq >> 58), (unsigned)(seq >> 40) % 60,
-			    (unsigned)(seq >> 20) % 1000, levels[seq >> 62],
-			    (unsigned long long)(seq >> 24),
-			    (unsigned)(seq >> 8) % 900,
-			    200 + (unsigned)(seq >> 33) % 4 * 100,
-			    (unsigned)(seq >> 13) % 100000, ns[(seq >> 5) % 3],
-			    (unsigned)(seq >> 36) & 0xfffff,
-			    (unsigned)(seq >> 17) & 0xffff,
-			    (unsigned)(seq >> 45) % 40, (unsigned long long)seq,
-			    (unsigned)(seq >> 29));
-			assert_int_equal(
-			    sl_chunk_append(c, (int64_t)seq, body, (size_t)len),
-			    0);
-			recs++;
-		}
-		total += c->data.len;
-		hash = (uint32_t)crc32(hash, (const Bytef *)c->data.data,
-				       (uInt)c->data.len);
-	}
-
-	for (size_t i = 0; i < n_chunks; i++) {
-		struct sl_chunk *c = chunks[i];
-		struct sl_storage_chunk *f;
-		struct sl_chunk_iter it;
-		const char *b, *batch = c->data.data;
-		size_t len, off = 0;
-		int64_t ts;
-		uint32_t in_batch = 0;
-
-		t0 = sl_mono_ns();
-		assert_int_equal(sl_storage_chunk_create(fx->st, "tail.0",
-							 c->tag, c->tag_len,
-							 i + 1, &f),
-				 0);
-		/* an input persisting every 64 records (one read batch) */
-		sl_chunk_iter_init(&it, c);
-		while (sl_chunk_next(&it, &ts, &b, &len)) {
-			size_t end = (size_t)(b + len - c->data.data);
-
-			if (++in_batch < 64 && end < c->data.len)
-				continue;
-			assert_int_equal(
-			    sl_storage_chunk_append(f, batch, end - off), 0);
-			assert_int_equal(sl_storage_chunk_persist(f), 0);
-			batch = c->data.data + end;
-			off = end;
-			in_batch = 0;
-		}
-		t_append += sl_mono_ns() - t0;
-		t0 = sl_mono_ns();
-		assert_int_equal(sl_storage_chunk_seal(f, &c->data, c->records),
-				 0);
-		t_seal += sl_mono_ns() - t0;
-		{
-			struct stat sb;
-
-			assert_int_equal(
-			    stat(path_of(fx, sl_storage_chunk_name(f)), &sb),
-			    0);
-			on_disk += (uint64_t)sb.st_size;
-		}
-		sl_storage_chunk_close(f);
-	}
-	t0 = sl_mono_ns();
-	assert_int_equal(sl_storage_scan(fx->st, bench_cb, &bs, NULL), 0);
-	t_scan = sl_mono_ns() - t0;
-	assert_int_equal(bs.bytes, total);
-	assert_int_equal(bs.records, recs);
-	assert_int_equal(bs.hash, hash);
-	print_message("storage (sync %s): %.1f MB in %zu chunks, %llu records:"
-		      " append+persist %.0f MB/s, seal (LZ4) %.0f MB/s, scan "
-		      "%.0f MB/s; sealed %.1f MB (%.2fx)\n",
-		      full ? "full" : "normal", (double)total / 1e6, n_chunks,
-		      (unsigned long long)recs, mbps(total, t_append),
-		      mbps(total, t_seal), mbps(total, t_scan),
-		      (double)on_disk / 1e6, (double)total / (double)on_disk);
-	for (size_t i = 0; i < n_chunks; i++)
-		sl_chunk_destroy(chunks[i]);
-	free(chunks);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1281,7 +1127,6 @@ int main(void)
 	    T(discard_forgets_only_the_pending_block),
 	    T(failures_keep_their_errno),
 	    T(recovered_chunks_load_back_from_disk),
-	    T(throughput_on_bench_like_records),
 	    cmocka_unit_test(decoder_refuses_lying_lengths),
 #undef T
 	};

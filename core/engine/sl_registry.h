@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sl_registry.h - the compiled-in plugins, one array per kind. Adding a
- * plugin means adding its table here (sl_registry.c) and its folder to the
- * build; nothing else refers to plugins by name.
+ * plugin means adding its folder to the build: its meson.build names its
+ * table, and core/registry/ generates the list sl_registry.c includes;
+ * nothing else refers to plugins by name.
  */
 #ifndef SL_REGISTRY_H
 #define SL_REGISTRY_H

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sl_json.h - JSON text utilities under the record model: UTF-8 validation
- * and repair, string escaping and unescaping, and the record view (one yajl
- * callback pass that indexes every field of an object by byte span).
+ * sl_json.h - JSON text utilities under the record model: string escaping
+ * and unescaping, and the record view (one yajl callback pass that indexes
+ * every field of an object by byte span). UTF-8 validation and repair are
+ * in sl_utf8.h (included here).
  *
  * The view never copies values: nodes point into the text they index. It
  * does not build a DOM and does not re-serialise anything.
@@ -11,26 +12,13 @@
 #define SL_JSON_H
 
 #include "sl_common.h"
+#include "sl_utf8.h"
 
 #include <stdbool.h>
 #include <string.h>
 
 /* Objects and arrays nested deeper than this do not parse (SPEC §4, §7). */
 #define SL_JSON_MAX_DEPTH 64
-
-/*
- * Returns true when [s, s+len) is valid UTF-8 (no overlongs, no surrogates
- * ED A0..BF xx, nothing above U+10FFFF). ASCII runs are checked a word at a
- * time.
- */
-bool sl_utf8_valid(const char *s, size_t len);
-/*
- * Appends `s` to `out` with every invalid UTF-8 sequence replaced by U+FFFD
- * (EF BF BD), one replacement per maximal invalid subpart (Unicode's
- * "substitution of maximal subparts"). Returns the number of replacements,
- * or -SL_ENOMEM.
- */
-long sl_utf8_repair(struct sl_buf *out, const char *s, size_t len);
 
 /*
  * Unescapes the inside of a JSON string (without its quotes) into `out`

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sl_parser_int.h - what the parser modules share inside the core: the
- * PCRE2 wrapper (sl_parser_regex.c), the logfmt tokenizer
- * (sl_parser_logfmt.c), and the [MULTILINE_PARSER] definitions kept for
- * tail's multiline support. Not part of the plugin ABI.
+ * sl_multiline.h - the [MULTILINE_PARSER] definitions the parser module
+ * reads (sl_parser.c), and the pattern matcher their rules are compiled
+ * with (sl_parser_regex.c). Public to the inputs, for in_tail's
+ * multiline.parser; not part of the plugin ABI (sluice_plugin.h).
  */
-#ifndef SL_PARSER_INT_H
-#define SL_PARSER_INT_H
+#ifndef SL_MULTILINE_H
+#define SL_MULTILINE_H
 
 #include "sl_parser.h"
 
@@ -24,29 +24,6 @@ int sl_parser_regex_compile(const char *pattern, struct sl_parser_regex **out,
 void sl_parser_regex_destroy(struct sl_parser_regex *re);
 /* 1 when `re` matches somewhere in [s, s+len), 0 when not, or -SL_ENOMEM. */
 int sl_parser_regex_match(struct sl_parser_regex *re, const char *s, size_t len);
-
-/* Called for each named group that took part in a match, in group order. */
-typedef int (*sl_parser_field_cb)(void *arg, const char *key, size_t key_len,
-				  const char *val, size_t val_len);
-/*
- * Matches once; on a match calls `cb` for every named group that matched.
- * Returns 0, -SL_EPARSE when there is no match, or the first negative cb
- * result.
- */
-int sl_parser_regex_fields(struct sl_parser_regex *re, const char *s, size_t len,
-			   sl_parser_field_cb cb, void *arg);
-
-/* ---- logfmt ------------------------------------------------------------- */
-/*
- * Tokenizes a logfmt line: key=value, key="quoted \"value\"", bare key.
- * `cb` gets each pair; a bare key has val == NULL. Quoted values are
- * unescaped (\" \\ \n \r \t; other escapes are kept as written) through
- * `tmp`, so val is valid only during the call. Returns 0, -SL_EPARSE (empty
- * line, bare key with `no_bare_keys`, unterminated quote, '=' without key)
- * or the first negative cb result.
- */
-int sl_parser_logfmt_scan(const char *s, size_t len, bool no_bare_keys,
-			  struct sl_buf *tmp, sl_parser_field_cb cb, void *arg);
 
 /* ---- [MULTILINE_PARSER] -------------------------------------------------- */
 enum sl_ml_type {

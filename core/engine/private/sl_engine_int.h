@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sl_engine_int.h - the engine's private structures, shared by
- * sl_engine.c (loop, emit, chunks, routing, acks), sl_engine_conf.c
- * (building instances from the config tree) and sl_worker.c (output
- * threads). Nothing outside those files includes it.
+ * sl_engine_int.h - the engine's private structures, shared by the
+ * engine library: sl_engine.c (loop, chunks, routing, acks), sl_input.c
+ * (emit, open chunks, pause), sl_output.c (the flush API),
+ * sl_engine_conf.c (instances from the config tree), sl_engine_storage.c,
+ * sl_worker.c (output threads), and the service HTTP API (sl_http_api.c).
+ * Outside the engine, main.c and white-box unit tests include it; it sits
+ * in private/, which no plugin has on its include path.
  *
  * Threading: everything here belongs to the engine thread except the
  * worker pool queues (own mutex) and the completion queue (own mutex).
@@ -263,6 +266,22 @@ void sl_engine_storage_keep(struct sl_chunk *c);
 
 /* sl_engine.c: hands a recovered, sealed chunk to the outputs. */
 void sl_engine_dispatch_recovered(struct sl_engine *eng, struct sl_chunk *c);
+/* sl_engine.c: routes a sealed chunk to every matching output. */
+void sl_engine_dispatch(struct sl_engine *eng, struct sl_chunk *c);
+
+/*
+ * sl_input.c: the input side of flow control, also driven by the engine
+ * (flush timer, chunk release). Seal: the open chunk at `idx` is sealed
+ * and dispatched. Over budget: Mem_Buf_Limit reached. Over window: a
+ * rereadable input holds as many sealed chunks as its outputs take. Pause
+ * seals what frees memory and pauses only if still over; resume is
+ * unconditional.
+ */
+void sl_engine_input_seal(struct sl_input *in, size_t idx);
+bool sl_engine_input_over_budget(const struct sl_input *in);
+bool sl_engine_input_over_window(const struct sl_input *in);
+void sl_engine_input_pause(struct sl_input *in);
+void sl_engine_input_resume(struct sl_input *in);
 
 /* sl_engine_conf.c: builds instances into `eng` from eng->conf. */
 /*

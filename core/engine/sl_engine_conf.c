@@ -641,7 +641,7 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 	return 0;
 }
 
-/* Filters from Plugins_File shared objects (core/sl_plugin_load.c). */
+/* Filters from Plugins_File shared objects (core/engine/sl_plugin_load.c). */
 static int load_plugins(struct sl_engine *eng, struct sl_diag *diag)
 {
 	return sl_plugin_load_all(&eng->parsers_conf, &eng->loaded,

@@ -7,7 +7,9 @@
  * with a counted reason. Also shutdown: stop inputs, flush, wait for the
  * outputs up to Grace.
  *
- * Building the pipeline from the config is in sl_engine_conf.c.
+ * Building the pipeline from the config is in sl_engine_conf.c; what
+ * inputs call (emit, pause) in sl_input.c; the flush API outputs call in
+ * sl_output.c.
  */
 #include "sl_engine_int.h"
 #include "sl_http_client.h"
@@ -19,300 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void dispatch_chunk(struct sl_engine *eng, struct sl_chunk *c);
 static void enforce_total_limit(struct sl_engine *eng, struct sl_output *out);
 static void maybe_finish(struct sl_engine *eng);
-
-/* ---- inputs: the API of sl_input.h -------------------------------------- */
-
-struct sl_plugin_instance *sl_input_instance(struct sl_input *in)
-{
-	return &in->ins;
-}
-
-struct event_base *sl_input_base(struct sl_input *in)
-{
-	return in->eng->base;
-}
-
-const char *sl_input_tag(const struct sl_input *in, size_t *len)
-{
-	if (len)
-		*len = in->tag_len;
-	return in->tag;
-}
-
-bool sl_input_paused(const struct sl_input *in)
-{
-	return in->paused || in->stopped;
-}
-
-int sl_input_persist(struct sl_input *in)
-{
-	int rc = 0;
-
-	/* memory inputs: emitted records are already held, nothing to do */
-	if (!in->filesystem)
-		return 0;
-	for (size_t i = in->n_open; i-- > 0;) {
-		struct sl_chunk *c = in->open[i].chunk;
-
-		if (sl_engine_storage_persist(c) == 0)
-			continue;
-		/* not on disk: the sender is refused, so take them back */
-		rc = -SL_EIO;
-		if (sl_engine_storage_rollback(c)) {
-			in->open[i] = in->open[--in->n_open];
-			sl_engine_storage_remove(c);
-			sl_chunk_destroy(c);
-		}
-	}
-	if (in->persist_failed) { /* a seal since the last call failed */
-		in->persist_failed = false;
-		rc = -SL_EIO;
-	}
-	for (size_t i = 0; rc == 0 && i < in->n_open; i++)
-		if (in->plugin->chunk_persisted)
-			in->plugin->chunk_persisted(in->ctx,
-						    in->open[i].chunk->id);
-	return rc;
-}
-
-uint64_t sl_input_last_chunk(const struct sl_input *in)
-{
-	return in->last_chunk;
-}
-
-void sl_input_set_rereadable(struct sl_input *in, bool keeps_position)
-{
-	in->rereadable = true;
-	in->keeps_position = keeps_position;
-}
-
-void sl_input_add_bytes(struct sl_input *in, uint64_t n)
-{
-	sl_metric_add(in->m_bytes, (double)n);
-}
-
-void sl_input_finished(struct sl_input *in)
-{
-	if (in->finished)
-		return;
-	in->finished = true;
-	sl_log(SL_LOG_DEBUG, in->ins.name, "input finished");
-	for (size_t i = 0; i < in->eng->n_inputs; i++)
-		if (!in->eng->inputs[i]->finished)
-			return;
-	sl_log(SL_LOG_INFO, "engine", "every input finished; flushing and "
-				      "stopping");
-	sl_engine_stop(in->eng);
-}
-
-static void seal_open_chunk(struct sl_input *in, size_t idx);
-
-static bool over_budget(const struct sl_input *in)
-{
-	return in->mem_limit > 0 && in->mem_used >= (size_t)in->mem_limit;
-}
-
-/*
- * The file is the buffer: an input that can read again holds no more
- * sealed chunks than its outputs can take now; the rest stays in its
- * source until they have taken these. Not with storage.type filesystem:
- * there the user chose the disk as the buffer (a source may rotate away
- * while an output is down for hours), and storage.backlog.mem_limit bounds
- * what stays in memory.
- */
-static bool over_window(const struct sl_input *in)
-{
-	return in->rereadable && !in->filesystem && in->window &&
-	       in->chunks_held >= in->window;
-}
-
-static void input_pause(struct sl_input *in)
-{
-	if (in->paused)
-		return;
-	/*
-	 * What the input holds can only be freed by delivering it: send the
-	 * open chunks now instead of waiting for the flush timer. Sealing may
-	 * release chunks at once (no output matches), so check again after.
-	 * Over the window only, the open chunk waits: sealing it would hold
-	 * one more chunk, not free one.
-	 */
-	if (over_budget(in))
-		while (in->n_open)
-			seal_open_chunk(in, in->n_open - 1);
-	if (!over_budget(in) && !over_window(in))
-		return;
-	in->paused = true;
-	/* the gauge tells an operator about the hard limit only: pausing for
-	 * the re-read window is ordinary flow control */
-	sl_metric_set(in->m_paused, over_budget(in) ? 1 : 0);
-	sl_log(SL_LOG_DEBUG, in->ins.name,
-	       "paused: %zu bytes in %zu chunks held, limit %lld, window %zu",
-	       in->mem_used, in->chunks_held, (long long)in->mem_limit,
-	       in->window);
-	if (in->plugin->pause && !in->stopped)
-		in->plugin->pause(in->ctx);
-}
-
-static void input_resume(struct sl_input *in)
-{
-	if (!in->paused)
-		return;
-	in->paused = false;
-	sl_metric_set(in->m_paused, 0);
-	sl_log(SL_LOG_DEBUG, in->ins.name, "resumed");
-	if (in->plugin->resume && !in->stopped)
-		in->plugin->resume(in->ctx);
-}
-
-/* Recomputes which filters apply when the tag changes. */
-static void route_filters(struct sl_input *in, const char *tag, size_t len)
-{
-	struct sl_engine *eng = in->eng;
-
-	if (in->route_tag && in->route_tag_len == len &&
-	    memcmp(in->route_tag, tag, len) == 0)
-		return;
-	if (len + 1 > in->route_tag_cap) {
-		char *p = realloc(in->route_tag, len + 1);
-
-		if (!p) {
-			/* no cache: still route correctly below */
-			free(in->route_tag);
-			in->route_tag = NULL;
-			in->route_tag_cap = 0;
-		} else {
-			in->route_tag = p;
-			in->route_tag_cap = len + 1;
-		}
-	}
-	for (size_t i = 0; i < eng->n_filters; i++)
-		in->filter_match[i] =
-			sl_route_matches(&eng->filters[i]->route, tag, len);
-	if (in->route_tag) {
-		memcpy(in->route_tag, tag, len);
-		in->route_tag[len] = '\0';
-		in->route_tag_len = len;
-	}
-}
-
-static struct sl_chunk *open_chunk(struct sl_input *in, const char *tag,
-				   size_t len)
-{
-	struct sl_chunk *c;
-
-	for (size_t i = 0; i < in->n_open; i++) {
-		c = in->open[i].chunk;
-		if (c->tag_len == len && memcmp(c->tag, tag, len) == 0)
-			return c;
-	}
-	if (in->n_open == in->cap_open) {
-		size_t cap = in->cap_open ? in->cap_open * 2 : 4;
-		struct sl_open_chunk *p = realloc(in->open, cap * sizeof(*p));
-
-		if (!p)
-			return NULL;
-		in->open = p;
-		in->cap_open = cap;
-	}
-	c = sl_chunk_create(in, tag, len);
-	if (!c)
-		return NULL;
-	if (in->eng->spare.data) {
-		c->data = in->eng->spare;
-		c->data.len = 0;
-		memset(&in->eng->spare, 0, sizeof(in->eng->spare));
-	}
-	c->id = ++in->eng->next_chunk_id;
-	in->open[in->n_open++].chunk = c;
-	sl_engine_storage_chunk_open(in->eng, in, c);
-	return c;
-}
-
-static void seal_open_chunk(struct sl_input *in, size_t idx)
-{
-	struct sl_chunk *c = in->open[idx].chunk;
-
-	in->open[idx] = in->open[--in->n_open];
-	c->sealed = true;
-	/*
-	 * A chunk sealed on disk survives a crash: the input may forget its
-	 * records now (tail commits their offsets), or a restart would send
-	 * them twice, once from disk and once re-read.
-	 */
-	bool on_disk = sl_engine_storage_seal(c);
-
-	if (on_disk && in->plugin->chunk_released) {
-		c->input_told = true;
-		in->plugin->chunk_released(in->ctx, c->id);
-	}
-	/* over the storage limits it waits on disk, sent when there is room */
-	if (sl_engine_storage_admit(c, on_disk))
-		dispatch_chunk(in->eng, c);
-}
-
-int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
-		  struct sl_record *rec)
-{
-	struct sl_engine *eng = in->eng;
-	struct sl_chunk *c;
-	const char *body;
-	size_t len, before;
-
-	sl_metric_add(in->m_records, 1);
-	in->last_chunk = 0;
-	if (in->filter_match && eng->n_filters) {
-		route_filters(in, tag, tag_len);
-		for (size_t i = 0; i < eng->n_filters; i++) {
-			struct sl_filter_inst *f = eng->filters[i];
-
-			if (!in->filter_match[i])
-				continue;
-			/* as fluentbit_filter_records_total: records in */
-			sl_metric_add(f->m_records, 1);
-			if (f->plugin->filter(f->ctx, rec, tag, tag_len) ==
-			    SL_FILTER_DROP) {
-				sl_metric_add(f->m_drop, 1);
-				return 0;
-			}
-		}
-	}
-	if (rec->flags & SL_REC_PARSE_ERROR)
-		sl_metric_add(in->m_parse_errors, 1);
-	if (rec->flags & SL_REC_REPAIRED)
-		sl_metric_add(in->m_repaired, 1);
-	if (rec->ts_ns == 0)
-		rec->ts_ns = sl_now_ns();
-	body = sl_record_body(rec, &len);
-	c = open_chunk(in, tag, tag_len);
-	if (!body || !c) {
-		sl_log(SL_LOG_ERROR, in->ins.name,
-		       "out of memory: record dropped");
-		return -SL_ENOMEM;
-	}
-	before = c->data.len;
-	if (sl_chunk_append_id(c, rec->ts_ns, sl_record_identity(rec), body,
-			       len) < 0) {
-		sl_log(SL_LOG_ERROR, in->ins.name,
-		       "out of memory: record dropped");
-		return -SL_ENOMEM;
-	}
-	in->mem_used += c->data.len - before;
-	in->last_chunk = c->id;
-	if (c->data.len >= SL_CHUNK_SEAL_BYTES) {
-		for (size_t i = 0; i < in->n_open; i++)
-			if (in->open[i].chunk == c) {
-				seal_open_chunk(in, i);
-				break;
-			}
-	}
-	if (over_budget(in) || over_window(in))
-		input_pause(in);
-	return 0;
-}
 
 /* ---- chunks: routing, release ------------------------------------------- */
 
@@ -341,8 +51,9 @@ static void release_chunk(struct sl_engine *eng, struct sl_chunk *c)
 	sl_chunk_destroy(c);
 	if (in && !told && in->plugin->chunk_released)
 		in->plugin->chunk_released(in->ctx, id);
-	if (in && in->paused && !over_budget(in) && !over_window(in))
-		input_resume(in);
+	if (in && in->paused && !sl_engine_input_over_budget(in) &&
+	    !sl_engine_input_over_window(in))
+		sl_engine_input_resume(in);
 	maybe_finish(eng);
 }
 
@@ -367,7 +78,7 @@ static void pending_remove(struct sl_engine *eng, struct sl_flush *fl)
 	eng->n_pending--;
 }
 
-static void dispatch_chunk(struct sl_engine *eng, struct sl_chunk *c)
+void sl_engine_dispatch(struct sl_engine *eng, struct sl_chunk *c)
 {
 	eng->chunks_live++;
 	if (c->origin)
@@ -405,7 +116,7 @@ static void dispatch_chunk(struct sl_engine *eng, struct sl_chunk *c)
 void sl_engine_dispatch_recovered(struct sl_engine *eng, struct sl_chunk *c)
 {
 	c->input_told = true; /* the input never saw these records */
-	dispatch_chunk(eng, c);
+	sl_engine_dispatch(eng, c);
 }
 
 /* Seals every open chunk of every input (flush timer, shutdown). */
@@ -415,99 +126,10 @@ static void seal_all(struct sl_engine *eng)
 		struct sl_input *in = eng->inputs[i];
 
 		while (in->n_open)
-			seal_open_chunk(in, in->n_open - 1);
-		if (!in->stopped && over_window(in))
-			input_pause(in);
+			sl_engine_input_seal(in, in->n_open - 1);
+		if (!in->stopped && sl_engine_input_over_window(in))
+			sl_engine_input_pause(in);
 	}
-}
-
-/* ---- flush results ----------------------------------------------------- */
-
-struct sl_plugin_instance *sl_output_instance(struct sl_output *out)
-{
-	return &out->ins;
-}
-
-const struct sl_route *sl_output_route(const struct sl_output *out)
-{
-	return &out->route;
-}
-
-int64_t sl_output_grace(const struct sl_output *out)
-{
-	return out->ins.engine ? out->ins.engine->service.grace : 5;
-}
-
-void sl_output_tls_opts(const struct sl_output *out,
-			struct sl_http_client_opts *opts)
-{
-	opts->tls = out->common.tls;
-	opts->tls_verify = out->common.tls_verify;
-	opts->tls_ca_file = out->common.tls_ca_file;
-	opts->tls_crt_file = out->common.tls_crt_file;
-	opts->tls_key_file = out->common.tls_key_file;
-	opts->tls_vhost = out->common.tls_vhost;
-}
-
-const struct sl_chunk *sl_flush_chunk(const struct sl_flush *fl)
-{
-	return fl->chunk;
-}
-
-int sl_flush_attempt(const struct sl_flush *fl)
-{
-	return fl->attempt;
-}
-
-const char *sl_drop_reason_name(enum sl_drop_reason r)
-{
-	static const char *const names[SL_DROP_REASONS] = {
-		[SL_DROP_RETRY_LIMIT] = "retry_limit",
-		[SL_DROP_REJECTED] = "rejected",
-		[SL_DROP_OVERSIZE] = "oversize",
-		[SL_DROP_BUFFER_FULL] = "buffer_full",
-		[SL_DROP_SHUTDOWN] = "shutdown",
-		[SL_DROP_RELOAD] = "reload",
-	};
-	return (unsigned)r < SL_DROP_REASONS ? names[r] : "unknown";
-}
-
-void sl_flush_drop(struct sl_flush *fl, enum sl_drop_reason reason, uint64_t n)
-{
-	if ((unsigned)reason >= SL_DROP_REASONS || n == 0)
-		return;
-	__atomic_add_fetch(&fl->dropped, n, __ATOMIC_RELAXED);
-	sl_metric_add(fl->out->m_dropped[reason], (double)n);
-}
-
-int sl_flush_mark(struct sl_flush *fl, uint32_t index)
-{
-	if (index >= fl->chunk->records)
-		return -SL_EINVAL;
-	if (!fl->settled) {
-		fl->settled = calloc((fl->chunk->records + 7) / 8, 1);
-		if (!fl->settled)
-			return -SL_ENOMEM;
-	}
-	fl->settled[index / 8] |= (uint8_t)(1u << (index % 8));
-	return 0;
-}
-
-bool sl_flush_marked(const struct sl_flush *fl, uint32_t index)
-{
-	return fl->settled && index < fl->chunk->records &&
-	       (fl->settled[index / 8] & (1u << (index % 8)));
-}
-
-void sl_flush_retry_after(struct sl_flush *fl, double seconds)
-{
-	fl->retry_after = seconds > 0 ? seconds : 0;
-}
-
-void sl_flush_done(struct sl_flush *fl, enum sl_flush_result result)
-{
-	fl->result = result;
-	sl_engine_post_completion(fl->eng, fl);
 }
 
 void sl_engine_post_completion(struct sl_engine *eng, struct sl_flush *fl)
