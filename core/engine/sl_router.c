@@ -5,10 +5,10 @@
  * patterns users write and never recursive.
  */
 #include "sl_router.h"
+#include "sl_regex.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,22 +46,17 @@ int sl_route_init(struct sl_route *r, const char *match, const char *match_regex
 			return -SL_ENOMEM;
 	}
 	if (match_regex) {
-		int code;
-		PCRE2_SIZE off;
-		pcre2_code *re = pcre2_compile((PCRE2_SPTR)match_regex,
-					       PCRE2_ZERO_TERMINATED, 0, &code,
-					       &off, NULL);
+		/* bytes (a tag is not text), raw (no /re/i syntax), JIT: the
+		 * one PCRE2 wrapper */
+		pcre2_code *re = sl_regex_compile_opts(
+			match_regex, strlen(match_regex),
+			SL_REGEX_BYTES | SL_REGEX_RAW, 0, NULL, errbuf,
+			errbuf_len);
 
 		if (!re) {
-			PCRE2_UCHAR msg[256];
-
-			pcre2_get_error_message(code, msg, sizeof(msg));
-			snprintf(errbuf, errbuf_len, "%s at offset %zu", msg,
-				 (size_t)off);
 			sl_route_destroy(r);
 			return -SL_EINVAL;
 		}
-		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* best effort */
 		r->regex = re;
 		r->match_data = pcre2_match_data_create_from_pattern(re, NULL);
 		if (!r->match_data) {
