@@ -110,8 +110,8 @@ static int start(struct program *prog, struct pipeline *p)
 	const char *log_file;
 
 	apply_logging(&prog->cli, p->eng);
-	log_file = prog->cli.log_file ? prog->cli.log_file
-				      : p->eng->service.log_file;
+	log_file =
+	    prog->cli.log_file ? prog->cli.log_file : p->eng->service.log_file;
 	if (log_file && sl_log_set_file(log_file) < 0) {
 		fprintf(stderr, "sluice: cannot open log file '%s': %s\n",
 			log_file, strerror(errno));

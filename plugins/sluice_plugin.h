@@ -5,7 +5,8 @@
  * Every filter, built-in or loaded from a shared object, is written against
  * this header alone: config maps, records and their accessors, the filter
  * table. Records are opaque so that their layout can change without breaking
- * plugins. Inputs and outputs are internal (core/engine/sl_input.h, sl_output.h).
+ * plugins. Inputs and outputs are internal (core/engine/sl_input.h,
+ * sl_output.h).
  *
  * Conventions: functions return 0 or a negative -SL_E* code; pointer returns
  * are NULL on failure. Pointers handed to a callback are borrowed for the
@@ -50,8 +51,8 @@ extern "C" {
 #endif
 
 #if defined(__GNUC__)
-#define SL_ABI_HIDDEN __attribute__((visibility("hidden")))
-#define SL_ABI_VISIBLE __attribute__((visibility("default")))
+#define SL_ABI_HIDDEN	    __attribute__((visibility("hidden")))
+#define SL_ABI_VISIBLE	    __attribute__((visibility("default")))
 #define SL_ABI_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define SL_ABI_HIDDEN
@@ -69,15 +70,15 @@ extern "C" {
 /* ---- error codes (negated when returned) -------------------------------- */
 enum sl_error {
 	SL_OK = 0,
-	SL_ENOMEM = 1,    /* allocation failed */
-	SL_EINVAL = 2,    /* bad argument or value */
-	SL_EIO = 3,       /* system I/O error, errno is set */
-	SL_EAGAIN = 4,    /* try again later (buffer full, paused) */
-	SL_ENOENT = 5,    /* no such key, file or plugin */
-	SL_EPARSE = 6,    /* input did not parse */
-	SL_ETOOBIG = 7,   /* input over a size or depth limit */
-	SL_ECONFIG = 8,   /* configuration error (already reported) */
-	SL_EABI = 9,      /* plugin ABI mismatch */
+	SL_ENOMEM = 1,	/* allocation failed */
+	SL_EINVAL = 2,	/* bad argument or value */
+	SL_EIO = 3,	/* system I/O error, errno is set */
+	SL_EAGAIN = 4,	/* try again later (buffer full, paused) */
+	SL_ENOENT = 5,	/* no such key, file or plugin */
+	SL_EPARSE = 6,	/* input did not parse */
+	SL_ETOOBIG = 7, /* input over a size or depth limit */
+	SL_ECONFIG = 8, /* configuration error (already reported) */
+	SL_EABI = 9,	/* plugin ABI mismatch */
 };
 
 /* ---- config maps --------------------------------------------------------- */
@@ -113,29 +114,36 @@ enum sl_cfg_type {
 };
 
 enum sl_cfg_flags {
-	SL_CFG_MULTI = 1 << 0,    /* may repeat; stored as struct sl_cfg_multi */
+	SL_CFG_MULTI = 1 << 0, /* may repeat; stored as struct sl_cfg_multi */
 	SL_CFG_REQUIRED = 1 << 1, /* must be given */
-	SL_CFG_IGNORED = 1 << 2,  /* Fluent Bit option sluice accepts but has no
-	                           * use for: validated, logged once, not stored */
-	SL_CFG_PREFIX = 1 << 3,   /* `name` is a prefix ("rdkafka."): every key
-	                           * starting with it is collected, MULTI storage,
-	                           * each item "suffix value" */
-	SL_CFG_VERBATIM = 1 << 4, /* SL_CFG_KV (since 1.1): VALUE is all that
-	                           * follows the one blank ending KEY, as written:
-	                           * no unquoting, further blanks kept (Fluent
-	                           * Bit's split of grep/log_to_metrics rules) */
+	SL_CFG_IGNORED =
+	    1 << 2,		/* Fluent Bit option sluice accepts but has no
+				 * use for: validated, logged once, not stored */
+	SL_CFG_PREFIX = 1 << 3, /* `name` is a prefix ("rdkafka."): every key
+				 * starting with it is collected, MULTI storage,
+				 * each item "suffix value" */
+	SL_CFG_VERBATIM = 1
+			  << 4, /* SL_CFG_KV (since 1.1): VALUE is all that
+				 * follows the one blank ending KEY, as written:
+				 * no unquoting, further blanks kept (Fluent
+				 * Bit's split of grep/log_to_metrics rules) */
 };
 
 struct sl_cfg_option {
-	const char *name;  /* case-insensitive */
+	const char *name; /* case-insensitive */
 	enum sl_cfg_type type;
 	unsigned flags;
-	const char *def;   /* default as it would be written in a config, or NULL */
-	double min, max;   /* inclusive range for numbers; ignored when max <= min */
-	size_t offset;     /* offsetof(struct <plugin>_ctx, field) */
-	const char *desc;  /* one line for `sluice -h` */
+	const char
+	    *def; /* default as it would be written in a config, or NULL */
+	double min,
+	    max; /* inclusive range for numbers; ignored when max <= min */
+	size_t offset;	  /* offsetof(struct <plugin>_ctx, field) */
+	const char *desc; /* one line for `sluice -h` */
 };
-#define SL_CFG_END { .name = NULL }
+#define SL_CFG_END                                                             \
+	{                                                                      \
+		.name = NULL                                                   \
+	}
 
 struct sl_strlist {
 	size_t n;
@@ -143,8 +151,8 @@ struct sl_strlist {
 };
 
 struct sl_cfg_item {
-	char *value;       /* owned */
-	const char *file;  /* borrowed from the config, valid for the process */
+	char *value;	  /* owned */
+	const char *file; /* borrowed from the config, valid for the process */
 	int line;
 };
 
@@ -166,8 +174,8 @@ struct sl_cfg_multi {
  * VALUE's blanks were quoted. Both structs are fixed for major 1.
  */
 struct sl_cfg_kv {
-	char *key;         /* owned */
-	char *value;       /* owned */
+	char *key;	   /* owned */
+	char *value;	   /* owned */
 	bool value_quoted; /* VALUE was one quoted word */
 	const char *file;  /* borrowed from the config, valid for the process */
 	int line;
@@ -185,7 +193,7 @@ struct sl_cfg_kvlist {
  */
 struct sl_plugin_instance;
 SL_FN void sl_plugin_error(const struct sl_plugin_instance *ins, int line,
-		     const char *fmt, ...) SL_ABI_PRINTF(3, 4);
+			   const char *fmt, ...) SL_ABI_PRINTF(3, 4);
 /* The instance's name as it appears in metrics: its Alias or "<plugin>.<n>". */
 SL_FN const char *sl_plugin_instance_name(const struct sl_plugin_instance *ins);
 /* File and line of the instance's section header. */
@@ -201,8 +209,8 @@ enum sl_log_level {
 	SL_LOG_DEBUG,
 	SL_LOG_TRACE,
 };
-SL_FN void sl_log(enum sl_log_level level, const char *component, const char *fmt,
-	    ...) SL_ABI_PRINTF(3, 4);
+SL_FN void sl_log(enum sl_log_level level, const char *component,
+		  const char *fmt, ...) SL_ABI_PRINTF(3, 4);
 
 /* ---- records ------------------------------------------------------------- */
 /*
@@ -215,7 +223,8 @@ struct sl_record;
 /* A compiled record accessor: "key", "$key", "$key['sub'][0]['x']". */
 struct sl_accessor;
 /* Compiles `spec`. On error returns NULL and sets *err to a static message. */
-SL_FN struct sl_accessor *sl_accessor_create(const char *spec, const char **err);
+SL_FN struct sl_accessor *sl_accessor_create(const char *spec,
+					     const char **err);
 SL_FN void sl_accessor_destroy(struct sl_accessor *acc);
 /* Number of path steps; the first step's key (top-level field name). */
 SL_FN size_t sl_accessor_depth(const struct sl_accessor *acc);
@@ -251,7 +260,8 @@ SL_FN const char *sl_record_body(struct sl_record *rec, size_t *len);
  * caller guarantees valid: produced by sl_json_* helpers or a parser).
  * Returns 0 or -SL_ENOMEM (record unchanged).
  */
-SL_FN int sl_record_set_body(struct sl_record *rec, const char *json, size_t len);
+SL_FN int sl_record_set_body(struct sl_record *rec, const char *json,
+			     size_t len);
 
 /*
  * Looks up a field. Returns 0 and fills *out, -SL_ENOENT when absent,
@@ -259,7 +269,7 @@ SL_FN int sl_record_set_body(struct sl_record *rec, const char *json, size_t len
  * built by the core).
  */
 SL_FN int sl_record_get(struct sl_record *rec, const struct sl_accessor *acc,
-		  struct sl_value *out);
+			struct sl_value *out);
 /*
  * The field as text: a string unescaped, a number/bool/null as its literal,
  * an object/array as its JSON. *text is borrowed from the record or from
@@ -267,11 +277,13 @@ SL_FN int sl_record_get(struct sl_record *rec, const struct sl_accessor *acc,
  * buf when done), valid until either changes.
  */
 struct sl_text {
-	char *buf;  /* owned by the caller; free() when done */
+	char *buf; /* owned by the caller; free() when done */
 	size_t cap;
 };
-SL_FN int sl_record_get_text(struct sl_record *rec, const struct sl_accessor *acc,
-		       struct sl_text *scratch, const char **text, size_t *len);
+SL_FN int sl_record_get_text(struct sl_record *rec,
+			     const struct sl_accessor *acc,
+			     struct sl_text *scratch, const char **text,
+			     size_t *len);
 
 /*
  * Top-level edits. Keys are plain (unescaped) names. `json_value` is a valid
@@ -279,12 +291,13 @@ SL_FN int sl_record_get_text(struct sl_record *rec, const struct sl_accessor *ac
  * key) or -SL_ENOMEM (record unchanged).
  */
 SL_FN int sl_record_set(struct sl_record *rec, const char *key, size_t key_len,
-		  const char *json_value, size_t value_len);
+			const char *json_value, size_t value_len);
 SL_FN int sl_record_set_string(struct sl_record *rec, const char *key,
-			 size_t key_len, const char *str, size_t str_len);
-SL_FN int sl_record_remove(struct sl_record *rec, const char *key, size_t key_len);
-SL_FN int sl_record_rename(struct sl_record *rec, const char *key, size_t key_len,
-		     const char *new_key, size_t new_len);
+			       size_t key_len, const char *str, size_t str_len);
+SL_FN int sl_record_remove(struct sl_record *rec, const char *key,
+			   size_t key_len);
+SL_FN int sl_record_rename(struct sl_record *rec, const char *key,
+			   size_t key_len, const char *new_key, size_t new_len);
 
 /*
  * Marks the record as one that failed to parse (kept as {"log": ...});
@@ -298,10 +311,11 @@ SL_FN void sl_record_flag_parse_error(struct sl_record *rec);
  * are fields, 0 at the end.
  */
 SL_FN int sl_record_next_field(struct sl_record *rec, size_t *pos,
-			 struct sl_text *scratch, const char **key,
-			 size_t *key_len, struct sl_value *value);
+			       struct sl_text *scratch, const char **key,
+			       size_t *key_len, struct sl_value *value);
 
-/* ---- JSON text helpers ---------------------------------------------------- */
+/* ---- JSON text helpers ----------------------------------------------------
+ */
 /*
  * A growable byte buffer for building JSON. `data` is owned by the buffer.
  * Appends return 0 or -SL_ENOMEM (the buffer keeps what it had).
@@ -317,10 +331,11 @@ SL_FN void sl_buf_destroy(struct sl_buf *b); /* frees, back to all-zero */
 /* Appends `s` as a quoted JSON string; invalid UTF-8 becomes U+FFFD. */
 SL_FN int sl_json_append_string(struct sl_buf *b, const char *s, size_t len);
 
-/* ---- filters --------------------------------------------------------------- */
+/* ---- filters ---------------------------------------------------------------
+ */
 enum sl_filter_verdict {
 	SL_FILTER_KEEP = 0, /* the record goes on (possibly changed) */
-	SL_FILTER_DROP,     /* the record is dropped and counted */
+	SL_FILTER_DROP,	    /* the record is dropped and counted */
 };
 
 struct sl_filter_plugin {
@@ -358,8 +373,7 @@ SL_FN struct sl_regex *sl_regex_create(const char *pattern, char *err,
 				       size_t err_len);
 SL_FN void sl_regex_destroy(struct sl_regex *re);
 /* Does `re` match somewhere in s[0..len)? Engine thread only. */
-SL_FN bool sl_regex_match(const struct sl_regex *re, const char *s,
-			  size_t len);
+SL_FN bool sl_regex_match(const struct sl_regex *re, const char *s, size_t len);
 /*
  * A KEY REGEX rule as grep and log_to_metrics read it: true when the field
  * at `acc` is a string that `re` matches (numbers, booleans and containers
@@ -440,112 +454,112 @@ SL_FN int sl_parser_apply(const struct sl_parser *p, const char *text,
 /* A new UUIDv7 (time-ordered) as text and a NUL. Returns 0 or -SL_EIO. */
 SL_FN int sl_uuid_v7_string(char out[SL_UUID_STR_LEN + 1]);
 
-/* ---- the host table --------------------------------------------------------- */
+/* ---- the host table ---------------------------------------------------------
+ */
 /*
  * X(ret, name, params, args): every function of the ABI, in table order.
  * New functions are appended at the end only, with a minor version bump.
  */
-#define SL_HOST_API_1_0(X, XV)                                               \
-	XV(sl_plugin_instance_name, const char *,                            \
-	   (const struct sl_plugin_instance *ins), (ins))                    \
-	XV(sl_plugin_instance_file, const char *,                            \
-	   (const struct sl_plugin_instance *ins), (ins))                    \
-	XV(sl_plugin_instance_line, int,                                     \
-	   (const struct sl_plugin_instance *ins), (ins))                    \
-	XV(sl_accessor_create, struct sl_accessor *,                         \
-	   (const char *spec, const char **err), (spec, err))                \
-	X(sl_accessor_destroy, (struct sl_accessor *acc), (acc))             \
-	XV(sl_accessor_depth, size_t, (const struct sl_accessor *acc),       \
-	   (acc))                                                            \
-	XV(sl_accessor_last_key, const char *,                               \
-	   (const struct sl_accessor *acc), (acc))                           \
-	XV(sl_record_time, int64_t, (const struct sl_record *rec), (rec))    \
-	X(sl_record_set_time, (struct sl_record *rec, int64_t ts_ns),        \
-	  (rec, ts_ns))                                                      \
-	XV(sl_record_body, const char *, (struct sl_record *rec, size_t *len), \
-	   (rec, len))                                                       \
-	XV(sl_record_set_body, int,                                          \
-	   (struct sl_record *rec, const char *json, size_t len),            \
-	   (rec, json, len))                                                 \
-	XV(sl_record_get, int,                                               \
-	   (struct sl_record *rec, const struct sl_accessor *acc,            \
-	    struct sl_value *out),                                           \
-	   (rec, acc, out))                                                  \
-	XV(sl_record_get_text, int,                                          \
-	   (struct sl_record *rec, const struct sl_accessor *acc,            \
-	    struct sl_text *scratch, const char **text, size_t *len),        \
-	   (rec, acc, scratch, text, len))                                   \
-	XV(sl_record_set, int,                                               \
-	   (struct sl_record *rec, const char *key, size_t key_len,          \
-	    const char *json_value, size_t value_len),                       \
-	   (rec, key, key_len, json_value, value_len))                       \
-	XV(sl_record_set_string, int,                                        \
-	   (struct sl_record *rec, const char *key, size_t key_len,          \
-	    const char *str, size_t str_len),                                \
-	   (rec, key, key_len, str, str_len))                                \
-	XV(sl_record_remove, int,                                            \
-	   (struct sl_record *rec, const char *key, size_t key_len),         \
-	   (rec, key, key_len))                                              \
-	XV(sl_record_rename, int,                                            \
-	   (struct sl_record *rec, const char *key, size_t key_len,          \
-	    const char *new_key, size_t new_len),                            \
-	   (rec, key, key_len, new_key, new_len))                            \
-	X(sl_record_flag_parse_error, (struct sl_record *rec), (rec))        \
-	XV(sl_record_next_field, int,                                        \
-	   (struct sl_record *rec, size_t *pos, struct sl_text *scratch,     \
-	    const char **key, size_t *key_len, struct sl_value *value),      \
-	   (rec, pos, scratch, key, key_len, value))                         \
-	XV(sl_buf_append, int,                                               \
-	   (struct sl_buf *b, const void *data, size_t len), (b, data, len)) \
-	XV(sl_buf_reserve, int, (struct sl_buf *b, size_t extra), (b, extra)) \
-	X(sl_buf_reset, (struct sl_buf *b), (b))                             \
-	X(sl_buf_destroy, (struct sl_buf *b), (b))                           \
-	XV(sl_json_append_string, int,                                       \
-	   (struct sl_buf *b, const char *s, size_t len), (b, s, len))
+#define SL_HOST_API_1_0(X, XV)                                                 \
+	XV(sl_plugin_instance_name, const char *,                              \
+	   (const struct sl_plugin_instance *ins), (ins))                      \
+	XV(sl_plugin_instance_file, const char *,                              \
+	   (const struct sl_plugin_instance *ins), (ins))                      \
+	XV(sl_plugin_instance_line, int,                                       \
+	   (const struct sl_plugin_instance *ins), (ins))                      \
+	XV(sl_accessor_create, struct sl_accessor *,                           \
+	   (const char *spec, const char **err), (spec, err))                  \
+	X(sl_accessor_destroy, (struct sl_accessor * acc), (acc))              \
+	XV(sl_accessor_depth, size_t, (const struct sl_accessor *acc), (acc))  \
+	XV(sl_accessor_last_key, const char *,                                 \
+	   (const struct sl_accessor *acc), (acc))                             \
+	XV(sl_record_time, int64_t, (const struct sl_record *rec), (rec))      \
+	X(sl_record_set_time, (struct sl_record * rec, int64_t ts_ns),         \
+	  (rec, ts_ns))                                                        \
+	XV(sl_record_body, const char *,                                       \
+	   (struct sl_record * rec, size_t * len), (rec, len))                 \
+	XV(sl_record_set_body, int,                                            \
+	   (struct sl_record * rec, const char *json, size_t len),             \
+	   (rec, json, len))                                                   \
+	XV(sl_record_get, int,                                                 \
+	   (struct sl_record * rec, const struct sl_accessor *acc,             \
+	    struct sl_value *out),                                             \
+	   (rec, acc, out))                                                    \
+	XV(sl_record_get_text, int,                                            \
+	   (struct sl_record * rec, const struct sl_accessor *acc,             \
+	    struct sl_text *scratch, const char **text, size_t *len),          \
+	   (rec, acc, scratch, text, len))                                     \
+	XV(sl_record_set, int,                                                 \
+	   (struct sl_record * rec, const char *key, size_t key_len,           \
+	    const char *json_value, size_t value_len),                         \
+	   (rec, key, key_len, json_value, value_len))                         \
+	XV(sl_record_set_string, int,                                          \
+	   (struct sl_record * rec, const char *key, size_t key_len,           \
+	    const char *str, size_t str_len),                                  \
+	   (rec, key, key_len, str, str_len))                                  \
+	XV(sl_record_remove, int,                                              \
+	   (struct sl_record * rec, const char *key, size_t key_len),          \
+	   (rec, key, key_len))                                                \
+	XV(sl_record_rename, int,                                              \
+	   (struct sl_record * rec, const char *key, size_t key_len,           \
+	    const char *new_key, size_t new_len),                              \
+	   (rec, key, key_len, new_key, new_len))                              \
+	X(sl_record_flag_parse_error, (struct sl_record * rec), (rec))         \
+	XV(sl_record_next_field, int,                                          \
+	   (struct sl_record * rec, size_t * pos, struct sl_text * scratch,    \
+	    const char **key, size_t *key_len, struct sl_value *value),        \
+	   (rec, pos, scratch, key, key_len, value))                           \
+	XV(sl_buf_append, int,                                                 \
+	   (struct sl_buf * b, const void *data, size_t len), (b, data, len))  \
+	XV(sl_buf_reserve, int, (struct sl_buf * b, size_t extra), (b, extra)) \
+	X(sl_buf_reset, (struct sl_buf * b), (b))                              \
+	X(sl_buf_destroy, (struct sl_buf * b), (b))                            \
+	XV(sl_json_append_string, int,                                         \
+	   (struct sl_buf * b, const char *s, size_t len), (b, s, len))
 
-#define SL_HOST_API_1_1(X, XV)                                               \
-	XV(sl_strerror, const char *, (int err), (err))                      \
-	XV(sl_regex_create, struct sl_regex *,                               \
-	   (const char *pattern, char *err, size_t err_len),                 \
-	   (pattern, err, err_len))                                          \
-	X(sl_regex_destroy, (struct sl_regex *re), (re))                     \
-	XV(sl_regex_match, bool,                                             \
-	   (const struct sl_regex *re, const char *s, size_t len),           \
-	   (re, s, len))                                                     \
-	XV(sl_regex_match_field, bool,                                       \
-	   (struct sl_record *rec, const struct sl_accessor *acc,            \
-	    const struct sl_regex *re, struct sl_text *scratch),             \
-	   (rec, acc, re, scratch))                                          \
-	XV(sl_metrics_valid_name, bool, (const char *name), (name))          \
-	XV(sl_metrics_valid_label_name, bool, (const char *name), (name))    \
-	XV(sl_plugin_metric_exists, bool,                                    \
-	   (const struct sl_plugin_instance *ins, const char *name),         \
-	   (ins, name))                                                      \
-	XV(sl_plugin_metric_family, struct sl_metric_family *,               \
-	   (const struct sl_plugin_instance *ins, const char *name,          \
-	    const char *help, enum sl_metric_type type,                      \
-	    const char *const *label_names, size_t n_labels,                 \
-	    const double *buckets, size_t n_buckets, size_t max_series,      \
-	    const char *scope, const char **err),                            \
-	   (ins, name, help, type, label_names, n_labels, buckets,           \
-	    n_buckets, max_series, scope, err))                              \
-	XV(sl_plugin_metric_series, struct sl_metric_series *,               \
-	   (const struct sl_plugin_instance *ins,                            \
-	    struct sl_metric_family *fam, const char *const *label_values),  \
-	   (ins, fam, label_values))                                         \
-	X(sl_metric_add, (struct sl_metric_series *s, double v), (s, v))     \
-	X(sl_metric_set, (struct sl_metric_series *s, double v), (s, v))     \
-	X(sl_metric_observe,                                                 \
-	  (const struct sl_metric_family *fam, struct sl_metric_series *s,   \
-	   double v),                                                        \
-	  (fam, s, v))                                                       \
-	XV(sl_plugin_parser_find, const struct sl_parser *,                  \
-	   (const struct sl_plugin_instance *ins, const char *name),         \
-	   (ins, name))                                                      \
-	XV(sl_parser_apply, int,                                             \
-	   (const struct sl_parser *p, const char *text, size_t len,         \
-	    struct sl_record *rec),                                          \
-	   (p, text, len, rec))                                              \
+#define SL_HOST_API_1_1(X, XV)                                                 \
+	XV(sl_strerror, const char *, (int err), (err))                        \
+	XV(sl_regex_create, struct sl_regex *,                                 \
+	   (const char *pattern, char *err, size_t err_len),                   \
+	   (pattern, err, err_len))                                            \
+	X(sl_regex_destroy, (struct sl_regex * re), (re))                      \
+	XV(sl_regex_match, bool,                                               \
+	   (const struct sl_regex *re, const char *s, size_t len),             \
+	   (re, s, len))                                                       \
+	XV(sl_regex_match_field, bool,                                         \
+	   (struct sl_record * rec, const struct sl_accessor *acc,             \
+	    const struct sl_regex *re, struct sl_text *scratch),               \
+	   (rec, acc, re, scratch))                                            \
+	XV(sl_metrics_valid_name, bool, (const char *name), (name))            \
+	XV(sl_metrics_valid_label_name, bool, (const char *name), (name))      \
+	XV(sl_plugin_metric_exists, bool,                                      \
+	   (const struct sl_plugin_instance *ins, const char *name),           \
+	   (ins, name))                                                        \
+	XV(sl_plugin_metric_family, struct sl_metric_family *,                 \
+	   (const struct sl_plugin_instance *ins, const char *name,            \
+	    const char *help, enum sl_metric_type type,                        \
+	    const char *const *label_names, size_t n_labels,                   \
+	    const double *buckets, size_t n_buckets, size_t max_series,        \
+	    const char *scope, const char **err),                              \
+	   (ins, name, help, type, label_names, n_labels, buckets, n_buckets,  \
+	    max_series, scope, err))                                           \
+	XV(sl_plugin_metric_series, struct sl_metric_series *,                 \
+	   (const struct sl_plugin_instance *ins,                              \
+	    struct sl_metric_family *fam, const char *const *label_values),    \
+	   (ins, fam, label_values))                                           \
+	X(sl_metric_add, (struct sl_metric_series * s, double v), (s, v))      \
+	X(sl_metric_set, (struct sl_metric_series * s, double v), (s, v))      \
+	X(sl_metric_observe,                                                   \
+	  (const struct sl_metric_family *fam, struct sl_metric_series *s,     \
+	   double v),                                                          \
+	  (fam, s, v))                                                         \
+	XV(sl_plugin_parser_find, const struct sl_parser *,                    \
+	   (const struct sl_plugin_instance *ins, const char *name),           \
+	   (ins, name))                                                        \
+	XV(sl_parser_apply, int,                                               \
+	   (const struct sl_parser *p, const char *text, size_t len,           \
+	    struct sl_record *rec),                                            \
+	   (p, text, len, rec))                                                \
 	XV(sl_uuid_v7_string, int, (char out[SL_UUID_STR_LEN + 1]), (out))
 
 /*
@@ -554,14 +568,14 @@ SL_FN int sl_uuid_v7_string(char out[SL_UUID_STR_LEN + 1]);
  */
 struct sluice_host_api {
 	uint32_t abi_major, abi_minor; /* the host's version */
-	uint32_t struct_size;          /* sizeof this table in the host */
+	uint32_t struct_size;	       /* sizeof this table in the host */
 	/* 1.0 */
 	void (*sl_vlog)(enum sl_log_level level, const char *component,
 			const char *fmt, va_list ap) SL_ABI_PRINTF(3, 0);
-	void (*sl_plugin_verror)(const struct sl_plugin_instance *ins,
-				 int line, const char *fmt,
-				 va_list ap) SL_ABI_PRINTF(3, 0);
-#define SL_HOST_SLOT_(name, params, args) void(*name) params;
+	void (*sl_plugin_verror)(const struct sl_plugin_instance *ins, int line,
+				 const char *fmt, va_list ap)
+	    SL_ABI_PRINTF(3, 0);
+#define SL_HOST_SLOT_(name, params, args)	void(*name) params;
 #define SL_HOST_SLOTV_(name, ret, params, args) ret(*name) params;
 	SL_HOST_API_1_0(SL_HOST_SLOT_, SL_HOST_SLOTV_)
 	/* 1.1 */
@@ -578,10 +592,16 @@ struct sluice_host_api {
 extern const struct sluice_host_api *sluice_host SL_ABI_HIDDEN;
 
 #ifndef SLUICE_HOST
-#define SL_HOST_WRAP_(name, params, args)                                    \
-	static inline void name params { sluice_host->name args; }
-#define SL_HOST_WRAPV_(name, ret, params, args)                              \
-	static inline ret name params { return sluice_host->name args; }
+#define SL_HOST_WRAP_(name, params, args)                                      \
+	static inline void name params                                         \
+	{                                                                      \
+		sluice_host->name args;                                        \
+	}
+#define SL_HOST_WRAPV_(name, ret, params, args)                                \
+	static inline ret name params                                          \
+	{                                                                      \
+		return sluice_host->name args;                                 \
+	}
 SL_HOST_API_1_0(SL_HOST_WRAP_, SL_HOST_WRAPV_)
 SL_HOST_API_1_1(SL_HOST_WRAP_, SL_HOST_WRAPV_)
 #undef SL_HOST_WRAP_
@@ -628,16 +648,16 @@ struct sl_plugin_export {
 	const struct sl_filter_plugin *filter;
 	const struct sluice_host_api **host; /* where the table is stored */
 };
-#define SL_PLUGIN_EXPORT(filter_table)                                       \
-	SL_ABI_HIDDEN const struct sluice_host_api *sluice_host;             \
-	SL_ABI_VISIBLE const struct sl_plugin_export sluice_plugin = {       \
-		.abi_major = SL_ABI_MAJOR,                                   \
-		.abi_minor = SL_PLUGIN_ABI_MINOR,                            \
-		.struct_size = sizeof(struct sl_plugin_export),              \
-		.filter_size = sizeof(struct sl_filter_plugin),              \
-		.option_size = sizeof(struct sl_cfg_option),                 \
-		.filter = &(filter_table),                                   \
-		.host = &sluice_host,                                        \
+#define SL_PLUGIN_EXPORT(filter_table)                                         \
+	SL_ABI_HIDDEN const struct sluice_host_api *sluice_host;               \
+	SL_ABI_VISIBLE const struct sl_plugin_export sluice_plugin = {         \
+	    .abi_major = SL_ABI_MAJOR,                                         \
+	    .abi_minor = SL_PLUGIN_ABI_MINOR,                                  \
+	    .struct_size = sizeof(struct sl_plugin_export),                    \
+	    .filter_size = sizeof(struct sl_filter_plugin),                    \
+	    .option_size = sizeof(struct sl_cfg_option),                       \
+	    .filter = &(filter_table),                                         \
+	    .host = &sluice_host,                                              \
 	}
 
 #ifdef __cplusplus

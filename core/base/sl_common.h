@@ -17,9 +17,9 @@
 #include <stdint.h>
 
 #define SL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define SL_LIKELY(x) __builtin_expect(!!(x), 1)
-#define SL_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define SL_UNUSED __attribute__((unused))
+#define SL_LIKELY(x)	__builtin_expect(!!(x), 1)
+#define SL_UNLIKELY(x)	__builtin_expect(!!(x), 0)
+#define SL_UNUSED	__attribute__((unused))
 
 #define SL_NS_PER_SEC INT64_C(1000000000)
 

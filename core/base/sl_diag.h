@@ -13,7 +13,7 @@
 struct sl_diag {
 	char **msgs; /* owned, each "FILE:LINE: message" or "FILE: message" */
 	size_t n, cap;
-	int oom;     /* set when a message could not be stored */
+	int oom; /* set when a message could not be stored */
 };
 
 /* file may be NULL (then "sluice: message"); line <= 0 omits the line. */

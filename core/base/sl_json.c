@@ -416,7 +416,8 @@ static int on_key(void *ctx, const unsigned char *s, size_t len)
 
 	if (off + 2 > end || b->t[off] != '"')
 		return fail(b, -SL_EPARSE);
-	/* yajl hands over the decoded key, so escaped keys hash like plain ones */
+	/* yajl hands over the decoded key, so escaped keys hash like plain ones
+	 */
 	b->key_hash = sl_json_key_hash((const char *)s, len);
 	b->member_off = off;
 	b->key_off = off + 1;
@@ -593,7 +594,7 @@ static void build_root_index(struct sl_view *v, const char *text)
 		/* a repeated key takes its first slot: the last one wins */
 		while (v->root_slots[pos]) {
 			const struct sl_view_node *o =
-				&v->nodes[v->root_slots[pos] - 1];
+			    &v->nodes[v->root_slots[pos] - 1];
 
 			if (o->key_hash == nd->key_hash &&
 			    same_raw_key(text, o, nd))

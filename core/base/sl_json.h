@@ -33,13 +33,13 @@ struct sl_view_node {
 	uint32_t key_len;    /* raw (escaped) key length; 0 for array items */
 	uint32_t member_off; /* the key's opening quote, or val_off for items */
 	uint32_t val_off;    /* first byte of the value */
-	uint32_t val_len;    /* bytes of the value, quotes and brackets included */
-	uint32_t parent;     /* index of the container node; root has none */
-	uint32_t end;        /* index one past this node's subtree */
-	uint32_t index;      /* position inside the parent container */
+	uint32_t val_len; /* bytes of the value, quotes and brackets included */
+	uint32_t parent;  /* index of the container node; root has none */
+	uint32_t end;	  /* index one past this node's subtree */
+	uint32_t index;	  /* position inside the parent container */
 	uint32_t key_hash;   /* sl_json_key_hash of the unescaped key; 0 for
-	                      * array items: compared before the key bytes */
-	uint8_t type;        /* enum sl_value_type */
+			      * array items: compared before the key bytes */
+	uint8_t type;	     /* enum sl_value_type */
 	uint8_t key_escaped; /* the raw key holds a backslash */
 };
 

@@ -23,7 +23,8 @@ int sl_retry_parse_limit(const char *s, int *limit)
 		*limit = SL_RETRY_FOREVER;
 		return 0;
 	}
-	/* "0" is read as it reads: no retries (Fluent Bit warns, then uses 1) */
+	/* "0" is read as it reads: no retries (Fluent Bit warns, then uses 1)
+	 */
 	if (strcasecmp(s, "no_retries") == 0 || strcmp(s, "0") == 0) {
 		*limit = 0;
 		return 0;

@@ -15,21 +15,21 @@
 #include <time.h>
 
 struct sl_tz {
-	size_t n;            /* transitions */
-	int64_t *at;         /* transition times, UTC seconds, ascending */
-	uint8_t *type;       /* type index after each transition */
+	size_t n;      /* transitions */
+	int64_t *at;   /* transition times, UTC seconds, ascending */
+	uint8_t *type; /* type index after each transition */
 	size_t ntypes;
-	int32_t *utoff;      /* seconds east of UTC, per type */
-	int32_t initial;     /* offset before the first transition */
+	int32_t *utoff;	 /* seconds east of UTC, per type */
+	int32_t initial; /* offset before the first transition */
 };
 
 static const char *const months[12] = {
-	"january", "february", "march", "april", "may", "june", "july",
-	"august", "september", "october", "november", "december",
+    "january", "february", "march",	"april",   "may",      "june",
+    "july",    "august",   "september", "october", "november", "december",
 };
 static const char *const day_names[7] = {
-	"sunday", "monday", "tuesday", "wednesday", "thursday", "friday",
-	"saturday",
+    "sunday",	"monday", "tuesday",  "wednesday",
+    "thursday", "friday", "saturday",
 };
 
 int64_t sl_time_days_from_civil(int64_t y, int m, int d)
@@ -52,7 +52,8 @@ static bool leap_year(int64_t y)
 
 static int month_days(int64_t y, int m)
 {
-	static const int md[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int md[12] = {31, 28, 31, 30, 31, 30,
+				   31, 31, 30, 31, 30, 31};
 
 	return m == 2 && leap_year(y) ? 29 : md[m - 1];
 }
@@ -81,8 +82,8 @@ int sl_time_parse_offset(const char *s, size_t len, int32_t *secs)
 		*secs = 0;
 		return 0;
 	}
-	if (len < 3 || (s[0] != '+' && s[0] != '-') || !isdigit((unsigned char)s[1]) ||
-	    !isdigit((unsigned char)s[2]))
+	if (len < 3 || (s[0] != '+' && s[0] != '-') ||
+	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]))
 		return -SL_EINVAL;
 	neg = s[0] == '-';
 	h = (s[1] - '0') * 10 + (s[2] - '0');
@@ -94,7 +95,8 @@ int sl_time_parse_offset(const char *s, size_t len, int32_t *secs)
 		if (len != 2)
 			return -SL_EINVAL;
 	}
-	if (len == 2 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]))
+	if (len == 2 && isdigit((unsigned char)s[0]) &&
+	    isdigit((unsigned char)s[1]))
 		mi = (s[0] - '0') * 10 + (s[1] - '0');
 	else if (len != 0)
 		return -SL_EINVAL;
@@ -112,8 +114,10 @@ static int epoch_kind(const char *fmt, enum sl_time_kind *kind)
 		const char *name;
 		enum sl_time_kind kind;
 	} names[] = {
-		{"epoch", SL_TIME_EPOCH},       {"epoch_ms", SL_TIME_EPOCH_MS},
-		{"epoch_us", SL_TIME_EPOCH_US}, {"epoch_ns", SL_TIME_EPOCH_NS},
+	    {"epoch", SL_TIME_EPOCH},
+	    {"epoch_ms", SL_TIME_EPOCH_MS},
+	    {"epoch_us", SL_TIME_EPOCH_US},
+	    {"epoch_ns", SL_TIME_EPOCH_NS},
 	};
 
 	for (size_t i = 0; i < SL_ARRAY_LEN(names); i++) {
@@ -140,19 +144,41 @@ int sl_time_fmt_init(struct sl_time_fmt *tf, const char *fmt, const char **err)
 		if (*p == 'E' || *p == 'O')
 			p++;
 		switch (*p) {
-		case 'Y': case 'y': case 's': case 'F': case 'D':
+		case 'Y':
+		case 'y':
+		case 's':
+		case 'F':
+		case 'D':
 			tf->has_year = true;
 			break;
-		case 'z': case 'Z':
+		case 'z':
+		case 'Z':
 			tf->has_zone = true;
 			break;
-		case 'S': case 'L': case 'T':
+		case 'S':
+		case 'L':
+		case 'T':
 			if (p[1] == 'Z')
 				tf->has_zone = true;
 			break;
-		case 'm': case 'd': case 'e': case 'H': case 'k': case 'I':
-		case 'l': case 'M': case 'p': case 'b': case 'h': case 'B':
-		case 'a': case 'A': case 'j': case 'R': case 'n': case 't':
+		case 'm':
+		case 'd':
+		case 'e':
+		case 'H':
+		case 'k':
+		case 'I':
+		case 'l':
+		case 'M':
+		case 'p':
+		case 'b':
+		case 'h':
+		case 'B':
+		case 'a':
+		case 'A':
+		case 'j':
+		case 'R':
+		case 'n':
+		case 't':
 		case '%':
 			break;
 		default:
@@ -182,7 +208,8 @@ void sl_time_fmt_destroy(struct sl_time_fmt *tf)
 
 static uint32_t be32(const unsigned char *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
 }
 
 static int64_t be64(const unsigned char *p)
@@ -200,8 +227,9 @@ static int tz_decode(struct sl_tz *tz, const unsigned char *b, size_t len)
 		for (int i = 0; i < 6; i++)
 			cnt[i] = be32(b + off + 20 + 4 * i);
 		/* isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt */
-		if (cnt[3] > 100000 || cnt[4] == 0 || cnt[4] > 256 || cnt[5] > 100000 ||
-		    cnt[2] > 100000 || cnt[0] > 256 || cnt[1] > 256)
+		if (cnt[3] > 100000 || cnt[4] == 0 || cnt[4] > 256 ||
+		    cnt[5] > 100000 || cnt[2] > 100000 || cnt[0] > 256 ||
+		    cnt[1] > 256)
 			return -SL_EPARSE;
 		need = cnt[3] * tsz + cnt[3] + cnt[4] * 6 + cnt[5] +
 		       cnt[2] * (tsz + 4) + cnt[1] + cnt[0];
@@ -223,7 +251,8 @@ static int tz_decode(struct sl_tz *tz, const unsigned char *b, size_t len)
 	if (!tz->at || !tz->type || !tz->utoff)
 		return -SL_ENOMEM;
 	for (size_t i = 0; i < tz->n; i++)
-		tz->at[i] = tsz == 8 ? be64(b + off + i * 8) : (int32_t)be32(b + off + i * 4);
+		tz->at[i] = tsz == 8 ? be64(b + off + i * 8)
+				     : (int32_t)be32(b + off + i * 4);
 	off += tz->n * tsz;
 	for (size_t i = 0; i < tz->n; i++) {
 		if (b[off + i] >= tz->ntypes)
@@ -252,7 +281,7 @@ int sl_time_fmt_set_zone(struct sl_time_fmt *tf, const char *name)
 	/* A name, not a path: never read files outside the zone database. */
 	if (!*name || name[0] == '/' || strstr(name, "..") ||
 	    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name) >=
-		    (int)sizeof(path))
+		(int)sizeof(path))
 		return -SL_ENOENT;
 	f = fopen(path, "rb");
 	if (!f)
@@ -316,9 +345,9 @@ struct tparts {
 	int64_t year;
 	int mon, mday, hour, min, sec;
 	int64_t nsec;
-	int yday;       /* 1-366 or 0 */
+	int yday; /* 1-366 or 0 */
 	bool have_md;
-	int pm;         /* -1 none, 0 am, 1 pm */
+	int pm; /* -1 none, 0 am, 1 pm */
 	bool h12;
 	bool have_zone;
 	int32_t zone;
@@ -336,7 +365,8 @@ static void skip_space(struct cursor *c)
 		c->s++;
 }
 
-static int get_num(struct cursor *c, int maxd, int64_t lo, int64_t hi, int64_t *out)
+static int get_num(struct cursor *c, int maxd, int64_t lo, int64_t hi,
+		   int64_t *out)
 {
 	int64_t v = 0;
 	int n = 0;
@@ -388,8 +418,9 @@ static int get_zone(struct cursor *c, struct tparts *t, bool named)
 	}
 	if (c->s < c->end && (*c->s == '+' || *c->s == '-')) {
 		n = 1;
-		while (st + n < c->end && n < 6 &&
-		       (isdigit((unsigned char)st[n]) || (st[n] == ':' && n == 3)))
+		while (
+		    st + n < c->end && n < 6 &&
+		    (isdigit((unsigned char)st[n]) || (st[n] == ':' && n == 3)))
 			n++;
 		/* +hh, +hhmm, +hh:mm */
 		while (n > 1 && sl_time_parse_offset(st, n, &t->zone) < 0)
@@ -408,7 +439,8 @@ static int get_zone(struct cursor *c, struct tparts *t, bool named)
 	n = (size_t)(c->s - st);
 	if (n == 0)
 		return -1;
-	if ((n == 3 && (!strncasecmp(st, "UTC", 3) || !strncasecmp(st, "GMT", 3))) ||
+	if ((n == 3 &&
+	     (!strncasecmp(st, "UTC", 3) || !strncasecmp(st, "GMT", 3))) ||
 	    (n == 1 && (*st == 'Z' || *st == 'z'))) {
 		t->have_zone = true;
 		t->zone = 0;
@@ -441,7 +473,8 @@ static int get_epoch(struct cursor *c, struct tparts *t)
 	return 0;
 }
 
-static int parse_fmt(struct cursor *c, const char *f, struct tparts *t, int depth)
+static int parse_fmt(struct cursor *c, const char *f, struct tparts *t,
+		     int depth)
 {
 	int64_t v;
 	int i;
@@ -473,7 +506,8 @@ static int parse_fmt(struct cursor *c, const char *f, struct tparts *t, int dept
 		case 'y':
 			if (get_num(c, 2, 0, 99, &v) < 0)
 				return -1;
-			t->year = v < 69 ? 2000 + v : 1900 + v; /* POSIX pivot */
+			t->year =
+			    v < 69 ? 2000 + v : 1900 + v; /* POSIX pivot */
 			break;
 		case 'm':
 			if (get_num(c, 2, 1, 12, &v) < 0)
@@ -481,7 +515,8 @@ static int parse_fmt(struct cursor *c, const char *f, struct tparts *t, int dept
 			t->mon = (int)v;
 			t->have_md = true;
 			break;
-		case 'd': case 'e':
+		case 'd':
+		case 'e':
 			if (get_num(c, 2, 1, 31, &v) < 0)
 				return -1;
 			t->mday = (int)v;
@@ -492,13 +527,15 @@ static int parse_fmt(struct cursor *c, const char *f, struct tparts *t, int dept
 				return -1;
 			t->yday = (int)v;
 			break;
-		case 'H': case 'k':
+		case 'H':
+		case 'k':
 			if (get_num(c, 2, 0, 23, &v) < 0)
 				return -1;
 			t->hour = (int)v;
 			t->h12 = false;
 			break;
-		case 'I': case 'l':
+		case 'I':
+		case 'l':
 			if (get_num(c, 2, 1, 12, &v) < 0)
 				return -1;
 			t->hour = (int)v;
@@ -515,7 +552,8 @@ static int parse_fmt(struct cursor *c, const char *f, struct tparts *t, int dept
 			t->sec = (int)v;
 			break;
 		case 'L': {
-			/* Fluent Bit's fraction: any number of digits, ns kept. */
+			/* Fluent Bit's fraction: any number of digits, ns kept.
+			 */
 			int n = 0;
 
 			t->nsec = 0;
@@ -532,7 +570,8 @@ static int parse_fmt(struct cursor *c, const char *f, struct tparts *t, int dept
 			break;
 		}
 		case 'p':
-			if (c->end - c->s >= 2 && (c->s[1] == 'M' || c->s[1] == 'm') &&
+			if (c->end - c->s >= 2 &&
+			    (c->s[1] == 'M' || c->s[1] == 'm') &&
 			    strchr("AaPp", c->s[0])) {
 				t->pm = c->s[0] == 'P' || c->s[0] == 'p';
 				c->s += 2;
@@ -540,13 +579,16 @@ static int parse_fmt(struct cursor *c, const char *f, struct tparts *t, int dept
 				return -1;
 			}
 			break;
-		case 'b': case 'h': case 'B':
+		case 'b':
+		case 'h':
+		case 'B':
 			if ((i = get_name(c, months, 12)) < 0)
 				return -1;
 			t->mon = i + 1;
 			t->have_md = true;
 			break;
-		case 'a': case 'A':
+		case 'a':
+		case 'A':
 			if (get_name(c, day_names, 7) < 0)
 				return -1;
 			break;
@@ -562,12 +604,18 @@ static int parse_fmt(struct cursor *c, const char *f, struct tparts *t, int dept
 			if (get_epoch(c, t) < 0)
 				return -1;
 			break;
-		case 'n': case 't':
+		case 'n':
+		case 't':
 			skip_space(c);
 			break;
-		case 'T': case 'D': case 'R': case 'F': {
-			const char *sub = *f == 'T' ? "%H:%M:%S" : *f == 'D' ? "%m/%d/%y"
-					: *f == 'R' ? "%H:%M" : "%Y-%m-%d";
+		case 'T':
+		case 'D':
+		case 'R':
+		case 'F': {
+			const char *sub = *f == 'T'   ? "%H:%M:%S"
+					  : *f == 'D' ? "%m/%d/%y"
+					  : *f == 'R' ? "%H:%M"
+						      : "%Y-%m-%d";
 
 			if (depth > 0 || parse_fmt(c, sub, t, depth + 1) < 0)
 				return -1;
@@ -580,11 +628,14 @@ static int parse_fmt(struct cursor *c, const char *f, struct tparts *t, int dept
 	return 0;
 }
 
-static int parse_epoch(enum sl_time_kind kind, const char *s, size_t len, int64_t *out)
+static int parse_epoch(enum sl_time_kind kind, const char *s, size_t len,
+		       int64_t *out)
 {
 	static const int64_t unit[] = {
-		[SL_TIME_EPOCH] = SL_NS_PER_SEC, [SL_TIME_EPOCH_MS] = 1000000,
-		[SL_TIME_EPOCH_US] = 1000, [SL_TIME_EPOCH_NS] = 1,
+	    [SL_TIME_EPOCH] = SL_NS_PER_SEC,
+	    [SL_TIME_EPOCH_MS] = 1000000,
+	    [SL_TIME_EPOCH_US] = 1000,
+	    [SL_TIME_EPOCH_NS] = 1,
 	};
 	const char *e = s + len;
 	int64_t ip = 0, frac = 0, scale = unit[kind], ns;

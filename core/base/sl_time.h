@@ -15,7 +15,7 @@
 
 enum sl_time_kind {
 	SL_TIME_STRPTIME = 0, /* a %-format */
-	SL_TIME_EPOCH,        /* seconds, fraction allowed */
+	SL_TIME_EPOCH,	      /* seconds, fraction allowed */
 	SL_TIME_EPOCH_MS,
 	SL_TIME_EPOCH_US,
 	SL_TIME_EPOCH_NS,
@@ -25,13 +25,13 @@ struct sl_tz; /* an IANA zone read from /usr/share/zoneinfo */
 
 /* A compiled Time_Format with the options that decide its zone. */
 struct sl_time_fmt {
-	char *fmt;              /* owned copy of the %-format (STRPTIME) */
+	char *fmt; /* owned copy of the %-format (STRPTIME) */
 	enum sl_time_kind kind;
-	bool has_year;          /* %Y, %y or %s: else the current year is used */
-	bool has_zone;          /* %z, %Z, or a literal Z after %S/%L */
-	int32_t offset;         /* Time_Offset seconds, for texts without zone */
-	bool system_tz;         /* Time_System_Timezone: local rules */
-	struct sl_tz *tz;       /* Time_Zone (owned), or NULL */
+	bool has_year;	  /* %Y, %y or %s: else the current year is used */
+	bool has_zone;	  /* %z, %Z, or a literal Z after %S/%L */
+	int32_t offset;	  /* Time_Offset seconds, for texts without zone */
+	bool system_tz;	  /* Time_System_Timezone: local rules */
+	struct sl_tz *tz; /* Time_Zone (owned), or NULL */
 };
 
 /*

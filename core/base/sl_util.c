@@ -7,17 +7,28 @@
 const char *sl_strerror(int err)
 {
 	switch (err < 0 ? -err : err) {
-	case SL_OK: return "success";
-	case SL_ENOMEM: return "out of memory";
-	case SL_EINVAL: return "invalid value";
-	case SL_EIO: return "I/O error";
-	case SL_EAGAIN: return "try again";
-	case SL_ENOENT: return "not found";
-	case SL_EPARSE: return "parse error";
-	case SL_ETOOBIG: return "too large or too deep";
-	case SL_ECONFIG: return "configuration error";
-	case SL_EABI: return "plugin ABI mismatch";
-	default: return "unknown error";
+	case SL_OK:
+		return "success";
+	case SL_ENOMEM:
+		return "out of memory";
+	case SL_EINVAL:
+		return "invalid value";
+	case SL_EIO:
+		return "I/O error";
+	case SL_EAGAIN:
+		return "try again";
+	case SL_ENOENT:
+		return "not found";
+	case SL_EPARSE:
+		return "parse error";
+	case SL_ETOOBIG:
+		return "too large or too deep";
+	case SL_ECONFIG:
+		return "configuration error";
+	case SL_EABI:
+		return "plugin ABI mismatch";
+	default:
+		return "unknown error";
 	}
 }
 

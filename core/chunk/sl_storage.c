@@ -24,10 +24,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define COMPONENT      "storage"
-#define FILE_MAGIC     "SLCH"
-#define BLOCK_MAGIC    "SLBK"
-#define SEALED_MAGIC   "SLSZ"
+#define COMPONENT    "storage"
+#define FILE_MAGIC   "SLCH"
+#define BLOCK_MAGIC  "SLBK"
+#define SEALED_MAGIC "SLSZ"
 /* 2: records carry a uint64 identity after ts_ns (sl_chunk.h) */
 #define FORMAT_VERSION 2
 #define FORM_OPEN      1

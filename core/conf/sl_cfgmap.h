@@ -49,9 +49,9 @@ void sl_cfgmap_json_string(FILE *out, const char *s);
 /* Value parsers; each returns 0 or -SL_EINVAL. */
 int sl_cfg_parse_bool(const char *s, bool *out);
 int sl_cfg_parse_int(const char *s, int64_t *out);
-int sl_cfg_parse_size(const char *s, int64_t *out);    /* K/M/G = 10^3.. */
+int sl_cfg_parse_size(const char *s, int64_t *out); /* K/M/G = 10^3.. */
 int sl_cfg_parse_double(const char *s, double *out);
-int sl_cfg_parse_time(const char *s, double *out);     /* s/m/h/d suffixes */
+int sl_cfg_parse_time(const char *s, double *out); /* s/m/h/d suffixes */
 
 /* Splits "KEY REST" at the first run of spaces, no quoting (older options;
  * new ones are SL_CFG_KV). */

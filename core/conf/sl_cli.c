@@ -24,24 +24,23 @@ struct cli_option {
 };
 
 static const struct cli_option cli_options[] = {
-	{'c', "config", "FILE",
-	 "run the pipeline of FILE (.conf classic or .yaml)"},
-	{'R', "parser", "FILE", "load a parsers file"},
-	{0, "dry-run", NULL, "validate the configuration and exit"},
-	{'i', "input", "NAME", "add an input"},
-	{'F', "filter", "NAME", "add a filter"},
-	{'o', "output", "NAME", "add an output"},
-	{'p', "prop", "KEY=VALUE", "set an option of the last plugin added"},
-	{'m', "match", "PATTERN", "Match of the last filter or output"},
-	{'t', "tag", "TAG", "Tag of the last input"},
-	{'f', "flush", "SECONDS", "flush interval"},
-	{'l', "log_file", "FILE", "write logs to FILE"},
-	{'v', "verbose", NULL, "more logging (repeat for trace)"},
-	{'q', "quiet", NULL, "less logging"},
-	{'V', "version", NULL, "print the version"},
-	{'h', "help", NULL, "this help, with every plugin and its options"},
-	{'J', "help-json", NULL,
-	 "the options and every plugin's options as JSON"},
+    {'c', "config", "FILE",
+     "run the pipeline of FILE (.conf classic or .yaml)"},
+    {'R', "parser", "FILE", "load a parsers file"},
+    {0, "dry-run", NULL, "validate the configuration and exit"},
+    {'i', "input", "NAME", "add an input"},
+    {'F', "filter", "NAME", "add a filter"},
+    {'o', "output", "NAME", "add an output"},
+    {'p', "prop", "KEY=VALUE", "set an option of the last plugin added"},
+    {'m', "match", "PATTERN", "Match of the last filter or output"},
+    {'t', "tag", "TAG", "Tag of the last input"},
+    {'f', "flush", "SECONDS", "flush interval"},
+    {'l', "log_file", "FILE", "write logs to FILE"},
+    {'v', "verbose", NULL, "more logging (repeat for trace)"},
+    {'q', "quiet", NULL, "less logging"},
+    {'V', "version", NULL, "print the version"},
+    {'h', "help", NULL, "this help, with every plugin and its options"},
+    {'J', "help-json", NULL, "the options and every plugin's options as JSON"},
 };
 
 void sl_cli_usage(FILE *out)
@@ -96,23 +95,23 @@ void sl_cli_help_json(FILE *out, void (*config_maps)(FILE *out))
 }
 
 static const struct option long_opts[] = {
-	{"config", required_argument, NULL, 'c'},
-	{"parser", required_argument, NULL, 'R'},
-	{"dry-run", no_argument, NULL, 'D'},
-	{"input", required_argument, NULL, 'i'},
-	{"filter", required_argument, NULL, 'F'},
-	{"output", required_argument, NULL, 'o'},
-	{"prop", required_argument, NULL, 'p'},
-	{"match", required_argument, NULL, 'm'},
-	{"tag", required_argument, NULL, 't'},
-	{"flush", required_argument, NULL, 'f'},
-	{"log_file", required_argument, NULL, 'l'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"version", no_argument, NULL, 'V'},
-	{"help", no_argument, NULL, 'h'},
-	{"help-json", no_argument, NULL, 'J'},
-	{NULL, 0, NULL, 0},
+    {"config", required_argument, NULL, 'c'},
+    {"parser", required_argument, NULL, 'R'},
+    {"dry-run", no_argument, NULL, 'D'},
+    {"input", required_argument, NULL, 'i'},
+    {"filter", required_argument, NULL, 'F'},
+    {"output", required_argument, NULL, 'o'},
+    {"prop", required_argument, NULL, 'p'},
+    {"match", required_argument, NULL, 'm'},
+    {"tag", required_argument, NULL, 't'},
+    {"flush", required_argument, NULL, 'f'},
+    {"log_file", required_argument, NULL, 'l'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"version", no_argument, NULL, 'V'},
+    {"help", no_argument, NULL, 'h'},
+    {"help-json", no_argument, NULL, 'J'},
+    {NULL, 0, NULL, 0},
 };
 
 int sl_cli_parse(int argc, char **argv, struct sl_cli *cli,
@@ -135,21 +134,42 @@ int sl_cli_parse(int argc, char **argv, struct sl_cli *cli,
 	while ((opt = getopt_long(argc, argv, ":c:R:i:F:o:p:m:t:f:l:vqVhJ",
 				  long_opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': cli->config_file = optarg; break;
-		case 'D': cli->dry_run = true; break;
-		case 'V': cli->show_version = true; break;
-		case 'h': cli->show_help = true; break;
-		case 'J': cli->show_help_json = true; break;
-		case 'l': cli->log_file = optarg; break;
-		case 'v': cli->verbosity++; break;
-		case 'q': cli->verbosity--; break;
-		case 'f': flush = optarg; break;
+		case 'c':
+			cli->config_file = optarg;
+			break;
+		case 'D':
+			cli->dry_run = true;
+			break;
+		case 'V':
+			cli->show_version = true;
+			break;
+		case 'h':
+			cli->show_help = true;
+			break;
+		case 'J':
+			cli->show_help_json = true;
+			break;
+		case 'l':
+			cli->log_file = optarg;
+			break;
+		case 'v':
+			cli->verbosity++;
+			break;
+		case 'q':
+			cli->verbosity--;
+			break;
+		case 'f':
+			flush = optarg;
+			break;
 		case 'i':
 		case 'F':
-		case 'o': have_plugins = 1; break;
+		case 'o':
+			have_plugins = 1;
+			break;
 		case 'p':
 		case 'm':
-		case 't': break; /* second pass */
+		case 't':
+			break; /* second pass */
 		case 'R':
 			if (n_parsers == SL_ARRAY_LEN(parsers)) {
 				sl_diag_add(diag, NULL, 0,
@@ -206,23 +226,22 @@ int sl_cli_parse(int argc, char **argv, struct sl_cli *cli,
 		case 'i':
 		case 'F':
 		case 'o':
-			last = sl_conf_add_section(
-				conf,
-				opt == 'i'   ? SL_SEC_INPUT
-				: opt == 'F' ? SL_SEC_FILTER
-					     : SL_SEC_OUTPUT,
-				opt == 'i'   ? "INPUT"
-				: opt == 'F' ? "FILTER"
-					     : "OUTPUT",
-				cli_file, 0);
-			if (!last ||
-			    sl_conf_add_entry(conf, last, "name", optarg,
-					      cli_file, 0) < 0)
+			last = sl_conf_add_section(conf,
+						   opt == 'i'	? SL_SEC_INPUT
+						   : opt == 'F' ? SL_SEC_FILTER
+								: SL_SEC_OUTPUT,
+						   opt == 'i'	? "INPUT"
+						   : opt == 'F' ? "FILTER"
+								: "OUTPUT",
+						   cli_file, 0);
+			if (!last || sl_conf_add_entry(conf, last, "name",
+						       optarg, cli_file, 0) < 0)
 				return -SL_ENOMEM;
-			/* Fluent Bit's one-liners match everything by default */
-			if (opt != 'i' && sl_conf_add_entry(conf, last, "match",
-							    "*", cli_file,
-							    0) < 0)
+			/* Fluent Bit's one-liners match everything by default
+			 */
+			if (opt != 'i' &&
+			    sl_conf_add_entry(conf, last, "match", "*",
+					      cli_file, 0) < 0)
 				return -SL_ENOMEM;
 			break;
 		case 'p':
@@ -246,10 +265,12 @@ int sl_cli_parse(int argc, char **argv, struct sl_cli *cli,
 			break;
 		case 'm':
 		case 't':
-			if (!last || (opt == 'm') == (last->kind == SL_SEC_INPUT)) {
+			if (!last ||
+			    (opt == 'm') == (last->kind == SL_SEC_INPUT)) {
 				sl_diag_add(diag, NULL, 0,
-					    opt == 'm' ? "-m must follow -F or -o"
-						       : "-t must follow -i");
+					    opt == 'm'
+						? "-m must follow -F or -o"
+						: "-t must follow -i");
 				rc = -SL_ECONFIG;
 				break;
 			}
@@ -292,30 +313,30 @@ int sl_cli_parse(int argc, char **argv, struct sl_cli *cli,
 int sl_cli_demo(struct sl_conf *conf)
 {
 	static const char *const demo[][2] = {
-		{"[INPUT]", NULL},
-		{"name", "dummy"},
-		{"tag", "demo.witness"},
-		{"rate", "2"},
-		{"dummy", "{\"timestamp\":\"2026-11-21T08:00:00.000Z\","
-			  "\"event\":\"signature_verification_failed\","
-			  "\"agent_id\":\"agent-1\",\"peer_id\":\"agent-7\","
-			  "\"metadata\":{\"reason\":\"bad signature\"}}"},
-		{"[INPUT]", NULL},
-		{"name", "dummy"},
-		{"tag", "demo.audit"},
-		{"rate", "1"},
-		{"dummy", "{\"asctime\":\"2026-11-21 08:00:00,123\","
-			  "\"levelname\":\"WARNING\",\"service\":"
-			  "\"agent-backend\",\"audit_event\":"
-			  "\"AUTH_GATEWAY_VALIDATION\",\"status\":\"failure\"}"},
-		{"[FILTER]", NULL},
-		{"name", "record_modifier"},
-		{"match", "demo.*"},
-		{"record", "collector sluice-demo"},
-		{"[OUTPUT]", NULL},
-		{"name", "stdout"},
-		{"match", "*"},
-		{"format", "json_lines"},
+	    {"[INPUT]", NULL},
+	    {"name", "dummy"},
+	    {"tag", "demo.witness"},
+	    {"rate", "2"},
+	    {"dummy", "{\"timestamp\":\"2026-11-21T08:00:00.000Z\","
+		      "\"event\":\"signature_verification_failed\","
+		      "\"agent_id\":\"agent-1\",\"peer_id\":\"agent-7\","
+		      "\"metadata\":{\"reason\":\"bad signature\"}}"},
+	    {"[INPUT]", NULL},
+	    {"name", "dummy"},
+	    {"tag", "demo.audit"},
+	    {"rate", "1"},
+	    {"dummy", "{\"asctime\":\"2026-11-21 08:00:00,123\","
+		      "\"levelname\":\"WARNING\",\"service\":"
+		      "\"agent-backend\",\"audit_event\":"
+		      "\"AUTH_GATEWAY_VALIDATION\",\"status\":\"failure\"}"},
+	    {"[FILTER]", NULL},
+	    {"name", "record_modifier"},
+	    {"match", "demo.*"},
+	    {"record", "collector sluice-demo"},
+	    {"[OUTPUT]", NULL},
+	    {"name", "stdout"},
+	    {"match", "*"},
+	    {"format", "json_lines"},
 	};
 	const char *file = sl_conf_intern_file(conf, "<embedded demo>");
 	struct sl_conf_section *sec = NULL;
@@ -327,9 +348,9 @@ int sl_cli_demo(struct sl_conf *conf)
 	for (size_t i = 0; i < SL_ARRAY_LEN(demo); i++) {
 		if (!demo[i][1]) {
 			enum sl_section_kind k =
-				demo[i][0][1] == 'I'   ? SL_SEC_INPUT
-				: demo[i][0][1] == 'F' ? SL_SEC_FILTER
-						       : SL_SEC_OUTPUT;
+			    demo[i][0][1] == 'I'   ? SL_SEC_INPUT
+			    : demo[i][0][1] == 'F' ? SL_SEC_FILTER
+						   : SL_SEC_OUTPUT;
 			sec = sl_conf_add_section(conf, k, demo[i][0] + 1, file,
 						  (int)i + 1);
 			if (!sec)

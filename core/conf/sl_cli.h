@@ -13,14 +13,14 @@
 #include <stdbool.h>
 
 struct sl_cli {
-	const char *config_file;   /* -c */
-	bool dry_run;              /* --dry-run */
-	bool show_help;            /* -h */
-	bool show_help_json;       /* -J, --help-json */
-	bool show_version;         /* -V */
-	bool demo;                 /* no -c and no -i: embedded defaults */
-	const char *log_file;      /* -l */
-	int verbosity;             /* -v (+1 each), -q (-1) */
+	const char *config_file; /* -c */
+	bool dry_run;		 /* --dry-run */
+	bool show_help;		 /* -h */
+	bool show_help_json;	 /* -J, --help-json */
+	bool show_version;	 /* -V */
+	bool demo;		 /* no -c and no -i: embedded defaults */
+	const char *log_file;	 /* -l */
+	int verbosity;		 /* -v (+1 each), -q (-1) */
 };
 
 /*

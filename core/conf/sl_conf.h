@@ -24,23 +24,24 @@ enum sl_section_kind {
 	SL_SEC_OUTPUT,
 	SL_SEC_PARSER,
 	SL_SEC_MULTILINE_PARSER,
-	SL_SEC_PLUGINS,  /* [PLUGINS] in a Plugins_File: Path entries */
+	SL_SEC_PLUGINS,	 /* [PLUGINS] in a Plugins_File: Path entries */
 	SL_SEC_UPSTREAM, /* [UPSTREAM]/[NODE]: accepted, unused by sluice */
 	SL_SEC_NODE,
-	SL_SEC_CUSTOM,   /* [CUSTOM]: Fluent Bit custom plugins (none in sluice) */
-	SL_SEC_OTHER,    /* any other header: kept so validation can name it */
+	SL_SEC_CUSTOM, /* [CUSTOM]: Fluent Bit custom plugins (none in sluice)
+			*/
+	SL_SEC_OTHER,  /* any other header: kept so validation can name it */
 };
 
 struct sl_conf_entry {
-	char *key;        /* as written (case kept); compare case-insensitively */
-	char *value;      /* expanded */
+	char *key;   /* as written (case kept); compare case-insensitively */
+	char *value; /* expanded */
 	const char *file; /* interned in struct sl_conf, valid while it lives */
 	int line;
 };
 
 struct sl_conf_section {
 	enum sl_section_kind kind;
-	char *header;     /* header name as written, e.g. "INPUT" */
+	char *header; /* header name as written, e.g. "INPUT" */
 	const char *file;
 	int line;
 	struct sl_conf_entry *entries; /* owned, in file order */
@@ -48,11 +49,12 @@ struct sl_conf_section {
 };
 
 struct sl_conf {
-	struct sl_conf_section *sections; /* owned, in file order (includes inlined) */
+	struct sl_conf_section
+	    *sections; /* owned, in file order (includes inlined) */
 	size_t n, cap;
-	char **files;   /* interned file names (owned) */
+	char **files; /* interned file names (owned) */
 	size_t n_files;
-	char **vars;    /* @SET / YAML env: "NAME=value" (owned) */
+	char **vars; /* @SET / YAML env: "NAME=value" (owned) */
 	size_t n_vars;
 	const char *main_file; /* first file loaded (interned) */
 };

@@ -20,7 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 /* As Fluent Bit: at most this many files in one load. */
 #define MAX_FILES 1000
 /* A config file larger than this is refused rather than read. */

@@ -27,7 +27,7 @@ struct ctx {
 	struct sl_conf *conf;
 	struct sl_diag *diag;
 	yaml_document_t *doc;
-	const char *file; /* interned */
+	const char *file;		      /* interned */
 	const char *stack[MAX_INCLUDE_DEPTH]; /* files being read, for cycles */
 	int depth;
 };
@@ -44,12 +44,13 @@ static yaml_node_t *node(struct ctx *c, yaml_node_item_t id)
 
 static const char *scalar(const yaml_node_t *n)
 {
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
-						: NULL;
+	return n && n->type == YAML_SCALAR_NODE
+		   ? (const char *)n->data.scalar.value
+		   : NULL;
 }
 
 static void error(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void error(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
 	char msg[512];
@@ -95,14 +96,17 @@ static void add_value(struct ctx *c, struct sl_conf_section *sec,
 				add_entry(c, sec, key, scalar(item),
 					  line_of(item));
 			else
-				error(c, item, "'%s': list items must be plain "
-					       "values", key);
+				error(c, item,
+				      "'%s': list items must be plain "
+				      "values",
+				      key);
 		}
 		break;
 	case YAML_MAPPING_NODE:
 		for (yaml_node_pair_t *p = v->data.mapping.pairs.start;
 		     p < v->data.mapping.pairs.top; p++) {
-			yaml_node_t *k = node(c, p->key), *val = node(c, p->value);
+			yaml_node_t *k = node(c, p->key),
+				    *val = node(c, p->value);
 			char *full;
 
 			if (!scalar(k) || !val) {
@@ -150,8 +154,9 @@ static struct sl_conf_section *map_section(struct ctx *c, yaml_node_t *map,
 		}
 		if (strcasecmp(scalar(k), "processors") == 0 ||
 		    strcasecmp(scalar(k), "routes") == 0) {
-			error(c, k, "%s: '%s' (Fluent Bit YAML %s) is not "
-				    "supported by sluice; use filters with Match",
+			error(c, k,
+			      "%s: '%s' (Fluent Bit YAML %s) is not "
+			      "supported by sluice; use filters with Match",
 			      header, scalar(k),
 			      scalar(k)[0] == 'p' ? "processors"
 						  : "conditional routing");
@@ -169,7 +174,8 @@ static void sequence_of_sections(struct ctx *c, yaml_node_t *seq,
 	if (seq->type == YAML_SCALAR_NODE && !*scalar(seq))
 		return; /* "inputs:" with nothing after it */
 	if (seq->type != YAML_SEQUENCE_NODE) {
-		error(c, seq, "'%s' must be a list of maps (- name: ...)", what);
+		error(c, seq, "'%s' must be a list of maps (- name: ...)",
+		      what);
 		return;
 	}
 	for (yaml_node_item_t *it = seq->data.sequence.items.start;
@@ -202,7 +208,8 @@ static void multiline_parsers(struct ctx *c, yaml_node_t *seq)
 		}
 		for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
 		     p < map->data.mapping.pairs.top; p++) {
-			yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+			yaml_node_t *k = node(c, p->key),
+				    *v = node(c, p->value);
 
 			if (!scalar(k) || !v)
 				continue;
@@ -217,19 +224,23 @@ static void multiline_parsers(struct ctx *c, yaml_node_t *seq)
 			for (yaml_node_item_t *r = v->data.sequence.items.start;
 			     r < v->data.sequence.items.top; r++) {
 				yaml_node_t *rule = node(c, *r);
-				const char *state = NULL, *re = NULL, *next = NULL;
+				const char *state = NULL, *re = NULL,
+					   *next = NULL;
 				char *line;
 
 				if (!rule || rule->type != YAML_MAPPING_NODE) {
-					error(c, rule, "a rule is a map of "
-						       "state, regex, next_state");
+					error(c, rule,
+					      "a rule is a map of "
+					      "state, regex, next_state");
 					continue;
 				}
 				for (yaml_node_pair_t *q =
-					     rule->data.mapping.pairs.start;
+					 rule->data.mapping.pairs.start;
 				     q < rule->data.mapping.pairs.top; q++) {
-					const char *rk = scalar(node(c, q->key));
-					const char *rv = scalar(node(c, q->value));
+					const char *rk =
+					    scalar(node(c, q->key));
+					const char *rv =
+					    scalar(node(c, q->value));
 
 					if (!rk || !rv)
 						continue;
@@ -237,20 +248,24 @@ static void multiline_parsers(struct ctx *c, yaml_node_t *seq)
 						state = rv;
 					else if (strcasecmp(rk, "regex") == 0)
 						re = rv;
-					else if (strcasecmp(rk, "next_state") == 0)
+					else if (strcasecmp(rk, "next_state") ==
+						 0)
 						next = rv;
 					else
-						error(c, rule, "unknown rule key "
-							       "'%s'", rk);
+						error(c, rule,
+						      "unknown rule key "
+						      "'%s'",
+						      rk);
 				}
 				if (!state || !re || !next) {
-					error(c, rule, "a rule needs state, regex "
-						       "and next_state");
+					error(c, rule,
+					      "a rule needs state, regex "
+					      "and next_state");
 					continue;
 				}
 				/* the classic form: "state" "/regex/" "next" */
-				if (asprintf(&line, "\"%s\" \"%s\" \"%s\"", state,
-					     re, next) < 0) {
+				if (asprintf(&line, "\"%s\" \"%s\" \"%s\"",
+					     state, re, next) < 0) {
 					error(c, rule, "out of memory");
 					return;
 				}
@@ -324,8 +339,9 @@ static void includes(struct ctx *c, yaml_node_t *seq)
 static void pipeline(struct ctx *c, yaml_node_t *map)
 {
 	if (map->type != YAML_MAPPING_NODE) {
-		error(c, map, "'pipeline' must be a map with inputs, filters "
-			      "and outputs");
+		error(c, map,
+		      "'pipeline' must be a map with inputs, filters "
+		      "and outputs");
 		return;
 	}
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
@@ -338,12 +354,16 @@ static void pipeline(struct ctx *c, yaml_node_t *map)
 		if (strcasecmp(key, "inputs") == 0)
 			sequence_of_sections(c, v, SL_SEC_INPUT, "INPUT", key);
 		else if (strcasecmp(key, "filters") == 0)
-			sequence_of_sections(c, v, SL_SEC_FILTER, "FILTER", key);
+			sequence_of_sections(c, v, SL_SEC_FILTER, "FILTER",
+					     key);
 		else if (strcasecmp(key, "outputs") == 0)
-			sequence_of_sections(c, v, SL_SEC_OUTPUT, "OUTPUT", key);
+			sequence_of_sections(c, v, SL_SEC_OUTPUT, "OUTPUT",
+					     key);
 		else
-			error(c, k, "unknown pipeline section '%s' (inputs, "
-				    "filters or outputs)", key);
+			error(c, k,
+			      "unknown pipeline section '%s' (inputs, "
+			      "filters or outputs)",
+			      key);
 	}
 }
 
@@ -398,18 +418,20 @@ static void top_level(struct ctx *c, yaml_node_t *root)
 		} else if (strcasecmp(key, "includes") == 0) {
 			includes(c, v);
 		} else if (strcasecmp(key, "parsers") == 0) {
-			sequence_of_sections(c, v, SL_SEC_PARSER, "PARSER", key);
+			sequence_of_sections(c, v, SL_SEC_PARSER, "PARSER",
+					     key);
 		} else if (strcasecmp(key, "multiline_parsers") == 0) {
 			multiline_parsers(c, v);
 		} else if (strcasecmp(key, "customs") == 0) {
-			sequence_of_sections(c, v, SL_SEC_CUSTOM, "CUSTOM", key);
+			sequence_of_sections(c, v, SL_SEC_CUSTOM, "CUSTOM",
+					     key);
 		} else if (strcasecmp(key, "upstream_servers") == 0) {
 			sequence_of_sections(c, v, SL_SEC_UPSTREAM, "UPSTREAM",
 					     key);
 		} else if (strcasecmp(key, "plugins") == 0) {
-			struct sl_conf_section *sec = sl_conf_add_section(
-				c->conf, SL_SEC_PLUGINS, "PLUGINS", c->file,
-				line_of(v));
+			struct sl_conf_section *sec =
+			    sl_conf_add_section(c->conf, SL_SEC_PLUGINS,
+						"PLUGINS", c->file, line_of(v));
 			if (sec)
 				add_value(c, sec, "path", v, line_of(v), 0);
 		} else if (strcasecmp(key, "extensions") == 0 ||

@@ -38,8 +38,8 @@ static void release_chunk(struct sl_engine *eng, struct sl_chunk *c)
 	eng->chunks_live--;
 	sl_metric_set(eng->m_chunks_up, (double)eng->chunks_live);
 	if (in) {
-		in->mem_used -= c->data.len < in->mem_used ? c->data.len
-							    : in->mem_used;
+		in->mem_used -=
+		    c->data.len < in->mem_used ? c->data.len : in->mem_used;
 		if (in->chunks_held)
 			in->chunks_held--;
 	}
@@ -94,8 +94,7 @@ void sl_engine_dispatch(struct sl_engine *eng, struct sl_chunk *c)
 		fl = calloc(1, sizeof(*fl));
 		if (!fl) {
 			sl_log(SL_LOG_ERROR, out->ins.name,
-			       "out of memory: %u records dropped",
-			       c->records);
+			       "out of memory: %u records dropped", c->records);
 			sl_metric_add(out->m_dropped[SL_DROP_BUFFER_FULL],
 				      c->records);
 			continue;
@@ -147,8 +146,8 @@ static void flush_finish(struct sl_engine *eng, struct sl_flush *fl)
 
 	pending_remove(eng, fl);
 	fl->out->held_bytes -= c->data.len < fl->out->held_bytes
-				       ? c->data.len
-				       : fl->out->held_bytes;
+				   ? c->data.len
+				   : fl->out->held_bytes;
 	if (fl->retry_timer)
 		event_free(fl->retry_timer);
 	free(fl->settled);
@@ -169,19 +168,19 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 
 static void schedule_retry(struct sl_engine *eng, struct sl_flush *fl)
 {
-	double delay = sl_retry_backoff(fl->attempt, eng->service.scheduler_base,
-					eng->service.scheduler_cap,
-					sl_retry_random());
+	double delay =
+	    sl_retry_backoff(fl->attempt, eng->service.scheduler_base,
+			     eng->service.scheduler_cap, sl_retry_random());
 
 	/* a server's Retry-After is a floor, capped like any backoff */
 	if (fl->retry_after > delay)
 		delay = fl->retry_after < eng->service.scheduler_cap
-				? fl->retry_after
-				: eng->service.scheduler_cap;
+			    ? fl->retry_after
+			    : eng->service.scheduler_cap;
 	fl->retry_after = 0;
 	struct timeval tv = {
-		.tv_sec = (time_t)delay,
-		.tv_usec = (suseconds_t)((delay - (double)(time_t)delay) * 1e6),
+	    .tv_sec = (time_t)delay,
+	    .tv_usec = (suseconds_t)((delay - (double)(time_t)delay) * 1e6),
 	};
 
 	if (!fl->retry_timer)
@@ -226,8 +225,8 @@ static uint64_t count_rest(struct sl_flush *fl, enum sl_drop_reason reason,
 	uint64_t settled = settled_count(fl);
 	uint64_t delivered = settled > dropped ? settled - dropped : 0;
 	uint64_t unsettled = c->records > dropped + delivered
-				     ? c->records - dropped - delivered
-				     : 0;
+				 ? c->records - dropped - delivered
+				 : 0;
 
 	sl_metric_add(out->m_proc_records, (double)delivered);
 	sl_metric_add(out->m_dropped[reason], (double)unsettled);
@@ -267,7 +266,8 @@ static void enforce_total_limit(struct sl_engine *eng, struct sl_output *out)
 		struct sl_flush *oldest = NULL;
 
 		/* the pending list runs newest first */
-		for (struct sl_flush *fl = eng->pending; fl; fl = fl->next_pending)
+		for (struct sl_flush *fl = eng->pending; fl;
+		     fl = fl->next_pending)
 			if (fl->out == out && fl->retry_timer &&
 			    evtimer_pending(fl->retry_timer, NULL))
 				oldest = fl;
@@ -409,8 +409,9 @@ static void begin_stop(struct sl_engine *eng)
 	if (eng->stopping)
 		return;
 	eng->stopping = true;
-	sl_log(SL_LOG_INFO, "engine", "stopping: flushing pending records "
-				      "(grace %lld s)",
+	sl_log(SL_LOG_INFO, "engine",
+	       "stopping: flushing pending records "
+	       "(grace %lld s)",
 	       (long long)eng->service.grace);
 	stop_inputs(eng);
 	/* Retries waiting on backoff go now: the grace period is short. */
@@ -460,7 +461,8 @@ static void reload(struct sl_engine *eng)
 		sl_log(SL_LOG_WARN, "engine", "SIGHUP: nothing to reload from");
 		return;
 	}
-	sl_log(SL_LOG_INFO, "engine", "SIGHUP: reading the configuration again");
+	sl_log(SL_LOG_INFO, "engine",
+	       "SIGHUP: reading the configuration again");
 	eng->next = eng->reload(eng->reload_arg);
 	if (!eng->next) {
 		sl_log(SL_LOG_ERROR, "engine",
@@ -468,8 +470,9 @@ static void reload(struct sl_engine *eng)
 		       "goes on unchanged");
 		return;
 	}
-	sl_log(SL_LOG_INFO, "engine", "new configuration is valid: handing "
-				      "this pipeline's buffered records to it");
+	sl_log(SL_LOG_INFO, "engine",
+	       "new configuration is valid: handing "
+	       "this pipeline's buffered records to it");
 	begin_handover(eng);
 }
 
@@ -532,8 +535,8 @@ static int rehome_chunk(struct sl_engine *old, struct sl_engine *next,
 	(*moved)[(*n_moved)++] = c;
 	old->chunks_live--;
 	if (in) {
-		in->mem_used -= c->data.len < in->mem_used ? c->data.len
-							    : in->mem_used;
+		in->mem_used -=
+		    c->data.len < in->mem_used ? c->data.len : in->mem_used;
 		if (in->chunks_held)
 			in->chunks_held--;
 	}
@@ -575,14 +578,14 @@ void sl_engine_handover(struct sl_engine *old, struct sl_engine *next)
 		 * of an input that resumes from its committed position (tail
 		 * with DB) is read again. Only the others are carried.
 		 */
-		bool elsewhere = c->store ||
-				 (c->origin && c->origin->keeps_position);
+		bool elsewhere =
+		    c->store || (c->origin && c->origin->keeps_position);
 		struct sl_output *n =
-			elsewhere ? NULL : output_successor(next, o, c);
+		    elsewhere ? NULL : output_successor(next, o, c);
 
 		pending_remove(old, fl);
-		o->held_bytes -= c->data.len < o->held_bytes ? c->data.len
-							     : o->held_bytes;
+		o->held_bytes -=
+		    c->data.len < o->held_bytes ? c->data.len : o->held_bytes;
 		if (fl->retry_timer) {
 			event_free(fl->retry_timer);
 			fl->retry_timer = NULL;
@@ -601,7 +604,7 @@ void sl_engine_handover(struct sl_engine *old, struct sl_engine *next)
 		}
 		if (!elsewhere) {
 			uint64_t delivered,
-				lost = count_rest(fl, SL_DROP_RELOAD, &delivered);
+			    lost = count_rest(fl, SL_DROP_RELOAD, &delivered);
 
 			dropped += lost;
 			sl_log(SL_LOG_ERROR, o->ins.name,
@@ -682,10 +685,10 @@ struct sl_engine *sl_engine_create(const struct sl_conf *conf,
 	return sl_engine_create_with(conf, diag, NULL, NULL);
 }
 
-struct sl_engine *sl_engine_create_with(const struct sl_conf *conf,
-					struct sl_diag *diag,
-					const struct sl_input_plugin *const *in,
-					const struct sl_output_plugin *const *out)
+struct sl_engine *
+sl_engine_create_with(const struct sl_conf *conf, struct sl_diag *diag,
+		      const struct sl_input_plugin *const *in,
+		      const struct sl_output_plugin *const *out)
 {
 	struct sl_engine *eng = calloc(1, sizeof(*eng));
 
@@ -736,10 +739,10 @@ static size_t input_window(const struct sl_engine *eng)
 int sl_engine_start(struct sl_engine *eng)
 {
 	struct timeval flush = {
-		.tv_sec = (time_t)eng->service.flush,
-		.tv_usec = (suseconds_t)((eng->service.flush -
-					  (double)(time_t)eng->service.flush) *
-					 1e6),
+	    .tv_sec = (time_t)eng->service.flush,
+	    .tv_usec = (suseconds_t)((eng->service.flush -
+				      (double)(time_t)eng->service.flush) *
+				     1e6),
 	};
 	int rc;
 
@@ -780,7 +783,8 @@ int sl_engine_start(struct sl_engine *eng)
 		struct sl_input *in = eng->inputs[i];
 
 		in->window = input_window(eng);
-		if (in->plugin->start && (rc = in->plugin->start(in->ctx, in)) < 0)
+		if (in->plugin->start &&
+		    (rc = in->plugin->start(in->ctx, in)) < 0)
 			return rc;
 		in->started = true;
 	}
@@ -792,8 +796,9 @@ int sl_engine_start(struct sl_engine *eng)
 
 int sl_engine_run(struct sl_engine *eng)
 {
-	sl_log(SL_LOG_INFO, "engine", "started: %zu inputs, %zu filters, %zu "
-				      "outputs",
+	sl_log(SL_LOG_INFO, "engine",
+	       "started: %zu inputs, %zu filters, %zu "
+	       "outputs",
 	       eng->n_inputs, eng->n_filters, eng->n_outputs);
 	if (event_base_dispatch(eng->base) < 0)
 		return -SL_EIO;
@@ -825,7 +830,7 @@ void sl_engine_destroy(struct sl_engine *eng)
 		pending_remove(eng, fl);
 		if (!c->store && !(c->origin && c->origin->keeps_position)) {
 			uint64_t delivered,
-				lost = count_rest(fl, SL_DROP_SHUTDOWN, &delivered);
+			    lost = count_rest(fl, SL_DROP_SHUTDOWN, &delivered);
 
 			if (lost)
 				sl_log(SL_LOG_WARN, fl->out->ins.name,

@@ -21,191 +21,330 @@
 
 /* Fluent Bit 5.1 [SERVICE] keys; those sluice has no use for are IGNORED. */
 static const struct sl_cfg_option service_map[] = {
-	{.name = "flush", .type = SL_CFG_DOUBLE, .def = "1", .min = 0.001,
-	 .max = 86400, .offset = SVC(flush),
-	 .desc = "seconds between flushes of open chunks to the outputs"},
-	{.name = "grace", .type = SL_CFG_INT, .def = "5", .min = 0, .max = 3600,
-	 .offset = SVC(grace),
-	 .desc = "seconds to wait for outputs at shutdown"},
-	{.name = "log_level", .type = SL_CFG_STR, .def = "info",
-	 .offset = SVC(log_level),
-	 .desc = "off, error, warn, info, debug or trace"},
-	{.name = "log_file", .type = SL_CFG_STR, .offset = SVC(log_file),
-	 .desc = "write logs to this file instead of stderr"},
-	{.name = "parsers_file", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	 .offset = SVC(parsers_files),
-	 .desc = "file with [PARSER] and [MULTILINE_PARSER] sections"},
-	{.name = "plugins_file", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	 .offset = SVC(plugins_files),
-	 .desc = "file with [PLUGINS] Path entries (filter shared objects)"},
-	{.name = "http_server", .type = SL_CFG_BOOL, .def = "off",
-	 .offset = SVC(http_server), .desc = "serve the HTTP API"},
-	{.name = "http_listen", .type = SL_CFG_STR, .def = "0.0.0.0",
-	 .offset = SVC(http_listen), .desc = "HTTP API address"},
-	{.name = "http_port", .type = SL_CFG_INT, .def = "2020", .min = 1,
-	 .max = 65535, .offset = SVC(http_port), .desc = "HTTP API port"},
-	{.name = "health_check", .type = SL_CFG_BOOL, .def = "off",
-	 .offset = SVC(health_check), .desc = "enable /api/v1/health rules"},
-	{.name = "hc_errors_count", .type = SL_CFG_INT, .def = "5", .min = 0,
-	 .max = 1e9, .offset = SVC(hc_errors_count),
-	 .desc = "output errors per period that make the health check fail"},
-	{.name = "hc_retry_failure_count", .type = SL_CFG_INT, .def = "5",
-	 .min = 0, .max = 1e9, .offset = SVC(hc_retry_failure_count),
-	 .desc = "failed retries per period that make the health check fail"},
-	{.name = "hc_period", .type = SL_CFG_INT, .def = "60", .min = 1,
-	 .max = 86400, .offset = SVC(hc_period),
-	 .desc = "health check period in seconds"},
-	{.name = "hot_reload", .type = SL_CFG_BOOL, .def = "off",
-	 .offset = SVC(hot_reload), .desc = "reload the config on SIGHUP"},
-	{.name = "storage.path", .type = SL_CFG_STR, .offset = SVC(storage_path),
-	 .desc = "folder for filesystem chunks"},
-	{.name = "storage.sync", .type = SL_CFG_STR, .def = "normal",
-	 .offset = SVC(storage_sync), .desc = "normal or full"},
-	{.name = "storage.checksum", .type = SL_CFG_BOOL, .def = "off",
-	 .offset = SVC(storage_checksum), .desc = "CRC32 on chunk files"},
-	{.name = "storage.backlog.mem_limit", .type = SL_CFG_SIZE,
-	 .def = "100M", .min = 0, .max = 1e15,
-	 .offset = SVC(storage_backlog_mem_limit),
-	 .desc = "memory for chunks loaded back from storage"},
-	{.name = "storage.max_chunks_up", .type = SL_CFG_INT, .def = "128",
-	 .min = 1, .max = 1e9, .offset = SVC(storage_max_chunks_up),
-	 .desc = "chunks kept in memory"},
-	{.name = "scheduler.base", .type = SL_CFG_DOUBLE, .def = "1",
-	 .min = 0.001, .max = 86400, .offset = SVC(scheduler_base),
-	 .desc = "retry backoff base, seconds"},
-	{.name = "scheduler.cap", .type = SL_CFG_DOUBLE, .def = "300",
-	 .min = 0.001, .max = 864000, .offset = SVC(scheduler_cap),
-	 .desc = "retry backoff cap, seconds"},
-	{.name = "daemon", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
-	/* pre-1.0 name of HTTP_Server, still in Fluent Bit's shipped configs */
-	{.name = "http_monitor", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
-	{.name = "streams_file", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-	{.name = "sp.convert_from_str_to_num", .type = SL_CFG_BOOL,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "json.convert_nan_to_null", .type = SL_CFG_BOOL,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "json.escape_unicode", .type = SL_CFG_BOOL,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "enable_chunk_trace", .type = SL_CFG_BOOL,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "hot_reload.ensure_thread_safety", .type = SL_CFG_BOOL,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "hot_reload.timeout", .type = SL_CFG_STR,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "windows.maxstdio", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-	{.name = "dns.mode", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-	{.name = "dns.resolver", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-	{.name = "dns.prefer_ipv4", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
-	{.name = "dns.prefer_ipv6", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
-	{.name = "net.http_proxy", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-	{.name = "net.no_proxy", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-	{.name = "storage.metrics", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
-	{.name = "storage.backlog.flush_on_shutdown", .type = SL_CFG_BOOL,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "storage.delete_irrecoverable_chunks", .type = SL_CFG_BOOL,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "storage.trim_files", .type = SL_CFG_BOOL,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "storage.type", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-	{.name = "storage.inherit", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
-	{.name = "coro_stack_size", .type = SL_CFG_SIZE,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "multiline_buffer_limit", .type = SL_CFG_SIZE,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "flush.adaptive", .type = SL_CFG_STR,
-	 .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
-	SL_CFG_END,
+    {.name = "flush",
+     .type = SL_CFG_DOUBLE,
+     .def = "1",
+     .min = 0.001,
+     .max = 86400,
+     .offset = SVC(flush),
+     .desc = "seconds between flushes of open chunks to the outputs"},
+    {.name = "grace",
+     .type = SL_CFG_INT,
+     .def = "5",
+     .min = 0,
+     .max = 3600,
+     .offset = SVC(grace),
+     .desc = "seconds to wait for outputs at shutdown"},
+    {.name = "log_level",
+     .type = SL_CFG_STR,
+     .def = "info",
+     .offset = SVC(log_level),
+     .desc = "off, error, warn, info, debug or trace"},
+    {.name = "log_file",
+     .type = SL_CFG_STR,
+     .offset = SVC(log_file),
+     .desc = "write logs to this file instead of stderr"},
+    {.name = "parsers_file",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = SVC(parsers_files),
+     .desc = "file with [PARSER] and [MULTILINE_PARSER] sections"},
+    {.name = "plugins_file",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = SVC(plugins_files),
+     .desc = "file with [PLUGINS] Path entries (filter shared objects)"},
+    {.name = "http_server",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = SVC(http_server),
+     .desc = "serve the HTTP API"},
+    {.name = "http_listen",
+     .type = SL_CFG_STR,
+     .def = "0.0.0.0",
+     .offset = SVC(http_listen),
+     .desc = "HTTP API address"},
+    {.name = "http_port",
+     .type = SL_CFG_INT,
+     .def = "2020",
+     .min = 1,
+     .max = 65535,
+     .offset = SVC(http_port),
+     .desc = "HTTP API port"},
+    {.name = "health_check",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = SVC(health_check),
+     .desc = "enable /api/v1/health rules"},
+    {.name = "hc_errors_count",
+     .type = SL_CFG_INT,
+     .def = "5",
+     .min = 0,
+     .max = 1e9,
+     .offset = SVC(hc_errors_count),
+     .desc = "output errors per period that make the health check fail"},
+    {.name = "hc_retry_failure_count",
+     .type = SL_CFG_INT,
+     .def = "5",
+     .min = 0,
+     .max = 1e9,
+     .offset = SVC(hc_retry_failure_count),
+     .desc = "failed retries per period that make the health check fail"},
+    {.name = "hc_period",
+     .type = SL_CFG_INT,
+     .def = "60",
+     .min = 1,
+     .max = 86400,
+     .offset = SVC(hc_period),
+     .desc = "health check period in seconds"},
+    {.name = "hot_reload",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = SVC(hot_reload),
+     .desc = "reload the config on SIGHUP"},
+    {.name = "storage.path",
+     .type = SL_CFG_STR,
+     .offset = SVC(storage_path),
+     .desc = "folder for filesystem chunks"},
+    {.name = "storage.sync",
+     .type = SL_CFG_STR,
+     .def = "normal",
+     .offset = SVC(storage_sync),
+     .desc = "normal or full"},
+    {.name = "storage.checksum",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = SVC(storage_checksum),
+     .desc = "CRC32 on chunk files"},
+    {.name = "storage.backlog.mem_limit",
+     .type = SL_CFG_SIZE,
+     .def = "100M",
+     .min = 0,
+     .max = 1e15,
+     .offset = SVC(storage_backlog_mem_limit),
+     .desc = "memory for chunks loaded back from storage"},
+    {.name = "storage.max_chunks_up",
+     .type = SL_CFG_INT,
+     .def = "128",
+     .min = 1,
+     .max = 1e9,
+     .offset = SVC(storage_max_chunks_up),
+     .desc = "chunks kept in memory"},
+    {.name = "scheduler.base",
+     .type = SL_CFG_DOUBLE,
+     .def = "1",
+     .min = 0.001,
+     .max = 86400,
+     .offset = SVC(scheduler_base),
+     .desc = "retry backoff base, seconds"},
+    {.name = "scheduler.cap",
+     .type = SL_CFG_DOUBLE,
+     .def = "300",
+     .min = 0.001,
+     .max = 864000,
+     .offset = SVC(scheduler_cap),
+     .desc = "retry backoff cap, seconds"},
+    {.name = "daemon", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
+    /* pre-1.0 name of HTTP_Server, still in Fluent Bit's shipped configs */
+    {.name = "http_monitor", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
+    {.name = "streams_file", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "sp.convert_from_str_to_num",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED},
+    {.name = "json.convert_nan_to_null",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED},
+    {.name = "json.escape_unicode",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED},
+    {.name = "enable_chunk_trace",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED},
+    {.name = "hot_reload.ensure_thread_safety",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED},
+    {.name = "hot_reload.timeout", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "windows.maxstdio", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "dns.mode", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "dns.resolver", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "dns.prefer_ipv4", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
+    {.name = "dns.prefer_ipv6", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
+    {.name = "net.http_proxy", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "net.no_proxy", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "storage.metrics", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
+    {.name = "storage.backlog.flush_on_shutdown",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED},
+    {.name = "storage.delete_irrecoverable_chunks",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED},
+    {.name = "storage.trim_files",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED},
+    {.name = "storage.type", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "storage.inherit", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
+    {.name = "coro_stack_size", .type = SL_CFG_SIZE, .flags = SL_CFG_IGNORED},
+    {.name = "multiline_buffer_limit",
+     .type = SL_CFG_SIZE,
+     .flags = SL_CFG_IGNORED},
+    {.name = "flush.adaptive",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
+    SL_CFG_END,
 };
 
 #define IN_COMMON(f) offsetof(struct sl_input_common, f)
 static const struct sl_cfg_option input_common_map[] = {
-	{.name = "tag", .type = SL_CFG_STR, .offset = IN_COMMON(tag),
-	 .desc = "tag of the records (default: the plugin name)"},
-	{.name = "alias", .type = SL_CFG_STR, .offset = IN_COMMON(alias),
-	 .desc = "name in metrics and logs"},
-	{.name = "log_level", .type = SL_CFG_STR, .offset = IN_COMMON(log_level),
-	 .desc = "accepted; logging is process-wide in sluice"},
-	{.name = "mem_buf_limit", .type = SL_CFG_SIZE, .def = "32M", .min = 0,
-	 .max = 1e15, .offset = IN_COMMON(mem_buf_limit),
-	 .desc = "pause the input while its buffered records exceed this"},
-	{.name = "storage.type", .type = SL_CFG_STR, .def = "memory",
-	 .offset = IN_COMMON(storage_type), .desc = "memory or filesystem"},
-	{.name = "storage.pause_on_chunks_overlimit", .type = SL_CFG_BOOL,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "threaded", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
-	{.name = "routable", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
-	{.name = "log_suppress_interval", .type = SL_CFG_STR,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "thread.ring_buffer.capacity", .type = SL_CFG_STR,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "rate_gate", .type = SL_CFG_STR,
-	 .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
-	{.name = "rate_window", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-	{.name = "thread.ring_buffer.window", .type = SL_CFG_STR,
-	 .flags = SL_CFG_IGNORED},
-	SL_CFG_END,
+    {.name = "tag",
+     .type = SL_CFG_STR,
+     .offset = IN_COMMON(tag),
+     .desc = "tag of the records (default: the plugin name)"},
+    {.name = "alias",
+     .type = SL_CFG_STR,
+     .offset = IN_COMMON(alias),
+     .desc = "name in metrics and logs"},
+    {.name = "log_level",
+     .type = SL_CFG_STR,
+     .offset = IN_COMMON(log_level),
+     .desc = "accepted; logging is process-wide in sluice"},
+    {.name = "mem_buf_limit",
+     .type = SL_CFG_SIZE,
+     .def = "32M",
+     .min = 0,
+     .max = 1e15,
+     .offset = IN_COMMON(mem_buf_limit),
+     .desc = "pause the input while its buffered records exceed this"},
+    {.name = "storage.type",
+     .type = SL_CFG_STR,
+     .def = "memory",
+     .offset = IN_COMMON(storage_type),
+     .desc = "memory or filesystem"},
+    {.name = "storage.pause_on_chunks_overlimit",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED},
+    {.name = "threaded", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
+    {.name = "routable", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
+    {.name = "log_suppress_interval",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED},
+    {.name = "thread.ring_buffer.capacity",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED},
+    {.name = "rate_gate",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
+    {.name = "rate_window", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "thread.ring_buffer.window",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED},
+    SL_CFG_END,
 };
 
 #define FL_COMMON(f) offsetof(struct sl_filter_common, f)
 static const struct sl_cfg_option filter_common_map[] = {
-	{.name = "match", .type = SL_CFG_STR, .offset = FL_COMMON(match),
-	 .desc = "tag pattern (* wildcard) of the records to filter"},
-	{.name = "match_regex", .type = SL_CFG_STR,
-	 .offset = FL_COMMON(match_regex), .desc = "tag regular expression"},
-	{.name = "alias", .type = SL_CFG_STR, .offset = FL_COMMON(alias),
-	 .desc = "name in metrics and logs"},
-	{.name = "log_level", .type = SL_CFG_STR,
-	 .offset = FL_COMMON(log_level), .desc = "accepted"},
-	{.name = "log_suppress_interval", .type = SL_CFG_STR,
-	 .flags = SL_CFG_IGNORED},
-	SL_CFG_END,
+    {.name = "match",
+     .type = SL_CFG_STR,
+     .offset = FL_COMMON(match),
+     .desc = "tag pattern (* wildcard) of the records to filter"},
+    {.name = "match_regex",
+     .type = SL_CFG_STR,
+     .offset = FL_COMMON(match_regex),
+     .desc = "tag regular expression"},
+    {.name = "alias",
+     .type = SL_CFG_STR,
+     .offset = FL_COMMON(alias),
+     .desc = "name in metrics and logs"},
+    {.name = "log_level",
+     .type = SL_CFG_STR,
+     .offset = FL_COMMON(log_level),
+     .desc = "accepted"},
+    {.name = "log_suppress_interval",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED},
+    SL_CFG_END,
 };
 
 #define OUT_COMMON(f) offsetof(struct sl_output_common, f)
 static const struct sl_cfg_option output_common_map[] = {
-	{.name = "match", .type = SL_CFG_STR, .offset = OUT_COMMON(match),
-	 .desc = "tag pattern (* wildcard) of the records to send"},
-	{.name = "match_regex", .type = SL_CFG_STR,
-	 .offset = OUT_COMMON(match_regex), .desc = "tag regular expression"},
-	{.name = "alias", .type = SL_CFG_STR, .offset = OUT_COMMON(alias),
-	 .desc = "name in metrics and logs"},
-	{.name = "log_level", .type = SL_CFG_STR,
-	 .offset = OUT_COMMON(log_level), .desc = "accepted"},
-	{.name = "retry_limit", .type = SL_CFG_STR, .def = "no_limits",
-	 .offset = OUT_COMMON(retry_limit),
-	 .desc = "no_limits/false (forever), no_retries, or a count"},
-	{.name = "workers", .type = SL_CFG_INT, .def = "1", .min = 1, .max = 64,
-	 .offset = OUT_COMMON(workers), .desc = "worker threads"},
-	{.name = "storage.total_limit_size", .type = SL_CFG_SIZE, .min = 0,
-	 .max = 1e15, .offset = OUT_COMMON(storage_total_limit_size),
-	 .desc = "filesystem chunks kept for this output at most"},
-	{.name = "tls", .type = SL_CFG_BOOL, .def = "off",
-	 .offset = OUT_COMMON(tls), .desc = "use TLS"},
-	{.name = "tls.verify", .type = SL_CFG_BOOL, .def = "on",
-	 .offset = OUT_COMMON(tls_verify), .desc = "verify the peer"},
-	{.name = "tls.ca_file", .type = SL_CFG_STR,
-	 .offset = OUT_COMMON(tls_ca_file), .desc = "CA bundle"},
-	{.name = "tls.crt_file", .type = SL_CFG_STR,
-	 .offset = OUT_COMMON(tls_crt_file), .desc = "client certificate"},
-	{.name = "tls.key_file", .type = SL_CFG_STR,
-	 .offset = OUT_COMMON(tls_key_file), .desc = "client key"},
-	{.name = "tls.vhost", .type = SL_CFG_STR, .offset = OUT_COMMON(tls_vhost),
-	 .desc = "TLS server name"},
-	{.name = "tls.debug", .type = SL_CFG_INT, .flags = SL_CFG_IGNORED},
-	{.name = "tls.ca_path", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-	{.name = "tls.key_passwd", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-	{.name = "tls.min_version", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-	{.name = "tls.max_version", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-	{.name = "tls.ciphers", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-	{.name = "tls.verify_hostname", .type = SL_CFG_BOOL,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "net.", .type = SL_CFG_STR,
-	 .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
-	{.name = "log_suppress_interval", .type = SL_CFG_STR,
-	 .flags = SL_CFG_IGNORED},
-	{.name = "storage.pause_on_chunks_overlimit", .type = SL_CFG_BOOL,
-	 .flags = SL_CFG_IGNORED},
-	SL_CFG_END,
+    {.name = "match",
+     .type = SL_CFG_STR,
+     .offset = OUT_COMMON(match),
+     .desc = "tag pattern (* wildcard) of the records to send"},
+    {.name = "match_regex",
+     .type = SL_CFG_STR,
+     .offset = OUT_COMMON(match_regex),
+     .desc = "tag regular expression"},
+    {.name = "alias",
+     .type = SL_CFG_STR,
+     .offset = OUT_COMMON(alias),
+     .desc = "name in metrics and logs"},
+    {.name = "log_level",
+     .type = SL_CFG_STR,
+     .offset = OUT_COMMON(log_level),
+     .desc = "accepted"},
+    {.name = "retry_limit",
+     .type = SL_CFG_STR,
+     .def = "no_limits",
+     .offset = OUT_COMMON(retry_limit),
+     .desc = "no_limits/false (forever), no_retries, or a count"},
+    {.name = "workers",
+     .type = SL_CFG_INT,
+     .def = "1",
+     .min = 1,
+     .max = 64,
+     .offset = OUT_COMMON(workers),
+     .desc = "worker threads"},
+    {.name = "storage.total_limit_size",
+     .type = SL_CFG_SIZE,
+     .min = 0,
+     .max = 1e15,
+     .offset = OUT_COMMON(storage_total_limit_size),
+     .desc = "filesystem chunks kept for this output at most"},
+    {.name = "tls",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OUT_COMMON(tls),
+     .desc = "use TLS"},
+    {.name = "tls.verify",
+     .type = SL_CFG_BOOL,
+     .def = "on",
+     .offset = OUT_COMMON(tls_verify),
+     .desc = "verify the peer"},
+    {.name = "tls.ca_file",
+     .type = SL_CFG_STR,
+     .offset = OUT_COMMON(tls_ca_file),
+     .desc = "CA bundle"},
+    {.name = "tls.crt_file",
+     .type = SL_CFG_STR,
+     .offset = OUT_COMMON(tls_crt_file),
+     .desc = "client certificate"},
+    {.name = "tls.key_file",
+     .type = SL_CFG_STR,
+     .offset = OUT_COMMON(tls_key_file),
+     .desc = "client key"},
+    {.name = "tls.vhost",
+     .type = SL_CFG_STR,
+     .offset = OUT_COMMON(tls_vhost),
+     .desc = "TLS server name"},
+    {.name = "tls.debug", .type = SL_CFG_INT, .flags = SL_CFG_IGNORED},
+    {.name = "tls.ca_path", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "tls.key_passwd", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "tls.min_version", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "tls.max_version", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "tls.ciphers", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+    {.name = "tls.verify_hostname",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED},
+    {.name = "net.",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
+    {.name = "log_suppress_interval",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED},
+    {.name = "storage.pause_on_chunks_overlimit",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED},
+    SL_CFG_END,
 };
 
 static const char *const skip_name[] = {"name", NULL};
@@ -251,8 +390,8 @@ static int configure_service(struct sl_engine *eng, struct sl_diag *diag)
 			merged.file = s->file;
 			merged.line = s->line;
 		}
-		struct sl_conf_entry *e = realloc(
-			merged.entries, (merged.n + s->n + 1) * sizeof(*e));
+		struct sl_conf_entry *e =
+		    realloc(merged.entries, (merged.n + s->n + 1) * sizeof(*e));
 		if (!e) {
 			free(merged.entries);
 			return -SL_ENOMEM;
@@ -310,32 +449,34 @@ static int load_side_files(struct sl_engine *eng, struct sl_diag *diag)
 	if (!base)
 		return -SL_ENOMEM;
 	for (size_t i = 0; i < eng->service.parsers_files.n; i++)
-		if (sl_conf_load_parsers(&eng->parsers_conf,
-					 eng->service.parsers_files.items[i].value,
-					 base, diag) < 0)
+		if (sl_conf_load_parsers(
+			&eng->parsers_conf,
+			eng->service.parsers_files.items[i].value, base,
+			diag) < 0)
 			rc = -SL_ECONFIG;
 	for (size_t i = 0; i < eng->service.plugins_files.n; i++)
-		if (sl_conf_load_plugins(&eng->parsers_conf,
-					 eng->service.plugins_files.items[i].value,
-					 base, diag) < 0)
+		if (sl_conf_load_plugins(
+			&eng->parsers_conf,
+			eng->service.plugins_files.items[i].value, base,
+			diag) < 0)
 			rc = -SL_ECONFIG;
 	free(base);
 	/* parsers given with -R on the command line live in the main conf */
 	for (size_t i = 0; i < eng->conf->n; i++) {
 		const struct sl_conf_section *s = &eng->conf->sections[i];
 
-		if (s->kind != SL_SEC_PARSER && s->kind != SL_SEC_MULTILINE_PARSER)
+		if (s->kind != SL_SEC_PARSER &&
+		    s->kind != SL_SEC_MULTILINE_PARSER)
 			continue;
 		struct sl_conf_section *c = sl_conf_add_section(
-			&eng->parsers_conf, s->kind, s->header, s->file, s->line);
+		    &eng->parsers_conf, s->kind, s->header, s->file, s->line);
 		if (!c)
 			return -SL_ENOMEM;
 		for (size_t j = 0; j < s->n; j++)
-			if (sl_conf_add_entry(&eng->parsers_conf, c,
-					      s->entries[j].key,
-					      s->entries[j].value,
-					      s->entries[j].file,
-					      s->entries[j].line) < 0)
+			if (sl_conf_add_entry(
+				&eng->parsers_conf, c, s->entries[j].key,
+				s->entries[j].value, s->entries[j].file,
+				s->entries[j].line) < 0)
 				return -SL_ENOMEM;
 	}
 	if (sl_parsers_build(&eng->parsers_conf, diag, &eng->parsers) < 0)
@@ -343,17 +484,16 @@ static int load_side_files(struct sl_engine *eng, struct sl_diag *diag)
 	return rc;
 }
 
-static struct sl_metric_series *series1(struct sl_engine *eng,
-					const char *name, const char *help,
+static struct sl_metric_series *series1(struct sl_engine *eng, const char *name,
+					const char *help,
 					enum sl_metric_type type,
 					const char *label, const char *value)
 {
 	const char *labels[1] = {label}, *values[1] = {value};
 	const char *err;
-	struct sl_metric_family *f =
-		sl_metrics_family(&eng->metrics, name, help, type,
-				  label ? labels : NULL, label ? 1 : 0, NULL, 0,
-				  &err);
+	struct sl_metric_family *f = sl_metrics_family(
+	    &eng->metrics, name, help, type, label ? labels : NULL,
+	    label ? 1 : 0, NULL, 0, &err);
 
 	if (!f)
 		return NULL;
@@ -366,24 +506,25 @@ static int input_metrics(struct sl_engine *eng, struct sl_input *in)
 	in->m_records = series1(eng, "sluice_input_records_total",
 				"Records read by the input", SL_METRIC_COUNTER,
 				"name", in->ins.name);
-	in->m_bytes = series1(eng, "sluice_input_bytes_total",
-			      "Bytes read by the input", SL_METRIC_COUNTER,
-			      "name", in->ins.name);
+	in->m_bytes =
+	    series1(eng, "sluice_input_bytes_total", "Bytes read by the input",
+		    SL_METRIC_COUNTER, "name", in->ins.name);
 	in->m_parse_errors = series1(eng, "sluice_input_parse_errors_total",
 				     "Records that failed to parse and were "
 				     "kept as raw text",
 				     SL_METRIC_COUNTER, "name", in->ins.name);
-	in->m_paused = series1(eng, "sluice_input_paused",
-			       "1 while the input is paused at its buffer limit",
-			       SL_METRIC_GAUGE, "name", in->ins.name);
+	in->m_paused =
+	    series1(eng, "sluice_input_paused",
+		    "1 while the input is paused at its buffer limit",
+		    SL_METRIC_GAUGE, "name", in->ins.name);
 	in->m_repaired = series1(eng, "sluice_input_repaired_records_total",
 				 "Records kept with invalid UTF-8 replaced "
 				 "by U+FFFD",
 				 SL_METRIC_COUNTER, "name", in->ins.name);
 	return in->m_records && in->m_bytes && in->m_parse_errors &&
-			       in->m_paused && in->m_repaired
-		       ? 0
-		       : -SL_ENOMEM;
+		       in->m_paused && in->m_repaired
+		   ? 0
+		   : -SL_ENOMEM;
 }
 
 static int output_metrics(struct sl_engine *eng, struct sl_output *out)
@@ -398,17 +539,16 @@ static int output_metrics(struct sl_engine *eng, struct sl_output *out)
 	out->m_proc_bytes = series1(eng, "sluice_output_proc_bytes_total",
 				    "Bytes of records delivered by the output",
 				    SL_METRIC_COUNTER, "name", out->ins.name);
-	out->m_errors = series1(eng, "sluice_output_errors_total",
-				"Failed flush attempts", SL_METRIC_COUNTER,
-				"name", out->ins.name);
-	out->m_retries = series1(eng, "sluice_output_retries_total",
-				 "Flush retries", SL_METRIC_COUNTER, "name",
-				 out->ins.name);
-	out->m_retries_failed = series1(eng,
-					"sluice_output_retries_failed_total",
-					"Chunks dropped after Retry_Limit",
-					SL_METRIC_COUNTER, "name",
-					out->ins.name);
+	out->m_errors =
+	    series1(eng, "sluice_output_errors_total", "Failed flush attempts",
+		    SL_METRIC_COUNTER, "name", out->ins.name);
+	out->m_retries =
+	    series1(eng, "sluice_output_retries_total", "Flush retries",
+		    SL_METRIC_COUNTER, "name", out->ins.name);
+	out->m_retries_failed =
+	    series1(eng, "sluice_output_retries_failed_total",
+		    "Chunks dropped after Retry_Limit", SL_METRIC_COUNTER,
+		    "name", out->ins.name);
 	f = sl_metrics_family(&eng->metrics,
 			      "sluice_output_dropped_records_total",
 			      "Records an output dropped, by reason",
@@ -417,22 +557,23 @@ static int output_metrics(struct sl_engine *eng, struct sl_output *out)
 		return -SL_ENOMEM;
 	f->max_series = 0;
 	for (int r = 0; r < SL_DROP_REASONS; r++) {
-		const char *values[] = {out->ins.name,
-					sl_drop_reason_name((enum sl_drop_reason)r)};
+		const char *values[] = {
+		    out->ins.name, sl_drop_reason_name((enum sl_drop_reason)r)};
 
-		out->m_dropped[r] = sl_metric_series_get(&eng->metrics, f,
-							 values);
+		out->m_dropped[r] =
+		    sl_metric_series_get(&eng->metrics, f, values);
 		if (!out->m_dropped[r])
 			return -SL_ENOMEM;
 	}
 	return out->m_proc_records && out->m_proc_bytes && out->m_errors &&
-			       out->m_retries && out->m_retries_failed
-		       ? 0
-		       : -SL_ENOMEM;
+		       out->m_retries && out->m_retries_failed
+		   ? 0
+		   : -SL_ENOMEM;
 }
 
 static void instance_common(struct sl_engine *eng,
-			    struct sl_plugin_instance *ins, struct sl_diag *diag)
+			    struct sl_plugin_instance *ins,
+			    struct sl_diag *diag)
 {
 	ins->engine = eng;
 	ins->diag = diag;
@@ -477,8 +618,8 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 		if (eng->inputs[i]->plugin == p)
 			same++;
 	char *iname = instance_name(in->common.alias, p->name, same);
-	if (!iname ||
-	    sl_instance_init(&in->ins, p->name, iname, sec->file, sec->line) < 0) {
+	if (!iname || sl_instance_init(&in->ins, p->name, iname, sec->file,
+				       sec->line) < 0) {
 		free(iname);
 		return -SL_ENOMEM;
 	}
@@ -500,7 +641,8 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 	}
 	in->filesystem = strcasecmp(in->common.storage_type, "filesystem") == 0;
 	if (in->filesystem && !eng->service.storage_path) {
-		const struct sl_conf_entry *e = sl_conf_get(sec, "storage.type");
+		const struct sl_conf_entry *e =
+		    sl_conf_get(sec, "storage.type");
 
 		sl_diag_add(diag, sec->file, e ? e->line : sec->line,
 			    "input '%s': storage.type filesystem needs "
@@ -515,8 +657,7 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 	return 0;
 }
 
-static int add_filter(struct sl_engine *eng,
-		      const struct sl_filter_plugin *p,
+static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 		      const struct sl_conf_section *sec, struct sl_diag *diag)
 {
 	struct sl_filter_inst *f = calloc(1, sizeof(*f));
@@ -540,16 +681,17 @@ static int add_filter(struct sl_engine *eng,
 	if (sl_cfgmap_apply(t, 2, sec, skip_name, what, diag) < 0)
 		return -SL_ECONFIG;
 	char *iname = instance_name(f->common.alias, p->name, same);
-	if (!iname ||
-	    sl_instance_init(&f->ins, p->name, iname, sec->file, sec->line) < 0) {
+	if (!iname || sl_instance_init(&f->ins, p->name, iname, sec->file,
+				       sec->line) < 0) {
 		free(iname);
 		return -SL_ENOMEM;
 	}
 	free(iname);
 	instance_common(eng, &f->ins, diag);
 	if (!f->common.match && !f->common.match_regex)
-		sl_log(SL_LOG_WARN, f->ins.name,
-		       "no Match or Match_Regex: the filter applies to nothing");
+		sl_log(
+		    SL_LOG_WARN, f->ins.name,
+		    "no Match or Match_Regex: the filter applies to nothing");
 	if (sl_route_init(&f->route, f->common.match, f->common.match_regex,
 			  err, sizeof(err)) < 0) {
 		sl_diag_add(diag, sec->file, sec->line,
@@ -674,10 +816,17 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 
 	for (size_t i = 0; i < conf->n; i++) {
 		switch (conf->sections[i].kind) {
-		case SL_SEC_INPUT: n_in++; break;
-		case SL_SEC_FILTER: n_fl++; break;
-		case SL_SEC_OUTPUT: n_out++; break;
-		default: break;
+		case SL_SEC_INPUT:
+			n_in++;
+			break;
+		case SL_SEC_FILTER:
+			n_fl++;
+			break;
+		case SL_SEC_OUTPUT:
+			n_out++;
+			break;
+		default:
+			break;
 		}
 	}
 	eng->inputs = calloc(n_in + 1, sizeof(*eng->inputs));
@@ -723,7 +872,8 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 		} else if (sec->kind == SL_SEC_OUTPUT) {
 			r = add_output(eng, sec, name, diag);
 		} else if (sec->kind == SL_SEC_FILTER) {
-			const struct sl_filter_plugin *p = find_filter(eng, name);
+			const struct sl_filter_plugin *p =
+			    find_filter(eng, name);
 
 			if (!p) {
 				sl_diag_add(diag, sec->file, sec->line,
@@ -738,7 +888,8 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 			r = -SL_ECONFIG;
 		}
 		if (r == -SL_ENOMEM) {
-			sl_diag_add(diag, sec->file, sec->line, "out of memory");
+			sl_diag_add(diag, sec->file, sec->line,
+				    "out of memory");
 			return r;
 		}
 		if (r < 0)
@@ -751,12 +902,12 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 		if (!in->filter_match)
 			return -SL_ENOMEM;
 	}
-	eng->m_chunks_up = series1(eng, "sluice_storage_chunks",
-				   "Chunks held, by state", SL_METRIC_GAUGE,
-				   "state", "up");
-	eng->m_uptime = series1(eng, "sluice_uptime_seconds",
-				"Seconds since start", SL_METRIC_GAUGE, NULL,
-				NULL);
+	eng->m_chunks_up =
+	    series1(eng, "sluice_storage_chunks", "Chunks held, by state",
+		    SL_METRIC_GAUGE, "state", "up");
+	eng->m_uptime =
+	    series1(eng, "sluice_uptime_seconds", "Seconds since start",
+		    SL_METRIC_GAUGE, NULL, NULL);
 	/* After start-up, plugin errors are logged, not collected. */
 	for (size_t i = 0; i < eng->n_inputs; i++)
 		eng->inputs[i]->ins.diag = NULL;

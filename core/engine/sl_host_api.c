@@ -105,17 +105,15 @@ sl_plugin_parser_find(const struct sl_plugin_instance *ins, const char *name)
 	return ins->parsers ? sl_parsers_find(ins->parsers, name) : NULL;
 }
 
-#define SLOT(name, params, args) .name = name,
+#define SLOT(name, params, args)       .name = name,
 #define SLOTV(name, ret, params, args) .name = name,
 static const struct sluice_host_api host_api = {
-	.abi_major = SL_ABI_MAJOR,
-	.abi_minor = SL_ABI_MINOR,
-	.struct_size = sizeof(struct sluice_host_api),
-	.sl_vlog = host_vlog,
-	.sl_plugin_verror = host_verror,
-	SL_HOST_API_1_0(SLOT, SLOTV)
-	SL_HOST_API_1_1(SLOT, SLOTV)
-};
+    .abi_major = SL_ABI_MAJOR,
+    .abi_minor = SL_ABI_MINOR,
+    .struct_size = sizeof(struct sluice_host_api),
+    .sl_vlog = host_vlog,
+    .sl_plugin_verror = host_verror,
+    SL_HOST_API_1_0(SLOT, SLOTV) SL_HOST_API_1_1(SLOT, SLOTV)};
 #undef SLOT
 #undef SLOTV
 

@@ -90,8 +90,9 @@ void sl_input_finished(struct sl_input *in)
 	for (size_t i = 0; i < in->eng->n_inputs; i++)
 		if (!in->eng->inputs[i]->finished)
 			return;
-	sl_log(SL_LOG_INFO, "engine", "every input finished; flushing and "
-				      "stopping");
+	sl_log(SL_LOG_INFO, "engine",
+	       "every input finished; flushing and "
+	       "stopping");
 	sl_engine_stop(in->eng);
 }
 
@@ -177,7 +178,7 @@ static void route_filters(struct sl_input *in, const char *tag, size_t len)
 	}
 	for (size_t i = 0; i < eng->n_filters; i++)
 		in->filter_match[i] =
-			sl_route_matches(&eng->filters[i]->route, tag, len);
+		    sl_route_matches(&eng->filters[i]->route, tag, len);
 	if (in->route_tag) {
 		memcpy(in->route_tag, tag, len);
 		in->route_tag[len] = '\0';

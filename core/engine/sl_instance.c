@@ -57,7 +57,8 @@ int sl_plugin_instance_line(const struct sl_plugin_instance *ins)
 	return ins->line;
 }
 
-const struct sl_parsers *sl_instance_parsers(const struct sl_plugin_instance *ins)
+const struct sl_parsers *
+sl_instance_parsers(const struct sl_plugin_instance *ins)
 {
 	return ins->parsers;
 }

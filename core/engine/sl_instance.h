@@ -14,15 +14,15 @@ struct sl_engine;
 struct sl_parsers;
 
 struct sl_plugin_instance {
-	const char *plugin;   /* plugin name, static */
-	char *name;           /* owned: Alias or "<plugin>.<n>" */
-	const char *file;     /* section header location (interned) */
+	const char *plugin; /* plugin name, static */
+	char *name;	    /* owned: Alias or "<plugin>.<n>" */
+	const char *file;   /* section header location (interned) */
 	int line;
 	struct sl_engine *engine; /* borrowed; NULL in unit tests */
-	struct sl_diag *diag;     /* where init errors go; NULL after start-up */
+	struct sl_diag *diag; /* where init errors go; NULL after start-up */
 	const struct sl_parsers *parsers; /* borrowed: Parsers_File parsers */
-	struct sl_metrics *metrics;       /* borrowed: the registry */
-	struct event_base *base;          /* borrowed: the engine's loop */
+	struct sl_metrics *metrics;	  /* borrowed: the registry */
+	struct event_base *base;	  /* borrowed: the engine's loop */
 };
 
 /* Fills the common fields; `name` is copied. 0 or -SL_ENOMEM. */
@@ -31,7 +31,8 @@ int sl_instance_init(struct sl_plugin_instance *ins, const char *plugin,
 void sl_instance_destroy(struct sl_plugin_instance *ins);
 
 /* The parsers declared by Parsers_File, for plugins that take `Parser`. */
-const struct sl_parsers *sl_instance_parsers(const struct sl_plugin_instance *ins);
+const struct sl_parsers *
+sl_instance_parsers(const struct sl_plugin_instance *ins);
 struct sl_metrics *sl_instance_metrics(const struct sl_plugin_instance *ins);
 struct event_base *sl_instance_base(const struct sl_plugin_instance *ins);
 

@@ -49,12 +49,12 @@ int sl_flush_attempt(const struct sl_flush *fl)
 const char *sl_drop_reason_name(enum sl_drop_reason r)
 {
 	static const char *const names[SL_DROP_REASONS] = {
-		[SL_DROP_RETRY_LIMIT] = "retry_limit",
-		[SL_DROP_REJECTED] = "rejected",
-		[SL_DROP_OVERSIZE] = "oversize",
-		[SL_DROP_BUFFER_FULL] = "buffer_full",
-		[SL_DROP_SHUTDOWN] = "shutdown",
-		[SL_DROP_RELOAD] = "reload",
+	    [SL_DROP_RETRY_LIMIT] = "retry_limit",
+	    [SL_DROP_REJECTED] = "rejected",
+	    [SL_DROP_OVERSIZE] = "oversize",
+	    [SL_DROP_BUFFER_FULL] = "buffer_full",
+	    [SL_DROP_SHUTDOWN] = "shutdown",
+	    [SL_DROP_RELOAD] = "reload",
 	};
 	return (unsigned)r < SL_DROP_REASONS ? names[r] : "unknown";
 }

@@ -18,9 +18,9 @@ struct sl_output;
 struct sl_flush;
 
 enum sl_flush_result {
-	SL_FLUSH_OK = 0,   /* delivered (or the rest dropped with a reason) */
-	SL_FLUSH_RETRY,    /* try the whole chunk again later */
-	SL_FLUSH_ERROR,    /* permanent failure: the chunk is dropped, counted */
+	SL_FLUSH_OK = 0, /* delivered (or the rest dropped with a reason) */
+	SL_FLUSH_RETRY,	 /* try the whole chunk again later */
+	SL_FLUSH_ERROR,	 /* permanent failure: the chunk is dropped, counted */
 };
 
 enum sl_drop_reason {

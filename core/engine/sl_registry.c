@@ -8,7 +8,7 @@
 
 #include <strings.h>
 
-#define SL_INPUT(sym) extern const struct sl_input_plugin sym;
+#define SL_INPUT(sym)  extern const struct sl_input_plugin sym;
 #define SL_FILTER(sym) extern const struct sl_filter_plugin sym;
 #define SL_OUTPUT(sym) extern const struct sl_output_plugin sym;
 #include "sl_plugins.h"
@@ -21,7 +21,7 @@
 #define SL_OUTPUT(sym)
 const struct sl_input_plugin *const sl_input_plugins[] = {
 #include "sl_plugins.h"
-	NULL,
+    NULL,
 };
 #undef SL_INPUT
 #undef SL_FILTER
@@ -29,7 +29,7 @@ const struct sl_input_plugin *const sl_input_plugins[] = {
 #define SL_FILTER(sym) &sym,
 const struct sl_filter_plugin *const sl_filter_plugins[] = {
 #include "sl_plugins.h"
-	NULL,
+    NULL,
 };
 #undef SL_FILTER
 #undef SL_OUTPUT
@@ -37,7 +37,7 @@ const struct sl_filter_plugin *const sl_filter_plugins[] = {
 #define SL_OUTPUT(sym) &sym,
 const struct sl_output_plugin *const sl_output_plugins[] = {
 #include "sl_plugins.h"
-	NULL,
+    NULL,
 };
 #undef SL_INPUT
 #undef SL_FILTER

@@ -36,8 +36,8 @@ bool sl_match_wildcard(const char *pattern, const char *tag, size_t tag_len)
 	return *p == '\0';
 }
 
-int sl_route_init(struct sl_route *r, const char *match, const char *match_regex,
-		  char *errbuf, size_t errbuf_len)
+int sl_route_init(struct sl_route *r, const char *match,
+		  const char *match_regex, char *errbuf, size_t errbuf_len)
 {
 	memset(r, 0, sizeof(*r));
 	if (match) {
@@ -49,9 +49,8 @@ int sl_route_init(struct sl_route *r, const char *match, const char *match_regex
 		/* bytes (a tag is not text), raw (no /re/i syntax), JIT: the
 		 * one PCRE2 wrapper */
 		pcre2_code *re = sl_regex_compile_opts(
-			match_regex, strlen(match_regex),
-			SL_REGEX_BYTES | SL_REGEX_RAW, 0, NULL, errbuf,
-			errbuf_len);
+		    match_regex, strlen(match_regex),
+		    SL_REGEX_BYTES | SL_REGEX_RAW, 0, NULL, errbuf, errbuf_len);
 
 		if (!re) {
 			sl_route_destroy(r);
@@ -78,7 +77,8 @@ void sl_route_destroy(struct sl_route *r)
 bool sl_route_matches(const struct sl_route *r, const char *tag, size_t tag_len)
 {
 	if (r->regex) {
-		/* Fluent Bit's Match_Regex is a search, not an anchored match. */
+		/* Fluent Bit's Match_Regex is a search, not an anchored match.
+		 */
 		return pcre2_match(r->regex, (PCRE2_SPTR)tag, tag_len, 0, 0,
 				   r->match_data, NULL) >= 0;
 	}

@@ -82,7 +82,8 @@ static void *worker_main(void *arg)
 int sl_worker_pool_start(struct sl_worker_pool *pool)
 {
 	for (int i = 0; i < pool->n; i++) {
-		if (pthread_create(&pool->threads[i], NULL, worker_main, pool)) {
+		if (pthread_create(&pool->threads[i], NULL, worker_main,
+				   pool)) {
 			sl_log(SL_LOG_ERROR, pool->out->ins.name,
 			       "cannot start worker thread %d", i);
 			return -SL_EIO;

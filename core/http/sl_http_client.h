@@ -24,23 +24,24 @@ struct sl_http_client_opts {
 	const char *tls_ca_file;
 	const char *tls_crt_file;
 	const char *tls_key_file;
-	const char *tls_vhost;     /* SNI / Host override, may be NULL */
-	const char *http_user;     /* basic auth when set */
+	const char *tls_vhost; /* SNI / Host override, may be NULL */
+	const char *http_user; /* basic auth when set */
 	const char *http_passwd;
-	const char *bearer_token;  /* Authorization: Bearer, when set */
-	double connect_timeout;    /* seconds; 0: 10 s */
-	double timeout;            /* whole request, seconds; 0: 60 s */
-	size_t max_response;       /* bytes of response body kept; 0: 4 MiB */
+	const char *bearer_token; /* Authorization: Bearer, when set */
+	double connect_timeout;	  /* seconds; 0: 10 s */
+	double timeout;		  /* whole request, seconds; 0: 60 s */
+	size_t max_response;	  /* bytes of response body kept; 0: 4 MiB */
 };
 
 struct sl_http_request {
-	const char *method;        /* "POST", "PUT", "GET" */
-	const char *uri;           /* path and query, starting with '/' */
-	const char *content_type;  /* NULL: none */
-	const char *const *headers;/* extra "Name: value" lines, NULL-terminated */
-	const char *body;          /* borrowed */
+	const char *method;	  /* "POST", "PUT", "GET" */
+	const char *uri;	  /* path and query, starting with '/' */
+	const char *content_type; /* NULL: none */
+	const char *const
+	    *headers;	  /* extra "Name: value" lines, NULL-terminated */
+	const char *body; /* borrowed */
 	size_t body_len;
-	bool gzip;                 /* compress body, add Content-Encoding: gzip */
+	bool gzip; /* compress body, add Content-Encoding: gzip */
 	/*
 	 * When set, every response body byte is passed here as it arrives,
 	 * whatever its size (resp->body still keeps only max_response bytes):
@@ -52,17 +53,18 @@ struct sl_http_request {
 };
 
 struct sl_http_response {
-	long status;               /* 0 when no response arrived */
-	struct sl_buf body;        /* owned; truncated at max_response */
+	long status;	    /* 0 when no response arrived */
+	struct sl_buf body; /* owned; truncated at max_response */
 	bool truncated;
-	double retry_after;        /* seconds from Retry-After; < 0: absent */
-	char error[256];           /* transport error text when status == 0 */
+	double retry_after; /* seconds from Retry-After; < 0: absent */
+	char error[256];    /* transport error text when status == 0 */
 };
 
 struct sl_http_client;
 
 /* NULL on ENOMEM or when libcurl cannot be set up (logged). */
-struct sl_http_client *sl_http_client_create(const struct sl_http_client_opts *o);
+struct sl_http_client *
+sl_http_client_create(const struct sl_http_client_opts *o);
 void sl_http_client_destroy(struct sl_http_client *c);
 
 /*

@@ -33,9 +33,8 @@ static void atomic_add_double(uint64_t *bits, double v)
 
 	do {
 		upd = dbl_bits(bits_dbl(old) + v);
-	} while (!__atomic_compare_exchange_n(bits, &old, upd, true,
-					      __ATOMIC_RELAXED,
-					      __ATOMIC_RELAXED));
+	} while (!__atomic_compare_exchange_n(
+	    bits, &old, upd, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 }
 
 void sl_metrics_init(struct sl_metrics *reg)
@@ -279,7 +278,7 @@ void sl_metrics_carry(struct sl_metrics *dst, const struct sl_metrics *src)
 		for (const struct sl_metric_series *s = f->series; s;
 		     s = s->next) {
 			struct sl_metric_series *ds = sl_metric_series_get(
-				dst, d, (const char *const *)s->label_values);
+			    dst, d, (const char *const *)s->label_values);
 
 			if (!ds)
 				continue; /* over the new cap: counted there */

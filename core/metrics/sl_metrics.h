@@ -17,7 +17,7 @@
 
 /* enum sl_metric_type is part of the plugin ABI (sluice_plugin.h) */
 
-#define SL_METRICS_MAX_LABELS 16
+#define SL_METRICS_MAX_LABELS	      16
 #define SL_METRICS_DEFAULT_MAX_SERIES 1000
 
 struct sl_metric_series {
@@ -29,24 +29,26 @@ struct sl_metric_series {
 	 */
 	uint64_t int_part;
 	uint64_t value_bits;
-	uint64_t *bucket_counts; /* histogram: one per bucket (not cumulative) + +Inf */
-	uint64_t count_bits, sum_bits; /* histogram count (integer) and sum (double) */
+	uint64_t *bucket_counts; /* histogram: one per bucket (not cumulative) +
+				    +Inf */
+	uint64_t count_bits,
+	    sum_bits; /* histogram count (integer) and sum (double) */
 	struct sl_metric_series *next;
 };
 
 struct sl_metric_family {
-	char *name, *help;      /* owned */
+	char *name, *help; /* owned */
 	enum sl_metric_type type;
 	size_t n_labels;
-	char **label_names;     /* owned */
-	double *buckets;        /* owned, ascending, without +Inf */
+	char **label_names; /* owned */
+	double *buckets;    /* owned, ascending, without +Inf */
 	size_t n_buckets;
-	size_t max_series;      /* 0: unlimited */
+	size_t max_series; /* 0: unlimited */
 	size_t n_series;
 	struct sl_metric_series *series; /* in creation order */
 	struct sl_metric_series *series_tail;
-	char *scope;            /* owned tag the family is emitted under, or NULL
-	                         * for internal metrics (see sl_metrics_text) */
+	char *scope; /* owned tag the family is emitted under, or NULL
+		      * for internal metrics (see sl_metrics_text) */
 	struct sl_metric_family *next;
 };
 

@@ -23,7 +23,8 @@ int sl_parser_regex_compile(const char *pattern, struct sl_parser_regex **out,
 			    char *err, size_t err_len);
 void sl_parser_regex_destroy(struct sl_parser_regex *re);
 /* 1 when `re` matches somewhere in [s, s+len), 0 when not, or -SL_ENOMEM. */
-int sl_parser_regex_match(struct sl_parser_regex *re, const char *s, size_t len);
+int sl_parser_regex_match(struct sl_parser_regex *re, const char *s,
+			  size_t len);
 
 /* ---- [MULTILINE_PARSER] -------------------------------------------------- */
 enum sl_ml_type {
@@ -33,29 +34,29 @@ enum sl_ml_type {
 };
 
 struct sl_ml_rule {
-	char *from_state;      /* owned */
-	char *pattern;         /* owned, as written (with its /.../) */
-	char *to_state;        /* owned; NULL when the rule has none */
-	struct sl_parser_regex *re;   /* owned, compiled pattern */
+	char *from_state;	    /* owned */
+	char *pattern;		    /* owned, as written (with its /.../) */
+	char *to_state;		    /* owned; NULL when the rule has none */
+	struct sl_parser_regex *re; /* owned, compiled pattern */
 	int line;
 };
 
 struct sl_ml_parser {
-	char *name;            /* owned */
+	char *name; /* owned */
 	enum sl_ml_type type;
-	char *match_string;    /* owned or NULL (endswith/equal) */
+	char *match_string; /* owned or NULL (endswith/equal) */
 	bool negate;
 	char *key_content, *key_pattern, *key_group; /* owned or NULL */
-	char *parser;          /* owned or NULL: a [PARSER] name */
+	char *parser;		  /* owned or NULL: a [PARSER] name */
 	int64_t flush_timeout_ms; /* -1: tail's default */
 	struct sl_ml_rule *rules; /* owned, in file order */
 	size_t n_rules;
-	const char *file;      /* borrowed from the config tree */
+	const char *file; /* borrowed from the config tree */
 	int line;
 };
 
 /* The [MULTILINE_PARSER] named `name`, or NULL. Borrowed from `ps`. */
-const struct sl_ml_parser *sl_parsers_find_multiline(const struct sl_parsers *ps,
-						     const char *name);
+const struct sl_ml_parser *
+sl_parsers_find_multiline(const struct sl_parsers *ps, const char *name);
 
 #endif

@@ -71,7 +71,8 @@ struct sl_parsers {
 	size_t n_ml;
 };
 
-/* ---- configuration -------------------------------------------------------- */
+/* ---- configuration --------------------------------------------------------
+ */
 
 struct parser_opts {
 	char *name, *format, *regex, *time_key, *time_format, *time_offset;
@@ -84,40 +85,77 @@ struct parser_opts {
 #define PO(f) offsetof(struct parser_opts, f)
 /* Every key Fluent Bit 5.1 reads in a [PARSER] section (src/flb_parser.c). */
 static const struct sl_cfg_option parser_map[] = {
-	{ .name = "name", .type = SL_CFG_STR, .flags = SL_CFG_REQUIRED,
-	  .offset = PO(name), .desc = "parser name, used by Parser options" },
-	{ .name = "format", .type = SL_CFG_STR, .flags = SL_CFG_REQUIRED,
-	  .offset = PO(format), .desc = "json, regex, logfmt, ltsv or tskv" },
-	{ .name = "regex", .type = SL_CFG_STR, .offset = PO(regex),
-	  .desc = "pattern with named groups (Format regex)" },
-	{ .name = "time_key", .type = SL_CFG_STR, .offset = PO(time_key),
-	  .desc = "field holding the event time" },
-	{ .name = "time_format", .type = SL_CFG_STR, .offset = PO(time_format),
-	  .desc = "strptime format (%L fraction, %z), or epoch, epoch_ms, epoch_us, epoch_ns" },
-	{ .name = "time_keep", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = PO(time_keep), .desc = "keep the Time_Key field in the body" },
-	{ .name = "time_strict", .type = SL_CFG_BOOL, .def = "on",
-	  .offset = PO(time_strict), .desc = "warn when the time field does not parse" },
-	{ .name = "time_offset", .type = SL_CFG_STR, .offset = PO(time_offset),
-	  .desc = "fixed UTC offset (+hhmm) for times without a zone" },
-	{ .name = "time_system_timezone", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = PO(time_system_timezone),
-	  .desc = "times without a zone are in the system's local time" },
-	{ .name = "time_zone", .type = SL_CFG_STR, .offset = PO(time_zone),
-	  .desc = "IANA zone (America/New_York) for times without a zone" },
-	{ .name = "types", .type = SL_CFG_STR, .offset = PO(types),
-	  .desc = "KEY:TYPE ... with integer, float, bool, hex or string" },
-	{ .name = "skip_empty_values", .type = SL_CFG_BOOL, .def = "on",
-	  .offset = PO(skip_empty), .desc = "drop empty regex captures" },
-	{ .name = "logfmt_no_bare_keys", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = PO(no_bare_keys), .desc = "logfmt: a key without value fails the line" },
-	{ .name = "decode_field", .type = SL_CFG_STR,
-	  .flags = SL_CFG_MULTI | SL_CFG_IGNORED, .offset = PO(decode_field),
-	  .desc = "Fluent Bit field decoder (not applied by sluice)" },
-	{ .name = "decode_field_as", .type = SL_CFG_STR,
-	  .flags = SL_CFG_MULTI | SL_CFG_IGNORED, .offset = PO(decode_field_as),
-	  .desc = "Fluent Bit field decoder (not applied by sluice)" },
-	SL_CFG_END,
+    {.name = "name",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_REQUIRED,
+     .offset = PO(name),
+     .desc = "parser name, used by Parser options"},
+    {.name = "format",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_REQUIRED,
+     .offset = PO(format),
+     .desc = "json, regex, logfmt, ltsv or tskv"},
+    {.name = "regex",
+     .type = SL_CFG_STR,
+     .offset = PO(regex),
+     .desc = "pattern with named groups (Format regex)"},
+    {.name = "time_key",
+     .type = SL_CFG_STR,
+     .offset = PO(time_key),
+     .desc = "field holding the event time"},
+    {.name = "time_format",
+     .type = SL_CFG_STR,
+     .offset = PO(time_format),
+     .desc = "strptime format (%L fraction, %z), or epoch, epoch_ms, epoch_us, "
+	     "epoch_ns"},
+    {.name = "time_keep",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = PO(time_keep),
+     .desc = "keep the Time_Key field in the body"},
+    {.name = "time_strict",
+     .type = SL_CFG_BOOL,
+     .def = "on",
+     .offset = PO(time_strict),
+     .desc = "warn when the time field does not parse"},
+    {.name = "time_offset",
+     .type = SL_CFG_STR,
+     .offset = PO(time_offset),
+     .desc = "fixed UTC offset (+hhmm) for times without a zone"},
+    {.name = "time_system_timezone",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = PO(time_system_timezone),
+     .desc = "times without a zone are in the system's local time"},
+    {.name = "time_zone",
+     .type = SL_CFG_STR,
+     .offset = PO(time_zone),
+     .desc = "IANA zone (America/New_York) for times without a zone"},
+    {.name = "types",
+     .type = SL_CFG_STR,
+     .offset = PO(types),
+     .desc = "KEY:TYPE ... with integer, float, bool, hex or string"},
+    {.name = "skip_empty_values",
+     .type = SL_CFG_BOOL,
+     .def = "on",
+     .offset = PO(skip_empty),
+     .desc = "drop empty regex captures"},
+    {.name = "logfmt_no_bare_keys",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = PO(no_bare_keys),
+     .desc = "logfmt: a key without value fails the line"},
+    {.name = "decode_field",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI | SL_CFG_IGNORED,
+     .offset = PO(decode_field),
+     .desc = "Fluent Bit field decoder (not applied by sluice)"},
+    {.name = "decode_field_as",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI | SL_CFG_IGNORED,
+     .offset = PO(decode_field_as),
+     .desc = "Fluent Bit field decoder (not applied by sluice)"},
+    SL_CFG_END,
 };
 #undef PO
 
@@ -132,27 +170,52 @@ struct ml_opts {
 #define MO(f) offsetof(struct ml_opts, f)
 /* The keys of a [MULTILINE_PARSER] section in Fluent Bit 5.1. */
 static const struct sl_cfg_option ml_map[] = {
-	{ .name = "name", .type = SL_CFG_STR, .flags = SL_CFG_REQUIRED,
-	  .offset = MO(name), .desc = "multiline parser name" },
-	{ .name = "type", .type = SL_CFG_STR, .flags = SL_CFG_REQUIRED,
-	  .offset = MO(type), .desc = "regex, endswith or equal" },
-	{ .name = "parser", .type = SL_CFG_STR, .offset = MO(parser),
-	  .desc = "[PARSER] applied to the joined message" },
-	{ .name = "key_content", .type = SL_CFG_STR, .offset = MO(key_content),
-	  .desc = "field holding the text to join" },
-	{ .name = "key_pattern", .type = SL_CFG_STR, .offset = MO(key_pattern),
-	  .desc = "field matched by the rules" },
-	{ .name = "key_group", .type = SL_CFG_STR, .offset = MO(key_group),
-	  .desc = "field grouping lines" },
-	{ .name = "match_string", .type = SL_CFG_STR, .offset = MO(match_string),
-	  .desc = "text for endswith/equal" },
-	{ .name = "negate", .type = SL_CFG_BOOL, .def = "off", .offset = MO(negate),
-	  .desc = "negate the endswith/equal match" },
-	{ .name = "flush_timeout", .type = SL_CFG_INT, .def = "-1",
-	  .offset = MO(flush_timeout), .desc = "milliseconds before a pending message is flushed" },
-	{ .name = "rule", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	  .offset = MO(rules), .desc = "\"state\" \"/regex/\" \"next_state\"" },
-	SL_CFG_END,
+    {.name = "name",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_REQUIRED,
+     .offset = MO(name),
+     .desc = "multiline parser name"},
+    {.name = "type",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_REQUIRED,
+     .offset = MO(type),
+     .desc = "regex, endswith or equal"},
+    {.name = "parser",
+     .type = SL_CFG_STR,
+     .offset = MO(parser),
+     .desc = "[PARSER] applied to the joined message"},
+    {.name = "key_content",
+     .type = SL_CFG_STR,
+     .offset = MO(key_content),
+     .desc = "field holding the text to join"},
+    {.name = "key_pattern",
+     .type = SL_CFG_STR,
+     .offset = MO(key_pattern),
+     .desc = "field matched by the rules"},
+    {.name = "key_group",
+     .type = SL_CFG_STR,
+     .offset = MO(key_group),
+     .desc = "field grouping lines"},
+    {.name = "match_string",
+     .type = SL_CFG_STR,
+     .offset = MO(match_string),
+     .desc = "text for endswith/equal"},
+    {.name = "negate",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = MO(negate),
+     .desc = "negate the endswith/equal match"},
+    {.name = "flush_timeout",
+     .type = SL_CFG_INT,
+     .def = "-1",
+     .offset = MO(flush_timeout),
+     .desc = "milliseconds before a pending message is flushed"},
+    {.name = "rule",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = MO(rules),
+     .desc = "\"state\" \"/regex/\" \"next_state\""},
+    SL_CFG_END,
 };
 #undef MO
 
@@ -225,8 +288,8 @@ const struct sl_parser *sl_parsers_find(const struct sl_parsers *ps,
 	return NULL;
 }
 
-const struct sl_ml_parser *sl_parsers_find_multiline(const struct sl_parsers *ps,
-						     const char *name)
+const struct sl_ml_parser *
+sl_parsers_find_multiline(const struct sl_parsers *ps, const char *name)
 {
 	for (size_t i = 0; ps && i < ps->n_ml; i++)
 		if (strcmp(ps->ml[i]->name, name) == 0)
@@ -245,8 +308,8 @@ static int parse_format(const char *s, enum parser_format *out)
 		const char *name;
 		enum parser_format f;
 	} fmts[] = {
-		{"json", FMT_JSON}, {"regex", FMT_REGEX}, {"logfmt", FMT_LOGFMT},
-		{"ltsv", FMT_LTSV}, {"tskv", FMT_TSKV},
+	    {"json", FMT_JSON}, {"regex", FMT_REGEX}, {"logfmt", FMT_LOGFMT},
+	    {"ltsv", FMT_LTSV}, {"tskv", FMT_TSKV},
 	};
 
 	for (size_t i = 0; i < SL_ARRAY_LEN(fmts); i++) {
@@ -266,8 +329,8 @@ static int parse_types(struct sl_parser *p, const char *s, const char *file,
 		const char *name;
 		enum field_type t;
 	} names[] = {
-		{"integer", TYPE_INT}, {"float", TYPE_FLOAT}, {"bool", TYPE_BOOL},
-		{"hex", TYPE_HEX},     {"string", TYPE_STRING},
+	    {"integer", TYPE_INT}, {"float", TYPE_FLOAT},   {"bool", TYPE_BOOL},
+	    {"hex", TYPE_HEX},	   {"string", TYPE_STRING},
 	};
 	int bad = 0;
 
@@ -277,7 +340,8 @@ static int parse_types(struct sl_parser *p, const char *s, const char *file,
 		struct field_type_rule *r;
 		int t = 0;
 
-		/* Fluent Bit splits on spaces; commas are taken as spaces too */
+		/* Fluent Bit splits on spaces; commas are taken as spaces too
+		 */
 		while (*s && !isspace((unsigned char)*s) && *s != ',')
 			s++;
 		len = (size_t)(s - tok);
@@ -291,14 +355,17 @@ static int parse_types(struct sl_parser *p, const char *s, const char *file,
 				size_t tl = len - (size_t)(colon + 1 - tok);
 
 				if (strlen(names[i].name) == tl &&
-				    strncasecmp(colon + 1, names[i].name, tl) == 0)
+				    strncasecmp(colon + 1, names[i].name, tl) ==
+					0)
 					t = (int)names[i].t;
 			}
 		}
 		if (!colon || colon == tok || !t) {
-			sl_diag_add(diag, file, line,
-				    "parser '%s': bad Types entry '%.*s' (expected KEY:integer|float|bool|hex|string)",
-				    p->name, (int)len, tok);
+			sl_diag_add(
+			    diag, file, line,
+			    "parser '%s': bad Types entry '%.*s' (expected "
+			    "KEY:integer|float|bool|hex|string)",
+			    p->name, (int)len, tok);
 			bad = 1;
 			continue;
 		}
@@ -324,7 +391,8 @@ static int check_dup(struct sl_parsers *ps, const char *name, bool ml,
 	int pl = 0;
 
 	if (ml) {
-		const struct sl_ml_parser *m = sl_parsers_find_multiline(ps, name);
+		const struct sl_ml_parser *m =
+		    sl_parsers_find_multiline(ps, name);
 
 		if (m) {
 			pf = m->file;
@@ -355,7 +423,8 @@ static int build_time(struct sl_parser *p, struct parser_opts *o,
 	if (!o->time_format) {
 		if (o->time_zone || o->time_offset)
 			sl_log(SL_LOG_WARN, "parser",
-			       "%s:%d: parser '%s': Time_Offset/Time_Zone without Time_Format has no effect",
+			       "%s:%d: parser '%s': Time_Offset/Time_Zone "
+			       "without Time_Format has no effect",
 			       sec->file, sec->line, p->name);
 		return 0;
 	}
@@ -364,7 +433,8 @@ static int build_time(struct sl_parser *p, struct parser_opts *o,
 		return rc;
 	if (rc < 0) {
 		sl_diag_add(diag, sec->file, entry_line(sec, "time_format"),
-			    "parser '%s': %s: '%s'", p->name, err, o->time_format);
+			    "parser '%s': %s: '%s'", p->name, err,
+			    o->time_format);
 		return -SL_ECONFIG;
 	}
 	p->has_time_fmt = true;
@@ -372,7 +442,9 @@ static int build_time(struct sl_parser *p, struct parser_opts *o,
 	if (o->time_zone && (o->time_system_timezone || o->time_offset)) {
 		sl_diag_add(diag, sec->file, entry_line(sec, "time_zone"),
 			    "parser '%s': Time_Zone cannot be combined with %s",
-			    p->name, o->time_offset ? "Time_Offset" : "Time_System_Timezone");
+			    p->name,
+			    o->time_offset ? "Time_Offset"
+					   : "Time_System_Timezone");
 		return -SL_ECONFIG;
 	}
 	if (o->time_zone) {
@@ -380,9 +452,10 @@ static int build_time(struct sl_parser *p, struct parser_opts *o,
 		if (rc == -SL_ENOMEM)
 			return rc;
 		if (rc < 0) {
-			sl_diag_add(diag, sec->file, entry_line(sec, "time_zone"),
-				    "parser '%s': unknown or unreadable Time_Zone '%s'",
-				    p->name, o->time_zone);
+			sl_diag_add(
+			    diag, sec->file, entry_line(sec, "time_zone"),
+			    "parser '%s': unknown or unreadable Time_Zone '%s'",
+			    p->name, o->time_zone);
 			return -SL_ECONFIG;
 		}
 	}
@@ -390,15 +463,16 @@ static int build_time(struct sl_parser *p, struct parser_opts *o,
 	    sl_time_parse_offset(o->time_offset, strlen(o->time_offset),
 				 &p->tfmt.offset) < 0) {
 		sl_diag_add(diag, sec->file, entry_line(sec, "time_offset"),
-			    "parser '%s': bad Time_Offset '%s' (expected +hhmm, -hh:mm or Z)",
+			    "parser '%s': bad Time_Offset '%s' (expected "
+			    "+hhmm, -hh:mm or Z)",
 			    p->name, o->time_offset);
 		return -SL_ECONFIG;
 	}
 	return 0;
 }
 
-static int build_parser(struct sl_parsers *ps, const struct sl_conf_section *sec,
-			struct sl_diag *diag)
+static int build_parser(struct sl_parsers *ps,
+			const struct sl_conf_section *sec, struct sl_diag *diag)
 {
 	struct parser_opts o = {0};
 	struct sl_cfgmap_target t = {parser_map, &o};
@@ -409,11 +483,13 @@ static int build_parser(struct sl_parsers *ps, const struct sl_conf_section *sec
 	rc = sl_cfgmap_apply(&t, 1, sec, NULL, "[PARSER]", diag);
 	if (rc < 0)
 		goto out;
-	rc = check_dup(ps, o.name, false, sec->file, entry_line(sec, "name"), diag);
+	rc = check_dup(ps, o.name, false, sec->file, entry_line(sec, "name"),
+		       diag);
 	if (rc < 0)
 		goto out;
 	p = calloc(1, sizeof(*p));
-	if (!p || !(p->sc = calloc(1, sizeof(*p->sc))) || !(p->name = strdup(o.name))) {
+	if (!p || !(p->sc = calloc(1, sizeof(*p->sc))) ||
+	    !(p->name = strdup(o.name))) {
 		rc = -SL_ENOMEM;
 		goto out;
 	}
@@ -425,7 +501,8 @@ static int build_parser(struct sl_parsers *ps, const struct sl_conf_section *sec
 	p->time_strict = o.time_strict;
 	if (parse_format(o.format, &p->format) < 0) {
 		sl_diag_add(diag, sec->file, entry_line(sec, "format"),
-			    "parser '%s': unknown Format '%s' (json, regex, logfmt, ltsv or tskv)",
+			    "parser '%s': unknown Format '%s' (json, regex, "
+			    "logfmt, ltsv or tskv)",
 			    p->name, o.format);
 		rc = -SL_ECONFIG;
 		goto out;
@@ -433,14 +510,16 @@ static int build_parser(struct sl_parsers *ps, const struct sl_conf_section *sec
 	if (p->format == FMT_REGEX) {
 		if (!o.regex) {
 			sl_diag_add(diag, sec->file, sec->line,
-				    "parser '%s': Format regex needs a Regex", p->name);
+				    "parser '%s': Format regex needs a Regex",
+				    p->name);
 			rc = -SL_ECONFIG;
 			goto out;
 		}
 		rc = sl_parser_regex_compile(o.regex, &p->re, err, sizeof(err));
 		if (rc < 0) {
 			if (rc != -SL_ENOMEM) {
-				sl_diag_add(diag, sec->file, entry_line(sec, "regex"),
+				sl_diag_add(diag, sec->file,
+					    entry_line(sec, "regex"),
 					    "parser '%s': %s", p->name, err);
 				rc = -SL_ECONFIG;
 			}
@@ -459,7 +538,8 @@ static int build_parser(struct sl_parsers *ps, const struct sl_conf_section *sec
 	if (rc < 0)
 		goto out;
 	if (o.types) {
-		rc = parse_types(p, o.types, sec->file, entry_line(sec, "types"), diag);
+		rc = parse_types(p, o.types, sec->file,
+				 entry_line(sec, "types"), diag);
 		if (rc < 0)
 			goto out;
 	}
@@ -495,7 +575,8 @@ static int rule_tokens(const char *s, char *tok[4], size_t *n)
 
 			while (*s && *s != '"') {
 				if (*s == '\\' && s[1] == '"') {
-					if (sl_buf_append(&b, run, (size_t)(s - run)) < 0)
+					if (sl_buf_append(
+						&b, run, (size_t)(s - run)) < 0)
 						goto nomem;
 					run = ++s;
 				}
@@ -518,7 +599,7 @@ static int rule_tokens(const char *s, char *tok[4], size_t *n)
 		}
 		tok[(*n)++] = b.data;
 		continue;
-nomem:
+	nomem:
 		sl_buf_destroy(&b);
 		return -SL_ENOMEM;
 	}
@@ -553,7 +634,8 @@ static int build_rules(struct sl_ml_parser *m, const struct ml_opts *o,
 			for (size_t k = 0; k < 4; k++)
 				free(tok[k]);
 			sl_diag_add(diag, it->file, it->line,
-				    "multiline parser '%s': rule must be \"state\" \"/regex/\" \"next_state\"",
+				    "multiline parser '%s': rule must be "
+				    "\"state\" \"/regex/\" \"next_state\"",
 				    m->name);
 			bad = 1;
 			continue;
@@ -563,7 +645,8 @@ static int build_rules(struct sl_ml_parser *m, const struct ml_opts *o,
 		r->to_state = tok[2];
 		r->line = it->line;
 		m->n_rules++;
-		rc = sl_parser_regex_compile(r->pattern, &r->re, err, sizeof(err));
+		rc = sl_parser_regex_compile(r->pattern, &r->re, err,
+					     sizeof(err));
 		if (rc == -SL_ENOMEM)
 			return rc;
 		if (rc < 0) {
@@ -576,7 +659,8 @@ static int build_rules(struct sl_ml_parser *m, const struct ml_opts *o,
 		return -SL_ECONFIG;
 	if (!m->n_rules || !ml_state_known(m, "start_state")) {
 		sl_diag_add(diag, m->file, m->line,
-			    "multiline parser '%s': type regex needs a rule for \"start_state\"",
+			    "multiline parser '%s': type regex needs a rule "
+			    "for \"start_state\"",
 			    m->name);
 		return -SL_ECONFIG;
 	}
@@ -585,7 +669,8 @@ static int build_rules(struct sl_ml_parser *m, const struct ml_opts *o,
 
 		if (r->to_state && !ml_state_known(m, r->to_state)) {
 			sl_diag_add(diag, m->file, r->line,
-				    "multiline parser '%s': next state '%s' has no rule",
+				    "multiline parser '%s': next state '%s' "
+				    "has no rule",
 				    m->name, r->to_state);
 			bad = 1;
 		}
@@ -616,7 +701,8 @@ static int build_ml(struct sl_parsers *ps, const struct sl_conf_section *sec,
 	rc = sl_cfgmap_apply(&t, 1, sec, NULL, "[MULTILINE_PARSER]", diag);
 	if (rc < 0)
 		goto out;
-	rc = check_dup(ps, o.name, true, sec->file, entry_line(sec, "name"), diag);
+	rc = check_dup(ps, o.name, true, sec->file, entry_line(sec, "name"),
+		       diag);
 	if (rc < 0)
 		goto out;
 	m = calloc(1, sizeof(*m));
@@ -644,7 +730,8 @@ static int build_ml(struct sl_parsers *ps, const struct sl_conf_section *sec,
 		m->type = SL_ML_EQUAL;
 	} else {
 		sl_diag_add(diag, sec->file, entry_line(sec, "type"),
-			    "multiline parser '%s': unknown type '%s' (regex, endswith or equal)",
+			    "multiline parser '%s': unknown type '%s' (regex, "
+			    "endswith or equal)",
 			    m->name, o.type);
 		rc = -SL_ECONFIG;
 		goto out;
@@ -703,9 +790,10 @@ int sl_parsers_build(const struct sl_conf *conf, struct sl_diag *diag,
 		failed |= rc < 0;
 		m = rc == 0 ? ps->ml[ps->n_ml - 1] : NULL;
 		if (m && m->parser && !sl_parsers_find(ps, m->parser)) {
-			sl_diag_add(diag, sec->file, entry_line(sec, "parser"),
-				    "multiline parser '%s': unknown parser '%s'",
-				    m->name, m->parser);
+			sl_diag_add(
+			    diag, sec->file, entry_line(sec, "parser"),
+			    "multiline parser '%s': unknown parser '%s'",
+			    m->name, m->parser);
 			failed = 1;
 		}
 	}
@@ -720,7 +808,8 @@ nomem:
 	return -SL_ENOMEM;
 }
 
-/* ---- applying --------------------------------------------------------------- */
+/* ---- applying ---------------------------------------------------------------
+ */
 
 static int time_from_text(const struct sl_parser *p, const char *s, size_t len,
 			  int64_t *ts)
@@ -733,9 +822,11 @@ static int time_from_text(const struct sl_parser *p, const char *s, size_t len,
 	n = ++p->sc->time_errors;
 	if ((n & (n - 1)) == 0)
 		sl_log(p->time_strict ? SL_LOG_WARN : SL_LOG_DEBUG, "parser",
-		       "parser '%s': time '%.*s' does not match '%s' (%llu so far)",
+		       "parser '%s': time '%.*s' does not match '%s' (%llu so "
+		       "far)",
 		       p->name, (int)(len > 64 ? 64 : len), s,
-		       p->tfmt.fmt ? p->tfmt.fmt : "epoch", (unsigned long long)n);
+		       p->tfmt.fmt ? p->tfmt.fmt : "epoch",
+		       (unsigned long long)n);
 	return -SL_EPARSE;
 }
 
@@ -743,13 +834,14 @@ static const struct field_type_rule *find_type(const struct sl_parser *p,
 					       const char *key, size_t len)
 {
 	for (size_t i = 0; i < p->n_types; i++)
-		if (p->types[i].key_len == len && memcmp(p->types[i].key, key, len) == 0)
+		if (p->types[i].key_len == len &&
+		    memcmp(p->types[i].key, key, len) == 0)
 			return &p->types[i];
 	return NULL;
 }
 
 static int append_number(struct sl_buf *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static int append_number(struct sl_buf *out, const char *fmt, ...)
 {
 	char num[64];
@@ -776,9 +868,10 @@ static int append_typed(struct sl_buf *out, const struct field_type_rule *t,
 	if (!t || t->type == TYPE_STRING)
 		return sl_json_append_string(out, val, len);
 	if (t->type == TYPE_BOOL)
-		return sl_buf_append(out, len >= 4 && !strncasecmp(val, "true", 4)
-					   ? "true" : "false",
-				     len >= 4 && !strncasecmp(val, "true", 4) ? 4 : 5);
+		return sl_buf_append(
+		    out,
+		    len >= 4 && !strncasecmp(val, "true", 4) ? "true" : "false",
+		    len >= 4 && !strncasecmp(val, "true", 4) ? 4 : 5);
 	if (len == 0 || len >= sizeof(num))
 		return sl_json_append_string(out, val, len);
 	memcpy(num, val, len);
@@ -792,7 +885,8 @@ static int append_typed(struct sl_buf *out, const struct field_type_rule *t,
 			end++;
 		if (end == num || *end || errno || !isfinite(d))
 			return sl_json_append_string(out, val, len);
-		/* The shortest text that reads back the same; always a float. */
+		/* The shortest text that reads back the same; always a float.
+		 */
 		snprintf(num, sizeof(num), "%.15g", d);
 		if (sscanf(num, "%lf", &back) != 1 || back != d)
 			snprintf(num, sizeof(num), "%.17g", d);
@@ -843,7 +937,8 @@ static int emit(void *arg, const char *key, size_t klen, const char *val,
 	return append_typed(b->out, find_type(p, key, klen), val, vlen);
 }
 
-/* ltsv (label:value) and tskv (key=value, first field "tskv"), tab separated. */
+/* ltsv (label:value) and tskv (key=value, first field "tskv"), tab separated.
+ */
 static int scan_tabbed(const char *s, size_t len, char sep, bool tskv,
 		       struct build *b)
 {
@@ -992,7 +1087,8 @@ static int json_time(const struct sl_parser *p, struct sl_record *dst)
 	idx = sl_view_find_key(v, dst->body, 0, p->time_key, p->time_key_len);
 	if (idx == UINT32_MAX)
 		return 0;
-	if (v->nodes[idx].type != SL_VAL_STRING && v->nodes[idx].type != SL_VAL_NUMBER)
+	if (v->nodes[idx].type != SL_VAL_STRING &&
+	    v->nodes[idx].type != SL_VAL_NUMBER)
 		return 0;
 	if (node_text(p, dst, &v->nodes[idx], &s, &len) < 0)
 		return -SL_ENOMEM;
@@ -1000,8 +1096,10 @@ static int json_time(const struct sl_parser *p, struct sl_record *dst)
 		return 0; /* kept in the body, time unchanged */
 	sl_record_set_time(dst, ts);
 	if (!p->time_keep)
-		return sl_record_remove(dst, p->time_key, p->time_key_len) == -SL_ENOMEM
-			       ? -SL_ENOMEM : 0;
+		return sl_record_remove(dst, p->time_key, p->time_key_len) ==
+			       -SL_ENOMEM
+			   ? -SL_ENOMEM
+			   : 0;
 	return 0;
 }
 

@@ -27,7 +27,8 @@ static int unquote(const char **ps, const char *end, struct sl_buf *tmp)
 		if (sl_buf_append(tmp, run, (size_t)(s - run)) < 0)
 			return -SL_ENOMEM;
 		switch (s[1]) {
-		case '"': case '\\':
+		case '"':
+		case '\\':
 			if (sl_buf_append(tmp, s + 1, 1) < 0)
 				return -SL_ENOMEM;
 			break;
@@ -76,7 +77,8 @@ int sl_parser_logfmt_scan(const char *s, size_t len, bool no_bare_keys,
 			s++;
 		klen = (size_t)(s - key);
 		if (klen == 0)
-			return -SL_EPARSE; /* '=' or '"' where a key should be */
+			return -SL_EPARSE; /* '=' or '"' where a key should be
+					    */
 		if (s >= end || *s != '=') {
 			if (s < end && *s == '"')
 				return -SL_EPARSE;
@@ -97,7 +99,8 @@ int sl_parser_logfmt_scan(const char *s, size_t len, bool no_bare_keys,
 			val = tmp->data ? tmp->data : "";
 			vlen = tmp->len;
 			if (s < end && (unsigned char)*s > ' ')
-				return -SL_EPARSE; /* garbage glued to a quote */
+				return -SL_EPARSE; /* garbage glued to a quote
+						    */
 		} else {
 			val = s;
 			while (s < end && !is_sep((unsigned char)*s))

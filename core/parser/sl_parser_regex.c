@@ -28,7 +28,7 @@ struct sl_parser_regex {
 	bool jit;
 	struct named_group *names; /* owned, ordered by group number */
 	uint32_t n_names;
-	char **long_names;         /* owned: names over PCRE2's 32-byte limit */
+	char **long_names; /* owned: names over PCRE2's 32-byte limit */
 	uint32_t n_long;
 };
 
@@ -41,7 +41,8 @@ static bool name_char(char c)
 	       (c >= '0' && c <= '9') || c == '_';
 }
 
-static int long_index(const struct sl_parser_regex *re, const char *name, size_t len)
+static int long_index(const struct sl_parser_regex *re, const char *name,
+		      size_t len)
 {
 	for (uint32_t i = 0; i < re->n_long; i++)
 		if (strlen(re->long_names[i]) == len &&
@@ -55,8 +56,8 @@ static int long_index(const struct sl_parser_regex *re, const char *name, size_t
  * (?<name>, (?'name', (?P<name> and \k<name>) by short stand-ins. Onigmo
  * has no such limit and Fluent Bit's own istio-envoy-proxy parser needs it.
  */
-static int rewrite_long_names(struct sl_parser_regex *re, const char *pat, size_t len,
-			      struct sl_buf *out)
+static int rewrite_long_names(struct sl_parser_regex *re, const char *pat,
+			      size_t len, struct sl_buf *out)
 {
 	size_t i = 0;
 	bool in_class = false;
@@ -96,7 +97,9 @@ static int rewrite_long_names(struct sl_parser_regex *re, const char *pat, size_
 			   (pat[i + 2] == '<' || pat[i + 2] == '\'')) {
 			open = 3;
 		}
-		for (n = 0; open && i + open + n < len && name_char(pat[i + open + n]); n++)
+		for (n = 0;
+		     open && i + open + n < len && name_char(pat[i + open + n]);
+		     n++)
 			;
 		if (!open || n <= 32) {
 			size_t step = open ? open + n : 1;
@@ -154,9 +157,10 @@ static int load_names(struct sl_parser_regex *re)
 		re->names[i].group = (uint32_t)e[0] << 8 | e[1];
 		re->names[i].name = (const char *)e + 2;
 		re->names[i].len = strlen((const char *)e + 2);
-		if (!strncmp(re->names[i].name, LONG_PREFIX, strlen(LONG_PREFIX))) {
-			unsigned long k = strtoul(re->names[i].name +
-						  strlen(LONG_PREFIX), NULL, 10);
+		if (!strncmp(re->names[i].name, LONG_PREFIX,
+			     strlen(LONG_PREFIX))) {
+			unsigned long k = strtoul(
+			    re->names[i].name + strlen(LONG_PREFIX), NULL, 10);
 
 			if (k < re->n_long) {
 				re->names[i].name = re->long_names[k];
@@ -190,7 +194,7 @@ int sl_parser_regex_compile(const char *pattern, struct sl_parser_regex **out,
 			end--;
 		if (end > 0 && pattern[end] == '/') {
 			for (size_t i = end + 1; i < len; i++)
-				opts |= pattern[i] == 'i' ? PCRE2_CASELESS
+				opts |= pattern[i] == 'i'   ? PCRE2_CASELESS
 					: pattern[i] == 'm' ? PCRE2_DOTALL
 							    : PCRE2_EXTENDED;
 			pattern++;
@@ -212,10 +216,9 @@ int sl_parser_regex_compile(const char *pattern, struct sl_parser_regex **out,
 	 * The one PCRE2 wrapper (sl_regex.c), in byte mode: parsers run on
 	 * raw lines, and "/re/flags" was read above.
 	 */
-	re->code = sl_regex_compile_opts(pat.data, pat.len,
-					 SL_REGEX_BYTES | SL_REGEX_RAW,
-					 opts | PCRE2_ALT_BSUX, cctx, why,
-					 sizeof(why));
+	re->code = sl_regex_compile_opts(
+	    pat.data, pat.len, SL_REGEX_BYTES | SL_REGEX_RAW,
+	    opts | PCRE2_ALT_BSUX, cctx, why, sizeof(why));
 	pcre2_compile_context_free(cctx);
 	sl_buf_destroy(&pat);
 	if (!re->code) {
@@ -223,9 +226,9 @@ int sl_parser_regex_compile(const char *pattern, struct sl_parser_regex **out,
 		sl_parser_regex_destroy(re);
 		return -SL_EINVAL;
 	}
-	re->jit = pcre2_pattern_info(re->code, PCRE2_INFO_JITSIZE,
-				     &jit_size) == 0 &&
-		  jit_size > 0;
+	re->jit =
+	    pcre2_pattern_info(re->code, PCRE2_INFO_JITSIZE, &jit_size) == 0 &&
+	    jit_size > 0;
 	re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
 	if (!re->md || load_names(re) < 0) {
 		sl_parser_regex_destroy(re);
@@ -254,9 +257,11 @@ static int run(struct sl_parser_regex *re, const char *s, size_t len)
 	int rc;
 
 	if (re->jit)
-		rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, 0, 0, re->md, NULL);
+		rc = pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, 0, 0, re->md,
+				     NULL);
 	else
-		rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, re->md, NULL);
+		rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, re->md,
+				 NULL);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	if (rc == PCRE2_ERROR_NOMEMORY)
@@ -270,8 +275,8 @@ int sl_parser_regex_match(struct sl_parser_regex *re, const char *s, size_t len)
 	return run(re, s, len);
 }
 
-int sl_parser_regex_fields(struct sl_parser_regex *re, const char *s, size_t len,
-			   sl_parser_field_cb cb, void *arg)
+int sl_parser_regex_fields(struct sl_parser_regex *re, const char *s,
+			   size_t len, sl_parser_field_cb cb, void *arg)
 {
 	PCRE2_SIZE *ov;
 	uint32_t n_pairs;

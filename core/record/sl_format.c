@@ -29,13 +29,13 @@ int sl_date_format_parse(const char *s, enum sl_date_format *out)
 		const char *name;
 		enum sl_date_format f;
 	} names[] = {
-		{ "double", SL_DATE_DOUBLE },
-		{ "epoch", SL_DATE_EPOCH },
-		{ "epoch_ms", SL_DATE_EPOCH_MS },
-		{ "epoch_millis", SL_DATE_EPOCH_MS },
-		{ "epoch_milliseconds", SL_DATE_EPOCH_MS },
-		{ "iso8601", SL_DATE_ISO8601 },
-		{ "java_sql_timestamp", SL_DATE_JAVA_SQL },
+	    {"double", SL_DATE_DOUBLE},
+	    {"epoch", SL_DATE_EPOCH},
+	    {"epoch_ms", SL_DATE_EPOCH_MS},
+	    {"epoch_millis", SL_DATE_EPOCH_MS},
+	    {"epoch_milliseconds", SL_DATE_EPOCH_MS},
+	    {"iso8601", SL_DATE_ISO8601},
+	    {"java_sql_timestamp", SL_DATE_JAVA_SQL},
 	};
 
 	for (size_t i = 0; s && i < SL_ARRAY_LEN(names); i++) {
@@ -95,7 +95,7 @@ static void split_ts(int64_t ts_ns, int64_t *sec, int64_t *nsec)
 }
 
 static int append_fmt(struct sl_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static int append_fmt(struct sl_buf *b, const char *fmt, ...)
 {
 	char tmp[96];
@@ -159,7 +159,8 @@ int sl_format_date(struct sl_buf *b, int64_t ts_ns, enum sl_date_format f)
 	switch (f) {
 	case SL_DATE_DOUBLE:
 		d = (double)sec + (double)nsec / 1e9;
-		/* Fluent Bit's JSON writer: integral doubles keep one decimal. */
+		/* Fluent Bit's JSON writer: integral doubles keep one decimal.
+		 */
 		if (d == (double)(long long)d)
 			return append_fmt(b, "%.1f", d);
 		return append_fmt(b, "%.16g", d);
@@ -179,7 +180,7 @@ int sl_format_date(struct sl_buf *b, int64_t ts_ns, enum sl_date_format f)
 static int append_json_key(struct sl_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+	char esc[6] = {'\\', 'u', '0', '0', 0, 0};
 	size_t run = 0, i;
 
 	if (sl_buf_append(b, "\"", 1) < 0)
@@ -272,14 +273,16 @@ int sl_format_tag_line(struct sl_buf *b, const char *tag, size_t tag_len,
 {
 	if (sl_buf_reserve(b, tag_len + len + 40) < 0 ||
 	    sl_buf_append(b, tag, tag_len) < 0 ||
-	    sl_buf_append(b, ": [", 3) < 0 || sl_format_time_nsec(b, ts_ns) < 0 ||
+	    sl_buf_append(b, ": [", 3) < 0 ||
+	    sl_format_time_nsec(b, ts_ns) < 0 ||
 	    sl_buf_append(b, ", ", 2) < 0 || sl_buf_append(b, body, len) < 0 ||
 	    sl_buf_append(b, "]\n", 2) < 0)
 		return -SL_ENOMEM;
 	return 0;
 }
 
-/* ---- print style ---------------------------------------------------------- */
+/* ---- print style ----------------------------------------------------------
+ */
 
 /*
  * One walk of a JSON text. Print mode renders everything into `out`.
@@ -315,7 +318,7 @@ static int put(struct walk *w, const void *s, size_t n)
 static int put_print_string(struct walk *w, const unsigned char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	char esc[4] = { '\\', 'x', 0, 0 };
+	char esc[4] = {'\\', 'x', 0, 0};
 	size_t run = 0, i;
 
 	if (!put(w, "\"", 1))
@@ -542,15 +545,15 @@ static int cb_end_array(void *ctx)
 }
 
 static const yajl_callbacks walk_callbacks = {
-	.yajl_null = cb_null,
-	.yajl_boolean = cb_bool,
-	.yajl_number = cb_number,
-	.yajl_string = cb_string,
-	.yajl_start_map = cb_start_map,
-	.yajl_map_key = cb_map_key,
-	.yajl_end_map = cb_end_map,
-	.yajl_start_array = cb_start_array,
-	.yajl_end_array = cb_end_array,
+    .yajl_null = cb_null,
+    .yajl_boolean = cb_bool,
+    .yajl_number = cb_number,
+    .yajl_string = cb_string,
+    .yajl_start_map = cb_start_map,
+    .yajl_map_key = cb_map_key,
+    .yajl_end_map = cb_end_map,
+    .yajl_start_array = cb_start_array,
+    .yajl_end_array = cb_end_array,
 };
 
 static int walk_run(struct walk *w, const char *json, size_t len)
@@ -572,7 +575,7 @@ static int walk_run(struct walk *w, const char *json, size_t len)
 
 int sl_format_print_value(struct sl_buf *b, const char *json, size_t len)
 {
-	struct walk w = { .out = b };
+	struct walk w = {.out = b};
 	size_t mark = b->len;
 	int rc;
 
@@ -587,7 +590,7 @@ int sl_format_print_value(struct sl_buf *b, const char *json, size_t len)
 
 int sl_format_print_string(struct sl_buf *b, const char *s, size_t len)
 {
-	struct walk w = { .out = b };
+	struct walk w = {.out = b};
 
 	return put_print_string(&w, (const unsigned char *)s, len) ? 0
 								   : -SL_ENOMEM;
@@ -599,8 +602,10 @@ int sl_format_print_line(struct sl_buf *b, size_t n, const char *tag,
 {
 	int rc;
 
-	if (append_fmt(b, "[%zu] ", n) < 0 || sl_buf_append(b, tag, tag_len) < 0 ||
-	    sl_buf_append(b, ": [[", 4) < 0 || sl_format_time_nsec(b, ts_ns) < 0 ||
+	if (append_fmt(b, "[%zu] ", n) < 0 ||
+	    sl_buf_append(b, tag, tag_len) < 0 ||
+	    sl_buf_append(b, ": [[", 4) < 0 ||
+	    sl_format_time_nsec(b, ts_ns) < 0 ||
 	    sl_buf_append(b, ", {}], ", 7) < 0)
 		return -SL_ENOMEM;
 	rc = sl_format_print_value(b, body, len);
@@ -614,7 +619,7 @@ int sl_format_print_line(struct sl_buf *b, size_t n, const char *tag,
 
 int sl_fields_split(struct sl_fields *f, const char *body, size_t len)
 {
-	struct walk w = { .out = &f->text, .fields = f };
+	struct walk w = {.out = &f->text, .fields = f};
 	int rc;
 
 	f->n = 0;

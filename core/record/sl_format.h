@@ -22,11 +22,11 @@
 
 /* json_date_format values, named as in Fluent Bit. */
 enum sl_date_format {
-	SL_DATE_DOUBLE = 0,   /* 1700000000.123457 (%.16g; integral: %.1f) */
-	SL_DATE_EPOCH,        /* 1700000000 */
-	SL_DATE_EPOCH_MS,     /* 1700000000123 */
-	SL_DATE_ISO8601,      /* "2023-11-14T22:13:20.123456Z" */
-	SL_DATE_JAVA_SQL,     /* "2023-11-14 22:13:20.123456" */
+	SL_DATE_DOUBLE = 0, /* 1700000000.123457 (%.16g; integral: %.1f) */
+	SL_DATE_EPOCH,	    /* 1700000000 */
+	SL_DATE_EPOCH_MS,   /* 1700000000123 */
+	SL_DATE_ISO8601,    /* "2023-11-14T22:13:20.123456Z" */
+	SL_DATE_JAVA_SQL,   /* "2023-11-14 22:13:20.123456" */
 };
 /* "double|epoch|epoch_ms|epoch_millis|epoch_milliseconds|iso8601|
  * java_sql_timestamp" (any case). 0 or -SL_EINVAL. */
@@ -35,8 +35,8 @@ int sl_date_format_parse(const char *s, enum sl_date_format *out);
 /* Format values shared by stdout and http (Fluent Bit's names). */
 enum sl_json_format {
 	SL_JSON_ARRAY = 0, /* "json": [{...},{...}] */
-	SL_JSON_LINES,     /* "json_lines": {...}\n{...}\n */
-	SL_JSON_STREAM,    /* "json_stream": {...}{...} */
+	SL_JSON_LINES,	   /* "json_lines": {...}\n{...}\n */
+	SL_JSON_STREAM,	   /* "json_stream": {...}{...} */
 };
 /* "json|json_lines|json_stream" (any case). 0 or -SL_EINVAL. */
 int sl_json_format_parse(const char *s, enum sl_json_format *out);

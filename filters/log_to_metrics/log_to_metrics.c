@@ -2,8 +2,8 @@
 /*
  * log_to_metrics.c - derives counters, gauges and histograms from records,
  * with Fluent Bit's options and rule semantics, into the engine's metrics
- * registry (core/metrics/sl_metrics.h). Instances with the same full name and label
- * names share one family; the family is emitted under `Tag`. The filter
+ * registry (core/metrics/sl_metrics.h). Instances with the same full name and
+ * label names share one family; the family is emitted under `Tag`. The filter
  * never changes a record; it drops every record only with Discard_logs.
  *
  * Missing fields, as in Fluent Bit: a label whose field is absent (or is a
@@ -50,10 +50,10 @@ struct l2m_ctx {
 	size_t n_rules;
 	struct l2m_label *labels; /* owned, family label order */
 	size_t n_labels;
-	struct sl_accessor *value_acc; /* owned; gauge and histogram */
+	struct sl_accessor *value_acc;	/* owned; gauge and histogram */
 	struct sl_plugin_instance *ins; /* borrowed, for series lookups */
-	char *name;		       /* owned: the family's full name */
-	struct sl_metric_family *fam;  /* borrowed from the registry */
+	char *name;			/* owned: the family's full name */
+	struct sl_metric_family *fam;	/* borrowed from the registry */
 	/* per-record scratch, reused: nothing is allocated in steady state */
 	struct sl_text scratch;
 	struct sl_buf vals;   /* label values, NUL-separated */
@@ -233,7 +233,9 @@ static int add_label(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 
 static int build_labels(struct l2m_ctx *ctx, struct sl_plugin_instance *ins)
 {
-	size_t nk = ctx->kubernetes_mode ? sizeof(k8s_labels) / sizeof(k8s_labels[0]) : 0;
+	size_t nk = ctx->kubernetes_mode
+			? sizeof(k8s_labels) / sizeof(k8s_labels[0])
+			: 0;
 	size_t total = nk + ctx->add_label.n + ctx->label_field.n;
 	size_t ia = 0, il = 0;
 	char spec[64];
@@ -398,9 +400,8 @@ static int build_family(struct l2m_ctx *ctx, struct sl_plugin_instance *ins,
 	    ins, name, ctx->desc, types[ctx->mode], names, ctx->n_labels,
 	    buckets, n_buckets, (size_t)ctx->max_series, ctx->tag, &err);
 	if (!ctx->fam) {
-		int rc = err && strcmp(err, "out of memory") == 0
-			     ? -SL_ENOMEM
-			     : -SL_ECONFIG;
+		int rc = err && strcmp(err, "out of memory") == 0 ? -SL_ENOMEM
+								  : -SL_ECONFIG;
 
 		if (rc == -SL_ECONFIG)
 			sl_plugin_error(ins, 0, "metric '%s': %s", name,
@@ -476,7 +477,8 @@ static int l2m_init(void *data, struct sl_plugin_instance *ins)
 	if (rc == 0) {
 		if (ctx->mode == MODE_HISTOGRAM && n_buckets == 0)
 			rc = build_family(ctx, ins, default_buckets,
-					  sizeof(default_buckets) / sizeof(default_buckets[0]));
+					  sizeof(default_buckets) /
+					      sizeof(default_buckets[0]));
 		else
 			rc = build_family(ctx, ins, buckets, n_buckets);
 	}
@@ -642,8 +644,8 @@ static void record_metric(struct l2m_ctx *ctx, struct sl_record *rec)
 
 	if (ctx->mode != MODE_COUNTER && !read_value(ctx, rec, &value)) {
 		sl_log(SL_LOG_DEBUG, "log_to_metrics",
-		       "%s: Value_field '%s' absent or not a number",
-		       ctx->name, ctx->value_field);
+		       "%s: Value_field '%s' absent or not a number", ctx->name,
+		       ctx->value_field);
 		return;
 	}
 	sl_buf_reset(&ctx->vals);

@@ -46,17 +46,17 @@ static const struct {
 	const char *name;
 	int nargs;
 } rule_kinds[R_N_TYPES] = {
-	[R_SET] = {"Set", 2},
-	[R_ADD] = {"Add", 2},
-	[R_REMOVE] = {"Remove", 1},
-	[R_REMOVE_WILDCARD] = {"Remove_wildcard", 1},
-	[R_REMOVE_REGEX] = {"Remove_regex", 1},
-	[R_MOVE_TO_START] = {"Move_to_start", 1},
-	[R_MOVE_TO_END] = {"Move_to_end", 1},
-	[R_RENAME] = {"Rename", 2},
-	[R_HARD_RENAME] = {"Hard_rename", 2},
-	[R_COPY] = {"Copy", 2},
-	[R_HARD_COPY] = {"Hard_copy", 2},
+    [R_SET] = {"Set", 2},
+    [R_ADD] = {"Add", 2},
+    [R_REMOVE] = {"Remove", 1},
+    [R_REMOVE_WILDCARD] = {"Remove_wildcard", 1},
+    [R_REMOVE_REGEX] = {"Remove_regex", 1},
+    [R_MOVE_TO_START] = {"Move_to_start", 1},
+    [R_MOVE_TO_END] = {"Move_to_end", 1},
+    [R_RENAME] = {"Rename", 2},
+    [R_HARD_RENAME] = {"Hard_rename", 2},
+    [R_COPY] = {"Copy", 2},
+    [R_HARD_COPY] = {"Hard_copy", 2},
 };
 
 /* Condition names; `a_regex`: A is a key regex, else an accessor. */
@@ -65,20 +65,19 @@ static const struct {
 	enum cond_type type;
 	bool a_regex, has_b, b_regex;
 } cond_kinds[] = {
-	{"Key_exists", C_KEY_EXISTS, false, false, false},
-	{"Key_does_not_exist", C_KEY_DOES_NOT_EXIST, false, false, false},
-	{"A_key_matches", C_A_KEY_MATCHES, true, false, false},
-	{"No_key_matches", C_NO_KEY_MATCHES, true, false, false},
-	{"Key_value_equals", C_KEY_VALUE_EQUALS, false, true, false},
-	{"Key_value_does_not_equal", C_KEY_VALUE_DOES_NOT_EQUAL, false, true,
-	 false},
-	{"Key_value_matches", C_KEY_VALUE_MATCHES, false, true, true},
-	{"Key_value_does_not_match", C_KEY_VALUE_DOES_NOT_MATCH, false, true,
-	 true},
-	{"Matching_keys_have_matching_values",
-	 C_MATCHING_KEYS_HAVE_MATCHING_VALUES, true, true, true},
-	{"Matching_keys_do_not_have_matching_values",
-	 C_MATCHING_KEYS_DO_NOT_HAVE_MATCHING_VALUES, true, true, true},
+    {"Key_exists", C_KEY_EXISTS, false, false, false},
+    {"Key_does_not_exist", C_KEY_DOES_NOT_EXIST, false, false, false},
+    {"A_key_matches", C_A_KEY_MATCHES, true, false, false},
+    {"No_key_matches", C_NO_KEY_MATCHES, true, false, false},
+    {"Key_value_equals", C_KEY_VALUE_EQUALS, false, true, false},
+    {"Key_value_does_not_equal", C_KEY_VALUE_DOES_NOT_EQUAL, false, true,
+     false},
+    {"Key_value_matches", C_KEY_VALUE_MATCHES, false, true, true},
+    {"Key_value_does_not_match", C_KEY_VALUE_DOES_NOT_MATCH, false, true, true},
+    {"Matching_keys_have_matching_values", C_MATCHING_KEYS_HAVE_MATCHING_VALUES,
+     true, true, true},
+    {"Matching_keys_do_not_have_matching_values",
+     C_MATCHING_KEYS_DO_NOT_HAVE_MATCHING_VALUES, true, true, true},
 };
 
 #define N_COND_KINDS (sizeof(cond_kinds) / sizeof(cond_kinds[0]))
@@ -86,16 +85,16 @@ static const struct {
 struct modify_rule {
 	enum rule_type type;
 	int line;
-	char *key, *val;     /* owned; val NULL for one-argument rules */
+	char *key, *val; /* owned; val NULL for one-argument rules */
 	size_t key_len, val_len;
 	struct sl_regex *re; /* owned: Remove_regex only */
 };
 
 struct modify_cond {
 	enum cond_type type;
-	char *b;                 /* owned, may be NULL */
+	char *b; /* owned, may be NULL */
 	size_t b_len;
-	struct sl_accessor *acc; /* owned: conditions on one key */
+	struct sl_accessor *acc;      /* owned: conditions on one key */
 	struct sl_regex *a_re, *b_re; /* owned */
 };
 
@@ -112,10 +111,10 @@ struct modify_ctx {
 	size_t n_rules;
 	struct modify_cond *conds; /* owned */
 	size_t n_conds;
-	struct sl_text kscratch;   /* owned: keys while iterating */
-	struct sl_text vscratch;   /* owned: accessor values */
-	struct sl_buf vbuf;        /* owned: unescaped iterated values */
-	struct sl_buf out;         /* owned: rebuilt bodies */
+	struct sl_text kscratch; /* owned: keys while iterating */
+	struct sl_text vscratch; /* owned: accessor values */
+	struct sl_buf vbuf;	 /* owned: unescaped iterated values */
+	struct sl_buf out;	 /* owned: rebuilt bodies */
 };
 
 /* ---- configuration ------------------------------------------------------ */
@@ -271,11 +270,10 @@ static int add_cond(struct modify_ctx *ctx, struct sl_plugin_instance *ins,
 		goto out;
 	}
 	if (n != (cond_kinds[k].has_b ? 3 : 2)) {
-		sl_plugin_error(ins, item->line,
-				"Condition %s: expected %s, got '%s'",
-				cond_kinds[k].name,
-				cond_kinds[k].has_b ? "KEY VALUE" : "KEY",
-				item->value);
+		sl_plugin_error(
+		    ins, item->line, "Condition %s: expected %s, got '%s'",
+		    cond_kinds[k].name,
+		    cond_kinds[k].has_b ? "KEY VALUE" : "KEY", item->value);
 		goto out;
 	}
 	ctx->n_conds++;
@@ -345,8 +343,9 @@ static int modify_init(void *data, struct sl_plugin_instance *ins)
 			    t < R_N_TYPES && rule_kinds[t].nargs == 2
 				? &ctx->pairs_cfg[t]
 				: NULL;
-			const struct sl_cfg_multi *m =
-			    t < R_N_TYPES ? &ctx->rules_cfg[t] : &ctx->condition;
+			const struct sl_cfg_multi *m = t < R_N_TYPES
+							   ? &ctx->rules_cfg[t]
+							   : &ctx->condition;
 			size_t n = p ? p->n : m->n;
 			int line;
 
@@ -475,11 +474,21 @@ static int unescape(struct sl_buf *b, const char *s, size_t len)
 		if (s >= end || rc)
 			break;
 		switch (*s) {
-		case 'b': rc = sl_buf_append(b, "\b", 1); break;
-		case 'f': rc = sl_buf_append(b, "\f", 1); break;
-		case 'n': rc = sl_buf_append(b, "\n", 1); break;
-		case 'r': rc = sl_buf_append(b, "\r", 1); break;
-		case 't': rc = sl_buf_append(b, "\t", 1); break;
+		case 'b':
+			rc = sl_buf_append(b, "\b", 1);
+			break;
+		case 'f':
+			rc = sl_buf_append(b, "\f", 1);
+			break;
+		case 'n':
+			rc = sl_buf_append(b, "\n", 1);
+			break;
+		case 'r':
+			rc = sl_buf_append(b, "\r", 1);
+			break;
+		case 't':
+			rc = sl_buf_append(b, "\t", 1);
+			break;
 		case 'u': {
 			uint32_t cp = end - s >= 5 ? hex4(s + 1) : 0xFFFD;
 
@@ -656,7 +665,8 @@ static bool rule_selects(struct modify_ctx *ctx, const struct modify_rule *r,
 	case R_MOVE_TO_START:
 	case R_MOVE_TO_END:
 		/* Fluent Bit's "wildcard" is a literal key prefix. */
-		return klen >= r->key_len && memcmp(key, r->key, r->key_len) == 0;
+		return klen >= r->key_len &&
+		       memcmp(key, r->key, r->key_len) == 0;
 	default:
 		return key_is(key, klen, r->key, r->key_len);
 	}
@@ -686,9 +696,8 @@ static int emit_field(struct sl_buf *b, bool *first, const char *key,
 static int rebuild(struct modify_ctx *ctx, struct sl_record *rec,
 		   const struct modify_rule *r)
 {
-	int passes = r->type == R_MOVE_TO_START || r->type == R_MOVE_TO_END
-			     ? 2
-			     : 1;
+	int passes =
+	    r->type == R_MOVE_TO_START || r->type == R_MOVE_TO_END ? 2 : 1;
 	struct sl_buf *b = &ctx->out;
 	bool first = true;
 	int rc;
@@ -700,8 +709,9 @@ static int rebuild(struct modify_ctx *ctx, struct sl_record *rec,
 		const char *key;
 		size_t pos = 0, klen;
 
-		while (rc == 0 && sl_record_next_field(rec, &pos, &ctx->kscratch,
-						       &key, &klen, &v) == 1) {
+		while (rc == 0 &&
+		       sl_record_next_field(rec, &pos, &ctx->kscratch, &key,
+					    &klen, &v) == 1) {
 			bool sel = rule_selects(ctx, r, key, klen);
 
 			switch (r->type) {
@@ -844,49 +854,55 @@ static enum sl_filter_verdict modify_filter(void *data, struct sl_record *rec,
 	return SL_FILTER_KEEP;
 }
 
-#define RULE_OPT(t, lname, d)                                                \
-	{ .name = lname, .type = SL_CFG_STR, .flags = SL_CFG_MULTI,          \
-	  .offset = offsetof(struct modify_ctx, rules_cfg) +                 \
-		    (t) * sizeof(struct sl_cfg_multi),                       \
-	  .desc = d }
+#define RULE_OPT(t, lname, d)                                                  \
+	{                                                                      \
+		.name = lname, .type = SL_CFG_STR, .flags = SL_CFG_MULTI,      \
+		.offset = offsetof(struct modify_ctx, rules_cfg) +             \
+			  (t) * sizeof(struct sl_cfg_multi),                   \
+		.desc = d                                                      \
+	}
 /* the two-argument rules: KEY VALUE options */
-#define PAIR_OPT(t, lname, d)                                                \
-	{ .name = lname, .type = SL_CFG_KV, .flags = SL_CFG_MULTI,           \
-	  .offset = offsetof(struct modify_ctx, pairs_cfg) +                 \
-		    (t) * sizeof(struct sl_cfg_kvlist),                      \
-	  .desc = d }
+#define PAIR_OPT(t, lname, d)                                                  \
+	{                                                                      \
+		.name = lname, .type = SL_CFG_KV, .flags = SL_CFG_MULTI,       \
+		.offset = offsetof(struct modify_ctx, pairs_cfg) +             \
+			  (t) * sizeof(struct sl_cfg_kvlist),                  \
+		.desc = d                                                      \
+	}
 
 static const struct sl_cfg_option modify_config[] = {
-	PAIR_OPT(R_SET, "set", "KEY VALUE: set KEY to the string VALUE"),
-	PAIR_OPT(R_ADD, "add", "KEY VALUE: add KEY = VALUE if KEY is absent"),
-	RULE_OPT(R_REMOVE, "remove", "KEY: remove KEY"),
-	RULE_OPT(R_REMOVE_WILDCARD, "remove_wildcard",
-		 "PREFIX: remove every key starting with PREFIX"),
-	RULE_OPT(R_REMOVE_REGEX, "remove_regex",
-		 "REGEX: remove every key matching REGEX"),
-	RULE_OPT(R_MOVE_TO_START, "move_to_start",
-		 "PREFIX: move keys starting with PREFIX to the start"),
-	RULE_OPT(R_MOVE_TO_END, "move_to_end",
-		 "PREFIX: move keys starting with PREFIX to the end"),
-	PAIR_OPT(R_RENAME, "rename",
-		 "KEY NEW: rename KEY to NEW unless NEW exists"),
-	PAIR_OPT(R_HARD_RENAME, "hard_rename",
-		 "KEY NEW: rename KEY to NEW, replacing NEW"),
-	PAIR_OPT(R_COPY, "copy", "KEY NEW: copy KEY to NEW unless NEW exists"),
-	PAIR_OPT(R_HARD_COPY, "hard_copy",
-		 "KEY NEW: copy KEY to NEW, replacing NEW"),
-	{ .name = "condition", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	  .offset = offsetof(struct modify_ctx, condition),
-	  .desc = "TYPE KEY [VALUE]: apply the rules only when it holds" },
-	SL_CFG_END,
+    PAIR_OPT(R_SET, "set", "KEY VALUE: set KEY to the string VALUE"),
+    PAIR_OPT(R_ADD, "add", "KEY VALUE: add KEY = VALUE if KEY is absent"),
+    RULE_OPT(R_REMOVE, "remove", "KEY: remove KEY"),
+    RULE_OPT(R_REMOVE_WILDCARD, "remove_wildcard",
+	     "PREFIX: remove every key starting with PREFIX"),
+    RULE_OPT(R_REMOVE_REGEX, "remove_regex",
+	     "REGEX: remove every key matching REGEX"),
+    RULE_OPT(R_MOVE_TO_START, "move_to_start",
+	     "PREFIX: move keys starting with PREFIX to the start"),
+    RULE_OPT(R_MOVE_TO_END, "move_to_end",
+	     "PREFIX: move keys starting with PREFIX to the end"),
+    PAIR_OPT(R_RENAME, "rename",
+	     "KEY NEW: rename KEY to NEW unless NEW exists"),
+    PAIR_OPT(R_HARD_RENAME, "hard_rename",
+	     "KEY NEW: rename KEY to NEW, replacing NEW"),
+    PAIR_OPT(R_COPY, "copy", "KEY NEW: copy KEY to NEW unless NEW exists"),
+    PAIR_OPT(R_HARD_COPY, "hard_copy",
+	     "KEY NEW: copy KEY to NEW, replacing NEW"),
+    {.name = "condition",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = offsetof(struct modify_ctx, condition),
+     .desc = "TYPE KEY [VALUE]: apply the rules only when it holds"},
+    SL_CFG_END,
 };
 
 const struct sl_filter_plugin sl_filter_modify = {
-	.name = "modify",
-	.description = "change records with rules under conditions",
-	.config_map = modify_config,
-	.ctx_size = sizeof(struct modify_ctx),
-	.init = modify_init,
-	.destroy = modify_destroy,
-	.filter = modify_filter,
+    .name = "modify",
+    .description = "change records with rules under conditions",
+    .config_map = modify_config,
+    .ctx_size = sizeof(struct modify_ctx),
+    .init = modify_init,
+    .destroy = modify_destroy,
+    .filter = modify_filter,
 };

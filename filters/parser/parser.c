@@ -20,29 +20,43 @@ struct parser_ctx {
 	const struct sl_parser **parsers; /* owned array, borrowed parsers */
 	size_t n_parsers;
 	struct sl_accessor *key;
-	char *top_key;                    /* owned: the field the key lives in */
+	char *top_key; /* owned: the field the key lives in */
 	size_t top_key_len;
-	struct sl_text text;              /* scratch for the key's text */
-	struct sl_text kscratch;          /* scratch for field names */
+	struct sl_text text;		  /* scratch for the key's text */
+	struct sl_text kscratch;	  /* scratch for field names */
 	struct sl_buf copy, orig, merged; /* scratch for Preserve/Reserve */
-	struct sl_buf pkeys;              /* the parsed keys, NUL-separated */
+	struct sl_buf pkeys;		  /* the parsed keys, NUL-separated */
 };
 
 #define CO(f) offsetof(struct parser_ctx, f)
 static const struct sl_cfg_option parser_config[] = {
-	{ .name = "key_name", .type = SL_CFG_STR, .flags = SL_CFG_REQUIRED,
-	  .offset = CO(key_name), .desc = "field to parse ($key['sub'] allowed)" },
-	{ .name = "parser", .type = SL_CFG_STR,
-	  .flags = SL_CFG_MULTI | SL_CFG_REQUIRED, .offset = CO(parser_names),
-	  .desc = "[PARSER] name; repeat to try several in order" },
-	{ .name = "reserve_data", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = CO(reserve_data), .desc = "keep the record's other fields" },
-	{ .name = "preserve_key", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = CO(preserve_key), .desc = "keep the parsed field itself" },
-	{ .name = "unescape_key", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
-	  .def = "off", .offset = CO(unescape_key),
-	  .desc = "Fluent Bit option; sluice always parses the unescaped text" },
-	SL_CFG_END,
+    {.name = "key_name",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_REQUIRED,
+     .offset = CO(key_name),
+     .desc = "field to parse ($key['sub'] allowed)"},
+    {.name = "parser",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI | SL_CFG_REQUIRED,
+     .offset = CO(parser_names),
+     .desc = "[PARSER] name; repeat to try several in order"},
+    {.name = "reserve_data",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = CO(reserve_data),
+     .desc = "keep the record's other fields"},
+    {.name = "preserve_key",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = CO(preserve_key),
+     .desc = "keep the parsed field itself"},
+    {.name = "unescape_key",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED,
+     .def = "off",
+     .offset = CO(unescape_key),
+     .desc = "Fluent Bit option; sluice always parses the unescaped text"},
+    SL_CFG_END,
 };
 #undef CO
 
@@ -76,10 +90,12 @@ static int parser_init(void *data, struct sl_plugin_instance *ins)
 		return -SL_ENOMEM;
 	for (size_t i = 0; i < ctx->parser_names.n; i++) {
 		const struct sl_cfg_item *it = &ctx->parser_names.items[i];
-		const struct sl_parser *p = sl_plugin_parser_find(ins, it->value);
+		const struct sl_parser *p =
+		    sl_plugin_parser_find(ins, it->value);
 
 		if (!p) {
-			sl_plugin_error(ins, it->line, "unknown parser '%s'", it->value);
+			sl_plugin_error(ins, it->line, "unknown parser '%s'",
+					it->value);
 			rc = -SL_ECONFIG;
 			continue;
 		}
@@ -192,7 +208,8 @@ static enum sl_filter_verdict parser_filter(void *data, struct sl_record *rec,
 	int rc = -SL_EPARSE;
 
 	if (sl_record_get_text(rec, ctx->key, &ctx->text, &text, &len) < 0)
-		return SL_FILTER_KEEP; /* no such field: as Fluent Bit, unchanged */
+		return SL_FILTER_KEEP; /* no such field: as Fluent Bit,
+					  unchanged */
 	if (ctx->reserve_data) {
 		body = sl_record_body(rec, &blen);
 		sl_buf_reset(&ctx->orig);
@@ -200,7 +217,8 @@ static enum sl_filter_verdict parser_filter(void *data, struct sl_record *rec,
 			goto fail;
 	}
 	if (ctx->preserve_key && !ctx->reserve_data) {
-		/* the text may live in the body the parser is about to replace */
+		/* the text may live in the body the parser is about to replace
+		 */
 		sl_buf_reset(&ctx->copy);
 		if (sl_buf_append(&ctx->copy, text, len) < 0)
 			goto fail;
@@ -219,8 +237,8 @@ static enum sl_filter_verdict parser_filter(void *data, struct sl_record *rec,
 		rc = sl_record_set_string(rec, ctx->top_key, ctx->top_key_len,
 					  ctx->copy.data, ctx->copy.len);
 	if (rc < 0)
-		sl_log(SL_LOG_WARN, "filter_parser", "could not rebuild record: %s",
-		       sl_strerror(rc));
+		sl_log(SL_LOG_WARN, "filter_parser",
+		       "could not rebuild record: %s", sl_strerror(rc));
 	return SL_FILTER_KEEP;
 fail:
 	/* SPEC: kept as it was ({"log": line} for a tail line) and counted */
@@ -229,11 +247,11 @@ fail:
 }
 
 const struct sl_filter_plugin sl_filter_parser = {
-	.name = "parser",
-	.description = "parse a field with [PARSER] definitions",
-	.config_map = parser_config,
-	.ctx_size = sizeof(struct parser_ctx),
-	.init = parser_init,
-	.destroy = parser_destroy,
-	.filter = parser_filter,
+    .name = "parser",
+    .description = "parse a field with [PARSER] definitions",
+    .config_map = parser_config,
+    .ctx_size = sizeof(struct parser_ctx),
+    .init = parser_init,
+    .destroy = parser_destroy,
+    .filter = parser_filter,
 };

@@ -21,8 +21,8 @@ struct rm_record {
 
 struct rm_key {
 	const char *name; /* borrowed from the config map item */
-	size_t len;       /* without a trailing '*' */
-	bool prefix;      /* the name ended with '*' */
+	size_t len;	  /* without a trailing '*' */
+	bool prefix;	  /* the name ended with '*' */
 };
 
 struct rm_ctx {
@@ -35,12 +35,12 @@ struct rm_ctx {
 	/* built by init */
 	struct rm_record *records; /* owned, config order */
 	size_t n_records;
-	struct rm_key *keys;       /* owned: the remove or the allow list */
+	struct rm_key *keys; /* owned: the remove or the allow list */
 	size_t n_keys;
-	bool allow;                /* keys are an allowlist */
-	struct sl_text kscratch;   /* owned */
-	struct sl_buf out;         /* owned */
-	unsigned char rnd[256];    /* random bytes for UUIDs */
+	bool allow;		 /* keys are an allowlist */
+	struct sl_text kscratch; /* owned */
+	struct sl_buf out;	 /* owned */
+	unsigned char rnd[256];	 /* random bytes for UUIDs */
 	size_t rnd_pos;
 };
 
@@ -116,12 +116,11 @@ static int rm_init(void *data, struct sl_plugin_instance *ins)
 		sl_plugin_error(ins, 0, "Uuid_key: expected a key name");
 		rc = -SL_ECONFIG;
 	}
-	ctx->records = calloc(ctx->record.n ? ctx->record.n : 1,
-			      sizeof(*ctx->records));
-	ctx->keys = calloc(ctx->remove_key.n + n_allow ? ctx->remove_key.n +
-								 n_allow
-						       : 1,
-			   sizeof(*ctx->keys));
+	ctx->records =
+	    calloc(ctx->record.n ? ctx->record.n : 1, sizeof(*ctx->records));
+	ctx->keys = calloc(
+	    ctx->remove_key.n + n_allow ? ctx->remove_key.n + n_allow : 1,
+	    sizeof(*ctx->keys));
 	if (!ctx->records || !ctx->keys)
 		return -SL_ENOMEM;
 	for (size_t i = 0; i < ctx->record.n; i++) {
@@ -137,9 +136,9 @@ static int rm_init(void *data, struct sl_plugin_instance *ins)
 	} else if (n_allow) {
 		ctx->allow = true;
 		if (add_keys(ctx, ins, &ctx->allowlist_key, "Allowlist_key") <
-			    0 ||
+			0 ||
 		    add_keys(ctx, ins, &ctx->whitelist_key, "Whitelist_key") <
-			    0)
+			0)
 			rc = -SL_ECONFIG;
 	}
 	ctx->rnd_pos = sizeof(ctx->rnd);
@@ -183,8 +182,7 @@ static bool key_is(const char *key, size_t klen, const char *s, size_t len)
 }
 
 /* Whether a field is replaced by an appended one (so keys stay unique). */
-static bool key_appended(const struct rm_ctx *ctx, const char *key,
-			 size_t klen)
+static bool key_appended(const struct rm_ctx *ctx, const char *key, size_t klen)
 {
 	for (size_t i = 0; i < ctx->n_records; i++)
 		if (key_is(key, klen, ctx->records[i].key,
@@ -309,30 +307,39 @@ static enum sl_filter_verdict rm_filter(void *data, struct sl_record *rec,
 }
 
 static const struct sl_cfg_option rm_config[] = {
-	{ .name = "record", .type = SL_CFG_KV, .flags = SL_CFG_MULTI,
-	  .offset = offsetof(struct rm_ctx, record),
-	  .desc = "KEY VALUE: append KEY with the string VALUE" },
-	{ .name = "remove_key", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	  .offset = offsetof(struct rm_ctx, remove_key),
-	  .desc = "KEY or PREFIX*: remove matching fields" },
-	{ .name = "allowlist_key", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	  .offset = offsetof(struct rm_ctx, allowlist_key),
-	  .desc = "KEY or PREFIX*: keep only matching fields" },
-	{ .name = "whitelist_key", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,
-	  .offset = offsetof(struct rm_ctx, whitelist_key),
-	  .desc = "alias of Allowlist_key" },
-	{ .name = "uuid_key", .type = SL_CFG_STR,
-	  .offset = offsetof(struct rm_ctx, uuid_key),
-	  .desc = "KEY: append a random UUIDv4 under KEY" },
-	SL_CFG_END,
+    {.name = "record",
+     .type = SL_CFG_KV,
+     .flags = SL_CFG_MULTI,
+     .offset = offsetof(struct rm_ctx, record),
+     .desc = "KEY VALUE: append KEY with the string VALUE"},
+    {.name = "remove_key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = offsetof(struct rm_ctx, remove_key),
+     .desc = "KEY or PREFIX*: remove matching fields"},
+    {.name = "allowlist_key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = offsetof(struct rm_ctx, allowlist_key),
+     .desc = "KEY or PREFIX*: keep only matching fields"},
+    {.name = "whitelist_key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = offsetof(struct rm_ctx, whitelist_key),
+     .desc = "alias of Allowlist_key"},
+    {.name = "uuid_key",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct rm_ctx, uuid_key),
+     .desc = "KEY: append a random UUIDv4 under KEY"},
+    SL_CFG_END,
 };
 
 const struct sl_filter_plugin sl_filter_record_modifier = {
-	.name = "record_modifier",
-	.description = "append, remove or allowlist record fields",
-	.config_map = rm_config,
-	.ctx_size = sizeof(struct rm_ctx),
-	.init = rm_init,
-	.destroy = rm_destroy,
-	.filter = rm_filter,
+    .name = "record_modifier",
+    .description = "append, remove or allowlist record fields",
+    .config_map = rm_config,
+    .ctx_size = sizeof(struct rm_ctx),
+    .init = rm_init,
+    .destroy = rm_destroy,
+    .filter = rm_filter,
 };

@@ -24,13 +24,13 @@ struct stdin_ctx {
 	int64_t buffer_size;
 
 	/* runtime */
-	struct sl_input *in;            /* borrowed */
+	struct sl_input *in;		/* borrowed */
 	const struct sl_parser *parser; /* borrowed from the instance */
 	int fd;
-	char *buf;                      /* owned: unprocessed bytes */
+	char *buf; /* owned: unprocessed bytes */
 	size_t len, cap;
-	bool skipping;                  /* dropping an overlong line */
-	bool is_file;                   /* fd 0 is a regular file */
+	bool skipping; /* dropping an overlong line */
+	bool is_file;  /* fd 0 is a regular file */
 	bool eof, paused, stopped;
 	uint64_t long_lines;
 	struct sl_record rec;
@@ -39,14 +39,18 @@ struct stdin_ctx {
 };
 
 static const struct sl_cfg_option stdin_config[] = {
-	{ .name = "Parser", .type = SL_CFG_STR,
-	  .offset = offsetof(struct stdin_ctx, parser_name),
-	  .desc = "parser applied to each line (default: JSON objects)" },
-	{ .name = "Buffer_Size", .type = SL_CFG_SIZE, .def = "16K",
-	  .min = 1, .max = 1e10,
-	  .offset = offsetof(struct stdin_ctx, buffer_size),
-	  .desc = "longest line accepted" },
-	SL_CFG_END,
+    {.name = "Parser",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct stdin_ctx, parser_name),
+     .desc = "parser applied to each line (default: JSON objects)"},
+    {.name = "Buffer_Size",
+     .type = SL_CFG_SIZE,
+     .def = "16K",
+     .min = 1,
+     .max = 1e10,
+     .offset = offsetof(struct stdin_ctx, buffer_size),
+     .desc = "longest line accepted"},
+    SL_CFG_END,
 };
 
 static bool blank(const char *s, size_t len)
@@ -74,7 +78,8 @@ static void emit_line(struct stdin_ctx *ctx, const char *line, size_t len)
 	} else {
 		rc = sl_record_reset_json(&ctx->rec, now, line, len);
 		if (rc < 0)
-			sl_record_reset_line(&ctx->rec, now, "log", 3, line, len);
+			sl_record_reset_line(&ctx->rec, now, "log", 3, line,
+					     len);
 	}
 	if (rc < 0 && rc != -SL_ENOMEM)
 		sl_record_flag_parse_error(&ctx->rec);
@@ -110,8 +115,10 @@ static bool drain(struct stdin_ctx *ctx)
 	if (go_on && ctx->len == ctx->cap) {
 		/* a line longer than Buffer_Size: drop it up to its end */
 		if (ctx->long_lines++ == 0)
-			sl_log(SL_LOG_WARN, "stdin", "skipping lines longer than "
-			       "Buffer_Size (%zu bytes)", ctx->cap);
+			sl_log(SL_LOG_WARN, "stdin",
+			       "skipping lines longer than "
+			       "Buffer_Size (%zu bytes)",
+			       ctx->cap);
 		ctx->skipping = true;
 		ctx->len = 0;
 	}
@@ -134,8 +141,7 @@ static bool read_once(struct stdin_ctx *ctx)
 {
 	ssize_t n;
 
-	if (ctx->eof || ctx->stopped || ctx->paused ||
-	    sl_input_paused(ctx->in))
+	if (ctx->eof || ctx->stopped || ctx->paused || sl_input_paused(ctx->in))
 		return false;
 	if (!drain(ctx))
 		return false;
@@ -143,7 +149,8 @@ static bool read_once(struct stdin_ctx *ctx)
 	if (n < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return false;
-		sl_log(SL_LOG_ERROR, "stdin", "read failed: %s", strerror(errno));
+		sl_log(SL_LOG_ERROR, "stdin", "read failed: %s",
+		       strerror(errno));
 		finish(ctx);
 		return false;
 	}
@@ -182,8 +189,8 @@ static int stdin_init(void *data, struct sl_input *in)
 
 	ctx->in = in;
 	if (ctx->parser_name) {
-		ctx->parser = sl_parsers_find(sl_instance_parsers(ins),
-					      ctx->parser_name);
+		ctx->parser =
+		    sl_parsers_find(sl_instance_parsers(ins), ctx->parser_name);
 		if (!ctx->parser) {
 			sl_plugin_error(ins, 0, "Parser '%s' is not defined",
 					ctx->parser_name);
@@ -206,15 +213,16 @@ static int stdin_start(void *data, struct sl_input *in)
 	if (!ctx->buf)
 		return -SL_ENOMEM;
 	ctx->is_file = fstat(ctx->fd, &st) == 0 && S_ISREG(st.st_mode);
-	ctx->ev = event_new(sl_input_base(in), ctx->is_file ? -1 : ctx->fd,
-			    ctx->is_file ? 0 : EV_READ | EV_PERSIST, on_event,
-			    ctx);
+	ctx->ev =
+	    event_new(sl_input_base(in), ctx->is_file ? -1 : ctx->fd,
+		      ctx->is_file ? 0 : EV_READ | EV_PERSIST, on_event, ctx);
 	if (!ctx->ev)
 		return -SL_ENOMEM;
 	if (ctx->is_file) {
 		event_active(ctx->ev, EV_READ, 0);
 	} else if (event_add(ctx->ev, NULL) < 0) {
-		sl_log(SL_LOG_ERROR, "stdin", "standard input cannot be "
+		sl_log(SL_LOG_ERROR, "stdin",
+		       "standard input cannot be "
 		       "watched");
 		return -SL_EIO;
 	}
@@ -267,14 +275,14 @@ static void stdin_destroy(void *data)
 }
 
 const struct sl_input_plugin sl_input_stdin = {
-	.name = "stdin",
-	.description = "read records from standard input, one per line",
-	.config_map = stdin_config,
-	.ctx_size = sizeof(struct stdin_ctx),
-	.init = stdin_init,
-	.start = stdin_start,
-	.pause = stdin_pause,
-	.resume = stdin_resume,
-	.stop = stdin_stop,
-	.destroy = stdin_destroy,
+    .name = "stdin",
+    .description = "read records from standard input, one per line",
+    .config_map = stdin_config,
+    .ctx_size = sizeof(struct stdin_ctx),
+    .init = stdin_init,
+    .start = stdin_start,
+    .pause = stdin_pause,
+    .resume = stdin_resume,
+    .stop = stdin_stop,
+    .destroy = stdin_destroy,
 };

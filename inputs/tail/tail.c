@@ -34,7 +34,7 @@
 #define TAIL_BLOCK_MIN (256u * 1024u)
 /* Blocks one file may read per turn before others get theirs. */
 #define TAIL_BLOCKS_PER_TURN 16
-#define TAIL_POLL_MS 250
+#define TAIL_POLL_MS	     250
 #define TAIL_TICK_INOTIFY_MS 1000
 
 struct tail_ctx {
@@ -64,14 +64,14 @@ struct tail_ctx {
 	struct sl_strlist rotated_path;
 
 	/* runtime */
-	struct sl_input *in;           /* borrowed */
+	struct sl_input *in;		/* borrowed */
 	const struct sl_parser *parser; /* borrowed from the instance */
 	enum tail_db_sync sync;
 	struct tail_line_opts lopts;
 	size_t key_len, path_key_len, offset_key_len;
-	char *buf;                     /* owned: the one read block */
+	char *buf; /* owned: the one read block */
 	size_t buf_cap;
-	struct tail_file *files;       /* owned list */
+	struct tail_file *files; /* owned list */
 	struct tail_db db;
 	bool have_db;
 	struct sl_record rec;
@@ -79,147 +79,231 @@ struct tail_ctx {
 	/* the chunk of the line being emitted was declared safe (sealed or
 	 * persisted) inside sl_input_emit, before that line was recorded */
 	bool in_emit, told_current;
-	struct tail_ml ml;             /* the multiline.parser list */
+	struct tail_ml ml; /* the multiline.parser list */
 	bool ml_ok, have_ml;
 	struct event *work_ev, *tick_ev, *refresh_ev, *inotify_ev, *ml_ev;
 	int inotify_fd;
 	bool paused, stopped, finished, destroying;
 	/* counters (NULL without a metrics registry: unit tests) */
 	struct sl_metric_series *m_skipped, *m_long_stops, *m_rot_found,
-		*m_rot_lost_bytes, *m_rot_lost_files;
+	    *m_rot_lost_bytes, *m_rot_lost_files;
 	struct tail_recover recover; /* rotated and truncated files */
 	bool recover_ok;
 };
 
 static const struct sl_cfg_option tail_config[] = {
-	{ .name = "Path", .type = SL_CFG_SLIST, .flags = SL_CFG_REQUIRED,
-	  .offset = offsetof(struct tail_ctx, path),
-	  .desc = "comma-separated globs of the files to follow" },
-	{ .name = "Exclude_Path", .type = SL_CFG_SLIST,
-	  .offset = offsetof(struct tail_ctx, exclude_path),
-	  .desc = "comma-separated patterns of files not to follow" },
-	{ .name = "Key", .type = SL_CFG_STR, .def = "log",
-	  .offset = offsetof(struct tail_ctx, key),
-	  .desc = "field that holds the line when no parser applies" },
-	{ .name = "Read_from_Head", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = offsetof(struct tail_ctx, read_from_head),
-	  .desc = "files found at start without a DB offset: read from the "
-		  "head, not the end" },
-	{ .name = "Read_Newly_Discovered_Files_From_Head", .type = SL_CFG_BOOL,
-	  .def = "on", .offset = offsetof(struct tail_ctx, read_new_from_head),
-	  .desc = "files appearing after start: read from the head" },
-	{ .name = "Refresh_Interval", .type = SL_CFG_TIME, .def = "60",
-	  .min = 0.001, .max = 31536000,
-	  .offset = offsetof(struct tail_ctx, refresh_interval),
-	  .desc = "seconds between rescans of the Path globs" },
-	{ .name = "Rotate_Wait", .type = SL_CFG_TIME, .def = "5",
-	  .min = 0, .max = 31536000,
-	  .offset = offsetof(struct tail_ctx, rotate_wait),
-	  .desc = "seconds a rotated file is still watched after its end" },
-	{ .name = "Ignore_Older", .type = SL_CFG_TIME, .def = "0",
-	  .min = 0, .max = 3153600000.0,
-	  .offset = offsetof(struct tail_ctx, ignore_older),
-	  .desc = "skip files not modified for this long (0: off)" },
-	{ .name = "Buffer_Chunk_Size", .type = SL_CFG_SIZE, .def = "32K",
-	  .min = 1, .max = 1e12,
-	  .offset = offsetof(struct tail_ctx, buffer_chunk_size),
-	  .desc = "initial read size" },
-	{ .name = "Buffer_Max_Size", .type = SL_CFG_SIZE, .def = "32K",
-	  .min = 1, .max = 1e12,
-	  .offset = offsetof(struct tail_ctx, buffer_max_size),
-	  .desc = "longest line accepted" },
-	{ .name = "Skip_Long_Lines", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = offsetof(struct tail_ctx, skip_long_lines),
-	  .desc = "skip (and count) lines over Buffer_Max_Size instead of "
-		  "stopping the file" },
-	{ .name = "Skip_Empty_Lines", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = offsetof(struct tail_ctx, skip_empty_lines),
-	  .desc = "do not emit empty lines" },
-	{ .name = "Path_Key", .type = SL_CFG_STR,
-	  .offset = offsetof(struct tail_ctx, path_key),
-	  .desc = "add the file's path under this key" },
-	{ .name = "Offset_Key", .type = SL_CFG_STR,
-	  .offset = offsetof(struct tail_ctx, offset_key),
-	  .desc = "add the line's file offset under this key" },
-	{ .name = "Parser", .type = SL_CFG_STR,
-	  .offset = offsetof(struct tail_ctx, parser_name),
-	  .desc = "parser applied to each line" },
-	{ .name = "DB", .type = SL_CFG_STR,
-	  .offset = offsetof(struct tail_ctx, db_path),
-	  .desc = "offsets database file: positions survive restarts" },
-	{ .name = "DB.sync", .type = SL_CFG_STR, .def = "normal",
-	  .offset = offsetof(struct tail_ctx, db_sync),
-	  .desc = "off|normal|full|extra: how hard DB saves reach the disk" },
-	{ .name = "Exit_On_Eof", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = offsetof(struct tail_ctx, exit_on_eof),
-	  .desc = "finish once every file is read to its end" },
-	{ .name = "Inotify_Watcher", .type = SL_CFG_BOOL, .def = "on",
-	  .offset = offsetof(struct tail_ctx, inotify_watcher),
-	  .desc = "use inotify (off: stat polling)" },
-	{ .name = "multiline.parser", .type = SL_CFG_STR,
-	  .flags = SL_CFG_MULTI,
-	  .offset = offsetof(struct tail_ctx, ml_names),
-	  .desc = "comma-separated multiline parsers tried in order: docker, "
-		  "cri, go, java, python, ruby, or [MULTILINE_PARSER] names" },
-	{ .name = "Kube_Meta_From_Path", .type = SL_CFG_BOOL, .def = "off",
-	  .offset = offsetof(struct tail_ctx, kube_meta),
-	  .desc = "add kubernetes.{namespace_name,pod_name,container_name,"
-		  "docker_id} from /var/log/containers/<pod>_<ns>_<container>-"
-		  "<id>.log names" },
-	{ .name = "Rotated_Search", .type = SL_CFG_BOOL, .def = "on",
-	  .offset = offsetof(struct tail_ctx, rotated_search),
-	  .desc = "with a DB: find files rotated while sluice was down, and "
-		  "copytruncate copies, and read what was not read yet" },
-	{ .name = "Rotated_Path", .type = SL_CFG_SLIST,
-	  .offset = offsetof(struct tail_ctx, rotated_path),
-	  .desc = "comma-separated globs where rotated files also go (beside "
-		  "the file is always searched)" },
-	/* Fluent Bit options sluice accepts and does not use (yet). */
-	{ .name = "Tag_Regex", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
-	  .desc = "not implemented: the Tag is used with '*' expansion" },
-	{ .name = "Watcher_Interval", .type = SL_CFG_TIME,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
-	{ .name = "Progress_Check_Interval", .type = SL_CFG_TIME,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
-	{ .name = "Progress_Check_Interval_Nsec", .type = SL_CFG_INT,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
-	{ .name = "Docker_Mode", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
-	  .desc = "ignored: use multiline.parser docker" },
-	{ .name = "Docker_Mode_Flush", .type = SL_CFG_INT,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
-	{ .name = "Docker_Mode_Parser", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
-	{ .name = "Ignore_Active_Older_Files", .type = SL_CFG_BOOL,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
-	{ .name = "Static_Batch_Size", .type = SL_CFG_SIZE,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
-	{ .name = "Event_Batch_Size", .type = SL_CFG_SIZE,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
-	{ .name = "Truncate_Long_Lines", .type = SL_CFG_BOOL,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
-	{ .name = "File_Cache_Advise", .type = SL_CFG_BOOL,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
-	{ .name = "DB.locking", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
-	  .desc = "ignored (no sqlite)" },
-	{ .name = "DB.journal_mode", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored (no sqlite)" },
-	{ .name = "DB.compare_filename", .type = SL_CFG_BOOL,
-	  .flags = SL_CFG_IGNORED,
-	  .desc = "ignored: files are known by inode and fingerprint" },
-	{ .name = "Multiline", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
-	  .desc = "ignored (old multiline)" },
-	{ .name = "Multiline_Flush", .type = SL_CFG_TIME,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored (old multiline)" },
-	{ .name = "Parser_Firstline", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored (old multiline)" },
-	{ .name = "Parser_", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED | SL_CFG_PREFIX,
-	  .desc = "Parser_N: ignored (old multiline)" },
-	{ .name = "Unicode.Encoding", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
-	{ .name = "Generic.Encoding", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED, .desc = "ignored" },
-	SL_CFG_END,
+    {.name = "Path",
+     .type = SL_CFG_SLIST,
+     .flags = SL_CFG_REQUIRED,
+     .offset = offsetof(struct tail_ctx, path),
+     .desc = "comma-separated globs of the files to follow"},
+    {.name = "Exclude_Path",
+     .type = SL_CFG_SLIST,
+     .offset = offsetof(struct tail_ctx, exclude_path),
+     .desc = "comma-separated patterns of files not to follow"},
+    {.name = "Key",
+     .type = SL_CFG_STR,
+     .def = "log",
+     .offset = offsetof(struct tail_ctx, key),
+     .desc = "field that holds the line when no parser applies"},
+    {.name = "Read_from_Head",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = offsetof(struct tail_ctx, read_from_head),
+     .desc = "files found at start without a DB offset: read from the "
+	     "head, not the end"},
+    {.name = "Read_Newly_Discovered_Files_From_Head",
+     .type = SL_CFG_BOOL,
+     .def = "on",
+     .offset = offsetof(struct tail_ctx, read_new_from_head),
+     .desc = "files appearing after start: read from the head"},
+    {.name = "Refresh_Interval",
+     .type = SL_CFG_TIME,
+     .def = "60",
+     .min = 0.001,
+     .max = 31536000,
+     .offset = offsetof(struct tail_ctx, refresh_interval),
+     .desc = "seconds between rescans of the Path globs"},
+    {.name = "Rotate_Wait",
+     .type = SL_CFG_TIME,
+     .def = "5",
+     .min = 0,
+     .max = 31536000,
+     .offset = offsetof(struct tail_ctx, rotate_wait),
+     .desc = "seconds a rotated file is still watched after its end"},
+    {.name = "Ignore_Older",
+     .type = SL_CFG_TIME,
+     .def = "0",
+     .min = 0,
+     .max = 3153600000.0,
+     .offset = offsetof(struct tail_ctx, ignore_older),
+     .desc = "skip files not modified for this long (0: off)"},
+    {.name = "Buffer_Chunk_Size",
+     .type = SL_CFG_SIZE,
+     .def = "32K",
+     .min = 1,
+     .max = 1e12,
+     .offset = offsetof(struct tail_ctx, buffer_chunk_size),
+     .desc = "initial read size"},
+    {.name = "Buffer_Max_Size",
+     .type = SL_CFG_SIZE,
+     .def = "32K",
+     .min = 1,
+     .max = 1e12,
+     .offset = offsetof(struct tail_ctx, buffer_max_size),
+     .desc = "longest line accepted"},
+    {.name = "Skip_Long_Lines",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = offsetof(struct tail_ctx, skip_long_lines),
+     .desc = "skip (and count) lines over Buffer_Max_Size instead of "
+	     "stopping the file"},
+    {.name = "Skip_Empty_Lines",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = offsetof(struct tail_ctx, skip_empty_lines),
+     .desc = "do not emit empty lines"},
+    {.name = "Path_Key",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct tail_ctx, path_key),
+     .desc = "add the file's path under this key"},
+    {.name = "Offset_Key",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct tail_ctx, offset_key),
+     .desc = "add the line's file offset under this key"},
+    {.name = "Parser",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct tail_ctx, parser_name),
+     .desc = "parser applied to each line"},
+    {.name = "DB",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct tail_ctx, db_path),
+     .desc = "offsets database file: positions survive restarts"},
+    {.name = "DB.sync",
+     .type = SL_CFG_STR,
+     .def = "normal",
+     .offset = offsetof(struct tail_ctx, db_sync),
+     .desc = "off|normal|full|extra: how hard DB saves reach the disk"},
+    {.name = "Exit_On_Eof",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = offsetof(struct tail_ctx, exit_on_eof),
+     .desc = "finish once every file is read to its end"},
+    {.name = "Inotify_Watcher",
+     .type = SL_CFG_BOOL,
+     .def = "on",
+     .offset = offsetof(struct tail_ctx, inotify_watcher),
+     .desc = "use inotify (off: stat polling)"},
+    {.name = "multiline.parser",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .offset = offsetof(struct tail_ctx, ml_names),
+     .desc = "comma-separated multiline parsers tried in order: docker, "
+	     "cri, go, java, python, ruby, or [MULTILINE_PARSER] names"},
+    {.name = "Kube_Meta_From_Path",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = offsetof(struct tail_ctx, kube_meta),
+     .desc = "add kubernetes.{namespace_name,pod_name,container_name,"
+	     "docker_id} from /var/log/containers/<pod>_<ns>_<container>-"
+	     "<id>.log names"},
+    {.name = "Rotated_Search",
+     .type = SL_CFG_BOOL,
+     .def = "on",
+     .offset = offsetof(struct tail_ctx, rotated_search),
+     .desc = "with a DB: find files rotated while sluice was down, and "
+	     "copytruncate copies, and read what was not read yet"},
+    {.name = "Rotated_Path",
+     .type = SL_CFG_SLIST,
+     .offset = offsetof(struct tail_ctx, rotated_path),
+     .desc = "comma-separated globs where rotated files also go (beside "
+	     "the file is always searched)"},
+    /* Fluent Bit options sluice accepts and does not use (yet). */
+    {.name = "Tag_Regex",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "not implemented: the Tag is used with '*' expansion"},
+    {.name = "Watcher_Interval",
+     .type = SL_CFG_TIME,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored"},
+    {.name = "Progress_Check_Interval",
+     .type = SL_CFG_TIME,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored"},
+    {.name = "Progress_Check_Interval_Nsec",
+     .type = SL_CFG_INT,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored"},
+    {.name = "Docker_Mode",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored: use multiline.parser docker"},
+    {.name = "Docker_Mode_Flush",
+     .type = SL_CFG_INT,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored"},
+    {.name = "Docker_Mode_Parser",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored"},
+    {.name = "Ignore_Active_Older_Files",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored"},
+    {.name = "Static_Batch_Size",
+     .type = SL_CFG_SIZE,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored"},
+    {.name = "Event_Batch_Size",
+     .type = SL_CFG_SIZE,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored"},
+    {.name = "Truncate_Long_Lines",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored"},
+    {.name = "File_Cache_Advise",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored"},
+    {.name = "DB.locking",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored (no sqlite)"},
+    {.name = "DB.journal_mode",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored (no sqlite)"},
+    {.name = "DB.compare_filename",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored: files are known by inode and fingerprint"},
+    {.name = "Multiline",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored (old multiline)"},
+    {.name = "Multiline_Flush",
+     .type = SL_CFG_TIME,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored (old multiline)"},
+    {.name = "Parser_Firstline",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored (old multiline)"},
+    {.name = "Parser_",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED | SL_CFG_PREFIX,
+     .desc = "Parser_N: ignored (old multiline)"},
+    {.name = "Unicode.Encoding",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored"},
+    {.name = "Generic.Encoding",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "ignored"},
+    SL_CFG_END,
 };
 
 /* ---- records ------------------------------------------------------------ */
@@ -256,11 +340,12 @@ static int emit(struct tail_ctx *ctx, struct tail_file *f, int64_t off,
 			      (size_t)n);
 	}
 	/* who the record is after a restart: the file (device, inode) and the
-	 * line's start offset, both what the DB finds again (record identity) */
+	 * line's start offset, both what the DB finds again (record identity)
+	 */
 	sl_record_set_origin(
-	    rec, sl_identity_mix(sl_identity_mix((uint64_t)f->dev,
-						 (uint64_t)f->ino),
-				 (uint64_t)off));
+	    rec,
+	    sl_identity_mix(sl_identity_mix((uint64_t)f->dev, (uint64_t)f->ino),
+			    (uint64_t)off));
 	/* -SL_ENOMEM is counted by the engine as a buffer_full drop: like a
 	 * filter drop, nothing to wait for. */
 	ctx->in_emit = true;
@@ -272,8 +357,10 @@ static int emit(struct tail_ctx *ctx, struct tail_file *f, int64_t off,
 	if (rc == 0 && chunk && ctx->told_current)
 		rc = tail_ack_persisted(&f->ack, chunk);
 	if (rc == -SL_ENOMEM)
-		sl_log(SL_LOG_ERROR, "tail", "%s: out of memory: its offset is "
-		       "no longer committed until restart", f->name);
+		sl_log(SL_LOG_ERROR, "tail",
+		       "%s: out of memory: its offset is "
+		       "no longer committed until restart",
+		       f->name);
 	else if (rc == 1 && ctx->have_db)
 		commit(ctx, f);
 	return sl_input_paused(ctx->in) ? 1 : 0;
@@ -306,8 +393,8 @@ static int on_group(void *arg, const struct tail_ml_out *o)
 		return emit_line(a->ctx, a->f, o->text, o->len, o->start,
 				 o->end, o->ts_ns);
 	if (sl_record_reset_json(rec, o->ts_ns, o->base, o->base_len) < 0 ||
-	    sl_record_set_string(rec, o->key, strlen(o->key), o->text,
-				 o->len) < 0) {
+	    sl_record_set_string(rec, o->key, strlen(o->key), o->text, o->len) <
+		0) {
 		/* Cannot happen for objects the parsers produced, but the
 		 * content is never lost: it goes out as a plain line. */
 		sl_record_reset_line(rec, o->ts_ns, a->ctx->key,
@@ -317,8 +404,8 @@ static int on_group(void *arg, const struct tail_ml_out *o)
 	return emit(a->ctx, a->f, o->start, o->end);
 }
 
-static int on_line(void *arg, struct tail_file *f, const char *line,
-		   size_t len, int64_t off, int64_t ts_ns)
+static int on_line(void *arg, struct tail_file *f, const char *line, size_t len,
+		   int64_t off, int64_t ts_ns)
 {
 	struct tail_ctx *ctx = arg;
 	struct ml_arg a = {ctx, f};
@@ -361,10 +448,12 @@ static void watch(struct tail_ctx *ctx, struct tail_file *f)
 		return;
 	f->wd = inotify_add_watch(ctx->inotify_fd, f->name,
 				  IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF |
-					  IN_ATTRIB);
+				      IN_ATTRIB);
 	if (f->wd < 0)
-		sl_log(SL_LOG_DEBUG, "tail", "%s: no inotify watch (%s); "
-		       "polled instead", f->name, strerror(errno));
+		sl_log(SL_LOG_DEBUG, "tail",
+		       "%s: no inotify watch (%s); "
+		       "polled instead",
+		       f->name, strerror(errno));
 }
 
 static void unlink_file(struct tail_ctx *ctx, struct tail_file *f)
@@ -378,8 +467,10 @@ static void unlink_file(struct tail_ctx *ctx, struct tail_file *f)
 	if (f->wd >= 0 && ctx->inotify_fd >= 0)
 		inotify_rm_watch(ctx->inotify_fd, f->wd);
 	if (f->long_lines)
-		sl_log(SL_LOG_INFO, "tail", "%s: %" PRIu64 " long lines were "
-		       "skipped", f->name, f->long_lines);
+		sl_log(SL_LOG_INFO, "tail",
+		       "%s: %" PRIu64 " long lines were "
+		       "skipped",
+		       f->name, f->long_lines);
 	tail_file_destroy(f);
 }
 
@@ -468,8 +559,9 @@ static int follow_rotated(void *arg, const char *path, const char *name,
 	}
 	if (ctx->m_rot_found)
 		sl_metric_add(ctx->m_rot_found, 1);
-	sl_log(SL_LOG_INFO, "tail", "%s: %s: reading %s from offset %" PRId64
-	       " (%" PRId64 " bytes)", name, why, path, off, size - off);
+	sl_log(SL_LOG_INFO, "tail",
+	       "%s: %s: reading %s from offset %" PRId64 " (%" PRId64 " bytes)",
+	       name, why, path, off, size - off);
 	schedule(ctx);
 	return 0;
 }
@@ -484,11 +576,15 @@ static void lost(void *arg, const char *name, const char *what, int64_t bytes)
 	if (bytes > 0 && ctx->m_rot_lost_bytes)
 		sl_metric_add(ctx->m_rot_lost_bytes, (double)bytes);
 	if (bytes >= 0)
-		sl_log(SL_LOG_WARN, "tail", "%s: %s: %" PRId64 " unread bytes "
-		       "lost", name, what, bytes);
+		sl_log(SL_LOG_WARN, "tail",
+		       "%s: %s: %" PRId64 " unread bytes "
+		       "lost",
+		       name, what, bytes);
 	else
-		sl_log(SL_LOG_WARN, "tail", "%s: %s: what it held past its "
-		       "saved offset is lost", name, what);
+		sl_log(SL_LOG_WARN, "tail",
+		       "%s: %s: what it held past its "
+		       "saved offset is lost",
+		       name, what);
 }
 
 /* A truncation seen while reading: the copy holds what we had not read. */
@@ -520,13 +616,14 @@ static int64_t start_offset(struct tail_ctx *ctx, struct tail_file *f,
 		return !from_head && size > 0 ? size : 0;
 	e = tail_db_find(&ctx->db, (uint64_t)f->ino);
 	if (e && e->name && strcmp(e->name, f->name) == 0 &&
-	    (tail_db_fingerprint(f->fd, e->fp_len, &fp) != 0 ||
-		  fp != e->fp || size < e->offset)) {
+	    (tail_db_fingerprint(f->fd, e->fp_len, &fp) != 0 || fp != e->fp ||
+	     size < e->offset)) {
 		uint32_t fp_len = e->fp_len;
 		uint64_t efp = e->fp;
 		int64_t eoff = e->offset;
 
-		sl_log(SL_LOG_INFO, "tail", "%s: truncated or replaced since its "
+		sl_log(SL_LOG_INFO, "tail",
+		       "%s: truncated or replaced since its "
 		       "offset %" PRId64 " was saved, reading from the start",
 		       f->name, eoff);
 		tail_db_remove(&ctx->db, (uint64_t)f->ino);
@@ -568,8 +665,8 @@ static int add_file(struct tail_ctx *ctx, const char *path, bool from_head)
 		tail_file_destroy(f);
 		return rc;
 	}
-	sl_log(SL_LOG_DEBUG, "tail", "%s: following from offset %" PRId64,
-	       path, off);
+	sl_log(SL_LOG_DEBUG, "tail", "%s: following from offset %" PRId64, path,
+	       off);
 	return 0;
 }
 
@@ -592,15 +689,16 @@ static int on_found(void *arg, const char *path, const struct stat *st)
 static void scan(struct tail_ctx *ctx, bool from_head)
 {
 	struct tail_scan_opts o = {
-		.paths = &ctx->path,
-		.excludes = &ctx->exclude_path,
-		.ignore_older = ctx->ignore_older,
-		.now_ns = sl_now_ns(),
+	    .paths = &ctx->path,
+	    .excludes = &ctx->exclude_path,
+	    .ignore_older = ctx->ignore_older,
+	    .now_ns = sl_now_ns(),
 	};
 	struct scan_arg a = {ctx, from_head};
 
 	if (tail_scan(&o, on_found, &a) < 0)
-		sl_log(SL_LOG_ERROR, "tail", "scanning Path failed: out of "
+		sl_log(SL_LOG_ERROR, "tail",
+		       "scanning Path failed: out of "
 		       "memory");
 }
 
@@ -670,7 +768,8 @@ static void check_finished(struct tail_ctx *ctx)
 	if (ctx->have_db)
 		tail_db_save(&ctx->db);
 	ctx->finished = true;
-	sl_log(SL_LOG_INFO, "tail", "every file read to its end "
+	sl_log(SL_LOG_INFO, "tail",
+	       "every file read to its end "
 	       "(Exit_On_Eof)");
 	sl_input_finished(ctx->in);
 }
@@ -693,7 +792,8 @@ static bool read_turn(struct tail_ctx *ctx, struct tail_file *f)
 	if (f->offset > before)
 		sl_input_add_bytes(ctx->in, (uint64_t)(f->offset - before));
 	if (f->long_lines > skipped && ctx->m_skipped)
-		sl_metric_add(ctx->m_skipped, (double)(f->long_lines - skipped));
+		sl_metric_add(ctx->m_skipped,
+			      (double)(f->long_lines - skipped));
 	if (f->trunc_pending)
 		after_truncation(ctx, f);
 	switch (rc) {
@@ -708,10 +808,11 @@ static bool read_turn(struct tail_ctx *ctx, struct tail_file *f)
 			f->eof_mono_ns = sl_mono_ns();
 		break;
 	case -SL_ETOOBIG:
-		sl_log(SL_LOG_ERROR, "tail", "%s: a line at offset %" PRId64
+		sl_log(SL_LOG_ERROR, "tail",
+		       "%s: a line at offset %" PRId64
 		       " is longer than Buffer_Max_Size (%zu bytes): file "
-		       "paused (Skip_Long_Lines On would skip it)", f->name,
-		       f->offset, ctx->lopts.max_line);
+		       "paused (Skip_Long_Lines On would skip it)",
+		       f->name, f->offset, ctx->lopts.max_line);
 		if (ctx->m_long_stops)
 			sl_metric_add(ctx->m_long_stops, 1);
 		f->pending = false;
@@ -776,7 +877,8 @@ static void check_rotation(struct tail_ctx *ctx, struct tail_file *f)
 static void on_inotify(evutil_socket_t fd, short what, void *arg)
 {
 	struct tail_ctx *ctx = arg;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
 	(void)what;
@@ -792,8 +894,8 @@ static void on_inotify(evutil_socket_t fd, short what, void *arg)
 				if (ev.mask & IN_IGNORED)
 					f->wd = -1;
 				f->pending = true;
-				if (ev.mask & (IN_MOVE_SELF | IN_DELETE_SELF |
-					       IN_ATTRIB))
+				if (ev.mask &
+				    (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB))
 					check_rotation(ctx, f);
 			}
 		}
@@ -841,8 +943,10 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		ml_flush(ctx, f);
 		if (!tail_ack_idle(&f->ack))
 			continue;
-		sl_log(SL_LOG_INFO, "tail", "%s: rotated file (inode %ju) "
-		       "done", f->name, (uintmax_t)f->ino);
+		sl_log(SL_LOG_INFO, "tail",
+		       "%s: rotated file (inode %ju) "
+		       "done",
+		       f->name, (uintmax_t)f->ino);
 		if (ctx->have_db)
 			tail_db_remove(&ctx->db, (uint64_t)f->ino);
 		unlink_file(ctx, f);
@@ -907,9 +1011,11 @@ static int ml_setup(struct tail_ctx *ctx, struct sl_plugin_instance *ins)
 			 * configs name parsers they do not load): said loudly,
 			 * and the lines go out unjoined. */
 			if (r < 0)
-				sl_log(SL_LOG_WARN, "tail", "%s:%d: multiline."
+				sl_log(SL_LOG_WARN, "tail",
+				       "%s:%d: multiline."
 				       "parser: %s; ignored, lines are not "
-				       "joined", it->file, it->line, err);
+				       "joined",
+				       it->file, it->line, err);
 		}
 		free(list);
 	}
@@ -926,19 +1032,22 @@ static int tail_init(void *data, struct sl_input *in)
 	ctx->in = in;
 	ctx->inotify_fd = -1;
 	if (ctx->buffer_chunk_size > ctx->buffer_max_size) {
-		sl_plugin_error(ins, 0, "Buffer_Max_Size (%" PRId64 ") must be "
+		sl_plugin_error(ins, 0,
+				"Buffer_Max_Size (%" PRId64 ") must be "
 				">= Buffer_Chunk_Size (%" PRId64 ")",
 				ctx->buffer_max_size, ctx->buffer_chunk_size);
 		rc = -SL_ECONFIG;
 	}
 	if (ctx->db_sync && tail_db_parse_sync(ctx->db_sync, &ctx->sync) < 0) {
-		sl_plugin_error(ins, 0, "DB.sync '%s': expected off, normal, "
-				"full or extra", ctx->db_sync);
+		sl_plugin_error(ins, 0,
+				"DB.sync '%s': expected off, normal, "
+				"full or extra",
+				ctx->db_sync);
 		rc = -SL_ECONFIG;
 	}
 	if (ctx->parser_name) {
-		ctx->parser = sl_parsers_find(sl_instance_parsers(ins),
-					      ctx->parser_name);
+		ctx->parser =
+		    sl_parsers_find(sl_instance_parsers(ins), ctx->parser_name);
 		if (!ctx->parser) {
 			sl_plugin_error(ins, 0, "Parser '%s' is not defined",
 					ctx->parser_name);
@@ -977,9 +1086,8 @@ static struct event *timer(struct tail_ctx *ctx, struct event_base *base,
 			   event_callback_fn cb, double seconds)
 {
 	struct timeval tv = {
-		.tv_sec = (time_t)seconds,
-		.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) *
-					 1e6),
+	    .tv_sec = (time_t)seconds,
+	    .tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6),
 	};
 	struct event *ev = event_new(base, -1, EV_PERSIST, cb, ctx);
 
@@ -1023,30 +1131,30 @@ static void register_metrics(struct tail_ctx *ctx, struct sl_input *in)
 	ctx->m_rot_found = counter(ins, "sluice_tail_rotated_recovered_total",
 				   "rotated files and copytruncate copies "
 				   "found and read on from where sluice was");
-	ctx->m_rot_lost_bytes = counter(ins,
-					"sluice_tail_rotated_lost_bytes_total",
-					"unread bytes of rotated files that "
-					"were compressed before being read");
-	ctx->m_rot_lost_files = counter(ins,
-					"sluice_tail_rotated_lost_files_total",
-					"rotated files not read to their end: "
-					"compressed or gone");
+	ctx->m_rot_lost_bytes =
+	    counter(ins, "sluice_tail_rotated_lost_bytes_total",
+		    "unread bytes of rotated files that "
+		    "were compressed before being read");
+	ctx->m_rot_lost_files =
+	    counter(ins, "sluice_tail_rotated_lost_files_total",
+		    "rotated files not read to their end: "
+		    "compressed or gone");
 }
 
 /* Rotated and truncated files are found for us by tail_recover.c. */
 static void recover_setup(struct tail_ctx *ctx)
 {
 	struct tail_recover_host h = {
-		.arg = ctx,
-		.db = ctx->have_db ? &ctx->db : NULL,
-		.paths = &ctx->path,
-		.excludes = &ctx->exclude_path,
-		.rotated_path = &ctx->rotated_path,
-		.search = ctx->rotated_search,
-		.followed = followed,
-		.followed_ino = followed_ino,
-		.follow = follow_rotated,
-		.lost = lost,
+	    .arg = ctx,
+	    .db = ctx->have_db ? &ctx->db : NULL,
+	    .paths = &ctx->path,
+	    .excludes = &ctx->exclude_path,
+	    .rotated_path = &ctx->rotated_path,
+	    .search = ctx->rotated_search,
+	    .followed = followed,
+	    .followed_ino = followed_ino,
+	    .follow = follow_rotated,
+	    .lost = lost,
 	};
 
 	tail_recover_init(&ctx->recover, &h);
@@ -1076,9 +1184,10 @@ static int tail_start(void *data, struct sl_input *in)
 	if (ctx->inotify_watcher) {
 		ctx->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (ctx->inotify_fd < 0)
-			sl_log(SL_LOG_WARN, "tail", "inotify unavailable (%s): "
-			       "polling files every %d ms", strerror(errno),
-			       TAIL_POLL_MS);
+			sl_log(SL_LOG_WARN, "tail",
+			       "inotify unavailable (%s): "
+			       "polling files every %d ms",
+			       strerror(errno), TAIL_POLL_MS);
 	}
 	recover_setup(ctx);
 	scan(ctx, ctx->read_from_head);
@@ -1087,15 +1196,16 @@ static int tail_start(void *data, struct sl_input *in)
 		sl_log(SL_LOG_INFO, "tail", "no file matches Path yet");
 	ctx->work_ev = event_new(base, -1, 0, work_cb, ctx);
 	if (ctx->inotify_fd >= 0) {
-		ctx->inotify_ev = event_new(base, ctx->inotify_fd,
-					    EV_READ | EV_PERSIST, on_inotify,
-					    ctx);
+		ctx->inotify_ev =
+		    event_new(base, ctx->inotify_fd, EV_READ | EV_PERSIST,
+			      on_inotify, ctx);
 		if (!ctx->inotify_ev || event_add(ctx->inotify_ev, NULL) < 0)
 			return -SL_ENOMEM;
 	}
-	ctx->tick_ev = timer(ctx, base, tick_cb,
-			     (ctx->inotify_fd >= 0 ? TAIL_TICK_INOTIFY_MS :
-						     TAIL_POLL_MS) / 1000.0);
+	ctx->tick_ev =
+	    timer(ctx, base, tick_cb,
+		  (ctx->inotify_fd >= 0 ? TAIL_TICK_INOTIFY_MS : TAIL_POLL_MS) /
+		      1000.0);
 	ctx->refresh_ev = timer(ctx, base, refresh_cb, ctx->refresh_interval);
 	if (!ctx->work_ev || !ctx->tick_ev || !ctx->refresh_ev)
 		return -SL_ENOMEM;
@@ -1183,7 +1293,7 @@ static void tail_destroy(void *data)
 	struct tail_ctx *ctx = data;
 
 	if (!ctx->in)
-		return; /* init never ran */
+		return;		/* init never ran */
 	ctx->destroying = true; /* the engine takes no records any more */
 	tail_stop(ctx);
 	/* Chunks released during the grace period committed more. */
@@ -1211,16 +1321,16 @@ static void tail_destroy(void *data)
 }
 
 const struct sl_input_plugin sl_input_tail = {
-	.name = "tail",
-	.description = "follow files like tail -F: globs, rotation, offsets DB",
-	.config_map = tail_config,
-	.ctx_size = sizeof(struct tail_ctx),
-	.init = tail_init,
-	.start = tail_start,
-	.pause = tail_pause,
-	.resume = tail_resume,
-	.chunk_released = tail_chunk_released,
-	.chunk_persisted = tail_chunk_persisted,
-	.stop = tail_stop,
-	.destroy = tail_destroy,
+    .name = "tail",
+    .description = "follow files like tail -F: globs, rotation, offsets DB",
+    .config_map = tail_config,
+    .ctx_size = sizeof(struct tail_ctx),
+    .init = tail_init,
+    .start = tail_start,
+    .pause = tail_pause,
+    .resume = tail_resume,
+    .chunk_released = tail_chunk_released,
+    .chunk_persisted = tail_chunk_persisted,
+    .stop = tail_stop,
+    .destroy = tail_destroy,
 };

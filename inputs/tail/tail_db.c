@@ -97,8 +97,8 @@ int tail_db_parse_line(struct tail_db *db, const char *line)
 	char *name;
 
 	if (sscanf(line, "%" SCNu64 " %" SCNu32 " %" SCNx64 " %" SCNd64 "%n",
-		   &ino, &fp_len, &fp, &offset, &used) < 4 || used == 0 ||
-	    offset < 0 || fp_len > TAIL_DB_FP_MAX)
+		   &ino, &fp_len, &fp, &offset, &used) < 4 ||
+	    used == 0 || offset < 0 || fp_len > TAIL_DB_FP_MAX)
 		return -SL_EPARSE;
 	/* Exactly one space before the name: a name may start with spaces. */
 	if (line[used] == ' ')
@@ -137,13 +137,15 @@ int tail_db_load(struct tail_db *db, FILE *fp, const char *what)
 		if (len == 0 || line[0] == '#')
 			continue;
 		/* A NUL inside a line is damage, not part of a name. */
-		rc = (size_t)len != strlen(line) ? -SL_EPARSE :
-						   tail_db_parse_line(db, line);
+		rc = (size_t)len != strlen(line) ? -SL_EPARSE
+						 : tail_db_parse_line(db, line);
 		if (rc == -SL_ENOMEM)
 			break;
 		if (rc < 0)
-			sl_log(SL_LOG_WARN, "tail", "DB %s:%d: malformed line "
-			       "skipped", what, lineno);
+			sl_log(SL_LOG_WARN, "tail",
+			       "DB %s:%d: malformed line "
+			       "skipped",
+			       what, lineno);
 		rc = 0;
 	}
 	free(line);
@@ -231,8 +233,10 @@ int tail_db_lookup(struct tail_db *db, int fd, uint64_t ino, int64_t *offset)
 	if (!e)
 		return -SL_ENOENT;
 	if (tail_db_fingerprint(fd, e->fp_len, &fp) < 0 || fp != e->fp) {
-		sl_log(SL_LOG_DEBUG, "tail", "DB: inode %" PRIu64 " now holds "
-		       "another file; old offset dropped", ino);
+		sl_log(SL_LOG_DEBUG, "tail",
+		       "DB: inode %" PRIu64 " now holds "
+		       "another file; old offset dropped",
+		       ino);
 		drop(db, e);
 		return -SL_ENOENT;
 	}
@@ -257,8 +261,9 @@ int tail_db_set(struct tail_db *db, int fd, uint64_t ino, const char *name,
 	 * below it) it is taken again over what is left. */
 	if ((e->fp_len < TAIL_DB_FP_MAX && (int64_t)e->fp_len < offset) ||
 	    (int64_t)e->fp_len > offset) {
-		uint32_t want = offset < (int64_t)TAIL_DB_FP_MAX ?
-					(uint32_t)offset : TAIL_DB_FP_MAX;
+		uint32_t want = offset < (int64_t)TAIL_DB_FP_MAX
+				    ? (uint32_t)offset
+				    : TAIL_DB_FP_MAX;
 		uint64_t fp;
 
 		if (tail_db_fingerprint(fd, want, &fp) == 0) {
@@ -311,7 +316,9 @@ static int append_entry(struct sl_buf *b, const struct tail_db_entry *e)
 	if (sl_buf_append(b, head, (size_t)n) < 0)
 		return -SL_ENOMEM;
 	for (const char *p = e->name ? e->name : ""; *p; p++) {
-		const char *esc = *p == '\\' ? "\\\\" : *p == '\n' ? "\\n" : NULL;
+		const char *esc = *p == '\\'   ? "\\\\"
+				  : *p == '\n' ? "\\n"
+					       : NULL;
 
 		if (sl_buf_append(b, esc ? esc : p, esc ? 2 : 1) < 0)
 			return -SL_ENOMEM;

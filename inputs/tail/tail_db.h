@@ -23,28 +23,29 @@
 #define TAIL_DB_FP_MAX 256u
 
 enum tail_db_sync {
-	TAIL_DB_SYNC_OFF = 0, /* no fsync: rename alone (fast, not crash-safe) */
-	TAIL_DB_SYNC_NORMAL,  /* fsync the temp file before the rename */
-	TAIL_DB_SYNC_FULL,    /* also fsync the folder after the rename */
+	TAIL_DB_SYNC_OFF =
+	    0,		     /* no fsync: rename alone (fast, not crash-safe) */
+	TAIL_DB_SYNC_NORMAL, /* fsync the temp file before the rename */
+	TAIL_DB_SYNC_FULL,   /* also fsync the folder after the rename */
 };
 
 struct tail_db_entry {
 	uint64_t ino;
-	uint32_t fp_len;  /* bytes the fingerprint covers */
-	uint64_t fp;      /* FNV-1a 64 of the first fp_len bytes */
+	uint32_t fp_len; /* bytes the fingerprint covers */
+	uint64_t fp;	 /* FNV-1a 64 of the first fp_len bytes */
 	int64_t offset;
-	char *name;       /* owned: informative only (the path when saved) */
+	char *name; /* owned: informative only (the path when saved) */
 };
 
 struct tail_db {
-	char *path;       /* owned */
+	char *path; /* owned */
 	enum tail_db_sync sync;
 	struct tail_db_entry *e; /* owned */
 	size_t n, cap;
-	bool dirty;       /* changed since the last save */
+	bool dirty;	  /* changed since the last save */
 	int64_t saved_ns; /* mtime of the file when opened (0: none): when the
-	                   * last run last saved, so files changed after it
-	                   * were changed while sluice was down */
+			   * last run last saved, so files changed after it
+			   * were changed while sluice was down */
 };
 
 /* Parses "off|normal|full|extra" (any case; extra = full). 0 or -SL_EINVAL. */

@@ -23,7 +23,8 @@ int tail_file_open(const char *path, struct tail_file **out)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return (errno == ENOENT || errno == ENOTDIR) ? -SL_ENOENT : -SL_EIO;
+		return (errno == ENOENT || errno == ENOTDIR) ? -SL_ENOENT
+							     : -SL_EIO;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return -SL_ENOENT;
@@ -109,8 +110,8 @@ int tail_file_check_rotated(const struct tail_file *f)
 /* Extends the head fingerprint while it covers less than it could. */
 static void grow_head(struct tail_file *f, int64_t size)
 {
-	uint32_t want = size < (int64_t)TAIL_DB_FP_MAX ? (uint32_t)size :
-							  TAIL_DB_FP_MAX;
+	uint32_t want =
+	    size < (int64_t)TAIL_DB_FP_MAX ? (uint32_t)size : TAIL_DB_FP_MAX;
 	uint64_t fp;
 
 	if (want > f->head_len && tail_db_fingerprint(f->fd, want, &fp) == 0) {
@@ -125,9 +126,11 @@ static void grow_head(struct tail_file *f, int64_t size)
  */
 static void truncated(struct tail_file *f, int64_t size)
 {
-	sl_log(SL_LOG_INFO, "tail", "%s: truncated (now %lld bytes, read to "
-	       "%lld of %lld), reading from the start", f->name,
-	       (long long)size, (long long)f->offset, (long long)f->size_max);
+	sl_log(SL_LOG_INFO, "tail",
+	       "%s: truncated (now %lld bytes, read to "
+	       "%lld of %lld), reading from the start",
+	       f->name, (long long)size, (long long)f->offset,
+	       (long long)f->size_max);
 	f->trunc_pending = true;
 	f->trunc_offset = f->offset;
 	f->trunc_size = f->size_max > f->offset ? f->size_max : f->offset;
@@ -213,8 +216,10 @@ static int too_long(struct tail_file *f, const struct tail_line_opts *o)
 		return -SL_ETOOBIG;
 	}
 	if (f->long_lines++ == 0)
-		sl_log(SL_LOG_WARN, "tail", "%s: skipping lines longer than "
-		       "Buffer_Max_Size (%zu bytes)", f->name, o->max_line);
+		sl_log(SL_LOG_WARN, "tail",
+		       "%s: skipping lines longer than "
+		       "Buffer_Max_Size (%zu bytes)",
+		       f->name, o->max_line);
 	return 0;
 }
 

@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 struct tail_file {
-	char *name;          /* owned: the path as matched (kept after rotation) */
+	char *name; /* owned: the path as matched (kept after rotation) */
 	size_t name_len;
 	int fd;
 	dev_t dev;
@@ -23,21 +23,21 @@ struct tail_file {
 	/* Everything before `offset` has been handed to the line callback;
 	 * reading always restarts there (a partial last line is re-read). */
 	int64_t offset;
-	int64_t line_end;    /* during the line callback: offset after the line */
-	bool skipping;       /* inside a long line being skipped */
-	bool at_eof;         /* the last read found no more data */
-	bool failed;         /* stopped after an error (long line, I/O) */
-	bool rotated;        /* `name` no longer names this file */
-	bool pending;        /* there may be data to read */
-	int64_t eof_size;    /* where the last read found the end */
+	int64_t line_end; /* during the line callback: offset after the line */
+	bool skipping;	  /* inside a long line being skipped */
+	bool at_eof;	  /* the last read found no more data */
+	bool failed;	  /* stopped after an error (long line, I/O) */
+	bool rotated;	  /* `name` no longer names this file */
+	bool pending;	  /* there may be data to read */
+	int64_t eof_size; /* where the last read found the end */
 	int64_t eof_mono_ns; /* when a rotated file was first seen at EOF */
 	uint64_t long_lines; /* lines skipped for being too long */
 	uint64_t truncations;
 	/* Truncation (copytruncate) is seen as the size going below the
 	 * largest size seen, or the head changing under us (a file truncated
 	 * and grown back past where we were). */
-	int64_t size_max;    /* largest size seen */
-	uint32_t head_len;   /* bytes the head fingerprint covers (<= 256) */
+	int64_t size_max;  /* largest size seen */
+	uint32_t head_len; /* bytes the head fingerprint covers (<= 256) */
 	uint64_t head_fp;
 	/* Set by a truncation, cleared by tail.c once it looked for the copy:
 	 * where this file was read to, its head before, and its size then. */
@@ -45,9 +45,9 @@ struct tail_file {
 	int64_t trunc_offset, trunc_size;
 	uint32_t trunc_fp_len;
 	uint64_t trunc_fp;
-	char *tag;           /* owned: the tag its records carry */
+	char *tag; /* owned: the tag its records carry */
 	size_t tag_len;
-	int wd;              /* inotify watch, -1 when none */
+	int wd; /* inotify watch, -1 when none */
 	/* Owned by the file, used by tail.c: what is committed (DB), the
 	 * multiline group being joined, the "kubernetes" object or NULL. */
 	struct tail_ack ack;
@@ -59,16 +59,17 @@ struct tail_file {
 
 /* How lines are cut. */
 struct tail_line_opts {
-	size_t max_line;  /* Buffer_Max_Size: longest line kept (bytes) */
-	bool skip_long;   /* Skip_Long_Lines */
-	bool skip_empty;  /* Skip_Empty_Lines */
+	size_t max_line; /* Buffer_Max_Size: longest line kept (bytes) */
+	bool skip_long;	 /* Skip_Long_Lines */
+	bool skip_empty; /* Skip_Empty_Lines */
 };
 
 /*
  * Called for each complete line, '\n' and a trailing '\r' removed. `line`
  * is borrowed until the callback returns. `off` is the file offset of the
- * line's first byte, f->line_end the offset after it, `ts_ns` the read time. Return 0 to go on, 1 to stop
- * after this line (paused), or a negative code (the line counts as read).
+ * line's first byte, f->line_end the offset after it, `ts_ns` the read time.
+ * Return 0 to go on, 1 to stop after this line (paused), or a negative code
+ * (the line counts as read).
  */
 typedef int (*tail_line_fn)(void *arg, struct tail_file *f, const char *line,
 			    size_t len, int64_t off, int64_t ts_ns);

@@ -16,7 +16,8 @@
 static bool is_hex(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }
@@ -57,7 +58,8 @@ int tail_k8s_parse(const char *path, struct tail_k8s_meta *out)
 
 static int field(struct sl_buf *b, const char *key, const char *v, size_t len)
 {
-	if (sl_buf_append(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1) < 0 ||
+	if (sl_buf_append(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1) <
+		0 ||
 	    sl_buf_append(b, key, strlen(key)) < 0 ||
 	    sl_buf_append(b, "\":", 2) < 0)
 		return -SL_ENOMEM;

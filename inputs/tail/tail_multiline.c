@@ -25,12 +25,12 @@ enum ml_kind {
 
 struct tail_ml_def {
 	enum ml_kind kind;
-	const struct sl_ml_parser *p;   /* ML_USER: borrowed, or `own` */
-	struct sl_ml_parser *own;       /* owned: a built-in's compiled rules */
+	const struct sl_ml_parser *p;	/* ML_USER: borrowed, or `own` */
+	struct sl_ml_parser *own;	/* owned: a built-in's compiled rules */
 	const struct sl_parser *parser; /* ML_USER with `parser`: borrowed */
-	struct sl_accessor *content;    /* owned: key_content, or NULL */
-	struct sl_accessor *pattern;    /* owned: key_pattern, or NULL */
-	char *key;                      /* owned: where the content goes back */
+	struct sl_accessor *content;	/* owned: key_content, or NULL */
+	struct sl_accessor *pattern;	/* owned: key_pattern, or NULL */
+	char *key;			/* owned: where the content goes back */
 	int64_t flush_ns;
 };
 
@@ -85,58 +85,60 @@ struct builtin {
 };
 
 static const struct builtin_rule go_rules[] = {
-	{ "start_state", "/\\bpanic: /", "go_after_panic" },
-	{ "start_state", "/http: panic serving/", "go_goroutine" },
-	{ "go_after_panic, go_after_signal, go_frame_1", "/^$/",
-	  "go_goroutine" },
-	{ "go_after_panic", "/^\\[signal /", "go_after_signal" },
-	{ "go_goroutine", "/^goroutine \\d+ \\[[^\\]]+\\]:$/", "go_frame_1" },
-	{ "go_frame_1", "/^(?:[^\\s.:]+\\.)*[^\\s.():]+\\(|^created by /",
-	  "go_frame_2" },
-	{ "go_frame_2", "/^\\s/", "go_frame_1" },
+    {"start_state", "/\\bpanic: /", "go_after_panic"},
+    {"start_state", "/http: panic serving/", "go_goroutine"},
+    {"go_after_panic, go_after_signal, go_frame_1", "/^$/", "go_goroutine"},
+    {"go_after_panic", "/^\\[signal /", "go_after_signal"},
+    {"go_goroutine", "/^goroutine \\d+ \\[[^\\]]+\\]:$/", "go_frame_1"},
+    {"go_frame_1", "/^(?:[^\\s.:]+\\.)*[^\\s.():]+\\(|^created by /",
+     "go_frame_2"},
+    {"go_frame_2", "/^\\s/", "go_frame_1"},
 };
 
 static const struct builtin_rule java_rules[] = {
-	{ "start_state, java_start_exception",
-	  "/(.)(?:Exception|Error|Throwable|V8 errors stack trace)[:\\r\\n]/",
-	  "java_after_exception" },
-	{ "java_after_exception", "/^[\\t ]*nested exception is:[\\t ]*/",
-	  "java_start_exception" },
-	{ "java_after_exception", "/^[\\r\\n]*$/", "java_after_exception" },
-	{ "java_after_exception, java", "/^[\\t ]+(?:eval )?at /", "java" },
-	/* C#: an inner exception, and an exception out of async code */
-	{ "java_after_exception, java",
-	  "/^[\\t ]+--- End of inner exception stack trace ---$/", "java" },
-	{ "java_after_exception, java",
-	  "/^--- End of stack trace from previous location where exception "
-	  "was thrown ---$/", "java" },
-	{ "java_after_exception, java", "/^[\\t ]*(?:Caused by|Suppressed):/",
-	  "java_after_exception" },
-	{ "java_after_exception, java",
-	  "/^[\\t ]*... \\d+ (?:more|common frames omitted)/", "java" },
+    {"start_state, java_start_exception",
+     "/(.)(?:Exception|Error|Throwable|V8 errors stack trace)[:\\r\\n]/",
+     "java_after_exception"},
+    {"java_after_exception", "/^[\\t ]*nested exception is:[\\t ]*/",
+     "java_start_exception"},
+    {"java_after_exception", "/^[\\r\\n]*$/", "java_after_exception"},
+    {"java_after_exception, java", "/^[\\t ]+(?:eval )?at /", "java"},
+    /* C#: an inner exception, and an exception out of async code */
+    {"java_after_exception, java",
+     "/^[\\t ]+--- End of inner exception stack trace ---$/", "java"},
+    {"java_after_exception, java",
+     "/^--- End of stack trace from previous location where exception "
+     "was thrown ---$/",
+     "java"},
+    {"java_after_exception, java", "/^[\\t ]*(?:Caused by|Suppressed):/",
+     "java_after_exception"},
+    {"java_after_exception, java",
+     "/^[\\t ]*... \\d+ (?:more|common frames omitted)/", "java"},
 };
 
 static const struct builtin_rule python_rules[] = {
-	{ "start_state", "/^Traceback \\(most recent call last\\):$/", "python" },
-	{ "python", "/^[\\t ]+File /", "python_code" },
-	{ "python_code", "/[^\\t ]/", "python" },
-	/* the exception line ends the traceback: back to start_state */
-	{ "python", "/^(?:[^\\s.():]+\\.)*[^\\s.():]+:/", "start_state" },
+    {"start_state", "/^Traceback \\(most recent call last\\):$/", "python"},
+    {"python", "/^[\\t ]+File /", "python_code"},
+    {"python_code", "/[^\\t ]/", "python"},
+    /* the exception line ends the traceback: back to start_state */
+    {"python", "/^(?:[^\\s.():]+\\.)*[^\\s.():]+:/", "start_state"},
 };
 
 static const struct builtin_rule ruby_rules[] = {
-	{ "start_state, ruby_start_exception", "/^.+:\\d+:in\\s+.*/",
-	  "ruby_after_exception" },
-	{ "ruby_after_exception, ruby", "/^\\s+from\\s+.*:\\d+:in\\s+.*/",
-	  "ruby" },
+    {"start_state, ruby_start_exception", "/^.+:\\d+:in\\s+.*/",
+     "ruby_after_exception"},
+    {"ruby_after_exception, ruby", "/^\\s+from\\s+.*:\\d+:in\\s+.*/", "ruby"},
 };
 
-#define BUILTIN(n, r) { n, r, sizeof(r) / sizeof((r)[0]) }
+#define BUILTIN(n, r)                                                          \
+	{                                                                      \
+		n, r, sizeof(r) / sizeof((r)[0])                               \
+	}
 static const struct builtin builtins[] = {
-	BUILTIN("go", go_rules),
-	BUILTIN("java", java_rules),
-	BUILTIN("python", python_rules),
-	BUILTIN("ruby", ruby_rules),
+    BUILTIN("go", go_rules),
+    BUILTIN("java", java_rules),
+    BUILTIN("python", python_rules),
+    BUILTIN("ruby", ruby_rules),
 };
 #undef BUILTIN
 
@@ -191,8 +193,10 @@ static int builtin_compile(const struct builtin *b, struct sl_ml_parser **out,
 		rc = sl_parser_regex_compile(r->pattern, &r->re, e, sizeof(e));
 		if (rc < 0) {
 			/* only a broken table (a bug) or no memory */
-			snprintf(err, err_len, "multiline parser '%s': rule %zu: "
-				 "%s", b->name, i + 1, e);
+			snprintf(err, err_len,
+				 "multiline parser '%s': rule %zu: "
+				 "%s",
+				 b->name, i + 1, e);
 			goto err;
 		}
 		rc = -SL_ENOMEM;
@@ -249,8 +253,10 @@ static int field_acc(const char *spec, struct sl_accessor **acc, char **key,
 		return -SL_EINVAL;
 	}
 	if (sl_accessor_depth(*acc) != 1 || !sl_accessor_last_key(*acc)) {
-		snprintf(err, err_len, "key '%s': only a top-level field is "
-			 "supported", spec);
+		snprintf(err, err_len,
+			 "key '%s': only a top-level field is "
+			 "supported",
+			 spec);
 		return -SL_EINVAL;
 	}
 	if (key) {
@@ -287,23 +293,26 @@ int tail_ml_add(struct tail_ml *ml, const char *name,
 		d.kind = ML_USER;
 		d.p = ps ? sl_parsers_find_multiline(ps, name) : NULL;
 		if (!d.p) {
-			snprintf(err, err_len, "multiline parser '%s' is not "
+			snprintf(err, err_len,
+				 "multiline parser '%s' is not "
 				 "defined (built-ins: docker, cri, go, java, "
-				 "python, ruby)", name);
+				 "python, ruby)",
+				 name);
 			return -SL_ENOENT;
 		}
 		if (d.p->parser) {
 			d.parser = sl_parsers_find(ps, d.p->parser);
 			if (!d.parser) {
-				snprintf(err, err_len, "multiline parser '%s': "
-					 "parser '%s' is not defined", name,
-					 d.p->parser);
+				snprintf(err, err_len,
+					 "multiline parser '%s': "
+					 "parser '%s' is not defined",
+					 name, d.p->parser);
 				return -SL_ENOENT;
 			}
 		}
 		if (d.p->key_content || d.parser)
-			rc = field_acc(d.p->key_content ? d.p->key_content :
-							  "log",
+			rc = field_acc(d.p->key_content ? d.p->key_content
+							: "log",
 				       &d.content, &d.key, err, err_len);
 		if (rc == 0 && d.p->key_pattern)
 			rc = field_acc(d.p->key_pattern, &d.pattern, NULL, err,
@@ -397,11 +406,10 @@ static int string_field(struct tail_ml *ml, struct sl_accessor *acc,
 {
 	struct sl_value v;
 
-	if (sl_record_get(&ml->scratch, acc, &v) < 0 ||
-	    v.type != SL_VAL_STRING)
+	if (sl_record_get(&ml->scratch, acc, &v) < 0 || v.type != SL_VAL_STRING)
 		return -SL_ENOENT;
-	return sl_record_get_text(&ml->scratch, acc, t, s, len) < 0 ?
-		       -SL_ENOENT : 0;
+	return sl_record_get_text(&ml->scratch, acc, t, s, len) < 0 ? -SL_ENOENT
+								    : 0;
 }
 
 static int analyse_docker(struct tail_ml *ml, const char *s, size_t len,
@@ -441,7 +449,8 @@ static int analyse_user(struct tail_ml *ml, const struct tail_ml_def *d,
 		rc = sl_parser_apply(d->parser, s, len, r);
 		if (rc < 0)
 			return rc == -SL_ENOMEM ? rc : -SL_ENOENT;
-		if (string_field(ml, d->content, &ml->t1, &l->text, &l->len) < 0)
+		if (string_field(ml, d->content, &ml->t1, &l->text, &l->len) <
+		    0)
 			return -SL_ENOENT;
 		l->ts_ns = sl_record_time(r);
 		l->base = sl_record_body(r, &l->base_len);
@@ -449,7 +458,8 @@ static int analyse_user(struct tail_ml *ml, const struct tail_ml_def *d,
 			return -SL_ENOMEM;
 	} else if (d->content && len && s[0] == '{' &&
 		   sl_record_reset_json(r, l->ts_ns, s, len) == 0 &&
-		   string_field(ml, d->content, &ml->t1, &l->text, &l->len) == 0) {
+		   string_field(ml, d->content, &ml->t1, &l->text, &l->len) ==
+		       0) {
 		l->base = s;
 		l->base_len = len;
 	}
@@ -549,14 +559,14 @@ static bool completes(const struct tail_ml_def *d, const struct ml_line *l)
 static int emit_group(struct tail_ml_group *g, tail_ml_emit_fn fn, void *arg)
 {
 	struct tail_ml_out o = {
-		.text = g->text.data ? g->text.data : "",
-		.len = g->text.len,
-		.base = g->base.len ? g->base.data : NULL,
-		.base_len = g->base.len,
-		.key = g->key,
-		.ts_ns = g->ts_ns,
-		.start = g->start,
-		.end = g->end,
+	    .text = g->text.data ? g->text.data : "",
+	    .len = g->text.len,
+	    .base = g->base.len ? g->base.data : NULL,
+	    .base_len = g->base.len,
+	    .key = g->key,
+	    .ts_ns = g->ts_ns,
+	    .start = g->start,
+	    .end = g->end,
 	};
 
 	if (g->def < 0)
@@ -621,9 +631,9 @@ static int append(struct tail_ml *ml, struct tail_ml_group *g,
 
 /* Tries the pending group. 1 when the line was taken, 0 when not. */
 static int continue_group(struct tail_ml *ml, struct tail_ml_group *g,
-			  const char *s, size_t len, int64_t start,
-			  int64_t end, int64_t ts_ns, int64_t now_ns,
-			  tail_ml_emit_fn fn, void *arg, int *out)
+			  const char *s, size_t len, int64_t start, int64_t end,
+			  int64_t ts_ns, int64_t now_ns, tail_ml_emit_fn fn,
+			  void *arg, int *out)
 {
 	const struct tail_ml_def *d = &ml->defs[g->def];
 	struct ml_line l;
@@ -693,7 +703,11 @@ int tail_ml_feed(struct tail_ml *ml, struct tail_ml_group *g, const char *s,
 	}
 	/* No parser takes it: the line goes out alone, as without any. */
 	raw = (struct tail_ml_out){
-		.text = s, .len = len, .ts_ns = ts_ns, .start = start, .end = end,
+	    .text = s,
+	    .len = len,
+	    .ts_ns = ts_ns,
+	    .start = start,
+	    .end = end,
 	};
 	return max_rc(rc, fn(arg, &raw));
 }

@@ -29,35 +29,37 @@ struct tail_ml_def;
 struct tail_ml {
 	struct tail_ml_def *defs; /* owned, in the order listed */
 	size_t n;
-	size_t max_len;           /* a group is emitted before growing past it */
-	int64_t min_flush_ns;     /* smallest flush_timeout of the list */
+	size_t max_len;	      /* a group is emitted before growing past it */
+	int64_t min_flush_ns; /* smallest flush_timeout of the list */
 	struct sl_time_fmt rfc3339; /* docker / cri times */
 	bool fmt_ok;
 	/* scratch for one line at a time (no allocation once grown) */
 	struct sl_record scratch;
 	bool scratch_ok;
 	struct sl_text t1, t2;
-	struct sl_buf cri_base; /* {"time":..,"stream":..} of the current line */
+	struct sl_buf
+	    cri_base; /* {"time":..,"stream":..} of the current line */
 	struct sl_accessor *acc_log, *acc_time; /* docker's fields */
 };
 
 /* One file's pending group. Caller storage; tail_ml_group_init first. */
 struct tail_ml_group {
-	int def;            /* index into defs, -1 when nothing is pending */
+	int def;	    /* index into defs, -1 when nothing is pending */
 	const char *state;  /* regex: current state, borrowed from the rule */
 	struct sl_buf text; /* joined content */
-	struct sl_buf base; /* JSON object the content goes back into, or empty */
-	const char *key;    /* field for the content in base (borrowed) */
-	int64_t ts_ns;      /* time of the group (its first line) */
-	int64_t start;      /* file offset of the first line */
-	int64_t end;        /* file offset after the last line taken */
+	struct sl_buf
+	    base;	 /* JSON object the content goes back into, or empty */
+	const char *key; /* field for the content in base (borrowed) */
+	int64_t ts_ns;	 /* time of the group (its first line) */
+	int64_t start;	 /* file offset of the first line */
+	int64_t end;	 /* file offset after the last line taken */
 	int64_t deadline_ns; /* monotonic: emitted when no line came by then */
 	size_t lines;
 };
 
 /* What a finished group (or a line no parser took) becomes. */
 struct tail_ml_out {
-	const char *text;   /* the joined content, borrowed for the call */
+	const char *text; /* the joined content, borrowed for the call */
 	size_t len;
 	/* NULL: a plain line, the record is {"<Key>": text} (tail's Parser
 	 * applies); else a JSON object whose field `key` gets the text. */
@@ -78,8 +80,8 @@ void tail_ml_destroy(struct tail_ml *ml);
 /*
  * Appends parser `name` ("docker", "cri", "go", "java", "python", "ruby",
  * or a [MULTILINE_PARSER] of `ps`, borrowed for the life of `ml`; a
- * built-in name wins over a definition of the same name). Returns 0, -SL_ENOENT / -SL_EINVAL with a
- * message in err, or -SL_ENOMEM.
+ * built-in name wins over a definition of the same name). Returns 0, -SL_ENOENT
+ * / -SL_EINVAL with a message in err, or -SL_ENOMEM.
  */
 int tail_ml_add(struct tail_ml *ml, const char *name,
 		const struct sl_parsers *ps, char *err, size_t err_len);

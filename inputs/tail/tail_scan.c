@@ -27,7 +27,8 @@ bool tail_scan_matches(const struct sl_strlist *paths,
 	bool hit = false;
 
 	for (size_t i = 0; paths && i < paths->n && !hit; i++)
-		hit = fnmatch(paths->v[i], path, FNM_PATHNAME | FNM_PERIOD) == 0;
+		hit =
+		    fnmatch(paths->v[i], path, FNM_PATHNAME | FNM_PERIOD) == 0;
 	return hit && !tail_scan_excluded(excludes, path);
 }
 
@@ -37,8 +38,8 @@ static bool too_old(const struct tail_scan_opts *o, const struct stat *st)
 
 	if (o->ignore_older <= 0)
 		return false;
-	mtime_ns = (int64_t)st->st_mtim.tv_sec * SL_NS_PER_SEC +
-		   st->st_mtim.tv_nsec;
+	mtime_ns =
+	    (int64_t)st->st_mtim.tv_sec * SL_NS_PER_SEC + st->st_mtim.tv_nsec;
 	limit_ns = (int64_t)(o->ignore_older * (double)SL_NS_PER_SEC);
 	return o->now_ns - mtime_ns > limit_ns;
 }
@@ -66,7 +67,8 @@ int tail_scan(const struct tail_scan_opts *o, tail_scan_fn fn, void *arg)
 		return -SL_ENOMEM;
 	for (size_t p = 0; p < o->paths->n && rc == 0; p++) {
 		glob_t *g = &globs[n_globs];
-		int grc = glob(o->paths->v[p], GLOB_TILDE | GLOB_NOSORT, NULL, g);
+		int grc =
+		    glob(o->paths->v[p], GLOB_TILDE | GLOB_NOSORT, NULL, g);
 
 		if (grc == GLOB_NOSPACE) {
 			globfree(g);

@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 
 struct tail_scan_opts {
-	const struct sl_strlist *paths;    /* borrowed: glob patterns */
+	const struct sl_strlist *paths;	   /* borrowed: glob patterns */
 	const struct sl_strlist *excludes; /* borrowed, may be NULL */
-	double ignore_older;               /* seconds; 0 = off */
-	int64_t now_ns;                    /* injected clock (realtime) */
+	double ignore_older;		   /* seconds; 0 = off */
+	int64_t now_ns;			   /* injected clock (realtime) */
 };
 
 /*

@@ -47,40 +47,60 @@ struct file_worker {
 };
 
 static const struct sl_cfg_option file_config[] = {
-	{ .name = "path", .type = SL_CFG_STR,
-	  .offset = offsetof(struct file_ctx, path),
-	  .desc = "directory of the files; File (or the tag) is appended" },
-	{ .name = "file", .type = SL_CFG_STR,
-	  .offset = offsetof(struct file_ctx, file),
-	  .desc = "file name (default: the tag, made safe)" },
-	{ .name = "format", .type = SL_CFG_STR, .def = "out_file",
-	  .offset = offsetof(struct file_ctx, format),
-	  .desc = "out_file (tag: [time, record]), plain (JSON lines; also "
-		  "json_lines), csv, ltsv, template" },
-	{ .name = "delimiter", .type = SL_CFG_STR,
-	  .offset = offsetof(struct file_ctx, delimiter),
-	  .desc = "csv/ltsv field delimiter: \\t|tab, space, comma" },
-	{ .name = "label_delimiter", .type = SL_CFG_STR,
-	  .offset = offsetof(struct file_ctx, label_delimiter),
-	  .desc = "ltsv label delimiter: \\t|tab, space, comma (default ':')" },
-	{ .name = "template", .type = SL_CFG_STR, .def = "{time} {message}",
-	  .offset = offsetof(struct file_ctx, template),
-	  .desc = "template format: {time} and {key} placeholders" },
-	{ .name = "csv_column_names", .type = SL_CFG_BOOL, .def = "false",
-	  .offset = offsetof(struct file_ctx, csv_column_names),
-	  .desc = "csv: write the keys as a header line into an empty file" },
-	{ .name = "mkdir", .type = SL_CFG_BOOL, .def = "false",
-	  .offset = offsetof(struct file_ctx, mkdir),
-	  .desc = "create the directory (and parents, 0755) when missing" },
-	{ .name = "files_rotation", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
-	  .desc = "Fluent Bit's rotation: not implemented, ignored" },
-	{ .name = "max_size", .type = SL_CFG_SIZE, .flags = SL_CFG_IGNORED,
-	  .desc = "Fluent Bit's rotation: not implemented, ignored" },
-	{ .name = "max_files", .type = SL_CFG_INT, .flags = SL_CFG_IGNORED,
-	  .desc = "Fluent Bit's rotation: not implemented, ignored" },
-	{ .name = "gzip", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED,
-	  .desc = "Fluent Bit's rotation: not implemented, ignored" },
-	SL_CFG_END,
+    {.name = "path",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct file_ctx, path),
+     .desc = "directory of the files; File (or the tag) is appended"},
+    {.name = "file",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct file_ctx, file),
+     .desc = "file name (default: the tag, made safe)"},
+    {.name = "format",
+     .type = SL_CFG_STR,
+     .def = "out_file",
+     .offset = offsetof(struct file_ctx, format),
+     .desc = "out_file (tag: [time, record]), plain (JSON lines; also "
+	     "json_lines), csv, ltsv, template"},
+    {.name = "delimiter",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct file_ctx, delimiter),
+     .desc = "csv/ltsv field delimiter: \\t|tab, space, comma"},
+    {.name = "label_delimiter",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct file_ctx, label_delimiter),
+     .desc = "ltsv label delimiter: \\t|tab, space, comma (default ':')"},
+    {.name = "template",
+     .type = SL_CFG_STR,
+     .def = "{time} {message}",
+     .offset = offsetof(struct file_ctx, template),
+     .desc = "template format: {time} and {key} placeholders"},
+    {.name = "csv_column_names",
+     .type = SL_CFG_BOOL,
+     .def = "false",
+     .offset = offsetof(struct file_ctx, csv_column_names),
+     .desc = "csv: write the keys as a header line into an empty file"},
+    {.name = "mkdir",
+     .type = SL_CFG_BOOL,
+     .def = "false",
+     .offset = offsetof(struct file_ctx, mkdir),
+     .desc = "create the directory (and parents, 0755) when missing"},
+    {.name = "files_rotation",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Fluent Bit's rotation: not implemented, ignored"},
+    {.name = "max_size",
+     .type = SL_CFG_SIZE,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Fluent Bit's rotation: not implemented, ignored"},
+    {.name = "max_files",
+     .type = SL_CFG_INT,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Fluent Bit's rotation: not implemented, ignored"},
+    {.name = "gzip",
+     .type = SL_CFG_BOOL,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Fluent Bit's rotation: not implemented, ignored"},
+    SL_CFG_END,
 };
 
 static int file_init(void *vctx, struct sl_output *out)
@@ -98,9 +118,10 @@ static int file_init(void *vctx, struct sl_output *out)
 	case 0:
 		break;
 	case -SL_ENOENT:
-		sl_plugin_error(ins, line,
-				"file: format 'msgpack' is not supported: sluice "
-				"records are JSON (use plain or out_file)");
+		sl_plugin_error(
+		    ins, line,
+		    "file: format 'msgpack' is not supported: sluice "
+		    "records are JSON (use plain or out_file)");
 		rc = -SL_ECONFIG;
 		break;
 	default:
@@ -111,17 +132,19 @@ static int file_init(void *vctx, struct sl_output *out)
 		rc = -SL_ECONFIG;
 		break;
 	}
-	ctx->opts.delimiter = ctx->opts.fmt == SL_OUT_FILE_FMT_LTSV ? "\t" : ",";
+	ctx->opts.delimiter =
+	    ctx->opts.fmt == SL_OUT_FILE_FMT_LTSV ? "\t" : ",";
 	ctx->opts.label_delimiter = ":";
 	/* Fluent Bit falls back to the default on an unknown delimiter name;
 	 * sluice says so instead of silently writing something else. */
 	if (ctx->delimiter) {
 		d = sl_out_file_delimiter(ctx->delimiter);
 		if (!d) {
-			sl_plugin_error(ins, line,
-					"file: delimiter '%s' is not one of \\t, "
-					"tab, space, comma",
-					ctx->delimiter);
+			sl_plugin_error(
+			    ins, line,
+			    "file: delimiter '%s' is not one of \\t, "
+			    "tab, space, comma",
+			    ctx->delimiter);
 			rc = -SL_ECONFIG;
 		} else {
 			ctx->opts.delimiter = d;
@@ -261,7 +284,7 @@ write_error:
 static void file_flush(void *vctx, void *worker, struct sl_flush *fl)
 {
 	struct file_ctx *ctx = vctx;
-	struct file_worker local = { 0 };
+	struct file_worker local = {0};
 	struct file_worker *w = worker ? worker : &local;
 	enum sl_flush_result r;
 
@@ -284,13 +307,13 @@ static void file_destroy(void *vctx)
 }
 
 const struct sl_output_plugin sl_output_file = {
-	.name = "file",
-	.description = "Generate log file",
-	.config_map = file_config,
-	.ctx_size = sizeof(struct file_ctx),
-	.init = file_init,
-	.worker_init = file_worker_init,
-	.worker_exit = file_worker_exit,
-	.flush = file_flush,
-	.destroy = file_destroy,
+    .name = "file",
+    .description = "Generate log file",
+    .config_map = file_config,
+    .ctx_size = sizeof(struct file_ctx),
+    .init = file_init,
+    .worker_init = file_worker_init,
+    .worker_exit = file_worker_exit,
+    .flush = file_flush,
+    .destroy = file_destroy,
 };

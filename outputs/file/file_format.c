@@ -22,12 +22,12 @@ int sl_out_file_fmt_parse(const char *s, enum sl_out_file_fmt *out)
 		const char *name;
 		enum sl_out_file_fmt fmt;
 	} names[] = {
-		{ "out_file", SL_OUT_FILE_FMT_OUT_FILE },
-		{ "plain", SL_OUT_FILE_FMT_PLAIN },
-		{ "json_lines", SL_OUT_FILE_FMT_PLAIN },
-		{ "csv", SL_OUT_FILE_FMT_CSV },
-		{ "ltsv", SL_OUT_FILE_FMT_LTSV },
-		{ "template", SL_OUT_FILE_FMT_TEMPLATE },
+	    {"out_file", SL_OUT_FILE_FMT_OUT_FILE},
+	    {"plain", SL_OUT_FILE_FMT_PLAIN},
+	    {"json_lines", SL_OUT_FILE_FMT_PLAIN},
+	    {"csv", SL_OUT_FILE_FMT_CSV},
+	    {"ltsv", SL_OUT_FILE_FMT_LTSV},
+	    {"template", SL_OUT_FILE_FMT_TEMPLATE},
 	};
 
 	for (size_t i = 0; i < SL_ARRAY_LEN(names); i++) {
@@ -73,8 +73,9 @@ static int render_csv(struct sl_buf *b, const struct sl_out_file_opts *o,
 			return -SL_ENOMEM;
 		for (size_t i = 0; i < f->n; i++) {
 			if ((i && add(b, o->delimiter) < 0) ||
-			    sl_format_print_string(b, f->text.data + f->v[i].key_off,
-						   f->v[i].key_len) < 0)
+			    sl_format_print_string(
+				b, f->text.data + f->v[i].key_off,
+				f->v[i].key_len) < 0)
 				return -SL_ENOMEM;
 		}
 		if (add(b, "\n") < 0)
@@ -240,7 +241,8 @@ static int open_target(const char *target, bool mkdirs)
 	if (fd >= 0 || errno != ENOENT || !mkdirs)
 		return fd;
 	slash = strrchr(target, '/');
-	if (!slash || slash == target || (size_t)(slash - target) >= sizeof(dir))
+	if (!slash || slash == target ||
+	    (size_t)(slash - target) >= sizeof(dir))
 		return -1;
 	memcpy(dir, target, (size_t)(slash - target));
 	dir[slash - target] = '\0';

@@ -16,7 +16,7 @@
 
 enum sl_out_file_fmt {
 	SL_OUT_FILE_FMT_OUT_FILE = 0, /* "tag: [sec.nsec, {json}]" (default) */
-	SL_OUT_FILE_FMT_PLAIN,        /* {json} (also "json_lines") */
+	SL_OUT_FILE_FMT_PLAIN,	      /* {json} (also "json_lines") */
 	SL_OUT_FILE_FMT_CSV,
 	SL_OUT_FILE_FMT_LTSV,
 	SL_OUT_FILE_FMT_TEMPLATE,
@@ -35,9 +35,9 @@ const char *sl_out_file_delimiter(const char *s);
 /* What a format needs; strings borrowed from the plugin context. */
 struct sl_out_file_opts {
 	enum sl_out_file_fmt fmt;
-	const char *delimiter;       /* csv ",", ltsv "\t" */
+	const char *delimiter;	     /* csv ",", ltsv "\t" */
 	const char *label_delimiter; /* ltsv ":" */
-	const char *template;        /* "{time} {message}" */
+	const char *template;	     /* "{time} {message}" */
 	bool csv_column_names;
 };
 

@@ -28,7 +28,6 @@ long out_http_payload(const struct sl_json_opts *opts, const struct sl_chunk *c,
 /* The Content-Type of a format. */
 const char *out_http_content_type(enum sl_json_format f);
 
-
 /*
  * Adds `line` ("Name: value", taken) to the NULL-terminated list *v of *n
  * entries. Without `dup_ok`, an earlier line with the same name (any case)

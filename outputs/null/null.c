@@ -13,14 +13,19 @@ struct null_ctx {
 };
 
 static const struct sl_cfg_option null_config[] = {
-	{ .name = "format", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
-	  .desc = "Fluent Bit's test formatter: nothing is formatted here" },
-	{ .name = "json_date_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED,
-	  .desc = "Fluent Bit's test formatter option, ignored" },
-	{ .name = "json_date_format", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED,
-	  .desc = "Fluent Bit's test formatter option, ignored" },
-	SL_CFG_END,
+    {.name = "format",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Fluent Bit's test formatter: nothing is formatted here"},
+    {.name = "json_date_key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Fluent Bit's test formatter option, ignored"},
+    {.name = "json_date_format",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Fluent Bit's test formatter option, ignored"},
+    SL_CFG_END,
 };
 
 static int null_init(void *ctx, struct sl_output *out)
@@ -38,11 +43,11 @@ static void null_destroy(void *ctx)
 }
 
 const struct sl_output_plugin sl_output_null = {
-	.name = "null",
-	.description = "Throws away events",
-	.config_map = null_config,
-	.ctx_size = sizeof(struct null_ctx),
-	.init = null_init,
-	.flush = null_flush,
-	.destroy = null_destroy,
+    .name = "null",
+    .description = "Throws away events",
+    .config_map = null_config,
+    .ctx_size = sizeof(struct null_ctx),
+    .init = null_init,
+    .flush = null_flush,
+    .destroy = null_destroy,
 };

@@ -26,29 +26,37 @@ struct stdout_ctx {
 	char *json_date_key;
 	char *json_date_format;
 	/* from init */
-	bool print;              /* Format msgpack: Fluent Bit's print style */
+	bool print; /* Format msgpack: Fluent Bit's print style */
 	struct sl_json_opts json;
-	char *name;              /* owned, for logs */
+	char *name; /* owned, for logs */
 };
 
 static const struct sl_cfg_option stdout_config[] = {
-	{ .name = "format", .type = SL_CFG_STR, .def = "msgpack",
-	  .offset = offsetof(struct stdout_ctx, format),
-	  .desc = "msgpack (Fluent Bit's record print), json, json_lines, "
-		  "json_stream" },
-	{ .name = "json_date_key", .type = SL_CFG_STR, .def = "date",
-	  .offset = offsetof(struct stdout_ctx, json_date_key),
-	  .desc = "name of the date field in JSON formats; off/false: none" },
-	{ .name = "json_date_format", .type = SL_CFG_STR, .def = "double",
-	  .offset = offsetof(struct stdout_ctx, json_date_format),
-	  .desc = "double, epoch, epoch_ms, iso8601, java_sql_timestamp" },
-	{ .name = "metric_namespace", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED,
-	  .desc = "Fluent Bit's metrics print option, ignored" },
-	{ .name = "metric_dimensions", .type = SL_CFG_STR,
-	  .flags = SL_CFG_IGNORED,
-	  .desc = "Fluent Bit's metrics print option, ignored" },
-	SL_CFG_END,
+    {.name = "format",
+     .type = SL_CFG_STR,
+     .def = "msgpack",
+     .offset = offsetof(struct stdout_ctx, format),
+     .desc = "msgpack (Fluent Bit's record print), json, json_lines, "
+	     "json_stream"},
+    {.name = "json_date_key",
+     .type = SL_CFG_STR,
+     .def = "date",
+     .offset = offsetof(struct stdout_ctx, json_date_key),
+     .desc = "name of the date field in JSON formats; off/false: none"},
+    {.name = "json_date_format",
+     .type = SL_CFG_STR,
+     .def = "double",
+     .offset = offsetof(struct stdout_ctx, json_date_format),
+     .desc = "double, epoch, epoch_ms, iso8601, java_sql_timestamp"},
+    {.name = "metric_namespace",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Fluent Bit's metrics print option, ignored"},
+    {.name = "metric_dimensions",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED,
+     .desc = "Fluent Bit's metrics print option, ignored"},
+    SL_CFG_END,
 };
 
 static int stdout_init(void *vctx, struct sl_output *out)
@@ -66,7 +74,8 @@ static int stdout_init(void *vctx, struct sl_output *out)
 	if (!ctx->format || strcasecmp(ctx->format, "msgpack") == 0) {
 		ctx->print = true;
 	} else if (sl_json_format_parse(ctx->format, &jf) < 0) {
-		/* Fluent Bit warns and prints msgpack; a typo is an error here. */
+		/* Fluent Bit warns and prints msgpack; a typo is an error here.
+		 */
 		sl_plugin_error(ins, line,
 				"stdout: unknown format '%s' (msgpack, json, "
 				"json_lines, json_stream)",
@@ -171,13 +180,14 @@ static int write_all(int fd, const char *p, size_t len)
 static void stdout_flush(void *vctx, void *worker, struct sl_flush *fl)
 {
 	struct stdout_ctx *ctx = vctx;
-	struct sl_buf local = { 0 };
+	struct sl_buf local = {0};
 	struct sl_buf *b = worker ? worker : &local;
 	enum sl_flush_result r = SL_FLUSH_OK;
 
 	sl_buf_reset(b);
 	if (render(ctx, b, sl_flush_chunk(fl)) < 0) {
-		sl_log(SL_LOG_ERROR, ctx->name, "out of memory formatting a chunk");
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "out of memory formatting a chunk");
 		r = SL_FLUSH_RETRY;
 	} else if (write_all(STDOUT_FILENO, b->data, b->len) < 0) {
 		int err = errno;
@@ -203,13 +213,13 @@ static void stdout_destroy(void *vctx)
 }
 
 const struct sl_output_plugin sl_output_stdout = {
-	.name = "stdout",
-	.description = "Prints events to STDOUT",
-	.config_map = stdout_config,
-	.ctx_size = sizeof(struct stdout_ctx),
-	.init = stdout_init,
-	.worker_init = stdout_worker_init,
-	.worker_exit = stdout_worker_exit,
-	.flush = stdout_flush,
-	.destroy = stdout_destroy,
+    .name = "stdout",
+    .description = "Prints events to STDOUT",
+    .config_map = stdout_config,
+    .ctx_size = sizeof(struct stdout_ctx),
+    .init = stdout_init,
+    .worker_init = stdout_worker_init,
+    .worker_exit = stdout_worker_exit,
+    .flush = stdout_flush,
+    .destroy = stdout_destroy,
 };

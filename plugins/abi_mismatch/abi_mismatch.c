@@ -7,12 +7,12 @@
 #include "sluice_plugin.h"
 
 static const struct sl_filter_plugin future_plugin = {
-	.name = "future",
-	.description = "built against ABI 99",
+    .name = "future",
+    .description = "built against ABI 99",
 };
 
 const struct sl_plugin_export sluice_plugin = {
-	.abi_major = 99,
-	.abi_minor = 0,
-	.filter = &future_plugin,
+    .abi_major = 99,
+    .abi_minor = 0,
+    .filter = &future_plugin,
 };

@@ -12,17 +12,21 @@
 
 struct redact_ctx {
 	struct sl_cfg_multi keys; /* config map: Key NAME, repeatable */
-	char *mask;               /* config map: Mask */
+	char *mask;		  /* config map: Mask */
 };
 
 static const struct sl_cfg_option redact_map[] = {
-	{.name = "key", .type = SL_CFG_STR, .flags = SL_CFG_MULTI | SL_CFG_REQUIRED,
-	 .offset = offsetof(struct redact_ctx, keys),
-	 .desc = "top-level key whose value is masked (repeatable)"},
-	{.name = "mask", .type = SL_CFG_STR, .def = "[REDACTED]",
-	 .offset = offsetof(struct redact_ctx, mask),
-	 .desc = "text written instead of the value"},
-	SL_CFG_END,
+    {.name = "key",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI | SL_CFG_REQUIRED,
+     .offset = offsetof(struct redact_ctx, keys),
+     .desc = "top-level key whose value is masked (repeatable)"},
+    {.name = "mask",
+     .type = SL_CFG_STR,
+     .def = "[REDACTED]",
+     .offset = offsetof(struct redact_ctx, mask),
+     .desc = "text written instead of the value"},
+    SL_CFG_END,
 };
 
 static int redact_init(void *data, struct sl_plugin_instance *ins)
@@ -66,12 +70,12 @@ static enum sl_filter_verdict redact_filter(void *data, struct sl_record *rec,
 }
 
 static const struct sl_filter_plugin redact_plugin = {
-	.name = "redact",
-	.description = "mask the values of sensitive keys (example plugin)",
-	.config_map = redact_map,
-	.ctx_size = sizeof(struct redact_ctx),
-	.init = redact_init,
-	.filter = redact_filter,
+    .name = "redact",
+    .description = "mask the values of sensitive keys (example plugin)",
+    .config_map = redact_map,
+    .ctx_size = sizeof(struct redact_ctx),
+    .init = redact_init,
+    .filter = redact_filter,
 };
 
 SL_PLUGIN_EXPORT(redact_plugin);

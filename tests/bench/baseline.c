@@ -68,15 +68,15 @@ static int on_open(void *c)
 }
 
 static const yajl_callbacks callbacks = {
-	.yajl_null = on_null,
-	.yajl_boolean = on_bool,
-	.yajl_number = on_number,
-	.yajl_string = on_string,
-	.yajl_start_map = on_open,
-	.yajl_map_key = on_key,
-	.yajl_end_map = on_open,
-	.yajl_start_array = on_open,
-	.yajl_end_array = on_open,
+    .yajl_null = on_null,
+    .yajl_boolean = on_bool,
+    .yajl_number = on_number,
+    .yajl_string = on_string,
+    .yajl_start_map = on_open,
+    .yajl_map_key = on_key,
+    .yajl_end_map = on_open,
+    .yajl_start_array = on_open,
+    .yajl_end_array = on_open,
 };
 
 static double now(void)
@@ -89,7 +89,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	struct counts c = { 0 };
+	struct counts c = {0};
 	uint64_t lines = 0, bad = 0;
 	const char *p, *end, *nl;
 	struct stat st;
@@ -124,8 +124,8 @@ int main(int argc, char **argv)
 			h = yajl_alloc(&callbacks, NULL, &c);
 			if (!h)
 				return 1;
-			if (yajl_parse(h, (const unsigned char *)p, (size_t)(nl - p)) !=
-				    yajl_status_ok ||
+			if (yajl_parse(h, (const unsigned char *)p,
+				       (size_t)(nl - p)) != yajl_status_ok ||
 			    yajl_complete_parse(h) != yajl_status_ok)
 				bad++;
 			yajl_free(h);

@@ -46,8 +46,8 @@ int main(int argc, char **argv)
 
 		memset(&z, 0, sizeof(z));
 		/* 15 + 16: a gzip header, as Content-Encoding: gzip wants */
-		if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-				 Z_DEFAULT_STRATEGY) != Z_OK)
+		if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16,
+				 8, Z_DEFAULT_STRATEGY) != Z_OK)
 			return 1;
 		z.next_in = in;
 		z.avail_in = (uInt)n;

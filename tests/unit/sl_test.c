@@ -42,18 +42,19 @@ struct sl_test_filter *sl_test_filter_create(const struct sl_filter_plugin *p,
 		goto fail;
 	if (sl_parsers_build(&tf->conf, &tf->diag, &tf->parsers) < 0)
 		goto fail;
-	sec = sl_conf_add_section(&tf->conf, SL_SEC_FILTER, "FILTER", file, line);
+	sec =
+	    sl_conf_add_section(&tf->conf, SL_SEC_FILTER, "FILTER", file, line);
 	for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2)
-		sl_conf_add_entry(&tf->conf, sec, kv[i], kv[i + 1], file, ++line);
+		sl_conf_add_entry(&tf->conf, sec, kv[i], kv[i + 1], file,
+				  ++line);
 	sl_instance_init(&tf->ins, p->name, p->name, file, 1);
 	tf->ins.diag = &tf->diag;
 	tf->ins.parsers = tf->parsers;
 	tf->ctx = calloc(1, p->ctx_size ? p->ctx_size : 1);
 	{
 		struct sl_cfgmap_target t = {p->config_map, tf->ctx};
-		static const char *const skip[] = {"name", "match",
-						   "match_regex", "alias",
-						   "log_level", NULL};
+		static const char *const skip[] = {
+		    "name", "match", "match_regex", "alias", "log_level", NULL};
 		if (sl_cfgmap_apply(&t, 1, sec, skip, p->name, &tf->diag) < 0)
 			goto fail;
 	}

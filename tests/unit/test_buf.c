@@ -32,7 +32,7 @@ static void append_grows_and_terminates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(append_grows_and_terminates),
+	    cmocka_unit_test(append_grows_and_terminates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,8 +100,12 @@ static const struct sl_cfg_option map[] = {
      .offset = offsetof(struct ctx, label),
      .desc = "one label"},
     /* no field: an ignored prefix must never be stored (offset 0 is name) */
-    {.name = "net.", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
-    {.name = "rate_gate", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
+    {.name = "net.",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
+    {.name = "rate_gate",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
     SL_CFG_END,
 };
 

@@ -42,10 +42,11 @@ static const char *get(const struct sl_conf_section *s, const char *key)
 
 static void one_liners_build_sections_in_order(void **state)
 {
-	const char *argv[] = {"sluice", "-i", "tail", "-p", "path=/var/log/a.log",
-			      "-t", "app", "-F", "grep", "-p", "regex=log x",
-			      "-m", "app*", "-o", "stdout", "-p",
-			      "format=json_lines", "-f", "0.5"};
+	const char *argv[] = {
+	    "sluice", "-i", "tail",   "-p", "path=/var/log/a.log", "-t",
+	    "app",    "-F", "grep",   "-p", "regex=log x",	   "-m",
+	    "app*",   "-o", "stdout", "-p", "format=json_lines",   "-f",
+	    "0.5"};
 	struct parsed p;
 
 	(void)state;
@@ -91,8 +92,8 @@ static void usage_errors_are_reported(void **state)
 	const char *match_on_input[] = {"sluice", "-i", "dummy", "-m", "x"};
 	const char *stray[] = {"sluice", "extra-arg"};
 	const char *unknown[] = {"sluice", "-Z"};
-	const char **cases[] = {before, novalue, tag_on_output, match_on_input,
-				stray, unknown};
+	const char **cases[] = {before,		novalue, tag_on_output,
+				match_on_input, stray,	 unknown};
 	const int argc[] = {5, 5, 5, 5, 2, 2};
 	struct parsed p;
 
@@ -127,10 +128,10 @@ static void version_and_help_stop_early(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(one_liners_build_sections_in_order),
-		cmocka_unit_test(no_pipeline_means_the_demo),
-		cmocka_unit_test(usage_errors_are_reported),
-		cmocka_unit_test(version_and_help_stop_early),
+	    cmocka_unit_test(one_liners_build_sections_in_order),
+	    cmocka_unit_test(no_pipeline_means_the_demo),
+	    cmocka_unit_test(usage_errors_are_reported),
+	    cmocka_unit_test(version_and_help_stop_early),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,13 +45,12 @@ static void keep_flush(void *ctx, void *worker, struct sl_flush *fl)
 static const struct sl_cfg_option keep_map[] = {SL_CFG_END};
 
 static const struct sl_output_plugin keep_output = {
-	.name = "keep",
-	.description = "test output",
-	.config_map = keep_map,
-	.flush = keep_flush,
+    .name = "keep",
+    .description = "test output",
+    .config_map = keep_map,
+    .flush = keep_flush,
 };
-static const struct sl_output_plugin *const extra_out[] = {&keep_output,
-							   NULL};
+static const struct sl_output_plugin *const extra_out[] = {&keep_output, NULL};
 
 static void got_reset(void)
 {
@@ -69,12 +68,12 @@ struct run {
 
 static struct sl_engine *build(struct run *r, const char *const *in_kv)
 {
-	static const char *const svc[] = {"flush", "0.01", "grace", "5",
+	static const char *const svc[] = {"flush",     "0.01",	"grace", "5",
 					  "log_level", "error", NULL};
 	static const char *const out[] = {"name", "keep", "match", "*", NULL};
 	const char *const *kvs[] = {svc, in_kv, out};
 	static const enum sl_section_kind kinds[] = {
-		SL_SEC_SERVICE, SL_SEC_INPUT, SL_SEC_OUTPUT};
+	    SL_SEC_SERVICE, SL_SEC_INPUT, SL_SEC_OUTPUT};
 	static const char *const hdr[] = {"SERVICE", "INPUT", "OUTPUT"};
 	const char *file;
 	int line = 1;
@@ -85,15 +84,14 @@ static struct sl_engine *build(struct run *r, const char *const *in_kv)
 	r->conf.main_file = file;
 	for (int s = 0; s < 3; s++) {
 		struct sl_conf_section *sec = sl_conf_add_section(
-			&r->conf, kinds[s], hdr[s], file, line++);
+		    &r->conf, kinds[s], hdr[s], file, line++);
 
 		assert_non_null(sec);
 		for (size_t i = 0; kvs[s][i]; i += 2)
-			assert_int_equal(sl_conf_add_entry(&r->conf, sec,
-							   kvs[s][i],
-							   kvs[s][i + 1], file,
-							   line++),
-					 0);
+			assert_int_equal(
+			    sl_conf_add_entry(&r->conf, sec, kvs[s][i],
+					      kvs[s][i + 1], file, line++),
+			    0);
 	}
 	r->eng = sl_engine_create_with(&r->conf, &r->diag, NULL, extra_out);
 	return r->eng;
@@ -115,15 +113,32 @@ static bool diag_has(const struct sl_diag *d, const char *what)
 	return false;
 }
 
-/* ---- tests ---------------------------------------------------------------- */
+/* ---- tests ----------------------------------------------------------------
+ */
 
 static void samples_times_copies_then_finished(void **state)
 {
-	static const char *const in[] = {
-		"name", "dummy", "dummy", "{\"x\":\"y\"}", "samples", "3",
-		"copies", "2", "interval_sec", "0", "interval_nsec", "1000",
-		"fixed_timestamp", "on", "start_time_sec", "1000",
-		"start_time_nsec", "5", "metadata", "{\"k\":1}", NULL};
+	static const char *const in[] = {"name",
+					 "dummy",
+					 "dummy",
+					 "{\"x\":\"y\"}",
+					 "samples",
+					 "3",
+					 "copies",
+					 "2",
+					 "interval_sec",
+					 "0",
+					 "interval_nsec",
+					 "1000",
+					 "fixed_timestamp",
+					 "on",
+					 "start_time_sec",
+					 "1000",
+					 "start_time_nsec",
+					 "5",
+					 "metadata",
+					 "{\"k\":1}",
+					 NULL};
 	struct run r;
 
 	(void)state;
@@ -141,9 +156,9 @@ static void samples_times_copies_then_finished(void **state)
 
 static void default_record_and_flush_on_startup(void **state)
 {
-	static const char *const in[] = {"name", "dummy", "samples", "1",
-					 "rate", "1", "flush_on_startup", "on",
-					 NULL};
+	static const char *const in[] = {
+	    "name", "dummy", "samples", "1", "rate", "1", "flush_on_startup",
+	    "on",   NULL};
 	struct run r;
 	int64_t before = sl_now_ns();
 
@@ -172,8 +187,8 @@ static void dummy_not_an_object_is_a_config_error(void **state)
 
 static void out_of_range_and_unknown_options_are_errors(void **state)
 {
-	static const char *const in[] = {"name", "dummy", "copies", "0",
-					 "nonsense", "1", NULL};
+	static const char *const in[] = {"name",     "dummy", "copies", "0",
+					 "nonsense", "1",     NULL};
 	struct run r;
 
 	(void)state;
@@ -185,10 +200,10 @@ static void out_of_range_and_unknown_options_are_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(samples_times_copies_then_finished),
-		cmocka_unit_test(default_record_and_flush_on_startup),
-		cmocka_unit_test(dummy_not_an_object_is_a_config_error),
-		cmocka_unit_test(out_of_range_and_unknown_options_are_errors),
+	    cmocka_unit_test(samples_times_copies_then_finished),
+	    cmocka_unit_test(default_record_and_flush_on_startup),
+	    cmocka_unit_test(dummy_not_an_object_is_a_config_error),
+	    cmocka_unit_test(out_of_range_and_unknown_options_are_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

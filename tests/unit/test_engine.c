@@ -29,11 +29,11 @@ struct fake_in {
 	int pauses, resumes;
 	uint64_t last_id, chunks_used; /* distinct chunk ids records went to */
 	uint64_t released, released_max;
-	bool released_unknown;         /* an id no record went to */
+	bool released_unknown; /* an id no record went to */
 	bool rereadable;
-	bool bad_utf8;                 /* every 2nd record carries \xff */
-	size_t max_held;               /* most sealed chunks held at once */
-	bool hold;                     /* emit nothing, never finish */
+	bool bad_utf8;			   /* every 2nd record carries \xff */
+	size_t max_held;		   /* most sealed chunks held at once */
+	bool hold;			   /* emit nothing, never finish */
 	uint64_t persisted, persisted_max; /* chunk_persisted calls */
 	struct sl_input *in;
 	struct event *ev;
@@ -41,15 +41,26 @@ struct fake_in {
 };
 
 static const struct sl_cfg_option fake_in_map[] = {
-	{.name = "count", .type = SL_CFG_INT, .def = "10", .min = 0, .max = 1e9,
-	 .offset = offsetof(struct fake_in, count), .desc = "records"},
-	{.name = "rereadable", .type = SL_CFG_BOOL, .def = "off",
-	 .offset = offsetof(struct fake_in, rereadable)},
-	{.name = "bad_utf8", .type = SL_CFG_BOOL, .def = "off",
-	 .offset = offsetof(struct fake_in, bad_utf8)},
-	{.name = "hold", .type = SL_CFG_BOOL, .def = "off",
-	 .offset = offsetof(struct fake_in, hold)},
-	SL_CFG_END,
+    {.name = "count",
+     .type = SL_CFG_INT,
+     .def = "10",
+     .min = 0,
+     .max = 1e9,
+     .offset = offsetof(struct fake_in, count),
+     .desc = "records"},
+    {.name = "rereadable",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = offsetof(struct fake_in, rereadable)},
+    {.name = "bad_utf8",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = offsetof(struct fake_in, bad_utf8)},
+    {.name = "hold",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = offsetof(struct fake_in, hold)},
+    SL_CFG_END,
 };
 
 static struct fake_in *last_in;
@@ -69,9 +80,9 @@ static void fake_in_emit(evutil_socket_t fd, short what, void *arg)
 		if (f->bad_utf8 && f->emitted % 2)
 			sl_record_reset_line(&f->rec, 0, "log", 3, "a\xff", 2);
 		else
-			assert_int_equal(sl_record_reset_json(&f->rec, 0, body,
-							      (size_t)n),
-					 0);
+			assert_int_equal(
+			    sl_record_reset_json(&f->rec, 0, body, (size_t)n),
+			    0);
 		assert_int_equal(sl_input_emit(f->in, "fake", 4, &f->rec), 0);
 		assert_true(sl_input_last_chunk(f->in) >= f->last_id);
 		if (sl_input_last_chunk(f->in) != f->last_id) {
@@ -150,17 +161,17 @@ static void fake_in_destroy(void *ctx)
 }
 
 static const struct sl_input_plugin fake_input = {
-	.name = "fake_in",
-	.description = "test input",
-	.config_map = fake_in_map,
-	.ctx_size = sizeof(struct fake_in),
-	.init = fake_in_init,
-	.start = fake_in_start,
-	.pause = fake_in_pause,
-	.resume = fake_in_resume,
-	.chunk_released = fake_in_released,
-	.chunk_persisted = fake_in_persisted,
-	.destroy = fake_in_destroy,
+    .name = "fake_in",
+    .description = "test input",
+    .config_map = fake_in_map,
+    .ctx_size = sizeof(struct fake_in),
+    .init = fake_in_init,
+    .start = fake_in_start,
+    .pause = fake_in_pause,
+    .resume = fake_in_resume,
+    .chunk_released = fake_in_released,
+    .chunk_persisted = fake_in_persisted,
+    .destroy = fake_in_destroy,
 };
 
 /* ---- a fake output: fails the first N flushes, or always --------------- */
@@ -170,25 +181,41 @@ struct fake_out {
 	bool permanent;
 	int64_t drop_each; /* records of each chunk dropped as rejected */
 	bool settle_half;  /* first attempt delivers even records only */
-	bool then_fail;    /* with settle_half: later attempts fail */
+	bool then_fail;	   /* with settle_half: later attempts fail */
 	int64_t flushes;
 	int64_t delivered;
 };
 
 static const struct sl_cfg_option fake_out_map[] = {
-	{.name = "fail_first", .type = SL_CFG_INT, .def = "0", .min = 0,
-	 .max = 1e9, .offset = offsetof(struct fake_out, fail_first)},
-	{.name = "always_fail", .type = SL_CFG_BOOL, .def = "off",
-	 .offset = offsetof(struct fake_out, always_fail)},
-	{.name = "permanent", .type = SL_CFG_BOOL, .def = "off",
-	 .offset = offsetof(struct fake_out, permanent)},
-	{.name = "drop_each", .type = SL_CFG_INT, .def = "0", .min = 0,
-	 .max = 1e9, .offset = offsetof(struct fake_out, drop_each)},
-	{.name = "settle_half", .type = SL_CFG_BOOL, .def = "off",
-	 .offset = offsetof(struct fake_out, settle_half)},
-	{.name = "then_fail", .type = SL_CFG_BOOL, .def = "off",
-	 .offset = offsetof(struct fake_out, then_fail)},
-	SL_CFG_END,
+    {.name = "fail_first",
+     .type = SL_CFG_INT,
+     .def = "0",
+     .min = 0,
+     .max = 1e9,
+     .offset = offsetof(struct fake_out, fail_first)},
+    {.name = "always_fail",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = offsetof(struct fake_out, always_fail)},
+    {.name = "permanent",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = offsetof(struct fake_out, permanent)},
+    {.name = "drop_each",
+     .type = SL_CFG_INT,
+     .def = "0",
+     .min = 0,
+     .max = 1e9,
+     .offset = offsetof(struct fake_out, drop_each)},
+    {.name = "settle_half",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = offsetof(struct fake_out, settle_half)},
+    {.name = "then_fail",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = offsetof(struct fake_out, then_fail)},
+    SL_CFG_END,
 };
 
 static void fake_out_flush(void *ctx, void *worker, struct sl_flush *fl)
@@ -221,7 +248,8 @@ static void fake_out_flush(void *ctx, void *worker, struct sl_flush *fl)
 		return;
 	}
 	if (o->always_fail || n <= o->fail_first) {
-		sl_flush_done(fl, o->permanent ? SL_FLUSH_ERROR : SL_FLUSH_RETRY);
+		sl_flush_done(fl,
+			      o->permanent ? SL_FLUSH_ERROR : SL_FLUSH_RETRY);
 		return;
 	}
 	sl_flush_drop(fl, SL_DROP_REJECTED, (uint64_t)o->drop_each);
@@ -232,11 +260,11 @@ static void fake_out_flush(void *ctx, void *worker, struct sl_flush *fl)
 }
 
 static const struct sl_output_plugin fake_output = {
-	.name = "fake_out",
-	.description = "test output",
-	.config_map = fake_out_map,
-	.ctx_size = sizeof(struct fake_out),
-	.flush = fake_out_flush,
+    .name = "fake_out",
+    .description = "test output",
+    .config_map = fake_out_map,
+    .ctx_size = sizeof(struct fake_out),
+    .flush = fake_out_flush,
 };
 
 static const struct sl_input_plugin *const extra_in[] = {&fake_input, NULL};
@@ -264,16 +292,22 @@ static void section(struct run *r, enum sl_section_kind kind,
 	assert_non_null(r->sec);
 	for (size_t i = 0; kv[i]; i += 2)
 		assert_int_equal(sl_conf_add_entry(&r->conf, r->sec, kv[i],
-						   kv[i + 1], r->file,
-						   ++line),
+						   kv[i + 1], r->file, ++line),
 				 0);
 }
 
 static void run_init(struct run *r)
 {
-	static const char *const svc[] = {"flush", "0.01", "scheduler.base",
-					  "0.001", "scheduler.cap", "0.01",
-					  "grace", "5", "log_level", "error",
+	static const char *const svc[] = {"flush",
+					  "0.01",
+					  "scheduler.base",
+					  "0.001",
+					  "scheduler.cap",
+					  "0.01",
+					  "grace",
+					  "5",
+					  "log_level",
+					  "error",
 					  NULL};
 	memset(r, 0, sizeof(*r));
 	sl_conf_init(&r->conf);
@@ -309,14 +343,16 @@ static void run_done(struct run *r)
 	sl_diag_destroy(&r->diag);
 }
 
-/* ---- tests ----------------------------------------------------------------- */
+/* ---- tests -----------------------------------------------------------------
+ */
 
 static void every_record_reaches_every_matching_output(void **state)
 {
 	struct run r;
 	static const char *const in[] = {"name", "fake_in", "count", "2500",
 					 NULL};
-	static const char *const o1[] = {"name", "fake_out", "match", "*", NULL};
+	static const char *const o1[] = {"name", "fake_out", "match", "*",
+					 NULL};
 	static const char *const o2[] = {"name", "fake_out", "match", "fa*",
 					 NULL};
 	static const char *const o3[] = {"name", "fake_out", "match", "other",
@@ -354,8 +390,8 @@ static void failed_flushes_are_retried_until_delivered(void **state)
 	struct run r;
 	static const char *const in[] = {"name", "fake_in", "count", "100",
 					 NULL};
-	static const char *const out[] = {"name", "fake_out", "match", "*",
-					  "fail_first", "3", NULL};
+	static const char *const out[] = {
+	    "name", "fake_out", "match", "*", "fail_first", "3", NULL};
 
 	(void)state;
 	run_init(&r);
@@ -375,9 +411,9 @@ static void retry_limit_drops_and_counts(void **state)
 	struct run r;
 	static const char *const in[] = {"name", "fake_in", "count", "40",
 					 NULL};
-	static const char *const out[] = {"name", "fake_out", "match", "*",
-					  "always_fail", "on", "retry_limit",
-					  "2", NULL};
+	static const char *const out[] = {"name",	 "fake_out",	"match",
+					  "*",		 "always_fail", "on",
+					  "retry_limit", "2",		NULL};
 
 	(void)state;
 	run_init(&r);
@@ -401,11 +437,11 @@ static void permanent_errors_and_partial_drops_are_counted(void **state)
 	struct run r;
 	static const char *const in[] = {"name", "fake_in", "count", "30",
 					 NULL};
-	static const char *const bad[] = {"name", "fake_out", "match", "*",
-					  "always_fail", "on", "permanent",
-					  "on", NULL};
-	static const char *const partial[] = {"name", "fake_out", "match", "*",
-					      "drop_each", "1", NULL};
+	static const char *const bad[] = {"name",      "fake_out",    "match",
+					  "*",	       "always_fail", "on",
+					  "permanent", "on",	      NULL};
+	static const char *const partial[] = {
+	    "name", "fake_out", "match", "*", "drop_each", "1", NULL};
 
 	(void)state;
 	run_init(&r);
@@ -428,10 +464,10 @@ static void memory_budget_pauses_and_resumes_the_input(void **state)
 {
 	struct run r;
 	/* ~20 bytes a record: 200k records are ~4 MB through a 64 KB budget */
-	static const char *const in[] = {"name", "fake_in", "count", "200000",
-					 "mem_buf_limit", "64K", NULL};
-	static const char *const out[] = {"name", "fake_out", "match", "*",
-					  "fail_first", "2", NULL};
+	static const char *const in[] = {
+	    "name", "fake_in", "count", "200000", "mem_buf_limit", "64K", NULL};
+	static const char *const out[] = {
+	    "name", "fake_out", "match", "*", "fail_first", "2", NULL};
 
 	(void)state;
 	run_init(&r);
@@ -457,11 +493,12 @@ static void window(bool rereadable, const char *workers, size_t *max_held,
 {
 	struct run r;
 	/* ~20 bytes a record: 1M records are ~10 chunks of 2 MB */
-	const char *const in[] = {"name", "fake_in", "count", "1000000",
+	const char *const in[] = {"name",	"fake_in",
+				  "count",	"1000000",
 				  "rereadable", rereadable ? "on" : "off",
 				  NULL};
-	const char *const out[] = {"name", "fake_out", "match", "*",
-				   "workers", workers, NULL};
+	const char *const out[] = {"name",    "fake_out", "match", "*",
+				   "workers", workers,	  NULL};
 
 	run_init(&r);
 	section(&r, SL_SEC_INPUT, in);
@@ -499,12 +536,12 @@ static void rereadable_input_holds_only_its_window(void **state)
 static void filter_records_are_counted(void **state)
 {
 	struct run r;
-	static const char *const in[] = {"name", "fake_in", "count", "100",
-					 "bad_utf8", "on", NULL};
+	static const char *const in[] = {"name",     "fake_in", "count", "100",
+					 "bad_utf8", "on",	NULL};
 	static const char *const add[] = {"name", "modify", "match", "*",
-					  "add", "k v", NULL};
+					  "add",  "k v",    NULL};
 	static const char *const other[] = {"name", "modify", "match", "x",
-					    "add", "k v", NULL};
+					    "add",  "k v",    NULL};
 	static const char *const out[] = {"name", "fake_out", "match", "*",
 					  NULL};
 
@@ -538,13 +575,13 @@ static void reload_carries_counters(void **state)
 	sl_metrics_init(&a);
 	sl_metrics_init(&b);
 	struct sl_metric_family *ca = sl_metrics_family(
-		&a, "c_total", "c", SL_METRIC_COUNTER, lbl, 1, NULL, 0, &err);
+	    &a, "c_total", "c", SL_METRIC_COUNTER, lbl, 1, NULL, 0, &err);
 	struct sl_metric_family *ga = sl_metrics_family(
-		&a, "g", "g", SL_METRIC_GAUGE, NULL, 0, NULL, 0, &err);
+	    &a, "g", "g", SL_METRIC_GAUGE, NULL, 0, NULL, 0, &err);
 	struct sl_metric_family *ha = sl_metrics_family(
-		&a, "h", "h", SL_METRIC_HISTOGRAM, NULL, 0, buckets, 2, &err);
+	    &a, "h", "h", SL_METRIC_HISTOGRAM, NULL, 0, buckets, 2, &err);
 	struct sl_metric_family *oa = sl_metrics_family(
-		&a, "gone_total", "o", SL_METRIC_COUNTER, NULL, 0, NULL, 0, &err);
+	    &a, "gone_total", "o", SL_METRIC_COUNTER, NULL, 0, NULL, 0, &err);
 	sl_metric_add(sl_metric_series_get(&a, ca, v1), 5);
 	sl_metric_add(sl_metric_series_get(&a, ca, v2), 2.5);
 	sl_metric_set(sl_metric_series_get(&a, ga, NULL), 7);
@@ -552,11 +589,11 @@ static void reload_carries_counters(void **state)
 	sl_metric_add(sl_metric_series_get(&a, oa, NULL), 1);
 
 	struct sl_metric_family *cb = sl_metrics_family(
-		&b, "c_total", "c", SL_METRIC_COUNTER, lbl, 1, NULL, 0, &err);
+	    &b, "c_total", "c", SL_METRIC_COUNTER, lbl, 1, NULL, 0, &err);
 	struct sl_metric_family *gb = sl_metrics_family(
-		&b, "g", "g", SL_METRIC_GAUGE, NULL, 0, NULL, 0, &err);
+	    &b, "g", "g", SL_METRIC_GAUGE, NULL, 0, NULL, 0, &err);
 	struct sl_metric_family *hb = sl_metrics_family(
-		&b, "h", "h", SL_METRIC_HISTOGRAM, NULL, 0, buckets, 2, &err);
+	    &b, "h", "h", SL_METRIC_HISTOGRAM, NULL, 0, buckets, 2, &err);
 	struct sl_metric_series *x = sl_metric_series_get(&b, cb, v1);
 	sl_metric_add(x, 1);
 	sl_metrics_carry(&b, &a);
@@ -577,8 +614,8 @@ static void retry_resends_only_unsettled_records(void **state)
 	struct run r;
 	static const char *const in[] = {"name", "fake_in", "count", "1001",
 					 NULL};
-	static const char *const out[] = {"name", "fake_out", "match", "*",
-					  "settle_half", "on", NULL};
+	static const char *const out[] = {
+	    "name", "fake_out", "match", "*", "settle_half", "on", NULL};
 
 	(void)state;
 	run_init(&r);
@@ -598,9 +635,9 @@ static void given_up_chunks_count_only_undelivered_records(void **state)
 	struct run r;
 	static const char *const in[] = {"name", "fake_in", "count", "100",
 					 NULL};
-	static const char *const out[] = {"name", "fake_out", "match", "*",
-					  "settle_half", "on", "then_fail", "on",
-					  "retry_limit", "1", NULL};
+	static const char *const out[] = {
+	    "name",	 "fake_out", "match",	    "*", "settle_half", "on",
+	    "then_fail", "on",	     "retry_limit", "1", NULL};
 
 	(void)state;
 	run_init(&r);
@@ -621,11 +658,16 @@ static void total_limit_gives_up_the_oldest_waiting_chunks(void **state)
 {
 	struct run r;
 	/* ~20 bytes a record, a 4K budget: many small chunks wait on retries */
-	static const char *const in[] = {"name", "fake_in", "count", "3000",
-					 "mem_buf_limit", "4K", NULL};
-	static const char *const out[] = {"name", "fake_out", "match", "*",
-					  "fail_first", "30",
-					  "storage.total_limit_size", "2K",
+	static const char *const in[] = {
+	    "name", "fake_in", "count", "3000", "mem_buf_limit", "4K", NULL};
+	static const char *const out[] = {"name",
+					  "fake_out",
+					  "match",
+					  "*",
+					  "fail_first",
+					  "30",
+					  "storage.total_limit_size",
+					  "2K",
 					  NULL};
 
 	(void)state;
@@ -647,11 +689,23 @@ static void total_limit_gives_up_the_oldest_waiting_chunks(void **state)
 static void run_init_storage_up(struct run *r, const char *dir,
 				const char *mem_limit, const char *max_up)
 {
-	const char *svc[] = {"flush", "0.01", "scheduler.base", "0.001",
-			     "scheduler.cap", "0.01", "grace", "5",
-			     "log_level", "error", "storage.path", dir,
-			     "storage.backlog.mem_limit", mem_limit,
-			     "storage.max_chunks_up", max_up, NULL};
+	const char *svc[] = {"flush",
+			     "0.01",
+			     "scheduler.base",
+			     "0.001",
+			     "scheduler.cap",
+			     "0.01",
+			     "grace",
+			     "5",
+			     "log_level",
+			     "error",
+			     "storage.path",
+			     dir,
+			     "storage.backlog.mem_limit",
+			     mem_limit,
+			     "storage.max_chunks_up",
+			     max_up,
+			     NULL};
 
 	memset(r, 0, sizeof(*r));
 	sl_conf_init(&r->conf);
@@ -690,15 +744,14 @@ static double series_value(struct sl_engine *eng, const char *family,
 
 	assert_non_null(f);
 	for (struct sl_metric_series *s = f->series; s; s = s->next)
-		if (!label_value ||
-		    (f->n_labels && strcmp(s->label_values[0], label_value) == 0))
+		if (!label_value || (f->n_labels && strcmp(s->label_values[0],
+							   label_value) == 0))
 			return sl_metric_value(s);
 	fail_msg("no series %s{%s}", family, label_value ? label_value : "");
 	return 0;
 }
 
-static void emit_n(struct sl_input *in, const char *tag, size_t tag_len,
-		   int n)
+static void emit_n(struct sl_input *in, const char *tag, size_t tag_len, int n)
 {
 	struct sl_record rec;
 
@@ -718,8 +771,9 @@ static void filesystem_input_refuses_what_it_cannot_store(void **state)
 {
 	struct run r;
 	char dir[256];
-	static const char *const in[] = {"name", "fake_in", "hold", "on",
-					 "storage.type", "filesystem", NULL};
+	static const char *const in[] = {"name", "fake_in",	 "hold",
+					 "on",	 "storage.type", "filesystem",
+					 NULL};
 	static const char *const out[] = {"name", "fake_out", "match", "*",
 					  NULL};
 	size_t long_len = SL_STORAGE_TAG_MAX + 10;
@@ -740,11 +794,11 @@ static void filesystem_input_refuses_what_it_cannot_store(void **state)
 
 	emit_n(input, long_tag, long_len, 3);
 	assert_int_equal(sl_input_persist(input), -SL_EIO);
-	assert_int_equal(input->n_open, 0);   /* taken back */
+	assert_int_equal(input->n_open, 0); /* taken back */
 	assert_int_equal(input->mem_used, 0);
 	assert_int_equal(last_in->persisted, 0);
-	assert_true(series_value(r.eng, "sluice_storage_errors_total",
-				 "create") >= 1);
+	assert_true(
+	    series_value(r.eng, "sluice_storage_errors_total", "create") >= 1);
 
 	emit_n(input, "ok", 2, 2);
 	assert_int_equal(sl_input_persist(input), 0);
@@ -756,8 +810,9 @@ static void filesystem_input_refuses_what_it_cannot_store(void **state)
 	sl_diag_destroy(&r.diag);
 
 	/* the restart delivers exactly the 2 stored records */
-	static const char *const in2[] = {"name", "fake_in", "count", "0",
-					  "storage.type", "filesystem", NULL};
+	static const char *const in2[] = {"name", "fake_in",	  "count",
+					  "0",	  "storage.type", "filesystem",
+					  NULL};
 	run_init_storage(&r, dir, "100M");
 	section(&r, SL_SEC_INPUT, in2);
 	section(&r, SL_SEC_OUTPUT, out);
@@ -781,8 +836,7 @@ static void backlog_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct backlog_watch *w = arg;
 	struct timeval tv = {0, 10000};
-	double down =
-	    series_value(w->eng, "sluice_storage_chunks", "down");
+	double down = series_value(w->eng, "sluice_storage_chunks", "down");
 
 	(void)fd;
 	(void)what;
@@ -802,8 +856,9 @@ static void backlog_over_the_limit_waits_on_disk(void **state)
 {
 	struct run r;
 	char dir[256];
-	static const char *const in[] = {"name", "fake_in", "hold", "on",
-					 "storage.type", "filesystem", NULL};
+	static const char *const in[] = {"name", "fake_in",	 "hold",
+					 "on",	 "storage.type", "filesystem",
+					 NULL};
 	static const char *const out[] = {"name", "fake_out", "match", "*",
 					  NULL};
 	struct sl_storage_opts o = {0};
@@ -826,9 +881,9 @@ static void backlog_over_the_limit_waits_on_disk(void **state)
 		assert_non_null(c);
 		for (int i = 0; i < 100; i++)
 			assert_int_equal(sl_chunk_append(c, 1, body, 1000), 0);
-		assert_int_equal(sl_storage_chunk_create(st, "fake_in.0", "bk",
-							 2, id, &f),
-				 0);
+		assert_int_equal(
+		    sl_storage_chunk_create(st, "fake_in.0", "bk", 2, id, &f),
+		    0);
 		assert_int_equal(sl_storage_chunk_seal(f, &c->data, c->records),
 				 0);
 		sl_storage_chunk_close(f);
@@ -865,10 +920,11 @@ static void chunks_over_max_up_go_down_while_running(void **state)
 {
 	struct run r;
 	char dir[256];
-	static const char *const in[] = {"name", "fake_in", "hold", "on",
-					 "storage.type", "filesystem", NULL};
-	static const char *const out[] = {"name", "fake_out", "match", "*",
-					  "fail_first", "3", NULL};
+	static const char *const in[] = {"name", "fake_in",	 "hold",
+					 "on",	 "storage.type", "filesystem",
+					 NULL};
+	static const char *const out[] = {
+	    "name", "fake_out", "match", "*", "fail_first", "3", NULL};
 	struct backlog_watch w = {0};
 	struct timeval tv = {0, 0};
 	struct sl_input *input;
@@ -911,8 +967,8 @@ static void config_errors_name_file_and_line(void **state)
 	static const char *const in[] = {"name", "fake_in", "bogus_key", "1",
 					 NULL};
 	static const char *const out[] = {"name", "no_such_output", NULL};
-	static const char *const out2[] = {"name", "fake_out", "match", "*",
-					   "retry_limit", "sometimes", NULL};
+	static const char *const out2[] = {
+	    "name", "fake_out", "match", "*", "retry_limit", "sometimes", NULL};
 
 	(void)state;
 	run_init(&r);
@@ -943,21 +999,21 @@ int main(void)
 	/* Log_Level is applied by main(), not the engine: keep tests quiet */
 	sl_log_set_level(SL_LOG_ERROR);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(every_record_reaches_every_matching_output),
-		cmocka_unit_test(failed_flushes_are_retried_until_delivered),
-		cmocka_unit_test(retry_limit_drops_and_counts),
-		cmocka_unit_test(permanent_errors_and_partial_drops_are_counted),
-		cmocka_unit_test(memory_budget_pauses_and_resumes_the_input),
-		cmocka_unit_test(rereadable_input_holds_only_its_window),
-		cmocka_unit_test(filter_records_are_counted),
-		cmocka_unit_test(reload_carries_counters),
-		cmocka_unit_test(retry_resends_only_unsettled_records),
-		cmocka_unit_test(given_up_chunks_count_only_undelivered_records),
-		cmocka_unit_test(total_limit_gives_up_the_oldest_waiting_chunks),
-		cmocka_unit_test(config_errors_name_file_and_line),
-		cmocka_unit_test(filesystem_input_refuses_what_it_cannot_store),
-		cmocka_unit_test(backlog_over_the_limit_waits_on_disk),
-		cmocka_unit_test(chunks_over_max_up_go_down_while_running),
+	    cmocka_unit_test(every_record_reaches_every_matching_output),
+	    cmocka_unit_test(failed_flushes_are_retried_until_delivered),
+	    cmocka_unit_test(retry_limit_drops_and_counts),
+	    cmocka_unit_test(permanent_errors_and_partial_drops_are_counted),
+	    cmocka_unit_test(memory_budget_pauses_and_resumes_the_input),
+	    cmocka_unit_test(rereadable_input_holds_only_its_window),
+	    cmocka_unit_test(filter_records_are_counted),
+	    cmocka_unit_test(reload_carries_counters),
+	    cmocka_unit_test(retry_resends_only_unsettled_records),
+	    cmocka_unit_test(given_up_chunks_count_only_undelivered_records),
+	    cmocka_unit_test(total_limit_gives_up_the_oldest_waiting_chunks),
+	    cmocka_unit_test(config_errors_name_file_and_line),
+	    cmocka_unit_test(filesystem_input_refuses_what_it_cannot_store),
+	    cmocka_unit_test(backlog_over_the_limit_waits_on_disk),
+	    cmocka_unit_test(chunks_over_max_up_go_down_while_running),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

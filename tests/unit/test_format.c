@@ -50,9 +50,9 @@ static void date_formats_match_fluent_bit(void **state)
 {
 	(void)state;
 	assert_string_equal(date(TS, SL_DATE_DOUBLE), "1700000000.123457");
-	assert_string_equal(date(INT64_C(1700000000) * SL_NS_PER_SEC,
-				 SL_DATE_DOUBLE),
-			    "1700000000.0");
+	assert_string_equal(
+	    date(INT64_C(1700000000) * SL_NS_PER_SEC, SL_DATE_DOUBLE),
+	    "1700000000.0");
 	assert_string_equal(date(INT64_C(1500000000), SL_DATE_DOUBLE), "1.5");
 	assert_string_equal(date(TS, SL_DATE_EPOCH), "1700000000");
 	assert_string_equal(date(TS, SL_DATE_EPOCH_MS), "1700000000123");
@@ -97,7 +97,8 @@ static void json_object_splices_date_first(void **state)
 	(void)state;
 	assert_int_equal(sl_json_opts_init(&o, SL_JSON_LINES, NULL, NULL, NULL),
 			 0);
-	assert_int_equal(sl_format_json_object(&buf, &o, TS, "{\"a\":1}", 7), 0);
+	assert_int_equal(sl_format_json_object(&buf, &o, TS, "{\"a\":1}", 7),
+			 0);
 	expect("{\"date\":1700000000.123457,\"a\":1}");
 
 	sl_buf_reset(&buf);
@@ -115,22 +116,23 @@ static void json_object_key_and_format_options(void **state)
 	const char *what = NULL;
 
 	(void)state;
-	assert_int_equal(sl_json_opts_init(&o, SL_JSON_LINES, "@t\"s",
-					   "iso8601", &what),
+	assert_int_equal(
+	    sl_json_opts_init(&o, SL_JSON_LINES, "@t\"s", "iso8601", &what), 0);
+	assert_int_equal(sl_format_json_object(&buf, &o, TS, "{\"a\":1}", 7),
 			 0);
-	assert_int_equal(sl_format_json_object(&buf, &o, TS, "{\"a\":1}", 7), 0);
 	expect("{\"@t\\\"s\":\"2023-11-14T22:13:20.123456Z\",\"a\":1}");
 
-	assert_int_equal(sl_json_opts_init(&o, SL_JSON_LINES, "Off", NULL, NULL),
-			 0);
+	assert_int_equal(
+	    sl_json_opts_init(&o, SL_JSON_LINES, "Off", NULL, NULL), 0);
 	assert_null(o.date_key);
 	sl_buf_reset(&buf);
-	assert_int_equal(sl_format_json_object(&buf, &o, TS, "{\"a\":1}", 7), 0);
+	assert_int_equal(sl_format_json_object(&buf, &o, TS, "{\"a\":1}", 7),
+			 0);
 	expect("{\"a\":1}");
 
-	assert_int_equal(sl_json_opts_init(&o, SL_JSON_LINES, NULL, "bogus",
-					   &what),
-			 -SL_EINVAL);
+	assert_int_equal(
+	    sl_json_opts_init(&o, SL_JSON_LINES, NULL, "bogus", &what),
+	    -SL_EINVAL);
 	assert_string_equal(what, "json_date_format");
 }
 
@@ -156,7 +158,8 @@ static void json_batches(void **state)
 	batch(SL_JSON_ARRAY);
 	expect("[{\"date\":1700000000,\"a\":1},{\"date\":1700000000,\"b\":2}]");
 	batch(SL_JSON_LINES);
-	expect("{\"date\":1700000000,\"a\":1}\n{\"date\":1700000000,\"b\":2}\n");
+	expect(
+	    "{\"date\":1700000000,\"a\":1}\n{\"date\":1700000000,\"b\":2}\n");
 	batch(SL_JSON_STREAM);
 	expect("{\"date\":1700000000,\"a\":1}{\"date\":1700000000,\"b\":2}");
 	assert_int_equal(sl_json_format_parse("JSON_LINES", &f), 0);
@@ -167,9 +170,8 @@ static void json_batches(void **state)
 static void tag_line(void **state)
 {
 	(void)state;
-	assert_int_equal(sl_format_tag_line(&buf, "app.log", 7, TS,
-					    "{\"a\":\"x\"}", 9),
-			 0);
+	assert_int_equal(
+	    sl_format_tag_line(&buf, "app.log", 7, TS, "{\"a\":\"x\"}", 9), 0);
 	expect("app.log: [1700000000.123456789, {\"a\":\"x\"}]\n");
 }
 
@@ -209,15 +211,14 @@ static void print_style_rejects_bad_json(void **state)
 static void print_line(void **state)
 {
 	(void)state;
-	assert_int_equal(sl_format_print_line(&buf, 3, "t", 1, TS,
-					      "{\"a\":1}", 7),
-			 0);
+	assert_int_equal(
+	    sl_format_print_line(&buf, 3, "t", 1, TS, "{\"a\":1}", 7), 0);
 	expect("[3] t: [[1700000000.123456789, {}], {\"a\"=>1}]\n");
 }
 
 static void fields_split(void **state)
 {
-	struct sl_fields f = { 0 };
+	struct sl_fields f = {0};
 	const char *in = "{\"msg\":\"a \\\"b\\\"\",\"n\":2,\"o\":{\"x\":[1]},"
 			 "\"msg\":\"second\"}";
 	const struct sl_field *v;
@@ -231,7 +232,8 @@ static void fields_split(void **state)
 	assert_memory_equal(f.text.data + v[0].print_off, "\"a \\\"b\\\"\"",
 			    v[0].print_len);
 	assert_int_equal(v[0].raw_len, strlen("a \"b\""));
-	assert_memory_equal(f.text.data + v[0].raw_off, "a \"b\"", v[0].raw_len);
+	assert_memory_equal(f.text.data + v[0].raw_off, "a \"b\"",
+			    v[0].raw_len);
 	assert_memory_equal(f.text.data + v[1].print_off, "2", 1);
 	assert_int_equal(v[1].raw_len, 1);
 	assert_int_equal(v[2].print_len, strlen("{\"x\"=>[1]}"));
@@ -254,18 +256,18 @@ static void fields_split(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(date_formats_match_fluent_bit, reset),
-		cmocka_unit_test_setup(date_format_names, reset),
-		cmocka_unit_test_setup(time_texts, reset),
-		cmocka_unit_test_setup(json_object_splices_date_first, reset),
-		cmocka_unit_test_setup(json_object_key_and_format_options, reset),
-		cmocka_unit_test_setup(json_batches, reset),
-		cmocka_unit_test_setup(tag_line, reset),
-		cmocka_unit_test_setup(print_style, reset),
-		cmocka_unit_test_setup(print_style_escapes_bytes, reset),
-		cmocka_unit_test_setup(print_style_rejects_bad_json, reset),
-		cmocka_unit_test_setup(print_line, reset),
-		cmocka_unit_test_setup(fields_split, reset),
+	    cmocka_unit_test_setup(date_formats_match_fluent_bit, reset),
+	    cmocka_unit_test_setup(date_format_names, reset),
+	    cmocka_unit_test_setup(time_texts, reset),
+	    cmocka_unit_test_setup(json_object_splices_date_first, reset),
+	    cmocka_unit_test_setup(json_object_key_and_format_options, reset),
+	    cmocka_unit_test_setup(json_batches, reset),
+	    cmocka_unit_test_setup(tag_line, reset),
+	    cmocka_unit_test_setup(print_style, reset),
+	    cmocka_unit_test_setup(print_style_escapes_bytes, reset),
+	    cmocka_unit_test_setup(print_style_rejects_bad_json, reset),
+	    cmocka_unit_test_setup(print_line, reset),
+	    cmocka_unit_test_setup(fields_split, reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -161,11 +161,12 @@ static void nul_byte_is_not_the_end(void **state)
 /* Root lookups go through a hash index from the second one on. */
 static void root_index_finds_every_key_and_the_last_repeat(void **state)
 {
-	const char *t = "{\"a\":1,\"k\":1,\"bb\":{\"k\":9},\"ccc\":3,\"dddd\":4,"
-			"\"eeeee\":5,\"k\":2,\"ffffff\":[1,2,3],\"g\":7,"
-			"\"status\":200,\"statue\":201,\"h\":null}";
-	const char *keys[] = {"a", "bb", "ccc", "dddd", "eeeee", "ffffff",
-			      "g", "status", "statue", "h"};
+	const char *t =
+	    "{\"a\":1,\"k\":1,\"bb\":{\"k\":9},\"ccc\":3,\"dddd\":4,"
+	    "\"eeeee\":5,\"k\":2,\"ffffff\":[1,2,3],\"g\":7,"
+	    "\"status\":200,\"statue\":201,\"h\":null}";
+	const char *keys[] = {"a",	"bb", "ccc",	"dddd",	  "eeeee",
+			      "ffffff", "g",  "status", "statue", "h"};
 
 	(void)state;
 	assert_int_equal(sl_view_build(&view, t, strlen(t)), 0);
@@ -191,8 +192,8 @@ static void root_index_finds_every_key_and_the_last_repeat(void **state)
 	/* a rebuild drops the index of the previous text */
 	assert_int_equal(sl_view_build(&view, S("{\"k\":5,\"a\":1}")), 0);
 	assert_int_equal(view.root_bits, 0);
-	assert_int_equal(sl_view_find_key(&view, "{\"k\":5,\"a\":1}", 0, S("k")),
-			 1);
+	assert_int_equal(
+	    sl_view_find_key(&view, "{\"k\":5,\"a\":1}", 0, S("k")), 1);
 }
 
 static void escaped_keys_are_found_by_plain_name(void **state)

@@ -59,17 +59,20 @@ static void expect_fail(const char *line, bool no_bare)
 
 static void plain_pairs(void **state)
 {
-	expect("level=info msg=started port=8080", "level=info;msg=started;port=8080;");
+	expect("level=info msg=started port=8080",
+	       "level=info;msg=started;port=8080;");
 }
 
 static void quoted_values_keep_spaces(void **state)
 {
-	expect("msg=\"request done\" status=200", "msg=request done;status=200;");
+	expect("msg=\"request done\" status=200",
+	       "msg=request done;status=200;");
 }
 
 static void escapes_in_quotes(void **state)
 {
-	expect("msg=\"say \\\"hi\\\" \\\\ now\\n\"", "msg=say \"hi\" \\ now\n;");
+	expect("msg=\"say \\\"hi\\\" \\\\ now\\n\"",
+	       "msg=say \"hi\" \\ now\n;");
 	/* an unknown escape is kept as written */
 	expect("path=\"C:\\dir\"", "path=C:\\dir;");
 }
@@ -106,21 +109,22 @@ static void bad_lines(void **state)
 
 static void time_and_url_values(void **state)
 {
-	expect("ts=2026-11-21T08:00:00.123Z url=/api/v1?x", "ts=2026-11-21T08:00:00.123Z;url=/api/v1?x;");
+	expect("ts=2026-11-21T08:00:00.123Z url=/api/v1?x",
+	       "ts=2026-11-21T08:00:00.123Z;url=/api/v1?x;");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(plain_pairs),
-		cmocka_unit_test(quoted_values_keep_spaces),
-		cmocka_unit_test(escapes_in_quotes),
-		cmocka_unit_test(bare_key_is_reported),
-		cmocka_unit_test(no_bare_keys_fails_the_line),
-		cmocka_unit_test(empty_value),
-		cmocka_unit_test(extra_white_space),
-		cmocka_unit_test(bad_lines),
-		cmocka_unit_test(time_and_url_values),
+	    cmocka_unit_test(plain_pairs),
+	    cmocka_unit_test(quoted_values_keep_spaces),
+	    cmocka_unit_test(escapes_in_quotes),
+	    cmocka_unit_test(bare_key_is_reported),
+	    cmocka_unit_test(no_bare_keys_fails_the_line),
+	    cmocka_unit_test(empty_value),
+	    cmocka_unit_test(extra_white_space),
+	    cmocka_unit_test(bad_lines),
+	    cmocka_unit_test(time_and_url_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_metrics.c - families are shared by shape, series are capped and counted. */
+/* test_metrics.c - families are shared by shape, series are capped and counted.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,12 +20,12 @@ static void same_name_and_labels_share_a_family(void **state)
 
 	(void)state;
 	sl_metrics_init(&reg);
-	struct sl_metric_family *a = sl_metrics_family(
-		&reg, "security_auth_failures_total", "h", SL_METRIC_COUNTER,
-		labels, 1, NULL, 0, &err);
+	struct sl_metric_family *a =
+	    sl_metrics_family(&reg, "security_auth_failures_total", "h",
+			      SL_METRIC_COUNTER, labels, 1, NULL, 0, &err);
 	struct sl_metric_family *b = sl_metrics_family(
-		&reg, "security_auth_failures_total", "other help",
-		SL_METRIC_COUNTER, labels, 1, NULL, 0, &err);
+	    &reg, "security_auth_failures_total", "other help",
+	    SL_METRIC_COUNTER, labels, 1, NULL, 0, &err);
 	assert_non_null(a);
 	assert_ptr_equal(a, b);
 	/* same name, other labels or type: refused */
@@ -54,8 +55,7 @@ static void series_cap_counts_refusals(void **state)
 	(void)state;
 	sl_metrics_init(&reg);
 	struct sl_metric_family *f = sl_metrics_family(
-		&reg, "x_total", "h", SL_METRIC_COUNTER, labels, 1, NULL, 0,
-		&err);
+	    &reg, "x_total", "h", SL_METRIC_COUNTER, labels, 1, NULL, 0, &err);
 	f->max_series = 3;
 	for (int i = 0; i < 5; i++) {
 		const char *v[] = {buf};
@@ -71,7 +71,7 @@ static void series_cap_counts_refusals(void **state)
 	assert_non_null(sl_metric_series_get(&reg, f, v0));
 	assert_int_equal(f->n_series, 3);
 	struct sl_metric_family *d =
-		sl_metrics_find(&reg, "sluice_metrics_series_dropped_total");
+	    sl_metrics_find(&reg, "sluice_metrics_series_dropped_total");
 	assert_non_null(d);
 	assert_true(sl_metric_value(d->series) == 2.0);
 	sl_metrics_destroy(&reg);
@@ -85,9 +85,9 @@ static void histogram_buckets_and_sum(void **state)
 
 	(void)state;
 	sl_metrics_init(&reg);
-	struct sl_metric_family *f = sl_metrics_family(
-		&reg, "latency_seconds", "h", SL_METRIC_HISTOGRAM, NULL, 0,
-		buckets, 3, &err);
+	struct sl_metric_family *f =
+	    sl_metrics_family(&reg, "latency_seconds", "h", SL_METRIC_HISTOGRAM,
+			      NULL, 0, buckets, 3, &err);
 	struct sl_metric_series *s = sl_metric_series_get(&reg, f, NULL);
 	sl_metric_observe(f, s, 0.05);
 	sl_metric_observe(f, s, 0.1); /* le is inclusive */
@@ -107,9 +107,9 @@ static void histogram_buckets_and_sum(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(same_name_and_labels_share_a_family),
-		cmocka_unit_test(series_cap_counts_refusals),
-		cmocka_unit_test(histogram_buckets_and_sum),
+	    cmocka_unit_test(same_name_and_labels_share_a_family),
+	    cmocka_unit_test(series_cap_counts_refusals),
+	    cmocka_unit_test(histogram_buckets_and_sum),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,7 +21,7 @@ static void check(const char *const *kv, const char *in, const char *out)
 {
 	char *diag = NULL;
 	struct sl_test_filter *tf =
-		sl_test_filter_create(&sl_filter_modify, kv, NULL, &diag);
+	    sl_test_filter_create(&sl_filter_modify, kv, NULL, &diag);
 
 	if (!tf)
 		fail_msg("modify config failed: %s", diag ? diag : "?");
@@ -36,7 +36,7 @@ static void check_error(const char *const *kv, int line, const char *want)
 {
 	char *diag = NULL, where[32];
 	struct sl_test_filter *tf =
-		sl_test_filter_create(&sl_filter_modify, kv, NULL, &diag);
+	    sl_test_filter_create(&sl_filter_modify, kv, NULL, &diag);
 
 	assert_null(tf);
 	assert_non_null(diag);
@@ -219,8 +219,8 @@ static void rules_run_in_written_order(void **state)
 static void quoted_arguments(void **state)
 {
 	static const char *const kv[] = {
-		"Condition", "Key_value_matches \"key 1\" \".*with spaces.*\"",
-		"Add", "\"key 2\" \"second value with spaces\"", NULL};
+	    "Condition", "Key_value_matches \"key 1\" \".*with spaces.*\"",
+	    "Add", "\"key 2\" \"second value with spaces\"", NULL};
 
 	(void)state;
 	check(kv, "{\"key 1\":\"first value with spaces\"}",
@@ -297,9 +297,8 @@ static void no_key_matches(void **state)
 
 static void key_value_equals(void **state)
 {
-	static const char *const kv[] = {"Condition",
-					 "Key_value_equals lang en", "Set",
-					 "m y", NULL};
+	static const char *const kv[] = {
+	    "Condition", "Key_value_equals lang en", "Set", "m y", NULL};
 
 	(void)state;
 	check(kv, "{\"lang\":\"en\"}", "{\"lang\":\"en\",\"m\":\"y\"}");
@@ -309,9 +308,8 @@ static void key_value_equals(void **state)
 /* Fluent Bit compares strings only: the number 200 is not "200". */
 static void key_value_equals_ignores_numbers(void **state)
 {
-	static const char *const kv[] = {"Condition",
-					 "Key_value_equals code 200", "Set",
-					 "m y", NULL};
+	static const char *const kv[] = {
+	    "Condition", "Key_value_equals code 200", "Set", "m y", NULL};
 
 	(void)state;
 	check(kv, "{\"code\":200}", "{\"code\":200}");
@@ -333,8 +331,9 @@ static void key_value_does_not_equal(void **state)
 /* Fluent Bit issue 7075: a boolean matches as "true"/"false". */
 static void key_value_matches_bool(void **state)
 {
-	static const char *const kv[] = {"Condition", "Key_value_matches ok true",
-					 "Rename", "ok matched", NULL};
+	static const char *const kv[] = {"Condition",
+					 "Key_value_matches ok true", "Rename",
+					 "ok matched", NULL};
 
 	(void)state;
 	check(kv, "{\"ok\":true}", "{\"matched\":true}");
@@ -353,9 +352,8 @@ static void key_value_matches_unescaped(void **state)
 
 static void key_value_does_not_match(void **state)
 {
-	static const char *const kv[] = {"Condition",
-					 "Key_value_does_not_match k ^a",
-					 "Set", "m y", NULL};
+	static const char *const kv[] = {
+	    "Condition", "Key_value_does_not_match k ^a", "Set", "m y", NULL};
 
 	(void)state;
 	check(kv, "{\"k\":\"bc\"}", "{\"k\":\"bc\",\"m\":\"y\"}");
@@ -366,9 +364,9 @@ static void key_value_does_not_match(void **state)
 static void matching_keys_have_matching_values(void **state)
 {
 	static const char *const kv[] = {
-		"Condition",
-		"Matching_keys_have_matching_values ^[a-z][0-9]$ ^[a-z][0-9]$",
-		"Copy", "k1 matches", NULL};
+	    "Condition",
+	    "Matching_keys_have_matching_values ^[a-z][0-9]$ ^[a-z][0-9]$",
+	    "Copy", "k1 matches", NULL};
 
 	(void)state;
 	check(kv, "{\"k1\":\"n1\",\"k2\":\"n3\"}",
@@ -380,10 +378,10 @@ static void matching_keys_have_matching_values(void **state)
 static void matching_keys_do_not_have_matching_values(void **state)
 {
 	static const char *const kv[] = {
-		"Condition",
-		"Matching_keys_do_not_have_matching_values ^[a-z][0-9]$ "
-		"^[a-z][0-9]$",
-		"Copy", "k1 no_matches", NULL};
+	    "Condition",
+	    "Matching_keys_do_not_have_matching_values ^[a-z][0-9]$ "
+	    "^[a-z][0-9]$",
+	    "Copy", "k1 no_matches", NULL};
 
 	(void)state;
 	check(kv, "{\"k1\":\"aa\",\"k2\":\"bb\"}",
@@ -392,9 +390,9 @@ static void matching_keys_do_not_have_matching_values(void **state)
 
 static void conditions_are_anded(void **state)
 {
-	static const char *const kv[] = {"Condition", "Key_exists a",
-					 "Condition", "Key_exists b", "Set",
-					 "m y", NULL};
+	static const char *const kv[] = {
+	    "Condition", "Key_exists a", "Condition", "Key_exists b",
+	    "Set",	 "m y",		 NULL};
 
 	(void)state;
 	check(kv, "{\"a\":1,\"b\":2}", "{\"a\":1,\"b\":2,\"m\":\"y\"}");
@@ -404,8 +402,9 @@ static void conditions_are_anded(void **state)
 /* Conditions look at the record as it came in, not as rules change it. */
 static void conditions_checked_before_rules(void **state)
 {
-	static const char *const kv[] = {"Condition", "Key_does_not_exist x",
-					 "Set", "x 1", "Set", "y 2", NULL};
+	static const char *const kv[] = {
+	    "Condition", "Key_does_not_exist x", "Set", "x 1", "Set", "y 2",
+	    NULL};
 
 	(void)state;
 	check(kv, "{}", "{\"x\":\"1\",\"y\":\"2\"}");
@@ -419,7 +418,8 @@ static void add_without_value_is_error(void **state)
 	static const char *const kv[] = {"Add", "foo bar", "Add", "foo", NULL};
 
 	(void)state;
-	check_error(kv, 3, "'foo' for option 'Add' of modify: expected KEY VALUE");
+	check_error(kv, 3,
+		    "'foo' for option 'Add' of modify: expected KEY VALUE");
 }
 
 static void empty_rule_is_error(void **state)
@@ -483,8 +483,8 @@ static void condition_missing_value_is_error(void **state)
 
 static void condition_bad_regex_is_error(void **state)
 {
-	static const char *const kv[] = {"Condition",
-					 "Key_value_matches k [a-", NULL};
+	static const char *const kv[] = {"Condition", "Key_value_matches k [a-",
+					 NULL};
 
 	(void)state;
 	check_error(kv, 2, "bad regex '[a-'");
@@ -501,53 +501,53 @@ static void unterminated_quote_is_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(set_appends_new_key),
-		cmocka_unit_test(set_replaces_existing_key),
-		cmocka_unit_test(set_writes_a_string),
-		cmocka_unit_test(add_when_absent),
-		cmocka_unit_test(add_keeps_existing),
-		cmocka_unit_test(remove_key),
-		cmocka_unit_test(remove_wildcard_prefix),
-		cmocka_unit_test(remove_wildcard_star_is_literal),
-		cmocka_unit_test(remove_regex),
-		cmocka_unit_test(rename_in_place),
-		cmocka_unit_test(rename_skips_existing_target),
-		cmocka_unit_test(hard_rename_replaces_target),
-		cmocka_unit_test(hard_rename_without_target),
-		cmocka_unit_test(copy_after_source),
-		cmocka_unit_test(copy_skips_existing_target),
-		cmocka_unit_test(hard_copy_replaces_target),
-		cmocka_unit_test(move_to_start),
-		cmocka_unit_test(move_to_end),
-		cmocka_unit_test(rules_run_in_written_order),
-		cmocka_unit_test(quoted_arguments),
-		cmocka_unit_test(quoted_value_escapes),
-		cmocka_unit_test(key_exists_applies),
-		cmocka_unit_test(key_exists_blocks),
-		cmocka_unit_test(key_exists_nested),
-		cmocka_unit_test(key_does_not_exist),
-		cmocka_unit_test(a_key_matches),
-		cmocka_unit_test(no_key_matches),
-		cmocka_unit_test(key_value_equals),
-		cmocka_unit_test(key_value_equals_ignores_numbers),
-		cmocka_unit_test(key_value_does_not_equal),
-		cmocka_unit_test(key_value_matches_bool),
-		cmocka_unit_test(key_value_matches_unescaped),
-		cmocka_unit_test(key_value_does_not_match),
-		cmocka_unit_test(matching_keys_have_matching_values),
-		cmocka_unit_test(matching_keys_do_not_have_matching_values),
-		cmocka_unit_test(conditions_are_anded),
-		cmocka_unit_test(conditions_checked_before_rules),
-		cmocka_unit_test(add_without_value_is_error),
-		cmocka_unit_test(empty_rule_is_error),
-		cmocka_unit_test(set_with_three_words_is_error),
-		cmocka_unit_test(remove_with_two_words_is_error),
-		cmocka_unit_test(remove_wildcard_bad_regex_is_error),
-		cmocka_unit_test(remove_regex_bad_regex_is_error),
-		cmocka_unit_test(unknown_condition_is_error),
-		cmocka_unit_test(condition_missing_value_is_error),
-		cmocka_unit_test(condition_bad_regex_is_error),
-		cmocka_unit_test(unterminated_quote_is_error),
+	    cmocka_unit_test(set_appends_new_key),
+	    cmocka_unit_test(set_replaces_existing_key),
+	    cmocka_unit_test(set_writes_a_string),
+	    cmocka_unit_test(add_when_absent),
+	    cmocka_unit_test(add_keeps_existing),
+	    cmocka_unit_test(remove_key),
+	    cmocka_unit_test(remove_wildcard_prefix),
+	    cmocka_unit_test(remove_wildcard_star_is_literal),
+	    cmocka_unit_test(remove_regex),
+	    cmocka_unit_test(rename_in_place),
+	    cmocka_unit_test(rename_skips_existing_target),
+	    cmocka_unit_test(hard_rename_replaces_target),
+	    cmocka_unit_test(hard_rename_without_target),
+	    cmocka_unit_test(copy_after_source),
+	    cmocka_unit_test(copy_skips_existing_target),
+	    cmocka_unit_test(hard_copy_replaces_target),
+	    cmocka_unit_test(move_to_start),
+	    cmocka_unit_test(move_to_end),
+	    cmocka_unit_test(rules_run_in_written_order),
+	    cmocka_unit_test(quoted_arguments),
+	    cmocka_unit_test(quoted_value_escapes),
+	    cmocka_unit_test(key_exists_applies),
+	    cmocka_unit_test(key_exists_blocks),
+	    cmocka_unit_test(key_exists_nested),
+	    cmocka_unit_test(key_does_not_exist),
+	    cmocka_unit_test(a_key_matches),
+	    cmocka_unit_test(no_key_matches),
+	    cmocka_unit_test(key_value_equals),
+	    cmocka_unit_test(key_value_equals_ignores_numbers),
+	    cmocka_unit_test(key_value_does_not_equal),
+	    cmocka_unit_test(key_value_matches_bool),
+	    cmocka_unit_test(key_value_matches_unescaped),
+	    cmocka_unit_test(key_value_does_not_match),
+	    cmocka_unit_test(matching_keys_have_matching_values),
+	    cmocka_unit_test(matching_keys_do_not_have_matching_values),
+	    cmocka_unit_test(conditions_are_anded),
+	    cmocka_unit_test(conditions_checked_before_rules),
+	    cmocka_unit_test(add_without_value_is_error),
+	    cmocka_unit_test(empty_rule_is_error),
+	    cmocka_unit_test(set_with_three_words_is_error),
+	    cmocka_unit_test(remove_with_two_words_is_error),
+	    cmocka_unit_test(remove_wildcard_bad_regex_is_error),
+	    cmocka_unit_test(remove_regex_bad_regex_is_error),
+	    cmocka_unit_test(unknown_condition_is_error),
+	    cmocka_unit_test(condition_missing_value_is_error),
+	    cmocka_unit_test(condition_bad_regex_is_error),
+	    cmocka_unit_test(unterminated_quote_is_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

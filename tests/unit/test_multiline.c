@@ -20,7 +20,7 @@
 #include "../../inputs/tail/tail_multiline.h"
 #include "sl_test.h"
 
-#define MS INT64_C(1000000)
+#define MS	INT64_C(1000000)
 #define READ_TS INT64_C(5000000000)
 
 struct out {
@@ -78,8 +78,8 @@ static int fx_setup(struct fx *f, const char *parsers, const char *list,
 		char *path = sl_test_write_temp(parsers);
 
 		assert_non_null(path);
-		assert_int_equal(sl_conf_load_parsers(&f->conf, path, NULL,
-						      &f->diag), 0);
+		assert_int_equal(
+		    sl_conf_load_parsers(&f->conf, path, NULL, &f->diag), 0);
 		unlink(path);
 		free(path);
 	}
@@ -118,7 +118,8 @@ static void flush(struct fx *f)
 	assert_true(tail_ml_flush(&f->ml, &f->g, collect, &f->out) >= 0);
 }
 
-/* ---- built-ins ------------------------------------------------------------ */
+/* ---- built-ins ------------------------------------------------------------
+ */
 
 static void cri_partials_joined_until_full(void **state)
 {
@@ -126,7 +127,8 @@ static void cri_partials_joined_until_full(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(fx_setup(&f, NULL, "cri", 1 << 20, err, sizeof(err)), 0);
+	assert_int_equal(fx_setup(&f, NULL, "cri", 1 << 20, err, sizeof(err)),
+			 0);
 	feed(&f, "2024-01-01T00:00:00.000000001Z stdout P hello ");
 	feed(&f, "2024-01-01T00:00:00.5Z stdout P wor");
 	assert_int_equal(f.out.n, 0);
@@ -160,8 +162,8 @@ static void docker_log_parts_joined_until_newline(void **state)
 			 "\"time\":\"2024-01-01T00:00:00.25Z\"}";
 
 	(void)state;
-	assert_int_equal(fx_setup(&f, NULL, "docker", 1 << 20, err,
-				  sizeof(err)), 0);
+	assert_int_equal(
+	    fx_setup(&f, NULL, "docker", 1 << 20, err, sizeof(err)), 0);
 	feed(&f, l1);
 	feed(&f, "{\"log\":\"part two\\n\",\"stream\":\"stdout\","
 		 "\"time\":\"2024-01-01T00:00:01Z\"}");
@@ -183,8 +185,8 @@ static void list_is_tried_in_order_and_others_pass_alone(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(fx_setup(&f, NULL, "docker,cri", 1 << 20, err,
-				  sizeof(err)), 0);
+	assert_int_equal(
+	    fx_setup(&f, NULL, "docker,cri", 1 << 20, err, sizeof(err)), 0);
 	feed(&f, "{\"log\":\"d\\n\"}");
 	feed(&f, "2024-01-01T00:00:00Z stdout F c");
 	feed(&f, "plain text");
@@ -207,7 +209,8 @@ static void list_is_tried_in_order_and_others_pass_alone(void **state)
 	fx_free(&f);
 }
 
-/* ---- stack-trace built-ins ------------------------------------------------ */
+/* ---- stack-trace built-ins ------------------------------------------------
+ */
 
 /* Feeds `lines` (NULL-terminated) to built-in `name` and flushes. */
 static void run_builtin(struct fx *f, const char *name,
@@ -224,16 +227,16 @@ static void run_builtin(struct fx *f, const char *name,
 static void java_stack_trace_joined(void **state)
 {
 	static const char *const lines[] = {
-		"2024-01-01 12:00:00 INFO starting",
-		"Exception in thread \"main\" java.lang.IllegalStateException: "
-		"bad state",
-		"\tat com.x.Y.z(Y.java:10)",
-		"\tat com.x.Y.main(Y.java:4)",
-		"Caused by: java.lang.IllegalArgumentException: bad arg",
-		"\tat com.x.Y.check(Y.java:20)",
-		"\t... 2 more",
-		"2024-01-01 12:00:01 INFO still running",
-		NULL,
+	    "2024-01-01 12:00:00 INFO starting",
+	    "Exception in thread \"main\" java.lang.IllegalStateException: "
+	    "bad state",
+	    "\tat com.x.Y.z(Y.java:10)",
+	    "\tat com.x.Y.main(Y.java:4)",
+	    "Caused by: java.lang.IllegalArgumentException: bad arg",
+	    "\tat com.x.Y.check(Y.java:20)",
+	    "\t... 2 more",
+	    "2024-01-01 12:00:01 INFO still running",
+	    NULL,
 	};
 	struct fx f;
 
@@ -258,15 +261,15 @@ static void java_stack_trace_joined(void **state)
 static void python_traceback_joined(void **state)
 {
 	static const char *const lines[] = {
-		"handling request",
-		"Traceback (most recent call last):",
-		"  File \"x.py\", line 1, in <module>",
-		"    main()",
-		"  File \"x.py\", line 7, in main",
-		"    raise ValueError(\"bad\")",
-		"ValueError: bad",
-		"next request",
-		NULL,
+	    "handling request",
+	    "Traceback (most recent call last):",
+	    "  File \"x.py\", line 1, in <module>",
+	    "    main()",
+	    "  File \"x.py\", line 7, in main",
+	    "    raise ValueError(\"bad\")",
+	    "ValueError: bad",
+	    "next request",
+	    NULL,
 	};
 	struct fx f;
 
@@ -289,14 +292,14 @@ static void python_traceback_joined(void **state)
 static void go_panic_joined(void **state)
 {
 	static const char *const lines[] = {
-		"listening on :8080",
-		"panic: runtime error: index out of range [3] with length 3",
-		"",
-		"goroutine 1 [running]:",
-		"main.main()",
-		"\t/x/main.go:5 +0x1d",
-		"exit status 2",
-		NULL,
+	    "listening on :8080",
+	    "panic: runtime error: index out of range [3] with length 3",
+	    "",
+	    "goroutine 1 [running]:",
+	    "main.main()",
+	    "\t/x/main.go:5 +0x1d",
+	    "exit status 2",
+	    NULL,
 	};
 	struct fx f;
 
@@ -318,13 +321,13 @@ static void go_panic_joined(void **state)
 static void ruby_backtrace_joined(void **state)
 {
 	static const char *const lines[] = {
-		"I, [2024-01-01T12:00:00] INFO -- : booting",
-		"/app/lib/x.rb:10:in `foo': undefined method `bar' for nil "
-		"(NoMethodError)",
-		"\tfrom /app/lib/x.rb:20:in `run'",
-		"\tfrom /app/main.rb:3:in `<main>'",
-		"I, [2024-01-01T12:00:01] INFO -- : retrying",
-		NULL,
+	    "I, [2024-01-01T12:00:00] INFO -- : booting",
+	    "/app/lib/x.rb:10:in `foo': undefined method `bar' for nil "
+	    "(NoMethodError)",
+	    "\tfrom /app/lib/x.rb:20:in `run'",
+	    "\tfrom /app/main.rb:3:in `<main>'",
+	    "I, [2024-01-01T12:00:01] INFO -- : retrying",
+	    NULL,
 	};
 	struct fx f;
 
@@ -345,10 +348,10 @@ static void ruby_backtrace_joined(void **state)
 static void builtins_join_the_log_field_of_json_lines(void **state)
 {
 	static const char *const lines[] = {
-		"{\"log\":\"java.lang.RuntimeException: x\",\"pod\":\"a\"}",
-		"{\"log\":\"\\tat A.b(A.java:1)\",\"pod\":\"a\"}",
-		"{\"log\":\"done\",\"pod\":\"a\"}",
-		NULL,
+	    "{\"log\":\"java.lang.RuntimeException: x\",\"pod\":\"a\"}",
+	    "{\"log\":\"\\tat A.b(A.java:1)\",\"pod\":\"a\"}",
+	    "{\"log\":\"done\",\"pod\":\"a\"}",
+	    NULL,
 	};
 	struct fx f;
 
@@ -367,12 +370,12 @@ static void builtins_join_the_log_field_of_json_lines(void **state)
 /* ---- [MULTILINE_PARSER] -------------------------------------------------- */
 
 static const char *const REGEX_ML =
-	"[MULTILINE_PARSER]\n"
-	"    name          multiline-regex\n"
-	"    type          regex\n"
-	"    flush_timeout 500\n"
-	"    rule \"start_state\" \"/^[A-Z][a-z]{2} \\d+ /\" \"cont\"\n"
-	"    rule \"cont\"        \"/^\\s+at /\"          \"cont\"\n";
+    "[MULTILINE_PARSER]\n"
+    "    name          multiline-regex\n"
+    "    type          regex\n"
+    "    flush_timeout 500\n"
+    "    rule \"start_state\" \"/^[A-Z][a-z]{2} \\d+ /\" \"cont\"\n"
+    "    rule \"cont\"        \"/^\\s+at /\"          \"cont\"\n";
 
 static void regex_rules_join_start_and_continuations(void **state)
 {
@@ -380,8 +383,9 @@ static void regex_rules_join_start_and_continuations(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(fx_setup(&f, REGEX_ML, "multiline-regex", 1 << 20,
-				  err, sizeof(err)), 0);
+	assert_int_equal(fx_setup(&f, REGEX_ML, "multiline-regex", 1 << 20, err,
+				  sizeof(err)),
+			 0);
 	feed(&f, "orphan before any start");
 	assert_int_equal(f.out.n, 1); /* no group, no start: alone */
 	feed(&f, "Dec 14 boom");
@@ -390,7 +394,8 @@ static void regex_rules_join_start_and_continuations(void **state)
 	assert_int_equal(f.out.n, 1);
 	feed(&f, "Dec 15 next");
 	assert_int_equal(f.out.n, 2);
-	assert_string_equal(f.out.text[1], "Dec 14 boom\n    at a()\n    at b()");
+	assert_string_equal(f.out.text[1],
+			    "Dec 14 boom\n    at a()\n    at b()");
 	assert_null(f.out.base[1]);
 	assert_int_equal(f.out.start[1], 24);
 	assert_int_equal(f.out.end[1], 24 + 12 + 11 + 11);
@@ -412,19 +417,20 @@ static void flush_timeout_emits_a_group_left_waiting(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(fx_setup(&f, REGEX_ML, "multiline-regex", 1 << 20,
-				  err, sizeof(err)), 0);
+	assert_int_equal(fx_setup(&f, REGEX_ML, "multiline-regex", 1 << 20, err,
+				  sizeof(err)),
+			 0);
 	assert_int_equal(f.ml.min_flush_ns, 500 * MS);
 	f.now = 1000 * MS;
 	feed(&f, "Dec 14 boom");
 	f.now = 1400 * MS;
 	feed(&f, "    at a()"); /* a continuation restarts the wait */
-	assert_int_equal(tail_ml_expire(&f.ml, &f.g, 1899 * MS, collect,
-					&f.out), 0);
+	assert_int_equal(
+	    tail_ml_expire(&f.ml, &f.g, 1899 * MS, collect, &f.out), 0);
 	assert_int_equal(f.out.n, 0);
 	assert_true(tail_ml_pending(&f.g));
-	assert_int_equal(tail_ml_expire(&f.ml, &f.g, 1900 * MS, collect,
-					&f.out), 0);
+	assert_int_equal(
+	    tail_ml_expire(&f.ml, &f.g, 1900 * MS, collect, &f.out), 0);
 	assert_int_equal(f.out.n, 1);
 	assert_false(tail_ml_pending(&f.g));
 	assert_string_equal(f.out.text[0], "Dec 14 boom\n    at a()");
@@ -438,12 +444,14 @@ static void key_content_of_json_lines(void **state)
 	const char *first = "{\"log\":\"Dec 1 start\",\"level\":\"error\"}";
 
 	(void)state;
-	assert_int_equal(fx_setup(&f,
-				  "[MULTILINE_PARSER]\n    name js\n"
-				  "    type regex\n    key_content log\n"
-				  "    rule \"start_state\" \"/^Dec/\" \"cont\"\n"
-				  "    rule \"cont\" \"/^ /\" \"cont\"\n",
-				  "js", 1 << 20, err, sizeof(err)), 0);
+	assert_int_equal(
+	    fx_setup(&f,
+		     "[MULTILINE_PARSER]\n    name js\n"
+		     "    type regex\n    key_content log\n"
+		     "    rule \"start_state\" \"/^Dec/\" \"cont\"\n"
+		     "    rule \"cont\" \"/^ /\" \"cont\"\n",
+		     "js", 1 << 20, err, sizeof(err)),
+	    0);
 	feed(&f, first);
 	feed(&f, "{\"log\":\" more\",\"level\":\"error\"}");
 	flush(&f);
@@ -463,7 +471,8 @@ static void endswith_negate_joins_backslash_continuations(void **state)
 				  "[MULTILINE_PARSER]\n    name bs\n"
 				  "    type endswith\n    match_string \\\n"
 				  "    negate true\n",
-				  "bs", 1 << 20, err, sizeof(err)), 0);
+				  "bs", 1 << 20, err, sizeof(err)),
+			 0);
 	feed(&f, "a \\");
 	feed(&f, "b \\");
 	assert_int_equal(f.out.n, 0);
@@ -484,7 +493,8 @@ static void equal_ends_the_group_on_the_marker(void **state)
 	assert_int_equal(fx_setup(&f,
 				  "[MULTILINE_PARSER]\n    name eq\n"
 				  "    type equal\n    match_string END\n",
-				  "eq", 1 << 20, err, sizeof(err)), 0);
+				  "eq", 1 << 20, err, sizeof(err)),
+			 0);
 	feed(&f, "one");
 	feed(&f, "two");
 	feed(&f, "END");
@@ -520,8 +530,9 @@ static void unknown_names_are_errors(void **state)
 	char err[256] = "";
 
 	(void)state;
-	assert_int_equal(fx_setup(&f, NULL, "docker,nope", 1 << 20, err,
-				  sizeof(err)), -SL_ENOENT);
+	assert_int_equal(
+	    fx_setup(&f, NULL, "docker,nope", 1 << 20, err, sizeof(err)),
+	    -SL_ENOENT);
 	assert_non_null(strstr(err, "'nope' is not defined"));
 	fx_free(&f);
 }
@@ -529,21 +540,21 @@ static void unknown_names_are_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(cri_partials_joined_until_full),
-		cmocka_unit_test(docker_log_parts_joined_until_newline),
-		cmocka_unit_test(list_is_tried_in_order_and_others_pass_alone),
-		cmocka_unit_test(java_stack_trace_joined),
-		cmocka_unit_test(python_traceback_joined),
-		cmocka_unit_test(go_panic_joined),
-		cmocka_unit_test(ruby_backtrace_joined),
-		cmocka_unit_test(builtins_join_the_log_field_of_json_lines),
-		cmocka_unit_test(regex_rules_join_start_and_continuations),
-		cmocka_unit_test(flush_timeout_emits_a_group_left_waiting),
-		cmocka_unit_test(key_content_of_json_lines),
-		cmocka_unit_test(endswith_negate_joins_backslash_continuations),
-		cmocka_unit_test(equal_ends_the_group_on_the_marker),
-		cmocka_unit_test(a_group_never_grows_past_the_cap),
-		cmocka_unit_test(unknown_names_are_errors),
+	    cmocka_unit_test(cri_partials_joined_until_full),
+	    cmocka_unit_test(docker_log_parts_joined_until_newline),
+	    cmocka_unit_test(list_is_tried_in_order_and_others_pass_alone),
+	    cmocka_unit_test(java_stack_trace_joined),
+	    cmocka_unit_test(python_traceback_joined),
+	    cmocka_unit_test(go_panic_joined),
+	    cmocka_unit_test(ruby_backtrace_joined),
+	    cmocka_unit_test(builtins_join_the_log_field_of_json_lines),
+	    cmocka_unit_test(regex_rules_join_start_and_continuations),
+	    cmocka_unit_test(flush_timeout_emits_a_group_left_waiting),
+	    cmocka_unit_test(key_content_of_json_lines),
+	    cmocka_unit_test(endswith_negate_joins_backslash_continuations),
+	    cmocka_unit_test(equal_ends_the_group_on_the_marker),
+	    cmocka_unit_test(a_group_never_grows_past_the_cap),
+	    cmocka_unit_test(unknown_names_are_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,8 +42,8 @@ static int teardown(void **state)
 static void render(const struct sl_out_file_opts *o, bool *header,
 		   const char *body)
 {
-	assert_int_equal(sl_out_file_render(&buf, o, &fields, header, "app.x", 5,
-					    TS, body, strlen(body)),
+	assert_int_equal(sl_out_file_render(&buf, o, &fields, header, "app.x",
+					    5, TS, body, strlen(body)),
 			 0);
 }
 
@@ -77,7 +77,7 @@ static void format_names(void **state)
 
 static void out_file_and_plain(void **state)
 {
-	struct sl_out_file_opts o = { .fmt = SL_OUT_FILE_FMT_OUT_FILE };
+	struct sl_out_file_opts o = {.fmt = SL_OUT_FILE_FMT_OUT_FILE};
 
 	(void)state;
 	render(&o, NULL, "{\"a\":1}");
@@ -93,8 +93,8 @@ static void out_file_and_plain(void **state)
 
 static void csv(void **state)
 {
-	struct sl_out_file_opts o = { .fmt = SL_OUT_FILE_FMT_CSV,
-				      .delimiter = "," };
+	struct sl_out_file_opts o = {.fmt = SL_OUT_FILE_FMT_CSV,
+				     .delimiter = ","};
 	bool header = true;
 
 	(void)state;
@@ -115,9 +115,9 @@ static void csv(void **state)
 
 static void ltsv(void **state)
 {
-	struct sl_out_file_opts o = { .fmt = SL_OUT_FILE_FMT_LTSV,
-				      .delimiter = "\t",
-				      .label_delimiter = ":" };
+	struct sl_out_file_opts o = {.fmt = SL_OUT_FILE_FMT_LTSV,
+				     .delimiter = "\t",
+				     .label_delimiter = ":"};
 
 	(void)state;
 	render(&o, NULL, "{\"a\":1,\"msg\":\"hi\",\"o\":{\"k\":2.5}}");
@@ -128,8 +128,8 @@ static void ltsv(void **state)
 
 static void template(void **state)
 {
-	struct sl_out_file_opts o = { .fmt = SL_OUT_FILE_FMT_TEMPLATE,
-				      .template = "{time} {message}" };
+	struct sl_out_file_opts o = {.fmt = SL_OUT_FILE_FMT_TEMPLATE,
+				     .template = "{time} {message}"};
 
 	(void)state;
 	render(&o, NULL, "{\"message\":\"a \\\"q\\\"\",\"n\":3}");
@@ -152,9 +152,8 @@ static void path_from_path_file_and_tag(void **state)
 	expect("/var/log/app.x");
 	assert_int_equal(sl_out_file_path(&buf, NULL, "rel.log", "t", 1), 0);
 	expect("rel.log");
-	assert_int_equal(sl_out_file_path(&buf, "/o", NULL,
-					  "../a/./b c//d\\e", 15),
-			 0);
+	assert_int_equal(
+	    sl_out_file_path(&buf, "/o", NULL, "../a/./b c//d\\e", 15), 0);
 	expect("/o/_/a/_/b_c/d/e");
 	assert_int_equal(sl_out_file_path(&buf, "/o", NULL, "//", 2), 0);
 	expect("/o/_");

@@ -19,8 +19,8 @@ extern const struct sl_filter_plugin sl_filter_record_modifier;
 static struct sl_test_filter *rm(const char *const *kv)
 {
 	char *diag = NULL;
-	struct sl_test_filter *tf = sl_test_filter_create(
-		&sl_filter_record_modifier, kv, NULL, &diag);
+	struct sl_test_filter *tf =
+	    sl_test_filter_create(&sl_filter_record_modifier, kv, NULL, &diag);
 
 	if (!tf)
 		fail_msg("record_modifier config failed: %s",
@@ -41,8 +41,8 @@ static void check(const char *const *kv, const char *in, const char *out)
 static void check_error(const char *const *kv, const char *want)
 {
 	char *diag = NULL;
-	struct sl_test_filter *tf = sl_test_filter_create(
-		&sl_filter_record_modifier, kv, NULL, &diag);
+	struct sl_test_filter *tf =
+	    sl_test_filter_create(&sl_filter_record_modifier, kv, NULL, &diag);
 
 	assert_null(tf);
 	assert_non_null(diag);
@@ -236,23 +236,23 @@ static void record_with_three_words_is_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(record_appends_strings),
-		cmocka_unit_test(record_quoted_value),
-		cmocka_unit_test(record_replaces_same_key),
-		cmocka_unit_test(remove_key_exact),
-		cmocka_unit_test(remove_key_prefix),
-		cmocka_unit_test(remove_key_ignores_case),
-		cmocka_unit_test(allowlist_keeps_listed),
-		cmocka_unit_test(whitelist_is_allowlist),
-		cmocka_unit_test(allowlist_with_record),
-		cmocka_unit_test(allowlist_removing_everything_drops),
-		cmocka_unit_test(untouched_record_is_unchanged),
-		cmocka_unit_test(nested_values_are_kept),
-		cmocka_unit_test(uuid_key_adds_v4),
-		cmocka_unit_test(uuid_comes_after_records),
-		cmocka_unit_test(remove_and_allowlist_is_error),
-		cmocka_unit_test(record_without_value_is_error),
-		cmocka_unit_test(record_with_three_words_is_error),
+	    cmocka_unit_test(record_appends_strings),
+	    cmocka_unit_test(record_quoted_value),
+	    cmocka_unit_test(record_replaces_same_key),
+	    cmocka_unit_test(remove_key_exact),
+	    cmocka_unit_test(remove_key_prefix),
+	    cmocka_unit_test(remove_key_ignores_case),
+	    cmocka_unit_test(allowlist_keeps_listed),
+	    cmocka_unit_test(whitelist_is_allowlist),
+	    cmocka_unit_test(allowlist_with_record),
+	    cmocka_unit_test(allowlist_removing_everything_drops),
+	    cmocka_unit_test(untouched_record_is_unchanged),
+	    cmocka_unit_test(nested_values_are_kept),
+	    cmocka_unit_test(uuid_key_adds_v4),
+	    cmocka_unit_test(uuid_comes_after_records),
+	    cmocka_unit_test(remove_and_allowlist_is_error),
+	    cmocka_unit_test(record_without_value_is_error),
+	    cmocka_unit_test(record_with_three_words_is_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,9 +66,9 @@ static void random_is_in_unit_interval_and_varies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(retry_limit_values),
-		cmocka_unit_test(backoff_ceiling_doubles_until_cap),
-		cmocka_unit_test(random_is_in_unit_interval_and_varies),
+	    cmocka_unit_test(retry_limit_values),
+	    cmocka_unit_test(backoff_ceiling_doubles_until_cap),
+	    cmocka_unit_test(random_is_in_unit_interval_and_varies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_router.c - Match wildcards and Match_Regex as Fluent Bit users write them. */
+/* test_router.c - Match wildcards and Match_Regex as Fluent Bit users write
+ * them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,8 +56,8 @@ static void routes(void **state)
 	assert_false(sl_route_matches(&r, "db.x", 4));
 	sl_route_destroy(&r);
 
-	assert_int_equal(sl_route_init(&r, NULL, "^(app|db)\\.", err,
-				       sizeof(err)), 0);
+	assert_int_equal(
+	    sl_route_init(&r, NULL, "^(app|db)\\.", err, sizeof(err)), 0);
 	assert_true(sl_route_matches(&r, "db.x", 4));
 	assert_false(sl_route_matches(&r, "web.x", 5));
 	sl_route_destroy(&r);
@@ -74,9 +75,9 @@ static void routes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(wildcard_patterns),
-		cmocka_unit_test(wildcard_tag_is_length_bounded),
-		cmocka_unit_test(routes),
+	    cmocka_unit_test(wildcard_patterns),
+	    cmocka_unit_test(wildcard_tag_is_length_bounded),
+	    cmocka_unit_test(routes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

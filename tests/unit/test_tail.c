@@ -31,8 +31,8 @@ struct lines {
 	size_t stop_after; /* ask to stop after this many lines (0: never) */
 };
 
-static int collect(void *arg, struct tail_file *f, const char *line,
-		   size_t len, int64_t off, int64_t ts_ns)
+static int collect(void *arg, struct tail_file *f, const char *line, size_t len,
+		   int64_t off, int64_t ts_ns)
 {
 	struct lines *l = arg;
 
@@ -91,7 +91,9 @@ static void write_file(const char *name, const char *mode, const char *text)
 }
 
 static const struct tail_line_opts def_opts = {
-	.max_line = 32, .skip_long = false, .skip_empty = false,
+    .max_line = 32,
+    .skip_long = false,
+    .skip_empty = false,
 };
 
 /* Reads until EOF (or error / stop); returns the last status. */
@@ -409,8 +411,8 @@ static void globs_with_excludes(void **state)
 	char p1[256], p2[256], ex[] = "*.gz";
 	char *pv[] = {p1, p2}, *ev[] = {ex};
 	struct sl_strlist paths = {2, pv}, excl = {1, ev};
-	struct tail_scan_opts o = {.paths = &paths, .excludes = &excl,
-				   .now_ns = sl_now_ns()};
+	struct tail_scan_opts o = {
+	    .paths = &paths, .excludes = &excl, .now_ns = sl_now_ns()};
 	struct found fd = {0};
 
 	(void)state;
@@ -434,8 +436,8 @@ static void ignore_older_skips_stale_files(void **state)
 	char p1[256];
 	char *pv[] = {p1};
 	struct sl_strlist paths = {1, pv};
-	struct tail_scan_opts o = {.paths = &paths, .ignore_older = 3600,
-				   .now_ns = sl_now_ns()};
+	struct tail_scan_opts o = {
+	    .paths = &paths, .ignore_older = 3600, .now_ns = sl_now_ns()};
 	struct timespec old[2] = {{.tv_sec = 1000}, {.tv_sec = 1000}};
 	struct found fd = {0};
 
@@ -520,11 +522,12 @@ static void kubelet_log_names_are_split(void **state)
 {
 	(void)state;
 	expect_k8s("/var/log/containers/web-7d4f9c-x2k8p_shop_nginx-" ID64
-		   ".log", "web-7d4f9c-x2k8p", "shop", "nginx");
+		   ".log",
+		   "web-7d4f9c-x2k8p", "shop", "nginx");
 	/* dashes and dots in every part; the id is the last 64 hex digits */
 	expect_k8s("/tmp/t/containers/coredns-5d78c.v2_kube-system_side-car-"
-		   "2-" ID64 ".log", "coredns-5d78c.v2", "kube-system",
-		   "side-car-2");
+		   "2-" ID64 ".log",
+		   "coredns-5d78c.v2", "kube-system", "side-car-2");
 	/* only the file name counts */
 	expect_k8s("a_b_c-" ID64 ".log", "a", "b", "c");
 }
@@ -532,19 +535,19 @@ static void kubelet_log_names_are_split(void **state)
 static void other_names_get_no_kubernetes_fields(void **state)
 {
 	static const char *const bad[] = {
-		"/var/log/containers/app.log",
-		"/var/log/containers/pod_ns_ctr-" ID64 ".txt",
-		"/var/log/containers/pod_ns_ctr-" ID64 ".log.1",
-		"/var/log/containers/pod_ns_ctr" ID64 ".log", /* no dash */
-		"/var/log/containers/pod_ns_ctr-0123abc.log", /* short id */
-		"/var/log/containers/pod_ns_ctr-0123456789ABCDEF0123456789abcdef"
-		"0123456789abcdef0123456789abcdef.log",       /* upper hex */
-		"/var/log/containers/podns_ctr-" ID64 ".log", /* one '_' */
-		"/var/log/containers/_ns_ctr-" ID64 ".log",   /* empty pod */
-		"/var/log/containers/pod__ctr-" ID64 ".log",  /* empty ns */
-		"/var/log/containers/pod_ns_-" ID64 ".log",   /* no container */
-		"/var/log/containers/p_n_c_d-" ID64 ".log",   /* '_' in container */
-		"/var/log/containers/pod_ns_ctr-" ID64 ".log/x",
+	    "/var/log/containers/app.log",
+	    "/var/log/containers/pod_ns_ctr-" ID64 ".txt",
+	    "/var/log/containers/pod_ns_ctr-" ID64 ".log.1",
+	    "/var/log/containers/pod_ns_ctr" ID64 ".log", /* no dash */
+	    "/var/log/containers/pod_ns_ctr-0123abc.log", /* short id */
+	    "/var/log/containers/pod_ns_ctr-0123456789ABCDEF0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef.log",	  /* upper hex */
+	    "/var/log/containers/podns_ctr-" ID64 ".log", /* one '_' */
+	    "/var/log/containers/_ns_ctr-" ID64 ".log",	  /* empty pod */
+	    "/var/log/containers/pod__ctr-" ID64 ".log",  /* empty ns */
+	    "/var/log/containers/pod_ns_-" ID64 ".log",	  /* no container */
+	    "/var/log/containers/p_n_c_d-" ID64 ".log",	  /* '_' in container */
+	    "/var/log/containers/pod_ns_ctr-" ID64 ".log/x",
 	};
 	struct tail_k8s_meta m;
 	char *json = NULL;
@@ -565,11 +568,13 @@ static void kubernetes_object_is_json(void **state)
 	size_t len = 0;
 
 	(void)state;
-	assert_int_equal(tail_k8s_json("/var/log/containers/web-1_shop_nginx-"
-				       ID64 ".log", &json, &len), 0);
+	assert_int_equal(
+	    tail_k8s_json("/var/log/containers/web-1_shop_nginx-" ID64 ".log",
+			  &json, &len),
+	    0);
 	assert_string_equal(json, "{\"namespace_name\":\"shop\",\"pod_name\":"
-			    "\"web-1\",\"container_name\":\"nginx\","
-			    "\"docker_id\":\"" ID64 "\"}");
+				  "\"web-1\",\"container_name\":\"nginx\","
+				  "\"docker_id\":\"" ID64 "\"}");
 	assert_int_equal(len, strlen(json));
 	free(json);
 }
@@ -577,26 +582,26 @@ static void kubernetes_object_is_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(lines_split_across_reads),
-		cmocka_unit_test(small_blocks_cut_the_same_lines),
-		cmocka_unit_test(crlf_is_stripped),
-		cmocka_unit_test(empty_lines_skipped_when_asked),
-		cmocka_unit_test(long_line_skipped_and_counted),
-		cmocka_unit_test(long_line_stops_the_file),
-		cmocka_unit_test(stop_request_resumes_at_next_line),
-		cmocka_unit_test(unterminated_last_line_flushed_on_request),
-		cmocka_unit_test(leading_nuls_are_skipped),
-		cmocka_unit_test(copytruncate_restarts_at_zero),
-		cmocka_unit_test(rename_rotation_finishes_old_then_reads_new),
-		cmocka_unit_test(deleted_file_counts_as_rotated),
-		cmocka_unit_test(globs_with_excludes),
-		cmocka_unit_test(ignore_older_skips_stale_files),
-		cmocka_unit_test(missing_glob_is_not_an_error),
-		cmocka_unit_test(tag_expansion_follows_fluent_bit),
-		cmocka_unit_test(excluded_matches_across_slashes),
-		cmocka_unit_test(kubelet_log_names_are_split),
-		cmocka_unit_test(other_names_get_no_kubernetes_fields),
-		cmocka_unit_test(kubernetes_object_is_json),
+	    cmocka_unit_test(lines_split_across_reads),
+	    cmocka_unit_test(small_blocks_cut_the_same_lines),
+	    cmocka_unit_test(crlf_is_stripped),
+	    cmocka_unit_test(empty_lines_skipped_when_asked),
+	    cmocka_unit_test(long_line_skipped_and_counted),
+	    cmocka_unit_test(long_line_stops_the_file),
+	    cmocka_unit_test(stop_request_resumes_at_next_line),
+	    cmocka_unit_test(unterminated_last_line_flushed_on_request),
+	    cmocka_unit_test(leading_nuls_are_skipped),
+	    cmocka_unit_test(copytruncate_restarts_at_zero),
+	    cmocka_unit_test(rename_rotation_finishes_old_then_reads_new),
+	    cmocka_unit_test(deleted_file_counts_as_rotated),
+	    cmocka_unit_test(globs_with_excludes),
+	    cmocka_unit_test(ignore_older_skips_stale_files),
+	    cmocka_unit_test(missing_glob_is_not_an_error),
+	    cmocka_unit_test(tag_expansion_follows_fluent_bit),
+	    cmocka_unit_test(excluded_matches_across_slashes),
+	    cmocka_unit_test(kubelet_log_names_are_split),
+	    cmocka_unit_test(other_names_get_no_kubernetes_fields),
+	    cmocka_unit_test(kubernetes_object_is_json),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

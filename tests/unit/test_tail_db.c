@@ -120,7 +120,7 @@ static void leading_spaces_names_and_save_time_survive(void **state)
 	assert_false(tail_db_has_name(&db, "lead.log"));
 	assert_int_equal(stat(db_path, &st), 0);
 	assert_true(db.saved_ns == (int64_t)st.st_mtim.tv_sec * 1000000000 +
-					st.st_mtim.tv_nsec);
+				       st.st_mtim.tv_nsec);
 	/* an entry without the separator before its name is damage */
 	assert_int_equal(tail_db_parse_line(&db, "7 0 0 5x"), -SL_EPARSE);
 	assert_int_equal(tail_db_parse_line(&db, "7 0 0 5"), 0);
@@ -269,7 +269,8 @@ static void unchanged_database_is_not_rewritten(void **state)
 	unlink(db_path);
 	assert_int_equal(tail_db_set(&db, fd, ino, "h.log", 5), 0);
 	assert_int_equal(tail_db_save(&db), 0);
-	assert_int_equal(stat(db_path, &st), -1); /* nothing changed: no write */
+	assert_int_equal(stat(db_path, &st),
+			 -1); /* nothing changed: no write */
 	assert_int_equal(tail_db_set(&db, fd, ino, "h.log", 4), 0);
 	assert_int_equal(tail_db_save(&db), 0);
 	assert_int_equal(stat(db_path, &st), 0);
@@ -310,7 +311,8 @@ static void sync_values_parse(void **state)
 	assert_int_equal(tail_db_parse_sync("sometimes", &s), -SL_EINVAL);
 }
 
-/* ---- commit-after-ack ------------------------------------------------------ */
+/* ---- commit-after-ack ------------------------------------------------------
+ */
 
 static void commit_waits_for_every_earlier_chunk(void **state)
 {
@@ -319,7 +321,8 @@ static void commit_waits_for_every_earlier_chunk(void **state)
 	(void)state;
 	tail_ack_init(&a, 100);
 	assert_int_equal(tail_ack_push(&a, 7, 110), 0);
-	assert_int_equal(tail_ack_push(&a, 7, 120), 0); /* same chunk: one run */
+	assert_int_equal(tail_ack_push(&a, 7, 120),
+			 0); /* same chunk: one run */
 	assert_int_equal(tail_ack_push(&a, 8, 130), 0);
 	assert_int_equal(tail_ack_push(&a, 9, 140), 0);
 	assert_int_equal(a.n, 3);
@@ -416,16 +419,19 @@ static void ring_wraps_and_grows_in_order(void **state)
 	tail_ack_init(&a, 0);
 	/* keep a window of 5 in flight while 1000 runs pass: wraps the ring */
 	for (int i = 0; i < 1000; i++) {
-		assert_int_equal(tail_ack_push(&a, id + (uint64_t)i, end += 10), 0);
+		assert_int_equal(tail_ack_push(&a, id + (uint64_t)i, end += 10),
+				 0);
 		if (i >= 5)
-			assert_int_equal(tail_ack_release(&a, id + (uint64_t)i - 5), 1);
+			assert_int_equal(
+			    tail_ack_release(&a, id + (uint64_t)i - 5), 1);
 	}
 	assert_int_equal(a.n, 5);
 	assert_true(a.cap <= 8);
 	assert_int_equal(a.committed, 9950);
 	/* then 20 in flight (grows while wrapped), released newest first */
 	for (int i = 1000; i < 1020; i++)
-		assert_int_equal(tail_ack_push(&a, id + (uint64_t)i, end += 10), 0);
+		assert_int_equal(tail_ack_push(&a, id + (uint64_t)i, end += 10),
+				 0);
 	for (int i = 1019; i >= 996; i--)
 		tail_ack_release(&a, id + (uint64_t)i);
 	assert_int_equal(a.committed, 9950);
@@ -469,21 +475,22 @@ static void committed_offset_goes_to_the_db(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(save_then_load_round_trips),
-		cmocka_unit_test(leading_spaces_names_and_save_time_survive),
-		cmocka_unit_test(save_is_atomic_and_leaves_no_temp),
-		cmocka_unit_test(reused_inode_with_other_content_is_not_trusted),
-		cmocka_unit_test(fingerprint_grows_with_what_was_read),
-		cmocka_unit_test(truncated_file_keeps_being_recognised),
-		cmocka_unit_test(malformed_lines_are_skipped),
-		cmocka_unit_test(unchanged_database_is_not_rewritten),
-		cmocka_unit_test(remove_forgets_a_file),
-		cmocka_unit_test(sync_values_parse),
-		cmocka_unit_test(commit_waits_for_every_earlier_chunk),
-		cmocka_unit_test(dropped_records_count_as_released),
-		cmocka_unit_test(persisted_lines_commit_before_the_chunk_is_released),
-		cmocka_unit_test(ring_wraps_and_grows_in_order),
-		cmocka_unit_test(committed_offset_goes_to_the_db),
+	    cmocka_unit_test(save_then_load_round_trips),
+	    cmocka_unit_test(leading_spaces_names_and_save_time_survive),
+	    cmocka_unit_test(save_is_atomic_and_leaves_no_temp),
+	    cmocka_unit_test(reused_inode_with_other_content_is_not_trusted),
+	    cmocka_unit_test(fingerprint_grows_with_what_was_read),
+	    cmocka_unit_test(truncated_file_keeps_being_recognised),
+	    cmocka_unit_test(malformed_lines_are_skipped),
+	    cmocka_unit_test(unchanged_database_is_not_rewritten),
+	    cmocka_unit_test(remove_forgets_a_file),
+	    cmocka_unit_test(sync_values_parse),
+	    cmocka_unit_test(commit_waits_for_every_earlier_chunk),
+	    cmocka_unit_test(dropped_records_count_as_released),
+	    cmocka_unit_test(
+		persisted_lines_commit_before_the_chunk_is_released),
+	    cmocka_unit_test(ring_wraps_and_grows_in_order),
+	    cmocka_unit_test(committed_offset_goes_to_the_db),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

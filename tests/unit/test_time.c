@@ -48,7 +48,8 @@ static void python_asctime_with_comma(void **state)
 
 static void iso_with_literal_z(void **state)
 {
-	assert_int_equal(ok("%Y-%m-%dT%H:%M:%S.%LZ", "2026-11-21T08:00:00.000Z"), T0 * NS);
+	assert_int_equal(
+	    ok("%Y-%m-%dT%H:%M:%S.%LZ", "2026-11-21T08:00:00.000Z"), T0 * NS);
 }
 
 static void iso_with_z_conversion(void **state)
@@ -69,15 +70,20 @@ static void offset_variants(void **state)
 
 static void apache_format_with_month_name(void **state)
 {
-	assert_int_equal(ok("%d/%b/%Y:%H:%M:%S %z", "21/Nov/2026:10:00:00 +0200"), T0 * NS);
-	assert_int_equal(ok("%d/%B/%Y:%H:%M:%S %z", "21/november/2026:08:00:00 +0000"), T0 * NS);
+	assert_int_equal(
+	    ok("%d/%b/%Y:%H:%M:%S %z", "21/Nov/2026:10:00:00 +0200"), T0 * NS);
+	assert_int_equal(
+	    ok("%d/%B/%Y:%H:%M:%S %z", "21/november/2026:08:00:00 +0000"),
+	    T0 * NS);
 }
 
 static void day_names_are_skipped(void **state)
 {
-	assert_int_equal(ok("%a %b %d %H:%M:%S.%L %Y", "Sat Nov 21 08:00:00.250 2026"),
-			 T0 * NS + 250000000);
-	assert_int_equal(ok("%A, %e %h %Y %T", "Saturday, 21 Nov 2026 08:00:00"), T0 * NS);
+	assert_int_equal(
+	    ok("%a %b %d %H:%M:%S.%L %Y", "Sat Nov 21 08:00:00.250 2026"),
+	    T0 * NS + 250000000);
+	assert_int_equal(
+	    ok("%A, %e %h %Y %T", "Saturday, 21 Nov 2026 08:00:00"), T0 * NS);
 }
 
 static void fraction_any_digits_ns_precision(void **state)
@@ -85,9 +91,11 @@ static void fraction_any_digits_ns_precision(void **state)
 	const char *f = "%Y-%m-%dT%H:%M:%S.%LZ";
 
 	assert_int_equal(ok(f, "2026-11-21T08:00:00.1Z"), T0 * NS + 100000000);
-	assert_int_equal(ok(f, "2026-11-21T08:00:00.123456789Z"), T0 * NS + 123456789);
+	assert_int_equal(ok(f, "2026-11-21T08:00:00.123456789Z"),
+			 T0 * NS + 123456789);
 	/* beyond ns: digits consumed, precision kept at ns */
-	assert_int_equal(ok(f, "2026-11-21T08:00:00.123456789999Z"), T0 * NS + 123456789);
+	assert_int_equal(ok(f, "2026-11-21T08:00:00.123456789999Z"),
+			 T0 * NS + 123456789);
 }
 
 static void leap_years(void **state)
@@ -95,7 +103,8 @@ static void leap_years(void **state)
 	const char *f = "%Y-%m-%d %H:%M:%S";
 	int64_t ns;
 
-	assert_int_equal(ok(f, "2024-02-29 00:00:00"), INT64_C(1709164800) * NS);
+	assert_int_equal(ok(f, "2024-02-29 00:00:00"),
+			 INT64_C(1709164800) * NS);
 	assert_int_equal(ok(f, "2000-02-29 00:00:00"), INT64_C(951782400) * NS);
 	assert_int_equal(parse(f, "2026-02-29 00:00:00", &ns), -SL_EPARSE);
 	assert_int_equal(parse(f, "1900-02-29 00:00:00", &ns), -SL_EPARSE);
@@ -105,8 +114,10 @@ static void leap_years(void **state)
 static void two_digit_year_and_12h_clock(void **state)
 {
 	assert_int_equal(ok("%D %I:%M:%S %p", "11/21/26 08:00:00 AM"), T0 * NS);
-	assert_int_equal(ok("%y-%m-%d %I:%M %p", "26-11-21 12:00 pm"), (T0 + 4 * 3600) * NS);
-	assert_int_equal(ok("%y-%m-%d %I:%M %p", "26-11-21 12:00 am"), (T0 - 8 * 3600) * NS);
+	assert_int_equal(ok("%y-%m-%d %I:%M %p", "26-11-21 12:00 pm"),
+			 (T0 + 4 * 3600) * NS);
+	assert_int_equal(ok("%y-%m-%d %I:%M %p", "26-11-21 12:00 am"),
+			 (T0 - 8 * 3600) * NS);
 }
 
 static void epoch_seconds_conversion(void **state)
@@ -131,7 +142,8 @@ static void year_less_syslog_uses_current_year(void **state)
 static void epoch_formats(void **state)
 {
 	assert_int_equal(ok("epoch_ms", "1795248000000"), T0 * NS);
-	assert_int_equal(ok("epoch_ms", "1795248000123.5"), T0 * NS + 123500000);
+	assert_int_equal(ok("epoch_ms", "1795248000123.5"),
+			 T0 * NS + 123500000);
 	assert_int_equal(ok("epoch", "1795248000.5"), T0 * NS + 500000000);
 	assert_int_equal(ok("epoch_us", "1795248000000001"), T0 * NS + 1000);
 	assert_int_equal(ok("EPOCH_NS", "1795248000000000001"), T0 * NS + 1);
@@ -143,7 +155,8 @@ static void epoch_rejects_junk_and_overflow(void **state)
 
 	assert_int_equal(parse("epoch_ms", "17952x", &ns), -SL_EPARSE);
 	assert_int_equal(parse("epoch_ms", "", &ns), -SL_EPARSE);
-	assert_int_equal(parse("epoch", "99999999999999999999", &ns), -SL_EPARSE);
+	assert_int_equal(parse("epoch", "99999999999999999999", &ns),
+			 -SL_EPARSE);
 	assert_int_equal(parse("epoch", "9999999999999", &ns), -SL_EPARSE);
 }
 
@@ -201,7 +214,8 @@ static void offset_strings(void **state)
 static void iana_zone_follows_dst(void **state)
 {
 	struct sl_time_fmt tf;
-	const char *err, *winter = "11/21/2026 03:00:00", *summer = "06/15/2026 08:00:00";
+	const char *err, *winter = "11/21/2026 03:00:00",
+			 *summer = "06/15/2026 08:00:00";
 	int64_t ns;
 
 	assert_int_equal(sl_time_fmt_init(&tf, "%m/%d/%Y %H:%M:%S", &err), 0);
@@ -209,13 +223,16 @@ static void iana_zone_follows_dst(void **state)
 		sl_time_fmt_destroy(&tf);
 		skip(); /* no tzdata on this machine */
 	}
-	assert_int_equal(sl_time_parse(&tf, winter, strlen(winter), NOW, &ns), 0);
+	assert_int_equal(sl_time_parse(&tf, winter, strlen(winter), NOW, &ns),
+			 0);
 	assert_int_equal(ns, T0 * NS); /* EST, UTC-5 */
-	assert_int_equal(sl_time_parse(&tf, summer, strlen(summer), NOW, &ns), 0);
+	assert_int_equal(sl_time_parse(&tf, summer, strlen(summer), NOW, &ns),
+			 0);
 	assert_int_equal(ns, NOW); /* EDT, UTC-4 */
 	sl_time_fmt_destroy(&tf);
 	assert_int_equal(sl_time_fmt_set_zone(&tf, "No/Such_Zone"), -SL_ENOENT);
-	assert_int_equal(sl_time_fmt_set_zone(&tf, "../../etc/passwd"), -SL_ENOENT);
+	assert_int_equal(sl_time_fmt_set_zone(&tf, "../../etc/passwd"),
+			 -SL_ENOENT);
 }
 
 static void civil_days(void **state)
@@ -228,26 +245,26 @@ static void civil_days(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(python_asctime_with_comma),
-		cmocka_unit_test(iso_with_literal_z),
-		cmocka_unit_test(iso_with_z_conversion),
-		cmocka_unit_test(offset_variants),
-		cmocka_unit_test(apache_format_with_month_name),
-		cmocka_unit_test(day_names_are_skipped),
-		cmocka_unit_test(fraction_any_digits_ns_precision),
-		cmocka_unit_test(leap_years),
-		cmocka_unit_test(two_digit_year_and_12h_clock),
-		cmocka_unit_test(epoch_seconds_conversion),
-		cmocka_unit_test(day_of_year),
-		cmocka_unit_test(year_less_syslog_uses_current_year),
-		cmocka_unit_test(epoch_formats),
-		cmocka_unit_test(epoch_rejects_junk_and_overflow),
-		cmocka_unit_test(invalid_texts_rejected),
-		cmocka_unit_test(unsupported_conversion_refused),
-		cmocka_unit_test(time_offset_applies_without_zone),
-		cmocka_unit_test(offset_strings),
-		cmocka_unit_test(iana_zone_follows_dst),
-		cmocka_unit_test(civil_days),
+	    cmocka_unit_test(python_asctime_with_comma),
+	    cmocka_unit_test(iso_with_literal_z),
+	    cmocka_unit_test(iso_with_z_conversion),
+	    cmocka_unit_test(offset_variants),
+	    cmocka_unit_test(apache_format_with_month_name),
+	    cmocka_unit_test(day_names_are_skipped),
+	    cmocka_unit_test(fraction_any_digits_ns_precision),
+	    cmocka_unit_test(leap_years),
+	    cmocka_unit_test(two_digit_year_and_12h_clock),
+	    cmocka_unit_test(epoch_seconds_conversion),
+	    cmocka_unit_test(day_of_year),
+	    cmocka_unit_test(year_less_syslog_uses_current_year),
+	    cmocka_unit_test(epoch_formats),
+	    cmocka_unit_test(epoch_rejects_junk_and_overflow),
+	    cmocka_unit_test(invalid_texts_rejected),
+	    cmocka_unit_test(unsupported_conversion_refused),
+	    cmocka_unit_test(time_offset_applies_without_zone),
+	    cmocka_unit_test(offset_strings),
+	    cmocka_unit_test(iana_zone_follows_dst),
+	    cmocka_unit_test(civil_days),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

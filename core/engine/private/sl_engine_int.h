@@ -30,8 +30,8 @@
 
 /* Options every [SERVICE] may set (SPEC §3). */
 struct sl_service {
-	double flush;         /* seconds */
-	int64_t grace;        /* seconds */
+	double flush;  /* seconds */
+	int64_t grace; /* seconds */
 	char *log_level;
 	char *log_file;
 	struct sl_cfg_multi parsers_files;
@@ -98,17 +98,17 @@ struct sl_input {
 	void *ctx;
 	struct sl_input_common common;
 	struct sl_engine *eng;
-	char *tag;               /* Tag, or the plugin name */
+	char *tag; /* Tag, or the plugin name */
 	size_t tag_len;
-	int64_t mem_limit;       /* bytes; 0: unlimited */
-	size_t mem_used;         /* bytes of chunks held for this input */
-	uint64_t last_chunk;     /* chunk of the last record emitted, 0: none */
+	int64_t mem_limit;   /* bytes; 0: unlimited */
+	size_t mem_used;     /* bytes of chunks held for this input */
+	uint64_t last_chunk; /* chunk of the last record emitted, 0: none */
 	bool paused, finished, stopped, started;
-	bool filesystem;         /* storage.type filesystem */
+	bool filesystem; /* storage.type filesystem */
 	/* sl_input_set_rereadable: paused while its outputs are busy */
 	bool rereadable, keeps_position;
-	size_t chunks_held;      /* sealed chunks not yet released */
-	size_t window;           /* rereadable: chunks_held that pause it */
+	size_t chunks_held; /* sealed chunks not yet released */
+	size_t window;	    /* rereadable: chunks_held that pause it */
 	/* a chunk of this input could not be written to disk since the last
 	 * sl_input_persist: that call must fail (the sender retries) */
 	bool persist_failed;
@@ -117,9 +117,9 @@ struct sl_input {
 	/* filters that match the last tag seen (cache) */
 	char *route_tag;
 	size_t route_tag_len, route_tag_cap;
-	bool *filter_match;      /* one per engine filter */
+	bool *filter_match; /* one per engine filter */
 	struct sl_metric_series *m_records, *m_bytes, *m_parse_errors,
-		*m_repaired;
+	    *m_repaired;
 	struct sl_metric_series *m_paused; /* 1 while paused at Mem_Buf_Limit */
 };
 
@@ -141,10 +141,10 @@ struct sl_output {
 	struct sl_output_common common;
 	struct sl_route route;
 	int retry_limit;
-	uint64_t held_bytes;     /* chunk bytes pending for this output */
+	uint64_t held_bytes; /* chunk bytes pending for this output */
 	struct sl_worker_pool *pool;
 	struct sl_metric_series *m_proc_records, *m_proc_bytes, *m_errors,
-		*m_retries, *m_retries_failed, *m_dropped[SL_DROP_REASONS];
+	    *m_retries, *m_retries_failed, *m_dropped[SL_DROP_REASONS];
 };
 
 /* One delivery of one chunk to one output, from dispatch to its result. */
@@ -154,19 +154,19 @@ struct sl_flush {
 	struct sl_chunk *chunk;
 	int attempt;
 	enum sl_flush_result result;
-	uint64_t dropped;        /* records counted by sl_flush_drop (atomic) */
-	uint8_t *settled;        /* bitmap of records delivered/dropped */
-	double retry_after;      /* seconds, from the output; 0: none */
+	uint64_t dropped;   /* records counted by sl_flush_drop (atomic) */
+	uint8_t *settled;   /* bitmap of records delivered/dropped */
+	double retry_after; /* seconds, from the output; 0: none */
 	struct event *retry_timer;
-	bool unstarted;          /* handed back by a stopping worker pool */
-	struct sl_flush *next;   /* queue link (worker queue or completions) */
+	bool unstarted;	       /* handed back by a stopping worker pool */
+	struct sl_flush *next; /* queue link (worker queue or completions) */
 	struct sl_flush *prev_pending, *next_pending; /* engine's list */
 };
 
-
 struct sl_engine {
 	const struct sl_conf *conf;
-	struct sl_conf parsers_conf; /* Parsers_File and Plugins_File contents */
+	struct sl_conf
+	    parsers_conf; /* Parsers_File and Plugins_File contents */
 	struct sl_parsers *parsers;
 	struct sl_service service;
 	struct sl_metrics metrics;
@@ -183,29 +183,29 @@ struct sl_engine {
 	const struct sl_input_plugin *const *extra_inputs;
 	const struct sl_output_plugin *const *extra_outputs;
 
-	struct event *flush_timer, *grace_timer, *sig_term, *sig_int,
-		*sig_hup, *completion_ev, *stop_ev;
+	struct event *flush_timer, *grace_timer, *sig_term, *sig_int, *sig_hup,
+	    *completion_ev, *stop_ev;
 	/* results posted by workers, taken by the engine thread */
 	pthread_mutex_t completion_lock;
 	struct sl_flush *completed;
 	/* every flush not yet completed (queued, running, or waiting retry) */
 	struct sl_flush *pending;
 	size_t n_pending;
-	size_t chunks_live;      /* sealed chunks not yet released */
+	size_t chunks_live; /* sealed chunks not yet released */
 	/* the data buffer of the last chunk released, for the next chunk:
 	 * 2 MB buffers in their own mappings cost a page fault per 4 KB when
 	 * new, so one is kept warm instead of freed and mapped again */
 	struct sl_buf spare;
 	uint64_t next_chunk_id;
 	bool stopping;
-	bool handing_over;       /* a reload: buffered chunks go to `next` */
-	bool stop_requested;     /* set from any thread */
+	bool handing_over;   /* a reload: buffered chunks go to `next` */
+	bool stop_requested; /* set from any thread */
 	int exit_code;
 	struct sl_storage *storage; /* storage.path, when an input uses it */
 	struct sl_engine_storage *st_state; /* sl_engine_storage.c's own */
-	sl_engine_reload_fn reload;  /* builds a replacement on SIGHUP */
+	sl_engine_reload_fn reload;	    /* builds a replacement on SIGHUP */
 	void *reload_arg;
-	struct sl_engine *next;      /* the replacement, once built */
+	struct sl_engine *next; /* the replacement, once built */
 	struct sl_metric_series *m_chunks_up, *m_uptime;
 	int64_t start_mono_ns;
 	struct sl_engine_api *api; /* owned (sl_engine_api.c); NULL when off */
@@ -216,10 +216,10 @@ struct sl_engine {
  * arrays, borrowed for the engine's lifetime), looked up after the registry.
  * For tests that need a controllable plugin.
  */
-struct sl_engine *sl_engine_create_with(const struct sl_conf *conf,
-					struct sl_diag *diag,
-					const struct sl_input_plugin *const *in,
-					const struct sl_output_plugin *const *out);
+struct sl_engine *
+sl_engine_create_with(const struct sl_conf *conf, struct sl_diag *diag,
+		      const struct sl_input_plugin *const *in,
+		      const struct sl_output_plugin *const *out);
 
 /* sl_engine_storage.c: filesystem chunks (storage.type filesystem). */
 int sl_engine_storage_start(struct sl_engine *eng);

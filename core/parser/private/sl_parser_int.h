@@ -22,8 +22,7 @@ typedef int (*sl_parser_field_cb)(void *arg, const char *key, size_t key_len,
  * result.
  */
 int sl_parser_regex_fields(struct sl_parser_regex *re, const char *s,
-			   size_t len,
-			   sl_parser_field_cb cb, void *arg);
+			   size_t len, sl_parser_field_cb cb, void *arg);
 
 /* ---- logfmt ------------------------------------------------------------- */
 /*
