@@ -175,16 +175,21 @@ def parse_out_file_line(line):
     return tag, ts_ns, record
 
 
+def complete_lines(path):
+    """The lines of a file sluice may still be writing: a last line without
+    its newline is a write in progress, not a record yet."""
+    with open(path, "rb") as f:
+        return [l for l in f if l.endswith(b"\n") and l.strip()]
+
+
 def read_out_file(path):
     """All records of an out_file-format file: [(tag, ts_ns, record)]."""
-    with open(path, "rb") as f:
-        return [parse_out_file_line(l) for l in f if l.strip()]
+    return [parse_out_file_line(l) for l in complete_lines(path)]
 
 
 def read_plain(path):
     """All records of a plain (JSON lines) file."""
-    with open(path, "rb") as f:
-        return [json.loads(l) for l in f if l.strip()]
+    return [json.loads(l) for l in complete_lines(path)]
 
 
 def parsers_file(path, parsers):
