@@ -46,7 +46,8 @@ struct es_ctx {
 	char *index;
 	char *type;
 	bool suppress_type_name;
-	struct sl_http_client_cfg hc; /* http_user, http_passwd, compress */
+	/* http_user, http_passwd, compress (the shared fragment) */
+	struct sl_http_client_cfg hc;
 	char *http_api_key;
 	char *cloud_id;
 	char *cloud_auth;

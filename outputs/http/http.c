@@ -31,8 +31,8 @@ struct http_ctx {
 	char *uri;
 	char *format;
 	char *http_method;
-	struct sl_http_client_cfg
-	    hc; /* header, compress, http_user, http_passwd */
+	/* header, compress, http_user, http_passwd (the shared fragment) */
+	struct sl_http_client_cfg hc;
 	char *header_tag;
 	char *json_date_key;
 	char *json_date_format;

@@ -37,14 +37,14 @@ struct loki_ctx {
 	char *line_format;
 	char *drop_single_key;
 	bool auto_kubernetes_labels;
-	struct sl_http_client_cfg
-	    hc; /* http_user, http_passwd, compress, header */
+	/* http_user, http_passwd, compress, header (the shared fragment) */
+	struct sl_http_client_cfg hc;
 	char *bearer_token;
 	/* from init */
 	struct loki_enc enc;
 	char *tenant_line; /* "X-Scope-OrgID: ...", owned; NULL: none */
-	char **hdr_lines;  /* tenant_line, then hc.lines (borrowed),
-			      NULL-terminated */
+	/* tenant_line, then hc.lines (borrowed), NULL-terminated */
+	char **hdr_lines;
 	struct sl_http_client_opts http;
 	char *name; /* instance name, owned */
 };
