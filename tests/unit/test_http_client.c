@@ -389,6 +389,9 @@ struct report_log {
 static struct report_log g_log;
 
 static void record_report(const struct sl_plugin_instance *ins, int line,
+			  const char *fmt, ...) SL_ABI_PRINTF(3, 4);
+
+static void record_report(const struct sl_plugin_instance *ins, int line,
 			  const char *fmt, ...)
 {
 	va_list ap;
