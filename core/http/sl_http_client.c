@@ -529,3 +529,58 @@ int sl_http_compress_option(const char *value, bool *gzip)
 	*gzip = true;
 	return 0;
 }
+
+int sl_http_client_cfg_check(struct sl_http_client_cfg *cfg,
+			     const struct sl_http_cfg_report *r)
+{
+	size_t i;
+	int rc = 0;
+
+	if (sl_http_compress_option(cfg->compress, &cfg->gzip) < 0) {
+		r->report(r->ins, r->line,
+			  "%s: compress '%s' is not supported (gzip)", r->who,
+			  cfg->compress);
+		rc = -SL_ECONFIG;
+	}
+	cfg->lines = calloc(cfg->header.n + 1, sizeof(*cfg->lines));
+	if (!cfg->lines)
+		return -SL_ENOMEM;
+	cfg->n_lines = 0;
+	for (i = 0; i < cfg->header.n; i++) {
+		const char *v = cfg->header.items[i].value;
+		size_t nlen = strcspn(v, " \t:");
+		char *h;
+
+		/* a name, then a value after the blanks or ':' */
+		if (nlen == 0 || !v[nlen + strspn(v + nlen, " \t:")]) {
+			r->report(r->ins, cfg->header.items[i].line,
+				  "%s: header '%s' needs a name and a value",
+				  r->who, v);
+			rc = -SL_ECONFIG;
+			continue;
+		}
+		h = sl_http_header_line(v);
+		if (!h)
+			return -SL_ENOMEM;
+		cfg->lines[cfg->n_lines++] = h;
+	}
+	return rc;
+}
+
+void sl_http_client_cfg_opts(const struct sl_http_client_cfg *cfg,
+			     struct sl_http_client_opts *o)
+{
+	o->http_user = cfg->http_user;
+	o->http_passwd = cfg->http_passwd;
+}
+
+void sl_http_client_cfg_destroy(struct sl_http_client_cfg *cfg)
+{
+	size_t i;
+
+	for (i = 0; cfg->lines && i < cfg->n_lines; i++)
+		free(cfg->lines[i]);
+	free(cfg->lines);
+	cfg->lines = NULL;
+	cfg->n_lines = 0;
+}

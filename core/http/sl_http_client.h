@@ -14,6 +14,7 @@
 #include "sl_common.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Connection settings; strings are borrowed for the client's lifetime. */
 struct sl_http_client_opts {
@@ -90,6 +91,82 @@ char *sl_http_header_line(const char *item);
  * Sets *gzip; returns 0, or -SL_EINVAL for anything else.
  */
 int sl_http_compress_option(const char *value, bool *gzip);
+
+/*
+ * The client options loki, es and http share, as one config-map fragment:
+ * a plugin embeds the struct in its ctx and lists the entries with the
+ * SL_HTTP_CFG_* macros (one per option, so each plugin keeps the order of
+ * its `-h`), or all four with SL_HTTP_CLIENT_CFG. Names, types and
+ * descriptions live here only.
+ */
+struct sl_http_client_cfg {
+	/* config map */
+	char *http_user;
+	char *http_passwd;
+	char *compress;
+	struct sl_cfg_multi header;
+	/* from sl_http_client_cfg_check */
+	bool gzip;
+	char **lines; /* Header values as "Name: value", NULL-terminated */
+	size_t n_lines;
+};
+
+#define SL_HTTP_CFG_USER(ctx_type, member)                                     \
+	{                                                                      \
+		.name = "http_user", .type = SL_CFG_STR,                       \
+		.offset = offsetof(ctx_type, member.http_user),                \
+		.desc = "basic authentication user"                            \
+	}
+#define SL_HTTP_CFG_PASSWD(ctx_type, member)                                   \
+	{                                                                      \
+		.name = "http_passwd", .type = SL_CFG_STR,                     \
+		.offset = offsetof(ctx_type, member.http_passwd),              \
+		.desc = "basic authentication password"                        \
+	}
+#define SL_HTTP_CFG_COMPRESS(ctx_type, member)                                 \
+	{                                                                      \
+		.name = "compress", .type = SL_CFG_STR,                        \
+		.offset = offsetof(ctx_type, member.compress),                 \
+		.desc = "gzip: compress request bodies"                        \
+	}
+#define SL_HTTP_CFG_HEADER(ctx_type, member)                                   \
+	{                                                                      \
+		.name = "header", .type = SL_CFG_STR, .flags = SL_CFG_MULTI,   \
+		.offset = offsetof(ctx_type, member.header),                   \
+		.desc = "NAME VALUE: an extra HTTP header"                     \
+	}
+#define SL_HTTP_CLIENT_CFG(ctx_type, member)                                   \
+	SL_HTTP_CFG_USER(ctx_type, member),                                    \
+	    SL_HTTP_CFG_PASSWD(ctx_type, member),                              \
+	    SL_HTTP_CFG_COMPRESS(ctx_type, member),                            \
+	    SL_HTTP_CFG_HEADER(ctx_type, member)
+
+/*
+ * Where sl_http_client_cfg_check reports: `report` is sl_plugin_error
+ * when called from a plugin (passed in, so core/http needs no engine),
+ * `line` the instance's line, `who` the message prefix ("loki").
+ */
+struct sl_http_cfg_report {
+	void (*report)(const struct sl_plugin_instance *ins, int line,
+		       const char *fmt, ...) SL_ABI_PRINTF(3, 4);
+	const struct sl_plugin_instance *ins;
+	int line;
+	const char *who;
+};
+
+/*
+ * Checks Compress (sets cfg->gzip) and every Header (each one a line in
+ * cfg->lines), reporting every bad value through `r`. Returns 0,
+ * -SL_ECONFIG after reporting, or -SL_ENOMEM. Release with
+ * sl_http_client_cfg_destroy, whatever the result.
+ */
+int sl_http_client_cfg_check(struct sl_http_client_cfg *cfg,
+			     const struct sl_http_cfg_report *r);
+/* Basic auth of `cfg` into `o` (borrowed: cfg must outlive the client). */
+void sl_http_client_cfg_opts(const struct sl_http_client_cfg *cfg,
+			     struct sl_http_client_opts *o);
+/* Frees cfg->lines (the config map frees the option values). */
+void sl_http_client_cfg_destroy(struct sl_http_client_cfg *cfg);
 
 /* gzip of `len` bytes appended to `out` at zlib `level`. 0 or -SL_ENOMEM. */
 int sl_gzip_compress(const char *in, size_t len, int level, struct sl_buf *out);

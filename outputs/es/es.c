@@ -46,10 +46,9 @@ struct es_ctx {
 	char *index;
 	char *type;
 	bool suppress_type_name;
-	char *http_user;
-	char *http_passwd;
+	/* http_user, http_passwd, compress (the shared fragment) */
+	struct sl_http_client_cfg hc;
 	char *http_api_key;
-	char *compress;
 	char *cloud_id;
 	char *cloud_auth;
 	bool aws_auth;
@@ -83,7 +82,6 @@ struct es_ctx {
 	char *cloud_user, *cloud_passwd; /* owned: from Cloud_Auth */
 	char *api_key_header; /* owned: "Authorization: ApiKey ..." */
 	size_t max_response;  /* Buffer_Size: response text kept */
-	bool gzip;
 	/* log rate limit, shared by the workers */
 	int64_t log_window;
 	int log_count;
@@ -151,23 +149,14 @@ static const struct sl_cfg_option es_config[] = {
      .def = "off",
      .offset = OFF(suppress_type_name),
      .desc = "send no \"_type\" (Elasticsearch 7.0 and later)"},
-    {.name = "http_user",
-     .type = SL_CFG_STR,
-     .offset = OFF(http_user),
-     .desc = "basic auth user"},
-    {.name = "http_passwd",
-     .type = SL_CFG_STR,
-     .offset = OFF(http_passwd),
-     .desc = "basic auth password"},
+    SL_HTTP_CFG_USER(struct es_ctx, hc),
+    SL_HTTP_CFG_PASSWD(struct es_ctx, hc),
     {.name = "http_api_key",
      .type = SL_CFG_STR,
      .offset = OFF(http_api_key),
      .desc = "base64 API key (Authorization: ApiKey); ignored with "
 	     "HTTP_User or Cloud_Auth"},
-    {.name = "compress",
-     .type = SL_CFG_STR,
-     .offset = OFF(compress),
-     .desc = "gzip: compress request bodies"},
+    SL_HTTP_CFG_COMPRESS(struct es_ctx, hc),
     {.name = "cloud_id",
      .type = SL_CFG_STR,
      .offset = OFF(cloud_id),
@@ -339,9 +328,9 @@ static int init_auth(struct es_ctx *ctx, struct sl_plugin_instance *ins,
 		     int line)
 {
 	/* "${ES_USER:-}" in a config means no auth, not an empty user */
-	if (ctx->http_user && !*ctx->http_user) {
-		free(ctx->http_user);
-		ctx->http_user = NULL;
+	if (ctx->hc.http_user && !*ctx->hc.http_user) {
+		free(ctx->hc.http_user);
+		ctx->hc.http_user = NULL;
 	}
 	if (ctx->cloud_id) {
 		ctx->cloud_host = cloud_host(ctx->cloud_id);
@@ -367,7 +356,7 @@ static int init_auth(struct es_ctx *ctx, struct sl_plugin_instance *ins,
 		if (!ctx->cloud_user || !ctx->cloud_passwd)
 			return -SL_ENOMEM;
 	}
-	if (ctx->http_api_key && !ctx->http_user && !ctx->cloud_auth &&
+	if (ctx->http_api_key && !ctx->hc.http_user && !ctx->cloud_auth &&
 	    asprintf(&ctx->api_key_header, "Authorization: ApiKey %s",
 		     ctx->http_api_key) < 0) {
 		ctx->api_key_header = NULL;
@@ -417,8 +406,10 @@ static int es_init(void *vctx, struct sl_output *out)
 	struct sl_plugin_instance *ins = sl_output_instance(out);
 	int line = sl_plugin_instance_line(ins);
 	struct es_bulk_opts *o = &ctx->opts;
+	const struct sl_http_cfg_report rep = {sl_plugin_error, ins, line,
+					       "es"};
 	int64_t size;
-	int rc = 0, r;
+	int rc = 0, r, hrc;
 
 	ctx->out = out;
 	ctx->name = strdup(sl_plugin_instance_name(ins));
@@ -439,12 +430,11 @@ static int es_init(void *vctx, struct sl_output *out)
 				ctx->write_operation);
 		rc = -SL_ECONFIG;
 	}
-	if (sl_http_compress_option(ctx->compress, &ctx->gzip) < 0) {
-		sl_plugin_error(ins, line,
-				"es: Compress '%s' is not supported (gzip)",
-				ctx->compress);
-		rc = -SL_ECONFIG;
-	}
+	hrc = sl_http_client_cfg_check(&ctx->hc, &rep);
+	if (hrc == -SL_ENOMEM)
+		return hrc;
+	if (hrc < 0)
+		rc = hrc;
 	if (ctx->aws_auth) {
 		sl_plugin_error(ins, line,
 				"es: AWS_Auth (SigV4) is not supported by "
@@ -515,9 +505,6 @@ static int es_worker_init(void *vctx, void **worker)
 	struct sl_http_client_opts o = {
 	    .host = ctx->cloud_host ? ctx->cloud_host : ctx->host,
 	    .port = ctx->cloud_host && ctx->port == 9200 ? 443 : (int)ctx->port,
-	    .http_user = ctx->http_user ? ctx->http_user : ctx->cloud_user,
-	    .http_passwd =
-		ctx->http_user ? ctx->http_passwd : ctx->cloud_passwd,
 	    /* the raw body is kept for log lines only: items are read
 	     * from the stream (body_sink) */
 	    .max_response = ctx->max_response < TRACE_SNIPPET
@@ -527,6 +514,11 @@ static int es_worker_init(void *vctx, void **worker)
 
 	if (!w)
 		return -SL_ENOMEM;
+	sl_http_client_cfg_opts(&ctx->hc, &o);
+	if (!ctx->hc.http_user) { /* Cloud_Auth's, when HTTP_User is unset */
+		o.http_user = ctx->cloud_user;
+		o.http_passwd = ctx->cloud_passwd;
+	}
 	sl_output_tls_opts(ctx->out, &o);
 	sl_record_init(&w->rec);
 	w->http = sl_http_client_create(&o);
@@ -804,7 +796,7 @@ static enum sl_flush_result send_all(struct es_ctx *ctx, struct es_worker *w,
 		    .method = "POST",
 		    .uri = ctx->uri,
 		    .content_type = "application/x-ndjson",
-		    .gzip = ctx->gzip,
+		    .gzip = ctx->hc.gzip,
 		};
 		const char *hdrs[2] = {ctx->api_key_header, NULL};
 		long n = encode(ctx, w, fl, pos, end);
@@ -940,6 +932,7 @@ static void es_destroy(void *vctx)
 	free(ctx->cloud_user);
 	free(ctx->cloud_passwd);
 	free(ctx->api_key_header);
+	sl_http_client_cfg_destroy(&ctx->hc);
 	ctx->prefix_acc = ctx->id_acc = NULL;
 	ctx->name = ctx->uri = ctx->cloud_host = NULL;
 	ctx->cloud_user = ctx->cloud_passwd = ctx->api_key_header = NULL;

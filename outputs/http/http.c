@@ -31,18 +31,15 @@ struct http_ctx {
 	char *uri;
 	char *format;
 	char *http_method;
-	struct sl_cfg_multi headers;
+	/* header, compress, http_user, http_passwd (the shared fragment) */
+	struct sl_http_client_cfg hc;
 	char *header_tag;
-	char *compress;
-	char *http_user;
-	char *http_passwd;
 	char *json_date_key;
 	char *json_date_format;
 	bool allow_duplicated_headers;
 	bool log_response_payload;
 	/* from init */
 	struct sl_json_opts json;
-	bool gzip;
 	char **hdr_lines; /* "Name: value", NULL-terminated, owned */
 	size_t n_hdr;
 	struct sl_http_client_opts http;
@@ -89,27 +86,14 @@ static const struct sl_cfg_option http_config[] = {
      .def = "POST",
      .offset = OFF(http_method),
      .desc = "POST or PUT"},
-    {.name = "header",
-     .type = SL_CFG_STR,
-     .flags = SL_CFG_MULTI,
-     .offset = OFF(headers),
-     .desc = "NAME VALUE: an extra HTTP header"},
+    SL_HTTP_CFG_HEADER(struct http_ctx, hc),
     {.name = "header_tag",
      .type = SL_CFG_STR,
      .offset = OFF(header_tag),
      .desc = "header that carries the records' tag"},
-    {.name = "compress",
-     .type = SL_CFG_STR,
-     .offset = OFF(compress),
-     .desc = "gzip: compress request bodies"},
-    {.name = "http_user",
-     .type = SL_CFG_STR,
-     .offset = OFF(http_user),
-     .desc = "basic authentication user"},
-    {.name = "http_passwd",
-     .type = SL_CFG_STR,
-     .offset = OFF(http_passwd),
-     .desc = "basic authentication password"},
+    SL_HTTP_CFG_COMPRESS(struct http_ctx, hc),
+    SL_HTTP_CFG_USER(struct http_ctx, hc),
+    SL_HTTP_CFG_PASSWD(struct http_ctx, hc),
     {.name = "json_date_key",
      .type = SL_CFG_STR,
      .def = "date",
@@ -159,8 +143,10 @@ static int http_init(void *vctx, struct sl_output *out)
 	int line = sl_plugin_instance_line(ins);
 	enum sl_json_format fmt = SL_JSON_ARRAY;
 	const char *what = NULL;
+	const struct sl_http_cfg_report rep = {sl_plugin_error, ins, line,
+					       "http"};
 	size_t i;
-	int rc = 0;
+	int rc = 0, hrc;
 
 	ctx->name = strdup(sl_plugin_instance_name(ins));
 	if (!ctx->name)
@@ -189,12 +175,11 @@ static int http_init(void *vctx, struct sl_output *out)
 				ctx->http_method);
 		rc = -SL_ECONFIG;
 	}
-	if (sl_http_compress_option(ctx->compress, &ctx->gzip) < 0) {
-		sl_plugin_error(ins, line,
-				"http: compress '%s' is not supported (gzip)",
-				ctx->compress);
-		rc = -SL_ECONFIG;
-	}
+	hrc = sl_http_client_cfg_check(&ctx->hc, &rep);
+	if (hrc == -SL_ENOMEM)
+		return hrc;
+	if (hrc < 0)
+		rc = hrc;
 	if (!ctx->uri || ctx->uri[0] != '/') {
 		sl_plugin_error(ins, line, "http: uri must start with '/'");
 		rc = -SL_ECONFIG;
@@ -206,30 +191,23 @@ static int http_init(void *vctx, struct sl_output *out)
 				ctx->header_tag);
 		rc = -SL_ECONFIG;
 	}
-	for (i = 0; i < ctx->headers.n; i++) {
-		char *h = sl_http_header_line(ctx->headers.items[i].value);
+	if (rc < 0)
+		return rc;
+	/* the lines move here: a repeated name may replace an earlier one */
+	for (i = 0; i < ctx->hc.n_lines; i++) {
+		char *h = ctx->hc.lines[i];
 
-		if (!h) {
-			sl_plugin_error(ins, ctx->headers.items[i].line,
-					"http: header '%s' needs a name and a "
-					"value",
-					ctx->headers.items[i].value);
-			rc = -SL_ECONFIG;
-			continue;
-		}
+		ctx->hc.lines[i] = NULL;
 		if (out_http_header_add(&ctx->hdr_lines, &ctx->n_hdr, h,
 					ctx->allow_duplicated_headers) < 0)
 			return -SL_ENOMEM;
 	}
-	if (rc < 0)
-		return rc;
 	ctx->http = (struct sl_http_client_opts){
 	    .host = ctx->host,
 	    .port = (int)ctx->port,
-	    .http_user = ctx->http_user,
-	    .http_passwd = ctx->http_passwd,
 	    .max_response = 64 * 1024,
 	};
+	sl_http_client_cfg_opts(&ctx->hc, &ctx->http);
 	sl_output_tls_opts(out, &ctx->http);
 	return 0;
 }
@@ -398,7 +376,7 @@ static enum sl_flush_result send_range(struct http_ctx *ctx,
 	    .uri = ctx->uri,
 	    .content_type = out_http_content_type(ctx->json.format),
 	    .headers = w->hdrs,
-	    .gzip = ctx->gzip,
+	    .gzip = ctx->hc.gzip,
 	};
 	long n;
 
@@ -455,6 +433,7 @@ static void http_destroy(void *vctx)
 
 	out_http_headers_free(ctx->hdr_lines);
 	ctx->hdr_lines = NULL;
+	sl_http_client_cfg_destroy(&ctx->hc);
 	ctx->n_hdr = 0;
 	free(ctx->name);
 	ctx->name = NULL;

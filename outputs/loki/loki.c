@@ -37,15 +37,14 @@ struct loki_ctx {
 	char *line_format;
 	char *drop_single_key;
 	bool auto_kubernetes_labels;
-	char *http_user;
-	char *http_passwd;
+	/* http_user, http_passwd, compress, header (the shared fragment) */
+	struct sl_http_client_cfg hc;
 	char *bearer_token;
-	char *compress;
-	struct sl_cfg_multi headers;
 	/* from init */
 	struct loki_enc enc;
-	bool gzip;
-	char **hdr_lines; /* "Name: value", NULL-terminated, owned */
+	char *tenant_line; /* "X-Scope-OrgID: ...", owned; NULL: none */
+	/* tenant_line, then hc.lines (borrowed), NULL-terminated */
+	char **hdr_lines;
 	struct sl_http_client_opts http;
 	char *name; /* instance name, owned */
 };
@@ -109,27 +108,14 @@ static const struct sl_cfg_option loki_config[] = {
      .def = "off",
      .offset = OFF(auto_kubernetes_labels),
      .desc = "kubernetes.labels.* become stream labels"},
-    {.name = "http_user",
-     .type = SL_CFG_STR,
-     .offset = OFF(http_user),
-     .desc = "basic authentication user"},
-    {.name = "http_passwd",
-     .type = SL_CFG_STR,
-     .offset = OFF(http_passwd),
-     .desc = "basic authentication password"},
+    SL_HTTP_CFG_USER(struct loki_ctx, hc),
+    SL_HTTP_CFG_PASSWD(struct loki_ctx, hc),
     {.name = "bearer_token",
      .type = SL_CFG_STR,
      .offset = OFF(bearer_token),
      .desc = "Authorization: Bearer token"},
-    {.name = "compress",
-     .type = SL_CFG_STR,
-     .offset = OFF(compress),
-     .desc = "gzip: compress request bodies"},
-    {.name = "header",
-     .type = SL_CFG_STR,
-     .flags = SL_CFG_MULTI,
-     .offset = OFF(headers),
-     .desc = "NAME VALUE: an extra HTTP header"},
+    SL_HTTP_CFG_COMPRESS(struct loki_ctx, hc),
+    SL_HTTP_CFG_HEADER(struct loki_ctx, hc),
     {.name = "label_map_path",
      .type = SL_CFG_STR,
      .flags = SL_CFG_IGNORED,
@@ -150,25 +136,24 @@ static const struct sl_cfg_option loki_config[] = {
     SL_CFG_END,
 };
 
+/* The request's extra header lines: the tenant's first, then Header's. */
 static int build_headers(struct loki_ctx *ctx)
 {
-	size_t n = ctx->headers.n + 2, i, k = 0;
+	size_t i, k = 0;
 
-	ctx->hdr_lines = calloc(n, sizeof(char *));
+	ctx->hdr_lines = calloc(ctx->hc.n_lines + 2, sizeof(char *));
 	if (!ctx->hdr_lines)
 		return -SL_ENOMEM;
-	if (ctx->tenant_id && *ctx->tenant_id &&
-	    asprintf(&ctx->hdr_lines[k++], "X-Scope-OrgID: %s",
-		     ctx->tenant_id) < 0) {
-		ctx->hdr_lines[k - 1] = NULL;
-		return -SL_ENOMEM;
-	}
-	for (i = 0; i < ctx->headers.n; i++) {
-		ctx->hdr_lines[k] =
-		    sl_http_header_line(ctx->headers.items[i].value);
-		if (!ctx->hdr_lines[k++])
+	if (ctx->tenant_id && *ctx->tenant_id) {
+		if (asprintf(&ctx->tenant_line, "X-Scope-OrgID: %s",
+			     ctx->tenant_id) < 0) {
+			ctx->tenant_line = NULL;
 			return -SL_ENOMEM;
+		}
+		ctx->hdr_lines[k++] = ctx->tenant_line;
 	}
+	for (i = 0; i < ctx->hc.n_lines; i++)
+		ctx->hdr_lines[k++] = ctx->hc.lines[i];
 	return 0;
 }
 
@@ -178,8 +163,10 @@ static int loki_init(void *vctx, struct sl_output *out)
 	struct sl_plugin_instance *ins = sl_output_instance(out);
 	int line = sl_plugin_instance_line(ins);
 	const char *err = NULL;
+	const struct sl_http_cfg_report rep = {sl_plugin_error, ins, line,
+					       "loki"};
 	size_t i;
-	int rc = 0;
+	int rc = 0, hrc;
 
 	ctx->name = strdup(sl_plugin_instance_name(ins));
 	if (!ctx->name)
@@ -233,26 +220,14 @@ static int loki_init(void *vctx, struct sl_output *out)
 		    ctx->drop_single_key);
 		rc = -SL_ECONFIG;
 	}
-	if (sl_http_compress_option(ctx->compress, &ctx->gzip) < 0) {
-		sl_plugin_error(ins, line,
-				"loki: compress '%s' is not supported (gzip)",
-				ctx->compress);
-		rc = -SL_ECONFIG;
-	}
+	hrc = sl_http_client_cfg_check(&ctx->hc, &rep);
+	if (hrc == -SL_ENOMEM)
+		return hrc;
+	if (hrc < 0)
+		rc = hrc;
 	if (!ctx->uri || ctx->uri[0] != '/') {
 		sl_plugin_error(ins, line, "loki: uri must start with '/'");
 		rc = -SL_ECONFIG;
-	}
-	for (i = 0; i < ctx->headers.n; i++) {
-		const char *h = ctx->headers.items[i].value;
-
-		if (!h[strcspn(h, " \t:")]) {
-			sl_plugin_error(ins, ctx->headers.items[i].line,
-					"loki: header '%s' needs a name and a "
-					"value",
-					h);
-			rc = -SL_ECONFIG;
-		}
 	}
 	if (rc < 0)
 		return rc;
@@ -261,12 +236,11 @@ static int loki_init(void *vctx, struct sl_output *out)
 	ctx->http = (struct sl_http_client_opts){
 	    .host = ctx->host,
 	    .port = (int)ctx->port,
-	    .http_user = ctx->http_user,
-	    .http_passwd = ctx->http_passwd,
 	    .bearer_token = ctx->bearer_token,
 	    /* enough of a 400 body to find "total ignored" at its end */
 	    .max_response = 1024 * 1024,
 	};
+	sl_http_client_cfg_opts(&ctx->hc, &ctx->http);
 	sl_output_tls_opts(out, &ctx->http);
 	return 0;
 }
@@ -453,7 +427,7 @@ static enum sl_flush_result send_range(struct loki_ctx *ctx,
 	    .uri = ctx->uri,
 	    .content_type = "application/json",
 	    .headers = (const char *const *)ctx->hdr_lines,
-	    .gzip = ctx->gzip,
+	    .gzip = ctx->hc.gzip,
 	};
 
 	sl_buf_reset(&w->payload);
@@ -501,13 +475,13 @@ static void loki_flush(void *vctx, void *worker, struct sl_flush *fl)
 static void loki_destroy(void *vctx)
 {
 	struct loki_ctx *ctx = vctx;
-	size_t i;
 
 	loki_enc_destroy(&ctx->enc);
-	for (i = 0; ctx->hdr_lines && ctx->hdr_lines[i]; i++)
-		free(ctx->hdr_lines[i]);
+	free(ctx->tenant_line);
+	ctx->tenant_line = NULL;
 	free(ctx->hdr_lines);
 	ctx->hdr_lines = NULL;
+	sl_http_client_cfg_destroy(&ctx->hc);
 	free(ctx->name);
 	ctx->name = NULL;
 }

@@ -378,6 +378,145 @@ static void test_send_refused(void **state)
 	sl_http_response_destroy(&r);
 }
 
+/* --- the config-map fragment shared by loki, es and http --- */
+
+struct report_log {
+	int n;
+	int line[4];
+	char msg[4][160];
+};
+
+static struct report_log g_log;
+
+static void record_report(const struct sl_plugin_instance *ins, int line,
+			  const char *fmt, ...) SL_ABI_PRINTF(3, 4);
+
+static void record_report(const struct sl_plugin_instance *ins, int line,
+			  const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)ins;
+	if (g_log.n >= 4)
+		return;
+	g_log.line[g_log.n] = line;
+	va_start(ap, fmt);
+	vsnprintf(g_log.msg[g_log.n], sizeof(g_log.msg[0]), fmt, ap);
+	va_end(ap);
+	g_log.n++;
+}
+
+struct cfg_ctx {
+	int before;
+	struct sl_http_client_cfg hc;
+};
+
+/* Each entry names the field it fills: a swapped offset would fail. */
+static void test_cfg_fragment_entries(void **state)
+{
+	static const struct sl_cfg_option map[] = {
+	    SL_HTTP_CLIENT_CFG(struct cfg_ctx, hc), SL_CFG_END};
+	static const struct {
+		const char *name;
+		size_t off;
+	} want[] = {
+	    {"http_user", offsetof(struct cfg_ctx, hc.http_user)},
+	    {"http_passwd", offsetof(struct cfg_ctx, hc.http_passwd)},
+	    {"compress", offsetof(struct cfg_ctx, hc.compress)},
+	    {"header", offsetof(struct cfg_ctx, hc.header)},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		assert_string_equal(map[i].name, want[i].name);
+		assert_int_equal(map[i].offset, want[i].off);
+		assert_int_equal(map[i].type, SL_CFG_STR);
+		assert_non_null(map[i].desc);
+	}
+	assert_true(map[3].flags & SL_CFG_MULTI);
+	assert_false(map[0].flags & SL_CFG_MULTI);
+	assert_null(map[4].name);
+}
+
+static void test_cfg_check_good(void **state)
+{
+	struct sl_cfg_item items[] = {
+	    {.value = (char *)"X-A  one two", .line = 7},
+	    {.value = (char *)"X-B: 2", .line = 8}};
+	struct sl_http_client_cfg hc = {.http_user = (char *)"u",
+					.http_passwd = (char *)"p",
+					.compress = (char *)"GZIP",
+					.header = {2, items}};
+	const struct sl_http_cfg_report r = {record_report, NULL, 3, "loki"};
+	struct sl_http_client_opts o = {.host = "h"};
+
+	(void)state;
+	memset(&g_log, 0, sizeof(g_log));
+	assert_int_equal(sl_http_client_cfg_check(&hc, &r), 0);
+	assert_int_equal(g_log.n, 0);
+	assert_true(hc.gzip);
+	assert_int_equal(hc.n_lines, 2);
+	assert_string_equal(hc.lines[0], "X-A: one two");
+	assert_string_equal(hc.lines[1], "X-B: 2");
+	assert_null(hc.lines[2]);
+	sl_http_client_cfg_opts(&hc, &o);
+	assert_string_equal(o.http_user, "u");
+	assert_string_equal(o.http_passwd, "p");
+	assert_string_equal(o.host, "h"); /* the rest is left alone */
+	sl_http_client_cfg_destroy(&hc);
+	assert_null(hc.lines);
+	assert_int_equal(hc.n_lines, 0);
+}
+
+/* Every bad value is reported, each Header at its own line. */
+static void test_cfg_check_bad(void **state)
+{
+	struct sl_cfg_item items[] = {
+	    {.value = (char *)"X-Name-Only", .line = 11},
+	    {.value = (char *)"X-Ok 1", .line = 12},
+	    {.value = (char *)"X-Empty:", .line = 13}};
+	struct sl_http_client_cfg hc = {.compress = (char *)"zstd",
+					.header = {3, items}};
+	const struct sl_http_cfg_report r = {record_report, NULL, 3, "http"};
+
+	(void)state;
+	memset(&g_log, 0, sizeof(g_log));
+	assert_int_equal(sl_http_client_cfg_check(&hc, &r), -SL_ECONFIG);
+	assert_int_equal(g_log.n, 3);
+	assert_int_equal(g_log.line[0], 3);
+	assert_string_equal(g_log.msg[0],
+			    "http: compress 'zstd' is not supported (gzip)");
+	assert_int_equal(g_log.line[1], 11);
+	assert_string_equal(
+	    g_log.msg[1],
+	    "http: header 'X-Name-Only' needs a name and a value");
+	assert_int_equal(g_log.line[2], 13);
+	assert_false(hc.gzip);
+	sl_http_client_cfg_destroy(&hc);
+}
+
+/* No option set: no gzip, no lines, no auth. */
+static void test_cfg_check_empty(void **state)
+{
+	struct sl_http_client_cfg hc = {0};
+	const struct sl_http_cfg_report r = {record_report, NULL, 1, "es"};
+	struct sl_http_client_opts o = {0};
+
+	(void)state;
+	memset(&g_log, 0, sizeof(g_log));
+	hc.compress = (char *)"none";
+	assert_int_equal(sl_http_client_cfg_check(&hc, &r), 0);
+	assert_false(hc.gzip);
+	assert_int_equal(hc.n_lines, 0);
+	assert_null(hc.lines[0]);
+	sl_http_client_cfg_opts(&hc, &o);
+	assert_null(o.http_user);
+	assert_null(o.http_passwd);
+	assert_int_equal(g_log.n, 0);
+	sl_http_client_cfg_destroy(&hc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +528,10 @@ int main(void)
 	    cmocka_unit_test(test_send_status_and_headers),
 	    cmocka_unit_test(test_send_basic_gzip_truncated),
 	    cmocka_unit_test(test_send_refused),
+	    cmocka_unit_test(test_cfg_fragment_entries),
+	    cmocka_unit_test(test_cfg_check_good),
+	    cmocka_unit_test(test_cfg_check_bad),
+	    cmocka_unit_test(test_cfg_check_empty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
