@@ -484,10 +484,10 @@ static int load_side_files(struct sl_engine *eng, struct sl_diag *diag)
 	return rc;
 }
 
-static struct sl_metric_series *series1(struct sl_engine *eng, const char *name,
-					const char *help,
-					enum sl_metric_type type,
-					const char *label, const char *value)
+struct sl_metric_series *sl_engine_series1(struct sl_engine *eng,
+					   const char *name, const char *help,
+					   enum sl_metric_type type,
+					   const char *label, const char *value)
 {
 	const char *labels[1] = {label}, *values[1] = {value};
 	const char *err;
@@ -503,24 +503,26 @@ static struct sl_metric_series *series1(struct sl_engine *eng, const char *name,
 
 static int input_metrics(struct sl_engine *eng, struct sl_input *in)
 {
-	in->m_records = series1(eng, "sluice_input_records_total",
-				"Records read by the input", SL_METRIC_COUNTER,
-				"name", in->ins.name);
-	in->m_bytes =
-	    series1(eng, "sluice_input_bytes_total", "Bytes read by the input",
-		    SL_METRIC_COUNTER, "name", in->ins.name);
-	in->m_parse_errors = series1(eng, "sluice_input_parse_errors_total",
-				     "Records that failed to parse and were "
-				     "kept as raw text",
-				     SL_METRIC_COUNTER, "name", in->ins.name);
+	in->m_records = sl_engine_series1(
+	    eng, "sluice_input_records_total", "Records read by the input",
+	    SL_METRIC_COUNTER, "name", in->ins.name);
+	in->m_bytes = sl_engine_series1(
+	    eng, "sluice_input_bytes_total", "Bytes read by the input",
+	    SL_METRIC_COUNTER, "name", in->ins.name);
+	in->m_parse_errors =
+	    sl_engine_series1(eng, "sluice_input_parse_errors_total",
+			      "Records that failed to parse and were "
+			      "kept as raw text",
+			      SL_METRIC_COUNTER, "name", in->ins.name);
 	in->m_paused =
-	    series1(eng, "sluice_input_paused",
-		    "1 while the input is paused at its buffer limit",
-		    SL_METRIC_GAUGE, "name", in->ins.name);
-	in->m_repaired = series1(eng, "sluice_input_repaired_records_total",
-				 "Records kept with invalid UTF-8 replaced "
-				 "by U+FFFD",
-				 SL_METRIC_COUNTER, "name", in->ins.name);
+	    sl_engine_series1(eng, "sluice_input_paused",
+			      "1 while the input is paused at its buffer limit",
+			      SL_METRIC_GAUGE, "name", in->ins.name);
+	in->m_repaired =
+	    sl_engine_series1(eng, "sluice_input_repaired_records_total",
+			      "Records kept with invalid UTF-8 replaced "
+			      "by U+FFFD",
+			      SL_METRIC_COUNTER, "name", in->ins.name);
 	return in->m_records && in->m_bytes && in->m_parse_errors &&
 		       in->m_paused && in->m_repaired
 		   ? 0
@@ -533,22 +535,24 @@ static int output_metrics(struct sl_engine *eng, struct sl_output *out)
 	const char *err;
 	struct sl_metric_family *f;
 
-	out->m_proc_records = series1(eng, "sluice_output_proc_records_total",
-				      "Records delivered by the output",
-				      SL_METRIC_COUNTER, "name", out->ins.name);
-	out->m_proc_bytes = series1(eng, "sluice_output_proc_bytes_total",
-				    "Bytes of records delivered by the output",
-				    SL_METRIC_COUNTER, "name", out->ins.name);
-	out->m_errors =
-	    series1(eng, "sluice_output_errors_total", "Failed flush attempts",
-		    SL_METRIC_COUNTER, "name", out->ins.name);
-	out->m_retries =
-	    series1(eng, "sluice_output_retries_total", "Flush retries",
-		    SL_METRIC_COUNTER, "name", out->ins.name);
+	out->m_proc_records =
+	    sl_engine_series1(eng, "sluice_output_proc_records_total",
+			      "Records delivered by the output",
+			      SL_METRIC_COUNTER, "name", out->ins.name);
+	out->m_proc_bytes =
+	    sl_engine_series1(eng, "sluice_output_proc_bytes_total",
+			      "Bytes of records delivered by the output",
+			      SL_METRIC_COUNTER, "name", out->ins.name);
+	out->m_errors = sl_engine_series1(
+	    eng, "sluice_output_errors_total", "Failed flush attempts",
+	    SL_METRIC_COUNTER, "name", out->ins.name);
+	out->m_retries = sl_engine_series1(eng, "sluice_output_retries_total",
+					   "Flush retries", SL_METRIC_COUNTER,
+					   "name", out->ins.name);
 	out->m_retries_failed =
-	    series1(eng, "sluice_output_retries_failed_total",
-		    "Chunks dropped after Retry_Limit", SL_METRIC_COUNTER,
-		    "name", out->ins.name);
+	    sl_engine_series1(eng, "sluice_output_retries_failed_total",
+			      "Chunks dropped after Retry_Limit",
+			      SL_METRIC_COUNTER, "name", out->ins.name);
 	f = sl_metrics_family(&eng->metrics,
 			      "sluice_output_dropped_records_total",
 			      "Records an output dropped, by reason",
@@ -698,12 +702,12 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 			    "filter '%s': Match_Regex: %s", p->name, err);
 		return -SL_ECONFIG;
 	}
-	f->m_drop = series1(eng, "sluice_filter_drop_records_total",
-			    "Records dropped by the filter", SL_METRIC_COUNTER,
-			    "name", f->ins.name);
-	f->m_records = series1(eng, "sluice_filter_records_total",
-			       "Records handed to the filter",
-			       SL_METRIC_COUNTER, "name", f->ins.name);
+	f->m_drop = sl_engine_series1(eng, "sluice_filter_drop_records_total",
+				      "Records dropped by the filter",
+				      SL_METRIC_COUNTER, "name", f->ins.name);
+	f->m_records = sl_engine_series1(
+	    eng, "sluice_filter_records_total", "Records handed to the filter",
+	    SL_METRIC_COUNTER, "name", f->ins.name);
 	if (!f->m_drop || !f->m_records)
 		return -SL_ENOMEM;
 	if (p->init && (rc = p->init(f->ctx, &f->ins)) < 0)
@@ -902,12 +906,12 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 		if (!in->filter_match)
 			return -SL_ENOMEM;
 	}
-	eng->m_chunks_up =
-	    series1(eng, "sluice_storage_chunks", "Chunks held, by state",
-		    SL_METRIC_GAUGE, "state", "up");
-	eng->m_uptime =
-	    series1(eng, "sluice_uptime_seconds", "Seconds since start",
-		    SL_METRIC_GAUGE, NULL, NULL);
+	eng->m_chunks_up = sl_engine_series1(eng, "sluice_storage_chunks",
+					     "Chunks held, by state",
+					     SL_METRIC_GAUGE, "state", "up");
+	eng->m_uptime = sl_engine_series1(eng, "sluice_uptime_seconds",
+					  "Seconds since start",
+					  SL_METRIC_GAUGE, NULL, NULL);
 	/* After start-up, plugin errors are logged, not collected. */
 	for (size_t i = 0; i < eng->n_inputs; i++)
 		eng->inputs[i]->ins.diag = NULL;

@@ -71,23 +71,6 @@ struct sl_engine_storage {
 	uint64_t suppressed[SLOTS];
 };
 
-static struct sl_metric_series *series(struct sl_engine *eng, const char *name,
-				       const char *help,
-				       enum sl_metric_type type,
-				       const char *label, const char *value)
-{
-	const char *labels[1] = {label}, *values[1] = {value};
-	const char *err;
-	struct sl_metric_family *f = sl_metrics_family(
-	    &eng->metrics, name, help, type, label ? labels : NULL,
-	    label ? 1 : 0, NULL, 0, &err);
-
-	if (!f)
-		return NULL;
-	f->max_series = 0; /* bounded: a fixed set of label values */
-	return sl_metric_series_get(&eng->metrics, f, label ? values : NULL);
-}
-
 static void set_down_metric(struct sl_engine_storage *s)
 {
 	sl_metric_set(s->m_down, (double)s->n_down);
@@ -397,17 +380,18 @@ static int state_create(struct sl_engine *eng)
 	if (!s)
 		return -SL_ENOMEM;
 	eng->st_state = s;
-	s->m_down =
-	    series(eng, "sluice_storage_chunks", "Chunks held, by state",
-		   SL_METRIC_GAUGE, "state", "down");
+	s->m_down = sl_engine_series1(eng, "sluice_storage_chunks",
+				      "Chunks held, by state", SL_METRIC_GAUGE,
+				      "state", "down");
 	for (int i = 0; i < OPS; i++)
-		s->m_errors[i] = series(eng, "sluice_storage_errors_total",
-					"Failed chunk file operations",
-					SL_METRIC_COUNTER, "op", op_names[i]);
+		s->m_errors[i] =
+		    sl_engine_series1(eng, "sluice_storage_errors_total",
+				      "Failed chunk file operations",
+				      SL_METRIC_COUNTER, "op", op_names[i]);
 	s->m_quarantined =
-	    series(eng, "sluice_storage_quarantined_chunks_total",
-		   "Corrupt chunk files moved to quarantine/",
-		   SL_METRIC_COUNTER, NULL, NULL);
+	    sl_engine_series1(eng, "sluice_storage_quarantined_chunks_total",
+			      "Corrupt chunk files moved to quarantine/",
+			      SL_METRIC_COUNTER, NULL, NULL);
 	sl_metric_set(s->m_down, 0);
 	return 0;
 }

@@ -283,6 +283,17 @@ bool sl_engine_input_over_window(const struct sl_input *in);
 void sl_engine_input_pause(struct sl_input *in);
 void sl_engine_input_resume(struct sl_input *in);
 
+/*
+ * sl_engine_conf.c: the series of an internal family with at most one
+ * label (NULL: none). Internal families have no Max_Series cap: their label
+ * values are bounded by the configuration. NULL on ENOMEM.
+ */
+struct sl_metric_series *sl_engine_series1(struct sl_engine *eng,
+					   const char *name, const char *help,
+					   enum sl_metric_type type,
+					   const char *label,
+					   const char *value);
+
 /* sl_engine_conf.c: builds instances into `eng` from eng->conf. */
 /*
  * The service API ([SERVICE] HTTP_Server On), sl_engine_api.c. start does
