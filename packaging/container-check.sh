@@ -27,7 +27,15 @@ if ! buildah inspect --type image debian:12-slim >/dev/null 2>&1 &&
       $SUDO cp -a "$root"/. "$mnt"/; buildah unmount "$ctr"; buildah commit -q "$ctr" debian:12-slim; buildah rm "$ctr"; }
   $SUDO rm -rf "$root"
 fi
-"${bud[@]}" -q -f packaging/Containerfile -t "$tag" . >/dev/null
+# the build context: the tracked files only (not build trees, not .git)
+ctx=$(mktemp -d)
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$ctx"
+else
+  tar --exclude='./build*' --exclude=./.git -cf - . | tar -xf - -C "$ctx"
+fi
+"${bud[@]}" -q -f packaging/Containerfile -t "$tag" "$ctx" >/dev/null
+rm -rf "$ctx"
 echo "image $tag built"
 
 ctr=$(buildah from -q "$tag")
