@@ -212,11 +212,12 @@ static int parse_topics(struct kafka_in_ctx *ctx,
 			       t);
 		}
 		if (t[0] != '^' && !sl_sanitize_topic_valid(t, strlen(t))) {
-			sl_plugin_error(ins, line,
-					"Topics: '%s' is not a Kafka topic name "
-					"(1-249 of [A-Za-z0-9._-], not . or "
-					"..; ^regex for a pattern)",
-					t);
+			sl_plugin_error(
+			    ins, line,
+			    "Topics: '%s' is not a Kafka topic name "
+			    "(1-249 of [A-Za-z0-9._-], not . or "
+			    "..; ^regex for a pattern)",
+			    t);
 			rc = -SL_ECONFIG;
 			continue;
 		}
@@ -301,9 +302,10 @@ static int kafka_in_init(void *vctx, struct sl_input *in)
 		rc = -SL_ECONFIG;
 	}
 	if (ctx->msk_iam || ctx->msk_iam_arn) {
-		sl_plugin_error(ins, line,
-				"aws_msk_iam: AWS MSK IAM authentication is not "
-				"supported");
+		sl_plugin_error(
+		    ins, line,
+		    "aws_msk_iam: AWS MSK IAM authentication is not "
+		    "supported");
 		rc = -SL_ECONFIG;
 	}
 	if (!ctx->group_id[0]) {
@@ -312,8 +314,8 @@ static int kafka_in_init(void *vctx, struct sl_input *in)
 	}
 
 	/* Ours first, so that rdkafka.<property> can override them. */
-	if (conf_set(ctx, ins, line, "Client_ID", "client.id",
-		     ctx->client_id) < 0 ||
+	if (conf_set(ctx, ins, line, "Client_ID", "client.id", ctx->client_id) <
+		0 ||
 	    conf_set(ctx, ins, line, "Group_ID", "group.id", ctx->group_id) <
 		0 ||
 	    set_buffer_limits(ctx, ins, line) < 0)
@@ -397,8 +399,8 @@ static struct sl_metric_series *series(struct sl_plugin_instance *ins,
 
 	if (!reg)
 		return NULL; /* unit tests: no registry */
-	fam = sl_metrics_family(reg, name, help, type, labels, 1, NULL, 0,
-				&err);
+	fam =
+	    sl_metrics_family(reg, name, help, type, labels, 1, NULL, 0, &err);
 	if (!fam)
 		return NULL;
 	fam->max_series = 0; /* one per input: bounded by the config */
@@ -415,16 +417,15 @@ static void register_metrics(struct kafka_in_ctx *ctx)
 	ctx->m_commits = series(ins, "sluice_kafka_input_commits_total",
 				"offset commits the group coordinator took",
 				SL_METRIC_COUNTER);
-	ctx->m_commit_errors =
-	    series(ins, "sluice_kafka_input_commit_errors_total",
-		   "offset commits that failed (sent again)",
-		   SL_METRIC_COUNTER);
-	ctx->m_rebalances = series(ins, "sluice_kafka_input_rebalances_total",
-				   "partition assignments and revocations",
-				   SL_METRIC_COUNTER);
-	ctx->m_errors = series(ins, "sluice_kafka_input_errors_total",
-			       "consumer errors reported by librdkafka",
-			       SL_METRIC_COUNTER);
+	ctx->m_commit_errors = series(
+	    ins, "sluice_kafka_input_commit_errors_total",
+	    "offset commits that failed (sent again)", SL_METRIC_COUNTER);
+	ctx->m_rebalances =
+	    series(ins, "sluice_kafka_input_rebalances_total",
+		   "partition assignments and revocations", SL_METRIC_COUNTER);
+	ctx->m_errors =
+	    series(ins, "sluice_kafka_input_errors_total",
+		   "consumer errors reported by librdkafka", SL_METRIC_COUNTER);
 	ctx->m_lag = series(ins, "sluice_kafka_input_lag_messages",
 			    "messages behind the high watermark, summed over "
 			    "the assigned partitions",

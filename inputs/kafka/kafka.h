@@ -37,7 +37,8 @@ struct kafka_in_ctx {
 	/* from init, read-only afterwards */
 	char *name; /* instance name for logs, owned */
 	bool json;  /* Format json */
-	rd_kafka_conf_t *conf; /* validated; start hands a copy to rd_kafka_new */
+	rd_kafka_conf_t
+	    *conf; /* validated; start hands a copy to rd_kafka_new */
 	rd_kafka_topic_partition_list_t *subscription; /* owned */
 
 	/* runtime (engine thread) */

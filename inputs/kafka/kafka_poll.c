@@ -36,8 +36,7 @@ static void log_consumer_error(struct kafka_in_ctx *ctx,
 	sl_metric_add(ctx->m_errors, 1);
 	if (n > LOG_FIRST && n % LOG_EVERY)
 		return;
-	sl_log(SL_LOG_WARN, ctx->name,
-	       "consumer error%s: %s%s%s [%d]: %s",
+	sl_log(SL_LOG_WARN, ctx->name, "consumer error%s: %s%s%s [%d]: %s",
 	       n > LOG_FIRST ? " (1 of 1000 shown)" : "",
 	       rd_kafka_err2name(m->err), m->rkt ? " on " : "",
 	       m->rkt ? rd_kafka_topic_name(m->rkt) : "", (int)m->partition,
@@ -144,9 +143,8 @@ static void update_lag(struct kafka_in_ctx *ctx)
 		int64_t low, high;
 
 		if (p->next < 0 ||
-		    rd_kafka_get_watermark_offsets(ctx->rk, p->topic,
-						   p->partition, &low,
-						   &high) != 0 ||
+		    rd_kafka_get_watermark_offsets(
+			ctx->rk, p->topic, p->partition, &low, &high) != 0 ||
 		    high < p->next)
 			continue;
 		lag += high - p->next;
@@ -199,8 +197,8 @@ int sl_in_kafka_poll_start(struct kafka_in_ctx *ctx)
 		return -SL_EIO;
 	}
 	ctx->have_pipe = true;
-	ctx->wake_ev = event_new(base, ctx->wake[0], EV_READ | EV_PERSIST,
-				 on_wake, ctx);
+	ctx->wake_ev =
+	    event_new(base, ctx->wake[0], EV_READ | EV_PERSIST, on_wake, ctx);
 	ctx->tick_ev = event_new(base, -1, EV_PERSIST, on_tick, ctx);
 	ctx->more_ev = event_new(base, -1, 0, on_more, ctx);
 	if (!ctx->wake_ev || !ctx->tick_ev || !ctx->more_ev ||

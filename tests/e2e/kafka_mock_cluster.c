@@ -182,9 +182,8 @@ int main(int argc, char **argv)
 	while (fgets(line, sizeof(line), stdin)) {
 		if (sscanf(line, "topic %127s %ld", a, &x) == 2) {
 			if (n_topics == MAX_TOPICS ||
-			    rd_kafka_mock_topic_create(mc, a, (int)x,
-						       brokers < 3 ? brokers
-								   : 3)) {
+			    rd_kafka_mock_topic_create(
+				mc, a, (int)x, brokers < 3 ? brokers : 3)) {
 				printf("err cannot create\n");
 			} else {
 				snprintf(topics[n_topics].name,
