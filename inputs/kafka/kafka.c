@@ -241,7 +241,8 @@ static bool conf_empty(rd_kafka_conf_t *conf, const char *prop)
 	char buf[8];
 	size_t len = sizeof(buf);
 
-	return rd_kafka_conf_get(conf, prop, buf, &len) == RD_KAFKA_CONF_OK &&
+	/* an unset property is not found, or found empty */
+	return rd_kafka_conf_get(conf, prop, buf, &len) != RD_KAFKA_CONF_OK ||
 	       len <= 1;
 }
 
