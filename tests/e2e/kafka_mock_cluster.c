@@ -66,27 +66,42 @@ static void cmd_produce(const char *topic, long from, long count)
 {
 	char payload[128], key[16];
 	long failed = 0;
+	rd_kafka_topic_t *rkt;
 
 	if (!producer && !(producer = client(RD_KAFKA_PRODUCER, NULL))) {
 		printf("err no producer\n");
+		return;
+	}
+	rkt = rd_kafka_topic_new(producer, topic, NULL);
+	if (!rkt) {
+		printf("err no topic handle\n");
 		return;
 	}
 	for (long i = from; i < from + count; i++) {
 		int n = snprintf(payload, sizeof(payload),
 				 "{\"seq\":%ld,\"msg\":\"event %ld\"}", i, i);
 		int k = snprintf(key, sizeof(key), "k%ld", i % 7);
-		rd_kafka_resp_err_t err;
+		rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
 
-		while ((err = rd_kafka_producev(
-			    producer, RD_KAFKA_V_TOPIC(topic),
-			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-			    RD_KAFKA_V_VALUE(payload, (size_t)n),
-			    RD_KAFKA_V_KEY(key, (size_t)k), RD_KAFKA_V_END)) ==
-		       RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		/* rd_kafka_produce, not producev: its macros are GNU
+		 * statement expressions, which clang's -Wpedantic refuses */
+		for (;;) {
+			if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA,
+					     RD_KAFKA_MSG_F_COPY, payload,
+					     (size_t)n, key, (size_t)k,
+					     NULL) == 0) {
+				err = RD_KAFKA_RESP_ERR_NO_ERROR;
+				break;
+			}
+			err = rd_kafka_last_error();
+			if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+				break;
 			rd_kafka_poll(producer, 10);
+		}
 		if (err)
 			failed++;
 	}
+	rd_kafka_topic_destroy(rkt);
 	if (rd_kafka_flush(producer, 60000) != RD_KAFKA_RESP_ERR_NO_ERROR ||
 	    failed)
 		printf("err %ld not produced, %d not flushed\n", failed,
