@@ -101,12 +101,18 @@ def main():
                 sys.exit("timed out")
             time.sleep(0.02)
         wall, cpu = time.monotonic() - t0, cpu_seconds(p.pid) - c0
-        committed = cmd("committed bench-%d bench" % run).split()[1:]
-        total = sum(int(x.split(":")[1]) for x in committed)
+        # the last release's commit is asynchronous: give it a moment
+        deadline = time.monotonic() + 30
+        while True:
+            committed = cmd("committed bench-%d bench" % run).split()[1:]
+            total = sum(max(0, int(x.split(":")[1])) for x in committed)
+            if total == a.messages or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         p.terminate()
         p.wait(timeout=60)
         if total != a.messages:
-            sys.exit("committed %d of %d" % (total, a.messages))
+            sys.exit("committed %d of %d: %s; watermarks %s" % (total, a.messages, committed, cmd("watermarks bench")))
         walls.append(wall)
         cpus.append(cpu)
         print("run %d: %.2f s, %.0f records/s, %.2f CPU s" % (run, wall, a.messages / wall, cpu))
