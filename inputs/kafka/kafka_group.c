@@ -92,8 +92,13 @@ void sl_in_kafka_on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		return;
 	}
 	sl_metric_add(ctx->m_commit_errors, 1);
-	sl_log(SL_LOG_WARN, ctx->name, "offset commit failed: %s",
-	       rd_kafka_err2str(err));
+	/* expected while the group rebalances: the revocation or the next
+	 * tick commits again */
+	sl_log(err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+		       err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION
+		   ? SL_LOG_DEBUG
+		   : SL_LOG_WARN,
+	       ctx->name, "offset commit failed: %s", rd_kafka_err2str(err));
 	/* partitions still ours go again on the next tick */
 	for (int i = 0; offsets && i < offsets->cnt; i++) {
 		const rd_kafka_topic_partition_t *e = &offsets->elems[i];

@@ -19,6 +19,10 @@ http output whose receiver answers 503. While it does, nothing is
 committed although every message was consumed; once it answers 200, each
 sample of the committed offsets is covered by what the receiver accepted,
 and the offsets reach the watermarks.
+
+Cooperative protocol (cooperative-sticky): a second member joining takes
+some partitions over without the first revoking all of them; nothing is
+lost and the offsets reach the watermarks.
 """
 import json
 import os
@@ -71,7 +75,7 @@ class Mock:
         self.p.wait(timeout=30)
 
 
-def conf(tmp, name, mock, api_port, topic, group, output):
+def conf(tmp, name, mock, api_port, topic, group, output, extra=None):
     return e2e.write(os.path.join(tmp, name + ".conf"),
                      e2e.section("SERVICE", Flush="0.5", Grace="5", Log_Level="info",
                                  HTTP_Server="On", HTTP_Listen="127.0.0.1",
@@ -82,7 +86,8 @@ def conf(tmp, name, mock, api_port, topic, group, output):
                                    Group_Id=group, Format="json", Poll_Ms="200",
                                    **{"rdkafka.auto.offset.reset": "earliest",
                                       "rdkafka.session.timeout.ms": "6000",
-                                      "rdkafka.heartbeat.interval.ms": "500"})
+                                      "rdkafka.heartbeat.interval.ms": "500"},
+                                   **(extra or {}))
                      + output)
 
 
@@ -235,6 +240,52 @@ def stuck_output(ck, mock, tmp):
             c.stop()
 
 
+def cooperative_rebalance(ck, mock, tmp):
+    """The cooperative protocol: a member joining takes partitions over
+    incrementally (revoke of some, not all); nothing is lost."""
+    mock.cmd("topic coop 4")
+    ports = {n: e2e.free_port() for n in ("d", "e")}
+    extra = {"rdkafka.partition.assignment.strategy": "cooperative-sticky"}
+    procs = {}
+    try:
+        procs["d"] = e2e.Daemon(conf(tmp, "d", mock, ports["d"], "coop", "coop",
+                                     file_output(tmp, "d"), extra),
+                                os.path.join(tmp, "d.log"))
+        e2e.wait_port(ports["d"], procs["d"].p, timeout=30)
+        e2e.wait_for(lambda: metric(ports["d"], "sluice_kafka_input_assigned_partitions") == 4,
+                     90, interval=0.2, what="first cooperative member assigned")
+        mock.cmd("produce coop 0 2000")
+        # settled first: delivered and committed, then the second joins
+        e2e.wait_for(lambda: mock.offsets("committed", "coop", "coop")
+                     == mock.offsets("watermarks", "coop"),
+                     60, interval=0.5, what="first batch committed")
+        procs["e"] = e2e.Daemon(conf(tmp, "e", mock, ports["e"], "coop", "coop",
+                                     file_output(tmp, "e"), extra),
+                                os.path.join(tmp, "e.log"))
+        e2e.wait_port(ports["e"], procs["e"].p, timeout=30)
+        e2e.wait_for(lambda: metric(ports["e"], "sluice_kafka_input_assigned_partitions") > 0,
+                     90, interval=0.2, what="second cooperative member assigned")
+        mock.cmd("produce coop 2000 2000")
+        e2e.wait_for(lambda: len({s for _, _, s in delivered(tmp, ports)}) >= 4000,
+                     90, interval=0.5, what="every cooperative message delivered")
+        marks = mock.offsets("watermarks", "coop")
+        e2e.wait_for(lambda: mock.offsets("committed", "coop", "coop") == marks,
+                     60, interval=0.5, what="cooperative offsets at the watermarks")
+        ck.check(metric(ports["d"], "sluice_kafka_input_assigned_partitions") < 4,
+                 "the first member kept every partition")
+    finally:
+        for n in procs:
+            procs[n].stop()
+    got = delivered(tmp, ports)
+    missing = set(range(4000)) - {s for _, _, s in got}
+    ck.check(not missing, "cooperative: %d messages never delivered" % len(missing))
+    log_d = open(os.path.join(tmp, "d.log"), encoding="utf-8", errors="replace").read()
+    ck.check("revoked 2 partitions (2 left)" in log_d,
+             "cooperative: the join did not revoke just some partitions")
+    print("cooperative rebalance: 4000 messages, %d records written, %d duplicates"
+          % (len(got), len(got) - len({(p, o) for p, o, _ in got})))
+
+
 def main():
     e2e.require_plugins("kafka", "file", "http")
     ck = e2e.Checker()
@@ -243,6 +294,7 @@ def main():
         try:
             scale_out_and_crash(ck, mock, tmp)
             stuck_output(ck, mock, tmp)
+            cooperative_rebalance(ck, mock, tmp)
         finally:
             mock.close()
     ck.finish()
