@@ -144,6 +144,32 @@ static const struct sl_cfg_option service_map[] = {
      .max = 864000,
      .offset = SVC(scheduler_cap),
      .desc = "retry backoff cap, seconds"},
+    {.name = "telemetry.metrics.logs.tag_records.enabled",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = SVC(tag_records),
+     .desc = "count each input's records by tag (YAML: a nested "
+	     "telemetry block)"},
+    {.name = "telemetry.metrics.logs.tag_records.max_series",
+     .type = SL_CFG_INT,
+     .def = "500",
+     .min = -2147483648.0,
+     .max = 2147483647.0,
+     .offset = SVC(tag_records_max_series),
+     .desc = "(input, tag) pairs counted at most (<= 0: no limit)"},
+    {.name = "telemetry.metrics.logs.tag_records.max_tag_length",
+     .type = SL_CFG_INT,
+     .def = "128",
+     .min = -2147483648.0,
+     .max = 2147483647.0,
+     .offset = SVC(tag_records_max_tag_length),
+     .desc = "longer tags are counted as untracked (<= 0: no limit)"},
+    {.name = "metrics.names",
+     .type = SL_CFG_STR,
+     .def = "sluice",
+     .offset = SVC(metrics_names),
+     .desc = "internal metric names: sluice, fluentbit (Fluent Bit's "
+	     "fluentbit_* names and labels) or both"},
     {.name = "daemon", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
     /* pre-1.0 name of HTTP_Server, still in Fluent Bit's shipped configs */
     {.name = "http_monitor", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
@@ -219,6 +245,10 @@ static const struct sl_cfg_option input_common_map[] = {
      .def = "memory",
      .offset = IN_COMMON(storage_type),
      .desc = "memory or filesystem"},
+    {.name = "telemetry.metrics.logs.tag_records.enabled",
+     .type = SL_CFG_BOOL,
+     .offset = IN_COMMON(tag_records),
+     .desc = "this input's records by tag: overrides [SERVICE]"},
     {.name = "storage.pause_on_chunks_overlimit",
      .type = SL_CFG_BOOL,
      .flags = SL_CFG_IGNORED},
@@ -529,6 +559,28 @@ static int input_metrics(struct sl_engine *eng, struct sl_input *in)
 		   : -SL_ENOMEM;
 }
 
+/* The input's override of [SERVICE]'s tag_records, as in Fluent Bit. */
+static int input_tag_records(struct sl_engine *eng, struct sl_input *in,
+			     const struct sl_conf_section *sec)
+{
+	bool on = sl_conf_get(sec, "telemetry.metrics.logs.tag_records.enabled")
+		      ? in->common.tag_records
+		      : eng->service.tag_records;
+
+	if (!on)
+		return 0;
+	if (!eng->tag_records.tracked &&
+	    sl_tag_records_init(&eng->tag_records, &eng->metrics,
+				eng->service.tag_records_max_series,
+				eng->service.tag_records_max_tag_length) < 0)
+		return -SL_ENOMEM;
+	in->tag_records = calloc(1, sizeof(*in->tag_records));
+	if (!in->tag_records)
+		return -SL_ENOMEM;
+	in->tag_records->name = in->ins.name;
+	return 0;
+}
+
 static int output_metrics(struct sl_engine *eng, struct sl_output *out)
 {
 	const char *names[] = {"name", "reason"};
@@ -654,7 +706,8 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 			    p->name);
 		return -SL_ECONFIG;
 	}
-	if ((rc = input_metrics(eng, in)) < 0)
+	if ((rc = input_metrics(eng, in)) < 0 ||
+	    (rc = input_tag_records(eng, in, sec)) < 0)
 		return rc;
 	if (p->init && (rc = p->init(in->ctx, in)) < 0)
 		return rc;
@@ -938,6 +991,9 @@ void sl_engine_unconfigure(struct sl_engine *eng)
 		free(in->open);
 		free(in->route_tag);
 		free(in->filter_match);
+		if (in->tag_records)
+			sl_tag_records_input_destroy(in->tag_records);
+		free(in->tag_records);
 		free(in->tag);
 		free(in);
 	}
