@@ -8,6 +8,7 @@
  */
 #include "sl_cli.h"
 #include "sl_engine_int.h"
+#include "sl_engine_metrics.h"
 #include "sl_log.h"
 
 #include <errno.h>
@@ -192,6 +193,7 @@ int main(int argc, char **argv)
 		pipeline_free(p);
 		p = prog.next;
 		prog.next = NULL;
+		sl_engine_count_reload(p->eng);
 		sl_log(SL_LOG_INFO, "engine", "configuration reloaded");
 	}
 out:

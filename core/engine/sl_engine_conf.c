@@ -433,6 +433,19 @@ static int configure_service(struct sl_engine *eng, struct sl_diag *diag)
 	}
 	if (sl_cfgmap_apply(&t, 1, &merged, NULL, "[SERVICE]", diag) < 0)
 		rc = -SL_ECONFIG;
+	if (eng->service.metrics_names &&
+	    sl_metrics_names_parse(eng->service.metrics_names,
+				   &eng->metrics_names) < 0) {
+		const struct sl_conf_entry *e =
+		    sl_conf_get(&merged, "metrics.names");
+
+		sl_diag_add(diag, e ? e->file : conf->main_file,
+			    e ? e->line : 0,
+			    "[SERVICE] metrics.names '%s' must be sluice, "
+			    "fluentbit or both",
+			    eng->service.metrics_names);
+		rc = -SL_ECONFIG;
+	}
 	free(merged.entries); /* shallow copies: the strings are conf's */
 	if (eng->service.log_level) {
 		enum sl_log_level lvl;

@@ -19,6 +19,7 @@
 #include "sl_engine.h"
 #include "sl_input.h"
 #include "sl_metrics.h"
+#include "sl_metrics_fb.h"
 #include "sl_output.h"
 #include "sl_parser.h"
 #include "sl_plugin_load.h"
@@ -215,6 +216,7 @@ struct sl_engine {
 	struct sl_engine *next; /* the replacement, once built */
 	struct sl_metric_series *m_chunks_up, *m_uptime;
 	struct sl_tag_records tag_records; /* families NULL: no input counts */
+	enum sl_metrics_names metrics_names; /* [SERVICE] metrics.names */
 	int64_t start_mono_ns;
 	struct sl_engine_api *api; /* owned (sl_engine_api.c); NULL when off */
 };
