@@ -14,7 +14,7 @@
 
 struct sl_cli {
 	const char *config_file; /* -c */
-	bool dry_run;		 /* --dry-run */
+	bool dry_run;		 /* -D, --dry-run */
 	bool show_help;		 /* -h */
 	bool show_help_json;	 /* -J, --help-json */
 	bool show_version;	 /* -V */

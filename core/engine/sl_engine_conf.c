@@ -504,12 +504,14 @@ static int load_side_files(struct sl_engine *eng, struct sl_diag *diag)
 			diag) < 0)
 			rc = -SL_ECONFIG;
 	free(base);
-	/* parsers given with -R on the command line live in the main conf */
+	/* parsers given with -R (and plugins with -e, or YAML's plugins:)
+	 * live in the main conf */
 	for (size_t i = 0; i < eng->conf->n; i++) {
 		const struct sl_conf_section *s = &eng->conf->sections[i];
 
 		if (s->kind != SL_SEC_PARSER &&
-		    s->kind != SL_SEC_MULTILINE_PARSER)
+		    s->kind != SL_SEC_MULTILINE_PARSER &&
+		    s->kind != SL_SEC_PLUGINS)
 			continue;
 		struct sl_conf_section *c = sl_conf_add_section(
 		    &eng->parsers_conf, s->kind, s->header, s->file, s->line);
