@@ -189,11 +189,12 @@ int main(int argc, char **argv)
 			break;
 		/* a reload: what the old pipeline holds goes to its successor,
 		 * then the old one goes and the successor starts */
+		/* counted first: the handover adds the old count to it */
+		sl_engine_count_reload(prog.next->eng);
 		sl_engine_handover(p->eng, prog.next->eng);
 		pipeline_free(p);
 		p = prog.next;
 		prog.next = NULL;
-		sl_engine_count_reload(p->eng);
 		sl_log(SL_LOG_INFO, "engine", "configuration reloaded");
 	}
 out:

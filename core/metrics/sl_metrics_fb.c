@@ -176,12 +176,16 @@ int sl_metrics_fb_view(const struct sl_metrics *src,
 		if (m && copy_family(f, m, dst) < 0)
 			return -SL_ENOMEM;
 	}
-	/* whole seconds and the start time as build_info's value, as Fluent
-	 * Bit's flb_metrics.c has them */
+	/*
+	 * Whole seconds and the start time as build_info's value, as Fluent
+	 * Bit's flb_metrics.c has them. Fluent Bit types uptime and
+	 * hot_reloaded_times as counters without _total, which promtool
+	 * refuses; as gauges the names queries use stay Fluent Bit's.
+	 */
 	if (process_family(dst, "fluentbit_uptime",
 			   "Number of seconds that Fluent Bit has been "
 			   "running.",
-			   SL_METRIC_COUNTER, host, host_v, 1,
+			   SL_METRIC_GAUGE, host, host_v, 1,
 			   (double)(int64_t)proc->uptime_s) < 0 ||
 	    process_family(dst, "fluentbit_process_start_time_seconds",
 			   "Start time of the process since unix epoch in "
@@ -192,7 +196,7 @@ int sl_metrics_fb_view(const struct sl_metrics *src,
 			   build_v, 3, start) < 0 ||
 	    process_family(dst, "fluentbit_hot_reloaded_times",
 			   "Collect the count of hot reloaded times.",
-			   SL_METRIC_COUNTER, host, host_v, 1,
+			   SL_METRIC_GAUGE, host, host_v, 1,
 			   proc->reloads) < 0)
 		return -SL_ENOMEM;
 	return 0;
