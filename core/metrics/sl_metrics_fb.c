@@ -196,8 +196,7 @@ int sl_metrics_fb_view(const struct sl_metrics *src,
 			   build_v, 3, start) < 0 ||
 	    process_family(dst, "fluentbit_hot_reloaded_times",
 			   "Collect the count of hot reloaded times.",
-			   SL_METRIC_GAUGE, host, host_v, 1,
-			   proc->reloads) < 0)
+			   SL_METRIC_GAUGE, host, host_v, 1, proc->reloads) < 0)
 		return -SL_ENOMEM;
 	return 0;
 }
