@@ -77,17 +77,28 @@ static struct sl_metric_series *series_for(struct sl_tag_records *tr,
 	return s ? s : untracked(tr, reg, name, "error");
 }
 
+static size_t slot_of(const char *tag, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)tag[i]) * 1099511628211ULL;
+	return (size_t)(h % SL_TAG_RECORDS_CACHE);
+}
+
 void sl_tag_records_count(struct sl_tag_records *tr, struct sl_metrics *reg,
 			  struct sl_tag_records_input *in, const char *tag,
 			  size_t len, uint64_t n)
 {
+	struct sl_tag_records_slot *slot;
 	char *copy;
 
 	if (!n)
 		return;
-	if (in->last && in->last_len == len &&
-	    memcmp(in->last_tag, tag, len) == 0) {
-		sl_metric_add(in->last, (double)n);
+	slot = &in->cache[slot_of(tag, len)];
+	if (slot->series && slot->len == len &&
+	    memcmp(slot->tag, tag, len) == 0) {
+		sl_metric_add(slot->series, (double)n);
 		return;
 	}
 	copy = malloc(len + 1);
@@ -101,19 +112,19 @@ void sl_tag_records_count(struct sl_tag_records *tr, struct sl_metrics *reg,
 	}
 	memcpy(copy, tag, len);
 	copy[len] = 0;
-	free(in->last_tag);
-	in->last_tag = copy;
-	in->last_len = len;
+	free(slot->tag);
+	slot->tag = copy;
+	slot->len = len;
 	/* a series, once created, lives as long as the registry: cacheable */
-	in->last = series_for(tr, reg, in->name, copy, len);
-	if (in->last)
-		sl_metric_add(in->last, (double)n);
+	slot->series = series_for(tr, reg, in->name, copy, len);
+	if (slot->series)
+		sl_metric_add(slot->series, (double)n);
 }
 
 void sl_tag_records_input_destroy(struct sl_tag_records_input *in)
 {
-	free(in->last_tag);
-	in->last_tag = NULL;
-	in->last = NULL;
-	in->last_len = 0;
+	for (size_t i = 0; i < SL_TAG_RECORDS_CACHE; i++) {
+		free(in->cache[i].tag);
+		in->cache[i] = (struct sl_tag_records_slot){0};
+	}
 }

@@ -24,12 +24,22 @@ struct sl_tag_records {
 	int64_t max_series, max_tag_length;
 };
 
-/* One per input that counts: a cache of the last tag's series. */
+/*
+ * One per input that counts: a direct-mapped cache of tags to their
+ * series, so that an input alternating between files' tags does not scan
+ * the family for every record.
+ */
+#define SL_TAG_RECORDS_CACHE 64
+
+struct sl_tag_records_slot {
+	char *tag; /* owned copy, NUL-terminated */
+	size_t len;
+	struct sl_metric_series *series; /* borrowed: lives with the registry */
+};
+
 struct sl_tag_records_input {
 	const char *name; /* borrowed: the input's instance name */
-	char *last_tag;	  /* owned copy of the last tag seen */
-	size_t last_len;
-	struct sl_metric_series *last; /* borrowed: its series */
+	struct sl_tag_records_slot cache[SL_TAG_RECORDS_CACHE];
 };
 
 /*
