@@ -161,7 +161,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (prog.cli.show_help_json) {
-		sl_cli_help_json(stdout, sl_engine_help_json);
+		sl_cli_help_json(stdout, sl_engine_help_json,
+				 sl_engine_help_schema);
 		rc = 0;
 		goto out;
 	}

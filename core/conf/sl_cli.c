@@ -273,7 +273,8 @@ static void json_string_or_null(FILE *out, const char *s)
 		fputs("null", out);
 }
 
-void sl_cli_help_json(FILE *out, void (*config_maps)(FILE *out))
+void sl_cli_help_json(FILE *out, void (*config_maps)(FILE *out),
+		      void (*extra)(FILE *out))
 {
 	fprintf(out, "{\"name\":\"sluice\",\"version\":");
 	sl_cfgmap_json_string(out, SLUICE_VERSION);
@@ -315,6 +316,8 @@ void sl_cli_help_json(FILE *out, void (*config_maps)(FILE *out))
 	}
 	fputs("],\"config\":", out);
 	config_maps(out);
+	if (extra)
+		extra(out);
 	fputs("}\n", out);
 }
 

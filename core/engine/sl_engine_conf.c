@@ -1082,6 +1082,13 @@ void sl_engine_help(FILE *out)
 	}
 }
 
+const struct sl_cfg_option *sl_engine_common_map(enum sl_section_kind kind)
+{
+	return kind == SL_SEC_INPUT    ? input_common_map
+	       : kind == SL_SEC_FILTER ? filter_common_map
+				       : output_common_map;
+}
+
 /* -J: the maps sl_engine_help() prints, as data (see sl_cfgmap_help_json). */
 static void help_json_plugin(FILE *out, size_t i, const char *name,
 			     const char *desc, const struct sl_cfg_option *map)

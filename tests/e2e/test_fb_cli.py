@@ -5,7 +5,8 @@ users pass them: -D (dry run), -H/--http/--http_server, -P/--port/
 -b (storage.path), -e (a filter plugin .so), -w (working directory before
 the config is read, as the Helm chart's --workdir), -s/-W (accepted), and
 every flag sluice cannot honour refused with exit 1 and the reason; -J
-lists both."""
+lists both, and has Fluent Bit's schema shape (inputs/filters/outputs with
+properties.options) beside sluice's own."""
 import json
 import os
 import sys
@@ -123,6 +124,18 @@ def main():
         c.check({"daemon", "supervisor", "sp-task"}
                 <= {o["long"] for o in doc.get("refused_options", [])},
                 "-J lists the refused flags with reasons")
+        # and Fluent Bit's own -J shape, for tools that read its schema
+        c.equal(doc.get("fluent-bit", {}).get("schema_version"), "1", "-J fluent-bit header")
+        tail = [p for p in doc.get("inputs", []) if p.get("name") == "tail"]
+        opts = tail and {o["name"].lower(): o for o in tail[0]["properties"]["options"]}
+        c.check(tail and tail[0]["type"] == "input" and "path" in opts
+                and set(opts["path"]) == {"name", "description", "default", "type"},
+                "-J inputs[tail].properties.options in Fluent Bit's shape")
+        c.check(tail and any(o["name"] == "tag" for o in
+                             tail[0]["properties"]["global_options"]),
+                "-J global_options has Tag")
+        c.equal(opts and opts.get("read_from_head", {}).get("type"), "boolean",
+                "-J Fluent Bit's type words")
         r = e2e.run_to_exit(["-h"])
         c.check(b"--enable-hot-reload" in r.out and b"refuses" in r.out,
                 "-h lists the flags and the refused ones")

@@ -304,6 +304,9 @@ struct sl_metric_series *sl_engine_series1(struct sl_engine *eng,
 					   const char *label,
 					   const char *value);
 
+/* sl_engine_conf.c: the options common to inputs, filters or outputs. */
+const struct sl_cfg_option *sl_engine_common_map(enum sl_section_kind kind);
+
 /* sl_engine_conf.c: builds instances into `eng` from eng->conf. */
 /*
  * The service API ([SERVICE] HTTP_Server On), sl_engine_api.c. start does
