@@ -8,6 +8,7 @@
  */
 #include "sl_cli.h"
 #include "sl_engine_int.h"
+#include "sl_engine_metrics.h"
 #include "sl_log.h"
 
 #include <errno.h>
@@ -160,7 +161,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (prog.cli.show_help_json) {
-		sl_cli_help_json(stdout, sl_engine_help_json);
+		sl_cli_help_json(stdout, sl_engine_help_json,
+				 sl_engine_help_schema);
 		rc = 0;
 		goto out;
 	}
@@ -188,6 +190,8 @@ int main(int argc, char **argv)
 			break;
 		/* a reload: what the old pipeline holds goes to its successor,
 		 * then the old one goes and the successor starts */
+		/* counted first: the handover adds the old count to it */
+		sl_engine_count_reload(prog.next->eng);
 		sl_engine_handover(p->eng, prog.next->eng);
 		pipeline_free(p);
 		p = prog.next;

@@ -14,7 +14,7 @@
 
 struct sl_cli {
 	const char *config_file; /* -c */
-	bool dry_run;		 /* --dry-run */
+	bool dry_run;		 /* -D, --dry-run */
 	bool show_help;		 /* -h */
 	bool show_help_json;	 /* -J, --help-json */
 	bool show_version;	 /* -V */
@@ -35,10 +35,13 @@ int sl_cli_demo(struct sl_conf *conf);
 void sl_cli_usage(FILE *out);
 /*
  * `sluice -J`: one JSON document {name, version, options: [{short, long,
- * argument, description}], config: ...}; `config_maps` writes the config
- * value (the engine's maps: sl_engine_help_json), keeping this file free of
- * the engine.
+ * argument, description, alias, service_key}], refused_options: [{short,
+ * long, reason}], config: ...}; `config_maps` writes the config value
+ * (the engine's maps: sl_engine_help_json), `extra` (may be NULL) more
+ * members, each starting with a comma (Fluent Bit's schema:
+ * sl_engine_help_schema), keeping this file free of the engine.
  */
-void sl_cli_help_json(FILE *out, void (*config_maps)(FILE *out));
+void sl_cli_help_json(FILE *out, void (*config_maps)(FILE *out),
+		      void (*extra)(FILE *out));
 
 #endif

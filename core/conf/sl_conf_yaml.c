@@ -12,6 +12,7 @@
 #include "sl_common.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -128,6 +129,123 @@ static void add_value(struct ctx *c, struct sl_conf_section *sec,
 	}
 }
 
+/*
+ * Fluent Bit's `telemetry` block (service and inputs), checked by its
+ * code's rules: only the nesting telemetry.metrics.logs.tag_records, each
+ * level a map without unknown keys, tag_records a map of scalars
+ * (enabled; max_series and max_tag_length on the service only). Its
+ * options become dotted entries, which the config maps type-check; a
+ * dotted key written in YAML is refused before (see map_section).
+ */
+static const char TAG_RECORDS[] = "telemetry.metrics.logs.tag_records";
+
+static bool level_ok(struct ctx *c, yaml_node_t *map, const char *path,
+		     const char *allowed)
+{
+	bool ok = true;
+
+	if (map->type == YAML_SCALAR_NODE && !*scalar(map))
+		return true; /* "metrics:" with nothing after it */
+	if (map->type != YAML_MAPPING_NODE) {
+		error(c, map, "'%s' must be a map", path);
+		return false;
+	}
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		const char *k = scalar(node(c, p->key));
+
+		if (!k || strcasecmp(k, allowed) != 0) {
+			error(c, node(c, p->key),
+			      "unknown '%s' option '%s' (only '%s')", path,
+			      k ? k : "?", allowed);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+static yaml_node_t *child(struct ctx *c, yaml_node_t *map, const char *key)
+{
+	if (map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		const char *k = scalar(node(c, p->key));
+
+		if (k && strcasecmp(k, key) == 0)
+			return node(c, p->value);
+	}
+	return NULL;
+}
+
+static void telemetry_block(struct ctx *c, struct sl_conf_section *sec,
+			    yaml_node_t *v, bool service)
+{
+	static const char *const levels[][2] = {
+	    {"telemetry", "metrics"},
+	    {"telemetry.metrics", "logs"},
+	    {"telemetry.metrics.logs", "tag_records"},
+	};
+	yaml_node_t *tr = v;
+
+	if (v->type != YAML_MAPPING_NODE) {
+		error(c, v,
+		      "'telemetry' must be a nested map (telemetry: metrics: "
+		      "logs: tag_records: enabled: true)");
+		return;
+	}
+	for (size_t i = 0; i < SL_ARRAY_LEN(levels); i++) {
+		if (!level_ok(c, tr, levels[i][0], levels[i][1]))
+			return;
+		tr = child(c, tr, levels[i][1]);
+		if (!tr)
+			return; /* stops short of tag_records: nothing set */
+	}
+	if (tr->type != YAML_MAPPING_NODE) {
+		error(c, tr, "'%s' must be a map with an 'enabled' key",
+		      TAG_RECORDS);
+		return;
+	}
+	for (yaml_node_pair_t *p = tr->data.mapping.pairs.start;
+	     p < tr->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = node(c, p->key), *vn = node(c, p->value);
+		const char *k = scalar(kn), *val = scalar(vn);
+		bool known = k && (strcasecmp(k, "enabled") == 0 ||
+				   strcasecmp(k, "max_series") == 0 ||
+				   strcasecmp(k, "max_tag_length") == 0);
+		char *full;
+
+		if (!known) {
+			error(c, kn, "unknown '%s' option '%s'", TAG_RECORDS,
+			      k ? k : "?");
+			continue;
+		}
+		if (!service && strcasecmp(k, "enabled") != 0) {
+			error(c, kn,
+			      "'%s.%s' is a [SERVICE] option, not one of an "
+			      "input",
+			      TAG_RECORDS, k);
+			continue;
+		}
+		if (!val) {
+			error(c, vn, "'%s.%s' must be a plain value",
+			      TAG_RECORDS, k);
+			continue;
+		}
+		/* Fluent Bit's code takes the integers 0 and 1 as booleans */
+		if (strcasecmp(k, "enabled") == 0 &&
+		    vn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		    (strcmp(val, "0") == 0 || strcmp(val, "1") == 0))
+			val = val[0] == '1' ? "on" : "off";
+		if (asprintf(&full, "%s.%s", TAG_RECORDS, k) < 0) {
+			error(c, kn, "out of memory");
+			return;
+		}
+		add_entry(c, sec, full, val, line_of(kn));
+		free(full);
+	}
+}
+
 /* One plugin, parser or service map becomes one section. */
 static struct sl_conf_section *map_section(struct ctx *c, yaml_node_t *map,
 					   enum sl_section_kind kind,
@@ -161,6 +279,22 @@ static struct sl_conf_section *map_section(struct ctx *c, yaml_node_t *map,
 			      scalar(k)[0] == 'p' ? "processors"
 						  : "conditional routing");
 			continue;
+		}
+		if ((kind == SL_SEC_SERVICE || kind == SL_SEC_INPUT) &&
+		    strncasecmp(scalar(k), "telemetry", 9) == 0) {
+			if (strcasecmp(scalar(k), "telemetry") == 0) {
+				telemetry_block(c, sec, v,
+						kind == SL_SEC_SERVICE);
+				continue;
+			}
+			/* Fluent Bit refuses the flat form, as sluice does */
+			if (scalar(k)[9] == '.') {
+				error(c, k,
+				      "%s: '%s' must be configured as a nested "
+				      "'telemetry' block",
+				      header, scalar(k));
+				continue;
+			}
 		}
 		add_value(c, sec, scalar(k), v, line_of(k), 0);
 	}

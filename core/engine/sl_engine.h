@@ -60,6 +60,12 @@ void sl_engine_handover(struct sl_engine *old, struct sl_engine *next);
 void sl_engine_help(FILE *out);
 /* The same as one JSON object {service, input, filter, output} for -J. */
 void sl_engine_help_json(FILE *out);
+/*
+ * `sluice -J`, Fluent Bit's shape (sl_engine_schema.c): the members
+ * ,"fluent-bit":{...},"customs":[],"inputs":[...],...,"outputs":[...]
+ * to append inside the -J document.
+ */
+void sl_engine_help_schema(FILE *out);
 
 struct sl_metrics *sl_engine_metrics(struct sl_engine *eng);
 struct event_base *sl_engine_base(struct sl_engine *eng);

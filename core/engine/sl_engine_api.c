@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sl_engine_api.c - the engine's service HTTP API ([SERVICE] HTTP_Server
- * On) on sl_httpd, the server of every HTTP port of sluice: GET / (build
- * information as JSON), GET /api/v1/metrics/prometheus (the internal
- * metrics, scope NULL), GET /api/v1/health (Fluent Bit's rule over
- * HC_Period, sl_health.c, from per-second snapshots). A body sent with a
- * GET is read under the server's limits and ignored. No other Fluent Bit
- * endpoints (uptime, the v2 API, reload) are served.
+ * On) on sl_httpd, the server of every HTTP port of sluice, with Fluent
+ * Bit's paths and JSON shapes: GET / (build information), GET
+ * /api/v1/metrics/prometheus and /api/v2/metrics/prometheus (the internal
+ * metrics, scope NULL, under the names of metrics.names), /api/v2/metrics
+ * (cmetrics' text form), /api/v1/metrics (JSON), /api/v1/uptime,
+ * /api/v1/health (Fluent Bit's rule over HC_Period, sl_health.c, from
+ * per-second snapshots) and /api/v2/health (the same as JSON), and
+ * /api/v2/reload (GET: the count; POST/PUT: a reload as SIGHUP, when
+ * Hot_Reload is On). A body sent with a GET is read under the server's
+ * limits and ignored. Not served: /api/v1/plugins, /api/v1/storage,
+ * /api/v1/trace (sluice has no chunk trace).
  */
 #include "sl_engine_int.h"
+#include "sl_engine_metrics.h"
 #include "sl_health.h"
 #include "sl_httpd.h"
 #include "sl_httpd_route.h"
@@ -16,8 +22,12 @@
 #include "sl_metrics_text.h"
 #include "sl_registry.h"
 
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef SLUICE_VERSION
 #define SLUICE_VERSION "0.1.0"
@@ -87,25 +97,119 @@ static void serve_health(void *arg, struct sl_httpd_req *req)
 		reply(req, 500, TEXT, "error\n", 6);
 }
 
-static void serve_metrics(void *arg, struct sl_httpd_req *req)
+/* {"status","errors","retries_failed","error_limit",...} as Fluent Bit */
+static void serve_health_v2(void *arg, struct sl_httpd_req *req)
 {
 	struct sl_engine_api *api = arg;
-	struct sl_engine *eng = api->eng;
-	const struct sl_metrics_text_opts opts = {
-	    .filter = sl_metrics_filter_internal,
-	};
+	const struct sl_service *svc = &api->eng->service;
+	uint64_t errors = 0, failed = 0, total_e, total_f;
+	bool ok = true;
+	char body[512];
+	int n;
 
-	if (eng->m_uptime)
-		sl_metric_set(eng->m_uptime,
-			      (double)(sl_mono_ns() - eng->start_mono_ns) /
-				  1e9);
+	if (svc->health_check) {
+		output_totals(api->eng, &total_e, &total_f);
+		sl_health_counts(&api->health, total_e, total_f, &errors,
+				 &failed);
+		ok = sl_health_ok(&api->health, total_e, total_f);
+	}
+	n = snprintf(body, sizeof(body),
+		     "{\"status\":\"%s\",\"errors\":%" PRIu64
+		     ",\"retries_failed\":%" PRIu64 ",\"error_limit\":%" PRId64
+		     ",\"retry_failure_limit\":%" PRId64
+		     ",\"period_limit\":%" PRId64 "}\n",
+		     ok ? "ok" : "error", errors, failed, svc->hc_errors_count,
+		     svc->hc_retry_failure_count, svc->hc_period);
+	reply(req, ok ? 200 : 500, "application/json", body, (size_t)n);
+}
+
+/* The metrics endpoints: which body, which content type. */
+static void serve_with(struct sl_httpd_req *req, struct sl_engine_api *api,
+		       int (*render)(struct sl_engine *, struct sl_buf *),
+		       const char *ctype)
+{
 	sl_buf_reset(&api->body);
-	if (sl_metrics_text_render(&eng->metrics, &opts, &api->body) < 0) {
+	if (render(api->eng, &api->body) < 0) {
 		reply(req, 503, TEXT, "out of memory\n", 14);
 		return;
 	}
-	reply(req, 200, SL_METRICS_TEXT_CONTENT_TYPE, api->body.data,
-	      api->body.len);
+	reply(req, 200, ctype, api->body.data, api->body.len);
+}
+
+static void serve_metrics(void *arg, struct sl_httpd_req *req)
+{
+	serve_with(req, arg, sl_engine_metrics_prometheus,
+		   SL_METRICS_TEXT_CONTENT_TYPE);
+}
+
+static void serve_metrics_text(void *arg, struct sl_httpd_req *req)
+{
+	serve_with(req, arg, sl_engine_metrics_text, TEXT);
+}
+
+static void serve_metrics_json(void *arg, struct sl_httpd_req *req)
+{
+	serve_with(req, arg, sl_engine_metrics_json, "application/json");
+}
+
+static void serve_uptime(void *arg, struct sl_httpd_req *req)
+{
+	struct sl_engine_api *api = arg;
+	uint64_t up = (uint64_t)sl_engine_uptime(api->eng);
+	uint64_t d = up / 86400, h = up % 86400 / 3600, m = up % 3600 / 60,
+		 s = up % 60;
+	char body[256];
+	int n = snprintf(body, sizeof(body),
+			 "{\"uptime_sec\":%" PRIu64
+			 ",\"uptime_hr\":\"sluice has been running: "
+			 " %" PRIu64 " day%s, %" PRIu64 " hour%s, %" PRIu64
+			 " minute%s and %" PRIu64 " second%s\"}\n",
+			 up, d, d == 1 ? "" : "s", h, h == 1 ? "" : "s", m,
+			 m == 1 ? "" : "s", s, s == 1 ? "" : "s");
+
+	reply(req, 200, "application/json", body, (size_t)n);
+}
+
+static void serve_reload_status(void *arg, struct sl_httpd_req *req)
+{
+	struct sl_engine_api *api = arg;
+	char body[64];
+	int n =
+	    snprintf(body, sizeof(body), "{\"hot_reload_count\":%" PRIu64 "}\n",
+		     sl_engine_reloads(api->eng));
+
+	reply(req, 200, "application/json", body, (size_t)n);
+}
+
+/*
+ * As Fluent Bit: a reload over HTTP needs Hot_Reload On (a port must not
+ * be able to change the pipeline unless asked for), and is the SIGHUP
+ * path, signalled to ourselves so that this answer is written before the
+ * old pipeline (and this server) goes.
+ */
+static void serve_reload(void *arg, struct sl_httpd_req *req)
+{
+	static const char off[] =
+	    "{\"reload\":\"not enabled\",\"status\":-1}\n";
+	static const char busy[] =
+	    "{\"reload\":\"in progress\",\"status\":-2}\n";
+	static const char done[] = "{\"reload\":\"done\",\"status\":0}\n";
+	struct sl_engine_api *api = arg;
+	struct sl_engine *eng = api->eng;
+
+	if (!eng->service.hot_reload) {
+		reply(req, 200, "application/json", off, sizeof(off) - 1);
+		return;
+	}
+	if (eng->stopping || eng->next) {
+		reply(req, 400, "application/json", busy, sizeof(busy) - 1);
+		return;
+	}
+	if (kill(getpid(), SIGHUP) != 0) {
+		reply(req, 500, TEXT, "cannot signal\n", 14);
+		return;
+	}
+	reply(req, 200, "application/json", done, sizeof(done) - 1);
 }
 
 /* "key":["a","b"] */
@@ -175,7 +279,23 @@ static const struct sl_httpd_route api_routes[] = {
     {.method = "GET",
      .path = "/api/v1/metrics/prometheus",
      .on_request = serve_metrics},
+    {.method = "GET",
+     .path = "/api/v2/metrics/prometheus",
+     .on_request = serve_metrics},
+    {.method = "GET",
+     .path = "/api/v2/metrics",
+     .on_request = serve_metrics_text},
+    {.method = "GET",
+     .path = "/api/v1/metrics",
+     .on_request = serve_metrics_json},
+    {.method = "GET", .path = "/api/v1/uptime", .on_request = serve_uptime},
     {.method = "GET", .path = "/api/v1/health", .on_request = serve_health},
+    {.method = "GET", .path = "/api/v2/health", .on_request = serve_health_v2},
+    {.method = "GET",
+     .path = "/api/v2/reload",
+     .on_request = serve_reload_status},
+    {.method = "POST", .path = "/api/v2/reload", .on_request = serve_reload},
+    {.method = "PUT", .path = "/api/v2/reload", .on_request = serve_reload},
 };
 
 int sl_engine_api_start(struct sl_engine *eng)

@@ -144,6 +144,32 @@ static const struct sl_cfg_option service_map[] = {
      .max = 864000,
      .offset = SVC(scheduler_cap),
      .desc = "retry backoff cap, seconds"},
+    {.name = "telemetry.metrics.logs.tag_records.enabled",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = SVC(tag_records),
+     .desc = "count each input's records by tag (YAML: a nested "
+	     "telemetry block)"},
+    {.name = "telemetry.metrics.logs.tag_records.max_series",
+     .type = SL_CFG_INT,
+     .def = "500",
+     .min = -2147483648.0,
+     .max = 2147483647.0,
+     .offset = SVC(tag_records_max_series),
+     .desc = "(input, tag) pairs counted at most (<= 0: no limit)"},
+    {.name = "telemetry.metrics.logs.tag_records.max_tag_length",
+     .type = SL_CFG_INT,
+     .def = "128",
+     .min = -2147483648.0,
+     .max = 2147483647.0,
+     .offset = SVC(tag_records_max_tag_length),
+     .desc = "longer tags are counted as untracked (<= 0: no limit)"},
+    {.name = "metrics.names",
+     .type = SL_CFG_STR,
+     .def = "sluice",
+     .offset = SVC(metrics_names),
+     .desc = "internal metric names: sluice, fluentbit (Fluent Bit's "
+	     "fluentbit_* names and labels) or both"},
     {.name = "daemon", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
     /* pre-1.0 name of HTTP_Server, still in Fluent Bit's shipped configs */
     {.name = "http_monitor", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
@@ -219,6 +245,10 @@ static const struct sl_cfg_option input_common_map[] = {
      .def = "memory",
      .offset = IN_COMMON(storage_type),
      .desc = "memory or filesystem"},
+    {.name = "telemetry.metrics.logs.tag_records.enabled",
+     .type = SL_CFG_BOOL,
+     .offset = IN_COMMON(tag_records),
+     .desc = "this input's records by tag: overrides [SERVICE]"},
     {.name = "storage.pause_on_chunks_overlimit",
      .type = SL_CFG_BOOL,
      .flags = SL_CFG_IGNORED},
@@ -403,6 +433,19 @@ static int configure_service(struct sl_engine *eng, struct sl_diag *diag)
 	}
 	if (sl_cfgmap_apply(&t, 1, &merged, NULL, "[SERVICE]", diag) < 0)
 		rc = -SL_ECONFIG;
+	if (eng->service.metrics_names &&
+	    sl_metrics_names_parse(eng->service.metrics_names,
+				   &eng->metrics_names) < 0) {
+		const struct sl_conf_entry *e =
+		    sl_conf_get(&merged, "metrics.names");
+
+		sl_diag_add(diag, e ? e->file : conf->main_file,
+			    e ? e->line : 0,
+			    "[SERVICE] metrics.names '%s' must be sluice, "
+			    "fluentbit or both",
+			    eng->service.metrics_names);
+		rc = -SL_ECONFIG;
+	}
 	free(merged.entries); /* shallow copies: the strings are conf's */
 	if (eng->service.log_level) {
 		enum sl_log_level lvl;
@@ -461,12 +504,14 @@ static int load_side_files(struct sl_engine *eng, struct sl_diag *diag)
 			diag) < 0)
 			rc = -SL_ECONFIG;
 	free(base);
-	/* parsers given with -R on the command line live in the main conf */
+	/* parsers given with -R (and plugins with -e, or YAML's plugins:)
+	 * live in the main conf */
 	for (size_t i = 0; i < eng->conf->n; i++) {
 		const struct sl_conf_section *s = &eng->conf->sections[i];
 
 		if (s->kind != SL_SEC_PARSER &&
-		    s->kind != SL_SEC_MULTILINE_PARSER)
+		    s->kind != SL_SEC_MULTILINE_PARSER &&
+		    s->kind != SL_SEC_PLUGINS)
 			continue;
 		struct sl_conf_section *c = sl_conf_add_section(
 		    &eng->parsers_conf, s->kind, s->header, s->file, s->line);
@@ -527,6 +572,28 @@ static int input_metrics(struct sl_engine *eng, struct sl_input *in)
 		       in->m_paused && in->m_repaired
 		   ? 0
 		   : -SL_ENOMEM;
+}
+
+/* The input's override of [SERVICE]'s tag_records, as in Fluent Bit. */
+static int input_tag_records(struct sl_engine *eng, struct sl_input *in,
+			     const struct sl_conf_section *sec)
+{
+	bool on = sl_conf_get(sec, "telemetry.metrics.logs.tag_records.enabled")
+		      ? in->common.tag_records
+		      : eng->service.tag_records;
+
+	if (!on)
+		return 0;
+	if (!eng->tag_records.tracked &&
+	    sl_tag_records_init(&eng->tag_records, &eng->metrics,
+				eng->service.tag_records_max_series,
+				eng->service.tag_records_max_tag_length) < 0)
+		return -SL_ENOMEM;
+	in->tag_records = calloc(1, sizeof(*in->tag_records));
+	if (!in->tag_records)
+		return -SL_ENOMEM;
+	in->tag_records->name = in->ins.name;
+	return 0;
 }
 
 static int output_metrics(struct sl_engine *eng, struct sl_output *out)
@@ -654,7 +721,8 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 			    p->name);
 		return -SL_ECONFIG;
 	}
-	if ((rc = input_metrics(eng, in)) < 0)
+	if ((rc = input_metrics(eng, in)) < 0 ||
+	    (rc = input_tag_records(eng, in, sec)) < 0)
 		return rc;
 	if (p->init && (rc = p->init(in->ctx, in)) < 0)
 		return rc;
@@ -938,6 +1006,9 @@ void sl_engine_unconfigure(struct sl_engine *eng)
 		free(in->open);
 		free(in->route_tag);
 		free(in->filter_match);
+		if (in->tag_records)
+			sl_tag_records_input_destroy(in->tag_records);
+		free(in->tag_records);
 		free(in->tag);
 		free(in);
 	}
@@ -1009,6 +1080,13 @@ void sl_engine_help(FILE *out)
 			sl_output_plugins[i]->description);
 		sl_cfgmap_help(sl_output_plugins[i]->config_map, out);
 	}
+}
+
+const struct sl_cfg_option *sl_engine_common_map(enum sl_section_kind kind)
+{
+	return kind == SL_SEC_INPUT    ? input_common_map
+	       : kind == SL_SEC_FILTER ? filter_common_map
+				       : output_common_map;
 }
 
 /* -J: the maps sl_engine_help() prints, as data (see sl_cfgmap_help_json). */

@@ -51,15 +51,27 @@ void sl_health_tick(struct sl_health *h, uint64_t errors, uint64_t failed)
 	h->failed[at] = failed;
 }
 
+void sl_health_counts(const struct sl_health *h, uint64_t errors,
+		      uint64_t failed, uint64_t *period_errors,
+		      uint64_t *period_failed)
+{
+	*period_errors = *period_failed = 0;
+	if (!h->n)
+		return;
+	/* counters only grow; a smaller total (never expected) is no error */
+	if (errors > h->errors[h->head])
+		*period_errors = errors - h->errors[h->head];
+	if (failed > h->failed[h->head])
+		*period_failed = failed - h->failed[h->head];
+}
+
 bool sl_health_ok(const struct sl_health *h, uint64_t errors, uint64_t failed)
 {
 	uint64_t e, f;
 
 	if (!h->n)
 		return true;
-	/* counters only grow; a smaller total (never expected) is no error */
-	e = errors > h->errors[h->head] ? errors - h->errors[h->head] : 0;
-	f = failed > h->failed[h->head] ? failed - h->failed[h->head] : 0;
+	sl_health_counts(h, errors, failed, &e, &f);
 	/* Fluent Bit's code and docs: strictly more than the limit fails */
 	return e <= h->errors_limit && f <= h->failed_limit;
 }

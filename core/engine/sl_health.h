@@ -26,6 +26,13 @@ int sl_health_init(struct sl_health *h, int64_t period_s, int64_t errors_limit,
 void sl_health_destroy(struct sl_health *h);
 /* One snapshot of the totals; called every second. */
 void sl_health_tick(struct sl_health *h, uint64_t errors, uint64_t failed);
+/*
+ * The errors and failed retries inside the period, given the current
+ * totals (what /api/v2/health reports beside its verdict).
+ */
+void sl_health_counts(const struct sl_health *h, uint64_t errors,
+		      uint64_t failed, uint64_t *period_errors,
+		      uint64_t *period_failed);
 /* True while healthy, given the current totals. */
 bool sl_health_ok(const struct sl_health *h, uint64_t errors, uint64_t failed);
 

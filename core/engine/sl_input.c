@@ -250,6 +250,9 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 	size_t len, before;
 
 	sl_metric_add(in->m_records, 1);
+	if (in->tag_records)
+		sl_tag_records_count(&eng->tag_records, &eng->metrics,
+				     in->tag_records, tag, tag_len, 1);
 	in->last_chunk = 0;
 	if (in->filter_match && eng->n_filters) {
 		route_filters(in, tag, tag_len);

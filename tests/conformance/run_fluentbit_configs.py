@@ -37,7 +37,6 @@ UNSUPPORTED = (
     ("YAML conditional routing", "'routes' (Fluent Bit YAML conditional routing)"),
     ("Kafka avro/msgpack formats", "is not supported: sluice records are JSON"),
     ("Kafka schema registry (avro)", "unknown option 'schema_registry_"),
-    ("internal-metrics tag records", "unknown option 'telemetry."),
     ("in_http OAuth2 JWT validation", "unknown option 'oauth2."),
 )
 VERDICTS = ("valid", "invalid")

@@ -50,6 +50,11 @@ static void counts_are_relative_to_the_start(void **state)
 	assert_true(sl_health_ok(&h, 102, 42));
 	assert_false(sl_health_ok(&h, 103, 40));
 	assert_false(sl_health_ok(&h, 100, 43));
+	/* what /api/v2/health reports: the period's counts, not the totals */
+	uint64_t e, f;
+	sl_health_counts(&h, 103, 41, &e, &f);
+	assert_int_equal(e, 3);
+	assert_int_equal(f, 1);
 	sl_health_destroy(&h);
 }
 

@@ -19,10 +19,12 @@
 #include "sl_engine.h"
 #include "sl_input.h"
 #include "sl_metrics.h"
+#include "sl_metrics_fb.h"
 #include "sl_output.h"
 #include "sl_parser.h"
 #include "sl_plugin_load.h"
 #include "sl_router.h"
+#include "sl_tag_records.h"
 
 #include <event2/event.h>
 #include <pthread.h>
@@ -51,6 +53,10 @@ struct sl_service {
 	int64_t storage_max_chunks_up;
 	double scheduler_base;
 	double scheduler_cap;
+	/* telemetry.metrics.logs.tag_records.* (sl_tag_records.h) */
+	bool tag_records;
+	int64_t tag_records_max_series, tag_records_max_tag_length;
+	char *metrics_names; /* sluice, fluentbit or both (sl_metrics_fb.h) */
 };
 
 /* Options common to all inputs. */
@@ -60,6 +66,7 @@ struct sl_input_common {
 	char *log_level;
 	int64_t mem_buf_limit;
 	char *storage_type;
+	bool tag_records; /* telemetry...tag_records.enabled, when set */
 };
 
 /* Options common to all filters. */
@@ -121,6 +128,7 @@ struct sl_input {
 	struct sl_metric_series *m_records, *m_bytes, *m_parse_errors,
 	    *m_repaired;
 	struct sl_metric_series *m_paused; /* 1 while paused at Mem_Buf_Limit */
+	struct sl_tag_records_input *tag_records; /* owned; NULL: not counted */
 };
 
 struct sl_filter_inst {
@@ -207,6 +215,8 @@ struct sl_engine {
 	void *reload_arg;
 	struct sl_engine *next; /* the replacement, once built */
 	struct sl_metric_series *m_chunks_up, *m_uptime;
+	struct sl_tag_records tag_records; /* families NULL: no input counts */
+	enum sl_metrics_names metrics_names; /* [SERVICE] metrics.names */
 	int64_t start_mono_ns;
 	struct sl_engine_api *api; /* owned (sl_engine_api.c); NULL when off */
 };
@@ -293,6 +303,9 @@ struct sl_metric_series *sl_engine_series1(struct sl_engine *eng,
 					   enum sl_metric_type type,
 					   const char *label,
 					   const char *value);
+
+/* sl_engine_conf.c: the options common to inputs, filters or outputs. */
+const struct sl_cfg_option *sl_engine_common_map(enum sl_section_kind kind);
 
 /* sl_engine_conf.c: builds instances into `eng` from eng->conf. */
 /*
