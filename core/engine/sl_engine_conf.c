@@ -729,6 +729,15 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 	return 0;
 }
 
+/* YAML routes name outputs: then an output without Match is no mistake. */
+static bool conf_has_routes(const struct sl_conf *conf)
+{
+	for (size_t i = 0; i < conf->n; i++)
+		if (conf->sections[i].kind == SL_SEC_ROUTE)
+			return true;
+	return false;
+}
+
 static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 		      const char *name, struct sl_diag *diag)
 {
@@ -782,7 +791,8 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 			    p->name, out->common.retry_limit);
 		return -SL_ECONFIG;
 	}
-	if (!out->common.match && !out->common.match_regex)
+	if (!out->common.match && !out->common.match_regex &&
+	    !conf_has_routes(eng->conf))
 		sl_log(SL_LOG_WARN, out->ins.name,
 		       "no Match or Match_Regex: the output receives nothing");
 	if (sl_route_init(&out->route, out->common.match,

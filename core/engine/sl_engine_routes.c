@@ -447,8 +447,7 @@ static struct sl_chunk *copy_shell(const struct sl_chunk *c, const char *tag,
 
 	if (!d)
 		return NULL;
-	d->sealed = true;
-	d->id = c->id;
+	d->id = c->id; /* sealed by the caller once filled */
 	d->created_mono_ns = c->created_mono_ns;
 	d->input_told = true; /* a copy is never reported to the input */
 	return d;
@@ -497,6 +496,7 @@ static struct sl_chunk *process_for(struct sl_output *out,
 		sl_chunk_destroy(d);
 		return NULL;
 	}
+	d->sealed = true;
 	d->refs = 1;
 	return d;
 }
@@ -652,6 +652,7 @@ static void routed(struct build *b, struct sl_chunk *c)
 		}
 		if (!copies[k])
 			continue;
+		copies[k]->sealed = true;
 		for (size_t j = 0; j < r->n_outs; j++)
 			deliver(b, r->outs[j], copies[k], c);
 		/* no delivery kept it (every output had processors) */
