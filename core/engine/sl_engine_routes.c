@@ -100,13 +100,14 @@ static int add_rule(struct sl_condition *cond,
 	if (rc == -SL_ENOMEM)
 		return rc;
 	if (rc < 0) {
-		sl_diag_add(diag, rule->file,
-			    strstr(err, "op ") == err ? line_of(rule, "op")
-			    : strstr(err, "field") == err
-				? line_of(rule, "field")
-			    : strstr(err, "context") == err
-				? line_of(rule, "context")
-				: line_of(rule, "value"),
+		/* the line of the part the message is about */
+		const char *part = strncmp(err, "op '", 4) == 0 ? "op"
+				   : strncmp(err, "field", 5) == 0 ? "field"
+				   : strncmp(err, "context", 7) == 0
+				       ? "context"
+				       : "value";
+
+		sl_diag_add(diag, rule->file, line_of(rule, part),
 			    "%s: condition rule: %s", what, err);
 		return -SL_ECONFIG;
 	}
