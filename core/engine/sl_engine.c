@@ -626,6 +626,9 @@ void sl_engine_handover(struct sl_engine *old, struct sl_engine *next)
 		if (n && rehome_chunk(old, next, c, &moved, &n_moved, &cap) < 0)
 			n = NULL;
 		if (n) {
+			/* a copy follows its chunk into the new pipeline */
+			if (fl->source)
+				fl->chunk->origin = c->origin;
 			fl->eng = next;
 			fl->out = n;
 			n->held_bytes += bytes;

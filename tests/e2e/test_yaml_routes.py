@@ -15,7 +15,9 @@ output, by count and content:
   - output processors change (and drop from) that output's copy only;
   - sluice_output_proc_records_total counts only the records routed to
     each output;
-  - after SIGHUP (hot reload) the same pipeline routes the same way.
+  - after SIGHUP (hot reload) the same pipeline routes the same way, and
+    routed, processed copies held behind a dead output when the reload
+    comes are delivered once each by the new pipeline.
 """
 import http.client
 import json
@@ -27,6 +29,7 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sluice_e2e as e2e  # noqa: E402
+import http_receiver  # noqa: E402
 
 CONF = """\
 service:
@@ -262,8 +265,80 @@ def config_errors(work):
                 % (what, path, line, text, run.log()[-600:]))
 
 
+HANDOVER = """\
+service:
+  flush: 0.2
+  grace: 2
+  log_level: info
+  scheduler.base: 0.2
+  scheduler.cap: 0.5
+pipeline:
+  inputs:
+    - name: http
+      listen: 127.0.0.1
+      port: {port}
+      routes:
+        logs:
+          - name: odd
+            condition:
+              rules:
+                - {{field: $odd, op: eq, value: "true"}}
+            to:
+              outputs: [down]
+  outputs:
+    - name: http
+      alias: down
+      host: 127.0.0.1
+      port: {out}
+      uri: /in
+      format: json_lines
+      processors:
+        logs:
+          - name: modify
+            add: via down
+"""
+
+
+def handover(work):
+    """Routed copies buffered behind a dead output survive a reload."""
+    port = e2e.free_port()
+    with http_receiver.Receiver(default={"status": 503}) as rcv:
+        conf = e2e.write(os.path.join(work, "handover.yaml"),
+                         HANDOVER.format(port=port, out=rcv.port))
+        d = e2e.Daemon(conf, os.path.join(work, "handover.log"))
+        try:
+            e2e.wait_port(port, d.p)
+            c.check(post(port, [{"id": i, "odd": i % 2 == 1} for i in range(20)])
+                    in (200, 201), "in_http accepts 20 records")
+            rcv.wait_for(lambda rs: len(rs) >= 2, 30, what="retried requests")
+            d.p.send_signal(signal.SIGHUP)
+            e2e.wait_for(lambda: "configuration reloaded" in d.output(), 30,
+                         what="the reload")
+            rcv.default = {"status": 200}
+
+            def delivered():
+                out = []
+                for req in rcv.snapshot():
+                    if req.status == 200:
+                        out += [json.loads(ln) for ln in req.body.splitlines()
+                                if ln.strip()]
+                return out
+            e2e.wait_for(lambda: len(delivered()) >= 10, 30, what="10 records delivered")
+        finally:
+            rc = d.stop()
+        got = delivered()
+        c.equal(rc, 0, "clean exit after the hand-over")
+        c.equal(sorted(r["id"] for r in got), list(range(1, 20, 2)),
+                "the odd records, each once, after the reload")
+        c.check(all(r.get("via") == "down" for r in got),
+                "the copies carried are the processed ones")
+        c.check("handed to the new pipeline" in d.output(), "the reload logged the hand-over")
+
+
 def main():
     e2e.require_plugins("http", "file", "grep", "modify")
+    with e2e.TempDir("sluice-yroutes-ho-") as work:
+        handover(work)
     with e2e.TempDir("sluice-yroutes-bad-") as work:
         config_errors(work)
     with e2e.TempDir("sluice-yroutes-") as work:
