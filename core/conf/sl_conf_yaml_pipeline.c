@@ -62,8 +62,7 @@ static size_t add_section(const struct sl_yaml_doc *d, yaml_node_t *at,
 	return (size_t)(sec - d->conf->sections) + 1;
 }
 
-static struct sl_conf_section *section(const struct sl_yaml_doc *d,
-				       size_t idx1)
+static struct sl_conf_section *section(const struct sl_yaml_doc *d, size_t idx1)
 {
 	return &d->conf->sections[idx1 - 1];
 }
@@ -125,8 +124,9 @@ static void rule(const struct sl_yaml_doc *d, size_t owner, yaml_node_t *map)
 	size_t r;
 
 	if (!map || map->type != YAML_MAPPING_NODE) {
-		error(d, map, "condition: each rule must be a map of field, "
-			      "op, value");
+		error(d, map,
+		      "condition: each rule must be a map of field, "
+		      "op, value");
 		return;
 	}
 	r = add_section(d, map, SL_SEC_RULE, "RULE", owner - 1);
@@ -146,12 +146,14 @@ static void rule(const struct sl_yaml_doc *d, size_t owner, yaml_node_t *map)
 				continue;
 			}
 			if (v->type != YAML_SEQUENCE_NODE) {
-				error(d, v, "rule: 'value' must be a value or "
-					    "a list of values");
+				error(d, v,
+				      "rule: 'value' must be a value or "
+				      "a list of values");
 				continue;
 			}
 			entry(d, r, "list", "true", line_of(v));
-			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			for (yaml_node_item_t *it =
+				 v->data.sequence.items.start;
 			     it < v->data.sequence.items.top; it++) {
 				yaml_node_t *item = node(d, *it);
 
@@ -214,17 +216,18 @@ static void condition(const struct sl_yaml_doc *d, size_t owner,
 			entry(d, owner, full, scalar(v), line_of(v));
 		} else if (strcasecmp(key, "rules") == 0) {
 			if (v->type != YAML_SEQUENCE_NODE) {
-				error(d, v, "condition: 'rules' must be a list "
-					    "of maps");
+				error(d, v,
+				      "condition: 'rules' must be a list "
+				      "of maps");
 				continue;
 			}
-			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			for (yaml_node_item_t *it =
+				 v->data.sequence.items.start;
 			     it < v->data.sequence.items.top; it++)
 				rule(d, owner, node(d, *it));
 		} else {
-			error(d, k,
-			      "condition: unknown key '%s' (op, rules%s)", key,
-			      is_route ? ", default" : "");
+			error(d, k, "condition: unknown key '%s' (op, rules%s)",
+			      key, is_route ? ", default" : "");
 		}
 	}
 }
@@ -255,8 +258,9 @@ void sl_yaml_processors(const struct sl_yaml_doc *d, size_t owner,
 				    *val = node(d, q->value);
 
 			if (!scalar(k) || !val) {
-				error(d, k, "processor: keys must be plain "
-					    "values");
+				error(d, k,
+				      "processor: keys must be plain "
+				      "values");
 				continue;
 			}
 			if (strcasecmp(scalar(k), "condition") == 0)
@@ -328,7 +332,8 @@ static void route_to(const struct sl_yaml_doc *d, size_t r, yaml_node_t *to)
 			}
 		}
 		if (!name || !*name) {
-			error(d, o, "route: an output is a name or {name: ...}");
+			error(d, o,
+			      "route: an output is a name or {name: ...}");
 			continue;
 		}
 		entry(d, r, "to", name, line_of(o));

@@ -30,15 +30,18 @@
 
 /* Fluent Bit's native processors: named as such, not as typos. */
 static const char *const fluentbit_processors[] = {
-    "content_modifier", "cumulative_to_delta",
-    "labels",		"metrics_selector",
-    "opentelemetry_envelope", "sampling",
-    "sql",		"tda",
+    "content_modifier",
+    "cumulative_to_delta",
+    "labels",
+    "metrics_selector",
+    "opentelemetry_envelope",
+    "sampling",
+    "sql",
+    "tda",
     "template",
 };
 
-static const char *value_of(const struct sl_conf_section *sec,
-			    const char *key)
+static const char *value_of(const struct sl_conf_section *sec, const char *key)
 {
 	const struct sl_conf_entry *e = sl_conf_get(sec, key);
 
@@ -94,18 +97,16 @@ static int add_rule(struct sl_condition *cond,
 		return -SL_ECONFIG;
 	}
 	rc = sl_condition_add_rule(cond, field, op, values, n,
-				   value_of(rule, "context"), err,
-				   sizeof(err));
+				   value_of(rule, "context"), err, sizeof(err));
 	free(values);
 	if (rc == -SL_ENOMEM)
 		return rc;
 	if (rc < 0) {
 		/* the line of the part the message is about */
-		const char *part = strncmp(err, "op '", 4) == 0 ? "op"
-				   : strncmp(err, "field", 5) == 0 ? "field"
-				   : strncmp(err, "context", 7) == 0
-				       ? "context"
-				       : "value";
+		const char *part = strncmp(err, "op '", 4) == 0	     ? "op"
+				   : strncmp(err, "field", 5) == 0   ? "field"
+				   : strncmp(err, "context", 7) == 0 ? "context"
+								     : "value";
 
 		sl_diag_add(diag, rule->file, line_of(rule, part),
 			    "%s: condition rule: %s", what, err);
@@ -191,7 +192,8 @@ static int add_processor(struct sl_engine *eng, size_t idx, void *const *inst,
 	if (!inst[sec->owner - 1])
 		return 0; /* its input or output failed: reported already */
 	if (!name || !*name) {
-		sl_diag_add(diag, sec->file, sec->line, "processor has no name");
+		sl_diag_add(diag, sec->file, sec->line,
+			    "processor has no name");
 		return -SL_ECONFIG;
 	}
 	p = sl_engine_find_filter(eng, name);
@@ -481,8 +483,8 @@ static struct sl_chunk *process_for(struct sl_output *out,
 		if (sl_record_reset_json(rec, ts, body, len) < 0)
 			continue; /* cannot happen: the core wrote it */
 		if (sl_engine_run_processors(out->procs, out->n_procs, rec,
-					     src->tag, src->tag_len) ==
-		    SL_FILTER_DROP)
+					     src->tag,
+					     src->tag_len) == SL_FILTER_DROP)
 			continue;
 		nb = sl_record_body(rec, &nlen);
 		/* the identity stays: the same record, whatever it became */
@@ -612,8 +614,7 @@ static void routed(struct build *b, struct sl_chunk *c)
 			if (!(take & ((uint64_t)1 << k)))
 				continue;
 			if (!copies[k])
-				copies[k] =
-				    copy_shell(c, r->name, r->name_len);
+				copies[k] = copy_shell(c, r->name, r->name_len);
 			if (!copies[k] ||
 			    sl_chunk_append_id(copies[k], ts, identity, body,
 					       len) < 0) {

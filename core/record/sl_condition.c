@@ -30,18 +30,18 @@ static const struct {
 	const char *name;
 	enum rule_op op;
 } op_names[] = {
-    {"eq", OP_EQ},	 {"neq", OP_NEQ},	  {"gt", OP_GT},
-    {"lt", OP_LT},	 {"gte", OP_GTE},	  {"lte", OP_LTE},
-    {"regex", OP_REGEX}, {"not_regex", OP_NOT_REGEX}, {"in", OP_IN},
-    {"not_in", OP_NOT_IN},
+    {"eq", OP_EQ},	 {"neq", OP_NEQ},
+    {"gt", OP_GT},	 {"lt", OP_LT},
+    {"gte", OP_GTE},	 {"lte", OP_LTE},
+    {"regex", OP_REGEX}, {"not_regex", OP_NOT_REGEX},
+    {"in", OP_IN},	 {"not_in", OP_NOT_IN},
 };
 
 /* Contexts a sluice record has: its body, and metadata that is empty. */
 static const char *const present_contexts[] = {"body", "metadata"};
 static const char *const absent_contexts[] = {
-    "group_metadata",	       "group_attributes",
-    "otel_resource_attributes", "otel_scope_attributes",
-    "otel_scope_metadata",
+    "group_metadata",	     "group_attributes",    "otel_resource_attributes",
+    "otel_scope_attributes", "otel_scope_metadata",
 };
 
 enum context { CTX_BODY, CTX_METADATA, CTX_ABSENT };
@@ -52,8 +52,8 @@ struct rule {
 	enum context ctx;
 	char **values; /* owned */
 	size_t n_values;
-	double number;	   /* gt, lt, gte, lte */
-	pcre2_code *re;	   /* regex, not_regex */
+	double number;	/* gt, lt, gte, lte */
+	pcre2_code *re; /* regex, not_regex */
 	pcre2_match_data *md;
 };
 
@@ -314,15 +314,17 @@ static bool field_text(struct sl_condition *cond, const struct rule *r,
 	if (v.type == SL_VAL_NUMBER && is_float(v.raw, v.raw_len)) {
 		/* a float: "%f" as Fluent Bit's accessor formats it */
 		char lit[64];
-		size_t l = v.raw_len < sizeof(lit) - 1 ? v.raw_len
-						       : sizeof(lit) - 1;
+		size_t l =
+		    v.raw_len < sizeof(lit) - 1 ? v.raw_len : sizeof(lit) - 1;
 
 		memcpy(lit, v.raw, l);
 		lit[l] = '\0';
 		int n = snprintf(num, num_len, "%f", strtod(lit, NULL));
 
 		*text = num;
-		*len = n < 0 ? 0 : (size_t)n < num_len ? (size_t)n : num_len - 1;
+		*len = n < 0		     ? 0
+		       : (size_t)n < num_len ? (size_t)n
+					     : num_len - 1;
 		return true;
 	}
 	return sl_record_get_text(rec, r->acc, &cond->scratch, text, len) == 0;

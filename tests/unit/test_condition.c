@@ -44,9 +44,9 @@ static bool one(const char *field, const char *op, const char *value)
 	const char *v[] = {value};
 
 	assert_non_null(c);
-	assert_int_equal(sl_condition_add_rule(c, field, op, v, 1, NULL, err,
-					       sizeof(err)),
-			 0);
+	assert_int_equal(
+	    sl_condition_add_rule(c, field, op, v, 1, NULL, err, sizeof(err)),
+	    0);
 	bool r = sl_condition_eval(c, &rec);
 
 	sl_condition_destroy(c);
@@ -119,9 +119,9 @@ static void test_in_and_not_in(void **state)
 	assert_true(sl_condition_eval(c, &rec));
 	sl_condition_destroy(c);
 	c = sl_condition_create(false);
-	assert_int_equal(sl_condition_add_rule(c, "$level", "not_in", v, 2,
-					       NULL, err, 256),
-			 0);
+	assert_int_equal(
+	    sl_condition_add_rule(c, "$level", "not_in", v, 2, NULL, err, 256),
+	    0);
 	assert_false(sl_condition_eval(c, &rec));
 	sl_condition_destroy(c);
 }
