@@ -17,7 +17,9 @@ output, by count and content:
     each output;
   - after SIGHUP (hot reload) the same pipeline routes the same way, and
     routed, processed copies held behind a dead output when the reload
-    comes are delivered once each by the new pipeline.
+    comes are delivered once each by the new pipeline;
+  - records on disk (storage.type filesystem) are routed after a crash
+    exactly as they would have been live: routing happens at dispatch.
 """
 import http.client
 import json
@@ -335,8 +337,50 @@ def handover(work):
         c.check("handed to the new pipeline" in d.output(), "the reload logged the hand-over")
 
 
+def recovery(work):
+    """A routed input's chunks on disk, recovered after SIGKILL, go where
+    their routes send them (and through the output's processors)."""
+    port = e2e.free_port()
+    store = os.path.join(work, "store")
+    conf_text = HANDOVER.replace("service:\n", "service:\n  storage.path: %s\n" % store, 1) \
+        .replace("      port: {port}\n", "      port: {port}\n      storage.type: filesystem\n", 1)
+    with http_receiver.Receiver(default={"status": 503}) as rcv:
+        conf = e2e.write(os.path.join(work, "recovery.yaml"),
+                         conf_text.format(port=port, out=rcv.port))
+        d = e2e.Daemon(conf, os.path.join(work, "recovery1.log"))
+        try:
+            e2e.wait_port(port, d.p)
+            # a 2xx means the records are on disk
+            c.check(post(port, [{"id": i, "odd": i % 2 == 1} for i in range(30)])
+                    in (200, 201), "in_http accepts 30 records (on disk)")
+            rcv.wait_for(lambda rs: len(rs) >= 1, 30, what="a refused delivery")
+        finally:
+            d.kill()
+        rcv.default = {"status": 200}
+        d = e2e.Daemon(conf, os.path.join(work, "recovery2.log"))
+
+        def delivered():
+            out = []
+            for req in rcv.snapshot():
+                if req.status == 200:
+                    out += [json.loads(ln) for ln in req.body.splitlines() if ln.strip()]
+            return out
+        try:
+            e2e.wait_for(lambda: len(delivered()) >= 15, 30, what="15 records after restart")
+        finally:
+            rc = d.stop()
+        got = delivered()
+        c.equal(rc, 0, "clean exit after recovery")
+        c.equal(sorted(r["id"] for r in got), list(range(1, 30, 2)),
+                "after the crash the odd records, each once, by their route")
+        c.check(all(r.get("via") == "down" for r in got),
+                "recovered records went through the output's processors")
+
+
 def main():
     e2e.require_plugins("http", "file", "grep", "modify")
+    with e2e.TempDir("sluice-yroutes-rec-") as work:
+        recovery(work)
     with e2e.TempDir("sluice-yroutes-ho-") as work:
         handover(work)
     with e2e.TempDir("sluice-yroutes-bad-") as work:
