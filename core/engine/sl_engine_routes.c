@@ -625,7 +625,8 @@ static void routed(struct build *b, struct sl_chunk *c)
 		if (b->enomem)
 			break;
 	}
-	sl_metric_add(in->m_unrouted, (double)unrouted);
+	if (unrouted && in->m_unrouted)
+		sl_metric_add(in->m_unrouted, (double)unrouted);
 	seen = calloc(b->eng->n_outputs + 1, sizeof(*seen));
 	if (b->enomem || !seen) {
 		/* every output of every route loses this chunk: counted */
