@@ -230,24 +230,21 @@ static int add_processor(struct sl_engine *eng, size_t idx, void *const *inst,
 	return append_ptr((void ***)&out->procs, &out->n_procs, f);
 }
 
-/* An output by alias or instance name (or plugin name when unique). */
+/*
+ * The output a route names, as Fluent Bit finds it: the first output whose
+ * alias, instance name ("file.0") or plugin name is `name`.
+ */
 static struct sl_output *output_named(struct sl_engine *eng, const char *name)
 {
-	struct sl_output *by_plugin = NULL;
-	size_t n_plugin = 0;
-
 	for (size_t i = 0; i < eng->n_outputs; i++) {
 		struct sl_output *o = eng->outputs[i];
 
-		if (strcmp(o->ins.name, name) == 0 ||
-		    (o->common.alias && strcmp(o->common.alias, name) == 0))
+		if ((o->common.alias && strcmp(o->common.alias, name) == 0) ||
+		    strcmp(o->ins.name, name) == 0 ||
+		    strcmp(o->plugin->name, name) == 0)
 			return o;
-		if (strcasecmp(o->plugin->name, name) == 0) {
-			by_plugin = o;
-			n_plugin++;
-		}
 	}
-	return n_plugin == 1 ? by_plugin : NULL;
+	return NULL;
 }
 
 static int add_route(struct sl_engine *eng, size_t idx, void *const *inst,
@@ -317,10 +314,16 @@ static int add_route(struct sl_engine *eng, size_t idx, void *const *inst,
 			    what, prr);
 		rc = -SL_ECONFIG;
 	}
-	/* Fluent Bit: per-record routing makes a route without a condition
-	 * conditional (it always matches, but its records carry its name) */
-	if (per_record && !r->conditional)
+	/* Fluent Bit's code: per-record routing takes a route without a
+	 * condition off the chunk's own routes, and with no condition it
+	 * takes no record either */
+	if (per_record && !r->conditional) {
 		r->conditional = true;
+		sl_log(SL_LOG_WARN, "config",
+		       "%s:%d: %s: per_record_routing without a condition "
+		       "takes no records (as in Fluent Bit)",
+		       sec->file, line_of(sec, "per_record_routing"), what);
+	}
 	for (size_t i = 0; i < sec->n; i++) {
 		const struct sl_conf_entry *e = &sec->entries[i];
 		struct sl_output *o;
@@ -570,7 +573,7 @@ static uint64_t routes_taking(const struct sl_input *in, struct sl_record *rec)
 	for (size_t k = 0; k < in->n_routes; k++) {
 		const struct sl_input_route *r = &in->routes[k];
 
-		if (r->conditional && !r->is_default &&
+		if (r->conditional && !r->is_default && r->cond &&
 		    sl_condition_eval(r->cond, rec))
 			take |= (uint64_t)1 << k;
 	}
