@@ -169,11 +169,16 @@ static struct sl_conf_section *map_section(struct ctx *c, yaml_node_t *map,
 		 * sections moves `sec` */
 		if (strcasecmp(scalar(k), "processors") == 0 &&
 		    (kind == SL_SEC_INPUT || kind == SL_SEC_OUTPUT)) {
+			if (processors)
+				error(c, k, "%s: 'processors' given twice",
+				      header);
 			processors = k;
 			continue;
 		}
 		if (strcasecmp(scalar(k), "routes") == 0 &&
 		    kind == SL_SEC_INPUT) {
+			if (routes)
+				error(c, k, "%s: 'routes' given twice", header);
 			routes = k;
 			continue;
 		}

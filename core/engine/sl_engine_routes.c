@@ -76,8 +76,10 @@ static int parse_bool(const char *v, bool *out)
 /* One RULE section into `cond`. */
 static int add_rule(struct sl_condition *cond,
 		    const struct sl_conf_section *rule, const char *what,
-		    struct sl_diag *diag)
+		    bool processor, struct sl_diag *diag)
 {
+	const char *context = value_of(rule, "context");
+
 	const char **values = calloc(rule->n + 1, sizeof(*values));
 	const char *field = value_of(rule, "field"), *op = value_of(rule, "op");
 	size_t n = 0;
@@ -96,8 +98,12 @@ static int add_rule(struct sl_condition *cond,
 		free(values);
 		return -SL_ECONFIG;
 	}
-	rc = sl_condition_add_rule(cond, field, op, values, n,
-				   value_of(rule, "context"), err, sizeof(err));
+	/* Fluent Bit's processors know two contexts: metadata, and the body
+	 * for any other name (routes know more, see sl_condition.h) */
+	if (processor && context && strcasecmp(context, "metadata") != 0)
+		context = NULL;
+	rc = sl_condition_add_rule(cond, field, op, values, n, context, err,
+				   sizeof(err));
 	free(values);
 	if (rc == -SL_ENOMEM)
 		return rc;
@@ -124,6 +130,7 @@ static int build_condition(struct sl_engine *eng, size_t idx, const char *what,
 			   bool rules_required, struct sl_condition **out,
 			   struct sl_diag *diag)
 {
+	bool processor = eng->conf->sections[idx].kind == SL_SEC_PROCESSOR;
 	const struct sl_conf *conf = eng->conf;
 	const struct sl_conf_section *sec = &conf->sections[idx];
 	const char *op = value_of(sec, "condition.op");
@@ -150,7 +157,7 @@ static int build_condition(struct sl_engine *eng, size_t idx, const char *what,
 		if (r->kind != SL_SEC_RULE || r->owner != idx + 1)
 			continue;
 		rules++;
-		int r_rc = add_rule(*out, r, what, diag);
+		int r_rc = add_rule(*out, r, what, processor, diag);
 
 		if (r_rc == -SL_ENOMEM)
 			return r_rc;
