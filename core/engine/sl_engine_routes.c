@@ -487,19 +487,21 @@ static struct sl_chunk *process_for(struct sl_output *out,
 		return NULL;
 	sl_chunk_iter_init(&it, src);
 	while (sl_chunk_next_id(&it, &ts, &identity, &body, &len) == 1) {
-		const char *nb;
-		size_t nlen;
+		const char *nb = body;
+		size_t nlen = len;
 
-		if (sl_record_reset_json(rec, ts, body, len) < 0)
-			continue; /* cannot happen: the core wrote it */
-		if (sl_engine_run_processors(out->procs, out->n_procs, rec,
-					     src->tag,
-					     src->tag_len) == SL_FILTER_DROP)
-			continue;
-		nb = sl_record_body(rec, &nlen);
+		/* a body that does not read (the core wrote it: it cannot
+		 * happen) goes on as it is rather than vanish */
+		if (sl_record_reset_json(rec, ts, body, len) == 0) {
+			if (sl_engine_run_processors(
+				out->procs, out->n_procs, rec, src->tag,
+				src->tag_len) == SL_FILTER_DROP)
+				continue;
+			nb = sl_record_body(rec, &nlen);
+			ts = sl_record_time(rec);
+		}
 		/* the identity stays: the same record, whatever it became */
-		if (!nb || sl_chunk_append_id(d, sl_record_time(rec), identity,
-					      nb, nlen) < 0) {
+		if (!nb || sl_chunk_append_id(d, ts, identity, nb, nlen) < 0) {
 			*enomem = true;
 			sl_chunk_destroy(d);
 			return NULL;
@@ -613,9 +615,10 @@ static void routed(struct build *b, struct sl_chunk *c)
 	while (sl_chunk_next_id(&it, &ts, &identity, &body, &len) == 1) {
 		uint64_t take;
 
-		if (sl_record_reset_json(&b->rec, ts, body, len) < 0)
-			continue;
-		take = routes_taking(in, &b->rec);
+		/* a body that does not read takes no route (counted) */
+		take = sl_record_reset_json(&b->rec, ts, body, len) == 0
+			   ? routes_taking(in, &b->rec)
+			   : 0;
 		if (!take && !unconditional)
 			unrouted++;
 		for (size_t k = 0; take && k < in->n_routes; k++) {
