@@ -89,6 +89,10 @@ pipeline:
               default: true
             to:
               outputs: [rest_out]
+          # no condition: every record, under the input's own tag
+          - name: everything
+            to:
+              outputs: [all_out]
   outputs:
     - name: file
       alias: errors_out
@@ -117,6 +121,10 @@ pipeline:
       file: rest.log
       format: plain
     - name: file
+      alias: all_out
+      path: {work}
+      file: all.log
+    - name: file
       alias: legacy
       match: '*'
       path: {work}
@@ -138,9 +146,10 @@ RECORDS = [
 ]
 # which records each output holds after one batch (by "n")
 WANT = {"errors.log": [1, 3, 6], "audit.log": [1, 6], "slow.log": [2, 3, 9],
-        "rest.log": [5, 7, 8], "legacy.log": []}
+        "rest.log": [5, 7, 8], "all.log": [1, 2, 3, 5, 6, 7, 8, 9],
+        "legacy.log": []}
 ALIAS = {"errors.log": "errors_out", "audit.log": "audit", "slow.log": "slow_out",
-         "rest.log": "rest_out", "legacy.log": "legacy"}
+         "rest.log": "rest_out", "all.log": "all_out", "legacy.log": "legacy"}
 
 c = e2e.Checker()
 
@@ -161,7 +170,7 @@ def records_of(work, name):
     path = os.path.join(work, name)
     if not os.path.exists(path):
         return []
-    if name == "errors.log":
+    if name in ("errors.log", "all.log"):
         return e2e.read_out_file(path)
     return [("", 0, r) for r in e2e.read_plain(path)]
 
@@ -172,7 +181,7 @@ def expected_counts(batches):
 
 def check_batch(work, api, batches):
     want = expected_counts(batches)
-    for name in ("errors.log", "audit.log", "slow.log", "rest.log"):
+    for name in ("errors.log", "audit.log", "slow.log", "rest.log", "all.log"):
         e2e.wait_for(lambda: len(records_of(work, name)) >= want[name], 30,
                      what="%d records in %s" % (want[name], name))
     for name in WANT:
@@ -272,6 +281,9 @@ service:
   flush: 0.2
   grace: 2
   log_level: info
+  http_server: on
+  http_listen: 127.0.0.1
+  http_port: {api}
   scheduler.base: 0.2
   scheduler.cap: 0.5
 pipeline:
@@ -303,16 +315,20 @@ pipeline:
 
 def handover(work):
     """Routed copies buffered behind a dead output survive a reload."""
-    port = e2e.free_port()
+    port, api = e2e.free_port(), e2e.free_port()
     with http_receiver.Receiver(default={"status": 503}) as rcv:
         conf = e2e.write(os.path.join(work, "handover.yaml"),
-                         HANDOVER.format(port=port, out=rcv.port))
+                         HANDOVER.format(port=port, out=rcv.port, api=api))
         d = e2e.Daemon(conf, os.path.join(work, "handover.log"))
         try:
             e2e.wait_port(port, d.p)
             c.check(post(port, [{"id": i, "odd": i % 2 == 1} for i in range(20)])
                     in (200, 201), "in_http accepts 20 records")
             rcv.wait_for(lambda rs: len(rs) >= 2, 30, what="retried requests")
+            # the even records match no route, and there is no default one
+            e2e.wait_for(lambda: e2e.metric_value(
+                api, "sluice_route_unmatched_records_total", {"name": "http.0"}) == 10,
+                20, what="10 records counted as taken by no route")
             d.p.send_signal(signal.SIGHUP)
             e2e.wait_for(lambda: "configuration reloaded" in d.output(), 30,
                          what="the reload")
@@ -340,13 +356,13 @@ def handover(work):
 def recovery(work):
     """A routed input's chunks on disk, recovered after SIGKILL, go where
     their routes send them (and through the output's processors)."""
-    port = e2e.free_port()
+    port, api = e2e.free_port(), e2e.free_port()
     store = os.path.join(work, "store")
     conf_text = HANDOVER.replace("service:\n", "service:\n  storage.path: %s\n" % store, 1) \
         .replace("      port: {port}\n", "      port: {port}\n      storage.type: filesystem\n", 1)
     with http_receiver.Receiver(default={"status": 503}) as rcv:
         conf = e2e.write(os.path.join(work, "recovery.yaml"),
-                         conf_text.format(port=port, out=rcv.port))
+                         conf_text.format(port=port, out=rcv.port, api=api))
         d = e2e.Daemon(conf, os.path.join(work, "recovery1.log"))
         try:
             e2e.wait_port(port, d.p)
@@ -425,6 +441,8 @@ def main():
                         % (name, r["n"]))
                 if name == "errors.log":
                     c.equal(tag, "errors", "a routed record carries the route's name as tag")
+                if name == "all.log":
+                    c.equal(tag, "app", "a route without condition keeps the input's tag")
         c.check(not any(r["n"] == 4 for n in WANT for _, _, r in records_of(work, n)),
                 "the conditional grep dropped the noisy debug record everywhere")
     c.finish()
