@@ -102,7 +102,7 @@ void sl_engine_dispatch(struct sl_engine *eng, struct sl_chunk *c)
 			sl_metric_add(out->m_dropped[SL_DROP_BUFFER_FULL],
 				      send->records);
 			if (send != c && --send->refs == 0)
-				sl_chunk_destroy(send);
+				sl_engine_copy_free(send);
 			continue;
 		}
 		fl->eng = eng;
@@ -155,7 +155,7 @@ static struct sl_chunk *flush_unref_copy(struct sl_flush *fl)
 	struct sl_chunk *c = fl->source ? fl->source : fl->chunk;
 
 	if (fl->source && --fl->chunk->refs == 0)
-		sl_chunk_destroy(fl->chunk);
+		sl_engine_copy_free(fl->chunk);
 	fl->chunk = c;
 	fl->source = NULL;
 	return c;
@@ -628,7 +628,7 @@ void sl_engine_handover(struct sl_engine *old, struct sl_engine *next)
 		if (n) {
 			/* a copy follows its chunk into the new pipeline */
 			if (fl->source)
-				fl->chunk->origin = c->origin;
+				sl_engine_copy_rehome(fl->chunk, c->origin);
 			fl->eng = next;
 			fl->out = n;
 			n->held_bytes += bytes;

@@ -452,7 +452,53 @@ bool sl_engine_output_takes(const struct sl_input *in,
 	return false;
 }
 
-/* An empty sealed copy of `c` under another tag. */
+/*
+ * Copies count against their input's memory budget like the chunk they
+ * come from: with routes and output processors a chunk can be held several
+ * times over. A copy is counted once complete (sealed) and until freed.
+ */
+static void copy_complete(struct sl_chunk *d)
+{
+	d->sealed = true;
+	if (d->origin)
+		d->origin->mem_used += d->data.len;
+}
+
+static void uncount(struct sl_chunk *d)
+{
+	struct sl_input *in = d->origin;
+
+	if (!in || !d->sealed)
+		return;
+	in->mem_used -= d->data.len < in->mem_used ? d->data.len : in->mem_used;
+}
+
+void sl_engine_copy_free(struct sl_chunk *copy)
+{
+	struct sl_input *in = copy ? copy->origin : NULL;
+
+	if (!copy)
+		return;
+	uncount(copy);
+	sl_chunk_destroy(copy);
+	/* not while the engine stops: its inputs are stopped or going */
+	if (in && !in->eng->stopping && in->paused &&
+	    !sl_engine_input_over_budget(in) &&
+	    !sl_engine_input_over_window(in))
+		sl_engine_input_resume(in);
+}
+
+void sl_engine_copy_rehome(struct sl_chunk *copy, struct sl_input *to)
+{
+	if (copy->origin == to)
+		return; /* shared by several deliveries: moved once */
+	uncount(copy);
+	copy->origin = to;
+	if (to)
+		to->mem_used += copy->data.len;
+}
+
+/* An empty copy of `c` under another tag (sealed once filled). */
 static struct sl_chunk *copy_shell(const struct sl_chunk *c, const char *tag,
 				   size_t tag_len)
 {
@@ -460,7 +506,7 @@ static struct sl_chunk *copy_shell(const struct sl_chunk *c, const char *tag,
 
 	if (!d)
 		return NULL;
-	d->id = c->id; /* sealed by the caller once filled */
+	d->id = c->id;
 	d->created_mono_ns = c->created_mono_ns;
 	d->input_told = true; /* a copy is never reported to the input */
 	return d;
@@ -511,7 +557,7 @@ static struct sl_chunk *process_for(struct sl_output *out,
 		sl_chunk_destroy(d);
 		return NULL;
 	}
-	d->sealed = true;
+	copy_complete(d);
 	d->refs = 1;
 	return d;
 }
@@ -570,7 +616,7 @@ static void deliver(struct build *b, struct sl_output *out,
 	if (push(b, out, chunk) < 0) {
 		lost_copy(out, chunk);
 		if (chunk != c && --chunk->refs == 0)
-			sl_chunk_destroy(chunk);
+			sl_engine_copy_free(chunk);
 	}
 }
 
@@ -668,12 +714,12 @@ static void routed(struct build *b, struct sl_chunk *c)
 		}
 		if (!copies[k])
 			continue;
-		copies[k]->sealed = true;
+		copy_complete(copies[k]);
 		for (size_t j = 0; j < r->n_outs; j++)
 			deliver(b, r->outs[j], copies[k], c);
 		/* no delivery kept it (every output had processors) */
 		if (copies[k]->refs == 0)
-			sl_chunk_destroy(copies[k]);
+			sl_engine_copy_free(copies[k]);
 	}
 	free(seen);
 }

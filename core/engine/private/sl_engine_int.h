@@ -375,6 +375,13 @@ struct sl_delivery {
 };
 int sl_engine_deliveries(struct sl_engine *eng, struct sl_chunk *c,
 			 struct sl_delivery **list);
+/*
+ * Frees a copy sl_engine_deliveries made. A complete copy counts against
+ * its input's Mem_Buf_Limit until then (the input may resume).
+ */
+void sl_engine_copy_free(struct sl_chunk *copy);
+/* Moves a complete copy's bytes to the budget of input `to` (a reload). */
+void sl_engine_copy_rehome(struct sl_chunk *copy, struct sl_input *to);
 /* Whether `out` of `in`'s engine takes tag `tag` by Match (no routes) or
  * through a route of `in`. */
 bool sl_engine_output_takes(const struct sl_input *in,
