@@ -29,7 +29,13 @@ enum sl_section_kind {
 	SL_SEC_NODE,
 	SL_SEC_CUSTOM, /* [CUSTOM]: Fluent Bit custom plugins (none in sluice)
 			*/
-	SL_SEC_OTHER,  /* any other header: kept so validation can name it */
+	/* YAML only, each with an owner (struct sl_conf_section.owner): a
+	 * filter in an input's or output's `processors.logs`, a route in an
+	 * input's `routes.logs`, a rule of their `condition` */
+	SL_SEC_PROCESSOR,
+	SL_SEC_ROUTE,
+	SL_SEC_RULE,
+	SL_SEC_OTHER, /* any other header: kept so validation can name it */
 };
 
 struct sl_conf_entry {
@@ -46,6 +52,9 @@ struct sl_conf_section {
 	int line;
 	struct sl_conf_entry *entries; /* owned, in file order */
 	size_t n, cap;
+	/* 1 + index in sl_conf.sections of the section this one belongs to
+	 * (processor, route, rule); 0: a top-level section */
+	size_t owner;
 };
 
 struct sl_conf {

@@ -10,6 +10,7 @@
  */
 #include "sl_conf_yaml.h"
 #include "sl_common.h"
+#include "sl_conf_yaml_int.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -246,12 +247,23 @@ static void telemetry_block(struct ctx *c, struct sl_conf_section *sec,
 	}
 }
 
+void sl_yaml_add_value(const struct sl_yaml_doc *d, struct sl_conf_section *sec,
+		       const char *key, yaml_node_t *v, int line)
+{
+	struct ctx c = {
+	    .conf = d->conf, .diag = d->diag, .doc = d->doc, .file = d->file};
+
+	add_value(&c, sec, key, v, line, 0);
+}
+
 /* One plugin, parser or service map becomes one section. */
 static struct sl_conf_section *map_section(struct ctx *c, yaml_node_t *map,
 					   enum sl_section_kind kind,
 					   const char *header)
 {
 	struct sl_conf_section *sec;
+	yaml_node_t *processors = NULL, *routes = NULL;
+	size_t owner;
 
 	if (map->type != YAML_MAPPING_NODE) {
 		error(c, map, "%s: expected a map of key: value", header);
@@ -262,6 +274,7 @@ static struct sl_conf_section *map_section(struct ctx *c, yaml_node_t *map,
 		error(c, map, "out of memory");
 		return NULL;
 	}
+	owner = (size_t)(sec - c->conf->sections);
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
 	     p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
@@ -270,14 +283,29 @@ static struct sl_conf_section *map_section(struct ctx *c, yaml_node_t *map,
 			error(c, k, "%s: keys must be plain values", header);
 			continue;
 		}
+		/* nested sections are read after this one's entries: adding
+		 * sections moves `sec` */
+		if (strcasecmp(scalar(k), "processors") == 0 &&
+		    (kind == SL_SEC_INPUT || kind == SL_SEC_OUTPUT)) {
+			if (processors)
+				error(c, k, "%s: 'processors' given twice",
+				      header);
+			processors = k;
+			continue;
+		}
+		if (strcasecmp(scalar(k), "routes") == 0 &&
+		    kind == SL_SEC_INPUT) {
+			if (routes)
+				error(c, k, "%s: 'routes' given twice", header);
+			routes = k;
+			continue;
+		}
 		if (strcasecmp(scalar(k), "processors") == 0 ||
 		    strcasecmp(scalar(k), "routes") == 0) {
-			error(c, k,
-			      "%s: '%s' (Fluent Bit YAML %s) is not "
-			      "supported by sluice; use filters with Match",
-			      header, scalar(k),
-			      scalar(k)[0] == 'p' ? "processors"
-						  : "conditional routing");
+			error(c, k, "%s: '%s' belongs to %s only", header,
+			      scalar(k),
+			      scalar(k)[0] == 'p' ? "inputs and outputs"
+						  : "inputs");
 			continue;
 		}
 		if ((kind == SL_SEC_SERVICE || kind == SL_SEC_INPUT) &&
@@ -298,7 +326,20 @@ static struct sl_conf_section *map_section(struct ctx *c, yaml_node_t *map,
 		}
 		add_value(c, sec, scalar(k), v, line_of(k), 0);
 	}
-	return sec;
+	struct sl_yaml_doc d = {
+	    .conf = c->conf, .diag = c->diag, .doc = c->doc, .file = c->file};
+
+	/* the value nodes follow their key nodes' pairs */
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+
+		if (k && k == processors && v)
+			sl_yaml_processors(&d, owner, header, v);
+		else if (k && k == routes && v)
+			sl_yaml_routes(&d, owner, header, v);
+	}
+	return &c->conf->sections[owner];
 }
 
 static void sequence_of_sections(struct ctx *c, yaml_node_t *seq,

@@ -85,29 +85,37 @@ void sl_engine_dispatch(struct sl_engine *eng, struct sl_chunk *c)
 		c->origin->chunks_held++;
 	sl_metric_set(eng->m_chunks_up, (double)eng->chunks_live);
 	c->refs = 1; /* held by this function until every flush is queued */
-	for (size_t i = 0; i < eng->n_outputs; i++) {
-		struct sl_output *out = eng->outputs[i];
-		struct sl_flush *fl;
+	/* by Match, or by the input's routes; processed copies for outputs
+	 * with processors (sl_engine_routes.c) */
+	struct sl_delivery *dl = NULL;
+	int n = sl_engine_deliveries(eng, c, &dl);
 
-		if (!sl_route_matches(&out->route, c->tag, c->tag_len))
-			continue;
-		fl = calloc(1, sizeof(*fl));
+	for (int i = 0; i < n; i++) {
+		struct sl_output *out = dl[i].out;
+		struct sl_chunk *send = dl[i].chunk;
+		struct sl_flush *fl = calloc(1, sizeof(*fl));
+
 		if (!fl) {
 			sl_log(SL_LOG_ERROR, out->ins.name,
-			       "out of memory: %u records dropped", c->records);
+			       "out of memory: %u records dropped",
+			       send->records);
 			sl_metric_add(out->m_dropped[SL_DROP_BUFFER_FULL],
-				      c->records);
+				      send->records);
+			if (send != c && --send->refs == 0)
+				sl_engine_copy_free(send);
 			continue;
 		}
 		fl->eng = eng;
 		fl->out = out;
-		fl->chunk = c;
+		fl->chunk = send;
+		fl->source = send != c ? c : NULL;
 		c->refs++;
 		pending_add(eng, fl);
-		out->held_bytes += c->data.len;
+		out->held_bytes += send->data.len;
 		sl_worker_pool_push(out->pool, fl);
 		enforce_total_limit(eng, out);
 	}
+	free(dl);
 	if (--c->refs == 0)
 		release_chunk(eng, c);
 }
@@ -140,6 +148,19 @@ void sl_engine_post_completion(struct sl_engine *eng, struct sl_flush *fl)
 	event_active(eng->completion_ev, EV_READ, 0);
 }
 
+/* A flush lets go of its copy of a chunk (routes, processors), if any;
+ * returns the chunk whose reference it holds. */
+static struct sl_chunk *flush_unref_copy(struct sl_flush *fl)
+{
+	struct sl_chunk *c = fl->source ? fl->source : fl->chunk;
+
+	if (fl->source && --fl->chunk->refs == 0)
+		sl_engine_copy_free(fl->chunk);
+	fl->chunk = c;
+	fl->source = NULL;
+	return c;
+}
+
 static void flush_finish(struct sl_engine *eng, struct sl_flush *fl)
 {
 	struct sl_chunk *c = fl->chunk;
@@ -150,6 +171,7 @@ static void flush_finish(struct sl_engine *eng, struct sl_flush *fl)
 				   : fl->out->held_bytes;
 	if (fl->retry_timer)
 		event_free(fl->retry_timer);
+	c = flush_unref_copy(fl);
 	free(fl->settled);
 	free(fl);
 	if (--c->refs == 0)
@@ -485,16 +507,26 @@ void sl_engine_on_reload(struct sl_engine *eng, sl_engine_reload_fn build,
 
 /* The output of `next` that takes over `o`'s deliveries of `c`: the one
  * with the same name and plugin whose Match still takes the tag. */
+static struct sl_input *input_successor(struct sl_engine *next,
+					const struct sl_input *in);
+
+/* The output of `next` that takes over `o`'s delivery `fl`: the one with
+ * the same name and plugin that still takes its tag (by Match, or by a
+ * route of the input's successor). A delivery that is a processed or
+ * routed copy goes on as that copy. */
 static struct sl_output *output_successor(struct sl_engine *next,
 					  const struct sl_output *o,
-					  const struct sl_chunk *c)
+					  const struct sl_flush *fl)
 {
+	const struct sl_chunk *c = fl->source ? fl->source : fl->chunk;
+	const struct sl_input *in = input_successor(next, c->origin);
+
 	for (size_t i = 0; i < next->n_outputs; i++) {
 		struct sl_output *n = next->outputs[i];
 
 		if (n->plugin == o->plugin &&
 		    strcmp(n->ins.name, o->ins.name) == 0 &&
-		    sl_route_matches(&n->route, c->tag, c->tag_len))
+		    sl_engine_output_takes(in, n, c->tag, c->tag_len))
 			return n;
 	}
 	return NULL;
@@ -571,7 +603,8 @@ void sl_engine_handover(struct sl_engine *old, struct sl_engine *next)
 	next->start_mono_ns = old->start_mono_ns;
 	while (old->pending) {
 		struct sl_flush *fl = old->pending;
-		struct sl_chunk *c = fl->chunk;
+		/* the chunk the flush holds a reference on */
+		struct sl_chunk *c = fl->source ? fl->source : fl->chunk;
 		struct sl_output *o = fl->out;
 		/*
 		 * A chunk on disk is found there again by the new pipeline; one
@@ -581,11 +614,11 @@ void sl_engine_handover(struct sl_engine *old, struct sl_engine *next)
 		bool elsewhere =
 		    c->store || (c->origin && c->origin->keeps_position);
 		struct sl_output *n =
-		    elsewhere ? NULL : output_successor(next, o, c);
+		    elsewhere ? NULL : output_successor(next, o, fl);
+		size_t bytes = fl->chunk->data.len;
 
 		pending_remove(old, fl);
-		o->held_bytes -=
-		    c->data.len < o->held_bytes ? c->data.len : o->held_bytes;
+		o->held_bytes -= bytes < o->held_bytes ? bytes : o->held_bytes;
 		if (fl->retry_timer) {
 			event_free(fl->retry_timer);
 			fl->retry_timer = NULL;
@@ -593,13 +626,16 @@ void sl_engine_handover(struct sl_engine *old, struct sl_engine *next)
 		if (n && rehome_chunk(old, next, c, &moved, &n_moved, &cap) < 0)
 			n = NULL;
 		if (n) {
+			/* a copy follows its chunk into the new pipeline */
+			if (fl->source)
+				sl_engine_copy_rehome(fl->chunk, c->origin);
 			fl->eng = next;
 			fl->out = n;
-			n->held_bytes += c->data.len;
+			n->held_bytes += bytes;
 			pending_add(next, fl);
 			sl_worker_pool_push(n->pool, fl);
 			n_flushes++;
-			records += c->records;
+			records += fl->chunk->records;
 			continue;
 		}
 		if (!elsewhere) {
@@ -612,6 +648,7 @@ void sl_engine_handover(struct sl_engine *old, struct sl_engine *next)
 			       "for tag %s: %llu records dropped (reload)",
 			       o->ins.name, c->tag, (unsigned long long)lost);
 		}
+		flush_unref_copy(fl);
 		free(fl->settled);
 		free(fl);
 		if (--c->refs > 0)
@@ -825,7 +862,7 @@ void sl_engine_destroy(struct sl_engine *eng)
 	 */
 	while (eng->pending) {
 		struct sl_flush *fl = eng->pending;
-		struct sl_chunk *c = fl->chunk;
+		struct sl_chunk *c = fl->source ? fl->source : fl->chunk;
 
 		pending_remove(eng, fl);
 		if (!c->store && !(c->origin && c->origin->keeps_position)) {
@@ -841,6 +878,7 @@ void sl_engine_destroy(struct sl_engine *eng)
 		}
 		if (fl->retry_timer)
 			event_free(fl->retry_timer);
+		flush_unref_copy(fl);
 		if (--fl->chunk->refs == 0) {
 			/* not delivered: its file stays for the next start */
 			sl_engine_storage_keep(fl->chunk);

@@ -729,10 +729,15 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 	return 0;
 }
 
+/* A processor's condition is read by sl_engine_routes.c, not the map. */
+static const char *const skip_processor[] = {"name", "condition",
+					     "condition.op", NULL};
+
 static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 		      const struct sl_conf_section *sec, struct sl_diag *diag)
 {
 	struct sl_filter_inst *f = calloc(1, sizeof(*f));
+	bool processor = sec->kind == SL_SEC_PROCESSOR;
 	char what[128], err[256];
 	size_t same = 0;
 	int rc;
@@ -740,17 +745,26 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 	if (!f)
 		return -SL_ENOMEM;
 	f->plugin = p;
+	f->processor = processor;
 	for (size_t i = 0; i < eng->n_filters; i++)
 		if (eng->filters[i]->plugin == p)
 			same++;
-	eng->filters[eng->n_filters++] = f;
+	for (size_t i = 0; i < eng->n_processors; i++)
+		if (eng->processors[i]->plugin == p)
+			same++;
+	if (processor)
+		eng->processors[eng->n_processors++] = f;
+	else
+		eng->filters[eng->n_filters++] = f;
 	f->ctx = calloc(1, p->ctx_size ? p->ctx_size : 1);
 	if (!f->ctx)
 		return -SL_ENOMEM;
-	snprintf(what, sizeof(what), "filter '%s'", p->name);
+	snprintf(what, sizeof(what), "%s '%s'",
+		 processor ? "processor" : "filter", p->name);
 	struct sl_cfgmap_target t[] = {{p->config_map, f->ctx},
 				       {filter_common_map, &f->common}};
-	if (sl_cfgmap_apply(t, 2, sec, skip_name, what, diag) < 0)
+	if (sl_cfgmap_apply(t, 2, sec, processor ? skip_processor : skip_name,
+			    what, diag) < 0)
 		return -SL_ECONFIG;
 	char *iname = instance_name(f->common.alias, p->name, same);
 	if (!iname || sl_instance_init(&f->ins, p->name, iname, sec->file,
@@ -760,7 +774,7 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 	}
 	free(iname);
 	instance_common(eng, &f->ins, diag);
-	if (!f->common.match && !f->common.match_regex)
+	if (!processor && !f->common.match && !f->common.match_regex)
 		sl_log(
 		    SL_LOG_WARN, f->ins.name,
 		    "no Match or Match_Regex: the filter applies to nothing");
@@ -781,6 +795,15 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 	if (p->init && (rc = p->init(f->ctx, &f->ins)) < 0)
 		return rc;
 	return 0;
+}
+
+/* YAML routes name outputs: then an output without Match is no mistake. */
+static bool conf_has_routes(const struct sl_conf *conf)
+{
+	for (size_t i = 0; i < conf->n; i++)
+		if (conf->sections[i].kind == SL_SEC_ROUTE)
+			return true;
+	return false;
 }
 
 static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
@@ -836,7 +859,8 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 			    p->name, out->common.retry_limit);
 		return -SL_ECONFIG;
 	}
-	if (!out->common.match && !out->common.match_regex)
+	if (!out->common.match && !out->common.match_regex &&
+	    !conf_has_routes(eng->conf))
 		sl_log(SL_LOG_WARN, out->ins.name,
 		       "no Match or Match_Regex: the output receives nothing");
 	if (sl_route_init(&out->route, out->common.match,
@@ -873,10 +897,29 @@ static const struct sl_filter_plugin *find_filter(struct sl_engine *eng,
 	return p;
 }
 
+const struct sl_filter_plugin *sl_engine_find_filter(struct sl_engine *eng,
+						     const char *name)
+{
+	return find_filter(eng, name);
+}
+
+struct sl_filter_inst *sl_engine_processor_create(
+    struct sl_engine *eng, const struct sl_filter_plugin *p,
+    const struct sl_conf_section *sec, struct sl_diag *diag, int *rc)
+{
+	size_t n = eng->n_processors;
+
+	*rc = add_filter(eng, p, sec, diag);
+	if (*rc < 0 || eng->n_processors == n)
+		return NULL;
+	return eng->processors[n];
+}
+
 int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 {
 	const struct sl_conf *conf = eng->conf;
-	size_t n_in = 0, n_fl = 0, n_out = 0;
+	size_t n_in = 0, n_fl = 0, n_out = 0, n_proc = 0;
+	void **inst = NULL; /* section index -> input or output */
 	int rc = 0;
 
 	if (configure_service(eng, diag) < 0)
@@ -897,9 +940,18 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 		case SL_SEC_OUTPUT:
 			n_out++;
 			break;
+		case SL_SEC_PROCESSOR:
+			n_proc++;
+			break;
 		default:
 			break;
 		}
+	}
+	eng->processors = calloc(n_proc + 1, sizeof(*eng->processors));
+	inst = calloc(conf->n + 1, sizeof(*inst));
+	if (!eng->processors || !inst) {
+		free(inst);
+		return -SL_ENOMEM;
 	}
 	eng->inputs = calloc(n_in + 1, sizeof(*eng->inputs));
 	eng->filters = calloc(n_fl + 1, sizeof(*eng->filters));
@@ -919,6 +971,9 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 		case SL_SEC_PLUGINS:
 		case SL_SEC_UPSTREAM:
 		case SL_SEC_NODE:
+		case SL_SEC_PROCESSOR: /* sl_engine_pipeline_configure */
+		case SL_SEC_ROUTE:
+		case SL_SEC_RULE:
 			continue;
 		case SL_SEC_INPUT:
 		case SL_SEC_FILTER:
@@ -941,8 +996,12 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 		}
 		if (sec->kind == SL_SEC_INPUT) {
 			r = add_input(eng, sec, name, diag);
+			if (r == 0)
+				inst[i] = eng->inputs[eng->n_inputs - 1];
 		} else if (sec->kind == SL_SEC_OUTPUT) {
 			r = add_output(eng, sec, name, diag);
+			if (r == 0)
+				inst[i] = eng->outputs[eng->n_outputs - 1];
 		} else if (sec->kind == SL_SEC_FILTER) {
 			const struct sl_filter_plugin *p =
 			    find_filter(eng, name);
@@ -962,8 +1021,18 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 		if (r == -SL_ENOMEM) {
 			sl_diag_add(diag, sec->file, sec->line,
 				    "out of memory");
+			free(inst);
 			return r;
 		}
+		if (r < 0)
+			rc = r;
+	}
+	{
+		int r = sl_engine_pipeline_configure(eng, inst, diag);
+
+		free(inst);
+		if (r == -SL_ENOMEM)
+			return r;
 		if (r < 0)
 			rc = r;
 	}
@@ -990,8 +1059,27 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 	return rc;
 }
 
+void sl_engine_filter_free(struct sl_filter_inst *f)
+{
+	if (!f)
+		return;
+	if (f->ctx) {
+		if (f->plugin->destroy)
+			f->plugin->destroy(f->ctx);
+		sl_cfgmap_release(f->plugin->config_map, f->ctx);
+		free(f->ctx);
+	}
+	sl_cfgmap_release(filter_common_map, &f->common);
+	sl_route_destroy(&f->route);
+	sl_instance_destroy(&f->ins);
+	sl_condition_destroy(f->cond);
+	free(f);
+}
+
 void sl_engine_unconfigure(struct sl_engine *eng)
 {
+	/* routes and processors first: they point at inputs and outputs */
+	sl_engine_pipeline_unconfigure(eng);
 	for (size_t i = 0; i < eng->n_inputs; i++) {
 		struct sl_input *in = eng->inputs[i];
 
@@ -1012,20 +1100,8 @@ void sl_engine_unconfigure(struct sl_engine *eng)
 		free(in->tag);
 		free(in);
 	}
-	for (size_t i = 0; i < eng->n_filters; i++) {
-		struct sl_filter_inst *f = eng->filters[i];
-
-		if (f->ctx) {
-			if (f->plugin->destroy)
-				f->plugin->destroy(f->ctx);
-			sl_cfgmap_release(f->plugin->config_map, f->ctx);
-			free(f->ctx);
-		}
-		sl_cfgmap_release(filter_common_map, &f->common);
-		sl_route_destroy(&f->route);
-		sl_instance_destroy(&f->ins);
-		free(f);
-	}
+	for (size_t i = 0; i < eng->n_filters; i++)
+		sl_engine_filter_free(eng->filters[i]);
 	for (size_t i = 0; i < eng->n_outputs; i++) {
 		struct sl_output *out = eng->outputs[i];
 

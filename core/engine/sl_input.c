@@ -254,6 +254,11 @@ int sl_input_emit(struct sl_input *in, const char *tag, size_t tag_len,
 		sl_tag_records_count(&eng->tag_records, &eng->metrics,
 				     in->tag_records, tag, tag_len, 1);
 	in->last_chunk = 0;
+	/* YAML processors: this input's own, before any [FILTER] */
+	if (in->n_procs &&
+	    sl_engine_run_processors(in->procs, in->n_procs, rec, tag,
+				     tag_len) == SL_FILTER_DROP)
+		return 0;
 	if (in->filter_match && eng->n_filters) {
 		route_filters(in, tag, tag_len);
 		for (size_t i = 0; i < eng->n_filters; i++) {

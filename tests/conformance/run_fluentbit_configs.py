@@ -33,8 +33,6 @@ FORMATS = ("classic", "yaml")
 # file that uses one passes only if sluice refuses it with every error line
 # naming such a feature: a config is never run with part of it ignored.
 UNSUPPORTED = (
-    ("YAML processors", "'processors' (Fluent Bit YAML processors) is not supported"),
-    ("YAML conditional routing", "'routes' (Fluent Bit YAML conditional routing)"),
     ("Kafka avro/msgpack formats", "is not supported: sluice records are JSON"),
     ("Kafka schema registry (avro)", "unknown option 'schema_registry_"),
     ("in_http OAuth2 JWT validation", "unknown option 'oauth2."),

@@ -15,6 +15,7 @@
 #define SL_ENGINE_INT_H
 
 #include "sl_chunk.h"
+#include "sl_condition.h"
 #include "sl_conf.h"
 #include "sl_engine.h"
 #include "sl_input.h"
@@ -129,6 +130,27 @@ struct sl_input {
 	    *m_repaired;
 	struct sl_metric_series *m_paused; /* 1 while paused at Mem_Buf_Limit */
 	struct sl_tag_records_input *tag_records; /* owned; NULL: not counted */
+	/* YAML processors.logs: run first, on this input's records only
+	 * (borrowed from eng->processors) */
+	struct sl_filter_inst **procs;
+	size_t n_procs;
+	/* YAML routes.logs (sl_engine_routes.c): when set, they and not the
+	 * outputs' Match decide where this input's records go (at dispatch,
+	 * record by record) */
+	struct sl_input_route *routes;
+	size_t n_routes;
+	struct sl_metric_series *m_unrouted; /* records no route took */
+};
+
+/* One route of an input (Fluent Bit 4.x `routes`). */
+struct sl_input_route {
+	char *name; /* owned; the tag of the records it takes */
+	size_t name_len;
+	struct sl_condition *cond; /* owned; NULL: every record */
+	bool conditional;	   /* has a condition (or is the default) */
+	bool is_default; /* takes what no other conditional route took */
+	struct sl_output **outs; /* borrowed from eng->outputs */
+	size_t n_outs;
 };
 
 struct sl_filter_inst {
@@ -138,6 +160,9 @@ struct sl_filter_inst {
 	struct sl_filter_common common;
 	struct sl_route route;
 	struct sl_metric_series *m_drop, *m_records;
+	/* a processor: applies to the records this matches (NULL: all) */
+	struct sl_condition *cond;
+	bool processor;
 };
 
 struct sl_worker_pool;
@@ -153,6 +178,10 @@ struct sl_output {
 	struct sl_worker_pool *pool;
 	struct sl_metric_series *m_proc_records, *m_proc_bytes, *m_errors,
 	    *m_retries, *m_retries_failed, *m_dropped[SL_DROP_REASONS];
+	/* YAML processors.logs: run on this output's own copy of a chunk
+	 * (borrowed from eng->processors) */
+	struct sl_filter_inst **procs;
+	size_t n_procs;
 };
 
 /* One delivery of one chunk to one output, from dispatch to its result. */
@@ -160,6 +189,9 @@ struct sl_flush {
 	struct sl_engine *eng;
 	struct sl_output *out;
 	struct sl_chunk *chunk;
+	/* set when `chunk` is this output's processed copy (owned by the
+	 * flush) of `source`, which holds the reference */
+	struct sl_chunk *source;
 	int attempt;
 	enum sl_flush_result result;
 	uint64_t dropped;   /* records counted by sl_flush_drop (atomic) */
@@ -185,6 +217,8 @@ struct sl_engine {
 	size_t n_filters;
 	struct sl_output **outputs;
 	size_t n_outputs;
+	struct sl_filter_inst **processors; /* every processor, owned */
+	size_t n_processors;
 	struct sl_loaded_plugin *loaded; /* from Plugins_File */
 	size_t n_loaded;
 	/* extra plugin tables besides the registry (tests); NULL-terminated */
@@ -306,6 +340,65 @@ struct sl_metric_series *sl_engine_series1(struct sl_engine *eng,
 
 /* sl_engine_conf.c: the options common to inputs, filters or outputs. */
 const struct sl_cfg_option *sl_engine_common_map(enum sl_section_kind kind);
+/*
+ * sl_engine_conf.c: a processor (SL_SEC_PROCESSOR section) as a filter
+ * instance, appended to eng->processors; its condition is set by the
+ * caller. NULL with *rc set (and diagnostics added) on error.
+ */
+struct sl_filter_inst *sl_engine_processor_create(
+    struct sl_engine *eng, const struct sl_filter_plugin *p,
+    const struct sl_conf_section *sec, struct sl_diag *diag, int *rc);
+/* sl_engine_conf.c: a filter instance's plugin context and options. */
+void sl_engine_filter_free(struct sl_filter_inst *f);
+/* sl_engine_conf.c: a filter plugin by name (built-in or loaded). */
+const struct sl_filter_plugin *sl_engine_find_filter(struct sl_engine *eng,
+						     const char *name);
+
+/*
+ * sl_engine_routes.c: processors and routes from the YAML sections owned
+ * by inputs and outputs. `inst` maps a section index to the input or
+ * output built from it (NULL when it failed). 0 or a negative code after
+ * adding diagnostics.
+ */
+int sl_engine_pipeline_configure(struct sl_engine *eng, void *const *inst,
+				 struct sl_diag *diag);
+void sl_engine_pipeline_unconfigure(struct sl_engine *eng);
+/*
+ * Runs `procs` on `rec` in order, each only on a record its condition
+ * takes. SL_FILTER_DROP when one dropped it (counted).
+ */
+int sl_engine_run_processors(struct sl_filter_inst *const *procs, size_t n,
+			     struct sl_record *rec, const char *tag,
+			     size_t tag_len);
+/*
+ * What a sealed chunk `c` becomes at dispatch: one delivery per output
+ * that takes some of its records. Without routes or processors that is
+ * `c` itself for every output whose Match takes its tag. An input with
+ * routes: each conditional route gets a copy with the records it takes,
+ * tagged with the route's name (Fluent Bit's behaviour); routes without a
+ * condition take `c` as it is. An output with processors gets its own
+ * processed copy. A copy's refs count the deliveries that share it; `c`'s
+ * refs are the caller's business. Returns the number of deliveries in
+ * *list (malloc'd), or -SL_ENOMEM. Records no route took are counted.
+ */
+struct sl_delivery {
+	struct sl_output *out;
+	struct sl_chunk *chunk; /* `c` or a copy */
+};
+int sl_engine_deliveries(struct sl_engine *eng, struct sl_chunk *c,
+			 struct sl_delivery **list);
+/*
+ * Frees a copy sl_engine_deliveries made. A complete copy counts against
+ * its input's Mem_Buf_Limit until then (the input may resume).
+ */
+void sl_engine_copy_free(struct sl_chunk *copy);
+/* Moves a complete copy's bytes to the budget of input `to` (a reload). */
+void sl_engine_copy_rehome(struct sl_chunk *copy, struct sl_input *to);
+/* Whether `out` of `in`'s engine takes tag `tag` by Match (no routes) or
+ * through a route of `in`. */
+bool sl_engine_output_takes(const struct sl_input *in,
+			    const struct sl_output *out, const char *tag,
+			    size_t tag_len);
 
 /* sl_engine_conf.c: builds instances into `eng` from eng->conf. */
 /*
