@@ -11,6 +11,7 @@
 #include "sl_log.h"
 #include "sl_registry.h"
 #include "sl_retry.h"
+#include "sl_suggest.h"
 
 #include <libgen.h>
 #include <stdlib.h>
@@ -198,7 +199,7 @@ static const struct sl_cfg_option input_common_map[] = {
     {.name = "tag",
      .type = SL_CFG_STR,
      .offset = IN_COMMON(tag),
-     .desc = "tag of the records (default: the plugin name)"},
+     .desc = "tag of the records (default: <plugin>.<n>, as Fluent Bit)"},
     {.name = "alias",
      .type = SL_CFG_STR,
      .offset = IN_COMMON(alias),
@@ -348,6 +349,63 @@ static const struct sl_cfg_option output_common_map[] = {
 };
 
 static const char *const skip_name[] = {"name", NULL};
+
+/*
+ * An input, filter or output plugin sluice does not have: a Fluent Bit
+ * plugin is named as one (the user needs another plugin, not a spelling
+ * fix); anything else gets the closest name sluice does have, if any.
+ */
+static void unknown_plugin(struct sl_diag *diag,
+			   const struct sl_conf_section *sec,
+			   enum sl_plugin_kind kind, const char *name,
+			   const struct sl_suggest *near)
+{
+	const char *k = sl_suggest_kind_name(kind);
+
+	if (sl_suggest_fluentbit_plugin(kind, name))
+		sl_diag_add(diag, sec->file, sec->line,
+			    "'%s' is a Fluent Bit %s plugin that sluice does "
+			    "not have",
+			    name, k);
+	else if (near->best)
+		sl_diag_add(diag, sec->file, sec->line,
+			    "unknown %s plugin '%s'; did you mean '%s'?", k,
+			    name, near->best);
+	else
+		sl_diag_add(diag, sec->file, sec->line,
+			    "unknown %s plugin '%s'", k, name);
+}
+
+/* A per-plugin Log_Level takes Fluent Bit's values (flb_log.c). */
+static int check_log_level(const char *value, const struct sl_conf_section *sec,
+			   const char *what, struct sl_diag *diag)
+{
+	const struct sl_conf_entry *e = sl_conf_get(sec, "log_level");
+	enum sl_log_level lvl;
+
+	if (!value || sl_log_parse_level(value, &lvl) == 0)
+		return 0;
+	sl_diag_add(diag, e ? e->file : sec->file, e ? e->line : sec->line,
+		    "%s: log_level '%s' is not one of off, error, warn, info, "
+		    "debug, trace",
+		    what, value);
+	return -SL_ECONFIG;
+}
+
+/*
+ * After config-map errors a plugin's init still runs, so that its own
+ * checks are reported in the same pass; the context then holds defaults
+ * where values were refused. Not when a REQUIRED option is missing: init
+ * may rely on it being set.
+ */
+static bool required_present(const struct sl_cfg_option *map,
+			     const struct sl_conf_section *sec)
+{
+	for (const struct sl_cfg_option *o = map; o && o->name; o++)
+		if ((o->flags & SL_CFG_REQUIRED) && !sl_conf_get(sec, o->name))
+			return false;
+	return true;
+}
 
 static const char *section_name(const struct sl_conf_section *sec)
 {
@@ -577,9 +635,11 @@ static int output_metrics(struct sl_engine *eng, struct sl_output *out)
 
 static void instance_common(struct sl_engine *eng,
 			    struct sl_plugin_instance *ins,
+			    const struct sl_conf_section *sec,
 			    struct sl_diag *diag)
 {
 	ins->engine = eng;
+	ins->section = sec;
 	ins->diag = diag;
 	ins->parsers = eng->parsers;
 	ins->metrics = &eng->metrics;
@@ -596,12 +656,17 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 		if (strcasecmp(eng->extra_inputs[i]->name, name) == 0)
 			p = eng->extra_inputs[i];
 	char what[128];
-	size_t same = 0;
+	size_t same = 0, index = eng->n_inputs;
+	bool bad = false;
 	int rc;
 
 	if (!p) {
-		sl_diag_add(diag, sec->file, sec->line,
-			    "unknown input plugin '%s'", name);
+		struct sl_suggest near;
+
+		sl_suggest_start(&near, name);
+		for (size_t i = 0; sl_input_plugins[i]; i++)
+			sl_suggest_offer(&near, sl_input_plugins[i]->name);
+		unknown_plugin(diag, sec, SL_KIND_INPUT, name, &near);
 		return -SL_ECONFIG;
 	}
 	in = calloc(1, sizeof(*in));
@@ -617,7 +682,9 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 	struct sl_cfgmap_target t[] = {{p->config_map, in->ctx},
 				       {input_common_map, &in->common}};
 	if (sl_cfgmap_apply(t, 2, sec, skip_name, what, diag) < 0)
-		return -SL_ECONFIG;
+		bad = true;
+	if (check_log_level(in->common.log_level, sec, what, diag) < 0)
+		bad = true;
 	for (size_t i = 0; i + 1 < eng->n_inputs; i++)
 		if (eng->inputs[i]->plugin == p)
 			same++;
@@ -628,8 +695,16 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 		return -SL_ENOMEM;
 	}
 	free(iname);
-	instance_common(eng, &in->ins, diag);
-	in->tag = strdup(in->common.tag ? in->common.tag : p->name);
+	instance_common(eng, &in->ins, sec, diag);
+	/*
+	 * Without Tag, Fluent Bit tags with the instance name it gives
+	 * before any Alias: "<plugin>.<n>", n counting every input so far
+	 * (flb_input.c instance_id), e.g. dummy.0 then tail.1.
+	 */
+	if (in->common.tag)
+		in->tag = strdup(in->common.tag);
+	else if (asprintf(&in->tag, "%s.%zu", p->name, index) < 0)
+		in->tag = NULL;
 	if (!in->tag)
 		return -SL_ENOMEM;
 	in->tag_len = strlen(in->tag);
@@ -656,9 +731,11 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 	}
 	if ((rc = input_metrics(eng, in)) < 0)
 		return rc;
+	if (bad && !required_present(p->config_map, sec))
+		return -SL_ECONFIG;
 	if (p->init && (rc = p->init(in->ctx, in)) < 0)
 		return rc;
-	return 0;
+	return bad ? -SL_ECONFIG : 0;
 }
 
 static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
@@ -667,6 +744,7 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 	struct sl_filter_inst *f = calloc(1, sizeof(*f));
 	char what[128], err[256];
 	size_t same = 0;
+	bool bad = false;
 	int rc;
 
 	if (!f)
@@ -683,7 +761,9 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 	struct sl_cfgmap_target t[] = {{p->config_map, f->ctx},
 				       {filter_common_map, &f->common}};
 	if (sl_cfgmap_apply(t, 2, sec, skip_name, what, diag) < 0)
-		return -SL_ECONFIG;
+		bad = true;
+	if (check_log_level(f->common.log_level, sec, what, diag) < 0)
+		bad = true;
 	char *iname = instance_name(f->common.alias, p->name, same);
 	if (!iname || sl_instance_init(&f->ins, p->name, iname, sec->file,
 				       sec->line) < 0) {
@@ -691,7 +771,7 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 		return -SL_ENOMEM;
 	}
 	free(iname);
-	instance_common(eng, &f->ins, diag);
+	instance_common(eng, &f->ins, sec, diag);
 	if (!f->common.match && !f->common.match_regex)
 		sl_log(
 		    SL_LOG_WARN, f->ins.name,
@@ -710,13 +790,15 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 	    SL_METRIC_COUNTER, "name", f->ins.name);
 	if (!f->m_drop || !f->m_records)
 		return -SL_ENOMEM;
+	if (bad && !required_present(p->config_map, sec))
+		return -SL_ECONFIG;
 	if (p->init && (rc = p->init(f->ctx, &f->ins)) < 0)
 		return rc;
-	return 0;
+	return bad ? -SL_ECONFIG : 0;
 }
 
 static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
-		      const char *name, struct sl_diag *diag)
+		      const char *name, bool sole, struct sl_diag *diag)
 {
 	const struct sl_output_plugin *p = sl_registry_output(name);
 	struct sl_output *out;
@@ -727,11 +809,16 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 			p = eng->extra_outputs[i];
 	char what[128], err[256];
 	size_t same = 0;
+	bool bad = false;
 	int rc;
 
 	if (!p) {
-		sl_diag_add(diag, sec->file, sec->line,
-			    "unknown output plugin '%s'", name);
+		struct sl_suggest near;
+
+		sl_suggest_start(&near, name);
+		for (size_t i = 0; sl_output_plugins[i]; i++)
+			sl_suggest_offer(&near, sl_output_plugins[i]->name);
+		unknown_plugin(diag, sec, SL_KIND_OUTPUT, name, &near);
 		return -SL_ECONFIG;
 	}
 	out = calloc(1, sizeof(*out));
@@ -749,7 +836,9 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 	struct sl_cfgmap_target t[] = {{p->config_map, out->ctx},
 				       {output_common_map, &out->common}};
 	if (sl_cfgmap_apply(t, 2, sec, skip_name, what, diag) < 0)
-		return -SL_ECONFIG;
+		bad = true;
+	if (check_log_level(out->common.log_level, sec, what, diag) < 0)
+		bad = true;
 	char *iname = instance_name(out->common.alias, p->name, same);
 	if (!iname || sl_instance_init(&out->ins, p->name, iname, sec->file,
 				       sec->line) < 0) {
@@ -757,7 +846,7 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 		return -SL_ENOMEM;
 	}
 	free(iname);
-	instance_common(eng, &out->ins, diag);
+	instance_common(eng, &out->ins, sec, diag);
 	if (sl_retry_parse_limit(out->common.retry_limit, &out->retry_limit) <
 	    0) {
 		const struct sl_conf_entry *e = sl_conf_get(sec, "retry_limit");
@@ -767,6 +856,13 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 			    "false, no_retries or a positive integer",
 			    p->name, out->common.retry_limit);
 		return -SL_ECONFIG;
+	}
+	/* Fluent Bit's router: one input and one output need no Match
+	 * (flb_router_io_set); only outputs get this, not filters. */
+	if (sole && !out->common.match && !out->common.match_regex) {
+		out->common.match = strdup("*");
+		if (!out->common.match)
+			return -SL_ENOMEM;
 	}
 	if (!out->common.match && !out->common.match_regex)
 		sl_log(SL_LOG_WARN, out->ins.name,
@@ -782,9 +878,11 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 	out->pool = sl_worker_pool_create(out, (int)out->common.workers);
 	if (!out->pool)
 		return -SL_ENOMEM;
+	if (bad && !required_present(p->config_map, sec))
+		return -SL_ECONFIG;
 	if (p->init && (rc = p->init(out->ctx, out)) < 0)
 		return rc;
-	return 0;
+	return bad ? -SL_ECONFIG : 0;
 }
 
 /* Filters from Plugins_File shared objects (core/engine/sl_plugin_load.c). */
@@ -874,18 +972,34 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 		if (sec->kind == SL_SEC_INPUT) {
 			r = add_input(eng, sec, name, diag);
 		} else if (sec->kind == SL_SEC_OUTPUT) {
-			r = add_output(eng, sec, name, diag);
+			r = add_output(eng, sec, name, n_in == 1 && n_out == 1,
+				       diag);
 		} else if (sec->kind == SL_SEC_FILTER) {
 			const struct sl_filter_plugin *p =
 			    find_filter(eng, name);
 
 			if (!p) {
-				sl_diag_add(diag, sec->file, sec->line,
-					    "unknown filter plugin '%s'", name);
+				struct sl_suggest near;
+
+				sl_suggest_start(&near, name);
+				for (size_t j = 0; sl_filter_plugins[j]; j++)
+					sl_suggest_offer(
+					    &near, sl_filter_plugins[j]->name);
+				for (size_t j = 0; j < eng->n_loaded; j++)
+					sl_suggest_offer(
+					    &near, eng->loaded[j].filter->name);
+				unknown_plugin(diag, sec, SL_KIND_FILTER, name,
+					       &near);
 				r = -SL_ECONFIG;
 			} else {
 				r = add_filter(eng, p, sec, diag);
 			}
+		} else if (sl_suggest_fluentbit_plugin(SL_KIND_CUSTOM, name)) {
+			sl_diag_add(diag, sec->file, sec->line,
+				    "'%s' is a Fluent Bit custom plugin that "
+				    "sluice does not have",
+				    name);
+			r = -SL_ECONFIG;
 		} else {
 			sl_diag_add(diag, sec->file, sec->line,
 				    "unknown custom plugin '%s'", name);
