@@ -12,37 +12,43 @@
 #include <string.h>
 #include <strings.h>
 
+/*
+ * Optimal string alignment distance: Levenshtein plus the swap of two
+ * adjacent letters as one edit ("Nmae" is one typo away from "Name").
+ * Three rows of the classic table: i-2, i-1 and i.
+ */
 size_t sl_suggest_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	size_t row[SL_SUGGEST_MAX_LEN + 1];
+	size_t rows[3][SL_SUGGEST_MAX_LEN + 1];
 
 	if (la > SL_SUGGEST_MAX_LEN || lb > SL_SUGGEST_MAX_LEN)
 		return SIZE_MAX;
-	/* one row of the classic table: row[j] = distance(a[0..i), b[0..j)) */
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		rows[0][j] = j;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
+		size_t *cur = rows[i % 3], *prev = rows[(i - 1) % 3];
+		size_t *prev2 = rows[(i + 1) % 3]; /* i-2 */
+		int ca = tolower((unsigned char)a[i - 1]);
 
-		row[0] = i;
+		cur[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t cost = tolower((unsigned char)a[i - 1]) ==
-					      tolower((unsigned char)b[j - 1])
-					  ? 0
-					  : 1;
-			size_t best = diag + cost;
+			int cb = tolower((unsigned char)b[j - 1]);
+			size_t best = prev[j - 1] + (ca == cb ? 0 : 1);
 
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && ca != cb &&
+			    ca == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == cb &&
+			    prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best;
 		}
 	}
-	return row[lb];
+	return rows[la % 3][lb];
 }
 
 static size_t allowed(const char *word)

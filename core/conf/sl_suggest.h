@@ -21,7 +21,8 @@ enum sl_plugin_kind {
 };
 
 /*
- * Levenshtein distance of a and b, ASCII case-insensitive. Names longer
+ * Edit distance of a and b (insert, delete, replace, swap of adjacent
+ * letters), ASCII case-insensitive. Names longer
  * than SL_SUGGEST_MAX_LEN are never close: the result is then SIZE_MAX.
  */
 #define SL_SUGGEST_MAX_LEN 64

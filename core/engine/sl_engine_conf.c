@@ -361,19 +361,22 @@ static void unknown_plugin(struct sl_diag *diag,
 			   const struct sl_suggest *near)
 {
 	const char *k = sl_suggest_kind_name(kind);
+	const struct sl_conf_entry *e = sl_conf_get(sec, "name");
+	const char *file = e ? e->file : sec->file;
+	int line = e ? e->line : sec->line;
 
 	if (sl_suggest_fluentbit_plugin(kind, name))
-		sl_diag_add(diag, sec->file, sec->line,
+		sl_diag_add(diag, file, line,
 			    "'%s' is a Fluent Bit %s plugin that sluice does "
 			    "not have",
 			    name, k);
-	else if (near->best)
-		sl_diag_add(diag, sec->file, sec->line,
+	else if (near && near->best)
+		sl_diag_add(diag, file, line,
 			    "unknown %s plugin '%s'; did you mean '%s'?", k,
 			    name, near->best);
 	else
-		sl_diag_add(diag, sec->file, sec->line,
-			    "unknown %s plugin '%s'", k, name);
+		sl_diag_add(diag, file, line, "unknown %s plugin '%s'", k,
+			    name);
 }
 
 /* A per-plugin Log_Level takes Fluent Bit's values (flb_log.c). */
@@ -701,7 +704,16 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 	 * before any Alias: "<plugin>.<n>", n counting every input so far
 	 * (flb_input.c instance_id), e.g. dummy.0 then tail.1.
 	 */
-	if (in->common.tag)
+	if (in->common.tag && !*in->common.tag) {
+		const struct sl_conf_entry *e = sl_conf_get(sec, "tag");
+
+		/* "${TAG}" unset: a default tag would route other records */
+		sl_diag_add(
+		    diag, e ? e->file : sec->file, e ? e->line : sec->line,
+		    "option 'Tag' of %s is empty; it needs a value", what);
+		bad = true;
+	}
+	if (in->common.tag && *in->common.tag)
 		in->tag = strdup(in->common.tag);
 	else if (asprintf(&in->tag, "%s.%zu", p->name, index) < 0)
 		in->tag = NULL;
@@ -994,15 +1006,8 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 			} else {
 				r = add_filter(eng, p, sec, diag);
 			}
-		} else if (sl_suggest_fluentbit_plugin(SL_KIND_CUSTOM, name)) {
-			sl_diag_add(diag, sec->file, sec->line,
-				    "'%s' is a Fluent Bit custom plugin that "
-				    "sluice does not have",
-				    name);
-			r = -SL_ECONFIG;
 		} else {
-			sl_diag_add(diag, sec->file, sec->line,
-				    "unknown custom plugin '%s'", name);
+			unknown_plugin(diag, sec, SL_KIND_CUSTOM, name, NULL);
 			r = -SL_ECONFIG;
 		}
 		if (r == -SL_ENOMEM) {

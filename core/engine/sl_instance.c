@@ -37,7 +37,8 @@ static bool word_char(char c)
 /*
  * The entry of the section whose key the message names first, as a whole
  * word ("Dummy is not a JSON object", "es: Cloud_ID ..."): most plugins
- * report with line 0, and the option's line is more use than the header's.
+ * report with line 0 or the section's, and the option's line is more use
+ * than the header's.
  */
 static const struct sl_conf_entry *
 named_entry(const struct sl_conf_section *sec, const char *msg)
@@ -81,8 +82,12 @@ void sl_plugin_error(const struct sl_plugin_instance *ins, int line,
 	    msg[plen + 1] == ' ')
 		text = msg + plen + 2;
 	if (ins->diag) {
+		/* the header's line (what sl_plugin_instance_line gives) is
+		 * only a fallback: the option named in the text is better */
 		const struct sl_conf_entry *e =
-		    line > 0 ? NULL : named_entry(ins->section, text);
+		    line > 0 && line != ins->line
+			? NULL
+			: named_entry(ins->section, text);
 
 		if (e && e->line > 0)
 			line = e->line;
