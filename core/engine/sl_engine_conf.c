@@ -224,6 +224,9 @@ static const struct sl_cfg_option input_common_map[] = {
      .type = SL_CFG_BOOL,
      .flags = SL_CFG_IGNORED},
     {.name = "threaded", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
+    /* Fluent Bit takes Host on every input (flb_input.c); its network
+     * inputs listen on Listen, as sluice's do */
+    {.name = "host", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
     {.name = "routable", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
     {.name = "log_suppress_interval",
      .type = SL_CFG_STR,
