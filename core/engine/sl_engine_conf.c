@@ -207,7 +207,8 @@ static const struct sl_cfg_option input_common_map[] = {
     {.name = "log_level",
      .type = SL_CFG_STR,
      .offset = IN_COMMON(log_level),
-     .desc = "accepted; logging is process-wide in sluice"},
+     .desc = "off, error, warn, info, debug or trace: checked; logging is "
+	     "process-wide in sluice"},
     {.name = "mem_buf_limit",
      .type = SL_CFG_SIZE,
      .def = "32M",
@@ -261,7 +262,8 @@ static const struct sl_cfg_option filter_common_map[] = {
     {.name = "log_level",
      .type = SL_CFG_STR,
      .offset = FL_COMMON(log_level),
-     .desc = "accepted"},
+     .desc = "off, error, warn, info, debug or trace: checked; logging is "
+	     "process-wide in sluice"},
     {.name = "log_suppress_interval",
      .type = SL_CFG_STR,
      .flags = SL_CFG_IGNORED},
@@ -285,7 +287,8 @@ static const struct sl_cfg_option output_common_map[] = {
     {.name = "log_level",
      .type = SL_CFG_STR,
      .offset = OUT_COMMON(log_level),
-     .desc = "accepted"},
+     .desc = "off, error, warn, info, debug or trace: checked; logging is "
+	     "process-wide in sluice"},
     {.name = "retry_limit",
      .type = SL_CFG_STR,
      .def = "no_limits",
