@@ -974,11 +974,21 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 		case SL_SEC_CUSTOM:
 			break;
 		case SL_SEC_OTHER:
-		default:
+		default: {
+			static const char *const known[] = {
+			    "SERVICE", "INPUT",	   "FILTER",
+			    "OUTPUT",  "PARSER",   "MULTILINE_PARSER",
+			    "PLUGINS", "UPSTREAM", "NODE",
+			    "CUSTOM",  NULL};
+			const char *near = sl_suggest_best(sec->header, known);
+
 			sl_diag_add(diag, sec->file, sec->line,
-				    "unknown section [%s]", sec->header);
+				    "unknown section [%s]%s%s%s", sec->header,
+				    near ? "; did you mean [" : "",
+				    near ? near : "", near ? "]?" : "");
 			rc = -SL_ECONFIG;
 			continue;
+		}
 		}
 		name = section_name(sec);
 		if (!name || !*name) {

@@ -302,7 +302,8 @@ def names(tmp):
             e2e.section("FILTER", Name="modfy", Match="*") +
             e2e.section("OUTPUT", Name="s3", Match="*") +
             e2e.section("OUTPUT", Name="lokki", Match="*") +
-            e2e.section("OUTPUT", Name="zzqqy", Match="*"))
+            e2e.section("OUTPUT", Name="zzqqy", Match="*") +
+            e2e.section("FILTR", Name="grep"))
     conf = e2e.write(os.path.join(tmp, "names.conf"), text)
     r = dry_run(conf)
     log = lines_of(r.log())
@@ -319,6 +320,7 @@ def names(tmp):
     has("modfy", "unknown filter plugin 'modfy'", "did you mean 'modify'?")
     has("lokki", "unknown output plugin 'lokki'", "did you mean 'loki'?")
     has("zzqqy", "unknown output plugin 'zzqqy'")
+    has("[FILTR]", "unknown section [FILTR]; did you mean [FILTER]?")
     c.check(not any("zzqqy" in ln and "did you mean" in ln for ln in log),
             "nothing close: no suggestion: %s" % r.log())
     c.check(not any("'s3'" in ln and "did you mean" in ln for ln in log),
