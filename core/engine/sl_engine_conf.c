@@ -404,15 +404,22 @@ static int check_log_level(const char *value, const struct sl_conf_section *sec,
 /*
  * After config-map errors a plugin's init still runs, so that its own
  * checks are reported in the same pass; the context then holds defaults
- * where values were refused. Not when a REQUIRED option is missing: init
- * may rely on it being set.
+ * where values were refused. Not when a REQUIRED option may be unset (not
+ * given, empty, or of a type whose value can be refused): init may rely on
+ * it being set.
  */
 static bool required_present(const struct sl_cfg_option *map,
 			     const struct sl_conf_section *sec)
 {
-	for (const struct sl_cfg_option *o = map; o && o->name; o++)
-		if ((o->flags & SL_CFG_REQUIRED) && !sl_conf_get(sec, o->name))
+	for (const struct sl_cfg_option *o = map; o && o->name; o++) {
+		const struct sl_conf_entry *e;
+
+		if (!(o->flags & SL_CFG_REQUIRED))
+			continue;
+		e = sl_conf_get(sec, o->name);
+		if (!e || !*e->value || o->type != SL_CFG_STR)
 			return false;
+	}
 	return true;
 }
 
