@@ -172,9 +172,10 @@ int main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	/* quiet while validating: errors are printed once, from diag */
+	/* errors are printed once, from diag; warnings (an unset ${VAR}, a
+	 * filter without Match) are shown as they come, as Fluent Bit's -D */
 	if (prog.cli.dry_run)
-		sl_log_set_level(SL_LOG_ERROR);
+		sl_log_set_level(SL_LOG_WARN);
 	if (pipeline_finish(p, &prog.cli, &diag) < 0) {
 		sl_diag_print(&diag, stderr);
 		goto out;

@@ -7,6 +7,7 @@
  * It does not know any plugin; plugins only hand it their tables.
  */
 #include "sl_cfgmap.h"
+#include "sl_suggest.h"
 #include "sl_log.h"
 
 #include <errno.h>
@@ -653,6 +654,21 @@ static bool find(const struct sl_cfgmap_target *targets, size_t n_targets,
 	return false;
 }
 
+/* The option name closest to a misspelt `key`, or NULL (sl_suggest.h). */
+static const char *closest(const struct sl_cfgmap_target *targets,
+			   size_t n_targets, const char *key)
+{
+	struct sl_suggest s;
+
+	sl_suggest_start(&s, key);
+	for (size_t t = 0; t < n_targets; t++)
+		for (const struct sl_cfg_option *o = targets[t].map;
+		     o && o->name; o++)
+			if (!(o->flags & SL_CFG_PREFIX))
+				sl_suggest_offer(&s, o->name);
+	return s.best;
+}
+
 static int apply_entry(const struct sl_cfgmap_target *tg,
 		       const struct sl_cfg_option *opt,
 		       const struct sl_conf_entry *e,
@@ -687,6 +703,21 @@ static int apply_entry(const struct sl_cfgmap_target *tg,
 			    "option '%s' is given more than once for %s "
 			    "(first on line %d)",
 			    e->key, what, (*first)->line);
+		return -SL_ECONFIG;
+	}
+	/*
+	 * An empty value (a ${VAR} that is not set, or YAML's "") where the
+	 * option needs one is an error: taking the default instead would run
+	 * a pipeline other than the one written.
+	 */
+	if (!*e->value && !(opt->flags & (SL_CFG_IGNORED | SL_CFG_MULTI)) &&
+	    ((opt->flags & SL_CFG_REQUIRED) || (opt->def && *opt->def))) {
+		sl_diag_add(
+		    diag, e->file, e->line,
+		    "option '%s' of %s is empty; it needs a value%s%s%s",
+		    e->key, what, opt->def ? " (default '" : "",
+		    opt->def ? opt->def : "", opt->def ? "')" : "");
+		*first = e;
 		return -SL_ECONFIG;
 	}
 	if (validate(opt, e->key, e->value, &v, what, e->file, e->line, diag) <
@@ -772,8 +803,12 @@ int sl_cfgmap_apply(const struct sl_cfgmap_target *targets, size_t n_targets,
 		if (skipped(skip, e->key))
 			continue;
 		if (!find(targets, n_targets, e->key, &t, &i)) {
+			const char *near = closest(targets, n_targets, e->key);
+
 			sl_diag_add(diag, e->file, e->line,
-				    "unknown option '%s' for %s", e->key, what);
+				    "unknown option '%s' for %s%s%s%s", e->key,
+				    what, near ? "; did you mean '" : "",
+				    near ? near : "", near ? "'?" : "");
 			rc = -SL_ECONFIG;
 			continue;
 		}

@@ -10,6 +10,7 @@
 #include "sl_common.h"
 #include "sl_conf_classic.h"
 #include "sl_conf_yaml.h"
+#include "sl_log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +196,12 @@ static const char *var_value(const struct sl_conf *conf, const char *name,
 
 char *sl_conf_expand(const struct sl_conf *conf, const char *in)
 {
+	return sl_conf_expand_report(conf, in, NULL, NULL);
+}
+
+char *sl_conf_expand_report(const struct sl_conf *conf, const char *in,
+			    sl_conf_undefined_fn undefined, void *arg)
+{
 	struct sl_buf b = {0};
 	const char *p = in;
 	char host[256];
@@ -228,6 +235,8 @@ char *sl_conf_expand(const struct sl_conf *conf, const char *in)
 			if (sl_buf_append(&b, dash + 2,
 					  (size_t)(end - dash - 2)) < 0)
 				goto oom;
+		} else if (undefined) {
+			undefined(arg, name, name_len);
 		}
 		/* undefined without default: "" as in Fluent Bit */
 		p = end + 1;
@@ -238,6 +247,17 @@ char *sl_conf_expand(const struct sl_conf *conf, const char *in)
 oom:
 	sl_buf_destroy(&b);
 	return NULL;
+}
+
+/* Fluent Bit warns too ("variable ... is used but not assigned"). */
+static void warn_undefined(void *arg, const char *name, size_t len)
+{
+	const struct sl_conf_entry *e = arg;
+
+	sl_log(SL_LOG_WARN, "config",
+	       "%s:%d: variable ${%.*s} in option '%s' is neither @SET nor "
+	       "in the environment: it expands to an empty value",
+	       e->file ? e->file : "-", e->line, (int)len, name, e->key);
 }
 
 /* Expands the values of sections [from, conf->n). 0 or -SL_ENOMEM. */
@@ -251,7 +271,9 @@ static int expand_from(struct sl_conf *conf, size_t from)
 
 			if (!strstr(sec->entries[j].value, "${"))
 				continue;
-			v = sl_conf_expand(conf, sec->entries[j].value);
+			v = sl_conf_expand_report(conf, sec->entries[j].value,
+						  warn_undefined,
+						  &sec->entries[j]);
 			if (!v)
 				return -SL_ENOMEM;
 			free(sec->entries[j].value);

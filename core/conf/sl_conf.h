@@ -116,4 +116,14 @@ const struct sl_conf_entry *sl_conf_get(const struct sl_conf_section *sec,
  */
 char *sl_conf_expand(const struct sl_conf *conf, const char *in);
 
+/* Called once per ${NAME} that is undefined and has no default. */
+typedef void (*sl_conf_undefined_fn)(void *arg, const char *name, size_t len);
+/*
+ * sl_conf_expand() that also calls `undefined` (when not NULL) for each
+ * such variable; name points into `in` (len bytes, not terminated). The
+ * loader uses it to warn with the entry's FILE:LINE.
+ */
+char *sl_conf_expand_report(const struct sl_conf *conf, const char *in,
+			    sl_conf_undefined_fn undefined, void *arg);
+
 #endif

@@ -11,6 +11,7 @@
 #include "sl_log.h"
 #include "sl_registry.h"
 #include "sl_retry.h"
+#include "sl_suggest.h"
 
 #include <libgen.h>
 #include <stdlib.h>
@@ -224,7 +225,7 @@ static const struct sl_cfg_option input_common_map[] = {
     {.name = "tag",
      .type = SL_CFG_STR,
      .offset = IN_COMMON(tag),
-     .desc = "tag of the records (default: the plugin name)"},
+     .desc = "tag of the records (default: <plugin>.<n>, as Fluent Bit)"},
     {.name = "alias",
      .type = SL_CFG_STR,
      .offset = IN_COMMON(alias),
@@ -232,7 +233,8 @@ static const struct sl_cfg_option input_common_map[] = {
     {.name = "log_level",
      .type = SL_CFG_STR,
      .offset = IN_COMMON(log_level),
-     .desc = "accepted; logging is process-wide in sluice"},
+     .desc = "off, error, warn, info, debug or trace: checked; logging is "
+	     "process-wide in sluice"},
     {.name = "mem_buf_limit",
      .type = SL_CFG_SIZE,
      .def = "32M",
@@ -253,6 +255,9 @@ static const struct sl_cfg_option input_common_map[] = {
      .type = SL_CFG_BOOL,
      .flags = SL_CFG_IGNORED},
     {.name = "threaded", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
+    /* Fluent Bit takes Host on every input (flb_input.c); its network
+     * inputs listen on Listen, as sluice's do */
+    {.name = "host", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
     {.name = "routable", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
     {.name = "log_suppress_interval",
      .type = SL_CFG_STR,
@@ -287,7 +292,8 @@ static const struct sl_cfg_option filter_common_map[] = {
     {.name = "log_level",
      .type = SL_CFG_STR,
      .offset = FL_COMMON(log_level),
-     .desc = "accepted"},
+     .desc = "off, error, warn, info, debug or trace: checked; logging is "
+	     "process-wide in sluice"},
     {.name = "log_suppress_interval",
      .type = SL_CFG_STR,
      .flags = SL_CFG_IGNORED},
@@ -311,7 +317,8 @@ static const struct sl_cfg_option output_common_map[] = {
     {.name = "log_level",
      .type = SL_CFG_STR,
      .offset = OUT_COMMON(log_level),
-     .desc = "accepted"},
+     .desc = "off, error, warn, info, debug or trace: checked; logging is "
+	     "process-wide in sluice"},
     {.name = "retry_limit",
      .type = SL_CFG_STR,
      .def = "no_limits",
@@ -378,6 +385,73 @@ static const struct sl_cfg_option output_common_map[] = {
 };
 
 static const char *const skip_name[] = {"name", NULL};
+
+/*
+ * An input, filter or output plugin sluice does not have: a Fluent Bit
+ * plugin is named as one (the user needs another plugin, not a spelling
+ * fix); anything else gets the closest name sluice does have, if any.
+ */
+static void unknown_plugin(struct sl_diag *diag,
+			   const struct sl_conf_section *sec,
+			   enum sl_plugin_kind kind, const char *name,
+			   const struct sl_suggest *near)
+{
+	const char *k = sl_suggest_kind_name(kind);
+	const struct sl_conf_entry *e = sl_conf_get(sec, "name");
+	const char *file = e ? e->file : sec->file;
+	int line = e ? e->line : sec->line;
+
+	if (sl_suggest_fluentbit_plugin(kind, name))
+		sl_diag_add(diag, file, line,
+			    "'%s' is a Fluent Bit %s plugin that sluice does "
+			    "not have",
+			    name, k);
+	else if (near && near->best)
+		sl_diag_add(diag, file, line,
+			    "unknown %s plugin '%s'; did you mean '%s'?", k,
+			    name, near->best);
+	else
+		sl_diag_add(diag, file, line, "unknown %s plugin '%s'", k,
+			    name);
+}
+
+/* A per-plugin Log_Level takes Fluent Bit's values (flb_log.c). */
+static int check_log_level(const char *value, const struct sl_conf_section *sec,
+			   const char *what, struct sl_diag *diag)
+{
+	const struct sl_conf_entry *e = sl_conf_get(sec, "log_level");
+	enum sl_log_level lvl;
+
+	if (!value || sl_log_parse_level(value, &lvl) == 0)
+		return 0;
+	sl_diag_add(diag, e ? e->file : sec->file, e ? e->line : sec->line,
+		    "%s: log_level '%s' is not one of off, error, warn, info, "
+		    "debug, trace",
+		    what, value);
+	return -SL_ECONFIG;
+}
+
+/*
+ * After config-map errors a plugin's init still runs, so that its own
+ * checks are reported in the same pass; the context then holds defaults
+ * where values were refused. Not when a REQUIRED option may be unset (not
+ * given, empty, or of a type whose value can be refused): init may rely on
+ * it being set.
+ */
+static bool required_present(const struct sl_cfg_option *map,
+			     const struct sl_conf_section *sec)
+{
+	for (const struct sl_cfg_option *o = map; o && o->name; o++) {
+		const struct sl_conf_entry *e;
+
+		if (!(o->flags & SL_CFG_REQUIRED))
+			continue;
+		e = sl_conf_get(sec, o->name);
+		if (!e || !*e->value || o->type != SL_CFG_STR)
+			return false;
+	}
+	return true;
+}
 
 static const char *section_name(const struct sl_conf_section *sec)
 {
@@ -644,9 +718,11 @@ static int output_metrics(struct sl_engine *eng, struct sl_output *out)
 
 static void instance_common(struct sl_engine *eng,
 			    struct sl_plugin_instance *ins,
+			    const struct sl_conf_section *sec,
 			    struct sl_diag *diag)
 {
 	ins->engine = eng;
+	ins->section = sec;
 	ins->diag = diag;
 	ins->parsers = eng->parsers;
 	ins->metrics = &eng->metrics;
@@ -663,12 +739,17 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 		if (strcasecmp(eng->extra_inputs[i]->name, name) == 0)
 			p = eng->extra_inputs[i];
 	char what[128];
-	size_t same = 0;
+	size_t same = 0, index = eng->n_inputs;
+	bool bad = false;
 	int rc;
 
 	if (!p) {
-		sl_diag_add(diag, sec->file, sec->line,
-			    "unknown input plugin '%s'", name);
+		struct sl_suggest near;
+
+		sl_suggest_start(&near, name);
+		for (size_t i = 0; sl_input_plugins[i]; i++)
+			sl_suggest_offer(&near, sl_input_plugins[i]->name);
+		unknown_plugin(diag, sec, SL_KIND_INPUT, name, &near);
 		return -SL_ECONFIG;
 	}
 	in = calloc(1, sizeof(*in));
@@ -684,7 +765,9 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 	struct sl_cfgmap_target t[] = {{p->config_map, in->ctx},
 				       {input_common_map, &in->common}};
 	if (sl_cfgmap_apply(t, 2, sec, skip_name, what, diag) < 0)
-		return -SL_ECONFIG;
+		bad = true;
+	if (check_log_level(in->common.log_level, sec, what, diag) < 0)
+		bad = true;
 	for (size_t i = 0; i + 1 < eng->n_inputs; i++)
 		if (eng->inputs[i]->plugin == p)
 			same++;
@@ -695,8 +778,25 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 		return -SL_ENOMEM;
 	}
 	free(iname);
-	instance_common(eng, &in->ins, diag);
-	in->tag = strdup(in->common.tag ? in->common.tag : p->name);
+	instance_common(eng, &in->ins, sec, diag);
+	/*
+	 * Without Tag, Fluent Bit tags with the instance name it gives
+	 * before any Alias: "<plugin>.<n>", n counting every input so far
+	 * (flb_input.c instance_id), e.g. dummy.0 then tail.1.
+	 */
+	if (in->common.tag && !*in->common.tag) {
+		const struct sl_conf_entry *e = sl_conf_get(sec, "tag");
+
+		/* "${TAG}" unset: a default tag would route other records */
+		sl_diag_add(
+		    diag, e ? e->file : sec->file, e ? e->line : sec->line,
+		    "option 'Tag' of %s is empty; it needs a value", what);
+		bad = true;
+	}
+	if (in->common.tag && *in->common.tag)
+		in->tag = strdup(in->common.tag);
+	else if (asprintf(&in->tag, "%s.%zu", p->name, index) < 0)
+		in->tag = NULL;
 	if (!in->tag)
 		return -SL_ENOMEM;
 	in->tag_len = strlen(in->tag);
@@ -724,9 +824,11 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 	if ((rc = input_metrics(eng, in)) < 0 ||
 	    (rc = input_tag_records(eng, in, sec)) < 0)
 		return rc;
+	if (bad && !required_present(p->config_map, sec))
+		return -SL_ECONFIG;
 	if (p->init && (rc = p->init(in->ctx, in)) < 0)
 		return rc;
-	return 0;
+	return bad ? -SL_ECONFIG : 0;
 }
 
 /* A processor's condition is read by sl_engine_routes.c, not the map. */
@@ -740,6 +842,7 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 	bool processor = sec->kind == SL_SEC_PROCESSOR;
 	char what[128], err[256];
 	size_t same = 0;
+	bool bad = false;
 	int rc;
 
 	if (!f)
@@ -765,7 +868,9 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 				       {filter_common_map, &f->common}};
 	if (sl_cfgmap_apply(t, 2, sec, processor ? skip_processor : skip_name,
 			    what, diag) < 0)
-		return -SL_ECONFIG;
+		bad = true;
+	if (check_log_level(f->common.log_level, sec, what, diag) < 0)
+		bad = true;
 	char *iname = instance_name(f->common.alias, p->name, same);
 	if (!iname || sl_instance_init(&f->ins, p->name, iname, sec->file,
 				       sec->line) < 0) {
@@ -773,7 +878,7 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 		return -SL_ENOMEM;
 	}
 	free(iname);
-	instance_common(eng, &f->ins, diag);
+	instance_common(eng, &f->ins, sec, diag);
 	if (!processor && !f->common.match && !f->common.match_regex)
 		sl_log(
 		    SL_LOG_WARN, f->ins.name,
@@ -792,9 +897,11 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 	    SL_METRIC_COUNTER, "name", f->ins.name);
 	if (!f->m_drop || !f->m_records)
 		return -SL_ENOMEM;
+	if (bad && !required_present(p->config_map, sec))
+		return -SL_ECONFIG;
 	if (p->init && (rc = p->init(f->ctx, &f->ins)) < 0)
 		return rc;
-	return 0;
+	return bad ? -SL_ECONFIG : 0;
 }
 
 /* YAML routes name outputs: then an output without Match is no mistake. */
@@ -807,7 +914,7 @@ static bool conf_has_routes(const struct sl_conf *conf)
 }
 
 static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
-		      const char *name, struct sl_diag *diag)
+		      const char *name, bool sole, struct sl_diag *diag)
 {
 	const struct sl_output_plugin *p = sl_registry_output(name);
 	struct sl_output *out;
@@ -818,11 +925,16 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 			p = eng->extra_outputs[i];
 	char what[128], err[256];
 	size_t same = 0;
+	bool bad = false;
 	int rc;
 
 	if (!p) {
-		sl_diag_add(diag, sec->file, sec->line,
-			    "unknown output plugin '%s'", name);
+		struct sl_suggest near;
+
+		sl_suggest_start(&near, name);
+		for (size_t i = 0; sl_output_plugins[i]; i++)
+			sl_suggest_offer(&near, sl_output_plugins[i]->name);
+		unknown_plugin(diag, sec, SL_KIND_OUTPUT, name, &near);
 		return -SL_ECONFIG;
 	}
 	out = calloc(1, sizeof(*out));
@@ -840,7 +952,9 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 	struct sl_cfgmap_target t[] = {{p->config_map, out->ctx},
 				       {output_common_map, &out->common}};
 	if (sl_cfgmap_apply(t, 2, sec, skip_name, what, diag) < 0)
-		return -SL_ECONFIG;
+		bad = true;
+	if (check_log_level(out->common.log_level, sec, what, diag) < 0)
+		bad = true;
 	char *iname = instance_name(out->common.alias, p->name, same);
 	if (!iname || sl_instance_init(&out->ins, p->name, iname, sec->file,
 				       sec->line) < 0) {
@@ -848,7 +962,7 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 		return -SL_ENOMEM;
 	}
 	free(iname);
-	instance_common(eng, &out->ins, diag);
+	instance_common(eng, &out->ins, sec, diag);
 	if (sl_retry_parse_limit(out->common.retry_limit, &out->retry_limit) <
 	    0) {
 		const struct sl_conf_entry *e = sl_conf_get(sec, "retry_limit");
@@ -858,6 +972,13 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 			    "false, no_retries or a positive integer",
 			    p->name, out->common.retry_limit);
 		return -SL_ECONFIG;
+	}
+	/* Fluent Bit's router: one input and one output need no Match
+	 * (flb_router_io_set); only outputs get this, not filters. */
+	if (sole && !out->common.match && !out->common.match_regex) {
+		out->common.match = strdup("*");
+		if (!out->common.match)
+			return -SL_ENOMEM;
 	}
 	if (!out->common.match && !out->common.match_regex &&
 	    !conf_has_routes(eng->conf))
@@ -874,9 +995,11 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 	out->pool = sl_worker_pool_create(out, (int)out->common.workers);
 	if (!out->pool)
 		return -SL_ENOMEM;
+	if (bad && !required_present(p->config_map, sec))
+		return -SL_ECONFIG;
 	if (p->init && (rc = p->init(out->ctx, out)) < 0)
 		return rc;
-	return 0;
+	return bad ? -SL_ECONFIG : 0;
 }
 
 /* Filters from Plugins_File shared objects (core/engine/sl_plugin_load.c). */
@@ -981,11 +1104,21 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 		case SL_SEC_CUSTOM:
 			break;
 		case SL_SEC_OTHER:
-		default:
+		default: {
+			static const char *const known[] = {
+			    "SERVICE", "INPUT",	   "FILTER",
+			    "OUTPUT",  "PARSER",   "MULTILINE_PARSER",
+			    "PLUGINS", "UPSTREAM", "NODE",
+			    "CUSTOM",  NULL};
+			const char *near = sl_suggest_best(sec->header, known);
+
 			sl_diag_add(diag, sec->file, sec->line,
-				    "unknown section [%s]", sec->header);
+				    "unknown section [%s]%s%s%s", sec->header,
+				    near ? "; did you mean [" : "",
+				    near ? near : "", near ? "]?" : "");
 			rc = -SL_ECONFIG;
 			continue;
+		}
 		}
 		name = section_name(sec);
 		if (!name || !*name) {
@@ -999,7 +1132,8 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 			if (r == 0)
 				inst[i] = eng->inputs[eng->n_inputs - 1];
 		} else if (sec->kind == SL_SEC_OUTPUT) {
-			r = add_output(eng, sec, name, diag);
+			r = add_output(eng, sec, name, n_in == 1 && n_out == 1,
+				       diag);
 			if (r == 0)
 				inst[i] = eng->outputs[eng->n_outputs - 1];
 		} else if (sec->kind == SL_SEC_FILTER) {
@@ -1007,15 +1141,23 @@ int sl_engine_configure(struct sl_engine *eng, struct sl_diag *diag)
 			    find_filter(eng, name);
 
 			if (!p) {
-				sl_diag_add(diag, sec->file, sec->line,
-					    "unknown filter plugin '%s'", name);
+				struct sl_suggest near;
+
+				sl_suggest_start(&near, name);
+				for (size_t j = 0; sl_filter_plugins[j]; j++)
+					sl_suggest_offer(
+					    &near, sl_filter_plugins[j]->name);
+				for (size_t j = 0; j < eng->n_loaded; j++)
+					sl_suggest_offer(
+					    &near, eng->loaded[j].filter->name);
+				unknown_plugin(diag, sec, SL_KIND_FILTER, name,
+					       &near);
 				r = -SL_ECONFIG;
 			} else {
 				r = add_filter(eng, p, sec, diag);
 			}
 		} else {
-			sl_diag_add(diag, sec->file, sec->line,
-				    "unknown custom plugin '%s'", name);
+			unknown_plugin(diag, sec, SL_KIND_CUSTOM, name, NULL);
 			r = -SL_ECONFIG;
 		}
 		if (r == -SL_ENOMEM) {

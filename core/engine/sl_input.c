@@ -81,19 +81,41 @@ void sl_input_add_bytes(struct sl_input *in, uint64_t n)
 	sl_metric_add(in->m_bytes, (double)n);
 }
 
+/* Stops once some input asked to end and every other one is done too. */
+static void stop_when_all_done(struct sl_engine *eng)
+{
+	bool asked = false;
+
+	for (size_t i = 0; i < eng->n_inputs; i++) {
+		if (!eng->inputs[i]->finished && !eng->inputs[i]->idle)
+			return;
+		asked |= eng->inputs[i]->finished;
+	}
+	if (!asked)
+		return;
+	sl_log(SL_LOG_INFO, "engine",
+	       "every input finished; flushing and "
+	       "stopping");
+	sl_engine_stop(eng);
+}
+
 void sl_input_finished(struct sl_input *in)
 {
 	if (in->finished)
 		return;
 	in->finished = true;
 	sl_log(SL_LOG_DEBUG, in->ins.name, "input finished");
-	for (size_t i = 0; i < in->eng->n_inputs; i++)
-		if (!in->eng->inputs[i]->finished)
-			return;
-	sl_log(SL_LOG_INFO, "engine",
-	       "every input finished; flushing and "
-	       "stopping");
-	sl_engine_stop(in->eng);
+	stop_when_all_done(in->eng);
+}
+
+void sl_input_idle(struct sl_input *in)
+{
+	if (in->idle || in->finished)
+		return;
+	in->idle = true;
+	sl_log(SL_LOG_DEBUG, in->ins.name,
+	       "input idle: it emits nothing more, sluice keeps running");
+	stop_when_all_done(in->eng);
 }
 
 bool sl_engine_input_over_budget(const struct sl_input *in)

@@ -109,10 +109,16 @@ void sl_input_add_bytes(struct sl_input *in, uint64_t n);
 /* True while the input is over its memory budget and must not read. */
 bool sl_input_paused(const struct sl_input *in);
 /*
- * The input will emit nothing more (EOF with Exit_On_Eof, stdin closed,
- * dummy Samples reached). When every input is finished, sluice flushes and
- * exits.
+ * The input will emit nothing more and asks the process to end (EOF with
+ * Exit_On_Eof, stdin closed). When every input is finished or idle,
+ * sluice flushes and exits.
  */
 void sl_input_finished(struct sl_input *in);
+/*
+ * The input will emit nothing more but, as in Fluent Bit, does not end the
+ * process (dummy after Samples): sluice keeps running and serving its
+ * endpoints until stopped, or until the other inputs finish.
+ */
+void sl_input_idle(struct sl_input *in);
 
 #endif

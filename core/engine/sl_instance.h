@@ -10,6 +10,7 @@
 #include "sl_common.h"
 #include "sl_diag.h"
 
+struct sl_conf_section;
 struct sl_engine;
 struct sl_parsers;
 
@@ -20,6 +21,8 @@ struct sl_plugin_instance {
 	int line;
 	struct sl_engine *engine; /* borrowed; NULL in unit tests */
 	struct sl_diag *diag; /* where init errors go; NULL after start-up */
+	/* borrowed, valid while diag is set: finds an option's line */
+	const struct sl_conf_section *section;
 	const struct sl_parsers *parsers; /* borrowed: Parsers_File parsers */
 	struct sl_metrics *metrics;	  /* borrowed: the registry */
 	struct event_base *base;	  /* borrowed: the engine's loop */

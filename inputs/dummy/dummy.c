@@ -2,8 +2,9 @@
 /*
  * dummy.c - the dummy input: emits the same JSON record (`Dummy`) `Copies`
  * times per tick, at `Rate` ticks a second or every Interval_sec/nsec, for
- * `Samples` ticks (0: forever), then reports itself finished. For tests and
- * demos; it reads nothing. Metadata is accepted: sluice records have none.
+ * `Samples` ticks (0: forever), then goes idle: as in Fluent Bit, the
+ * process keeps running (sl_input_idle). For tests and demos; it reads
+ * nothing. Metadata is accepted: sluice records have none.
  */
 #include "sl_input.h"
 #include "sl_log.h"
@@ -150,7 +151,7 @@ static void tick(struct dummy_ctx *ctx)
 	if (ctx->samples > 0 && ctx->ticks >= ctx->samples) {
 		if (ctx->timer)
 			event_del(ctx->timer);
-		sl_input_finished(ctx->in);
+		sl_input_idle(ctx->in);
 	}
 }
 

@@ -139,6 +139,32 @@ def run_to_exit(args, timeout=120, cwd=None):
     return Run(p.returncode, out, err, time.monotonic() - t0)
 
 
+def run_until(args, done, timeout=60, cwd=None):
+    """Runs sluice with args until done() is true (or sluice exits), then
+    stops it with SIGTERM and returns the Run. For pipelines that stop
+    producing but keep running, as dummy with Samples does in Fluent Bit.
+    On the deadline sluice is stopped and TimeoutError raised with its
+    stderr."""
+    t0 = time.monotonic()
+    p = subprocess.Popen([binary()] + list(args), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, cwd=cwd)
+    deadline = t0 + timeout
+    while p.poll() is None and not done() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    timed_out = p.poll() is None and not done()
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        out, err = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    if timed_out:
+        raise TimeoutError("sluice did not get there within %ss; stderr:\n%s"
+                           % (timeout, err.decode("utf-8", "replace")[-4000:]))
+    return Run(p.returncode, out, err, time.monotonic() - t0)
+
+
 def count_lines(path):
     try:
         with open(path, "rb") as f:

@@ -127,7 +127,7 @@ def self_config(api_port, dead_port, witness_port):
                         Port=dead_port, Retry_Limit="1")
     text += e2e.section("OUTPUT", Name="http", Match="hold.*", Host="127.0.0.1",
                         Port=dead_port, Retry_Limit="no_limits")
-    text += e2e.section("OUTPUT", Name="null", Match="witness")
+    text += e2e.section("OUTPUT", Name="null", Match="witness.*")
     return text
 
 

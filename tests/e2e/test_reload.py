@@ -237,7 +237,8 @@ def main():
             e2e.write(conf, pipeline(out, "c.log", "c") +
                       e2e.section("OUTPUT", Name="no_such_output", Match="*"))
             with open(conf) as f:
-                bad_line = [i for i, ln in enumerate(f, 1) if ln.startswith("[OUTPUT]")][-1]
+                # the error is at the Name line of the last [OUTPUT]
+                bad_line = [i for i, ln in enumerate(f, 1) if "no_such_output" in ln][-1]
             p.send_signal(signal.SIGHUP)
 
             def rejected():

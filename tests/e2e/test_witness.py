@@ -137,7 +137,7 @@ def main_pipeline(c, tmp):
             + e2e.section("INPUT", Name="witness", Listen="127.0.0.1",
                           Port=port, Auth_Key=[TOKEN, "second-token"],
                           HMAC_Secret=SECRET.decode(), Buffer_Max_Size="2M")
-            + e2e.section("OUTPUT", Name="file", Match="witness", Path=out,
+            + e2e.section("OUTPUT", Name="file", Match="witness.0", Path=out,
                           File="events", Format="plain"))
     s = Sluice(tmp, "main", text)
     path = os.path.join(out, "events")

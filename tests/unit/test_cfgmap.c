@@ -220,7 +220,45 @@ static void unknown_option_is_an_error_with_location(void **state)
 	add(f, "Nmae", "typo");
 	assert_int_equal(apply(f), -SL_ECONFIG);
 	assert_true(has_diag(f, "test.conf:4: unknown option 'Nmae' for "
+				"input 'tail'; did you mean 'Name'?"));
+}
+
+static void unknown_option_far_from_any_gets_no_suggestion(void **state)
+{
+	struct fixture *f = *state;
+
+	add(f, "zzqqxx", "1");
+	assert_int_equal(apply(f), -SL_ECONFIG);
+	assert_true(has_diag(f, "test.conf:4: unknown option 'zzqqxx' for "
 				"input 'tail'"));
+	assert_false(has_diag(f, "did you mean"));
+}
+
+static void empty_value_of_an_option_with_a_default_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+
+	add(f, "Name", ""); /* "${UNSET}" after expansion */
+	assert_int_equal(apply(f), -SL_ECONFIG);
+	assert_true(has_diag(f, "test.conf:4: option 'Name' of input 'tail' "
+				"is empty; it needs a value (default 'app')"));
+	/* not silently replaced by the default either: the error stands */
+	assert_int_equal(f->diag.n, 1);
+}
+
+static void empty_value_of_a_required_option_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+	struct sl_cfgmap_target t = {required_map, &f->ctx};
+
+	add(f, "host", "");
+	assert_int_equal(
+	    sl_cfgmap_apply(&t, 1, f->sec, NULL, "output 'es'", &f->diag),
+	    -SL_ECONFIG);
+	assert_true(has_diag(f, "test.conf:4: option 'host' of output 'es' is "
+				"empty; it needs a value"));
+	/* one error, not also "missing required option" */
+	assert_int_equal(f->diag.n, 1);
 }
 
 static void skipped_keys_are_not_checked(void **state)
@@ -580,6 +618,9 @@ int main(void)
 	    T(defaults_fill_unset_options),
 	    T(entries_override_defaults_case_insensitively),
 	    T(unknown_option_is_an_error_with_location),
+	    T(unknown_option_far_from_any_gets_no_suggestion),
+	    T(empty_value_of_an_option_with_a_default_is_an_error),
+	    T(empty_value_of_a_required_option_is_an_error),
 	    T(skipped_keys_are_not_checked),
 	    T(repeated_option_is_an_error),
 	    T(multi_option_keeps_every_line_with_location),

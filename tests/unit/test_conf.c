@@ -19,6 +19,7 @@
 
 #include "sl_common.h"
 #include "sl_conf.h"
+#include "sl_log.h"
 
 #define DATA SL_TEST_DATA_DIR "/conf"
 
@@ -660,6 +661,84 @@ static void tree_api_adds_and_finds_case_insensitively(void **state)
 	sl_conf_destroy(&f->conf); /* idempotent */
 }
 
+/* The names an expansion reports as undefined, comma-separated. */
+static void collect_undefined(void *arg, const char *name, size_t len)
+{
+	char *names = arg;
+
+	if (*names)
+		strcat(names, ",");
+	strncat(names, name, len);
+}
+
+static void undefined_variables_are_reported_by_name(void **state)
+{
+	struct fixture *f = *state;
+	char names[256] = "";
+	char *out;
+
+	setenv("SL_TEST_PORT", "2021", 1);
+	unsetenv("SL_TEST_UNSET");
+	unsetenv("SL_TEST_OTHER");
+	assert_int_equal(load_text(f, "@SET mine=1\n"), 0);
+	/* a default, @SET and the environment are not undefined */
+	out = sl_conf_expand_report(&f->conf,
+				    "${SL_TEST_UNSET}:${SL_TEST_UNSET:-d}:"
+				    "${mine}:${SL_TEST_PORT}:${SL_TEST_OTHER}",
+				    collect_undefined, names);
+	assert_non_null(out);
+	assert_string_equal(out, ":d:1:2021:");
+	assert_string_equal(names, "SL_TEST_UNSET,SL_TEST_OTHER");
+	free(out);
+}
+
+/* Loads `name` with `text`, the log going to a file; returns the log. */
+static char *load_logged(struct fixture *f, const char *name, const char *text)
+{
+	char *log_path, *log = calloc(1, 8192);
+	FILE *fp;
+
+	assert_non_null(log);
+	assert_true(asprintf(&log_path, "%s/log", f->dir) > 0);
+	assert_int_equal(sl_log_set_file(log_path), 0);
+	sl_conf_load(&f->conf, write_file(f, name, text, SIZE_MAX), &f->diag);
+	assert_int_equal(sl_log_set_file(NULL), 0);
+	fp = fopen(log_path, "rb");
+	assert_non_null(fp);
+	fread(log, 1, 8191, fp);
+	fclose(fp);
+	unlink(log_path);
+	free(log_path);
+	return log;
+}
+
+static void loading_warns_about_unset_variables_at_file_line(void **state)
+{
+	struct fixture *f = *state;
+	char want[256];
+	char *log;
+
+	unsetenv("SL_TEST_UNSET");
+	log = load_logged(f, "vars.conf",
+			  "[INPUT]\n    Name dummy\n    Tag a${SL_TEST_UNSET}\n"
+			  "    Alias ${SL_TEST_UNSET:-fine}\n");
+	snprintf(want, sizeof(want),
+		 "%s/vars.conf:3: variable ${SL_TEST_UNSET}", f->dir);
+	assert_non_null(strstr(log, want));
+	assert_non_null(strstr(log, "[warn]"));
+	assert_null(strstr(log, ":4:")); /* a default is not warned about */
+	free(log);
+
+	log = load_logged(f, "vars.yaml",
+			  "pipeline:\n  inputs:\n    - name: dummy\n"
+			  "      tag: ${SL_TEST_UNSET}\n");
+	snprintf(want, sizeof(want),
+		 "%s/vars.yaml:4: variable ${SL_TEST_UNSET} in option 'tag'",
+		 f->dir);
+	assert_non_null(strstr(log, want));
+	free(log);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -701,6 +780,8 @@ int main(void)
 	    T(yaml_names_go_to_the_yaml_reader),
 	    T(yaml_main_config_may_define_parsers),
 	    T(tree_api_adds_and_finds_case_insensitively),
+	    T(undefined_variables_are_reported_by_name),
+	    T(loading_warns_about_unset_variables_at_file_line),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

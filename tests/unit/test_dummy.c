@@ -2,14 +2,16 @@
 /*
  * test_dummy.c - the dummy input through the real engine and config maps:
  * options parse, Samples x Copies records come out and then the input
- * finishes (which stops the engine), Fixed_timestamp/Start_time set the
- * time, a Dummy that is not a JSON object is a config error.
+ * goes idle without stopping the engine (Fluent Bit keeps running too; the
+ * test stops it), Fixed_timestamp/Start_time set the time, a Dummy that is
+ * not a JSON object is a config error.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <event2/event.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +107,30 @@ static void done(struct run *r)
 	got_reset();
 }
 
+/* Stops the engine once its input is idle, as a user would. */
+static void stop_when_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct sl_engine *eng = arg;
+
+	(void)fd;
+	(void)what;
+	if (eng->inputs[0]->idle && !eng->inputs[0]->finished)
+		sl_engine_stop(eng);
+}
+
+/* Runs until the dummy input is idle; the engine never stops by itself. */
+static void run_until_idle(struct run *r)
+{
+	struct timeval tv = {0, 10000};
+	struct event *ev =
+	    event_new(r->eng->base, -1, EV_PERSIST, stop_when_idle, r->eng);
+
+	assert_non_null(ev);
+	assert_int_equal(event_add(ev, &tv), 0);
+	assert_int_equal(sl_engine_run(r->eng), 0);
+	event_free(ev);
+}
+
 static bool diag_has(const struct sl_diag *d, const char *what)
 {
 	for (size_t i = 0; i < d->n; i++)
@@ -116,7 +142,7 @@ static bool diag_has(const struct sl_diag *d, const char *what)
 /* ---- tests ----------------------------------------------------------------
  */
 
-static void samples_times_copies_then_finished(void **state)
+static void samples_times_copies_then_idle(void **state)
 {
 	static const char *const in[] = {"name",
 					 "dummy",
@@ -144,8 +170,7 @@ static void samples_times_copies_then_finished(void **state)
 	(void)state;
 	assert_non_null(build(&r, in));
 	assert_int_equal(sl_engine_start(r.eng), 0);
-	/* returns because the input finished: no stop was asked */
-	assert_int_equal(sl_engine_run(r.eng), 0);
+	run_until_idle(&r);
 	assert_int_equal(got_n, 6);
 	for (size_t i = 0; i < got_n; i++) {
 		assert_string_equal(got_body[i], "{\"x\":\"y\"}");
@@ -165,7 +190,7 @@ static void default_record_and_flush_on_startup(void **state)
 	(void)state;
 	assert_non_null(build(&r, in));
 	assert_int_equal(sl_engine_start(r.eng), 0);
-	assert_int_equal(sl_engine_run(r.eng), 0);
+	run_until_idle(&r);
 	assert_int_equal(got_n, 1);
 	assert_string_equal(got_body[0], "{\"message\":\"dummy\"}");
 	assert_true(got_ts[0] >= before);
@@ -181,7 +206,8 @@ static void dummy_not_an_object_is_a_config_error(void **state)
 	(void)state;
 	assert_null(build(&r, in));
 	assert_true(diag_has(&r.diag, "Dummy is not a JSON object"));
-	assert_true(diag_has(&r.diag, "dummy-test.conf:"));
+	/* the Dummy option's line (7), not the [INPUT] header's (5) */
+	assert_true(diag_has(&r.diag, "dummy-test.conf:7: dummy: Dummy"));
 	done(&r);
 }
 
@@ -200,7 +226,7 @@ static void out_of_range_and_unknown_options_are_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(samples_times_copies_then_finished),
+	    cmocka_unit_test(samples_times_copies_then_idle),
 	    cmocka_unit_test(default_record_and_flush_on_startup),
 	    cmocka_unit_test(dummy_not_an_object_is_a_config_error),
 	    cmocka_unit_test(out_of_range_and_unknown_options_are_errors),

@@ -362,8 +362,10 @@ static void bad_options_name_file_line_and_option(void **state)
 
 	(void)state;
 	/* no Brokers either: reported once the rest is valid only */
-	assert_non_null(strstr(errs, "kin.conf:1: kafka: unknown Format "
-				     "'msgpack'"));
+	/* at the option's line, not the section's */
+	snprintf(want, sizeof(want),
+		 "kin.conf:%d: kafka: unknown Format 'msgpack'", first + 1);
+	assert_non_null(strstr(errs, want));
 	assert_non_null(strstr(errs, "Topics: 'bad/topic' is not a Kafka"));
 	assert_non_null(strstr(errs, "Topics: 't:x': bad partitions"));
 	snprintf(want, sizeof(want),

@@ -112,6 +112,7 @@ struct sl_input {
 	size_t mem_used;     /* bytes of chunks held for this input */
 	uint64_t last_chunk; /* chunk of the last record emitted, 0: none */
 	bool paused, finished, stopped, started;
+	bool idle;	 /* produces no more but asks no end (sl_input_idle) */
 	bool filesystem; /* storage.type filesystem */
 	/* sl_input_set_rereadable: paused while its outputs are busy */
 	bool rereadable, keeps_position;
