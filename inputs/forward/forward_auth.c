@@ -56,15 +56,18 @@ int fwd_helo_pack(struct sl_buf *out, const uint8_t nonce[FWD_NONCE_SIZE],
 	if (sl_buf_reserve(out, 64 + FWD_NONCE_SIZE + FWD_SALT_SIZE) < 0)
 		return -SL_ENOMEM;
 	msgpack_packer_init(&pk, out, fwd_buf_write);
-	/* nonce and auth as str, as Fluent Bit sends them: some clients
-	 * accept no bin there */
+	/* nonce and auth are random bytes: bin, as Fluentd sends them
+	 * (Fluent Bit sends str, which strict UTF-8 decoders refuse; both
+	 * Fluent Bit's and Fluentd's clients read either) */
 	msgpack_pack_array(&pk, 2);
 	pack_str(&pk, "HELO", 4);
 	msgpack_pack_map(&pk, 3);
 	pack_str(&pk, "nonce", 5);
-	pack_str(&pk, nonce, FWD_NONCE_SIZE);
+	msgpack_pack_bin(&pk, FWD_NONCE_SIZE);
+	msgpack_pack_bin_body(&pk, nonce, FWD_NONCE_SIZE);
 	pack_str(&pk, "auth", 4);
-	pack_str(&pk, salt, FWD_SALT_SIZE);
+	msgpack_pack_bin(&pk, FWD_SALT_SIZE);
+	msgpack_pack_bin_body(&pk, salt, FWD_SALT_SIZE);
 	pack_str(&pk, "keepalive", 9);
 	msgpack_pack_true(&pk);
 	return 0;

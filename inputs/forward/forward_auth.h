@@ -45,7 +45,7 @@ int fwd_sha512_hex(char out[FWD_HEX_DIGEST + 1], const struct fwd_part *parts,
 /* The msgpack write callback for a packer whose data is a struct sl_buf. */
 int fwd_buf_write(void *data, const char *buf, size_t len);
 
-/* Appends ["HELO", {"nonce": nonce, "auth": salt, "keepalive": true}]. */
+/* Appends ["HELO", {"nonce": bin, "auth": bin, "keepalive": true}]. */
 int fwd_helo_pack(struct sl_buf *out, const uint8_t nonce[FWD_NONCE_SIZE],
 		  const uint8_t salt[FWD_SALT_SIZE]);
 
