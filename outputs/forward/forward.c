@@ -52,6 +52,7 @@ struct fwdo_ctx {
 
 struct fwdo_worker {
 	struct fwdo_conn conn;
+	struct fwdo_peer peer; /* the output's, with this worker's TLS */
 	struct ssl_ctx_st *tls;
 	struct sl_buf entries, gz, msg;
 };
@@ -217,6 +218,8 @@ static int fwdo_worker_init(void *data, void **worker)
 			return -SL_EIO;
 		}
 	}
+	w->peer = ctx->peer;
+	w->peer.tls = w->tls;
 	*worker = w;
 	return 0;
 }
@@ -282,7 +285,7 @@ static bool acked(struct fwdo_ctx *ctx, struct fwdo_worker *w,
 {
 	const msgpack_object *o;
 
-	if (fwdo_conn_read(&w->conn, &ctx->peer) < 0)
+	if (fwdo_conn_read(&w->conn, &w->peer) < 0)
 		return false;
 	o = &w->conn.obj.data;
 	if (o->type == MSGPACK_OBJECT_MAP)
@@ -351,8 +354,8 @@ static void fwdo_flush(void *data, void *worker, struct sl_flush *fl)
 	}
 	sl_buf_reset(&w->msg);
 	if (fwdo_message(&w->msg, &m) < 0 ||
-	    fwdo_conn_open(&w->conn, &ctx->peer) < 0 ||
-	    fwdo_conn_write(&w->conn, &ctx->peer, w->msg.data, w->msg.len) <
+	    fwdo_conn_open(&w->conn, &w->peer) < 0 ||
+	    fwdo_conn_write(&w->conn, &w->peer, w->msg.data, w->msg.len) <
 		0 ||
 	    (ctx->require_ack && !acked(ctx, w, token))) {
 		sl_flush_done(fl, SL_FLUSH_RETRY);

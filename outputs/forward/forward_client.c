@@ -140,9 +140,20 @@ static int ssl_wait(struct fwdo_conn *c, int rc, int timeout_ms)
 		return wait_fd(c->fd, POLLIN, timeout_ms);
 	case SSL_ERROR_WANT_WRITE:
 		return wait_fd(c->fd, POLLOUT, timeout_ms);
-	default:
-		errno = ECONNRESET;
+	case SSL_ERROR_ZERO_RETURN:
+		errno = EPIPE; /* the peer closed the TLS session */
 		return -1;
+	default: {
+		unsigned long e = ERR_peek_last_error();
+
+		if (e)
+			sl_log(SL_LOG_DEBUG, "forward", "TLS: %s",
+			       ERR_reason_error_string(e));
+		ERR_clear_error();
+		if (errno == 0)
+			errno = ECONNRESET;
+		return -1;
+	}
 	}
 }
 
