@@ -219,7 +219,9 @@ static int fwd_init(void *data, struct sl_input *in)
 	sl_record_init(&ctx->rec);
 	msgpack_unpacked_init(&ctx->unpacked);
 	ctx->ready = true;
-	if (ctx->shared_key)
+	/* an empty Shared_Key is no key (an unset ${VAR:-}), as in Fluent
+	 * Bit: Empty_Shared_Key asks for the handshake with "" */
+	if (ctx->shared_key && *ctx->shared_key)
 		ctx->auth.shared_key = ctx->shared_key;
 	else if (ctx->empty_shared_key)
 		ctx->auth.shared_key = "";

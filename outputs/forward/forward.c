@@ -187,7 +187,8 @@ static int fwdo_init(void *data, struct sl_output *out)
 	    .port = (int)ctx->port,
 	    .unix_path = ctx->unix_path,
 	    .sni = ctx->tls.tls_vhost ? ctx->tls.tls_vhost : ctx->host,
-	    .shared_key = ctx->shared_key	 ? ctx->shared_key
+	    /* an empty Shared_Key is no key, as in Fluent Bit */
+	    .shared_key = ctx->shared_key && *ctx->shared_key ? ctx->shared_key
 			  : ctx->empty_shared_key ? ""
 						  : NULL,
 	    .self_hostname = ctx->self_hostname,
