@@ -29,14 +29,10 @@
 #define ACCEPT_PAUSE_MS 500
 
 static const char *const rej_names[FWD_REJ_N] = {
-    [FWD_REJ_MALFORMED] = "malformed",
-    [FWD_REJ_TRUNCATED] = "truncated",
-    [FWD_REJ_TOO_LARGE] = "too_large",
-    [FWD_REJ_HANDSHAKE] = "handshake",
-    [FWD_REJ_SHARED_KEY] = "shared_key",
-    [FWD_REJ_USER] = "user",
-    [FWD_REJ_UNSUPPORTED] = "unsupported",
-    [FWD_REJ_BUSY] = "busy",
+    [FWD_REJ_MALFORMED] = "malformed",	   [FWD_REJ_TRUNCATED] = "truncated",
+    [FWD_REJ_TOO_LARGE] = "too_large",	   [FWD_REJ_HANDSHAKE] = "handshake",
+    [FWD_REJ_SHARED_KEY] = "shared_key",   [FWD_REJ_USER] = "user",
+    [FWD_REJ_UNSUPPORTED] = "unsupported", [FWD_REJ_BUSY] = "busy",
     [FWD_REJ_CONNECTIONS] = "connections",
 };
 
@@ -248,8 +244,8 @@ static int fwd_init(void *data, struct sl_input *in)
 		}
 		ctx->perm = (unsigned)v;
 	}
-	if (ctx->unix_path &&
-	    strlen(ctx->unix_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+	if (ctx->unix_path && strlen(ctx->unix_path) >=
+				  sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		sl_plugin_error(ins, 0, "Unix_Path is too long: '%s'",
 				ctx->unix_path);
 		return -SL_ECONFIG;
@@ -339,7 +335,8 @@ static int listen_tcp(struct fwd_ctx *ctx, const char *who)
 		    res->ai_protocol);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
-	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(fd, 128) < 0) {
 		sl_log(SL_LOG_ERROR, who, "cannot listen on %s:%d: %s",
 		       host ? host : "*", (int)ctx->port, strerror(errno));
 		if (fd >= 0)

@@ -86,8 +86,7 @@ static void refuse(struct fwd_conn *c, enum fwd_rej why)
 
 static int send_buf(struct fwd_conn *c, const struct sl_buf *b)
 {
-	return bufferevent_write(c->bev, b->data, b->len) == 0 ? 0
-							       : -SL_ENOMEM;
+	return bufferevent_write(c->bev, b->data, b->len) == 0 ? 0 : -SL_ENOMEM;
 }
 
 /* The tag: Tag_Prefix and the sender's tag, control bytes made '_'. */
@@ -96,9 +95,8 @@ static int make_tag(struct fwd_ctx *ctx, const struct fwd_message *m)
 	size_t n = m->tag_len > TAG_MAX ? TAG_MAX : m->tag_len;
 
 	sl_buf_reset(&ctx->tag);
-	if (ctx->tag_prefix &&
-	    sl_buf_append(&ctx->tag, ctx->tag_prefix,
-			  strlen(ctx->tag_prefix)) < 0)
+	if (ctx->tag_prefix && sl_buf_append(&ctx->tag, ctx->tag_prefix,
+					     strlen(ctx->tag_prefix)) < 0)
 		return -SL_ENOMEM;
 	if (sl_buf_reserve(&ctx->tag, n) < 0)
 		return -SL_ENOMEM;
@@ -175,8 +173,8 @@ static void handle_records(struct fwd_conn *c, const msgpack_object *root)
 		refuse(c, FWD_REJ_BUSY);
 		return;
 	}
-	rc = fwd_entries(&m, &ctx->gz, (size_t)ctx->buffer_max_size,
-			 emit_entry, ctx, &st);
+	rc = fwd_entries(&m, &ctx->gz, (size_t)ctx->buffer_max_size, emit_entry,
+			 ctx, &st);
 	if (st.malformed)
 		fwd_reject(ctx, FWD_REJ_MALFORMED, st.malformed);
 	if (rc == -SL_ETOOBIG) {
@@ -221,15 +219,15 @@ static void handle_ping(struct fwd_conn *c, const msgpack_object *root)
 	else if (r == FWD_PING_BAD_USER)
 		reason = "username/password mismatch";
 	sl_buf_reset(&ctx->out);
-	if (fwd_pong_pack(&ctx->out, &ctx->auth, r == FWD_PING_OK, reason,
-			  salt, salt_len, c->nonce) < 0 ||
+	if (fwd_pong_pack(&ctx->out, &ctx->auth, r == FWD_PING_OK, reason, salt,
+			  salt_len, c->nonce) < 0 ||
 	    send_buf(c, &ctx->out) < 0) {
 		refuse(c, FWD_REJ_BUSY);
 		return;
 	}
 	if (r != FWD_PING_OK) {
-		sl_log(SL_LOG_WARN, sl_plugin_instance_name(
-					sl_input_instance(ctx->in)),
+		sl_log(SL_LOG_WARN,
+		       sl_plugin_instance_name(sl_input_instance(ctx->in)),
 		       "handshake refused: %s", reason);
 		refuse(c, r == FWD_PING_BAD_KEY ? FWD_REJ_SHARED_KEY
 						: FWD_REJ_USER);
@@ -366,9 +364,8 @@ static struct bufferevent *new_bev(struct fwd_ctx *ctx, evutil_socket_t fd)
 	ssl = SSL_new(ctx->ssl);
 	if (!ssl)
 		return NULL;
-	bev = bufferevent_openssl_socket_new(base, fd, ssl,
-					     BUFFEREVENT_SSL_ACCEPTING,
-					     BEV_OPT_CLOSE_ON_FREE);
+	bev = bufferevent_openssl_socket_new(
+	    base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (!bev) {
 		SSL_free(ssl);
 		return NULL;
@@ -420,9 +417,8 @@ void fwd_conn_accept(struct fwd_ctx *ctx, evutil_socket_t fd)
 		fwd_conn_free(c);
 		return;
 	}
-	bufferevent_enable(c->bev,
-			   sl_input_paused(ctx->in) ? EV_WRITE
-						    : EV_READ | EV_WRITE);
+	bufferevent_enable(
+	    c->bev, sl_input_paused(ctx->in) ? EV_WRITE : EV_READ | EV_WRITE);
 }
 
 void fwd_conns_pause(struct fwd_ctx *ctx)

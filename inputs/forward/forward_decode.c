@@ -57,33 +57,70 @@ static int token(const uint8_t *p, size_t avail, size_t *hdr, uint64_t *body,
 	switch (b) {
 	case 0xc1:
 		return -1;
-	case 0xc4: case 0xc5: case 0xc6: /* bin 8/16/32 */
-	case 0xd9: case 0xda: case 0xdb: /* str 8/16/32 */
-		n = (b == 0xc4 || b == 0xd9) ? 1 : (b == 0xc5 || b == 0xda) ? 2 : 4;
+	case 0xc4:
+	case 0xc5:
+	case 0xc6: /* bin 8/16/32 */
+	case 0xd9:
+	case 0xda:
+	case 0xdb: /* str 8/16/32 */
+		n = (b == 0xc4 || b == 0xd9)   ? 1
+		    : (b == 0xc5 || b == 0xda) ? 2
+					       : 4;
 		if (avail < (size_t)1 + n)
 			return 0;
 		*hdr = 1 + (size_t)n;
 		*body = be(p + 1, n);
 		return 1;
-	case 0xc7: case 0xc8: case 0xc9: /* ext 8/16/32: length, then type */
+	case 0xc7:
+	case 0xc8:
+	case 0xc9: /* ext 8/16/32: length, then type */
 		n = b == 0xc7 ? 1 : b == 0xc8 ? 2 : 4;
 		if (avail < (size_t)2 + n)
 			return 0;
 		*hdr = 2 + (size_t)n;
 		*body = be(p + 1, n);
 		return 1;
-	case 0xca: *body = 4; return 1;
-	case 0xcb: *body = 8; return 1;
-	case 0xcc: case 0xd0: *body = 1; return 1;
-	case 0xcd: case 0xd1: *body = 2; return 1;
-	case 0xce: case 0xd2: *body = 4; return 1;
-	case 0xcf: case 0xd3: *body = 8; return 1;
-	case 0xd4: *body = 2; return 1; /* fixext: type + data */
-	case 0xd5: *body = 3; return 1;
-	case 0xd6: *body = 5; return 1;
-	case 0xd7: *body = 9; return 1;
-	case 0xd8: *body = 17; return 1;
-	case 0xdc: case 0xdd: case 0xde: case 0xdf:
+	case 0xca:
+		*body = 4;
+		return 1;
+	case 0xcb:
+		*body = 8;
+		return 1;
+	case 0xcc:
+	case 0xd0:
+		*body = 1;
+		return 1;
+	case 0xcd:
+	case 0xd1:
+		*body = 2;
+		return 1;
+	case 0xce:
+	case 0xd2:
+		*body = 4;
+		return 1;
+	case 0xcf:
+	case 0xd3:
+		*body = 8;
+		return 1;
+	case 0xd4:
+		*body = 2;
+		return 1; /* fixext: type + data */
+	case 0xd5:
+		*body = 3;
+		return 1;
+	case 0xd6:
+		*body = 5;
+		return 1;
+	case 0xd7:
+		*body = 9;
+		return 1;
+	case 0xd8:
+		*body = 17;
+		return 1;
+	case 0xdc:
+	case 0xdd:
+	case 0xde:
+	case 0xdf:
 		n = (b == 0xdc || b == 0xde) ? 2 : 4;
 		if (avail < (size_t)1 + n)
 			return 0;
@@ -497,8 +534,8 @@ static int one_entry(const msgpack_object *e, fwd_entry_cb cb, void *arg,
 	return cb(arg, ts, &e->via.array.ptr[1]);
 }
 
-static int packed_entries(const char *p, size_t len, fwd_entry_cb cb,
-			  void *arg, struct fwd_entry_stats *st)
+static int packed_entries(const char *p, size_t len, fwd_entry_cb cb, void *arg,
+			  struct fwd_entry_stats *st)
 {
 	msgpack_unpacked u;
 	size_t off = 0;
@@ -528,9 +565,8 @@ static int packed_entries(const char *p, size_t len, fwd_entry_cb cb,
 	return rc;
 }
 
-int fwd_entries(const struct fwd_message *m, struct sl_buf *scratch,
-		size_t max, fwd_entry_cb cb, void *arg,
-		struct fwd_entry_stats *st)
+int fwd_entries(const struct fwd_message *m, struct sl_buf *scratch, size_t max,
+		fwd_entry_cb cb, void *arg, struct fwd_entry_stats *st)
 {
 	int64_t ts;
 	int rc;

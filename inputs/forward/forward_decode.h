@@ -55,10 +55,10 @@ enum fwd_frame_result fwd_frame(struct fwd_framer *f, const uint8_t *buf,
 
 /* The mode of one message, decided by its second element. */
 enum fwd_mode {
-	FWD_MODE_MESSAGE,	 /* [tag, time, record, option?] */
-	FWD_MODE_FORWARD,	 /* [tag, [[time, record], ...], option?] */
-	FWD_MODE_PACKED,	 /* [tag, bin(entries), option?] */
-	FWD_MODE_PACKED_GZIP,	 /* the same, option compressed: gzip */
+	FWD_MODE_MESSAGE,     /* [tag, time, record, option?] */
+	FWD_MODE_FORWARD,     /* [tag, [[time, record], ...], option?] */
+	FWD_MODE_PACKED,      /* [tag, bin(entries), option?] */
+	FWD_MODE_PACKED_GZIP, /* the same, option compressed: gzip */
 };
 
 /* One message, classified; every pointer borrows from the unpacked root. */
@@ -127,8 +127,7 @@ struct fwd_entry_stats {
  * skipped. 0, a negative code from `cb`, or -SL_ETOOBIG / -SL_EPARSE /
  * -SL_ENOMEM for the whole message (gzip over `max`, not gzip).
  */
-int fwd_entries(const struct fwd_message *m, struct sl_buf *scratch,
-		size_t max, fwd_entry_cb cb, void *arg,
-		struct fwd_entry_stats *st);
+int fwd_entries(const struct fwd_message *m, struct sl_buf *scratch, size_t max,
+		fwd_entry_cb cb, void *arg, struct fwd_entry_stats *st);
 
 #endif

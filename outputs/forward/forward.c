@@ -45,7 +45,7 @@ struct fwdo_ctx {
 	/* from init */
 	bool gzip;
 	struct fwdo_peer peer;
-	struct sl_http_client_opts tls; /* the output's common tls.* */
+	struct sl_http_client_opts tls;		 /* the output's common tls.* */
 	const char **extra_keys, **extra_values; /* borrowed strings */
 	char *name;
 };
@@ -189,8 +189,8 @@ static int fwdo_init(void *data, struct sl_output *out)
 	    .sni = ctx->tls.tls_vhost ? ctx->tls.tls_vhost : ctx->host,
 	    /* an empty Shared_Key is no key, as in Fluent Bit */
 	    .shared_key = ctx->shared_key && *ctx->shared_key ? ctx->shared_key
-			  : ctx->empty_shared_key ? ""
-						  : NULL,
+			  : ctx->empty_shared_key	      ? ""
+							      : NULL,
 	    .self_hostname = ctx->self_hostname,
 	    .username = ctx->username,
 	    .password = ctx->password,
@@ -265,8 +265,8 @@ static int gather(struct fwdo_ctx *ctx, struct fwdo_worker *w,
 	*n = 0;
 	sl_chunk_iter_init(&it, sl_flush_chunk(fl));
 	while (sl_chunk_next(&it, &ts, &body, &len) == 1) {
-		int rc = fwdo_entry(&w->entries, ts, ctx->time_as_integer,
-				    body, len);
+		int rc = fwdo_entry(&w->entries, ts, ctx->time_as_integer, body,
+				    len);
 
 		if (rc == -SL_ENOMEM)
 			return rc;
@@ -356,8 +356,7 @@ static void fwdo_flush(void *data, void *worker, struct sl_flush *fl)
 	sl_buf_reset(&w->msg);
 	if (fwdo_message(&w->msg, &m) < 0 ||
 	    fwdo_conn_open(&w->conn, &w->peer) < 0 ||
-	    fwdo_conn_write(&w->conn, &w->peer, w->msg.data, w->msg.len) <
-		0 ||
+	    fwdo_conn_write(&w->conn, &w->peer, w->msg.data, w->msg.len) < 0 ||
 	    (ctx->require_ack && !acked(ctx, w, token))) {
 		sl_flush_done(fl, SL_FLUSH_RETRY);
 		return;

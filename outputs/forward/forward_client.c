@@ -187,9 +187,9 @@ int fwdo_conn_write(struct fwdo_conn *c, const struct fwdo_peer *p,
 		ssize_t n;
 
 		if (c->ssl) {
-			int rc = SSL_write(c->ssl, data,
-					   len > INT32_MAX ? INT32_MAX
-							   : (int)len);
+			int rc =
+			    SSL_write(c->ssl, data,
+				      len > INT32_MAX ? INT32_MAX : (int)len);
 
 			if (rc <= 0) {
 				if (ssl_wait(c, rc, p->io_timeout_ms) < 0)
@@ -201,8 +201,8 @@ int fwdo_conn_write(struct fwdo_conn *c, const struct fwdo_peer *p,
 			n = send(c->fd, data, len, MSG_NOSIGNAL);
 			if (n < 0) {
 				if ((errno == EAGAIN || errno == EINTR) &&
-				    wait_fd(c->fd, POLLOUT,
-					    p->io_timeout_ms) == 0)
+				    wait_fd(c->fd, POLLOUT, p->io_timeout_ms) ==
+					0)
 					continue;
 				goto fail;
 			}
@@ -224,9 +224,9 @@ static ssize_t read_some(struct fwdo_conn *c, const struct fwdo_peer *p,
 		ssize_t n;
 
 		if (c->ssl) {
-			int rc = SSL_read(c->ssl, buf,
-					  len > INT32_MAX ? INT32_MAX
-							  : (int)len);
+			int rc =
+			    SSL_read(c->ssl, buf,
+				     len > INT32_MAX ? INT32_MAX : (int)len);
 
 			if (rc > 0)
 				return rc;
@@ -253,9 +253,8 @@ int fwdo_conn_read(struct fwdo_conn *c, const struct fwdo_peer *p)
 
 	fwd_framer_reset(&fr);
 	for (;;) {
-		enum fwd_frame_result r =
-		    fwd_frame(&fr, (const uint8_t *)c->in.data, c->in.len, &n,
-			      NULL);
+		enum fwd_frame_result r = fwd_frame(
+		    &fr, (const uint8_t *)c->in.data, c->in.len, &n, NULL);
 		ssize_t got;
 
 		if (r == FWD_FRAME_DONE)
@@ -346,8 +345,8 @@ static int pack_ping(struct sl_buf *out, const struct fwdo_peer *p,
 	/* no user: an empty digest, as Fluent Bit sends */
 	fields[5] = *user ? user_digest : "";
 	sl_buf_reset(out);
-	if (sl_buf_reserve(out, 512 + strlen(user) +
-				    strlen(p->self_hostname)) < 0)
+	if (sl_buf_reserve(out, 512 + strlen(user) + strlen(p->self_hostname)) <
+	    0)
 		return -SL_ENOMEM;
 	msgpack_packer_init(&pk, out, fwd_buf_write);
 	msgpack_pack_array(&pk, 6);
@@ -434,8 +433,8 @@ static int handshake(struct fwdo_conn *c, const struct fwdo_peer *p)
 		parts[0] = (struct fwd_part){salt_hex, 32};
 		parts[1] = (struct fwd_part){host, host_len};
 		parts[2] = (struct fwd_part){nonce_copy.data, nonce_copy.len};
-		parts[3] = (struct fwd_part){p->shared_key,
-					     strlen(p->shared_key)};
+		parts[3] =
+		    (struct fwd_part){p->shared_key, strlen(p->shared_key)};
 		if (fwd_sha512_hex(want, parts, 4) < 0)
 			goto out;
 		if (digest_len != FWD_HEX_DIGEST ||
@@ -498,9 +497,9 @@ struct ssl_ctx_st *fwdo_tls_new(bool verify, const char *ca_file,
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	if (verify) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-		if (ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file,
-							    NULL) != 1
-			    : SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		if (ca_file
+			? SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1
+			: SSL_CTX_set_default_verify_paths(ctx) != 1) {
 			sl_log(SL_LOG_ERROR, who, "tls.ca_file %s: unreadable",
 			       ca_file ? ca_file : "(default)");
 			SSL_CTX_free(ctx);

@@ -22,7 +22,7 @@ struct ssl_st;
 struct fwdo_peer {
 	const char *host; /* borrowed from the output's options */
 	int port;
-	const char *unix_path; /* instead of host:port when set */
+	const char *unix_path;	/* instead of host:port when set */
 	struct ssl_ctx_st *tls; /* borrowed; NULL: plain */
 	const char *sni;
 	const char *shared_key; /* NULL: no handshake */

@@ -24,7 +24,7 @@ struct walk {
 	struct sl_buf *out;
 	msgpack_packer pk;
 	int depth;
-	size_t hdr[MAX_DEPTH];	  /* offset of each open container's header */
+	size_t hdr[MAX_DEPTH];	   /* offset of each open container's header */
 	uint32_t count[MAX_DEPTH]; /* its elements (arrays) or keys (maps) */
 	bool is_map[MAX_DEPTH];
 	bool oom;
@@ -57,7 +57,8 @@ static int on_bool(void *ctx, int b)
 	struct walk *w = ctx;
 
 	value(w);
-	return ok(w, b ? msgpack_pack_true(&w->pk) : msgpack_pack_false(&w->pk));
+	return ok(w,
+		  b ? msgpack_pack_true(&w->pk) : msgpack_pack_false(&w->pk));
 }
 
 static int on_number(void *ctx, const char *s, size_t len)
@@ -210,7 +211,8 @@ int fwdo_entry(struct sl_buf *out, int64_t ts_ns, bool time_as_integer,
 		/* EventTime: uint32 seconds, uint32 nanoseconds, big endian */
 		for (int i = 0; i < 4; i++) {
 			b[i] = (unsigned char)((uint64_t)s >> (24 - 8 * i));
-			b[4 + i] = (unsigned char)((uint64_t)ns >> (24 - 8 * i));
+			b[4 + i] =
+			    (unsigned char)((uint64_t)ns >> (24 - 8 * i));
 		}
 		msgpack_pack_ext(&pk, 8, 0);
 		msgpack_pack_ext_body(&pk, b, 8);
@@ -260,8 +262,8 @@ int fwdo_message(struct sl_buf *out, const struct fwdo_message *m)
 	if (m->chunk)
 		extra += strlen(m->chunk);
 	for (size_t i = 0; i < m->n_extra; i++)
-		extra += 16 + strlen(m->extra_keys[i]) +
-			 strlen(m->extra_values[i]);
+		extra +=
+		    16 + strlen(m->extra_keys[i]) + strlen(m->extra_values[i]);
 	/* reserved whole first: no append below can fail */
 	if (sl_buf_reserve(out, extra) < 0)
 		return -SL_ENOMEM;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_forward_msgpack.c - the Forward protocol's msgpack paths without sockets:
- * the framer (pieces, huge declared counts, invalid bytes), message
+ * test_forward_msgpack.c - the Forward protocol's msgpack paths without
+ * sockets: the framer (pieces, huge declared counts, invalid bytes), message
  * classification (every mode, options), EventTime both ways, msgpack to
  * JSON (bin, ext, floats, repeated keys, depth), entries (bad ones
  * counted, gzip and its limit), JSON to msgpack and whole messages read
@@ -28,7 +28,7 @@ static void pstr(msgpack_packer *pk, const char *s)
 
 static void ptime(msgpack_packer *pk, uint32_t s, uint32_t ns)
 {
-	unsigned char b[8] = {s >> 24, s >> 16, s >> 8, s,
+	unsigned char b[8] = {s >> 24,	s >> 16,  s >> 8,  s,
 			      ns >> 24, ns >> 16, ns >> 8, ns};
 
 	msgpack_pack_ext(pk, 8, 0);
@@ -220,7 +220,7 @@ static void times(void **state)
 	msgpack_pack_array(&pk, 2); /* Fluent Bit 2: [time, metadata] */
 	ptime(&pk, 1700000003, 3);
 	msgpack_pack_map(&pk, 0);
-	ptime(&pk, 1, 1000000000); /* nanoseconds out of range */
+	ptime(&pk, 1, 1000000000);   /* nanoseconds out of range */
 	msgpack_pack_ext(&pk, 8, 1); /* another ext type */
 	msgpack_pack_ext_body(&pk, "12345678", 8);
 	unpack(&u, &b);
@@ -244,13 +244,12 @@ static void event_time_encoded(void **state)
 	struct sl_buf b = {0};
 	msgpack_unpacked u;
 	int64_t ts = 0;
-	const unsigned char want[] = {0x92, 0xd7, 0x00, 0x65, 0x53, 0xf1, 0x00,
-				      0x07, 0x5b, 0xcd, 0x15, 0x80};
+	const unsigned char want[] = {0x92, 0xd7, 0x00, 0x65, 0x53, 0xf1,
+				      0x00, 0x07, 0x5b, 0xcd, 0x15, 0x80};
 
 	(void)state;
-	assert_int_equal(fwdo_entry(&b, INT64_C(1700000000123456789), false,
-				    "{}", 2),
-			 0);
+	assert_int_equal(
+	    fwdo_entry(&b, INT64_C(1700000000123456789), false, "{}", 2), 0);
 	assert_int_equal(b.len, sizeof(want) + 4); /* map32 header */
 	assert_memory_equal(b.data, want, sizeof(want) - 1);
 	unpack(&u, &b);
@@ -258,9 +257,8 @@ static void event_time_encoded(void **state)
 	assert_int_equal(ts, INT64_C(1700000000123456789));
 	msgpack_unpacked_destroy(&u);
 	sl_buf_reset(&b);
-	assert_int_equal(fwdo_entry(&b, INT64_C(1700000000999999999), true,
-				    "{}", 2),
-			 0);
+	assert_int_equal(
+	    fwdo_entry(&b, INT64_C(1700000000999999999), true, "{}", 2), 0);
 	unpack(&u, &b);
 	assert_int_equal(u.data.via.array.ptr[0].type,
 			 MSGPACK_OBJECT_POSITIVE_INTEGER);
@@ -370,8 +368,7 @@ static int collect(void *arg, int64_t ts, const msgpack_object *rec)
 
 	assert_true(s->n < 8);
 	assert_int_equal(fwd_json_append(&j, rec), 0);
-	snprintf(s->json[s->n], sizeof(s->json[0]), "%.*s", (int)j.len,
-		 j.data);
+	snprintf(s->json[s->n], sizeof(s->json[0]), "%.*s", (int)j.len, j.data);
 	s->ts[s->n++] = ts;
 	sl_buf_destroy(&j);
 	return 0;
@@ -426,9 +423,13 @@ static void packed_message(struct sl_buf *msg, const struct sl_buf *e,
 			   bool gzip)
 {
 	struct sl_buf gz = {0};
-	struct fwdo_message m = {.tag = "p", .tag_len = 1, .n = 0,
-				 .entries = e->data, .entries_len = e->len,
-				 .gzip = gzip, .options = gzip};
+	struct fwdo_message m = {.tag = "p",
+				 .tag_len = 1,
+				 .n = 0,
+				 .entries = e->data,
+				 .entries_len = e->len,
+				 .gzip = gzip,
+				 .options = gzip};
 
 	if (gzip) {
 		assert_int_equal(fwdo_gzip(&gz, e->data, e->len), 0);
@@ -525,9 +526,9 @@ static void json_round_trip(void **state)
 
 		sl_buf_reset(&b);
 		sl_buf_reset(&j);
-		assert_int_equal(fwdo_json_to_msgpack(&b, cases[i][0],
-						      strlen(cases[i][0])),
-				 0);
+		assert_int_equal(
+		    fwdo_json_to_msgpack(&b, cases[i][0], strlen(cases[i][0])),
+		    0);
 		unpack(&u, &b);
 		assert_int_equal(fwd_json_append(&j, &u.data), 0);
 		assert_int_equal(sl_buf_append(&j, "", 1), 0);
@@ -547,8 +548,7 @@ static void json_to_msgpack_refuses(void **state)
 	(void)state;
 	assert_int_equal(sl_buf_append(&b, "keep", 4), 0);
 	assert_int_equal(fwdo_json_to_msgpack(&b, "{\"a\":", 5), -SL_EPARSE);
-	assert_int_equal(fwdo_json_to_msgpack(&b, "{\"a\" 1}", 7),
-			 -SL_EPARSE);
+	assert_int_equal(fwdo_json_to_msgpack(&b, "{\"a\" 1}", 7), -SL_EPARSE);
 	for (int i = 0; i < 70; i++)
 		deep[n++] = '[';
 	for (int i = 0; i < 70; i++)
@@ -564,10 +564,15 @@ static void message_options_read_back(void **state)
 	msgpack_unpacked u;
 	struct fwd_message m;
 	const char *keys[] = {"env"}, *values[] = {"prod"};
-	struct fwdo_message om = {.tag = "app.x", .tag_len = 5, .n = 1,
-				  .forward_mode = true, .options = true,
-				  .chunk = "tok", .extra_keys = keys,
-				  .extra_values = values, .n_extra = 1};
+	struct fwdo_message om = {.tag = "app.x",
+				  .tag_len = 5,
+				  .n = 1,
+				  .forward_mode = true,
+				  .options = true,
+				  .chunk = "tok",
+				  .extra_keys = keys,
+				  .extra_values = values,
+				  .n_extra = 1};
 	const msgpack_object *opt;
 
 	(void)state;
@@ -607,11 +612,12 @@ static void ping(struct sl_buf *b, const char *key, const char *user,
 		 const char *pass, const uint8_t *nonce, const uint8_t *salt)
 {
 	char kd[FWD_HEX_DIGEST + 1], ud[FWD_HEX_DIGEST + 1];
-	struct fwd_part kp[] = {{"csalt", 5}, {"agent", 5},
-				{nonce, FWD_NONCE_SIZE}, {key, strlen(key)}};
-	struct fwd_part up[] = {{salt, FWD_SALT_SIZE},
-				{user, strlen(user)},
-				{pass, strlen(pass)}};
+	struct fwd_part kp[] = {{"csalt", 5},
+				{"agent", 5},
+				{nonce, FWD_NONCE_SIZE},
+				{key, strlen(key)}};
+	struct fwd_part up[] = {
+	    {salt, FWD_SALT_SIZE}, {user, strlen(user)}, {pass, strlen(pass)}};
 	msgpack_packer pk;
 
 	assert_int_equal(fwd_sha512_hex(kd, kp, 4), 0);
@@ -632,8 +638,10 @@ static void ping_checked(void **state)
 	const uint8_t nonce[FWD_NONCE_SIZE] = "0123456789abcdef";
 	const uint8_t salt[FWD_SALT_SIZE] = "fedcba9876543210";
 	struct fwd_user users[] = {{"alice", "pw"}};
-	struct fwd_auth auth = {.shared_key = "k", .self_hostname = "agg",
-				.users = users, .n_users = 1};
+	struct fwd_auth auth = {.shared_key = "k",
+				.self_hostname = "agg",
+				.users = users,
+				.n_users = 1};
 	struct sl_buf b = {0};
 	msgpack_unpacked u;
 	const char *cs;
@@ -642,42 +650,42 @@ static void ping_checked(void **state)
 	(void)state;
 	ping(&b, "k", "alice", "pw", nonce, salt);
 	unpack(&u, &b);
-	assert_int_equal(fwd_ping_check(&auth, &u.data, nonce, salt, &cs,
-					&cs_len),
-			 FWD_PING_OK);
+	assert_int_equal(
+	    fwd_ping_check(&auth, &u.data, nonce, salt, &cs, &cs_len),
+	    FWD_PING_OK);
 	assert_int_equal(cs_len, 5);
 	msgpack_unpacked_destroy(&u);
 	ping(&b, "wrong", "alice", "pw", nonce, salt);
 	unpack(&u, &b);
-	assert_int_equal(fwd_ping_check(&auth, &u.data, nonce, salt, &cs,
-					&cs_len),
-			 FWD_PING_BAD_KEY);
+	assert_int_equal(
+	    fwd_ping_check(&auth, &u.data, nonce, salt, &cs, &cs_len),
+	    FWD_PING_BAD_KEY);
 	msgpack_unpacked_destroy(&u);
 	ping(&b, "k", "alice", "nope", nonce, salt);
 	unpack(&u, &b);
-	assert_int_equal(fwd_ping_check(&auth, &u.data, nonce, salt, &cs,
-					&cs_len),
-			 FWD_PING_BAD_USER);
+	assert_int_equal(
+	    fwd_ping_check(&auth, &u.data, nonce, salt, &cs, &cs_len),
+	    FWD_PING_BAD_USER);
 	msgpack_unpacked_destroy(&u);
 	ping(&b, "k", "mallory", "pw", nonce, salt);
 	unpack(&u, &b);
-	assert_int_equal(fwd_ping_check(&auth, &u.data, nonce, salt, &cs,
-					&cs_len),
-			 FWD_PING_BAD_USER);
+	assert_int_equal(
+	    fwd_ping_check(&auth, &u.data, nonce, salt, &cs, &cs_len),
+	    FWD_PING_BAD_USER);
 	msgpack_unpacked_destroy(&u);
 	/* the nonce of another connection does not verify */
 	ping(&b, "k", "alice", "pw", salt, salt);
 	unpack(&u, &b);
-	assert_int_equal(fwd_ping_check(&auth, &u.data, nonce, salt, &cs,
-					&cs_len),
-			 FWD_PING_BAD_KEY);
+	assert_int_equal(
+	    fwd_ping_check(&auth, &u.data, nonce, salt, &cs, &cs_len),
+	    FWD_PING_BAD_KEY);
 	msgpack_unpacked_destroy(&u);
 	sl_buf_reset(&b);
 	assert_int_equal(fwd_helo_pack(&b, nonce, salt), 0); /* not a PING */
 	unpack(&u, &b);
-	assert_int_equal(fwd_ping_check(&auth, &u.data, nonce, salt, &cs,
-					&cs_len),
-			 FWD_PING_MALFORMED);
+	assert_int_equal(
+	    fwd_ping_check(&auth, &u.data, nonce, salt, &cs, &cs_len),
+	    FWD_PING_MALFORMED);
 	msgpack_unpacked_destroy(&u);
 	sl_buf_destroy(&b);
 }
