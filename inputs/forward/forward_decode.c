@@ -382,7 +382,8 @@ static int append_double(struct sl_buf *out, double d)
 
 	if (!isfinite(d))
 		return append_lit(out, "null");
-	if (d == (double)(long long)d && fabs(d) < 1e15)
+	/* the range check first: the cast of a larger value is undefined */
+	if (fabs(d) < 1e15 && d == (double)(long long)d)
 		n = snprintf(tmp, sizeof(tmp), "%.1f", d);
 	else
 		n = snprintf(tmp, sizeof(tmp), "%.16g", d);
