@@ -89,12 +89,20 @@ static int send_buf(struct fwd_conn *c, const struct sl_buf *b)
 	return bufferevent_write(c->bev, b->data, b->len) == 0 ? 0 : -SL_ENOMEM;
 }
 
-/* The tag: Tag_Prefix and the sender's tag, control bytes made '_'. */
+/*
+ * The tag, as Fluent Bit chooses it: Tag_Prefix + the sender's tag; else
+ * the input's Tag when one is set (one other than the default, the
+ * plugin's name); else the sender's tag. Control bytes become '_'.
+ */
 static int make_tag(struct fwd_ctx *ctx, const struct fwd_message *m)
 {
-	size_t n = m->tag_len > TAG_MAX ? TAG_MAX : m->tag_len;
+	size_t n = m->tag_len > TAG_MAX ? TAG_MAX : m->tag_len, own_len;
+	const char *own = sl_input_tag(ctx->in, &own_len);
 
 	sl_buf_reset(&ctx->tag);
+	if (!ctx->tag_prefix && own &&
+	    !(own_len == 7 && memcmp(own, "forward", 7) == 0))
+		return sl_buf_append(&ctx->tag, own, own_len);
 	if (ctx->tag_prefix && sl_buf_append(&ctx->tag, ctx->tag_prefix,
 					     strlen(ctx->tag_prefix)) < 0)
 		return -SL_ENOMEM;

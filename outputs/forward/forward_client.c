@@ -461,8 +461,20 @@ static bool helo_pending(struct fwdo_conn *c, int timeout_ms)
 	return wait_fd(c->fd, POLLIN, timeout_ms) == 0;
 }
 
+/*
+ * A kept connection the server has closed (idle timeout, restart) would
+ * take the next message into a dead socket without an error: the server
+ * sends nothing unasked, so anything readable now is its EOF or reset.
+ */
+static bool stale(struct fwdo_conn *c)
+{
+	return wait_fd(c->fd, POLLIN, 0) == 0;
+}
+
 int fwdo_conn_open(struct fwdo_conn *c, const struct fwdo_peer *p)
 {
+	if (c->fd >= 0 && stale(c))
+		fwdo_conn_close(c);
 	if (c->fd >= 0)
 		return 0;
 	c->fd = open_socket(p);

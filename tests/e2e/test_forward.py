@@ -2,7 +2,7 @@
 """The forward input as Fluent Bit and Fluentd agents use it (Forward
 protocol v1, Fluent Bit's in_forward options): Message, Forward,
 PackedForward (bin and str) and CompressedPackedForward all become records
-under Tag_Prefix + tag with their time to the nanosecond; a `chunk` option
+under Tag_Prefix + tag (or the input's Tag) with their time to the nanosecond; a `chunk` option
 is answered {"ack": chunk}; msgpack bin values become strings; the
 shared-key handshake (with security.users) admits the right key and
 refuses a wrong key, a wrong password and a client that skips the PING;
@@ -148,6 +148,22 @@ def modes(tmp):
     c.equal(d.stop(), 0, "sluice exits 0")
 
 
+def tags(tmp):
+    """Fluent Bit's rule: Tag_Prefix + tag, else a configured Tag
+    replaces the sender's, else the sender's tag."""
+    port, api = e2e.free_port(), e2e.free_port()
+    d = start(tmp, "tags", e2e.section("INPUT", Name="forward", Listen="127.0.0.1",
+                                       Port=port, Tag="fixed"), api)
+    e2e.wait_port(port, d.p)
+    cl = fp.Client(port)
+    cl.message("sender.tag", 1700000000, {"t": 1}, chunk="t1")
+    c.equal(cl.ack(), "t1", "acked")
+    cl.close()
+    got = wait_records(tmp, "tags", 1)
+    c.equal([t for t, _, _ in got], ["fixed"], "a configured Tag replaces the sender's tag")
+    c.equal(d.stop(), 0, "sluice exits 0")
+
+
 def handshake(tmp):
     port, api = e2e.free_port(), e2e.free_port()
     d = start(tmp, "auth", e2e.section("INPUT", Name="forward", Listen="127.0.0.1",
@@ -226,6 +242,7 @@ def unix_and_tls(tmp):
 
 with e2e.TempDir("sluice-fwd-") as tmp:
     modes(tmp)
+    tags(tmp)
     handshake(tmp)
     unix_and_tls(tmp)
 c.finish()

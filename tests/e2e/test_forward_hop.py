@@ -86,6 +86,8 @@ def hop(tmp):
         written += BATCH
         rcv.kill()
         kills += 1
+        print("kill %d: %d of %d records written were at the aggregator"
+              % (kills, len(set(seqs(tmp))), written))
         write_lines(tmp, written, BATCH)  # written while the aggregator is down
         written += BATCH
         rcv = aggregator(tmp, port, api_r)
