@@ -20,8 +20,10 @@ TOTAL, BATCH = 6000, 200
 
 
 def aggregator(tmp, port, api):
+    # Flush 1: acked records wait in the aggregator's buffer for a while,
+    # so a kill finds some there (with memory storage they would be lost)
     conf = e2e.write(os.path.join(tmp, "aggregator.conf"),
-                     e2e.section("SERVICE", Flush="0.2", Grace="3", Log_Level="info",
+                     e2e.section("SERVICE", Flush="1", Grace="3", Log_Level="info",
                                  HTTP_Server="On", HTTP_Listen="127.0.0.1", HTTP_Port=api,
                                  **{"storage.path": os.path.join(tmp, "storage")}) +
                      e2e.section("INPUT", Name="forward", Listen="127.0.0.1", Port=port,
@@ -95,7 +97,10 @@ def hop(tmp):
         write_lines(tmp, written, BATCH)
         written += BATCH
     want = set(range(written))
-    e2e.wait_for(lambda: want <= set(seqs(tmp)), 120, what="every record at the aggregator")
+    try:
+        e2e.wait_for(lambda: want <= set(seqs(tmp)), 120, what="every record at the aggregator")
+    except TimeoutError:
+        pass  # reported below as the records lost
     got = seqs(tmp)
     lost = want - set(got)
     dups = sum(n - 1 for n in collections.Counter(got).values() if n > 1)
