@@ -793,7 +793,8 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 		    "option 'Tag' of %s is empty; it needs a value", what);
 		bad = true;
 	}
-	if (in->common.tag && *in->common.tag)
+	in->tag_is_default = !in->common.tag || !*in->common.tag;
+	if (!in->tag_is_default)
 		in->tag = strdup(in->common.tag);
 	else if (asprintf(&in->tag, "%s.%zu", p->name, index) < 0)
 		in->tag = NULL;

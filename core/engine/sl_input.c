@@ -29,6 +29,11 @@ const char *sl_input_tag(const struct sl_input *in, size_t *len)
 	return in->tag;
 }
 
+bool sl_input_tag_is_default(const struct sl_input *in)
+{
+	return in->tag_is_default;
+}
+
 bool sl_input_paused(const struct sl_input *in)
 {
 	return in->paused || in->stopped;

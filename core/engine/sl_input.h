@@ -66,6 +66,8 @@ struct sl_plugin_instance *sl_input_instance(struct sl_input *in);
 struct event_base *sl_input_base(struct sl_input *in);
 /* The configured Tag (default: the plugin name), and its length. */
 const char *sl_input_tag(const struct sl_input *in, size_t *len);
+/* Whether the tag is the default one (no Tag option given). */
+bool sl_input_tag_is_default(const struct sl_input *in);
 
 /*
  * Runs the filters on `rec` and buffers it under `tag`. The record is

@@ -91,8 +91,8 @@ static int send_buf(struct fwd_conn *c, const struct sl_buf *b)
 
 /*
  * The tag, as Fluent Bit chooses it: Tag_Prefix + the sender's tag; else
- * the input's Tag when one is set (one other than the default, the
- * plugin's name); else the sender's tag. Control bytes become '_'.
+ * the input's Tag when one is set; else the sender's tag. Control bytes become
+ * '_'.
  */
 static int make_tag(struct fwd_ctx *ctx, const struct fwd_message *m)
 {
@@ -100,8 +100,7 @@ static int make_tag(struct fwd_ctx *ctx, const struct fwd_message *m)
 	const char *own = sl_input_tag(ctx->in, &own_len);
 
 	sl_buf_reset(&ctx->tag);
-	if (!ctx->tag_prefix && own &&
-	    !(own_len == 7 && memcmp(own, "forward", 7) == 0))
+	if (!ctx->tag_prefix && own && !sl_input_tag_is_default(ctx->in))
 		return sl_buf_append(&ctx->tag, own, own_len);
 	if (ctx->tag_prefix && sl_buf_append(&ctx->tag, ctx->tag_prefix,
 					     strlen(ctx->tag_prefix)) < 0)

@@ -108,6 +108,7 @@ struct sl_input {
 	struct sl_engine *eng;
 	char *tag; /* Tag, or the plugin name */
 	size_t tag_len;
+	bool tag_is_default; /* no Tag given: <plugin>.<n> */
 	int64_t mem_limit;   /* bytes; 0: unlimited */
 	size_t mem_used;     /* bytes of chunks held for this input */
 	uint64_t last_chunk; /* chunk of the last record emitted, 0: none */
