@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kube_api.c - the kubernetes filter's own thread: takes requests from the
+ * engine thread, asks the API server (or the kubelet) over HTTPS with
+ * libcurl and a bearer token, parses the answer and hands it back. The
+ * engine thread never waits for it: it queues a request and goes on with
+ * the metadata the tag gives. The token file is read again when it changes
+ * (bound service-account tokens rotate), after Kube_Token_TTL, and after a
+ * 401. One request at a time: the cache makes them rare.
+ */
+#include "kube.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+void kube_msg_destroy(struct kube_msg *m)
+{
+	if (!m)
+		return;
+	free(m->key);
+	free(m->ns);
+	free(m->pod);
+	kube_pod_destroy(m->pod_meta);
+	kube_namespace_destroy(m->ns_meta);
+	for (size_t i = 0; i < m->n_list; i++)
+		kube_pod_destroy(m->list[i]);
+	free(m->list);
+	free(m);
+}
+
+/* ---- token ---------------------------------------------------------------- */
+
+/* Re-reads the token file when it changed, aged past the TTL, or `force`. */
+static void token_refresh(struct kube_api *a, bool force)
+{
+	struct stat st;
+	FILE *f;
+	char buf[16384];
+	size_t n;
+	double now = kube_now();
+	long long mtime_ns;
+
+	if (!a->cfg.token_file || !*a->cfg.token_file)
+		return;
+	if (stat(a->cfg.token_file, &st) != 0) {
+		if (a->token_read_at == 0 || force)
+			sl_log(SL_LOG_WARN, "kubernetes",
+			       "Kube_Token_File %s: %s: asking without a token",
+			       a->cfg.token_file, strerror(errno));
+		a->token_read_at = now;
+		return;
+	}
+	mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL +
+		   (long long)st.st_mtim.tv_nsec;
+	if (!force && a->token && mtime_ns == a->token_mtime_ns &&
+	    (unsigned long)st.st_ino == a->token_ino &&
+	    (long long)st.st_size == a->token_size &&
+	    (a->cfg.token_ttl <= 0 || now - a->token_read_at < a->cfg.token_ttl))
+		return;
+	f = fopen(a->cfg.token_file, "r");
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+			 buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		n--;
+	buf[n] = '\0';
+	free(a->token);
+	a->token = strdup(buf);
+	a->token_read_at = now;
+	a->token_mtime_ns = mtime_ns;
+	a->token_ino = (unsigned long)st.st_ino;
+	a->token_size = (long long)st.st_size;
+}
+
+/* ---- one GET -------------------------------------------------------------- */
+
+struct answer {
+	struct sl_buf body;
+	int64_t limit;
+	bool too_big;
+};
+
+static size_t on_data(char *p, size_t size, size_t n, void *user)
+{
+	struct answer *ans = user;
+	size_t len = size * n;
+
+	if (ans->limit > 0 && ans->body.len + len > (size_t)ans->limit) {
+		ans->too_big = true;
+		return 0; /* aborts the transfer */
+	}
+	return sl_buf_append(&ans->body, p, len) == 0 ? len : 0;
+}
+
+static int on_progress(void *user, curl_off_t dt, curl_off_t dn,
+		       curl_off_t ut, curl_off_t un)
+{
+	struct kube_api *a = user;
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return atomic_load(&a->stop) ? 1 : 0; /* shutdown aborts a request */
+}
+
+/*
+ * GETs url. Returns the HTTP status (0 when there was no answer) and the
+ * body in ans (caller destroys ans->body).
+ */
+static int get_once(struct kube_api *a, CURL *h, const char *url,
+		    struct answer *ans)
+{
+	struct curl_slist *hdrs = NULL;
+	char auth[16500];
+	long code = 0;
+	CURLcode rc;
+
+	sl_buf_reset(&ans->body);
+	ans->too_big = false;
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, ans);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, a);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, a->cfg.tls_verify ? 1L : 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST,
+			 a->cfg.tls_verify && a->cfg.tls_verify_hostname ? 2L
+									 : 0L);
+	if (a->cfg.ca_file && *a->cfg.ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, a->cfg.ca_file);
+	if (a->cfg.ca_path && *a->cfg.ca_path)
+		curl_easy_setopt(h, CURLOPT_CAPATH, a->cfg.ca_path);
+	if (a->cfg.tls_debug)
+		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	if (a->token && *a->token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+			 a->token);
+		hdrs = curl_slist_append(hdrs, auth);
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	rc = curl_easy_perform(h);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	else if (!atomic_load(&a->stop))
+		sl_log(SL_LOG_DEBUG, "kubernetes", "GET %s: %s%s", url,
+		       curl_easy_strerror(rc),
+		       ans->too_big ? " (answer over Buffer_Size)" : "");
+	curl_slist_free_all(hdrs);
+	return rc == CURLE_OK ? (int)code : 0;
+}
+
+/* GET with the token; after a 401 the token is read again and, when it
+ * changed, the request is made once more. */
+static int get(struct kube_api *a, CURL *h, const char *url,
+	       struct answer *ans)
+{
+	int code;
+
+	token_refresh(a, false);
+	code = get_once(a, h, url, ans);
+	if (code == 401) {
+		char *old = a->token ? strdup(a->token) : NULL;
+
+		token_refresh(a, true);
+		if (a->token && (!old || strcmp(old, a->token) != 0))
+			code = get_once(a, h, url, ans);
+		free(old);
+	}
+	return code;
+}
+
+/* ---- the thread ----------------------------------------------------------- */
+
+static char *make_url(CURL *h, const char *base, const char *a1,
+		      const char *v1, const char *a2, const char *v2)
+{
+	char *e1 = v1 ? curl_easy_escape(h, v1, 0) : NULL;
+	char *e2 = v2 ? curl_easy_escape(h, v2, 0) : NULL;
+	size_t n = strlen(base) + strlen(a1) + (e1 ? strlen(e1) : 0) +
+		   (a2 ? strlen(a2) : 0) + (e2 ? strlen(e2) : 0) + 1;
+	char *url = malloc(n);
+
+	if (url)
+		snprintf(url, n, "%s%s%s%s%s", base, a1, e1 ? e1 : "",
+			 a2 ? a2 : "", e2 ? e2 : "");
+	curl_free(e1);
+	curl_free(e2);
+	return url;
+}
+
+static void serve(struct kube_api *a, CURL *h, struct kube_msg *m)
+{
+	struct answer ans = {.limit = a->cfg.buffer_size};
+	const char *err = "?";
+	char *url = NULL;
+
+	switch (m->kind) {
+	case KUBE_REQ_POD:
+		url = make_url(h, a->cfg.url, "/api/v1/namespaces/", m->ns,
+			       "/pods/", m->pod);
+		break;
+	case KUBE_REQ_NS:
+		url = make_url(h, a->cfg.url, "/api/v1/namespaces/", m->ns,
+			       NULL, NULL);
+		break;
+	case KUBE_REQ_NODE:
+		if (a->cfg.kubelet_url)
+			url = make_url(h, a->cfg.kubelet_url, "/pods", NULL,
+				       NULL, NULL);
+		else
+			url = make_url(h, a->cfg.url,
+				       "/api/v1/pods?fieldSelector=spec.nodeName%3D",
+				       a->cfg.node_name, NULL, NULL);
+		break;
+	}
+	if (!url)
+		return;
+	m->code = get(a, h, url, &ans);
+	if (m->code == 0 && ans.too_big) {
+		m->code = KUBE_CODE_TOO_BIG;
+		sl_log(SL_LOG_WARN, "kubernetes",
+		       "GET %s: the answer is over Buffer_Size %lld", url,
+		       (long long)a->cfg.buffer_size);
+	}
+	if (m->code == 200) {
+		if (m->kind == KUBE_REQ_POD)
+			m->pod_meta = kube_pod_parse(ans.body.data,
+						     ans.body.len, &err);
+		else if (m->kind == KUBE_REQ_NS)
+			m->ns_meta = kube_namespace_parse(ans.body.data,
+							  ans.body.len, &err);
+		else if (kube_pod_list_parse(ans.body.data, ans.body.len,
+					     &m->list, &m->n_list, &err) < 0)
+			m->code = KUBE_CODE_BAD_ANSWER;
+		if ((m->kind == KUBE_REQ_POD && !m->pod_meta) ||
+		    (m->kind == KUBE_REQ_NS && !m->ns_meta))
+			m->code = KUBE_CODE_BAD_ANSWER;
+		if (m->code == KUBE_CODE_BAD_ANSWER)
+			sl_log(SL_LOG_WARN, "kubernetes", "GET %s: answer: %s",
+			       url, err);
+	} else if (m->code != 0) {
+		sl_log(SL_LOG_DEBUG, "kubernetes", "GET %s: HTTP %d", url,
+		       m->code);
+	}
+	free(url);
+	sl_buf_destroy(&ans.body);
+}
+
+static void *run(void *arg)
+{
+	struct kube_api *a = arg;
+	CURL *h = curl_easy_init();
+
+	for (;;) {
+		struct kube_msg *m;
+
+		pthread_mutex_lock(&a->mu);
+		while (!a->todo && !atomic_load(&a->stop))
+			pthread_cond_wait(&a->cond, &a->mu);
+		if (atomic_load(&a->stop)) {
+			pthread_mutex_unlock(&a->mu);
+			break;
+		}
+		m = a->todo;
+		a->todo = m->next;
+		if (!a->todo)
+			a->todo_tail = &a->todo;
+		pthread_mutex_unlock(&a->mu);
+
+		m->next = NULL;
+		if (h)
+			serve(a, h, m);
+		pthread_mutex_lock(&a->mu);
+		m->next = a->done;
+		a->done = m;
+		atomic_store(&a->have_done, true);
+		pthread_mutex_unlock(&a->mu);
+	}
+	if (h)
+		curl_easy_cleanup(h);
+	return NULL;
+}
+
+int kube_api_start(struct kube_api *a, const struct kube_api_cfg *cfg)
+{
+	int rc;
+
+	a->cfg = *cfg;
+	a->todo = NULL;
+	a->todo_tail = &a->todo;
+	a->done = NULL;
+	atomic_init(&a->stop, false);
+	atomic_init(&a->have_done, false);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		sl_log(SL_LOG_ERROR, "kubernetes", "curl_global_init failed");
+		return -SL_EIO;
+	}
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	rc = pthread_create(&a->thread, NULL, run, a);
+	if (rc != 0) {
+		sl_log(SL_LOG_ERROR, "kubernetes", "pthread_create: %s",
+		       strerror(rc));
+		pthread_cond_destroy(&a->cond);
+		pthread_mutex_destroy(&a->mu);
+		return -SL_EIO;
+	}
+	a->started = true;
+	return 0;
+}
+
+void kube_api_stop(struct kube_api *a)
+{
+	struct kube_msg *m, *next;
+
+	if (!a->started)
+		return;
+	pthread_mutex_lock(&a->mu);
+	atomic_store(&a->stop, true);
+	pthread_cond_signal(&a->cond);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->thread, NULL);
+	for (m = a->todo; m; m = next) {
+		next = m->next;
+		kube_msg_destroy(m);
+	}
+	for (m = a->done; m; m = next) {
+		next = m->next;
+		kube_msg_destroy(m);
+	}
+	a->todo = a->done = NULL;
+	free(a->token);
+	a->token = NULL;
+	pthread_cond_destroy(&a->cond);
+	pthread_mutex_destroy(&a->mu);
+	a->started = false;
+	curl_global_cleanup();
+}
+
+void kube_api_ask(struct kube_api *a, struct kube_msg *m)
+{
+	m->next = NULL;
+	pthread_mutex_lock(&a->mu);
+	*a->todo_tail = m;
+	a->todo_tail = &m->next;
+	pthread_cond_signal(&a->cond);
+	pthread_mutex_unlock(&a->mu);
+}
+
+struct kube_msg *kube_api_take(struct kube_api *a)
+{
+	struct kube_msg *lifo, *fifo = NULL;
+
+	if (!atomic_load_explicit(&a->have_done, memory_order_acquire))
+		return NULL;
+	pthread_mutex_lock(&a->mu);
+	lifo = a->done;
+	a->done = NULL;
+	atomic_store(&a->have_done, false);
+	pthread_mutex_unlock(&a->mu);
+	while (lifo) { /* reverse: oldest first */
+		struct kube_msg *m = lifo;
+
+		lifo = m->next;
+		m->next = fifo;
+		fifo = m;
+	}
+	return fifo;
+}
