@@ -42,17 +42,17 @@ struct kube_annotation {
 
 /* A pod's metadata, JSON fields kept as JSON text ready to splice. */
 struct kube_pod {
-	char *ns, *name; /* owned */
+	char *ns, *name;	   /* owned */
 	char *uid, *node, *pod_ip; /* owned plain strings, NULL when absent */
 	char *labels, *annotations, *owner_refs; /* owned JSON, NULL: absent */
-	struct kube_container *containers;	/* owned */
+	struct kube_container *containers;	 /* owned */
 	size_t n_containers;
 	struct kube_annotation *props; /* fluentbit.io/ annotations, owned */
 	size_t n_props;
 };
 
 struct kube_namespace {
-	char *name;		   /* owned */
+	char *name;		    /* owned */
 	char *labels, *annotations; /* owned JSON, NULL: absent */
 };
 
@@ -78,7 +78,8 @@ void kube_namespace_destroy(struct kube_namespace *n);
  */
 char *kube_extract_hash(const char *v, size_t len);
 
-/* ---- the metadata cache (kube_cache.c), engine thread only ---------------- */
+/* ---- the metadata cache (kube_cache.c), engine thread only ----------------
+ */
 enum kube_state {
 	KUBE_PENDING = 0, /* asked, no answer yet */
 	KUBE_READY,	  /* metadata present (possibly being refreshed) */
@@ -95,12 +96,12 @@ struct kube_entry {
 	char *key;		 /* owned: "ns/pod" or "ns" */
 	enum kube_kind kind;
 	enum kube_state state;
-	bool asking;		  /* a request is in the API thread's queue */
-	int last_code;		  /* HTTP code of the last failure, 0: none */
-	unsigned failures;	  /* consecutive, for the retry back-off */
-	double fetched, retry_at; /* monotonic seconds */
-	uint64_t used;		  /* lookup clock, for eviction */
-	struct kube_pod *pod;	  /* owned, KUBE_POD */
+	bool asking;		    /* a request is in the API thread's queue */
+	int last_code;		    /* HTTP code of the last failure, 0: none */
+	unsigned failures;	    /* consecutive, for the retry back-off */
+	double fetched, retry_at;   /* monotonic seconds */
+	uint64_t used;		    /* lookup clock, for eviction */
+	struct kube_pod *pod;	    /* owned, KUBE_POD */
 	struct kube_namespace *nsm; /* owned, KUBE_NS */
 };
 
@@ -122,7 +123,8 @@ struct kube_entry *kube_cache_find(struct kube_cache *c, const char *key,
 struct kube_entry *kube_cache_add(struct kube_cache *c, const char *key,
 				  size_t len, enum kube_kind kind);
 
-/* ---- the API thread (kube_api.c) ------------------------------------------ */
+/* ---- the API thread (kube_api.c) ------------------------------------------
+ */
 enum kube_req_kind {
 	KUBE_REQ_POD = 0, /* GET /api/v1/namespaces/NS/pods/POD */
 	KUBE_REQ_NS,	  /* GET /api/v1/namespaces/NS */
@@ -130,17 +132,17 @@ enum kube_req_kind {
 };
 
 /* kube_msg.code besides HTTP statuses */
-#define KUBE_CODE_NO_ANSWER  0	/* network error, timeout */
+#define KUBE_CODE_NO_ANSWER  0	  /* network error, timeout */
 #define KUBE_CODE_BAD_ANSWER (-1) /* 200 but not the JSON expected */
 #define KUBE_CODE_TOO_BIG    (-2) /* over Buffer_Size */
 
 struct kube_msg {
 	struct kube_msg *next;
 	enum kube_req_kind kind;
-	char *key; /* owned: the cache key asked for ("" for NODE) */
+	char *key;	/* owned: the cache key asked for ("" for NODE) */
 	char *ns, *pod; /* owned */
 	/* answer, filled by the thread */
-	int code;		  /* HTTP status, 0: no answer (network) */
+	int code;		   /* HTTP status, 0: no answer (network) */
 	struct kube_pod *pod_meta; /* owned */
 	struct kube_namespace *ns_meta; /* owned */
 	struct kube_pod **list;		/* owned, NODE */
@@ -150,9 +152,9 @@ void kube_msg_destroy(struct kube_msg *m);
 
 struct kube_api_cfg {
 	/* borrowed from the filter's context, valid while the thread runs */
-	const char *url;       /* API server base, no trailing slash */
+	const char *url;	 /* API server base, no trailing slash */
 	const char *kubelet_url; /* https://HOST:PORT, NULL: not used */
-	const char *node_name; /* for the node-wide list, NULL: none */
+	const char *node_name;	 /* for the node-wide list, NULL: none */
 	const char *ca_file, *ca_path, *token_file;
 	bool tls_verify, tls_verify_hostname, tls_debug;
 	double token_ttl;
@@ -234,7 +236,8 @@ struct kube_ctx {
 	struct sl_metric_series *s_without[8]; /* by reason, made on use */
 };
 
-/* ---- record shaping (kube_record.c) --------------------------------------- */
+/* ---- record shaping (kube_record.c) ---------------------------------------
+ */
 /* What the annotations ask of a record (Fluent Bit's kube props). */
 struct kube_props {
 	const char *parser; /* borrowed from the pod, NULL: none */
@@ -268,7 +271,8 @@ int kube_record_ns_object(struct sl_buf *b, const char *ns, size_t ns_len,
 			  const struct kube_namespace *nsm, bool labels,
 			  bool annotations);
 
-/* ---- merge log (kube_merge.c) --------------------------------------------- */
+/* ---- merge log (kube_merge.c) ---------------------------------------------
+ */
 /*
  * Fluent Bit's value trim for Merge_Log_Trim: the length of s without its
  * trailing newlines and literal "\n" / "\r" escapes (the first byte stays).

@@ -33,7 +33,8 @@ void kube_msg_destroy(struct kube_msg *m)
 	free(m);
 }
 
-/* ---- token ---------------------------------------------------------------- */
+/* ---- token ----------------------------------------------------------------
+ */
 
 /* Re-reads the token file when it changed, aged past the TTL, or `force`. */
 static void token_refresh(struct kube_api *a, bool force)
@@ -60,7 +61,8 @@ static void token_refresh(struct kube_api *a, bool force)
 	if (!force && a->token && mtime_ns == a->token_mtime_ns &&
 	    (unsigned long)st.st_ino == a->token_ino &&
 	    (long long)st.st_size == a->token_size &&
-	    (a->cfg.token_ttl <= 0 || now - a->token_read_at < a->cfg.token_ttl))
+	    (a->cfg.token_ttl <= 0 ||
+	     now - a->token_read_at < a->cfg.token_ttl))
 		return;
 	f = fopen(a->cfg.token_file, "r");
 	if (!f)
@@ -79,7 +81,8 @@ static void token_refresh(struct kube_api *a, bool force)
 	a->token_size = (long long)st.st_size;
 }
 
-/* ---- one GET -------------------------------------------------------------- */
+/* ---- one GET --------------------------------------------------------------
+ */
 
 struct answer {
 	struct sl_buf body;
@@ -99,8 +102,8 @@ static size_t on_data(char *p, size_t size, size_t n, void *user)
 	return sl_buf_append(&ans->body, p, len) == 0 ? len : 0;
 }
 
-static int on_progress(void *user, curl_off_t dt, curl_off_t dn,
-		       curl_off_t ut, curl_off_t un)
+static int on_progress(void *user, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+		       curl_off_t un)
 {
 	struct kube_api *a = user;
 
@@ -132,7 +135,8 @@ static int get_once(struct kube_api *a, CURL *h, const char *url,
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, a);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, a->cfg.tls_verify ? 1L : 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER,
+			 a->cfg.tls_verify ? 1L : 0L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST,
 			 a->cfg.tls_verify && a->cfg.tls_verify_hostname ? 2L
 									 : 0L);
@@ -162,8 +166,7 @@ static int get_once(struct kube_api *a, CURL *h, const char *url,
 
 /* GET with the token; after a 401 the token is read again and, when it
  * changed, the request is made once more. */
-static int get(struct kube_api *a, CURL *h, const char *url,
-	       struct answer *ans)
+static int get(struct kube_api *a, CURL *h, const char *url, struct answer *ans)
 {
 	int code;
 
@@ -180,10 +183,11 @@ static int get(struct kube_api *a, CURL *h, const char *url,
 	return code;
 }
 
-/* ---- the thread ----------------------------------------------------------- */
+/* ---- the thread -----------------------------------------------------------
+ */
 
-static char *make_url(CURL *h, const char *base, const char *a1,
-		      const char *v1, const char *a2, const char *v2)
+static char *make_url(CURL *h, const char *base, const char *a1, const char *v1,
+		      const char *a2, const char *v2)
 {
 	char *e1 = v1 ? curl_easy_escape(h, v1, 0) : NULL;
 	char *e2 = v2 ? curl_easy_escape(h, v2, 0) : NULL;
@@ -219,9 +223,10 @@ static void serve(struct kube_api *a, CURL *h, struct kube_msg *m)
 			url = make_url(h, a->cfg.kubelet_url, "/pods", NULL,
 				       NULL, NULL);
 		else
-			url = make_url(h, a->cfg.url,
-				       "/api/v1/pods?fieldSelector=spec.nodeName%3D",
-				       a->cfg.node_name, NULL, NULL);
+			url = make_url(
+			    h, a->cfg.url,
+			    "/api/v1/pods?fieldSelector=spec.nodeName%3D",
+			    a->cfg.node_name, NULL, NULL);
 		break;
 	}
 	if (!url)
@@ -235,8 +240,8 @@ static void serve(struct kube_api *a, CURL *h, struct kube_msg *m)
 	}
 	if (m->code == 200) {
 		if (m->kind == KUBE_REQ_POD)
-			m->pod_meta = kube_pod_parse(ans.body.data,
-						     ans.body.len, &err);
+			m->pod_meta =
+			    kube_pod_parse(ans.body.data, ans.body.len, &err);
 		else if (m->kind == KUBE_REQ_NS)
 			m->ns_meta = kube_namespace_parse(ans.body.data,
 							  ans.body.len, &err);

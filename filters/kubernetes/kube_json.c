@@ -56,7 +56,8 @@ int kube_json_gen(yajl_gen g, yajl_val v, int depth)
 	switch (v ? v->type : yajl_t_null) {
 	case yajl_t_string:
 		return yajl_gen_string(g, (const unsigned char *)v->u.string,
-				       strlen(v->u.string)) == yajl_gen_status_ok
+				       strlen(v->u.string)) ==
+			       yajl_gen_status_ok
 			   ? 0
 			   : -1;
 	case yajl_t_number:
@@ -73,7 +74,8 @@ int kube_json_gen(yajl_gen g, yajl_val v, int depth)
 
 			if (yajl_gen_string(g, (const unsigned char *)k,
 					    strlen(k)) != yajl_gen_status_ok ||
-			    kube_json_gen(g, v->u.object.values[i], depth + 1) < 0)
+			    kube_json_gen(g, v->u.object.values[i], depth + 1) <
+				0)
 				return -1;
 		}
 		return yajl_gen_map_close(g) == yajl_gen_status_ok ? 0 : -1;
@@ -81,7 +83,8 @@ int kube_json_gen(yajl_gen g, yajl_val v, int depth)
 		if (yajl_gen_array_open(g) != yajl_gen_status_ok)
 			return -1;
 		for (size_t i = 0; i < v->u.array.len; i++)
-			if (kube_json_gen(g, v->u.array.values[i], depth + 1) < 0)
+			if (kube_json_gen(g, v->u.array.values[i], depth + 1) <
+			    0)
 				return -1;
 		return yajl_gen_array_close(g) == yajl_gen_status_ok ? 0 : -1;
 	case yajl_t_true:
@@ -118,4 +121,3 @@ char *kube_json_text(yajl_val v)
 	yajl_gen_free(g);
 	return out;
 }
-

@@ -79,7 +79,8 @@ int kube_merge_members(struct sl_buf *b, size_t start, const char *obj,
 			free(text);
 		}
 		if (keys && rc == 0) {
-			char **nv = realloc(keys->v, (keys->n + 1) * sizeof(*nv));
+			char **nv =
+			    realloc(keys->v, (keys->n + 1) * sizeof(*nv));
 
 			if (!nv) {
 				rc = -SL_ENOMEM;

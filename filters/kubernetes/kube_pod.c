@@ -97,8 +97,8 @@ static int add_statuses(struct kube_pod *p, yajl_val arr)
 			k->docker_id = kube_extract_hash(
 			    (id)->u.string, strlen((id)->u.string));
 		if (YAJL_IS_STRING(img))
-			k->hash = kube_extract_hash(
-			    (img)->u.string, strlen((img)->u.string));
+			k->hash = kube_extract_hash((img)->u.string,
+						    strlen((img)->u.string));
 		k->image = dup_string(kube_json_member(s, "image"));
 		if (!k->name)
 			return -SL_ENOMEM;
@@ -137,11 +137,13 @@ static int add_props(struct kube_pod *p, yajl_val ann)
 /* A pod object (root of GET .../pods/NAME or an item of a list). */
 static struct kube_pod *pod_from(yajl_val root, const char **err)
 {
-	yajl_val meta = kube_json_member(root, "metadata"), spec = kube_json_member(root, "spec"),
+	yajl_val meta = kube_json_member(root, "metadata"),
+		 spec = kube_json_member(root, "spec"),
 		 status = kube_json_member(root, "status");
 	struct kube_pod *p;
 
-	if (!YAJL_IS_OBJECT(meta) || !YAJL_IS_STRING(kube_json_member(meta, "name")) ||
+	if (!YAJL_IS_OBJECT(meta) ||
+	    !YAJL_IS_STRING(kube_json_member(meta, "name")) ||
 	    !YAJL_IS_STRING(kube_json_member(meta, "namespace"))) {
 		*err = "no metadata.name and metadata.namespace";
 		return NULL;
@@ -154,12 +156,15 @@ static struct kube_pod *pod_from(yajl_val root, const char **err)
 	p->uid = dup_string(kube_json_member(meta, "uid"));
 	p->labels = kube_json_text(kube_json_member(meta, "labels"));
 	p->annotations = kube_json_text(kube_json_member(meta, "annotations"));
-	p->owner_refs = kube_json_text(kube_json_member(meta, "ownerReferences"));
+	p->owner_refs =
+	    kube_json_text(kube_json_member(meta, "ownerReferences"));
 	p->node = dup_string(kube_json_member(spec, "nodeName"));
 	p->pod_ip = dup_string(kube_json_member(status, "podIP"));
 	if (!p->ns || !p->name ||
-	    add_statuses(p, kube_json_member(status, "containerStatuses")) < 0 ||
-	    add_statuses(p, kube_json_member(status, "initContainerStatuses")) < 0 ||
+	    add_statuses(p, kube_json_member(status, "containerStatuses")) <
+		0 ||
+	    add_statuses(p, kube_json_member(status, "initContainerStatuses")) <
+		0 ||
 	    add_props(p, kube_json_member(meta, "annotations")) < 0)
 		goto oom;
 	return p;
@@ -235,7 +240,8 @@ struct kube_namespace *kube_namespace_parse(const char *json, size_t len,
 	if (n) {
 		n->name = dup_string(kube_json_member(meta, "name"));
 		n->labels = kube_json_text(kube_json_member(meta, "labels"));
-		n->annotations = kube_json_text(kube_json_member(meta, "annotations"));
+		n->annotations =
+		    kube_json_text(kube_json_member(meta, "annotations"));
 	}
 	yajl_tree_free(root);
 	if (!n || !n->name) {

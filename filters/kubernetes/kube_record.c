@@ -63,7 +63,8 @@ void kube_props_for(const struct kube_pod *pod, const char *container,
 		} else if (*k) {
 			continue;
 		}
-		if ((is_parser && !allow_parser) || (!is_parser && !allow_exclude))
+		if ((is_parser && !allow_parser) ||
+		    (!is_parser && !allow_exclude))
 			continue; /* not allowed by K8S-Logging.* */
 		for (int s = 0; s < 2; s++) {
 			if (which >= 0 && which != s)

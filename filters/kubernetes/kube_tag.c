@@ -51,8 +51,7 @@ int kube_tag_parse(const char *rest, size_t len, struct kube_tag_meta *m)
 	size_t head;
 
 	/* "-" ID ".log" at the end, and at least "p_n_c" before it */
-	if (len < KUBE_ID_LEN + 5 + 5 ||
-	    memcmp(rest + len - 4, ".log", 4) != 0)
+	if (len < KUBE_ID_LEN + 5 + 5 || memcmp(rest + len - 4, ".log", 4) != 0)
 		return -SL_ENOENT;
 	id = rest + len - 4 - KUBE_ID_LEN;
 	for (size_t i = 0; i < KUBE_ID_LEN; i++)

@@ -28,7 +28,8 @@ static const char *const without_names[WO_N] = {
     "tag", "pending", "not_found", "unauthorized", "api_error", "unreachable",
 };
 
-/* ---- metrics -------------------------------------------------------------- */
+/* ---- metrics --------------------------------------------------------------
+ */
 
 static void count_without(struct kube_ctx *ctx, enum without_reason r)
 {
@@ -58,9 +59,9 @@ static void count_request(struct kube_ctx *ctx, int code)
 		snprintf(buf, sizeof(buf), "%d", code);
 	else
 		snprintf(buf, sizeof(buf), "%s",
-			 code == KUBE_CODE_NO_ANSWER	? "error"
-			 : code == KUBE_CODE_TOO_BIG	? "too_big"
-							: "bad_answer");
+			 code == KUBE_CODE_NO_ANSWER ? "error"
+			 : code == KUBE_CODE_TOO_BIG ? "too_big"
+						     : "bad_answer");
 	vals[0] = sl_plugin_instance_name(ctx->ins);
 	vals[1] = buf;
 	s = sl_plugin_metric_series(ctx->ins, ctx->f_requests, vals);
@@ -84,7 +85,8 @@ static struct sl_metric_family *family(struct kube_ctx *ctx, const char *name,
 				       &err);
 }
 
-/* ---- answers -------------------------------------------------------------- */
+/* ---- answers --------------------------------------------------------------
+ */
 
 /* Seconds until a failed entry is asked for again: 1, 2, 4 ... 60. */
 static double backoff(unsigned failures)
@@ -103,7 +105,8 @@ static void entry_failed(struct kube_entry *e, int code, double now)
 	e->failures++;
 	e->retry_at = now + backoff(e->failures);
 	if (e->state == KUBE_PENDING || !e->pod)
-		e->state = e->kind == KUBE_NS && e->nsm ? KUBE_READY : KUBE_FAILED;
+		e->state =
+		    e->kind == KUBE_NS && e->nsm ? KUBE_READY : KUBE_FAILED;
 	/* a READY entry whose refresh failed keeps serving what it has */
 }
 
@@ -166,8 +169,8 @@ static void ask_pod(struct kube_ctx *ctx, struct kube_entry *e)
 	}
 	pod = slash + 1;
 	end = strchr(pod, '/');
-	m = msg_new(KUBE_REQ_POD, e->key, e->key, (size_t)(slash - e->key),
-		    pod, end ? (size_t)(end - pod) : strlen(pod));
+	m = msg_new(KUBE_REQ_POD, e->key, e->key, (size_t)(slash - e->key), pod,
+		    end ? (size_t)(end - pod) : strlen(pod));
 	if (!m) {
 		e->asking = false;
 		return;
@@ -362,7 +365,8 @@ static struct kube_entry *lookup(struct kube_ctx *ctx, struct kube_cache *c,
 	return e;
 }
 
-/* ---- the record ----------------------------------------------------------- */
+/* ---- the record -----------------------------------------------------------
+ */
 
 static enum kube_stream stream_of(struct kube_ctx *ctx, struct sl_record *rec)
 {
@@ -473,7 +477,8 @@ static int assemble(struct kube_ctx *ctx, struct sl_record *rec,
 		if ((kube->len && key_is(k, klen, "kubernetes")) ||
 		    (kns->len && key_is(k, klen, "kubernetes_namespace")))
 			continue; /* replaced by ours */
-		if (ms != MERGE_NONE && key_is(k, klen, "log") && !ctx->keep_log)
+		if (ms != MERGE_NONE && key_is(k, klen, "log") &&
+		    !ctx->keep_log)
 			continue;
 		if (ms != MERGE_NONE && !ctx->merge_log_key &&
 		    !key_is(k, klen, "log") && kube_keys_has(keys, k, klen))
@@ -557,10 +562,9 @@ static enum sl_filter_verdict kube_filter(void *data, struct sl_record *rec,
 		if (ctx->api_on && t.ns_len < 256)
 			ne = lookup(ctx, &ctx->namespaces, t.ns, t.ns_len,
 				    KUBE_NS, ctx->ns_cache_ttl);
-		kube_record_ns_object(&ctx->kns, t.ns, t.ns_len,
-				      ne ? ne->nsm : NULL,
-				      ctx->namespace_labels,
-				      ctx->namespace_annotations);
+		kube_record_ns_object(
+		    &ctx->kns, t.ns, t.ns_len, ne ? ne->nsm : NULL,
+		    ctx->namespace_labels, ctx->namespace_annotations);
 	}
 	if (!ctx->namespace_metadata_only) {
 		if (ctx->api_on) {
@@ -608,7 +612,8 @@ static enum sl_filter_verdict kube_filter(void *data, struct sl_record *rec,
 	return SL_FILTER_KEEP;
 }
 
-/* ---- init / destroy ------------------------------------------------------- */
+/* ---- init / destroy -------------------------------------------------------
+ */
 
 static char *strip_slash(const char *url)
 {
@@ -630,7 +635,8 @@ static int kube_init(void *data, struct sl_plugin_instance *ins)
 	ctx->ins = ins;
 	bad = kube_conf_refuse(ctx, ins);
 	if (ctx->merge_parser) {
-		ctx->merge_parser_p = sl_plugin_parser_find(ins, ctx->merge_parser);
+		ctx->merge_parser_p =
+		    sl_plugin_parser_find(ins, ctx->merge_parser);
 		if (!ctx->merge_parser_p) {
 			sl_plugin_error(ins, 0, "merge_parser: no parser '%s'",
 					ctx->merge_parser);
@@ -667,16 +673,17 @@ static int kube_init(void *data, struct sl_plugin_instance *ins)
 	    ctx, "sluice_kubernetes_records_without_metadata_total",
 	    "Records that got only the tag's metadata, by reason", "reason");
 	{
-		struct sl_metric_family *h = family(
-		    ctx, "sluice_kubernetes_cache_hits_total",
-		    "Records whose pod metadata was cached", NULL);
-		struct sl_metric_family *m = family(
-		    ctx, "sluice_kubernetes_cache_misses_total",
-		    "Records whose pod was not in the cache", NULL);
+		struct sl_metric_family *h =
+		    family(ctx, "sluice_kubernetes_cache_hits_total",
+			   "Records whose pod metadata was cached", NULL);
+		struct sl_metric_family *m =
+		    family(ctx, "sluice_kubernetes_cache_misses_total",
+			   "Records whose pod was not in the cache", NULL);
 		const char *vals[1] = {sl_plugin_instance_name(ins)};
 
 		ctx->s_hits = h ? sl_plugin_metric_series(ins, h, vals) : NULL;
-		ctx->s_misses = m ? sl_plugin_metric_series(ins, m, vals) : NULL;
+		ctx->s_misses =
+		    m ? sl_plugin_metric_series(ins, m, vals) : NULL;
 	}
 
 	ctx->api_on = !ctx->dummy_meta && !ctx->use_tag_for_meta;
@@ -715,7 +722,8 @@ static int kube_init(void *data, struct sl_plugin_instance *ins)
 	cfg.buffer_size = ctx->buffer_size;
 	if (kube_api_start(&ctx->api, &cfg) < 0)
 		return -SL_EIO;
-	if (!ctx->namespace_metadata_only && (ctx->use_kubelet || ctx->node_name))
+	if (!ctx->namespace_metadata_only &&
+	    (ctx->use_kubelet || ctx->node_name))
 		ask_node(ctx);
 	return 0;
 }
