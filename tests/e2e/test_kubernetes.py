@@ -363,6 +363,80 @@ def check_node_prefetch(tmp):
     check_rbac(api, "node list")
 
 
+def check_kubelet(tmp):
+    """Use_Kubelet: the kubelet's /pods once for the whole node at start,
+    again when a pod it did not list shows up; never the API server."""
+    logs = os.path.join(tmp, "var", "log", "containers")
+    os.makedirs(logs)
+    api = fk.FakeKubeApi(tmp, tokens=("t",)).start()
+    token = e2e.write(os.path.join(tmp, "token"), "t")
+    api.add_pod(fk.pod("shop", "web-0", "uid-w", labels={"app": "web"},
+                       containers=[("c", ID_WEB)]))
+    conf, port = config(tmp, logs, api, token, Use_Kubelet="On", Kubelet_Host="127.0.0.1",
+                        Kubelet_Port=api.port)
+    out = os.path.join(tmp, "out")
+    d = e2e.Daemon(conf, os.path.join(tmp, "sluice.log"))
+    try:
+        e2e.wait_port(port, d.p)
+        e2e.wait_for(lambda: api.requests("/pods"), 30, what="the kubelet's /pods")
+        web = os.path.join(logs, "web-0_shop_c-%s.log" % ID_WEB)
+        warm_up(web, cri, out, "web-0", "labels from the kubelet")
+        n = len(api.requests("/pods"))
+        api.add_pod(fk.pod("shop", "late-0", "uid-l", labels={"app": "late"},
+                           containers=[("c", ID_NEW)]))
+        late = os.path.join(logs, "late-0_shop_c-%s.log" % ID_NEW)
+        warm_up(late, cri, out, "late-0", "a pod started later")
+        c.check(len(api.requests("/pods")) > n, "a new pod: /pods asked again")
+        c.equal([l for l in api.requests() if l.startswith("GET /api/")], [],
+                "Use_Kubelet never asks the API server")
+    except TimeoutError as e:
+        c.check(False, str(e))
+    finally:
+        rc = d.stop()
+        api.stop()
+    c.equal(rc, 0, "clean exit: %s" % d.output()[-800:])
+    check_rbac(api, "kubelet")
+
+
+def check_ttl(tmp):
+    """Kube_Meta_Cache_TTL: a pod is asked for again once its entry is
+    older than the TTL, and records get the new labels; meanwhile the old
+    ones are served (no record waits for the refresh)."""
+    logs = os.path.join(tmp, "var", "log", "containers")
+    os.makedirs(logs)
+    api = fk.FakeKubeApi(tmp, tokens=("t",)).start()
+    token = e2e.write(os.path.join(tmp, "token"), "t")
+    api.add_pod(fk.pod("shop", "web-0", "uid-w", labels={"v": "1"}, containers=[("c", ID_WEB)]))
+    api.add_namespace(fk.namespace("shop", labels={"env": "x"}, annotations={"a": "b"}))
+    conf, port = config(tmp, logs, api, token, Kube_Meta_Cache_TTL="1s",
+                        Namespace_Annotations="On")
+    out = os.path.join(tmp, "out")
+    web = os.path.join(logs, "web-0_shop_c-%s.log" % ID_WEB)
+    d = e2e.Daemon(conf, os.path.join(tmp, "sluice.log"))
+    try:
+        e2e.wait_port(port, d.p)
+        warm_up(web, cri, out, "web-0", "first labels")
+        api.add_pod(fk.pod("shop", "web-0", "uid-w", labels={"v": "2"},
+                           containers=[("c", ID_WEB)]))
+
+        def relabelled():
+            append(web, [cri("after")])
+            return [r for r in records(out) if r["kubernetes"].get("labels") == {"v": "2"}]
+        e2e.wait_for(relabelled, 30, interval=0.3, what="labels refreshed after the TTL")
+        c.check(len(api.requests("/api/v1/namespaces/shop/pods/web-0")) >= 2,
+                "asked again after the TTL")
+        ns = [r.get("kubernetes_namespace") for r in relabelled()]
+        c.equal(ns[-1], {"name": "shop", "annotations": {"a": "b"}},
+                "Namespace_Annotations without Namespace_Labels")
+    except TimeoutError as e:
+        c.check(False, str(e))
+    finally:
+        rc = d.stop()
+        api.stop()
+    c.equal(rc, 0, "clean exit: %s" % d.output()[-800:])
+    check_rbac(api, "ttl")
+
+
 def check_fluent_bit_kube_conf(tmp):
     """Fluent Bit's conf/kube.conf, with Kube_URL and the token and CA
     files pointed at the fake server: passes --dry-run and runs as is."""
@@ -443,7 +517,8 @@ def check_refused(tmp):
 
 ONLY = os.environ.get("K8S_ONLY")
 for name, fn in (("metadata", check_metadata), ("trouble", check_api_trouble),
-                 ("prefetch", check_node_prefetch), ("kube_conf", check_fluent_bit_kube_conf),
+                 ("prefetch", check_node_prefetch), ("kubelet", check_kubelet),
+                 ("ttl", check_ttl), ("kube_conf", check_fluent_bit_kube_conf),
                  ("refused", check_refused)):
     if ONLY and name != ONLY:
         continue
