@@ -68,7 +68,15 @@ struct kube_namespace *kube_namespace_parse(const char *json, size_t len,
  * /pods): *out receives an owned array of *n owned pods.
  */
 int kube_pod_list_parse(const char *json, size_t len, struct kube_pod ***out,
-			size_t *n, const char **err);
+			size_t *n, char **rv, const char **err);
+/*
+ * One line of a watch stream ({"type": T, "object": O}). Returns 0 and sets
+ * *type ("ADDED", ... static), *pod (owned, for ADDED and MODIFIED), *rv
+ * (owned, the object's resourceVersion) and *code (an ERROR event's code,
+ * e.g. 410), or -SL_EPARSE.
+ */
+int kube_watch_event_parse(const char *json, size_t len, const char **type,
+			   struct kube_pod **pod, char **rv, int *code);
 void kube_pod_destroy(struct kube_pod *p);
 void kube_namespace_destroy(struct kube_namespace *n);
 /*
@@ -97,6 +105,7 @@ struct kube_entry {
 	enum kube_kind kind;
 	enum kube_state state;
 	bool asking;		    /* a request is in the API thread's queue */
+	bool on_node;		    /* waiting for the node-wide list */
 	int last_code;		    /* HTTP code of the last failure, 0: none */
 	unsigned failures;	    /* consecutive, for the retry back-off */
 	double fetched, retry_at;   /* monotonic seconds */
@@ -129,6 +138,7 @@ enum kube_req_kind {
 	KUBE_REQ_POD = 0, /* GET /api/v1/namespaces/NS/pods/POD */
 	KUBE_REQ_NS,	  /* GET /api/v1/namespaces/NS */
 	KUBE_REQ_NODE,	  /* every pod of this node: kubelet /pods or a list */
+	KUBE_REQ_WATCH,	  /* an ADDED or MODIFIED pod from the node's watch */
 };
 
 /* kube_msg.code besides HTTP statuses */
@@ -147,6 +157,7 @@ struct kube_msg {
 	struct kube_namespace *ns_meta; /* owned */
 	struct kube_pod **list;		/* owned, NODE */
 	size_t n_list;
+	char *rv; /* owned: the list's resourceVersion */
 };
 void kube_msg_destroy(struct kube_msg *m);
 
@@ -161,26 +172,36 @@ struct kube_api_cfg {
 	int64_t buffer_size; /* answer size bound, 0: unbounded */
 };
 
+/* A bearer token read from Kube_Token_File; each thread has its own. */
+struct kube_token {
+	char *v; /* owned, NULL: none */
+	double read_at;
+	long long mtime_ns, size;
+	unsigned long ino;
+};
+
 struct kube_api {
 	struct kube_api_cfg cfg;
-	pthread_t thread;
-	bool started;
+	pthread_t thread, watcher;
+	bool started, watching;
 	pthread_mutex_t mu;
-	pthread_cond_t cond;
+	pthread_cond_t cond, wcond;
 	struct kube_msg *todo, **todo_tail; /* engine -> thread */
-	struct kube_msg *done;		    /* thread -> engine, LIFO */
+	struct kube_msg *done;		    /* threads -> engine, LIFO */
 	atomic_bool stop, have_done;
-	/* thread-owned */
-	char *token;
-	double token_read_at;
-	long long token_mtime_ns;
-	unsigned long token_ino;
-	long long token_size;
+	struct kube_token tok, wtok; /* the API thread's, the watcher's */
 };
 
 /* Starts the thread. 0 or a negative -SL_E* (logged). */
 int kube_api_start(struct kube_api *a, const struct kube_api_cfg *cfg);
-/* Stops and joins the thread (the request under way is aborted). */
+/*
+ * Starts the node watcher (cfg.node_name set): it lists the node's pods
+ * (a KUBE_REQ_NODE answer), then watches them from the list's
+ * resourceVersion, each change a KUBE_REQ_WATCH answer; it lists again
+ * after a 410. 0 or -SL_EIO.
+ */
+int kube_api_start_watch(struct kube_api *a);
+/* Stops and joins the threads (the requests under way are aborted). */
 void kube_api_stop(struct kube_api *a);
 /* Queues a request; takes m. */
 void kube_api_ask(struct kube_api *a, struct kube_msg *m);
@@ -232,7 +253,7 @@ struct kube_ctx {
 	struct sl_accessor *acc_log, *acc_stream; /* owned */
 	/* metrics (NULL in unit tests) */
 	struct sl_metric_family *f_requests, *f_without;
-	struct sl_metric_series *s_hits, *s_misses;
+	struct sl_metric_series *s_hits, *s_misses, *s_watch;
 	struct sl_metric_series *s_without[8]; /* by reason, made on use */
 };
 

@@ -25,6 +25,7 @@ void kube_msg_destroy(struct kube_msg *m)
 	free(m->key);
 	free(m->ns);
 	free(m->pod);
+	free(m->rv);
 	kube_pod_destroy(m->pod_meta);
 	kube_namespace_destroy(m->ns_meta);
 	for (size_t i = 0; i < m->n_list; i++)
@@ -37,7 +38,8 @@ void kube_msg_destroy(struct kube_msg *m)
  */
 
 /* Re-reads the token file when it changed, aged past the TTL, or `force`. */
-static void token_refresh(struct kube_api *a, bool force)
+static void token_refresh(const struct kube_api_cfg *cfg, struct kube_token *t,
+			  bool force)
 {
 	struct stat st;
 	FILE *f;
@@ -46,25 +48,24 @@ static void token_refresh(struct kube_api *a, bool force)
 	double now = kube_now();
 	long long mtime_ns;
 
-	if (!a->cfg.token_file || !*a->cfg.token_file)
+	if (!cfg->token_file || !*cfg->token_file)
 		return;
-	if (stat(a->cfg.token_file, &st) != 0) {
-		if (a->token_read_at == 0 || force)
+	if (stat(cfg->token_file, &st) != 0) {
+		if (t->read_at == 0 || force)
 			sl_log(SL_LOG_WARN, "kubernetes",
 			       "Kube_Token_File %s: %s: asking without a token",
-			       a->cfg.token_file, strerror(errno));
-		a->token_read_at = now;
+			       cfg->token_file, strerror(errno));
+		t->read_at = now;
 		return;
 	}
 	mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL +
 		   (long long)st.st_mtim.tv_nsec;
-	if (!force && a->token && mtime_ns == a->token_mtime_ns &&
-	    (unsigned long)st.st_ino == a->token_ino &&
-	    (long long)st.st_size == a->token_size &&
-	    (a->cfg.token_ttl <= 0 ||
-	     now - a->token_read_at < a->cfg.token_ttl))
+	if (!force && t->v && mtime_ns == t->mtime_ns &&
+	    (unsigned long)st.st_ino == t->ino &&
+	    (long long)st.st_size == t->size &&
+	    (cfg->token_ttl <= 0 || now - t->read_at < cfg->token_ttl))
 		return;
-	f = fopen(a->cfg.token_file, "r");
+	f = fopen(cfg->token_file, "r");
 	if (!f)
 		return;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -73,12 +74,12 @@ static void token_refresh(struct kube_api *a, bool force)
 			 buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		n--;
 	buf[n] = '\0';
-	free(a->token);
-	a->token = strdup(buf);
-	a->token_read_at = now;
-	a->token_mtime_ns = mtime_ns;
-	a->token_ino = (unsigned long)st.st_ino;
-	a->token_size = (long long)st.st_size;
+	free(t->v);
+	t->v = strdup(buf);
+	t->read_at = now;
+	t->mtime_ns = mtime_ns;
+	t->ino = (unsigned long)st.st_ino;
+	t->size = (long long)st.st_size;
 }
 
 /* ---- one GET --------------------------------------------------------------
@@ -86,20 +87,34 @@ static void token_refresh(struct kube_api *a, bool force)
 
 struct answer {
 	struct sl_buf body;
-	int64_t limit;
+	int64_t limit; /* the body's, or a line's with on_line */
 	bool too_big;
+	/* watch streams: called for each complete line, body keeps the rest */
+	void (*on_line)(void *user, const char *line, size_t len);
+	void *user;
 };
 
 static size_t on_data(char *p, size_t size, size_t n, void *user)
 {
 	struct answer *ans = user;
 	size_t len = size * n;
+	char *nl;
 
 	if (ans->limit > 0 && ans->body.len + len > (size_t)ans->limit) {
 		ans->too_big = true;
 		return 0; /* aborts the transfer */
 	}
-	return sl_buf_append(&ans->body, p, len) == 0 ? len : 0;
+	if (sl_buf_append(&ans->body, p, len) < 0)
+		return 0;
+	while (ans->on_line && ans->body.len &&
+	       (nl = memchr(ans->body.data, '\n', ans->body.len))) {
+		size_t line = (size_t)(nl - ans->body.data);
+
+		ans->on_line(ans->user, ans->body.data, line);
+		memmove(ans->body.data, nl + 1, ans->body.len - line - 1);
+		ans->body.len -= line + 1;
+	}
+	return len;
 }
 
 static int on_progress(void *user, curl_off_t dt, curl_off_t dn, curl_off_t ut,
@@ -115,8 +130,8 @@ static int on_progress(void *user, curl_off_t dt, curl_off_t dn, curl_off_t ut,
  * GETs url. Returns the HTTP status (0 when there was no answer) and the
  * body in ans (caller destroys ans->body).
  */
-static int get_once(struct kube_api *a, CURL *h, const char *url,
-		    struct answer *ans)
+static int get_once(struct kube_api *a, CURL *h, const struct kube_token *t,
+		    const char *url, struct answer *ans, long timeout)
 {
 	struct curl_slist *hdrs = NULL;
 	char auth[16500];
@@ -129,7 +144,7 @@ static int get_once(struct kube_api *a, CURL *h, const char *url,
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 15L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, ans);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
@@ -147,9 +162,8 @@ static int get_once(struct kube_api *a, CURL *h, const char *url,
 	if (a->cfg.tls_debug)
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
-	if (a->token && *a->token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
-			 a->token);
+	if (t->v && *t->v) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", t->v);
 		hdrs = curl_slist_append(hdrs, auth);
 	}
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
@@ -166,18 +180,19 @@ static int get_once(struct kube_api *a, CURL *h, const char *url,
 
 /* GET with the token; after a 401 the token is read again and, when it
  * changed, the request is made once more. */
-static int get(struct kube_api *a, CURL *h, const char *url, struct answer *ans)
+static int get(struct kube_api *a, CURL *h, struct kube_token *t,
+	       const char *url, struct answer *ans, long timeout)
 {
 	int code;
 
-	token_refresh(a, false);
-	code = get_once(a, h, url, ans);
+	token_refresh(&a->cfg, t, false);
+	code = get_once(a, h, t, url, ans, timeout);
 	if (code == 401) {
-		char *old = a->token ? strdup(a->token) : NULL;
+		char *old = t->v ? strdup(t->v) : NULL;
 
-		token_refresh(a, true);
-		if (a->token && (!old || strcmp(old, a->token) != 0))
-			code = get_once(a, h, url, ans);
+		token_refresh(&a->cfg, t, true);
+		if (t->v && (!old || strcmp(old, t->v) != 0))
+			code = get_once(a, h, t, url, ans, timeout);
 		free(old);
 	}
 	return code;
@@ -203,7 +218,8 @@ static char *make_url(CURL *h, const char *base, const char *a1, const char *v1,
 	return url;
 }
 
-static void serve(struct kube_api *a, CURL *h, struct kube_msg *m)
+static void serve(struct kube_api *a, CURL *h, struct kube_token *t,
+		  struct kube_msg *m)
 {
 	struct answer ans = {.limit = a->cfg.buffer_size};
 	const char *err = "?";
@@ -228,10 +244,12 @@ static void serve(struct kube_api *a, CURL *h, struct kube_msg *m)
 			    "/api/v1/pods?fieldSelector=spec.nodeName%3D",
 			    a->cfg.node_name, NULL, NULL);
 		break;
+	case KUBE_REQ_WATCH: /* answered by the watcher alone */
+		break;
 	}
 	if (!url)
 		return;
-	m->code = get(a, h, url, &ans);
+	m->code = get(a, h, t, url, &ans, 15L);
 	if (m->code == 0 && ans.too_big) {
 		m->code = KUBE_CODE_TOO_BIG;
 		sl_log(SL_LOG_WARN, "kubernetes",
@@ -246,7 +264,8 @@ static void serve(struct kube_api *a, CURL *h, struct kube_msg *m)
 			m->ns_meta = kube_namespace_parse(ans.body.data,
 							  ans.body.len, &err);
 		else if (kube_pod_list_parse(ans.body.data, ans.body.len,
-					     &m->list, &m->n_list, &err) < 0)
+					     &m->list, &m->n_list, &m->rv,
+					     &err) < 0)
 			m->code = KUBE_CODE_BAD_ANSWER;
 		if ((m->kind == KUBE_REQ_POD && !m->pod_meta) ||
 		    (m->kind == KUBE_REQ_NS && !m->ns_meta))
@@ -260,6 +279,15 @@ static void serve(struct kube_api *a, CURL *h, struct kube_msg *m)
 	}
 	free(url);
 	sl_buf_destroy(&ans.body);
+}
+
+static void push_done(struct kube_api *a, struct kube_msg *m)
+{
+	pthread_mutex_lock(&a->mu);
+	m->next = a->done;
+	a->done = m;
+	atomic_store(&a->have_done, true);
+	pthread_mutex_unlock(&a->mu);
 }
 
 static void *run(void *arg)
@@ -285,12 +313,8 @@ static void *run(void *arg)
 
 		m->next = NULL;
 		if (h)
-			serve(a, h, m);
-		pthread_mutex_lock(&a->mu);
-		m->next = a->done;
-		a->done = m;
-		atomic_store(&a->have_done, true);
-		pthread_mutex_unlock(&a->mu);
+			serve(a, h, &a->tok, m);
+		push_done(a, m);
 	}
 	if (h)
 		curl_easy_cleanup(h);
@@ -313,15 +337,153 @@ int kube_api_start(struct kube_api *a, const struct kube_api_cfg *cfg)
 	}
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cond, NULL);
+	pthread_cond_init(&a->wcond, NULL);
 	rc = pthread_create(&a->thread, NULL, run, a);
 	if (rc != 0) {
 		sl_log(SL_LOG_ERROR, "kubernetes", "pthread_create: %s",
 		       strerror(rc));
 		pthread_cond_destroy(&a->cond);
+		pthread_cond_destroy(&a->wcond);
 		pthread_mutex_destroy(&a->mu);
 		return -SL_EIO;
 	}
 	a->started = true;
+	return 0;
+}
+
+/* ---- the node watcher ---------------------------------------------------- */
+
+struct watch_state {
+	struct kube_api *a;
+	char *rv;  /* owned: where the next watch starts */
+	bool gone; /* an ERROR event said 410: list again */
+};
+
+static void on_event(void *user, const char *line, size_t len)
+{
+	struct watch_state *w = user;
+	const char *type;
+	struct kube_pod *p;
+	char *rv;
+	int code;
+	struct kube_msg *m;
+
+	if (len == 0 ||
+	    kube_watch_event_parse(line, len, &type, &p, &rv, &code) < 0)
+		return;
+	if (strcmp(type, "ERROR") == 0 && code == 410)
+		w->gone = true;
+	if (rv && strcmp(type, "ERROR") != 0) {
+		free(w->rv);
+		w->rv = rv;
+		rv = NULL;
+	}
+	free(rv);
+	if (!p)
+		return; /* DELETED: kept until evicted, its files may lag */
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		kube_pod_destroy(p);
+		return;
+	}
+	m->kind = KUBE_REQ_WATCH;
+	m->code = 200;
+	m->pod_meta = p;
+	push_done(w->a, m);
+}
+
+/* Waits `s` seconds or until stop. */
+static void nap(struct kube_api *a, double s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)s;
+	pthread_mutex_lock(&a->mu);
+	if (!atomic_load(&a->stop))
+		pthread_cond_timedwait(&a->wcond, &a->mu, &ts);
+	pthread_mutex_unlock(&a->mu);
+}
+
+static void *watch_run(void *arg)
+{
+	struct kube_api *a = arg;
+	struct watch_state w = {.a = a};
+	CURL *h = curl_easy_init();
+	double pause = 1;
+
+	while (h && !atomic_load(&a->stop)) {
+		struct answer ans = {.limit = a->cfg.buffer_size,
+				     .on_line = on_event,
+				     .user = &w};
+		char *url, *enc;
+		int code;
+
+		if (!w.rv) { /* list: the state, and where to watch from */
+			struct kube_msg *m = calloc(1, sizeof(*m));
+
+			if (!m)
+				break;
+			m->kind = KUBE_REQ_NODE;
+			m->key = strdup("");
+			serve(a, h, &a->wtok, m);
+			if (m->code == 200 && m->rv)
+				w.rv = strdup(m->rv);
+			push_done(a, m);
+			if (!w.rv) {
+				nap(a, pause);
+				pause = pause < 60 ? pause * 2 : 60;
+				continue;
+			}
+		}
+		enc = curl_easy_escape(h, a->cfg.node_name, 0);
+		url = enc ? malloc(strlen(a->cfg.url) + strlen(enc) +
+				   strlen(w.rv) + 128)
+			  : NULL;
+		if (url)
+			sprintf(url,
+				"%s/api/v1/pods?watch=1&fieldSelector="
+				"spec.nodeName%%3D%s&resourceVersion=%s&"
+				"timeoutSeconds=290",
+				a->cfg.url, enc, w.rv);
+		curl_free(enc);
+		if (!url)
+			break;
+		w.gone = false;
+		code = get(a, h, &a->wtok, url, &ans, 330L);
+		free(url);
+		sl_buf_destroy(&ans.body);
+		if (code == 410 || w.gone) {
+			free(w.rv); /* too old: list again */
+			w.rv = NULL;
+		} else if (code != 200 && !atomic_load(&a->stop)) {
+			sl_log(SL_LOG_DEBUG, "kubernetes",
+			       "pod watch ended with %d", code);
+			nap(a, pause);
+			pause = pause < 60 ? pause * 2 : 60;
+			continue;
+		}
+		pause = 1;
+	}
+	free(w.rv);
+	if (h)
+		curl_easy_cleanup(h);
+	return NULL;
+}
+
+int kube_api_start_watch(struct kube_api *a)
+{
+	int rc;
+
+	if (!a->started || !a->cfg.node_name)
+		return -SL_EINVAL;
+	rc = pthread_create(&a->watcher, NULL, watch_run, a);
+	if (rc != 0) {
+		sl_log(SL_LOG_ERROR, "kubernetes", "pthread_create: %s",
+		       strerror(rc));
+		return -SL_EIO;
+	}
+	a->watching = true;
 	return 0;
 }
 
@@ -333,9 +495,13 @@ void kube_api_stop(struct kube_api *a)
 		return;
 	pthread_mutex_lock(&a->mu);
 	atomic_store(&a->stop, true);
-	pthread_cond_signal(&a->cond);
+	pthread_cond_broadcast(&a->cond);
+	pthread_cond_broadcast(&a->wcond);
 	pthread_mutex_unlock(&a->mu);
 	pthread_join(a->thread, NULL);
+	if (a->watching)
+		pthread_join(a->watcher, NULL);
+	a->watching = false;
 	for (m = a->todo; m; m = next) {
 		next = m->next;
 		kube_msg_destroy(m);
@@ -345,9 +511,11 @@ void kube_api_stop(struct kube_api *a)
 		kube_msg_destroy(m);
 	}
 	a->todo = a->done = NULL;
-	free(a->token);
-	a->token = NULL;
+	free(a->tok.v);
+	free(a->wtok.v);
+	a->tok.v = a->wtok.v = NULL;
 	pthread_cond_destroy(&a->cond);
+	pthread_cond_destroy(&a->wcond);
 	pthread_mutex_destroy(&a->mu);
 	a->started = false;
 	curl_global_cleanup();

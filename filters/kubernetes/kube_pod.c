@@ -187,16 +187,22 @@ struct kube_pod *kube_pod_parse(const char *json, size_t len, const char **err)
 }
 
 int kube_pod_list_parse(const char *json, size_t len, struct kube_pod ***out,
-			size_t *n, const char **err)
+			size_t *n, char **rv, const char **err)
 {
-	yajl_val root = kube_json_parse(json, len, err), items;
+	yajl_val root = kube_json_parse(json, len, err), items, r;
 	struct kube_pod **v;
 	size_t k = 0;
 
 	*out = NULL;
 	*n = 0;
+	if (rv)
+		*rv = NULL;
 	if (!root)
 		return -SL_EPARSE;
+	r = kube_json_member(kube_json_member(root, "metadata"),
+			     "resourceVersion");
+	if (rv && YAJL_IS_STRING(r))
+		*rv = strdup(r->u.string);
 	items = kube_json_member(root, "items");
 	if (!YAJL_IS_ARRAY(items)) {
 		yajl_tree_free(root);
@@ -250,4 +256,40 @@ struct kube_namespace *kube_namespace_parse(const char *json, size_t len,
 		return NULL;
 	}
 	return n;
+}
+
+int kube_watch_event_parse(const char *json, size_t len, const char **type,
+			   struct kube_pod **pod, char **rv, int *code)
+{
+	static const char *const types[] = {"ADDED", "MODIFIED", "DELETED",
+					    "BOOKMARK", "ERROR"};
+	const char *err = NULL;
+	yajl_val root = kube_json_parse(json, len, &err), t, obj, r, c;
+
+	*type = NULL;
+	*pod = NULL;
+	*rv = NULL;
+	*code = 0;
+	if (!root)
+		return -SL_EPARSE;
+	t = kube_json_member(root, "type");
+	obj = kube_json_member(root, "object");
+	for (size_t i = 0; YAJL_IS_STRING(t) && i < 5; i++)
+		if (strcmp(t->u.string, types[i]) == 0)
+			*type = types[i];
+	if (!*type || !YAJL_IS_OBJECT(obj)) {
+		yajl_tree_free(root);
+		return -SL_EPARSE;
+	}
+	c = kube_json_member(obj, "code");
+	if (YAJL_IS_INTEGER(c))
+		*code = (int)YAJL_GET_INTEGER(c);
+	r = kube_json_member(kube_json_member(obj, "metadata"),
+			     "resourceVersion");
+	if (YAJL_IS_STRING(r))
+		*rv = strdup(r->u.string);
+	if (*type == types[0] || *type == types[1])
+		*pod = pod_from(obj, &err); /* NULL when it has no name */
+	yajl_tree_free(root);
+	return 0;
 }

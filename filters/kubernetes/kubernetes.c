@@ -162,6 +162,7 @@ static void ask_pod(struct kube_ctx *ctx, struct kube_entry *e)
 
 	e->asking = true;
 	if (ctx->use_kubelet || ctx->node_asking) {
+		e->on_node = true;
 		/* the node-wide answer resolves it (see node_answer) */
 		if (ctx->use_kubelet)
 			ask_node(ctx);
@@ -222,8 +223,9 @@ static void node_answer(struct kube_ctx *ctx, struct kube_msg *m, double now)
 		for (struct kube_entry *e = c->buckets[b]; e; e = e->next) {
 			struct kube_pod *p;
 
-			if (!e->asking)
+			if (!e->on_node)
 				continue;
+			e->on_node = false;
 			p = ok ? list_find(m, e->key) : NULL;
 			if (p) {
 				/* a copy for each key with cache_use_docker_id:
@@ -262,6 +264,33 @@ static void node_answer(struct kube_ctx *ctx, struct kube_msg *m, double now)
 	}
 }
 
+/*
+ * A pod of this node was added or changed: cached before its first log
+ * line is read, in the usual case (the pod exists before its containers).
+ */
+static void watch_event(struct kube_ctx *ctx, struct kube_msg *m, double now)
+{
+	struct kube_pod *p = m->pod_meta;
+	char key[600];
+	int n;
+	struct kube_entry *e;
+
+	count(ctx->s_watch);
+	if (ctx->cache_use_docker_id)
+		return; /* such keys carry an id the event does not give */
+	n = snprintf(key, sizeof(key), "%s/%s", p->ns, p->name);
+	if (n <= 0 || (size_t)n >= sizeof(key))
+		return;
+	e = kube_cache_find(&ctx->pods, key, (size_t)n);
+	if (!e)
+		e = kube_cache_add(&ctx->pods, key, (size_t)n, KUBE_POD);
+	if (!e)
+		return;
+	m->pod_meta = NULL;
+	entry_pod(e, p, now); /* a GET in flight refreshes it again */
+	e->on_node = false;
+}
+
 /* Applies the API thread's answers to the cache (engine thread). */
 static void take_answers(struct kube_ctx *ctx)
 {
@@ -275,9 +304,12 @@ static void take_answers(struct kube_ctx *ctx)
 		struct kube_entry *e;
 
 		next = m->next;
-		count_request(ctx, m->code);
+		if (m->kind != KUBE_REQ_WATCH)
+			count_request(ctx, m->code);
 		if (m->kind == KUBE_REQ_NODE) {
 			node_answer(ctx, m, now);
+		} else if (m->kind == KUBE_REQ_WATCH) {
+			watch_event(ctx, m, now);
 		} else if (m->kind == KUBE_REQ_POD) {
 			e = kube_cache_find(&ctx->pods, m->key, strlen(m->key));
 			if (e && m->code == 200 && m->pod_meta) {
@@ -681,6 +713,11 @@ static int kube_init(void *data, struct sl_plugin_instance *ins)
 			   "Records whose pod was not in the cache", NULL);
 		const char *vals[1] = {sl_plugin_instance_name(ins)};
 
+		struct sl_metric_family *w = family(
+		    ctx, "sluice_kubernetes_watch_events_total",
+		    "Pods of this node added or changed, from the watch", NULL);
+
+		ctx->s_watch = w ? sl_plugin_metric_series(ins, w, vals) : NULL;
 		ctx->s_hits = h ? sl_plugin_metric_series(ins, h, vals) : NULL;
 		ctx->s_misses =
 		    m ? sl_plugin_metric_series(ins, m, vals) : NULL;
@@ -702,7 +739,7 @@ static int kube_init(void *data, struct sl_plugin_instance *ins)
 			 ctx->kubelet_host, (long long)ctx->kubelet_port);
 	}
 	/* the DaemonSet passes the node's name (downward API): with it, the
-	 * pods already on the node are listed once at start */
+	 * node's pods are listed at start and watched from then on */
 	node = getenv("NODE_NAME");
 	if (node && *node) {
 		ctx->node_name = strdup(node);
@@ -722,9 +759,16 @@ static int kube_init(void *data, struct sl_plugin_instance *ins)
 	cfg.buffer_size = ctx->buffer_size;
 	if (kube_api_start(&ctx->api, &cfg) < 0)
 		return -SL_EIO;
-	if (!ctx->namespace_metadata_only &&
-	    (ctx->use_kubelet || ctx->node_name))
-		ask_node(ctx);
+	if (ctx->namespace_metadata_only)
+		return 0;
+	if (ctx->use_kubelet) {
+		ask_node(ctx); /* the kubelet has no watch: /pods at start */
+	} else if (ctx->node_name) {
+		/* the watcher lists the node's pods, then watches them */
+		ctx->node_asking = true;
+		if (kube_api_start_watch(&ctx->api) < 0)
+			return -SL_EIO;
+	}
 	return 0;
 }
 

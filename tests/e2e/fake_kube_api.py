@@ -95,20 +95,34 @@ class FakeKubeApi:
         self.log = []         # "METHOD PATH" per request served
         self.auth_seen = []   # (path, token) per request
         self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)
+        self.rv = 100         # the cluster's resourceVersion
+        self.events = []      # (rv, type, pod) for watches
+        self.closing = False
         self.server = None
 
     # ---- data ----
     def add_pod(self, p):
-        with self.lock:
-            self.pods[(p["metadata"]["namespace"], p["metadata"]["name"])] = p
+        """Adds or replaces a pod; watches see ADDED or MODIFIED."""
+        with self.cond:
+            key = (p["metadata"]["namespace"], p["metadata"]["name"])
+            self.rv += 1
+            p["metadata"]["resourceVersion"] = str(self.rv)
+            self.events.append((self.rv, "MODIFIED" if key in self.pods else "ADDED", p))
+            self.pods[key] = p
+            self.cond.notify_all()
 
     def add_namespace(self, n):
         with self.lock:
             self.namespaces[n["metadata"]["name"]] = n
 
-    def requests(self, path=None):
+    def requests(self, path=None, watch=False):
+        """Requests served (for path, without its query), lists and
+        watches apart."""
         with self.lock:
-            return [l for l in self.log if path is None or l.split(" ", 1)[1].split("?")[0] == path]
+            return [l for l in self.log
+                    if (path is None or l.split(" ", 1)[1].split("?")[0] == path)
+                    and (path is None or ("watch=1" in l) == watch)]
 
     # ---- server ----
     def start(self):
@@ -146,9 +160,44 @@ class FakeKubeApi:
                     return self.answer(fail[0], status(fail[0], "InternalError", "injected"))
                 self.route(path)
 
+            def chunk(self, obj):
+                data = (json.dumps(obj) + "\n").encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+
+            def watch(self, node, q):
+                """A watch from resourceVersion: the events after it, as
+                they happen, until timeoutSeconds (chunked, one per line)."""
+                rv = int(q.get("resourceVersion", ["0"])[0] or 0)
+                end = time.monotonic() + float(q.get("timeoutSeconds", ["60"])[0])
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                try:
+                    while True:
+                        with api.cond:
+                            new = [e for e in api.events if e[0] > rv]
+                            if not new and not api.closing:
+                                api.cond.wait(max(0.0, min(1.0, end - time.monotonic())))
+                                new = [e for e in api.events if e[0] > rv]
+                            closing = api.closing
+                        for erv, typ, p in new:
+                            rv = erv
+                            if p["spec"].get("nodeName") == node:
+                                self.chunk({"type": typ, "object": p})
+                        if closing or time.monotonic() >= end:
+                            break
+                    self.wfile.write(b"0\r\n\r\n")
+                except OSError:
+                    pass
+
             def route(self, path):
                 u = urllib.parse.urlsplit(path)
                 q = urllib.parse.parse_qs(u.query)
+                if u.path == "/api/v1/pods" and q.get("watch", [""])[0] in ("1", "true"):
+                    sel = q.get("fieldSelector", [""])[0]
+                    return self.watch(sel.split("=", 1)[1] if "=" in sel else None, q)
                 m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/pods/([^/]+)", u.path)
                 with api.lock:
                     if m:
@@ -171,7 +220,7 @@ class FakeKubeApi:
                             node = sel.split("=", 1)[1]
                             items = [p for p in items if p["spec"].get("nodeName") == node]
                         return self.answer(200, {"kind": "PodList", "apiVersion": "v1",
-                                                 "metadata": {"resourceVersion": "9"},
+                                                 "metadata": {"resourceVersion": str(api.rv)},
                                                  "items": items})
                 return self.answer(404, status(404, "NotFound", "no route"))
 
@@ -189,6 +238,9 @@ class FakeKubeApi:
         return self
 
     def stop(self):
+        with self.cond:
+            self.closing = True
+            self.cond.notify_all()
         if self.server:
             self.server.shutdown()
             self.server.server_close()
@@ -206,7 +258,8 @@ def request_needs(line):
     if re.fullmatch(r"/api/v1/namespaces/[^/]+", u.path):
         return ("namespaces", verb)
     if u.path == "/api/v1/pods":
-        return ("pods", "list")
+        q = urllib.parse.parse_qs(u.query)
+        return ("pods", "watch" if q.get("watch", [""])[0] in ("1", "true") else "list")
     if u.path == "/pods":  # the kubelet's: authorised as nodes/proxy
         return ("nodes/proxy", verb)
     return ("?" + u.path, verb)

@@ -329,9 +329,10 @@ def check_api_trouble(tmp):
     c.equal(rc, 0, "clean exit with the API down: %s" % d.output()[-800:])
 
 
-def check_node_prefetch(tmp):
-    """NODE_NAME set: the node's pods are listed once at start, so pods that
-    were running before sluice need no request of their own."""
+def check_node_watch(tmp):
+    """NODE_NAME set: the node's pods are listed at start and watched from
+    then on, so a pod that starts later is cached before its first line:
+    its very first record has its labels, without a request of its own."""
     logs = os.path.join(tmp, "var", "log", "containers")
     os.makedirs(logs)
     api = fk.FakeKubeApi(tmp, tokens=("t",)).start()
@@ -348,19 +349,40 @@ def check_node_prefetch(tmp):
     del os.environ["NODE_NAME"]
     try:
         e2e.wait_port(port, d.p)
-        e2e.wait_for(lambda: api.requests("/api/v1/pods"), 30, what="the node's pod list")
+        e2e.wait_for(lambda: api.requests("/api/v1/pods", watch=True), 30,
+                     what="the node's pods listed, then watched")
         warm_up(f, cri, out, "web-0", "labels from the node list")
         c.equal(api.requests("/api/v1/namespaces/shop/pods/web-0"), [],
                 "a listed pod is not asked for again")
         c.equal([l.split("?", 1)[1] for l in api.requests("/api/v1/pods")],
                 ["fieldSelector=spec.nodeName%3Dnode-7"], "one list, this node's pods")
+        c.check(all("resourceVersion=" in l and "spec.nodeName%3Dnode-7" in l
+                    for l in api.requests("/api/v1/pods", watch=True)),
+                "the watch starts at the list's resourceVersion, on this node")
+        # a pod scheduled later: the watch brings it before its first line
+        api.add_pod(fk.pod("shop", "late-0", "uid-l", labels={"app": "late"}, node="node-7",
+                           containers=[("c", ID_NEW)]))
+
+        def seen():
+            append(f, [cri("tick")])  # the engine applies answers per record
+            return (e2e.metric_value(port, "sluice_kubernetes_watch_events_total") or 0) >= 1
+        e2e.wait_for(seen, 30, interval=0.3, what="the watch event applied")
+        late = os.path.join(logs, "late-0_shop_c-%s.log" % ID_NEW)
+        append(late, [cri("my first line")])
+        e2e.wait_for(lambda: [r for r in records(out) if r.get("log") == "my first line"], 30,
+                     what="the late pod's first record")
+        first = [r for r in records(out) if r.get("log") == "my first line"][0]
+        c.equal(first["kubernetes"].get("labels"), {"app": "late"},
+                "a pod started later: its first record has its labels")
+        c.equal(api.requests("/api/v1/namespaces/shop/pods/late-0"), [],
+                "the watched pod needed no request of its own")
     except TimeoutError as e:
         c.check(False, str(e))
     finally:
         rc = d.stop()
         api.stop()
     c.equal(rc, 0, "clean exit: %s" % d.output()[-800:])
-    check_rbac(api, "node list")
+    check_rbac(api, "node watch")
 
 
 def check_kubelet(tmp):
@@ -517,7 +539,7 @@ def check_refused(tmp):
 
 ONLY = os.environ.get("K8S_ONLY")
 for name, fn in (("metadata", check_metadata), ("trouble", check_api_trouble),
-                 ("prefetch", check_node_prefetch), ("kubelet", check_kubelet),
+                 ("watch", check_node_watch), ("kubelet", check_kubelet),
                  ("ttl", check_ttl), ("kube_conf", check_fluent_bit_kube_conf),
                  ("refused", check_refused)):
     if ONLY and name != ONLY:

@@ -44,6 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kube_namespace *ns;
 	struct kube_tag_meta t;
 	size_t n;
+	const char *type;
+	char *rv;
+	int code;
 
 	if (!copy)
 		return 0;
@@ -55,12 +58,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_object(p);
 		kube_pod_destroy(p);
 	}
-	if (kube_pod_list_parse(copy, size, &list, &n, &err) == 0) {
+	if (kube_pod_list_parse(copy, size, &list, &n, &rv, &err) == 0) {
 		for (size_t i = 0; i < n; i++) {
 			check_object(list[i]);
 			kube_pod_destroy(list[i]);
 		}
 		free(list);
+		free(rv);
+	}
+	if (kube_watch_event_parse(copy, size, &type, &p, &rv, &code) == 0) {
+		if (!type || (p && (!p->ns || !p->name)))
+			abort();
+		kube_pod_destroy(p);
+		free(rv);
 	}
 	ns = kube_namespace_parse(copy, size, &err);
 	kube_namespace_destroy(ns);

@@ -155,8 +155,8 @@ static void pod_list_and_namespace(void **state)
 	const char *err = NULL;
 
 	(void)state;
-	assert_int_equal(kube_pod_list_parse(list, strlen(list), &v, &n, &err),
-			 0);
+	assert_int_equal(
+	    kube_pod_list_parse(list, strlen(list), &v, &n, NULL, &err), 0);
 	assert_int_equal(n, 2); /* the item without metadata is skipped */
 	assert_string_equal(v[1]->name, "b");
 	assert_string_equal(v[1]->labels, "{}");
