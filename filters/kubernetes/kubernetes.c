@@ -365,8 +365,10 @@ static struct kube_entry *lookup(struct kube_ctx *ctx, struct kube_cache *c,
 	struct kube_entry *e = kube_cache_find(c, key, len);
 	double now;
 
+	bool pod = kind == KUBE_POD;
+
 	if (!e) {
-		count(ctx->s_misses);
+		count(pod ? ctx->s_misses : NULL);
 		e = kube_cache_add(c, key, len, kind);
 		if (!e)
 			return NULL;
@@ -379,7 +381,7 @@ static struct kube_entry *lookup(struct kube_ctx *ctx, struct kube_cache *c,
 	if (e->asking)
 		return e;
 	if (e->state == KUBE_READY && ttl <= 0 && !e->failures) {
-		count(ctx->s_hits);
+		count(pod ? ctx->s_hits : NULL);
 		return e;
 	}
 	now = kube_now();
@@ -393,7 +395,7 @@ static struct kube_entry *lookup(struct kube_ctx *ctx, struct kube_cache *c,
 			ask_ns(ctx, e);
 	}
 	if (e->state == KUBE_READY)
-		count(ctx->s_hits);
+		count(pod ? ctx->s_hits : NULL);
 	return e;
 }
 

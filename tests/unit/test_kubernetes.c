@@ -170,6 +170,50 @@ static void pod_list_and_namespace(void **state)
 	kube_namespace_destroy(nsm);
 }
 
+static void watch_events(void **state)
+{
+	static const char added[] =
+	    "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\","
+	    "\"namespace\":\"n\",\"resourceVersion\":\"42\"}}}";
+	static const char gone[] =
+	    "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\","
+	    "\"code\":410}}";
+	static const char deleted[] =
+	    "{\"type\":\"DELETED\",\"object\":{\"metadata\":{\"name\":"
+	    "\"a\",\"namespace\":\"n\",\"resourceVersion\":\"43\"}}}";
+	const char *type;
+	struct kube_pod *p;
+	char *rv;
+	int code;
+
+	(void)state;
+	assert_int_equal(
+	    kube_watch_event_parse(added, strlen(added), &type, &p, &rv, &code),
+	    0);
+	assert_string_equal(type, "ADDED");
+	assert_string_equal(p->name, "a");
+	assert_string_equal(rv, "42");
+	kube_pod_destroy(p);
+	free(rv);
+	assert_int_equal(
+	    kube_watch_event_parse(gone, strlen(gone), &type, &p, &rv, &code),
+	    0);
+	assert_string_equal(type, "ERROR");
+	assert_int_equal(code, 410);
+	assert_null(p);
+	assert_null(rv);
+	/* a deleted pod is not handed on: its files may still be read */
+	assert_int_equal(kube_watch_event_parse(deleted, strlen(deleted), &type,
+						&p, &rv, &code),
+			 0);
+	assert_null(p);
+	assert_string_equal(rv, "43");
+	free(rv);
+	assert_int_equal(kube_watch_event_parse("{\"type\":\"X\"}", 12, &type,
+						&p, &rv, &code),
+			 -SL_EPARSE);
+}
+
 static void hash_cut_like_fluent_bit(void **state)
 {
 	char *s;
@@ -561,6 +605,7 @@ int main(void)
 	    cmocka_unit_test(pod_parse_fields),
 	    cmocka_unit_test(pod_parse_refuses_bad_answers),
 	    cmocka_unit_test(pod_list_and_namespace),
+	    cmocka_unit_test(watch_events),
 	    cmocka_unit_test(hash_cut_like_fluent_bit),
 	    cmocka_unit_test(props_streams_and_containers),
 	    cmocka_unit_test(kubernetes_object_order),
