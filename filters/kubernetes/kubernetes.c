@@ -515,8 +515,8 @@ static int assemble(struct kube_ctx *ctx, struct sl_record *rec,
 		    !ctx->keep_log)
 			continue;
 		if (ms != MERGE_NONE && !ctx->merge_log_key &&
-		    !key_is(k, klen, "log") && kube_keys_has(keys, k, klen))
-			continue; /* the merged value wins */
+		    kube_keys_has(keys, k, klen))
+			continue; /* the merged value wins, "log" too */
 		rc |= append_field(b, k, klen, v.raw, v.raw_len);
 	}
 	if (ms != MERGE_NONE && ctx->tmp.len) {

@@ -485,6 +485,13 @@ static void filter_merge_log_variants(void **state)
 	assert_string_equal(tf->out, "{\"log\":\"plain\"," SHORT_K8S "}");
 	sl_test_filter_destroy(tf);
 
+	/* a merged "log" replaces the original one, never a second key */
+	tf = filter_with(notrim, NULL);
+	assert_int_equal(run(tf, TAG, "{\"log\":\"{\\\"log\\\":\\\"in\\\"}\"}"),
+			 SL_FILTER_KEEP);
+	assert_string_equal(tf->out, "{\"log\":\"in\"," SHORT_K8S "}");
+	sl_test_filter_destroy(tf);
+
 	tf = filter_with(notrim, NULL);
 	assert_int_equal(
 	    run(tf, TAG, "{\"log\":\"{\\\"m\\\":\\\"a\\\\n\\\"}\"}"),
