@@ -118,6 +118,7 @@ struct kube_cache {
 	struct kube_entry **buckets; /* owned */
 	size_t n_buckets, n, max;
 	uint64_t clock;
+	uint64_t gen; /* bumped when an entry's metadata changes or goes */
 };
 
 int kube_cache_init(struct kube_cache *c, size_t max);
@@ -212,6 +213,17 @@ struct kube_shape {
 	bool labels, annotations, owner_references;
 };
 
+/* The last record's tag, split, and the kubernetes object made for it. */
+struct kube_memo {
+	struct sl_buf tag;	/* owned copy */
+	struct kube_tag_meta t; /* its lengths (spans point at the copy) */
+	size_t off[4];		/* pod, ns, container, id offsets */
+	bool tag_ok, kube_ok;
+	struct sl_buf kube; /* owned */
+	uint64_t gen;	    /* pods.gen it was made at */
+	const struct kube_pod *pod;
+};
+
 /* ---- the filter's context --------------------------------------------------
  */
 struct kube_ctx {
@@ -248,6 +260,7 @@ struct kube_ctx {
 	double kubelet_asked; /* when the last node-wide fetch was queued */
 	bool node_asking;
 	struct kube_shape shape;
+	struct kube_memo memo;
 	struct sl_buf out, kube, kns, tmp; /* per-record scratch, owned */
 	struct sl_text scratch, scratch2;
 	struct sl_accessor *acc_log, *acc_stream; /* owned */

@@ -98,6 +98,7 @@ static void evict_one(struct kube_cache *c)
 		*victim = e->next;
 		entry_free(e);
 		c->n--;
+		c->gen++;
 	}
 }
 

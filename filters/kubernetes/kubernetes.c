@@ -110,8 +110,10 @@ static void entry_failed(struct kube_entry *e, int code, double now)
 	/* a READY entry whose refresh failed keeps serving what it has */
 }
 
-static void entry_pod(struct kube_entry *e, struct kube_pod *p, double now)
+static void entry_pod(struct kube_ctx *ctx, struct kube_entry *e,
+		      struct kube_pod *p, double now)
 {
+	ctx->pods.gen++; /* the memoised kubernetes object is stale */
 	kube_pod_destroy(e->pod);
 	e->pod = p;
 	e->state = KUBE_READY;
@@ -233,7 +235,7 @@ static void node_answer(struct kube_ctx *ctx, struct kube_msg *m, double now)
 				for (size_t i = 0; i < m->n_list; i++)
 					if (m->list[i] == p)
 						m->list[i] = NULL;
-				entry_pod(e, p, now);
+				entry_pod(ctx, e, p, now);
 			} else if (ok && !ctx->use_kubelet) {
 				e->asking = false;
 				ask_pod(ctx, e); /* not listed: ask alone */
@@ -259,7 +261,7 @@ static void node_answer(struct kube_ctx *ctx, struct kube_msg *m, double now)
 			e = kube_cache_add(c, key, (size_t)n, KUBE_POD);
 		if (e) {
 			m->list[i] = NULL;
-			entry_pod(e, p, now);
+			entry_pod(ctx, e, p, now);
 		}
 	}
 }
@@ -287,7 +289,7 @@ static void watch_event(struct kube_ctx *ctx, struct kube_msg *m, double now)
 	if (!e)
 		return;
 	m->pod_meta = NULL;
-	entry_pod(e, p, now); /* a GET in flight refreshes it again */
+	entry_pod(ctx, e, p, now); /* a GET in flight refreshes it again */
 	e->on_node = false;
 }
 
@@ -313,7 +315,7 @@ static void take_answers(struct kube_ctx *ctx)
 		} else if (m->kind == KUBE_REQ_POD) {
 			e = kube_cache_find(&ctx->pods, m->key, strlen(m->key));
 			if (e && m->code == 200 && m->pod_meta) {
-				entry_pod(e, m->pod_meta, now);
+				entry_pod(ctx, e, m->pod_meta, now);
 				m->pod_meta = NULL;
 			} else if (e) {
 				entry_failed(e, m->code, now);
@@ -562,6 +564,41 @@ static int dummy_object(struct sl_buf *b)
 	return rc ? -SL_ENOMEM : 0;
 }
 
+/*
+ * The tag's metadata, split again only when the tag differs from the last
+ * record's (a chunk is one tag; the memo keeps offsets, not pointers).
+ * The kubernetes object built for it is kept with it (see kube_filter).
+ */
+static int tag_meta(struct kube_ctx *ctx, const char *tag, size_t tag_len,
+		    size_t plen, struct kube_tag_meta *t)
+{
+	struct kube_memo *mm = &ctx->memo;
+
+	if (mm->tag_ok && mm->tag.len == tag_len &&
+	    memcmp(mm->tag.data, tag, tag_len) == 0) {
+		*t = mm->t; /* lengths; the spans are made from the offsets */
+		t->pod = tag + mm->off[0];
+		t->ns = tag + mm->off[1];
+		t->container = tag + mm->off[2];
+		t->docker_id = tag + mm->off[3];
+		return 0;
+	}
+	mm->tag_ok = false;
+	mm->kube_ok = false;
+	if (kube_tag_parse(tag + plen, tag_len - plen, t) < 0)
+		return -SL_ENOENT;
+	sl_buf_reset(&mm->tag);
+	if (sl_buf_append(&mm->tag, tag, tag_len) == 0) {
+		mm->t = *t;
+		mm->off[0] = (size_t)(t->pod - tag);
+		mm->off[1] = (size_t)(t->ns - tag);
+		mm->off[2] = (size_t)(t->container - tag);
+		mm->off[3] = (size_t)(t->docker_id - tag);
+		mm->tag_ok = true;
+	}
+	return 0;
+}
+
 static enum sl_filter_verdict kube_filter(void *data, struct sl_record *rec,
 					  const char *tag, size_t tag_len)
 {
@@ -587,8 +624,7 @@ static enum sl_filter_verdict kube_filter(void *data, struct sl_record *rec,
 		return SL_FILTER_KEEP;
 	}
 	/* like Fluent Bit, the prefix is skipped by its length */
-	if (plen + 1 >= tag_len ||
-	    kube_tag_parse(tag + plen, tag_len - plen, &t) < 0) {
+	if (plen + 1 >= tag_len || tag_meta(ctx, tag, tag_len, plen, &t) < 0) {
 		count_without(ctx, WO_TAG);
 		return SL_FILTER_KEEP; /* not a container log: untouched */
 	}
@@ -616,8 +652,20 @@ static enum sl_filter_verdict kube_filter(void *data, struct sl_record *rec,
 			if (!pe || !pe->pod)
 				count_without(ctx, reason_of(pe));
 		}
-		kube_record_object(&ctx->kube, &t, pe ? pe->pod : NULL,
-				   &ctx->shape);
+		/* the same file and metadata as the last record: same object */
+		if (!ctx->memo.kube_ok || ctx->memo.gen != ctx->pods.gen ||
+		    ctx->memo.pod != (pe ? pe->pod : NULL)) {
+			sl_buf_reset(&ctx->memo.kube);
+			ctx->memo.kube_ok =
+			    kube_record_object(&ctx->memo.kube, &t,
+					       pe ? pe->pod : NULL,
+					       &ctx->shape) == 0;
+			ctx->memo.gen = ctx->pods.gen;
+			ctx->memo.pod = pe ? pe->pod : NULL;
+		}
+		if (ctx->memo.kube_ok)
+			sl_buf_append(&ctx->kube, ctx->memo.kube.data,
+				      ctx->memo.kube.len);
 	}
 	if (pe && pe->pod &&
 	    (ctx->k8s_logging_parser || ctx->k8s_logging_exclude)) {
@@ -787,6 +835,8 @@ static void kube_destroy(void *data)
 	sl_buf_destroy(&ctx->kube);
 	sl_buf_destroy(&ctx->kns);
 	sl_buf_destroy(&ctx->tmp);
+	sl_buf_destroy(&ctx->memo.tag);
+	sl_buf_destroy(&ctx->memo.kube);
 	free(ctx->scratch.buf);
 	free(ctx->scratch2.buf);
 	free(ctx->api_url);
