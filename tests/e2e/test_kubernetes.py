@@ -507,6 +507,12 @@ def check_fluent_bit_kube_conf(tmp):
 """ % (parsers, port, logs, api.url, api.ca, token, tag_prefix(logs), out))
     r = e2e.run_to_exit(["--dry-run", "-c", conf], timeout=60)
     c.equal(r.rc, 0, "kube.conf passes --dry-run: %s" % r.log()[-500:])
+    # Fluent Bit's own files, as they are
+    for name in ("kube.conf", "kube_elasticsearch.conf"):
+        path = os.path.join(e2e.source_root(), "tests", "conformance", "fluent-bit", "conf", name)
+        r = e2e.run_to_exit(["--dry-run", "-c", path], timeout=60)
+        c.check(r.rc == 0 and "configuration test is successful" in r.out.decode(),
+                "Fluent Bit's conf/%s passes --dry-run: %s" % (name, r.log()[-500:]))
     f = os.path.join(logs, "web-0_shop_c-%s.log" % ID_API)
     open(f, "w").close()  # tail without Read_from_Head: new lines only
     d = e2e.Daemon(conf, os.path.join(tmp, "sluice.log"))
