@@ -11,10 +11,11 @@ build=(meson ninja-build pkg-config gcc python3
   libcurl4-openssl-dev liblz4-dev librdkafka-dev)
 demo=(curl openssl)
 deb=(build-essential debhelper dpkg-dev systemd)
-# the suite: clang + sanitizers, clang-format, cmocka, a real Prometheus; the .deb test
+# the suite: clang + sanitizers, clang-format, cmocka, a real Prometheus,
+# python3-yaml (tests that read the Kubernetes manifests); the .deb test
 # (tests/e2e/test_packaging.py) builds, lints, installs and verifies the
 # package: debhelper, lintian, systemd-analyze, man
-test=(clang clang-format libclang-rt-14-dev libcmocka-dev prometheus
+test=(clang clang-format libclang-rt-14-dev libcmocka-dev prometheus python3-yaml
   build-essential debhelper dpkg-dev lintian systemd man-db groff-base)
 case "${1:-test}" in
   demo) pkgs=("${build[@]}" "${demo[@]}") ;;
