@@ -261,6 +261,8 @@ struct kube_ctx {
 	bool node_asking;
 	struct kube_shape shape;
 	struct kube_memo memo;
+	double warned_at; /* last failure warning */
+	unsigned warn_suppressed;
 	struct sl_buf out, kube, kns, tmp; /* per-record scratch, owned */
 	struct sl_text scratch, scratch2;
 	struct sl_accessor *acc_log, *acc_stream; /* owned */

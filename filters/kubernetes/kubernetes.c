@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <errno.h>
 
 enum without_reason {
 	WO_TAG = 0,	 /* the tag does not name a pod */
@@ -98,8 +100,45 @@ static double backoff(unsigned failures)
 	return s < 60 ? s : 60;
 }
 
-static void entry_failed(struct kube_entry *e, int code, double now)
+static const char *code_text(int code, char *buf, size_t len)
 {
+	if (code > 0)
+		snprintf(buf, len, "HTTP %d", code);
+	else
+		snprintf(buf, len, "%s",
+			 code == KUBE_CODE_NO_ANSWER ? "no answer"
+			 : code == KUBE_CODE_TOO_BIG
+			     ? "an answer over Buffer_Size"
+			     : "an unreadable answer");
+	return buf;
+}
+
+/*
+ * Failures are logged at most once a minute (a down API would otherwise
+ * log once per pod), with the number left out since.
+ */
+static void warn_failed(struct kube_ctx *ctx, const struct kube_entry *e,
+			int code, double now)
+{
+	char buf[64];
+
+	if (ctx->warned_at > 0 && now - ctx->warned_at < 60) {
+		ctx->warn_suppressed++;
+		return;
+	}
+	sl_log(SL_LOG_WARN, "kubernetes",
+	       "%s %s: %s; its records keep the metadata of their file name "
+	       "(%u more failures since the last warning)",
+	       e->kind == KUBE_NS ? "namespace" : "pod", e->key,
+	       code_text(code, buf, sizeof(buf)), ctx->warn_suppressed);
+	ctx->warned_at = now;
+	ctx->warn_suppressed = 0;
+}
+
+static void entry_failed(struct kube_ctx *ctx, struct kube_entry *e, int code,
+			 double now)
+{
+	warn_failed(ctx, e, code, now);
 	e->asking = false;
 	e->last_code = code;
 	e->failures++;
@@ -240,7 +279,7 @@ static void node_answer(struct kube_ctx *ctx, struct kube_msg *m, double now)
 				e->asking = false;
 				ask_pod(ctx, e); /* not listed: ask alone */
 			} else {
-				entry_failed(e, ok ? 404 : m->code, now);
+				entry_failed(ctx, e, ok ? 404 : m->code, now);
 			}
 		}
 	if (!ok || ctx->cache_use_docker_id)
@@ -318,7 +357,7 @@ static void take_answers(struct kube_ctx *ctx)
 				entry_pod(ctx, e, m->pod_meta, now);
 				m->pod_meta = NULL;
 			} else if (e) {
-				entry_failed(e, m->code, now);
+				entry_failed(ctx, e, m->code, now);
 			}
 		} else {
 			e = kube_cache_find(&ctx->namespaces, m->key,
@@ -332,7 +371,7 @@ static void take_answers(struct kube_ctx *ctx)
 				e->failures = 0;
 				e->fetched = now;
 			} else if (e) {
-				entry_failed(e, m->code, now);
+				entry_failed(ctx, e, m->code, now);
 			}
 		}
 		kube_msg_destroy(m);
@@ -776,6 +815,12 @@ static int kube_init(void *data, struct sl_plugin_instance *ins)
 	ctx->api_on = !ctx->dummy_meta && !ctx->use_tag_for_meta;
 	if (!ctx->api_on)
 		return 0;
+	/* not an error: a config is checked (--dry-run) off the cluster too */
+	if (ctx->ca_file && *ctx->ca_file && access(ctx->ca_file, R_OK) != 0)
+		sl_log(SL_LOG_WARN, "kubernetes",
+		       "Kube_CA_File %s: %s: the API's certificate cannot be "
+		       "verified until it is there",
+		       ctx->ca_file, strerror(errno));
 	ctx->api_url = strip_slash(ctx->kube_url);
 	if (!ctx->api_url)
 		return -SL_ENOMEM;

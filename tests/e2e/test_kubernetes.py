@@ -297,6 +297,8 @@ def check_api_trouble(tmp):
         rc = d.stop()
         api.stop()
     c.equal(rc, 0, "clean exit: %s" % d.output()[-800:])
+    c.check("its records keep the metadata of their file name" in d.output(),
+            "a failing API is logged: %s" % d.output()[-800:])
     check_rbac(api, "trouble")
 
     # the API is down (nothing listens): records delivered, counted
