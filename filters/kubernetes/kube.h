@@ -142,6 +142,9 @@ enum kube_req_kind {
 	KUBE_REQ_WATCH,	  /* an ADDED or MODIFIED pod from the node's watch */
 };
 
+/* The largest node-wide pod list read (Buffer_Size is for one pod). */
+#define KUBE_MAX_LIST (256 * 1024 * 1024)
+
 /* kube_msg.code besides HTTP statuses */
 #define KUBE_CODE_NO_ANSWER  0	  /* network error, timeout */
 #define KUBE_CODE_BAD_ANSWER (-1) /* 200 but not the JSON expected */

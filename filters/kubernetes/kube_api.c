@@ -221,7 +221,11 @@ static char *make_url(CURL *h, const char *base, const char *a1, const char *v1,
 static void serve(struct kube_api *a, CURL *h, struct kube_token *t,
 		  struct kube_msg *m)
 {
-	struct answer ans = {.limit = a->cfg.buffer_size};
+	/* Buffer_Size bounds one pod's answer, as in Fluent Bit; a node's
+	 * list holds every pod of it, so it gets the hard cap instead */
+	struct answer ans = {.limit = m->kind == KUBE_REQ_NODE
+					  ? (int64_t)KUBE_MAX_LIST
+					  : a->cfg.buffer_size};
 	const char *err = "?";
 	char *url = NULL;
 
@@ -413,9 +417,9 @@ static void *watch_run(void *arg)
 	double pause = 1;
 
 	while (h && !atomic_load(&a->stop)) {
-		struct answer ans = {.limit = a->cfg.buffer_size,
-				     .on_line = on_event,
-				     .user = &w};
+		/* a line is one pod, but a stuck line would stop the watch */
+		struct answer ans = {
+		    .limit = KUBE_MAX_LIST, .on_line = on_event, .user = &w};
 		char *url, *enc;
 		int code;
 

@@ -343,6 +343,9 @@ def check_node_watch(tmp):
                        containers=[("c", ID_WEB)]))
     api.add_pod(fk.pod("shop", "elsewhere-0", "uid-e", labels={"app": "x"}, node="node-8",
                        containers=[("c", ID_API)]))
+    for i in range(60):  # the node's list is far over Buffer_Size (32K)
+        api.add_pod(fk.pod("busy", "filler-%d" % i, "uid-%d" % i, node="node-7",
+                           annotations={"note": "x" * 1000}, containers=[("c", ID_API)]))
     conf, port = config(tmp, logs, api, token)
     out = os.path.join(tmp, "out")
     f = os.path.join(logs, "web-0_shop_c-%s.log" % ID_WEB)
