@@ -232,6 +232,33 @@ static void hash_cut_like_fluent_bit(void **state)
 /* ---- annotations ----------------------------------------------------------
  */
 
+static void cache_bounded_lru(void **state)
+{
+	struct kube_cache c;
+	struct kube_entry *a, *b;
+
+	(void)state;
+	assert_int_equal(kube_cache_init(&c, 2), 0);
+	a = kube_cache_add(&c, "ns/a", 4, KUBE_POD);
+	b = kube_cache_add(&c, "ns/b", 4, KUBE_POD);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_ptr_equal(kube_cache_find(&c, "ns/a", 4), a); /* a used last */
+	assert_non_null(kube_cache_add(&c, "ns/c", 4, KUBE_POD));
+	assert_int_equal(c.n, 2);
+	assert_null(kube_cache_find(&c, "ns/b", 4)); /* least recently used */
+	assert_non_null(kube_cache_find(&c, "ns/a", 4));
+	/* an entry waiting for its answer is not evicted */
+	kube_cache_find(&c, "ns/c", 4)->asking = true;
+	kube_cache_find(&c, "ns/a", 4);
+	assert_non_null(kube_cache_add(&c, "ns/d", 4, KUBE_POD));
+	assert_non_null(kube_cache_find(&c, "ns/c", 4));
+	assert_null(kube_cache_find(&c, "ns/a", 4));
+	/* a key is matched whole, not as a prefix */
+	assert_null(kube_cache_find(&c, "ns/", 3));
+	kube_cache_destroy(&c);
+}
+
 static struct kube_pod *pod_with(const char *const *kv)
 {
 	struct kube_pod *p = calloc(1, sizeof(*p));
@@ -614,6 +641,7 @@ int main(void)
 	    cmocka_unit_test(pod_list_and_namespace),
 	    cmocka_unit_test(watch_events),
 	    cmocka_unit_test(hash_cut_like_fluent_bit),
+	    cmocka_unit_test(cache_bounded_lru),
 	    cmocka_unit_test(props_streams_and_containers),
 	    cmocka_unit_test(kubernetes_object_order),
 	    cmocka_unit_test(trim_like_fluent_bit),
