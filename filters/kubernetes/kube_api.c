@@ -70,6 +70,12 @@ static void token_refresh(const struct kube_api_cfg *cfg, struct kube_token *t,
 		return;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
+	/* the token goes into a header: it ends at the first control byte */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f) {
+			n = i;
+			break;
+		}
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
 			 buf[n - 1] == ' ' || buf[n - 1] == '\t'))
 		n--;
@@ -127,6 +133,22 @@ static int on_progress(void *user, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 }
 
 /*
+ * tls.debug: libcurl's own text (connection and TLS handshake), never the
+ * headers it sends, which hold the token.
+ */
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size,
+		    void *user)
+{
+	(void)h, (void)user;
+	while (size > 0 && (data[size - 1] == '\n' || data[size - 1] == '\r'))
+		size--;
+	if (type == CURLINFO_TEXT && size > 0)
+		sl_log(SL_LOG_INFO, "kubernetes", "tls.debug: %.*s", (int)size,
+		       data);
+	return 0;
+}
+
+/*
  * GETs url. Returns the HTTP status (0 when there was no answer) and the
  * body in ans (caller destroys ans->body).
  */
@@ -159,8 +181,10 @@ static int get_once(struct kube_api *a, CURL *h, const struct kube_token *t,
 		curl_easy_setopt(h, CURLOPT_CAINFO, a->cfg.ca_file);
 	if (a->cfg.ca_path && *a->cfg.ca_path)
 		curl_easy_setopt(h, CURLOPT_CAPATH, a->cfg.ca_path);
-	if (a->cfg.tls_debug)
+	if (a->cfg.tls_debug) {
+		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
 		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	}
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
 	if (t->v && *t->v) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", t->v);

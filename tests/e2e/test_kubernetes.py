@@ -428,15 +428,16 @@ def check_kubelet(tmp):
 def check_ttl(tmp):
     """Kube_Meta_Cache_TTL: a pod is asked for again once its entry is
     older than the TTL, and records get the new labels; meanwhile the old
-    ones are served (no record waits for the refresh)."""
+    ones are served (no record waits for the refresh). tls.debug logs the
+    connection, not the token."""
     logs = os.path.join(tmp, "var", "log", "containers")
     os.makedirs(logs)
-    api = fk.FakeKubeApi(tmp, tokens=("t",)).start()
-    token = e2e.write(os.path.join(tmp, "token"), "t")
+    api = fk.FakeKubeApi(tmp, tokens=("secret-ttl-token",)).start()
+    token = e2e.write(os.path.join(tmp, "token"), "secret-ttl-token")
     api.add_pod(fk.pod("shop", "web-0", "uid-w", labels={"v": "1"}, containers=[("c", ID_WEB)]))
     api.add_namespace(fk.namespace("shop", labels={"env": "x"}, annotations={"a": "b"}))
     conf, port = config(tmp, logs, api, token, Kube_Meta_Cache_TTL="1s",
-                        Namespace_Annotations="On")
+                        Namespace_Annotations="On", **{"tls.debug": "1"})
     out = os.path.join(tmp, "out")
     web = os.path.join(logs, "web-0_shop_c-%s.log" % ID_WEB)
     d = e2e.Daemon(conf, os.path.join(tmp, "sluice.log"))
@@ -461,6 +462,8 @@ def check_ttl(tmp):
         rc = d.stop()
         api.stop()
     c.equal(rc, 0, "clean exit: %s" % d.output()[-800:])
+    c.check("tls.debug: " in d.output(), "tls.debug logs the connection")
+    c.check("secret-ttl-token" not in d.output(), "tls.debug never logs the token")
     check_rbac(api, "ttl")
 
 
