@@ -176,6 +176,12 @@ struct kube_api_cfg {
 	int64_t buffer_size; /* answer size bound, 0: unbounded */
 };
 
+/*
+ * Requests at once: two, so a slow answer does not hold every other pod
+ * back, and few, since every node of a cluster asks the same API server.
+ */
+#define KUBE_API_THREADS 2
+
 /* A bearer token read from Kube_Token_File; each thread has its own. */
 struct kube_token {
 	char *v; /* owned, NULL: none */
@@ -186,14 +192,15 @@ struct kube_token {
 
 struct kube_api {
 	struct kube_api_cfg cfg;
-	pthread_t thread, watcher;
+	pthread_t threads[KUBE_API_THREADS], watcher;
+	int n_threads;
 	bool started, watching;
 	pthread_mutex_t mu;
 	pthread_cond_t cond, wcond;
 	struct kube_msg *todo, **todo_tail; /* engine -> thread */
 	struct kube_msg *done;		    /* threads -> engine, LIFO */
 	atomic_bool stop, have_done;
-	struct kube_token tok, wtok; /* the API thread's, the watcher's */
+	struct kube_token wtok; /* the watcher's */
 };
 
 /* Starts the thread. 0 or a negative -SL_E* (logged). */

@@ -6,7 +6,8 @@
  * engine thread never waits for it: it queues a request and goes on with
  * the metadata the tag gives. The token file is read again when it changes
  * (bound service-account tokens rotate), after Kube_Token_TTL, and after a
- * 401. One request at a time: the cache makes them rare.
+ * 401. KUBE_API_THREADS requests at a time, so one slow pod does not hold
+ * the others back; the cache makes them rare.
  */
 #include "kube.h"
 
@@ -321,6 +322,7 @@ static void push_done(struct kube_api *a, struct kube_msg *m)
 static void *run(void *arg)
 {
 	struct kube_api *a = arg;
+	struct kube_token tok = {0}; /* each thread reads the file itself */
 	CURL *h = curl_easy_init();
 
 	for (;;) {
@@ -341,9 +343,10 @@ static void *run(void *arg)
 
 		m->next = NULL;
 		if (h)
-			serve(a, h, &a->tok, m);
+			serve(a, h, &tok, m);
 		push_done(a, m);
 	}
+	free(tok.v);
 	if (h)
 		curl_easy_cleanup(h);
 	return NULL;
@@ -366,16 +369,21 @@ int kube_api_start(struct kube_api *a, const struct kube_api_cfg *cfg)
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cond, NULL);
 	pthread_cond_init(&a->wcond, NULL);
-	rc = pthread_create(&a->thread, NULL, run, a);
-	if (rc != 0) {
-		sl_log(SL_LOG_ERROR, "kubernetes", "pthread_create: %s",
-		       strerror(rc));
-		pthread_cond_destroy(&a->cond);
-		pthread_cond_destroy(&a->wcond);
-		pthread_mutex_destroy(&a->mu);
+	a->n_threads = 0;
+	for (int i = 0; i < KUBE_API_THREADS; i++) {
+		rc = pthread_create(&a->threads[i], NULL, run, a);
+		if (rc != 0) {
+			sl_log(SL_LOG_ERROR, "kubernetes", "pthread_create: %s",
+			       strerror(rc));
+			break;
+		}
+		a->n_threads++;
+	}
+	a->started = true; /* stop joins the threads that did start */
+	if (a->n_threads == 0) {
+		kube_api_stop(a);
 		return -SL_EIO;
 	}
-	a->started = true;
 	return 0;
 }
 
@@ -526,7 +534,9 @@ void kube_api_stop(struct kube_api *a)
 	pthread_cond_broadcast(&a->cond);
 	pthread_cond_broadcast(&a->wcond);
 	pthread_mutex_unlock(&a->mu);
-	pthread_join(a->thread, NULL);
+	for (int i = 0; i < a->n_threads; i++)
+		pthread_join(a->threads[i], NULL);
+	a->n_threads = 0;
 	if (a->watching)
 		pthread_join(a->watcher, NULL);
 	a->watching = false;
@@ -539,9 +549,8 @@ void kube_api_stop(struct kube_api *a)
 		kube_msg_destroy(m);
 	}
 	a->todo = a->done = NULL;
-	free(a->tok.v);
 	free(a->wtok.v);
-	a->tok.v = a->wtok.v = NULL;
+	a->wtok.v = NULL;
 	pthread_cond_destroy(&a->cond);
 	pthread_cond_destroy(&a->wcond);
 	pthread_mutex_destroy(&a->mu);
