@@ -2,9 +2,9 @@
 /*
  * kube.h - the kubernetes filter's shared types: what the tag gives, what
  * the API gives (a pod, a namespace), the metadata cache and the API
- * thread's queues. The engine thread owns the cache; the API thread owns
- * its curl handle and token; they meet only in the two queues of struct
- * kube_api, under its mutex.
+ * threads' queues. The engine thread owns the cache; each API thread (and
+ * the node watcher) owns its curl handle and token; they meet only in the
+ * two queues of struct kube_api, under its mutex.
  */
 #ifndef SL_FILTER_KUBE_H
 #define SL_FILTER_KUBE_H
