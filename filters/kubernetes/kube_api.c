@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 void kube_msg_destroy(struct kube_msg *m)
 {
@@ -178,7 +179,11 @@ static int get_once(struct kube_api *a, CURL *h, const struct kube_token *t,
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST,
 			 a->cfg.tls_verify && a->cfg.tls_verify_hostname ? 2L
 									 : 0L);
-	if (a->cfg.ca_file && *a->cfg.ca_file)
+	/* the default Kube_CA_File need not exist when a Kube_CA_Path is
+	 * given; without one a missing file fails, visibly */
+	if (a->cfg.ca_file && *a->cfg.ca_file &&
+	    (!a->cfg.ca_path || !*a->cfg.ca_path ||
+	     access(a->cfg.ca_file, R_OK) == 0))
 		curl_easy_setopt(h, CURLOPT_CAINFO, a->cfg.ca_file);
 	if (a->cfg.ca_path && *a->cfg.ca_path)
 		curl_easy_setopt(h, CURLOPT_CAPATH, a->cfg.ca_path);

@@ -816,7 +816,8 @@ static int kube_init(void *data, struct sl_plugin_instance *ins)
 	if (!ctx->api_on)
 		return 0;
 	/* not an error: a config is checked (--dry-run) off the cluster too */
-	if (ctx->ca_file && *ctx->ca_file && access(ctx->ca_file, R_OK) != 0)
+	if (ctx->ca_file && *ctx->ca_file && !(ctx->ca_path && *ctx->ca_path) &&
+	    access(ctx->ca_file, R_OK) != 0)
 		sl_log(SL_LOG_WARN, "kubernetes",
 		       "Kube_CA_File %s: %s: the API's certificate cannot be "
 		       "verified until it is there",

@@ -9,6 +9,8 @@ name says and are counted. Every request the fake server saw must be
 allowed by packaging/kubernetes/rbac.yaml's ClusterRole."""
 import json
 import os
+import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -392,15 +394,22 @@ def check_node_watch(tmp):
 
 def check_kubelet(tmp):
     """Use_Kubelet: the kubelet's /pods once for the whole node at start,
-    again when a pod it did not list shows up; never the API server."""
+    again when a pod it did not list shows up; never the API server. The
+    CA comes from Kube_CA_Path."""
     logs = os.path.join(tmp, "var", "log", "containers")
     os.makedirs(logs)
     api = fk.FakeKubeApi(tmp, tokens=("t",)).start()
     token = e2e.write(os.path.join(tmp, "token"), "t")
     api.add_pod(fk.pod("shop", "web-0", "uid-w", labels={"app": "web"},
                        containers=[("c", ID_WEB)]))
+    # Kube_CA_Path: a hashed CA directory, the default CA file absent
+    cadir = os.path.join(tmp, "cas")
+    os.makedirs(cadir)
+    shutil.copy(api.ca, os.path.join(cadir, "test-ca.pem"))
+    subprocess.run(["openssl", "rehash", cadir], check=True, capture_output=True)
+    api.ca = "/nonexistent/ca.crt"
     conf, port = config(tmp, logs, api, token, Use_Kubelet="On", Kubelet_Host="127.0.0.1",
-                        Kubelet_Port=api.port)
+                        Kubelet_Port=api.port, Kube_CA_Path=cadir)
     out = os.path.join(tmp, "out")
     d = e2e.Daemon(conf, os.path.join(tmp, "sluice.log"))
     try:
