@@ -37,6 +37,8 @@ struct loki_ctx {
 	char *line_format;
 	char *drop_single_key;
 	bool auto_kubernetes_labels;
+	struct sl_strlist structured_metadata;
+	struct sl_strlist structured_metadata_map_keys;
 	/* http_user, http_passwd, compress, header (the shared fragment) */
 	struct sl_http_client_cfg hc;
 	char *bearer_token;
@@ -125,13 +127,13 @@ static const struct sl_cfg_option loki_config[] = {
      .flags = SL_CFG_IGNORED,
      .desc = "per-record tenant: not implemented, ignored"},
     {.name = "structured_metadata",
-     .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "Loki structured metadata: not implemented, ignored"},
+     .type = SL_CFG_SLIST,
+     .offset = OFF(structured_metadata),
+     .desc = "entry metadata: name=value, name=$accessor, $accessor"},
     {.name = "structured_metadata_map_keys",
-     .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "Loki structured metadata: not implemented, ignored"},
+     .type = SL_CFG_SLIST,
+     .offset = OFF(structured_metadata_map_keys),
+     .desc = "$accessors of maps whose members become entry metadata"},
     {.name = "remove_mpa", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
     SL_CFG_END,
 };
@@ -193,6 +195,30 @@ static int loki_init(void *vctx, struct sl_output *out)
 					    &err) < 0) {
 			sl_plugin_error(ins, line, "loki: remove_keys '%s': %s",
 					ctx->remove_keys.v[i], err);
+			rc = -SL_ECONFIG;
+		}
+	}
+	for (i = 0; i < ctx->structured_metadata.n; i++) {
+		if (!*ctx->structured_metadata.v[i])
+			continue;
+		if (loki_enc_add_metadata(
+			&ctx->enc, ctx->structured_metadata.v[i], &err) < 0) {
+			sl_plugin_error(ins, line,
+					"loki: structured_metadata '%s': %s",
+					ctx->structured_metadata.v[i], err);
+			rc = -SL_ECONFIG;
+		}
+	}
+	for (i = 0; i < ctx->structured_metadata_map_keys.n; i++) {
+		if (!*ctx->structured_metadata_map_keys.v[i])
+			continue;
+		if (loki_enc_add_metadata_map(
+			&ctx->enc, ctx->structured_metadata_map_keys.v[i],
+			&err) < 0) {
+			sl_plugin_error(
+			    ins, line,
+			    "loki: structured_metadata_map_keys '%s': %s",
+			    ctx->structured_metadata_map_keys.v[i], err);
 			rc = -SL_ECONFIG;
 		}
 	}
