@@ -20,6 +20,12 @@ answered 401 then 403 and retried (as es does); then every push over 4 KiB
 is answered 413: sluice halves the request until each half fits, every
 record arrives exactly once, and the one record whose single entry is over
 the limit is dropped and counted as `oversize` (nothing as `rejected`).
+
+Run 4 (Structured_metadata, Structured_metadata_map_keys, written the
+Fluent Bit way): every entry carries exactly the metadata its record gives
+(fixed pairs, accessor pairs, an accessor named by its path, the members of
+a map; nothing for an absent or empty field, an explicit pair overriding a
+map member), and the fields read leave the line.
 """
 import collections
 import json
@@ -163,12 +169,14 @@ def run_retry_and_partial(ck, tmp):
         rec = json.loads(e.line)
         seq = rec["seq"]
         want_labels = {"job": "sluice", "stream": record(seq)["stream"],
-                       "pod_name": "pod-%d" % (seq % 2)}
+                       "kubernetes_pod_name": "pod-%d" % (seq % 2)}
         if not ck.equal(e.labels, want_labels, "labels of seq %d" % seq):
             break
         if not ck.equal(rec, expected_line(seq), "line of seq %d" % seq):
             break
         if not ck.equal(e.ts, (record(seq)["ts"]) * 1_000_000, "timestamp of seq %d" % seq):
+            break
+        if not ck.equal(e.meta, None, "no structured metadata unless asked"):
             break
     # the file is out of order inside streams: the sort did real work
     by_stream = collections.defaultdict(list)
@@ -249,6 +257,62 @@ def run_split_and_auth(ck, tmp):
     ck.check("sending them in two halves" in log, "split logged")
 
 
+def meta_record(seq):
+    r = {"seq": seq, "msg": "m%d" % seq,
+         "kubernetes": {"pod_name": "pod-%d" % (seq % 2), "namespace_name": "ns"}}
+    if seq % 3:
+        r["trace_id"] = "t-%d" % seq if seq % 3 == 1 else ""
+    if seq % 4:
+        r["kubernetes"]["labels"] = {"app": "a%d" % (seq % 4), "tier.name": "web",
+                                     "rev": seq}
+    return r
+
+
+def run_structured_metadata(ck, tmp):
+    n = 40
+    data = os.path.join(tmp, "app4.log")
+    with open(data, "w", encoding="utf-8") as f:
+        for seq in range(n):
+            f.write(json.dumps(meta_record(seq)) + "\n")
+    api_port = http_receiver.free_port()
+    with LokiReceiver() as rcv:
+        conf = config(tmp, data, rcv.port, api_port, {
+            "Labels": "job=meta",
+            "Structured_metadata": "env=prod, trace=$trace_id, $kubernetes['pod_name'], "
+                                   "app=$kubernetes['namespace_name']",
+            "Structured_metadata_map_keys": "$kubernetes['labels']"})
+        s = Sluice(conf, os.path.join(tmp, "sluice4.log"))
+        try:
+            rcv.wait_for(lambda _: len(rcv.accepted()) >= n, 60, "all %d entries" % n)
+        finally:
+            rc = s.stop()
+        ok = rcv.accepted()
+    ck.equal(rc, 0, "run 4 exit code")
+    ck.equal(rcv.malformed, [], "malformed push bodies (run 4)")
+    ck.equal(sorted(json.loads(e.line)["seq"] for e in ok), list(range(n)),
+             "every record once (run 4)")
+    for e in ok:
+        line = json.loads(e.line)
+        seq = line["seq"]
+        r = meta_record(seq)
+        want = {}
+        if seq % 4:
+            want = {"tier_name": "web", "rev": str(seq)}
+        want["env"] = "prod"
+        if seq % 3 == 1:
+            want["trace"] = "t-%d" % seq
+        want["kubernetes_pod_name"] = "pod-%d" % (seq % 2)
+        want["app"] = "ns"  # overrides the map's app
+        if not ck.equal(e.meta, want, "structured metadata of seq %d" % seq):
+            break
+        r.pop("trace_id", None)
+        r["kubernetes"] = {}
+        if not ck.equal(line, r, "line of seq %d without the metadata fields" % seq):
+            break
+        if not ck.equal(e.labels, {"job": "meta"}, "labels of seq %d" % seq):
+            break
+
+
 def main():
     e2e.require_plugins("tail", "parser", "loki")
     ck = e2e.Checker()
@@ -256,6 +320,7 @@ def main():
         run_retry_and_partial(ck, tmp)
         run_not_found(ck, tmp)
         run_split_and_auth(ck, tmp)
+        run_structured_metadata(ck, tmp)
     ck.finish()
 
 
