@@ -8,13 +8,13 @@
 set -euo pipefail
 build=(meson ninja-build pkg-config gcc python3
   libevent-dev libyajl-dev libpcre2-dev libyaml-dev zlib1g-dev libssl-dev
-  libcurl4-openssl-dev liblz4-dev librdkafka-dev)
+  libcurl4-openssl-dev liblz4-dev librdkafka-dev libmsgpack-dev)
 demo=(curl openssl)
 deb=(build-essential debhelper dpkg-dev systemd)
 # the suite: clang + sanitizers, clang-format, cmocka, a real Prometheus; the .deb test
 # (tests/e2e/test_packaging.py) builds, lints, installs and verifies the
 # package: debhelper, lintian, systemd-analyze, man
-test=(clang clang-format libclang-rt-14-dev libcmocka-dev prometheus
+test=(clang clang-format libclang-rt-14-dev libcmocka-dev prometheus python3-msgpack
   build-essential debhelper dpkg-dev lintian systemd man-db groff-base)
 case "${1:-test}" in
   demo) pkgs=("${build[@]}" "${demo[@]}") ;;

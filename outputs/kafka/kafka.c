@@ -21,8 +21,8 @@
  * configuration; the retries go to it. Workers use the producer under a
  * read lock, the poller replaces it under the write lock.
  *
- * Not implemented: Format msgpack/gelf/avro (sluice records are JSON), AWS
- * MSK IAM authentication.
+ * Not implemented: Format gelf and avro (Fluent Bit's avro needs its
+ * optional Avro encoder build), AWS MSK IAM authentication.
  */
 #include "kafka.h"
 #include "sl_sanitize.h"
@@ -65,8 +65,8 @@ static const struct sl_cfg_option kafka_config[] = {
      .type = SL_CFG_STR,
      .def = "json",
      .offset = offsetof(struct kafka_ctx, format),
-     .desc = "json (the record with Timestamp_Key) or raw (Raw_Log_Key's "
-	     "text)"},
+     .desc = "json or msgpack (the record with Timestamp_Key) or raw "
+	     "(Raw_Log_Key's text)"},
     {.name = "message_key",
      .type = SL_CFG_STR,
      .offset = offsetof(struct kafka_ctx, message_key),
@@ -211,16 +211,24 @@ static int parse_formats(struct kafka_ctx *ctx, struct sl_plugin_instance *ins,
 					"(the field to send)");
 			rc = -SL_ECONFIG;
 		}
-	} else if (!strcasecmp(ctx->format, "msgpack") ||
-		   !strcasecmp(ctx->format, "gelf") ||
-		   !strcasecmp(ctx->format, "avro")) {
+	} else if (!strcasecmp(ctx->format, "msgpack")) {
+		ctx->fmt = KAFKA_FMT_MSGPACK;
+	} else if (!strcasecmp(ctx->format, "avro")) {
+		/* Fluent Bit has it only when built with FLB_AVRO_ENCODER */
+		sl_plugin_error(
+		    ins, line,
+		    "Format avro needs Fluent Bit's optional Avro "
+		    "encoder build (FLB_AVRO_ENCODER), which sluice "
+		    "does not offer (use json, msgpack or raw)");
+		rc = -SL_ECONFIG;
+	} else if (!strcasecmp(ctx->format, "gelf")) {
 		sl_plugin_error(ins, line,
-				"Format %s is not supported: sluice "
-				"records are JSON (use json or raw)",
-				ctx->format);
+				"Format gelf is not implemented by sluice's "
+				"kafka output (use json, msgpack or raw)");
 		rc = -SL_ECONFIG;
 	} else {
-		sl_plugin_error(ins, line, "unknown Format '%s' (json, raw)",
+		sl_plugin_error(ins, line,
+				"unknown Format '%s' (json, msgpack, raw)",
 				ctx->format);
 		rc = -SL_ECONFIG;
 	}

@@ -17,6 +17,7 @@
 enum kafka_format {
 	KAFKA_FMT_JSON = 0, /* the record, Timestamp_Key spliced in first */
 	KAFKA_FMT_RAW,	    /* the text of the Raw_Log_Key field */
+	KAFKA_FMT_MSGPACK,  /* a msgpack map, Timestamp_Key first */
 };
 
 enum kafka_ts_format {
