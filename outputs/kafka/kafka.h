@@ -42,6 +42,10 @@ struct kafka_ctx {
 	char *client_id;
 	char *msk_iam_arn;
 	struct sl_cfg_multi rdkafka; /* items "property value" */
+	/* schema_str, schema_id, schema_registry_*, schema.registry.*:
+	 * Format avro's options, items "suffix value"; all refused */
+	struct sl_cfg_multi avro_opts;
+	char *serializer_framing;
 
 	/* from init, read-only afterwards */
 	char *name; /* instance name for logs, owned */
