@@ -13,10 +13,10 @@
  * record's id (sl_record_id_hex, the same as es Generate_ID's), stable
  * across retries and re-reads after a crash, for consumers to dedupe on.
  *
- * Not done here: the msgpack value (kafka_msgpack.c), other headers.
+ * Not done here: the msgpack value (sl_out_msgpack.c), other headers.
  */
 #include "kafka.h"
-#include "kafka_msgpack.h"
+#include "../sl_out_msgpack.h"
 #include "sl_format.h"
 #include "sl_record.h"
 #include "sl_sanitize.h"
@@ -308,7 +308,7 @@ static int msgpack_value(struct kafka_ctx *ctx, struct kafka_worker *w,
 		date = w->value.data + 1; /* without the JSON quotes */
 		date_len = w->value.len - 2;
 	}
-	rc = sl_out_kafka_msgpack_value(
+	rc = sl_out_msgpack_kafka_value(
 	    &w->mp, &w->unescaped, &w->rec, ctx->timestamp_key,
 	    strlen(ctx->timestamp_key), date, date_len);
 	return rc == -SL_EPARSE ? -SL_ENOMEM : rc;

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * kafka_msgpack.c - Format msgpack: a record as the message value Fluent
- * Bit's out_kafka sends, a msgpack map whose first member is Timestamp_Key
- * (a float64 of seconds for Timestamp_Format double, else the date string)
- * followed by the record's members in order. Packed by libmsgpack from the
- * record's JSON index; nothing here writes msgpack bytes by hand.
+ * sl_out_msgpack.c - records as msgpack for the outputs that offer Fluent
+ * Bit's Format msgpack: kafka's message value (a map, Timestamp_Key first)
+ * and the event stream http and file send ([[EventTime, {}], {record}],
+ * Fluent Bit's chunk layout). Packed by libmsgpack from the record's JSON
+ * index; nothing here writes msgpack bytes by hand.
  *
  * JSON numbers become integers when they are integral literals that fit in
- * 64 bits (as a JSON parser in Fluent Bit would make them), else float64.
+ * 64 bits (as Fluent Bit's JSON parser makes them), else float64.
  */
-#include "kafka_msgpack.h"
+#include "sl_out_msgpack.h"
 
 #include "sl_json.h"
 
@@ -124,40 +124,103 @@ static int pack_node(msgpack_packer *pk, struct sl_buf *scratch,
 	return 0;
 }
 
-int sl_out_kafka_msgpack_value(msgpack_sbuffer *out, struct sl_buf *scratch,
+/* The record's view and text; -SL_EPARSE when the body is not an object. */
+static int record_view(struct sl_record *rec, const struct sl_view **v,
+		       const char **text)
+{
+	size_t len;
+	int rc = sl_record_view(rec, v);
+
+	if (rc < 0)
+		return rc == -SL_ENOMEM ? rc : -SL_EPARSE;
+	*text = sl_record_body(rec, &len);
+	if (!*text || (*v)->n == 0 || (*v)->nodes[0].type != SL_VAL_OBJECT)
+		return -SL_EPARSE;
+	return 0;
+}
+
+/* Every member of the root object, key then value (the caller packs the
+ * map header). */
+static int pack_root(msgpack_packer *pk, struct sl_buf *scratch,
+		     const struct sl_view *v, const char *text)
+{
+	uint32_t c;
+
+	for (c = 1; c < v->nodes[0].end; c = v->nodes[c].end) {
+		const struct sl_view_node *cn = &v->nodes[c];
+
+		if (pack_json_string(pk, scratch, text + cn->key_off,
+				     cn->key_len) ||
+		    pack_node(pk, scratch, v, text, c))
+			return -1;
+	}
+	return 0;
+}
+
+static uint32_t root_members(const struct sl_view *v)
+{
+	uint32_t c, count = 0;
+
+	for (c = 1; c < v->nodes[0].end; c = v->nodes[c].end)
+		count++;
+	return count;
+}
+
+int sl_out_msgpack_kafka_value(msgpack_sbuffer *out, struct sl_buf *scratch,
 			       struct sl_record *rec, const char *ts_key,
 			       size_t ts_key_len, const char *date,
 			       size_t date_len)
 {
 	const struct sl_view *v;
 	const char *text;
-	size_t len;
-	uint32_t c, count = 0;
 	msgpack_packer pk;
-	int rc;
+	int rc = record_view(rec, &v, &text);
 
-	rc = sl_record_view(rec, &v);
 	if (rc < 0)
-		return rc == -SL_ENOMEM ? rc : -SL_EPARSE;
-	text = sl_record_body(rec, &len);
-	if (!text || v->n == 0 || v->nodes[0].type != SL_VAL_OBJECT)
-		return -SL_EPARSE;
+		return rc;
 	msgpack_sbuffer_clear(out);
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
-	for (c = 1; c < v->nodes[0].end; c = v->nodes[c].end)
-		count++;
-	if (msgpack_pack_map(&pk, count + 1) ||
+	if (msgpack_pack_map(&pk, root_members(v) + 1) ||
 	    pack_text(&pk, ts_key, ts_key_len) ||
 	    (date ? pack_text(&pk, date, date_len)
-		  : msgpack_pack_double(&pk, seconds(sl_record_time(rec)))))
+		  : msgpack_pack_double(&pk, seconds(sl_record_time(rec)))) ||
+	    pack_root(&pk, scratch, v, text))
 		return -SL_ENOMEM;
-	for (c = 1; c < v->nodes[0].end; c = v->nodes[c].end) {
-		const struct sl_view_node *cn = &v->nodes[c];
+	return 0;
+}
 
-		if (pack_json_string(&pk, scratch, text + cn->key_off,
-				     cn->key_len) ||
-		    pack_node(&pk, scratch, v, text, c))
-			return -SL_ENOMEM;
+int sl_out_msgpack_event(msgpack_sbuffer *out, struct sl_buf *scratch,
+			 struct sl_record *rec)
+{
+	const struct sl_view *v;
+	const char *text;
+	msgpack_packer pk;
+	int64_t ts = sl_record_time(rec);
+	uint32_t sec, nsec;
+	unsigned char et[8];
+	size_t undo = out->size;
+	int rc = record_view(rec, &v, &text);
+
+	if (rc < 0)
+		return rc;
+	if (ts < 0)
+		ts = 0;
+	/* EventTime (ext type 0): seconds and nanoseconds, big-endian */
+	sec = (uint32_t)(ts / 1000000000);
+	nsec = (uint32_t)(ts % 1000000000);
+	for (int i = 0; i < 4; i++) {
+		et[i] = (unsigned char)(sec >> (24 - 8 * i));
+		et[4 + i] = (unsigned char)(nsec >> (24 - 8 * i));
+	}
+	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	if (msgpack_pack_array(&pk, 2) || msgpack_pack_array(&pk, 2) ||
+	    msgpack_pack_ext(&pk, sizeof(et), 0) ||
+	    msgpack_pack_ext_body(&pk, et, sizeof(et)) ||
+	    msgpack_pack_map(&pk, 0) ||
+	    msgpack_pack_map(&pk, root_members(v)) ||
+	    pack_root(&pk, scratch, v, text)) {
+		out->size = undo; /* no half event */
+		return -SL_ENOMEM;
 	}
 	return 0;
 }
