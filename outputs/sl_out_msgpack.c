@@ -166,7 +166,13 @@ static uint32_t root_members(const struct sl_view *v)
 	return count;
 }
 
-int sl_out_msgpack_kafka_value(msgpack_sbuffer *out, struct sl_buf *scratch,
+/* msgpack_packer's writer: appends to a struct sl_buf. */
+static int buf_write(void *data, const char *buf, size_t len)
+{
+	return sl_buf_append(data, buf, len) < 0 ? -1 : 0;
+}
+
+int sl_out_msgpack_kafka_value(struct sl_buf *out, struct sl_buf *scratch,
 			       struct sl_record *rec, const char *ts_key,
 			       size_t ts_key_len, const char *date,
 			       size_t date_len)
@@ -178,8 +184,8 @@ int sl_out_msgpack_kafka_value(msgpack_sbuffer *out, struct sl_buf *scratch,
 
 	if (rc < 0)
 		return rc;
-	msgpack_sbuffer_clear(out);
-	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	sl_buf_reset(out);
+	msgpack_packer_init(&pk, out, buf_write);
 	if (msgpack_pack_map(&pk, root_members(v) + 1) ||
 	    pack_text(&pk, ts_key, ts_key_len) ||
 	    (date ? pack_text(&pk, date, date_len)
@@ -189,7 +195,7 @@ int sl_out_msgpack_kafka_value(msgpack_sbuffer *out, struct sl_buf *scratch,
 	return 0;
 }
 
-int sl_out_msgpack_event(msgpack_sbuffer *out, struct sl_buf *scratch,
+int sl_out_msgpack_event(struct sl_buf *out, struct sl_buf *scratch,
 			 struct sl_record *rec)
 {
 	const struct sl_view *v;
@@ -198,7 +204,7 @@ int sl_out_msgpack_event(msgpack_sbuffer *out, struct sl_buf *scratch,
 	int64_t ts = sl_record_time(rec);
 	uint32_t sec, nsec;
 	unsigned char et[8];
-	size_t undo = out->size;
+	size_t undo = out->len;
 	int rc = record_view(rec, &v, &text);
 
 	if (rc < 0)
@@ -212,14 +218,14 @@ int sl_out_msgpack_event(msgpack_sbuffer *out, struct sl_buf *scratch,
 		et[i] = (unsigned char)(sec >> (24 - 8 * i));
 		et[4 + i] = (unsigned char)(nsec >> (24 - 8 * i));
 	}
-	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	msgpack_packer_init(&pk, out, buf_write);
 	if (msgpack_pack_array(&pk, 2) || msgpack_pack_array(&pk, 2) ||
 	    msgpack_pack_ext(&pk, sizeof(et), 0) ||
 	    msgpack_pack_ext_body(&pk, et, sizeof(et)) ||
 	    msgpack_pack_map(&pk, 0) ||
 	    msgpack_pack_map(&pk, root_members(v)) ||
 	    pack_root(&pk, scratch, v, text)) {
-		out->size = undo; /* no half event */
+		out->len = undo; /* no half event */
 		return -SL_ENOMEM;
 	}
 	return 0;

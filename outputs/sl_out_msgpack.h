@@ -19,7 +19,7 @@
  * unescaped strings. Returns 0, -SL_EPARSE (the body is not an object:
  * cannot happen for a sealed chunk) or -SL_ENOMEM.
  */
-int sl_out_msgpack_kafka_value(msgpack_sbuffer *out, struct sl_buf *scratch,
+int sl_out_msgpack_kafka_value(struct sl_buf *out, struct sl_buf *scratch,
 			       struct sl_record *rec, const char *ts_key,
 			       size_t ts_key_len, const char *date,
 			       size_t date_len);
@@ -30,7 +30,7 @@ int sl_out_msgpack_kafka_value(msgpack_sbuffer *out, struct sl_buf *scratch,
  * so the metadata map is empty). On error `out` is as it was. Returns 0,
  * -SL_EPARSE or -SL_ENOMEM.
  */
-int sl_out_msgpack_event(msgpack_sbuffer *out, struct sl_buf *scratch,
+int sl_out_msgpack_event(struct sl_buf *out, struct sl_buf *scratch,
 			 struct sl_record *rec);
 
 #endif

@@ -20,12 +20,12 @@ enum sl_out_file_fmt {
 	SL_OUT_FILE_FMT_CSV,
 	SL_OUT_FILE_FMT_LTSV,
 	SL_OUT_FILE_FMT_TEMPLATE,
+	SL_OUT_FILE_FMT_MSGPACK, /* Fluent Bit's events, packed by file.c */
 };
 
 /*
- * "out_file|plain|json_lines|csv|ltsv|template" (any case). Returns 0,
- * -SL_ENOENT for Fluent Bit's "msgpack" (records are not msgpack here),
- * -SL_EINVAL for anything else.
+ * "out_file|plain|json_lines|csv|ltsv|template|msgpack" (any case).
+ * Returns 0 or -SL_EINVAL.
  */
 int sl_out_file_fmt_parse(const char *s, enum sl_out_file_fmt *out);
 /* Fluent Bit's delimiter names: "\t" or "tab", "space", "comma"; else NULL
@@ -46,7 +46,7 @@ struct sl_out_file_opts {
  * scratch reused across records. *header (csv with column names) is set by
  * the caller when the file is empty and cleared once the header is out.
  * csv and ltsv write nothing for an empty record, as Fluent Bit.
- * 0 or -SL_ENOMEM.
+ * 0 or -SL_ENOMEM; -SL_EINVAL for msgpack (sl_out_msgpack_event's).
  */
 int sl_out_file_render(struct sl_buf *out, const struct sl_out_file_opts *o,
 		       struct sl_fields *fields, bool *header, const char *tag,

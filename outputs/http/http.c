@@ -9,7 +9,8 @@
  * `oversize`); other 4xx drop the request's records with reason `rejected`,
  * counted and logged with the answer. The Header_Tag value is the chunk's
  * tag through sl_sanitize_header_value: no CR/LF/NUL reaches the request.
- * msgpack and gelf bodies are not offered: sluice records are JSON.
+ * Format msgpack sends Fluent Bit's chunk layout (one [[EventTime, {}],
+ * {record}] per record, application/msgpack); gelf is not offered.
  */
 #include "http.h"
 #include "sl_http_client.h"
@@ -39,6 +40,7 @@ struct http_ctx {
 	bool allow_duplicated_headers;
 	bool log_response_payload;
 	/* from init */
+	bool msgpack; /* Format msgpack, else json.format */
 	struct sl_json_opts json;
 	char **hdr_lines; /* "Name: value", NULL-terminated, owned */
 	size_t n_hdr;
@@ -54,6 +56,8 @@ struct http_worker {
 	size_t idx_cap;
 	const char **hdrs; /* static lines + the tag line, NULL-terminated */
 	struct sl_buf tag_line;
+	struct sl_record rec; /* Format msgpack: the record being packed */
+	struct sl_buf unescaped;
 };
 
 #define OFF(f) offsetof(struct http_ctx, f)
@@ -79,8 +83,8 @@ static const struct sl_cfg_option http_config[] = {
      .type = SL_CFG_STR,
      .def = "json",
      .offset = OFF(format),
-     .desc = "json, json_lines or json_stream (Fluent Bit's default, "
-	     "msgpack, is not offered)"},
+     .desc = "json, json_lines, json_stream or msgpack (Fluent Bit's "
+	     "events)"},
     {.name = "http_method",
      .type = SL_CFG_STR,
      .def = "POST",
@@ -151,14 +155,12 @@ static int http_init(void *vctx, struct sl_output *out)
 	ctx->name = strdup(sl_plugin_instance_name(ins));
 	if (!ctx->name)
 		return -SL_ENOMEM;
-	if (sl_json_format_parse(ctx->format, &fmt) < 0) {
+	ctx->msgpack = strcasecmp(ctx->format, "msgpack") == 0;
+	if (!ctx->msgpack && sl_json_format_parse(ctx->format, &fmt) < 0) {
 		sl_plugin_error(ins, line,
 				"http: format '%s' is not supported (json, "
-				"json_lines, json_stream)%s",
-				ctx->format,
-				strcasecmp(ctx->format, "msgpack") == 0
-				    ? ": sluice records are JSON"
-				    : "");
+				"json_lines, json_stream, msgpack)",
+				ctx->format);
 		rc = -SL_ECONFIG;
 	}
 	if (sl_json_opts_init(&ctx->json, fmt, ctx->json_date_key,
@@ -226,6 +228,7 @@ static int http_worker_init(void *vctx, void **worker)
 		free(w);
 		return -SL_ENOMEM;
 	}
+	sl_record_init(&w->rec);
 	*worker = w;
 	return 0;
 }
@@ -240,6 +243,8 @@ static void http_worker_exit(void *vctx, void *worker)
 	sl_http_client_destroy(w->client);
 	sl_buf_destroy(&w->payload);
 	sl_http_response_destroy(&w->resp);
+	sl_record_destroy(&w->rec);
+	sl_buf_destroy(&w->unescaped);
 	free(w->idx);
 	free(w->hdrs);
 	sl_buf_destroy(&w->tag_line);
@@ -374,15 +379,22 @@ static enum sl_flush_result send_range(struct http_ctx *ctx,
 	struct sl_http_request req = {
 	    .method = strcasecmp(ctx->http_method, "PUT") ? "POST" : "PUT",
 	    .uri = ctx->uri,
-	    .content_type = out_http_content_type(ctx->json.format),
+	    .content_type = ctx->msgpack
+				? "application/msgpack"
+				: out_http_content_type(ctx->json.format),
 	    .headers = w->hdrs,
 	    .gzip = ctx->hc.gzip,
 	};
 	long n;
 
 	sl_buf_reset(&w->payload);
-	n = out_http_payload(&ctx->json, c, skip_settled, &rg, &w->payload,
-			     &w->idx, &w->idx_cap);
+	if (ctx->msgpack)
+		n = out_http_payload_msgpack(c, skip_settled, &rg, &w->rec,
+					     &w->unescaped, &w->payload,
+					     &w->idx, &w->idx_cap);
+	else
+		n = out_http_payload(&ctx->json, c, skip_settled, &rg,
+				     &w->payload, &w->idx, &w->idx_cap);
 	if (n < 0) {
 		sl_log(SL_LOG_ERROR, ctx->name,
 		       "out of memory formatting "

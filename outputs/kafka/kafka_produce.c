@@ -61,7 +61,7 @@ struct kafka_batch {
 struct kafka_worker {
 	struct sl_record rec;
 	struct sl_buf value;
-	msgpack_sbuffer mp; /* Format msgpack's value */
+	struct sl_buf mp; /* Format msgpack's value */
 	struct sl_buf unescaped;
 	struct sl_text key_text, topic_text, raw_text;
 	char topic[TOPIC_MAX + 1];
@@ -72,10 +72,8 @@ struct kafka_worker *sl_out_kafka_worker_create(void)
 {
 	struct kafka_worker *w = calloc(1, sizeof(*w));
 
-	if (w) {
+	if (w)
 		sl_record_init(&w->rec);
-		msgpack_sbuffer_init(&w->mp);
-	}
 	return w;
 }
 
@@ -85,7 +83,7 @@ void sl_out_kafka_worker_destroy(struct kafka_worker *w)
 		return;
 	sl_record_destroy(&w->rec);
 	sl_buf_destroy(&w->value);
-	msgpack_sbuffer_destroy(&w->mp);
+	sl_buf_destroy(&w->mp);
 	sl_buf_destroy(&w->unescaped);
 	free(w->key_text.buf);
 	free(w->topic_text.buf);
@@ -297,9 +295,9 @@ static int msgpack_value(struct kafka_ctx *ctx, struct kafka_worker *w,
 	size_t date_len = 0;
 	int rc;
 
+	/* a sealed chunk's body always parses */
 	if (!parsed)
-		return -SL_ENOMEM; /* a body that did not parse: cannot happen
-				    */
+		return -SL_ENOMEM;
 	if (ctx->ts_fmt != KAFKA_TS_DOUBLE) {
 		sl_buf_reset(&w->value);
 		if (append_date(&w->value, ts, ctx->ts_fmt) < 0 ||
@@ -395,7 +393,7 @@ static int build(struct kafka_ctx *ctx, struct kafka_worker *w, int64_t ts,
 		if (rc < 0)
 			return rc;
 		msg->value = w->mp.data;
-		msg->value_len = w->mp.size;
+		msg->value_len = w->mp.len;
 	} else {
 		if (json_value(ctx, &w->value, ts, body, len) < 0)
 			return -SL_ENOMEM;
