@@ -17,6 +17,7 @@
 #include "sl_output.h"
 #include "sl_output_error.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ struct loki_ctx {
 	char *line_format;
 	char *drop_single_key;
 	bool auto_kubernetes_labels;
+	char *label_map_path;
 	struct sl_strlist structured_metadata;
 	struct sl_strlist structured_metadata_map_keys;
 	/* http_user, http_passwd, compress, header (the shared fragment) */
@@ -84,9 +86,9 @@ static const struct sl_cfg_option loki_config[] = {
      .desc = "sent as X-Scope-OrgID when set"},
     {.name = "labels",
      .type = SL_CFG_SLIST,
-     .def = "job=sluice",
      .offset = OFF(labels),
-     .desc = "stream labels: name=value, name=$accessor, $accessor"},
+     .desc = "stream labels: name=value, name=$accessor, $accessor (a "
+	     "record with none gets job=fluent-bit)"},
     {.name = "label_keys",
      .type = SL_CFG_SLIST,
      .offset = OFF(label_keys),
@@ -120,8 +122,8 @@ static const struct sl_cfg_option loki_config[] = {
     SL_HTTP_CFG_HEADER(struct loki_ctx, hc),
     {.name = "label_map_path",
      .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "Fluent Bit's label map file: not implemented, ignored"},
+     .offset = OFF(label_map_path),
+     .desc = "JSON file mapping record keys to label names"},
     {.name = "tenant_id_key",
      .type = SL_CFG_STR,
      .flags = SL_CFG_IGNORED,
@@ -134,9 +136,61 @@ static const struct sl_cfg_option loki_config[] = {
      .type = SL_CFG_SLIST,
      .offset = OFF(structured_metadata_map_keys),
      .desc = "$accessors of maps whose members become entry metadata"},
-    {.name = "remove_mpa", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
     SL_CFG_END,
 };
+
+/* Bytes of a label map file at most: it names labels, it is small. */
+#define LABEL_MAP_MAX (1024 * 1024)
+
+/* Label_map_path: reads the file and adds its labels. 0, -SL_ECONFIG
+ * (reported) or -SL_ENOMEM. */
+static int load_label_map(struct loki_ctx *ctx, struct sl_plugin_instance *ins,
+			  int line)
+{
+	FILE *f = fopen(ctx->label_map_path, "rb");
+	const char *err = NULL;
+	char *text, *where = NULL;
+	size_t len;
+	int rc;
+
+	if (!f) {
+		sl_plugin_error(ins, line, "loki: label_map_path '%s': %s",
+				ctx->label_map_path, strerror(errno));
+		return -SL_ECONFIG;
+	}
+	text = malloc(LABEL_MAP_MAX + 1);
+	if (!text) {
+		fclose(f);
+		return -SL_ENOMEM;
+	}
+	len = fread(text, 1, LABEL_MAP_MAX + 1, f);
+	rc = ferror(f) ? -SL_EIO : 0;
+	fclose(f);
+	if (rc == 0 && len > LABEL_MAP_MAX) {
+		sl_plugin_error(ins, line,
+				"loki: label_map_path '%s': larger than %d "
+				"bytes",
+				ctx->label_map_path, LABEL_MAP_MAX);
+		free(text);
+		return -SL_ECONFIG;
+	}
+	if (rc == 0)
+		rc = loki_enc_add_label_map(&ctx->enc, text, len, &err, &where);
+	free(text);
+	if (rc == -SL_ENOMEM) {
+		free(where);
+		return rc;
+	}
+	if (rc < 0) {
+		sl_plugin_error(ins, line, "loki: label_map_path '%s'%s%s: %s",
+				ctx->label_map_path, where ? " at " : "",
+				where ? where : "",
+				rc == -SL_EIO ? "cannot be read" : err);
+		free(where);
+		return -SL_ECONFIG;
+	}
+	return 0;
+}
 
 /* The request's extra header lines: the tenant's first, then Header's. */
 static int build_headers(struct loki_ctx *ctx)
@@ -222,14 +276,16 @@ static int loki_init(void *vctx, struct sl_output *out)
 			rc = -SL_ECONFIG;
 		}
 	}
+	if (ctx->label_map_path && *ctx->label_map_path) {
+		int lrc = load_label_map(ctx, ins, line);
+
+		if (lrc == -SL_ENOMEM)
+			return lrc;
+		if (lrc < 0)
+			rc = lrc;
+	}
 	if (ctx->auto_kubernetes_labels && loki_enc_set_auto_k8s(&ctx->enc) < 0)
 		return -SL_ENOMEM;
-	if (rc == 0 && ctx->enc.n_labels == 0 && !ctx->auto_kubernetes_labels) {
-		sl_plugin_error(ins, line,
-				"loki: no stream labels (Labels, Label_keys): "
-				"Loki needs at least one");
-		rc = -SL_ECONFIG;
-	}
 	if (loki_line_format_parse(ctx->line_format, &ctx->enc.line_format) <
 	    0) {
 		sl_plugin_error(

@@ -66,6 +66,19 @@ int loki_enc_add_label_key(struct loki_enc *e, const char *spec,
 			   const char **err);
 int loki_enc_add_remove_key(struct loki_enc *e, const char *spec,
 			    const char **err);
+/* A label `name` (made a valid label name) read by accessor `spec`; the
+ * field leaves the line. Same returns. */
+int loki_enc_add_accessor_label(struct loki_enc *e, const char *name,
+				const char *spec, const char **err);
+/*
+ * Label_map_path's content (loki_label_map.c): a JSON object whose string
+ * leaves name labels read from their key path, e.g. {"kubernetes":
+ * {"pod_name": "pod"}} adds pod=$kubernetes['pod_name']. `text` borrowed.
+ * Returns 0, -SL_EINVAL with *err set (a static message; *where, owned by
+ * the caller when set, names the key path) or -SL_ENOMEM.
+ */
+int loki_enc_add_label_map(struct loki_enc *e, const char *text, size_t len,
+			   const char **err, char **where);
 /*
  * Structured metadata, sent as the third element of each entry:
  *   add_metadata:     "name=value", "name=$acc['x']", or "$acc['x']" (named

@@ -177,6 +177,12 @@ static int accessor_label(struct loki_enc *e, const char *name, size_t nlen,
 			     spec, err);
 }
 
+int loki_enc_add_accessor_label(struct loki_enc *e, const char *name,
+				const char *spec, const char **err)
+{
+	return accessor_label(e, name, strlen(name), spec, err);
+}
+
 int loki_enc_add_label(struct loki_enc *e, const char *spec, const char **err)
 {
 	const char *eq = strchr(spec, '=');
@@ -537,6 +543,9 @@ static int render_labels(const struct loki_enc *e, struct loki_batch *b,
 	if (have_rec && e->auto_kubernetes_labels &&
 	    (rc = k8s_pairs(e, b, &n)) < 0)
 		return rc;
+	/* Fluent Bit's label for a record that got none (Loki needs one) */
+	if (n == 0 && add_pair(b, &n, "job", 3, "fluent-bit", 10) < 0)
+		return -SL_ENOMEM;
 	pair_buf = b->label.data;
 	if (n > 1)
 		qsort(b->pairs, n, sizeof(*b->pairs), cmp_pair);

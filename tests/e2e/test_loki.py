@@ -21,8 +21,8 @@ is answered 413: sluice halves the request until each half fits, every
 record arrives exactly once, and the one record whose single entry is over
 the limit is dropped and counted as `oversize` (nothing as `rejected`).
 
-Run 4 (Structured_metadata, Structured_metadata_map_keys, written the
-Fluent Bit way): every entry carries exactly the metadata its record gives
+Run 4 (Structured_metadata, Structured_metadata_map_keys, Label_map_path,
+written the Fluent Bit way): every entry carries exactly the metadata its record gives
 (fixed pairs, accessor pairs, an accessor named by its path, the members of
 a map; nothing for an absent or empty field, an explicit pair overriding a
 map member), and the fields read leave the line.
@@ -258,7 +258,7 @@ def run_split_and_auth(ck, tmp):
 
 
 def meta_record(seq):
-    r = {"seq": seq, "msg": "m%d" % seq,
+    r = {"seq": seq, "msg": "m%d" % seq, "level": "warn" if seq % 5 else "info",
          "kubernetes": {"pod_name": "pod-%d" % (seq % 2), "namespace_name": "ns"}}
     if seq % 3:
         r["trace_id"] = "t-%d" % seq if seq % 3 == 1 else ""
@@ -274,10 +274,11 @@ def run_structured_metadata(ck, tmp):
     with open(data, "w", encoding="utf-8") as f:
         for seq in range(n):
             f.write(json.dumps(meta_record(seq)) + "\n")
+    label_map = e2e.write(os.path.join(tmp, "labels.json"), '{"level": "severity"}')
     api_port = http_receiver.free_port()
     with LokiReceiver() as rcv:
         conf = config(tmp, data, rcv.port, api_port, {
-            "Labels": "job=meta",
+            "Labels": "job=meta", "Label_map_path": label_map,
             "Structured_metadata": "env=prod, trace=$trace_id, $kubernetes['pod_name'], "
                                    "app=$kubernetes['namespace_name']",
             "Structured_metadata_map_keys": "$kubernetes['labels']"})
@@ -306,10 +307,12 @@ def run_structured_metadata(ck, tmp):
         if not ck.equal(e.meta, want, "structured metadata of seq %d" % seq):
             break
         r.pop("trace_id", None)
+        level = r.pop("level")
         r["kubernetes"] = {}
         if not ck.equal(line, r, "line of seq %d without the metadata fields" % seq):
             break
-        if not ck.equal(e.labels, {"job": "meta"}, "labels of seq %d" % seq):
+        if not ck.equal(e.labels, {"job": "meta", "severity": level},
+                        "labels of seq %d (Label_map_path)" % seq):
             break
 
 

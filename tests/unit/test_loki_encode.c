@@ -211,6 +211,55 @@ static void test_label_named_by_accessor_path(void **state)
 	    "\"{\\\"a\\\":[],\\\"k8s\\\":{\\\"pod-x\\\":{}}}\"]]}]}");
 }
 
+/* As Fluent Bit: a record that gets no label at all is job=fluent-bit. */
+static void test_no_label_is_job_fluent_bit(void **state)
+{
+	struct fx *f = *state;
+
+	label(f, "$app");
+	rec(f, 1, "{\"app\":\"a\"}");
+	rec(f, 2, "{\"m\":1}");
+	assert_string_equal(
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"app\":\"a\"},\"values\":[[\"1\","
+	    "\"{}\"]]},{\"stream\":{\"job\":\"fluent-bit\"},\"values\":[[\"2\","
+	    "\"{\\\"m\\\":1}\"]]}]}");
+}
+
+/* Label_map_path's JSON: each string leaf names a label read from its
+ * path; the fields leave the line; other leaves are errors. */
+static void test_label_map(void **state)
+{
+	struct fx *f = *state;
+	const char *err = NULL;
+	char *where = NULL;
+	static const char map[] =
+	    "{\"kubernetes\":{\"pod_name\":\"pod\",\"labels\":"
+	    "{\"app.io\":\"app\"}},\"stream\":\"stream\"}";
+
+	assert_int_equal(
+	    loki_enc_add_label_map(&f->enc, map, strlen(map), &err, &where), 0);
+	assert_null(where);
+	rec(f, 1,
+	    "{\"kubernetes\":{\"pod_name\":\"p\",\"labels\":{\"app.io\":"
+	    "\"web\"},\"ns\":\"n\"},\"stream\":\"stdout\",\"m\":1}");
+	assert_string_equal(
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"app\":\"web\",\"pod\":\"p\","
+	    "\"stream\":\"stdout\"},\"values\":[[\"1\",\"{\\\"kubernetes\\\":"
+	    "{\\\"labels\\\":{},\\\"ns\\\":\\\"n\\\"},\\\"m\\\":1}\"]]}]}");
+	assert_int_equal(loki_enc_add_label_map(&f->enc, "{\"a\":{\"b\":1}}",
+						13, &err, &where),
+			 -SL_EINVAL);
+	assert_non_null(err);
+	assert_string_equal(where, "$a['b']");
+	free(where);
+	assert_int_equal(
+	    loki_enc_add_label_map(&f->enc, "[1]", 3, &err, &where),
+	    -SL_EINVAL);
+	assert_null(where);
+}
+
 static void meta(struct fx *f, const char *spec)
 {
 	const char *err = NULL;
@@ -491,6 +540,8 @@ int main(void)
 	    T(test_label_value_not_string),
 	    T(test_label_keys_nested),
 	    T(test_label_named_by_accessor_path),
+	    T(test_no_label_is_job_fluent_bit),
+	    T(test_label_map),
 	    T(test_structured_metadata),
 	    T(test_structured_metadata_map_keys),
 	    T(test_remove_keys),
