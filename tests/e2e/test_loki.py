@@ -26,6 +26,11 @@ written the Fluent Bit way): every entry carries exactly the metadata its record
 (fixed pairs, accessor pairs, an accessor named by its path, the members of
 a map; nothing for an absent or empty field, an explicit pair overriding a
 map member), and the fields read leave the line.
+
+Run 5 (Tenant_ID_Key, with Tenant_ID as the fallback for records whose
+field is absent or not a string): every push carries one tenant, each
+record arrives once in a push of its own tenant, and a failed push of one
+tenant is retried without re-sending the others.
 """
 import collections
 import json
@@ -316,6 +321,55 @@ def run_structured_metadata(ck, tmp):
             break
 
 
+def tenant_of(seq):
+    """The record's tenant field: a string for most, absent or a number
+    (not a tenant: Tenant_ID applies) for some."""
+    if seq % 7 == 0:
+        return None
+    if seq % 7 == 1:
+        return 42
+    return "team-%s" % "abc"[seq % 3]
+
+
+def run_tenant_id_key(ck, tmp):
+    n = 60
+    data = os.path.join(tmp, "app5.log")
+    with open(data, "w", encoding="utf-8") as f:
+        for seq in range(n):
+            r = {"seq": seq, "msg": "m%d" % seq}
+            if tenant_of(seq) is not None:
+                r["org"] = {"id": tenant_of(seq)}
+            f.write(json.dumps(r) + "\n")
+    api_port = http_receiver.free_port()
+    # the first tenant's first push fails: only its records are sent again
+    with LokiReceiver([{"status": 500, "body": "try later"}]) as rcv:
+        conf = config(tmp, data, rcv.port, api_port, {
+            "Labels": "job=tenants", "Tenant_ID": "fallback",
+            "Tenant_ID_Key": "$org['id']",
+            "Tenant_ID_Key_Error_Handling": "partial_error"})
+        s = Sluice(conf, os.path.join(tmp, "sluice5.log"))
+        try:
+            rcv.wait_for(lambda _: len(rcv.accepted()) >= n, 60, "all %d entries" % n)
+        finally:
+            rc = s.stop()
+        reqs = rcv.snapshot()
+        ok = rcv.accepted()
+    ck.equal(rc, 0, "run 5 exit code")
+    ck.equal(reqs[0].status if reqs else None, 500, "first push answered 500")
+    seen = collections.Counter(json.loads(e.line)["seq"] for e in ok)
+    ck.equal(sorted(seen), list(range(n)), "every record delivered (run 5)")
+    ck.equal([q for q, c in seen.items() if c > 1], [], "records delivered twice (run 5)")
+    for e in ok:
+        seq = json.loads(e.line)["seq"]
+        t = tenant_of(seq)
+        want = t if isinstance(t, str) else "fallback"
+        got = reqs[e.request].headers.get("x-scope-orgid")
+        if not ck.equal(got, want, "X-Scope-OrgID of seq %d's push" % seq):
+            break
+    ck.check(len({r.headers.get("x-scope-orgid") for r in reqs}) == 4,
+             "one push per tenant (3 named + the fallback)")
+
+
 def main():
     e2e.require_plugins("tail", "parser", "loki")
     ck = e2e.Checker()
@@ -324,6 +378,7 @@ def main():
         run_not_found(ck, tmp)
         run_split_and_auth(ck, tmp)
         run_structured_metadata(ck, tmp)
+        run_tenant_id_key(ck, tmp)
     ck.finish()
 
 
