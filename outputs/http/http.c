@@ -32,6 +32,7 @@ struct http_ctx {
 	char *uri;
 	char *format;
 	char *http_method;
+	char *proxy;
 	/* header, compress, http_user, http_passwd (the shared fragment) */
 	struct sl_http_client_cfg hc;
 	char *header_tag;
@@ -120,8 +121,8 @@ static const struct sl_cfg_option http_config[] = {
      .desc = "log the body of error answers"},
     {.name = "proxy",
      .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "not implemented (use HTTP_PROXY), ignored"},
+     .offset = OFF(proxy),
+     .desc = "HTTP proxy, http://HOST:PORT"},
     {.name = "gelf_timestamp_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
     {.name = "gelf_host_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
     {.name = "gelf_short_message_key",
@@ -169,6 +170,13 @@ static int http_init(void *vctx, struct sl_output *out)
 				ctx->json_date_format);
 		rc = -SL_ECONFIG;
 	}
+	/* Fluent Bit takes http:// proxies only */
+	if (ctx->proxy && strncasecmp(ctx->proxy, "http://", 7) != 0) {
+		sl_plugin_error(ins, line,
+				"http: proxy '%s' is not http://HOST:PORT",
+				ctx->proxy);
+		rc = -SL_ECONFIG;
+	}
 	if (strcasecmp(ctx->http_method, "POST") &&
 	    strcasecmp(ctx->http_method, "PUT")) {
 		sl_plugin_error(ins, line,
@@ -207,6 +215,7 @@ static int http_init(void *vctx, struct sl_output *out)
 	ctx->http = (struct sl_http_client_opts){
 	    .host = ctx->host,
 	    .port = (int)ctx->port,
+	    .proxy = ctx->proxy,
 	    .max_response = 64 * 1024,
 	};
 	sl_http_client_cfg_opts(&ctx->hc, &ctx->http);
