@@ -33,6 +33,8 @@ struct http_ctx {
 	char *format;
 	char *http_method;
 	char *proxy;
+	char *body_key, *headers_key;
+	bool aws_auth;
 	/* header, compress, http_user, http_passwd (the shared fragment) */
 	struct sl_http_client_cfg hc;
 	char *header_tag;
@@ -132,9 +134,21 @@ static const struct sl_cfg_option http_config[] = {
      .type = SL_CFG_STR,
      .flags = SL_CFG_IGNORED},
     {.name = "gelf_level_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-    {.name = "body_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-    {.name = "headers_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-    {.name = "aws_auth", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
+    /* accepted only to be refused with the reason, not as unknown keys */
+    {.name = "body_key",
+     .type = SL_CFG_STR,
+     .offset = OFF(body_key),
+     .desc = "one request per record: not implemented, an error"},
+    {.name = "headers_key",
+     .type = SL_CFG_STR,
+     .offset = OFF(headers_key),
+     .desc = "one request per record: not implemented, an error"},
+    {.name = "aws_auth",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(aws_auth),
+     .desc = "AWS SigV4: not supported, on is an error"},
+    /* used by Fluent Bit only with AWS_Auth on, which is refused */
     {.name = "aws_",
      .type = SL_CFG_STR,
      .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
@@ -168,6 +182,19 @@ static int http_init(void *vctx, struct sl_output *out)
 			      ctx->json_date_format, &what) < 0) {
 		sl_plugin_error(ins, line, "http: bad %s '%s'", what,
 				ctx->json_date_format);
+		rc = -SL_ECONFIG;
+	}
+	if (ctx->body_key || ctx->headers_key) {
+		sl_plugin_error(ins, line,
+				"http: %s (a request per record) is not "
+				"implemented by sluice",
+				ctx->body_key ? "body_key" : "headers_key");
+		rc = -SL_ECONFIG;
+	}
+	if (ctx->aws_auth) {
+		sl_plugin_error(ins, line,
+				"http: AWS_Auth (SigV4) is not supported by "
+				"sluice");
 		rc = -SL_ECONFIG;
 	}
 	/* Fluent Bit takes http:// proxies only */

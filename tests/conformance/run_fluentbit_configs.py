@@ -35,8 +35,8 @@ FORMATS = ("classic", "yaml")
 UNSUPPORTED = (
     ("YAML processors", "'processors' (Fluent Bit YAML processors) is not supported"),
     ("YAML conditional routing", "'routes' (Fluent Bit YAML conditional routing)"),
-    ("Kafka avro/msgpack formats", "is not supported: sluice records are JSON"),
-    ("Kafka schema registry (avro)", "unknown option 'schema_registry_"),
+    ("Kafka avro (a Fluent Bit build option)",
+     "needs Fluent Bit's optional Avro encoder build (FLB_AVRO_ENCODER)"),
     ("internal-metrics tag records", "unknown option 'telemetry."),
     ("in_http OAuth2 JWT validation", "unknown option 'oauth2."),
 )
