@@ -30,7 +30,12 @@ struct loki_label {
 	char *name;		 /* owned; a valid Loki label name */
 	char *value;		 /* owned fixed value, or NULL */
 	struct sl_accessor *acc; /* owned, or NULL */
+	/* Fluent Bit's $TAG (LOKI_TAG_ALL) or $TAG[n] (n, a '.'-separated
+	 * part of the chunk's tag); LOKI_TAG_NONE otherwise */
+	long tag_part;
 };
+#define LOKI_TAG_NONE (-2)
+#define LOKI_TAG_ALL  (-1)
 
 /* What init builds from the options; read-only while flushing. */
 struct loki_enc {
@@ -57,7 +62,9 @@ struct loki_enc {
  * Configuration. `spec` is borrowed. Each returns 0, -SL_EINVAL with *err
  * set to a static message, or -SL_ENOMEM.
  *   add_label:     "name=value", "name=$acc['x']", or "$acc['x']" (named
- *                  by loki_accessor_name)
+ *                  by loki_accessor_name); "name=$TAG" or "name=$TAG[n]"
+ *                  read the chunk's tag (or its n-th '.'-part) as Fluent
+ *                  Bit's record accessor does
  *   add_label_key: "$acc['x']" or "key": a label named the same way
  *   add_remove_key: "$acc['x']" or "key"
  */
@@ -148,6 +155,8 @@ struct loki_batch {
 	size_t cap_rm;
 	struct lk_pair *pairs;
 	size_t cap_pairs;
+	const char *tag; /* the chunk's, borrowed during loki_encode */
+	size_t tag_len;
 };
 
 void loki_batch_init(struct loki_batch *b);

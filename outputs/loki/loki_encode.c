@@ -62,7 +62,7 @@ static int push_label(struct loki_enc *e, char *name, char *value,
 		return -SL_ENOMEM;
 	}
 	e->labels = n;
-	n[e->n_labels++] = (struct loki_label){name, value, acc};
+	n[e->n_labels++] = (struct loki_label){name, value, acc, LOKI_TAG_NONE};
 	return 0;
 }
 
@@ -137,6 +137,46 @@ char *loki_accessor_name(const char *spec)
 	return name;
 }
 
+/* "$TAG" -> LOKI_TAG_ALL, "$TAG[n]" -> n, anything else LOKI_TAG_NONE. */
+static long tag_spec(const char *spec)
+{
+	char *end;
+	long n;
+
+	if (strncmp(spec, "$TAG", 4) != 0)
+		return LOKI_TAG_NONE;
+	if (spec[4] == '\0')
+		return LOKI_TAG_ALL;
+	if (spec[4] != '[' || spec[5] < '0' || spec[5] > '9')
+		return LOKI_TAG_NONE;
+	n = strtol(spec + 5, &end, 10);
+	return end[0] == ']' && end[1] == '\0' && n < 1024 ? n : LOKI_TAG_NONE;
+}
+
+/* A pair whose value is the tag or one of its parts: needs a name (Fluent
+ * Bit would send an empty label name, which Loki refuses). */
+static int tag_pair(struct loki_label **list, size_t *n, const char *name,
+		    size_t nlen, bool sanitize, long part, const char **err)
+{
+	struct loki_label *grown;
+	char *lname;
+
+	if (!name) {
+		*err = "a value read from $TAG needs a name (tag=$TAG)";
+		return -SL_EINVAL;
+	}
+	lname = sanitize ? loki_label_name(name, nlen) : strndup(name, nlen);
+	grown = lname ? realloc(*list, (*n + 1) * sizeof(**list)) : NULL;
+	if (!grown) {
+		free(lname);
+		*err = "out of memory";
+		return -SL_ENOMEM;
+	}
+	*list = grown;
+	grown[(*n)++] = (struct loki_label){lname, NULL, NULL, part};
+	return 0;
+}
+
 /*
  * A label (or metadata) whose value is read by accessor `spec`
  * (NUL-terminated), named `name` or, when NULL, by its path.
@@ -145,10 +185,14 @@ static int accessor_pair(struct loki_label **list, size_t *n,
 			 struct loki_enc *e, const char *name, size_t nlen,
 			 bool sanitize, const char *spec, const char **err)
 {
-	struct sl_accessor *acc = sl_accessor_create(spec, err);
+	long part = tag_spec(spec);
+	struct sl_accessor *acc;
 	struct loki_label *grown;
 	char *lname;
 
+	if (part != LOKI_TAG_NONE)
+		return tag_pair(list, n, name, nlen, sanitize, part, err);
+	acc = sl_accessor_create(spec, err);
 	if (!acc)
 		return -SL_EINVAL;
 	if (!name)
@@ -165,7 +209,7 @@ static int accessor_pair(struct loki_label **list, size_t *n,
 		return -SL_ENOMEM;
 	}
 	*list = grown;
-	grown[(*n)++] = (struct loki_label){lname, NULL, acc};
+	grown[(*n)++] = (struct loki_label){lname, NULL, acc, LOKI_TAG_NONE};
 	/* A record field used as a label leaves the line, as in Fluent Bit. */
 	return push_remove(e, spec, err);
 }
@@ -304,7 +348,7 @@ int loki_enc_add_metadata(struct loki_enc *e, const char *spec,
 		return -SL_ENOMEM;
 	}
 	e->meta = grown;
-	grown[e->n_meta++] = (struct loki_label){n, v, NULL};
+	grown[e->n_meta++] = (struct loki_label){n, v, NULL, LOKI_TAG_NONE};
 	return 0;
 }
 
@@ -513,6 +557,44 @@ static int k8s_pairs(const struct loki_enc *e, struct loki_batch *b, size_t *n)
 	return rc;
 }
 
+/* The value of label/metadata `l` for the current record and chunk:
+ * false when it has none (absent field, no such tag part). */
+static bool pair_value(const struct loki_label *l, struct loki_batch *b,
+		       bool have_rec, const char **t, size_t *tl)
+{
+	const char *p, *end, *dot;
+	long i;
+
+	if (l->value) {
+		*t = l->value;
+		*tl = strlen(l->value);
+		return true;
+	}
+	if (l->tag_part == LOKI_TAG_ALL) {
+		*t = b->tag;
+		*tl = b->tag_len;
+		return true;
+	}
+	if (l->tag_part >= 0) {
+		p = b->tag;
+		end = b->tag + b->tag_len;
+		for (i = 0; p <= end; i++) {
+			dot = memchr(p, '.', (size_t)(end - p));
+			if (!dot)
+				dot = end;
+			if (i == l->tag_part) {
+				*t = p;
+				*tl = (size_t)(dot - p);
+				return true;
+			}
+			p = dot + 1;
+		}
+		return false;
+	}
+	return have_rec &&
+	       sl_record_get_text(&b->rec, l->acc, &b->text, t, tl) == 0;
+}
+
 /*
  * Renders the record's label set as the JSON "stream" object at the end of
  * b->keys (names sorted, a repeated name keeps its last value).
@@ -529,14 +611,8 @@ static int render_labels(const struct loki_enc *e, struct loki_batch *b,
 		const char *t;
 		size_t tl;
 
-		if (l->value) {
-			t = l->value;
-			tl = strlen(t);
-		} else if (!have_rec ||
-			   sl_record_get_text(&b->rec, l->acc, &b->text, &t,
-					      &tl) < 0) {
+		if (!pair_value(l, b, have_rec, &t, &tl))
 			continue; /* absent: no such label for this record */
-		}
 		if (add_pair(b, &n, l->name, strlen(l->name), t, tl) < 0)
 			return -SL_ENOMEM;
 	}
@@ -906,15 +982,8 @@ static int render_metadata(const struct loki_enc *e, struct loki_batch *b,
 		const char *t;
 		size_t tl;
 
-		if (m->value) {
-			t = m->value;
-			tl = strlen(t);
-		} else if (!v ||
-			   sl_record_get_text(&b->rec, m->acc, &b->text, &t,
-					      &tl) < 0 ||
-			   tl == 0) {
+		if (!pair_value(m, b, v != NULL, &t, &tl) || tl == 0)
 			continue;
-		}
 		if (meta_pair(b, &n, m->name, strlen(m->name), t, tl) < 0)
 			return -SL_ENOMEM;
 	}
@@ -1022,6 +1091,8 @@ int loki_encode(const struct loki_enc *e, struct loki_batch *b,
 	char num[32];
 
 	batch_reset(b);
+	b->tag = c->tag ? c->tag : "";
+	b->tag_len = c->tag ? c->tag_len : 0;
 	sl_chunk_iter_init(&it, c);
 	while (sl_chunk_next(&it, &ts, &body, &len)) {
 		uint32_t index = it.index - 1;

@@ -267,6 +267,31 @@ static void meta(struct fx *f, const char *spec)
 	assert_int_equal(loki_enc_add_metadata(&f->enc, spec, &err), 0);
 }
 
+/* Fluent Bit's $TAG and $TAG[n] read the chunk's tag, in labels and in
+ * metadata; alone (no name) they are refused. */
+static void test_tag_labels(void **state)
+{
+	struct fx *f = *state;
+	const char *err = NULL;
+
+	sl_chunk_destroy(f->chunk);
+	f->chunk = sl_chunk_create(NULL, "kube.var.log", 12);
+	assert_non_null(f->chunk);
+	label(f, "tag=$TAG");
+	label(f, "second=$TAG[1]");
+	label(f, "none=$TAG[7]");
+	meta(f, "first=$TAG[0]");
+	assert_int_equal(loki_enc_add_label(&f->enc, "$TAG", &err), -SL_EINVAL);
+	assert_int_equal(loki_enc_add_metadata(&f->enc, "$TAG[1]", &err),
+			 -SL_EINVAL);
+	rec(f, 1, "{\"TAG\":\"not this\"}");
+	assert_string_equal(
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"second\":\"var\",\"tag\":"
+	    "\"kube.var.log\"},\"values\":[[\"1\",\"{\\\"TAG\\\":"
+	    "\\\"not this\\\"}\",{\"first\":\"kube\"}]]}]}");
+}
+
 /*
  * Structured_metadata: fixed and accessor values; an accessor that finds
  * nothing or an empty string adds nothing to that entry; a non-string is
@@ -542,6 +567,7 @@ int main(void)
 	    T(test_label_named_by_accessor_path),
 	    T(test_no_label_is_job_fluent_bit),
 	    T(test_label_map),
+	    T(test_tag_labels),
 	    T(test_structured_metadata),
 	    T(test_structured_metadata_map_keys),
 	    T(test_remove_keys),
