@@ -84,6 +84,10 @@ def config(tmp, name, output):
     text += e2e.section("INPUT", Name="dummy", Tag="app", Dummy=RECORD,
                         Samples=SAMPLES, Start_time_sec="1700000000",
                         Start_time_nsec="250000000", Fixed_timestamp="On")
+    # a tail input that never finishes keeps sluice running until the
+    # test's SIGTERM, however sluice treats the dummy input once it is done
+    idle = e2e.write(os.path.join(tmp, "idle.log"), "")
+    text += e2e.section("INPUT", Name="tail", Path=idle, Tag="idle")
     out = {"Name": "kafka", "Match": "app"}
     out.update(output)
     text += e2e.section("OUTPUT", **out)
@@ -132,7 +136,7 @@ def check_value(ck, value, ts_key, ts_value, what):
 
 
 def main():
-    e2e.require_plugins("dummy", "kafka")
+    e2e.require_plugins("dummy", "tail", "kafka")
     ck = e2e.Checker()
     with e2e.TempDir("sluice-kafka-mp-") as tmp:
         got = run(ck, tmp, "double", {"Format": "msgpack", "Message_Key": "k1"},

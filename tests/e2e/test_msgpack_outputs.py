@@ -71,7 +71,7 @@ def check_events(ck, evs, what):
 
 
 def main():
-    e2e.require_plugins("dummy", "http", "file")
+    e2e.require_plugins("dummy", "tail", "http", "file")
     ck = e2e.Checker()
     with e2e.TempDir("sluice-msgpack-") as tmp, \
             http_receiver.Receiver() as rcv:
@@ -81,6 +81,10 @@ def main():
         text += e2e.section("INPUT", Name="dummy", Tag="app", Dummy=RECORD,
                             Samples=SAMPLES, Rate=50, Start_time_sec=SEC,
                             Start_time_nsec=NSEC, Fixed_timestamp="On")
+        # a tail input that never finishes keeps sluice running until the
+        # test's SIGTERM, however sluice treats the dummy input once done
+        idle = e2e.write(os.path.join(tmp, "idle.log"), "")
+        text += e2e.section("INPUT", Name="tail", Path=idle, Tag="idle")
         text += e2e.section("OUTPUT", Name="http", Match="app", Host="127.0.0.1",
                             Port=rcv.port, URI="/in", Format="msgpack")
         text += e2e.section("OUTPUT", Name="file", Match="app", Path=out_dir,

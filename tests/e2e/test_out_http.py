@@ -197,7 +197,8 @@ def run_proxy(ck):
     the target's absolute URI; the target's name is never resolved here."""
     with e2e.TempDir("sluice-http3-") as tmp, http_receiver.Receiver() as proxy:
         text = e2e.section("SERVICE", Flush="0.2", Grace="5")
-        text += e2e.section("INPUT", Name="dummy", Tag="p", Dummy='{"seq":1}', Samples=3)
+        # no Samples: an input that finishes would race our SIGTERM
+        text += e2e.section("INPUT", Name="dummy", Tag="p", Dummy='{"seq":1}', Rate=20)
         text += e2e.section("OUTPUT", Name="http", Match="*", Host="collector.invalid",
                             Port="8088", URI="/in", Format="json_lines",
                             Proxy="http://127.0.0.1:%d" % proxy.port)
