@@ -8,8 +8,9 @@ float of seconds for Timestamp_Format double, the date string for
 iso8601), then the record's members in order with their types (integers
 stay integers, negative and above 2^63 too, floats are floats, strings are
 unescaped UTF-8, null/true/arrays/maps keep their kind). Message_Key and
-Message_Key_Field set the key as with json. Format avro is refused with a
-message saying it needs a build sluice does not offer.
+Message_Key_Field set the key as with json. Format avro, and any of its
+options, is refused with a message saying it needs a build sluice does not
+offer.
 """
 import os
 import subprocess
@@ -158,6 +159,13 @@ def main():
         ck.check("Format avro needs Fluent Bit's optional Avro encoder build" in
                  r.log() + r.out.decode("utf-8", "replace"),
                  "avro refusal says why: %s" % r.log())
+        conf = config(tmp, "registry.conf", {"Brokers": "127.0.0.1:9",
+                                             "Schema_registry_url": "http://r:8081"})
+        r = e2e.run_to_exit(["--dry-run", "-c", conf], timeout=60)
+        ck.check(r.rc != 0, "an avro option without Format avro refused (exit %d)" % r.rc)
+        ck.check("'schema_registry_url' is an option of Format avro, which needs" in
+                 r.log() + r.out.decode("utf-8", "replace"),
+                 "the avro option's refusal names it: %s" % r.log())
     ck.finish()
 
 
