@@ -84,7 +84,7 @@ static const struct sl_cfg_option http_config[] = {
      .desc = "request path, starting with '/'"},
     {.name = "format",
      .type = SL_CFG_STR,
-     .def = "json",
+     .def = "msgpack", /* Fluent Bit's default */
      .offset = OFF(format),
      .desc = "json, json_lines, json_stream or msgpack (Fluent Bit's "
 	     "events)"},

@@ -10,6 +10,8 @@ feeds both; the bodies and the file are decoded with python3-msgpack and
 every event must be exactly that, with the record's types kept (integers,
 negative and above 2^63, floats, unescaped strings, null, bool, arrays,
 maps) and the metadata map empty. The request says application/msgpack.
+An http output without Format sends the same: msgpack is Fluent Bit's
+default.
 """
 import os
 import struct
@@ -74,7 +76,7 @@ def main():
     e2e.require_plugins("dummy", "tail", "http", "file")
     ck = e2e.Checker()
     with e2e.TempDir("sluice-msgpack-") as tmp, \
-            http_receiver.Receiver() as rcv:
+            http_receiver.Receiver() as rcv, http_receiver.Receiver() as rcv2:
         out_dir = os.path.join(tmp, "out")
         os.mkdir(out_dir)
         text = e2e.section("SERVICE", Flush="0.2", Grace="5", Log_Level="info")
@@ -87,14 +89,16 @@ def main():
         text += e2e.section("INPUT", Name="tail", Path=idle, Tag="idle")
         text += e2e.section("OUTPUT", Name="http", Match="app", Host="127.0.0.1",
                             Port=rcv.port, URI="/in", Format="msgpack")
+        text += e2e.section("OUTPUT", Name="http", Match="app", Host="127.0.0.1",
+                            Port=rcv2.port, URI="/default")
         text += e2e.section("OUTPUT", Name="file", Match="app", Path=out_dir,
                             File="events.mp", Format="msgpack")
         conf = e2e.write(os.path.join(tmp, "sluice.conf"), text)
         target = os.path.join(out_dir, "events.mp")
 
-        def http_events():
+        def http_events(receiver=rcv):
             evs = []
-            for r in rcv.snapshot():
+            for r in receiver.snapshot():
                 if r.status == 200:
                     evs += events(r.body)
             return evs
@@ -114,6 +118,8 @@ def main():
                              what="%d events over http" % SAMPLES)
                 e2e.wait_for(lambda: len(file_events()) >= SAMPLES, 60,
                              what="%d events in the file" % SAMPLES)
+                e2e.wait_for(lambda: len(http_events(rcv2)) >= SAMPLES, 60,
+                             what="%d events over http without Format" % SAMPLES)
             finally:
                 p.terminate()
                 try:
@@ -122,10 +128,11 @@ def main():
                     p.kill()
                     p.wait()
         ck.equal(p.returncode, 0, "exit code")
-        reqs = rcv.snapshot()
-        ck.check(reqs and all(r.headers.get("content-type") == "application/msgpack"
-                              for r in reqs), "Content-Type application/msgpack")
-        check_events(ck, http_events(), "http")
+        for what, receiver in (("http", rcv), ("http without Format", rcv2)):
+            reqs = receiver.snapshot()
+            ck.check(reqs and all(r.headers.get("content-type") == "application/msgpack"
+                                  for r in reqs), "%s: Content-Type application/msgpack" % what)
+            check_events(ck, http_events(receiver), what)
         with open(target, "rb") as f:
             check_events(ck, events(f.read()), "file")
     ck.finish()
