@@ -3,8 +3,8 @@
  * file.c - the file output (Fluent Bit's out_file): each chunk is rendered
  * into one buffer on the worker thread and appended to its file with one
  * write(2), the file opened and closed per flush so that users may move or
- * delete it at any time. Rotation is not implemented (Rotate on is a
- * config error); use logrotate's copytruncate or `create`. Format msgpack
+ * delete it at any time. Rotate on rotates a file by size before a write
+ * (file_rotate.c), as Fluent Bit does; logrotate works too. Format msgpack
  * writes Fluent Bit's chunk layout ([[EventTime, {}], {record}] per record).
  *
  * A write error that a tag causes and the file system will keep returning
@@ -36,6 +36,7 @@ struct file_ctx {
 	bool csv_column_names;
 	bool mkdir;
 	bool rotate;
+	struct sl_out_file_rotation rotation;
 	/* from init */
 	struct sl_out_file_opts opts;
 	char *name; /* instance name for logs, owned */
@@ -93,21 +94,25 @@ static const struct sl_cfg_option file_config[] = {
      .type = SL_CFG_BOOL,
      .def = "false",
      .offset = offsetof(struct file_ctx, rotate),
-     .desc = "Fluent Bit's size-based rotation: not implemented, on is an "
-	     "error (use logrotate)"},
-    /* used by Fluent Bit only with Rotate on, which sluice refuses */
+     .desc = "size-based rotation of the output file"},
     {.name = "rotate_max_size",
      .type = SL_CFG_SIZE,
-     .flags = SL_CFG_IGNORED,
-     .desc = "only with Rotate (refused)"},
+     .def = "100M",
+     .min = 1,
+     .offset = offsetof(struct file_ctx, rotation.max_size),
+     .desc = "rotate the file once it holds this many bytes"},
     {.name = "rotate_max_files",
      .type = SL_CFG_INT,
-     .flags = SL_CFG_IGNORED,
-     .desc = "only with Rotate (refused)"},
+     .def = "7",
+     .min = 1,
+     .max = 1000000,
+     .offset = offsetof(struct file_ctx, rotation.max_files),
+     .desc = "rotated files kept (the oldest are removed)"},
     {.name = "rotate_gzip",
      .type = SL_CFG_BOOL,
-     .flags = SL_CFG_IGNORED,
-     .desc = "only with Rotate (refused)"},
+     .def = "true",
+     .offset = offsetof(struct file_ctx, rotation.gzip),
+     .desc = "gzip rotated files (.gz)"},
     SL_CFG_END,
 };
 
@@ -122,13 +127,6 @@ static int file_init(void *vctx, struct sl_output *out)
 	ctx->name = strdup(sl_plugin_instance_name(ins));
 	if (!ctx->name)
 		return -SL_ENOMEM;
-	if (ctx->rotate) {
-		sl_plugin_error(
-		    ins, line,
-		    "file: Rotate is not implemented by sluice (use "
-		    "logrotate with copytruncate or create)");
-		rc = -SL_ECONFIG;
-	}
 	if (sl_out_file_fmt_parse(ctx->format, &ctx->opts.fmt) < 0) {
 		sl_plugin_error(ins, line,
 				"file: unknown format '%s' (out_file, plain, "
@@ -247,6 +245,8 @@ static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 	if (sl_out_file_path(&w->target, ctx->path, ctx->file, c->tag,
 			     c->tag_len) < 0)
 		return SL_FLUSH_RETRY;
+	if (ctx->rotate)
+		sl_out_file_rotate(w->target.data, &ctx->rotation, ctx->name);
 	if (ctx->opts.fmt == SL_OUT_FILE_FMT_PLAIN) {
 		if (sl_out_file_append_lines(w->target.data, ctx->mkdir, c) < 0)
 			goto write_error;

@@ -81,4 +81,21 @@ int sl_out_file_append_lines(const char *target, bool mkdirs,
 int sl_out_file_append(const char *target, bool mkdirs, const char *data,
 		       size_t len);
 
+/* Rotate on (file_rotate.c). */
+struct sl_out_file_rotation {
+	int64_t max_size;  /* Rotate_Max_Size: rotate at this size or more */
+	int64_t max_files; /* Rotate_Max_Files: rotated files kept */
+	bool gzip;	   /* Rotate_Gzip */
+};
+
+/*
+ * Before a write to `target`: when it holds r->max_size bytes or more,
+ * renames it as Fluent Bit does, gzips it when asked and removes the
+ * oldest rotated files beyond r->max_files. Failures are logged under
+ * `log_name`, never returned: the write goes on to the file as it is.
+ */
+void sl_out_file_rotate(const char *target,
+			const struct sl_out_file_rotation *r,
+			const char *log_name);
+
 #endif
