@@ -245,6 +245,8 @@ static int setup_handle(struct sl_http_client *c)
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, c);
 	SET(CURLOPT_USERAGENT, "sluice/" SLUICE_VERSION);
+	if (o->proxy)
+		SET(CURLOPT_PROXY, o->proxy);
 	if (o->tls) {
 		SET(CURLOPT_SSL_VERIFYPEER, o->tls_verify ? 1L : 0L);
 		SET(CURLOPT_SSL_VERIFYHOST, o->tls_verify ? 2L : 0L);

@@ -29,9 +29,10 @@ struct sl_http_client_opts {
 	const char *http_user; /* basic auth when set */
 	const char *http_passwd;
 	const char *bearer_token; /* Authorization: Bearer, when set */
-	double connect_timeout;	  /* seconds; 0: 10 s */
-	double timeout;		  /* whole request, seconds; 0: 60 s */
-	size_t max_response;	  /* bytes of response body kept; 0: 4 MiB */
+	const char *proxy; /* "http://host:port" (out_http Proxy); NULL: none */
+	double connect_timeout; /* seconds; 0: 10 s */
+	double timeout;		/* whole request, seconds; 0: 60 s */
+	size_t max_response;	/* bytes of response body kept; 0: 4 MiB */
 };
 
 struct sl_http_request {

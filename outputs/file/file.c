@@ -3,8 +3,9 @@
  * file.c - the file output (Fluent Bit's out_file): each chunk is rendered
  * into one buffer on the worker thread and appended to its file with one
  * write(2), the file opened and closed per flush so that users may move or
- * delete it at any time. Rotation is not implemented (its options are
- * accepted and ignored); use logrotate's copytruncate or `create`.
+ * delete it at any time. Rotate on rotates a file by size before a write
+ * (file_rotate.c), as Fluent Bit does; logrotate works too. Format msgpack
+ * writes Fluent Bit's chunk layout ([[EventTime, {}], {record}] per record).
  *
  * A write error that a tag causes and the file system will keep returning
  * (sl_output_errno_permanent: ENAMETOOLONG, EISDIR, ENOTDIR, EACCES, ...,
@@ -12,6 +13,7 @@
  * instead of retrying it forever: one poison tag must not hold its input
  * at Mem_Buf_Limit, nor again after a restart.
  */
+#include "../sl_out_msgpack.h"
 #include "file_format.h"
 #include "sl_output.h"
 #include "sl_output_error.h"
@@ -33,6 +35,8 @@ struct file_ctx {
 	char *template;
 	bool csv_column_names;
 	bool mkdir;
+	bool rotate;
+	struct sl_out_file_rotation rotation;
 	/* from init */
 	struct sl_out_file_opts opts;
 	char *name; /* instance name for logs, owned */
@@ -44,6 +48,8 @@ struct file_worker {
 	struct sl_buf target;
 	struct sl_buf tag; /* the tag as printed in lines, escaped */
 	struct sl_fields fields;
+	struct sl_record rec;	 /* format msgpack: the record being packed */
+	struct sl_buf unescaped; /* format msgpack: scratch */
 };
 
 static const struct sl_cfg_option file_config[] = {
@@ -60,7 +66,7 @@ static const struct sl_cfg_option file_config[] = {
      .def = "out_file",
      .offset = offsetof(struct file_ctx, format),
      .desc = "out_file (tag: [time, record]), plain (JSON lines; also "
-	     "json_lines), csv, ltsv, template"},
+	     "json_lines), csv, ltsv, template, msgpack (Fluent Bit's events)"},
     {.name = "delimiter",
      .type = SL_CFG_STR,
      .offset = offsetof(struct file_ctx, delimiter),
@@ -84,22 +90,29 @@ static const struct sl_cfg_option file_config[] = {
      .def = "false",
      .offset = offsetof(struct file_ctx, mkdir),
      .desc = "create the directory (and parents, 0755) when missing"},
-    {.name = "files_rotation",
+    {.name = "rotate",
      .type = SL_CFG_BOOL,
-     .flags = SL_CFG_IGNORED,
-     .desc = "Fluent Bit's rotation: not implemented, ignored"},
-    {.name = "max_size",
+     .def = "false",
+     .offset = offsetof(struct file_ctx, rotate),
+     .desc = "size-based rotation of the output file"},
+    {.name = "rotate_max_size",
      .type = SL_CFG_SIZE,
-     .flags = SL_CFG_IGNORED,
-     .desc = "Fluent Bit's rotation: not implemented, ignored"},
-    {.name = "max_files",
+     .def = "100M",
+     .min = 1,
+     .offset = offsetof(struct file_ctx, rotation.max_size),
+     .desc = "rotate the file once it holds this many bytes"},
+    {.name = "rotate_max_files",
      .type = SL_CFG_INT,
-     .flags = SL_CFG_IGNORED,
-     .desc = "Fluent Bit's rotation: not implemented, ignored"},
-    {.name = "gzip",
+     .def = "7",
+     .min = 1,
+     .max = 1000000,
+     .offset = offsetof(struct file_ctx, rotation.max_files),
+     .desc = "rotated files kept (the oldest are removed)"},
+    {.name = "rotate_gzip",
      .type = SL_CFG_BOOL,
-     .flags = SL_CFG_IGNORED,
-     .desc = "Fluent Bit's rotation: not implemented, ignored"},
+     .def = "true",
+     .offset = offsetof(struct file_ctx, rotation.gzip),
+     .desc = "gzip rotated files (.gz)"},
     SL_CFG_END,
 };
 
@@ -114,23 +127,12 @@ static int file_init(void *vctx, struct sl_output *out)
 	ctx->name = strdup(sl_plugin_instance_name(ins));
 	if (!ctx->name)
 		return -SL_ENOMEM;
-	switch (sl_out_file_fmt_parse(ctx->format, &ctx->opts.fmt)) {
-	case 0:
-		break;
-	case -SL_ENOENT:
-		sl_plugin_error(
-		    ins, line,
-		    "file: format 'msgpack' is not supported: sluice "
-		    "records are JSON (use plain or out_file)");
-		rc = -SL_ECONFIG;
-		break;
-	default:
+	if (sl_out_file_fmt_parse(ctx->format, &ctx->opts.fmt) < 0) {
 		sl_plugin_error(ins, line,
 				"file: unknown format '%s' (out_file, plain, "
-				"json_lines, csv, ltsv, template)",
+				"json_lines, csv, ltsv, template, msgpack)",
 				ctx->format);
 		rc = -SL_ECONFIG;
-		break;
 	}
 	ctx->opts.delimiter =
 	    ctx->opts.fmt == SL_OUT_FILE_FMT_LTSV ? "\t" : ",";
@@ -173,8 +175,20 @@ static int file_worker_init(void *vctx, void **worker)
 
 	if (!w)
 		return -SL_ENOMEM;
+	sl_record_init(&w->rec);
 	*worker = w;
 	return 0;
+}
+
+/* Frees what the worker's scratch holds (not the struct itself). */
+static void worker_clear(struct file_worker *w)
+{
+	sl_buf_destroy(&w->out);
+	sl_buf_destroy(&w->target);
+	sl_buf_destroy(&w->tag);
+	sl_fields_destroy(&w->fields);
+	sl_record_destroy(&w->rec);
+	sl_buf_destroy(&w->unescaped);
 }
 
 static void file_worker_exit(void *vctx, void *worker)
@@ -183,10 +197,7 @@ static void file_worker_exit(void *vctx, void *worker)
 
 	if (!w)
 		return;
-	sl_buf_destroy(&w->out);
-	sl_buf_destroy(&w->target);
-	sl_buf_destroy(&w->tag);
-	sl_fields_destroy(&w->fields);
+	worker_clear(w);
 	free(w);
 }
 
@@ -234,6 +245,8 @@ static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 	if (sl_out_file_path(&w->target, ctx->path, ctx->file, c->tag,
 			     c->tag_len) < 0)
 		return SL_FLUSH_RETRY;
+	if (ctx->rotate)
+		sl_out_file_rotate(w->target.data, &ctx->rotation, ctx->name);
 	if (ctx->opts.fmt == SL_OUT_FILE_FMT_PLAIN) {
 		if (sl_out_file_append_lines(w->target.data, ctx->mkdir, c) < 0)
 			goto write_error;
@@ -251,6 +264,16 @@ static enum sl_flush_result flush_chunk(struct file_ctx *ctx,
 	if (sl_buf_reserve(&w->out, c->data.len + c->records * 48u) < 0)
 		return SL_FLUSH_RETRY;
 	sl_chunk_iter_init(&it, c);
+	while (ctx->opts.fmt == SL_OUT_FILE_FMT_MSGPACK &&
+	       sl_chunk_next(&it, &ts, &body, &len)) {
+		/* a sealed chunk's bodies are objects: only ENOMEM fails */
+		if (sl_record_reset_json(&w->rec, ts, body, len) < 0 ||
+		    sl_out_msgpack_event(&w->out, &w->unescaped, &w->rec) < 0) {
+			sl_log(SL_LOG_ERROR, ctx->name,
+			       "out of memory packing a chunk");
+			return SL_FLUSH_RETRY;
+		}
+	}
 	while (sl_chunk_next(&it, &ts, &body, &len)) {
 		if (sl_out_file_render(&w->out, &ctx->opts, &w->fields, &header,
 				       w->tag.data, w->tag.len - 1, ts, body,
@@ -288,13 +311,11 @@ static void file_flush(void *vctx, void *worker, struct sl_flush *fl)
 	struct file_worker *w = worker ? worker : &local;
 	enum sl_flush_result r;
 
+	if (w == &local)
+		sl_record_init(&local.rec);
 	r = flush_chunk(ctx, w, sl_flush_chunk(fl));
-	if (w == &local) {
-		sl_buf_destroy(&local.out);
-		sl_buf_destroy(&local.target);
-		sl_buf_destroy(&local.tag);
-		sl_fields_destroy(&local.fields);
-	}
+	if (w == &local)
+		worker_clear(&local);
 	sl_flush_done(fl, r);
 }
 

@@ -28,6 +28,7 @@ int sl_out_file_fmt_parse(const char *s, enum sl_out_file_fmt *out)
 	    {"csv", SL_OUT_FILE_FMT_CSV},
 	    {"ltsv", SL_OUT_FILE_FMT_LTSV},
 	    {"template", SL_OUT_FILE_FMT_TEMPLATE},
+	    {"msgpack", SL_OUT_FILE_FMT_MSGPACK},
 	};
 
 	for (size_t i = 0; i < SL_ARRAY_LEN(names); i++) {
@@ -36,7 +37,7 @@ int sl_out_file_fmt_parse(const char *s, enum sl_out_file_fmt *out)
 			return 0;
 		}
 	}
-	return strcasecmp(s, "msgpack") == 0 ? -SL_ENOENT : -SL_EINVAL;
+	return -SL_EINVAL;
 }
 
 const char *sl_out_file_delimiter(const char *s)
@@ -170,6 +171,9 @@ int sl_out_file_render(struct sl_buf *out, const struct sl_out_file_opts *o,
 	case SL_OUT_FILE_FMT_LTSV:
 	case SL_OUT_FILE_FMT_TEMPLATE:
 		break;
+	case SL_OUT_FILE_FMT_MSGPACK:
+	default:
+		return -SL_EINVAL; /* not text: file.c packs the events */
 	}
 	rc = sl_fields_split(fields, body, len);
 	if (rc == -SL_ENOMEM)

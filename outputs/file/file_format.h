@@ -20,12 +20,12 @@ enum sl_out_file_fmt {
 	SL_OUT_FILE_FMT_CSV,
 	SL_OUT_FILE_FMT_LTSV,
 	SL_OUT_FILE_FMT_TEMPLATE,
+	SL_OUT_FILE_FMT_MSGPACK, /* Fluent Bit's events, packed by file.c */
 };
 
 /*
- * "out_file|plain|json_lines|csv|ltsv|template" (any case). Returns 0,
- * -SL_ENOENT for Fluent Bit's "msgpack" (records are not msgpack here),
- * -SL_EINVAL for anything else.
+ * "out_file|plain|json_lines|csv|ltsv|template|msgpack" (any case).
+ * Returns 0 or -SL_EINVAL.
  */
 int sl_out_file_fmt_parse(const char *s, enum sl_out_file_fmt *out);
 /* Fluent Bit's delimiter names: "\t" or "tab", "space", "comma"; else NULL
@@ -46,7 +46,7 @@ struct sl_out_file_opts {
  * scratch reused across records. *header (csv with column names) is set by
  * the caller when the file is empty and cleared once the header is out.
  * csv and ltsv write nothing for an empty record, as Fluent Bit.
- * 0 or -SL_ENOMEM.
+ * 0 or -SL_ENOMEM; -SL_EINVAL for msgpack (sl_out_msgpack_event's).
  */
 int sl_out_file_render(struct sl_buf *out, const struct sl_out_file_opts *o,
 		       struct sl_fields *fields, bool *header, const char *tag,
@@ -80,5 +80,22 @@ int sl_out_file_append_lines(const char *target, bool mkdirs,
 			     const struct sl_chunk *c);
 int sl_out_file_append(const char *target, bool mkdirs, const char *data,
 		       size_t len);
+
+/* Rotate on (file_rotate.c). */
+struct sl_out_file_rotation {
+	int64_t max_size;  /* Rotate_Max_Size: rotate at this size or more */
+	int64_t max_files; /* Rotate_Max_Files: rotated files kept */
+	bool gzip;	   /* Rotate_Gzip */
+};
+
+/*
+ * Before a write to `target`: when it holds r->max_size bytes or more,
+ * renames it as Fluent Bit does, gzips it when asked and removes the
+ * oldest rotated files beyond r->max_files. Failures are logged under
+ * `log_name`, never returned: the write goes on to the file as it is.
+ */
+void sl_out_file_rotate(const char *target,
+			const struct sl_out_file_rotation *r,
+			const char *log_name);
 
 #endif

@@ -9,7 +9,8 @@
  * `oversize`); other 4xx drop the request's records with reason `rejected`,
  * counted and logged with the answer. The Header_Tag value is the chunk's
  * tag through sl_sanitize_header_value: no CR/LF/NUL reaches the request.
- * msgpack and gelf bodies are not offered: sluice records are JSON.
+ * Format msgpack sends Fluent Bit's chunk layout (one [[EventTime, {}],
+ * {record}] per record, application/msgpack); gelf is not offered.
  */
 #include "http.h"
 #include "sl_http_client.h"
@@ -31,6 +32,9 @@ struct http_ctx {
 	char *uri;
 	char *format;
 	char *http_method;
+	char *proxy;
+	char *body_key, *headers_key;
+	bool aws_auth;
 	/* header, compress, http_user, http_passwd (the shared fragment) */
 	struct sl_http_client_cfg hc;
 	char *header_tag;
@@ -39,6 +43,7 @@ struct http_ctx {
 	bool allow_duplicated_headers;
 	bool log_response_payload;
 	/* from init */
+	bool msgpack; /* Format msgpack, else json.format */
 	struct sl_json_opts json;
 	char **hdr_lines; /* "Name: value", NULL-terminated, owned */
 	size_t n_hdr;
@@ -54,6 +59,8 @@ struct http_worker {
 	size_t idx_cap;
 	const char **hdrs; /* static lines + the tag line, NULL-terminated */
 	struct sl_buf tag_line;
+	struct sl_record rec; /* Format msgpack: the record being packed */
+	struct sl_buf unescaped;
 };
 
 #define OFF(f) offsetof(struct http_ctx, f)
@@ -77,10 +84,10 @@ static const struct sl_cfg_option http_config[] = {
      .desc = "request path, starting with '/'"},
     {.name = "format",
      .type = SL_CFG_STR,
-     .def = "json",
+     .def = "msgpack", /* Fluent Bit's default */
      .offset = OFF(format),
-     .desc = "json, json_lines or json_stream (Fluent Bit's default, "
-	     "msgpack, is not offered)"},
+     .desc = "json, json_lines, json_stream or msgpack (Fluent Bit's "
+	     "events)"},
     {.name = "http_method",
      .type = SL_CFG_STR,
      .def = "POST",
@@ -116,8 +123,8 @@ static const struct sl_cfg_option http_config[] = {
      .desc = "log the body of error answers"},
     {.name = "proxy",
      .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "not implemented (use HTTP_PROXY), ignored"},
+     .offset = OFF(proxy),
+     .desc = "HTTP proxy, http://HOST:PORT"},
     {.name = "gelf_timestamp_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
     {.name = "gelf_host_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
     {.name = "gelf_short_message_key",
@@ -127,9 +134,21 @@ static const struct sl_cfg_option http_config[] = {
      .type = SL_CFG_STR,
      .flags = SL_CFG_IGNORED},
     {.name = "gelf_level_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-    {.name = "body_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-    {.name = "headers_key", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-    {.name = "aws_auth", .type = SL_CFG_BOOL, .flags = SL_CFG_IGNORED},
+    /* accepted only to be refused with the reason, not as unknown keys */
+    {.name = "body_key",
+     .type = SL_CFG_STR,
+     .offset = OFF(body_key),
+     .desc = "one request per record: not implemented, an error"},
+    {.name = "headers_key",
+     .type = SL_CFG_STR,
+     .offset = OFF(headers_key),
+     .desc = "one request per record: not implemented, an error"},
+    {.name = "aws_auth",
+     .type = SL_CFG_BOOL,
+     .def = "off",
+     .offset = OFF(aws_auth),
+     .desc = "AWS SigV4: not supported, on is an error"},
+    /* used by Fluent Bit only with AWS_Auth on, which is refused */
     {.name = "aws_",
      .type = SL_CFG_STR,
      .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
@@ -151,20 +170,38 @@ static int http_init(void *vctx, struct sl_output *out)
 	ctx->name = strdup(sl_plugin_instance_name(ins));
 	if (!ctx->name)
 		return -SL_ENOMEM;
-	if (sl_json_format_parse(ctx->format, &fmt) < 0) {
+	ctx->msgpack = strcasecmp(ctx->format, "msgpack") == 0;
+	if (!ctx->msgpack && sl_json_format_parse(ctx->format, &fmt) < 0) {
 		sl_plugin_error(ins, line,
 				"http: format '%s' is not supported (json, "
-				"json_lines, json_stream)%s",
-				ctx->format,
-				strcasecmp(ctx->format, "msgpack") == 0
-				    ? ": sluice records are JSON"
-				    : "");
+				"json_lines, json_stream, msgpack)",
+				ctx->format);
 		rc = -SL_ECONFIG;
 	}
 	if (sl_json_opts_init(&ctx->json, fmt, ctx->json_date_key,
 			      ctx->json_date_format, &what) < 0) {
 		sl_plugin_error(ins, line, "http: bad %s '%s'", what,
 				ctx->json_date_format);
+		rc = -SL_ECONFIG;
+	}
+	if (ctx->body_key || ctx->headers_key) {
+		sl_plugin_error(ins, line,
+				"http: %s (a request per record) is not "
+				"implemented by sluice",
+				ctx->body_key ? "body_key" : "headers_key");
+		rc = -SL_ECONFIG;
+	}
+	if (ctx->aws_auth) {
+		sl_plugin_error(ins, line,
+				"http: AWS_Auth (SigV4) is not supported by "
+				"sluice");
+		rc = -SL_ECONFIG;
+	}
+	/* Fluent Bit takes http:// proxies only */
+	if (ctx->proxy && strncasecmp(ctx->proxy, "http://", 7) != 0) {
+		sl_plugin_error(ins, line,
+				"http: proxy '%s' is not http://HOST:PORT",
+				ctx->proxy);
 		rc = -SL_ECONFIG;
 	}
 	if (strcasecmp(ctx->http_method, "POST") &&
@@ -205,6 +242,7 @@ static int http_init(void *vctx, struct sl_output *out)
 	ctx->http = (struct sl_http_client_opts){
 	    .host = ctx->host,
 	    .port = (int)ctx->port,
+	    .proxy = ctx->proxy,
 	    .max_response = 64 * 1024,
 	};
 	sl_http_client_cfg_opts(&ctx->hc, &ctx->http);
@@ -226,6 +264,7 @@ static int http_worker_init(void *vctx, void **worker)
 		free(w);
 		return -SL_ENOMEM;
 	}
+	sl_record_init(&w->rec);
 	*worker = w;
 	return 0;
 }
@@ -240,6 +279,8 @@ static void http_worker_exit(void *vctx, void *worker)
 	sl_http_client_destroy(w->client);
 	sl_buf_destroy(&w->payload);
 	sl_http_response_destroy(&w->resp);
+	sl_record_destroy(&w->rec);
+	sl_buf_destroy(&w->unescaped);
 	free(w->idx);
 	free(w->hdrs);
 	sl_buf_destroy(&w->tag_line);
@@ -374,15 +415,22 @@ static enum sl_flush_result send_range(struct http_ctx *ctx,
 	struct sl_http_request req = {
 	    .method = strcasecmp(ctx->http_method, "PUT") ? "POST" : "PUT",
 	    .uri = ctx->uri,
-	    .content_type = out_http_content_type(ctx->json.format),
+	    .content_type = ctx->msgpack
+				? "application/msgpack"
+				: out_http_content_type(ctx->json.format),
 	    .headers = w->hdrs,
 	    .gzip = ctx->hc.gzip,
 	};
 	long n;
 
 	sl_buf_reset(&w->payload);
-	n = out_http_payload(&ctx->json, c, skip_settled, &rg, &w->payload,
-			     &w->idx, &w->idx_cap);
+	if (ctx->msgpack)
+		n = out_http_payload_msgpack(c, skip_settled, &rg, &w->rec,
+					     &w->unescaped, &w->payload,
+					     &w->idx, &w->idx_cap);
+	else
+		n = out_http_payload(&ctx->json, c, skip_settled, &rg,
+				     &w->payload, &w->idx, &w->idx_cap);
 	if (n < 0) {
 		sl_log(SL_LOG_ERROR, ctx->name,
 		       "out of memory formatting "

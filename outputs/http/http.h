@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http.h - the http output's pure parts (http_payload.c): a chunk as one
- * request body in Fluent Bit's json / json_lines / json_stream formats, and
+ * request body in Fluent Bit's json / json_lines / json_stream / msgpack
+ * formats, and
  * the header list from Header / Header_Tag options. Shared with the unit
  * tests; the plugin is http.c.
  */
@@ -10,6 +11,7 @@
 
 #include "sl_chunk.h"
 #include "sl_format.h"
+#include "sl_record.h"
 
 #include <stdbool.h>
 
@@ -24,6 +26,15 @@ typedef bool (*out_http_skip_fn)(void *ud, uint32_t index);
 long out_http_payload(const struct sl_json_opts *opts, const struct sl_chunk *c,
 		      out_http_skip_fn skip, void *ud, struct sl_buf *out,
 		      uint32_t **idx, size_t *idx_cap);
+
+/*
+ * The same for Format msgpack: one Fluent Bit event per record
+ * (sl_out_msgpack_event). `rec` and `scratch` are the caller's, reused.
+ */
+long out_http_payload_msgpack(const struct sl_chunk *c, out_http_skip_fn skip,
+			      void *ud, struct sl_record *rec,
+			      struct sl_buf *scratch, struct sl_buf *out,
+			      uint32_t **idx, size_t *idx_cap);
 
 /* The Content-Type of a format. */
 const char *out_http_content_type(enum sl_json_format f);

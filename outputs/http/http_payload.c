@@ -2,9 +2,10 @@
 /*
  * http_payload.c - request bodies and header lists of the http output. The
  * records' JSON is copied as is (sl_format splices the date key in front);
- * nothing is re-parsed.
+ * nothing is re-parsed, except for msgpack, packed from each record.
  */
 #include "http.h"
+#include "../sl_out_msgpack.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,51 @@ long out_http_payload(const struct sl_json_opts *opts, const struct sl_chunk *c,
 nomem:
 	out->len = start;
 	return -SL_ENOMEM;
+}
+
+/* Room for one more index in *idx. 0 or -SL_ENOMEM. */
+static int idx_room(uint32_t **idx, size_t *idx_cap, size_t n)
+{
+	size_t cap;
+	uint32_t *v;
+
+	if (n < *idx_cap)
+		return 0;
+	cap = *idx_cap ? *idx_cap * 2 : 256;
+	v = realloc(*idx, cap * sizeof(*v));
+	if (!v)
+		return -SL_ENOMEM;
+	*idx = v;
+	*idx_cap = cap;
+	return 0;
+}
+
+long out_http_payload_msgpack(const struct sl_chunk *c, out_http_skip_fn skip,
+			      void *ud, struct sl_record *rec,
+			      struct sl_buf *scratch, struct sl_buf *out,
+			      uint32_t **idx, size_t *idx_cap)
+{
+	struct sl_chunk_iter it;
+	const char *body;
+	size_t len, n = 0, start = out->len;
+	int64_t ts;
+
+	sl_chunk_iter_init(&it, c);
+	while (sl_chunk_next(&it, &ts, &body, &len)) {
+		uint32_t index = it.index - 1;
+
+		if (skip && skip(ud, index))
+			continue;
+		/* a sealed chunk's bodies are objects: only ENOMEM fails */
+		if (idx_room(idx, idx_cap, n) < 0 ||
+		    sl_record_reset_json(rec, ts, body, len) < 0 ||
+		    sl_out_msgpack_event(out, scratch, rec) < 0) {
+			out->len = start;
+			return -SL_ENOMEM;
+		}
+		(*idx)[n++] = index;
+	}
+	return (long)n;
 }
 
 const char *out_http_content_type(enum sl_json_format f)

@@ -21,8 +21,8 @@
  * configuration; the retries go to it. Workers use the producer under a
  * read lock, the poller replaces it under the write lock.
  *
- * Not implemented: Format msgpack/gelf/avro (sluice records are JSON), AWS
- * MSK IAM authentication.
+ * Not implemented: Format gelf and avro (Fluent Bit's avro needs its
+ * optional Avro encoder build), AWS MSK IAM authentication.
  */
 #include "kafka.h"
 #include "sl_sanitize.h"
@@ -65,8 +65,8 @@ static const struct sl_cfg_option kafka_config[] = {
      .type = SL_CFG_STR,
      .def = "json",
      .offset = offsetof(struct kafka_ctx, format),
-     .desc = "json (the record with Timestamp_Key) or raw (Raw_Log_Key's "
-	     "text)"},
+     .desc = "json or msgpack (the record with Timestamp_Key) or raw "
+	     "(Raw_Log_Key's text)"},
     {.name = "message_key",
      .type = SL_CFG_STR,
      .offset = offsetof(struct kafka_ctx, message_key),
@@ -127,14 +127,17 @@ static const struct sl_cfg_option kafka_config[] = {
      .type = SL_CFG_STR,
      .flags = SL_CFG_IGNORED,
      .desc = "Format gelf is not supported"},
-    {.name = "schema_str",
+    /* Fluent Bit has these only in its FLB_AVRO_ENCODER build */
+    {.name = "schema",
      .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "Format avro is not supported"},
-    {.name = "schema_id",
+     .flags = SL_CFG_PREFIX,
+     .offset = offsetof(struct kafka_ctx, avro_opts),
+     .desc = "schema_str, schema_id, schema_registry_*: Format avro's "
+	     "options, refused (avro needs a build sluice does not offer)"},
+    {.name = "serializer.framing",
      .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "Format avro is not supported"},
+     .offset = offsetof(struct kafka_ctx, serializer_framing),
+     .desc = "Format avro's option, refused"},
     {.name = "aws_msk_iam_cluster_arn",
      .type = SL_CFG_STR,
      .offset = offsetof(struct kafka_ctx, msk_iam_arn),
@@ -196,6 +199,12 @@ static int apply_rdkafka_items(struct kafka_ctx *ctx,
 	return rc;
 }
 
+/* Why Format avro and its options are refused (Fluent Bit builds them only
+ * with FLB_AVRO_ENCODER, off by default). */
+#define AVRO_BUILD                                                             \
+	"needs Fluent Bit's optional Avro encoder build (FLB_AVRO_ENCODER), "  \
+	"which sluice does not offer"
+
 static int parse_formats(struct kafka_ctx *ctx, struct sl_plugin_instance *ins,
 			 int line)
 {
@@ -211,17 +220,40 @@ static int parse_formats(struct kafka_ctx *ctx, struct sl_plugin_instance *ins,
 					"(the field to send)");
 			rc = -SL_ECONFIG;
 		}
-	} else if (!strcasecmp(ctx->format, "msgpack") ||
-		   !strcasecmp(ctx->format, "gelf") ||
-		   !strcasecmp(ctx->format, "avro")) {
+	} else if (!strcasecmp(ctx->format, "msgpack")) {
+		ctx->fmt = KAFKA_FMT_MSGPACK;
+	} else if (!strcasecmp(ctx->format, "avro")) {
+		/* Fluent Bit has it only when built with FLB_AVRO_ENCODER */
 		sl_plugin_error(ins, line,
-				"Format %s is not supported: sluice "
-				"records are JSON (use json or raw)",
-				ctx->format);
+				"Format avro " AVRO_BUILD
+				" (use json, msgpack or raw)");
+		rc = -SL_ECONFIG;
+	} else if (!strcasecmp(ctx->format, "gelf")) {
+		sl_plugin_error(ins, line,
+				"Format gelf is not implemented by sluice's "
+				"kafka output (use json, msgpack or raw)");
 		rc = -SL_ECONFIG;
 	} else {
-		sl_plugin_error(ins, line, "unknown Format '%s' (json, raw)",
+		sl_plugin_error(ins, line,
+				"unknown Format '%s' (json, msgpack, raw)",
 				ctx->format);
+		rc = -SL_ECONFIG;
+	}
+	/* one error for an avro config: the Format's, else the option's */
+	if (strcasecmp(ctx->format, "avro") &&
+	    (ctx->avro_opts.n > 0 || ctx->serializer_framing)) {
+		const struct sl_cfg_item *it = ctx->avro_opts.items;
+
+		if (ctx->avro_opts.n)
+			sl_plugin_error(ins, it->line,
+					"'schema%.*s' is an option of Format "
+					"avro, which " AVRO_BUILD,
+					(int)strcspn(it->value, " "),
+					it->value);
+		else
+			sl_plugin_error(ins, line,
+					"'serializer.framing' is an option of "
+					"Format avro, which " AVRO_BUILD);
 		rc = -SL_ECONFIG;
 	}
 	if (!strcasecmp(ctx->timestamp_format, "double")) {

@@ -17,6 +17,7 @@
 enum kafka_format {
 	KAFKA_FMT_JSON = 0, /* the record, Timestamp_Key spliced in first */
 	KAFKA_FMT_RAW,	    /* the text of the Raw_Log_Key field */
+	KAFKA_FMT_MSGPACK,  /* a msgpack map, Timestamp_Key first */
 };
 
 enum kafka_ts_format {
@@ -41,6 +42,10 @@ struct kafka_ctx {
 	char *client_id;
 	char *msk_iam_arn;
 	struct sl_cfg_multi rdkafka; /* items "property value" */
+	/* schema_str, schema_id, schema_registry_*, schema.registry.*:
+	 * Format avro's options, items "suffix value"; all refused */
+	struct sl_cfg_multi avro_opts;
+	char *serializer_framing;
 
 	/* from init, read-only afterwards */
 	char *name; /* instance name for logs, owned */

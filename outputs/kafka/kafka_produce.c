@@ -13,9 +13,10 @@
  * record's id (sl_record_id_hex, the same as es Generate_ID's), stable
  * across retries and re-reads after a crash, for consumers to dedupe on.
  *
- * Not done here: message formats other than json and raw, other headers.
+ * Not done here: the msgpack value (sl_out_msgpack.c), other headers.
  */
 #include "kafka.h"
+#include "../sl_out_msgpack.h"
 #include "sl_format.h"
 #include "sl_record.h"
 #include "sl_sanitize.h"
@@ -60,6 +61,8 @@ struct kafka_batch {
 struct kafka_worker {
 	struct sl_record rec;
 	struct sl_buf value;
+	struct sl_buf mp; /* Format msgpack's value */
+	struct sl_buf unescaped;
 	struct sl_text key_text, topic_text, raw_text;
 	char topic[TOPIC_MAX + 1];
 	char id[SL_RECORD_ID_HEX + 1];
@@ -80,6 +83,8 @@ void sl_out_kafka_worker_destroy(struct kafka_worker *w)
 		return;
 	sl_record_destroy(&w->rec);
 	sl_buf_destroy(&w->value);
+	sl_buf_destroy(&w->mp);
+	sl_buf_destroy(&w->unescaped);
 	free(w->key_text.buf);
 	free(w->topic_text.buf);
 	free(w->raw_text.buf);
@@ -281,6 +286,32 @@ static int json_value(struct kafka_ctx *ctx, struct sl_buf *out, int64_t ts_ns,
 	return 0;
 }
 
+/* Format msgpack: the record (already in w->rec when `parsed`) as the
+ * value in w->mp; the date is the same text json messages carry. */
+static int msgpack_value(struct kafka_ctx *ctx, struct kafka_worker *w,
+			 int64_t ts, bool parsed)
+{
+	const char *date = NULL;
+	size_t date_len = 0;
+	int rc;
+
+	/* a sealed chunk's body always parses */
+	if (!parsed)
+		return -SL_ENOMEM;
+	if (ctx->ts_fmt != KAFKA_TS_DOUBLE) {
+		sl_buf_reset(&w->value);
+		if (append_date(&w->value, ts, ctx->ts_fmt) < 0 ||
+		    w->value.len < 2)
+			return -SL_ENOMEM;
+		date = w->value.data + 1; /* without the JSON quotes */
+		date_len = w->value.len - 2;
+	}
+	rc = sl_out_msgpack_kafka_value(
+	    &w->mp, &w->unescaped, &w->rec, ctx->timestamp_key,
+	    strlen(ctx->timestamp_key), date, date_len);
+	return rc == -SL_EPARSE ? -SL_ENOMEM : rc;
+}
+
 /* A field as text when it is a string or a number (Fluent Bit takes only
  * strings; a numeric correlation ID is as good a key). */
 static bool field_text(struct sl_record *rec, const struct sl_accessor *acc,
@@ -335,7 +366,8 @@ static int build(struct kafka_ctx *ctx, struct kafka_worker *w, int64_t ts,
 		 uint64_t identity, const char *body, size_t len,
 		 struct message *msg)
 {
-	bool fields = ctx->key_acc || ctx->topic_acc || ctx->raw_acc;
+	bool fields = ctx->key_acc || ctx->topic_acc || ctx->raw_acc ||
+		      ctx->fmt == KAFKA_FMT_MSGPACK;
 
 	memset(msg, 0, sizeof(*msg));
 	if (ctx->id_header) {
@@ -355,6 +387,13 @@ static int build(struct kafka_ctx *ctx, struct kafka_worker *w, int64_t ts,
 		if (!fields || !field_text(&w->rec, ctx->raw_acc, &w->raw_text,
 					   &msg->value, &msg->value_len))
 			return -SL_ENOENT;
+	} else if (ctx->fmt == KAFKA_FMT_MSGPACK) {
+		int rc = msgpack_value(ctx, w, ts, fields);
+
+		if (rc < 0)
+			return rc;
+		msg->value = w->mp.data;
+		msg->value_len = w->mp.len;
 	} else {
 		if (json_value(ctx, &w->value, ts, body, len) < 0)
 			return -SL_ENOMEM;

@@ -10,13 +10,19 @@
  * it ignored; those are counted as rejected and nothing is re-sent. Other
  * 4xx: the request's entries are dropped, counted and logged.
  *
+ * With Tenant_ID_Key, a chunk's records go in one request per tenant (the
+ * record's string, else Tenant_ID, else no X-Scope-OrgID), each settling
+ * its own records.
+ *
  * The payload itself is built by loki_encode.c.
  */
 #include "loki.h"
 #include "sl_http_client.h"
 #include "sl_output.h"
 #include "sl_output_error.h"
+#include "sl_sanitize.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,18 +37,24 @@ struct loki_ctx {
 	int64_t port;
 	char *uri;
 	char *tenant_id;
+	char *tenant_id_key;
+	char *tenant_id_key_error_handling;
 	struct sl_strlist labels;
 	struct sl_strlist label_keys;
 	struct sl_strlist remove_keys;
 	char *line_format;
 	char *drop_single_key;
 	bool auto_kubernetes_labels;
+	char *label_map_path;
+	struct sl_strlist structured_metadata;
+	struct sl_strlist structured_metadata_map_keys;
 	/* http_user, http_passwd, compress, header (the shared fragment) */
 	struct sl_http_client_cfg hc;
 	char *bearer_token;
 	/* from init */
 	struct loki_enc enc;
 	char *tenant_line; /* "X-Scope-OrgID: ...", owned; NULL: none */
+	struct sl_accessor *tenant_acc; /* Tenant_ID_Key, owned, or NULL */
 	/* tenant_line, then hc.lines (borrowed), NULL-terminated */
 	char **hdr_lines;
 	struct sl_http_client_opts http;
@@ -55,6 +67,19 @@ struct loki_worker {
 	struct loki_batch batch;
 	struct sl_buf payload;
 	struct sl_http_response resp;
+	/* Tenant_ID_Key: each record's tenant (index + 1 into tenant_off,
+	 * 0: none, Tenant_ID applies), the tenants' names (NUL-terminated in
+	 * `tenants`) and the one being sent */
+	uint32_t *tenant_of;
+	size_t cap_tenant_of;
+	size_t *tenant_off;
+	size_t n_tenants, cap_tenants;
+	struct sl_buf tenants;
+	uint32_t cur;
+	struct sl_record trec;
+	struct sl_text ttext;
+	struct sl_buf tenant_line;
+	const char **hdrs; /* this request's lines, NULL-terminated */
 };
 
 #define OFF(f) offsetof(struct loki_ctx, f)
@@ -82,9 +107,9 @@ static const struct sl_cfg_option loki_config[] = {
      .desc = "sent as X-Scope-OrgID when set"},
     {.name = "labels",
      .type = SL_CFG_SLIST,
-     .def = "job=sluice",
      .offset = OFF(labels),
-     .desc = "stream labels: name=value, name=$accessor, $accessor"},
+     .desc = "stream labels: name=value, name=$accessor, $accessor (a "
+	     "record with none gets job=fluent-bit)"},
     {.name = "label_keys",
      .type = SL_CFG_SLIST,
      .offset = OFF(label_keys),
@@ -118,23 +143,82 @@ static const struct sl_cfg_option loki_config[] = {
     SL_HTTP_CFG_HEADER(struct loki_ctx, hc),
     {.name = "label_map_path",
      .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "Fluent Bit's label map file: not implemented, ignored"},
+     .offset = OFF(label_map_path),
+     .desc = "JSON file mapping record keys to label names"},
     {.name = "tenant_id_key",
      .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "per-record tenant: not implemented, ignored"},
+     .offset = OFF(tenant_id_key),
+     .desc = "record field (accessor) whose string is the record's "
+	     "X-Scope-OrgID (else Tenant_ID); one request per tenant"},
+    {.name = "tenant_id_key_error_handling",
+     .type = SL_CFG_STR,
+     .def = "partial_success",
+     .offset = OFF(tenant_id_key_error_handling),
+     .desc = "partial_success or partial_error: either way only the "
+	     "failed tenants' records are retried"},
     {.name = "structured_metadata",
-     .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "Loki structured metadata: not implemented, ignored"},
+     .type = SL_CFG_SLIST,
+     .offset = OFF(structured_metadata),
+     .desc = "entry metadata: name=value, name=$accessor, $accessor"},
     {.name = "structured_metadata_map_keys",
-     .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "Loki structured metadata: not implemented, ignored"},
-    {.name = "remove_mpa", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
+     .type = SL_CFG_SLIST,
+     .offset = OFF(structured_metadata_map_keys),
+     .desc = "$accessors of maps whose members become entry metadata"},
     SL_CFG_END,
 };
+
+/* Bytes of a label map file at most: it names labels, it is small. */
+#define LABEL_MAP_MAX (1024 * 1024)
+
+/* Label_map_path: reads the file and adds its labels. 0, -SL_ECONFIG
+ * (reported) or -SL_ENOMEM. */
+static int load_label_map(struct loki_ctx *ctx, struct sl_plugin_instance *ins,
+			  int line)
+{
+	FILE *f = fopen(ctx->label_map_path, "rb");
+	const char *err = NULL;
+	char *text, *where = NULL;
+	size_t len;
+	int rc;
+
+	if (!f) {
+		sl_plugin_error(ins, line, "loki: label_map_path '%s': %s",
+				ctx->label_map_path, strerror(errno));
+		return -SL_ECONFIG;
+	}
+	text = malloc(LABEL_MAP_MAX + 1);
+	if (!text) {
+		fclose(f);
+		return -SL_ENOMEM;
+	}
+	len = fread(text, 1, LABEL_MAP_MAX + 1, f);
+	rc = ferror(f) ? -SL_EIO : 0;
+	fclose(f);
+	if (rc == 0 && len > LABEL_MAP_MAX) {
+		sl_plugin_error(ins, line,
+				"loki: label_map_path '%s': larger than %d "
+				"bytes",
+				ctx->label_map_path, LABEL_MAP_MAX);
+		free(text);
+		return -SL_ECONFIG;
+	}
+	if (rc == 0)
+		rc = loki_enc_add_label_map(&ctx->enc, text, len, &err, &where);
+	free(text);
+	if (rc == -SL_ENOMEM) {
+		free(where);
+		return rc;
+	}
+	if (rc < 0) {
+		sl_plugin_error(ins, line, "loki: label_map_path '%s'%s%s: %s",
+				ctx->label_map_path, where ? " at " : "",
+				where ? where : "",
+				rc == -SL_EIO ? "cannot be read" : err);
+		free(where);
+		return -SL_ECONFIG;
+	}
+	return 0;
+}
 
 /* The request's extra header lines: the tenant's first, then Header's. */
 static int build_headers(struct loki_ctx *ctx)
@@ -196,14 +280,58 @@ static int loki_init(void *vctx, struct sl_output *out)
 			rc = -SL_ECONFIG;
 		}
 	}
-	if (ctx->auto_kubernetes_labels && loki_enc_set_auto_k8s(&ctx->enc) < 0)
-		return -SL_ENOMEM;
-	if (rc == 0 && ctx->enc.n_labels == 0 && !ctx->auto_kubernetes_labels) {
-		sl_plugin_error(ins, line,
-				"loki: no stream labels (Labels, Label_keys): "
-				"Loki needs at least one");
+	for (i = 0; i < ctx->structured_metadata.n; i++) {
+		if (!*ctx->structured_metadata.v[i])
+			continue;
+		if (loki_enc_add_metadata(
+			&ctx->enc, ctx->structured_metadata.v[i], &err) < 0) {
+			sl_plugin_error(ins, line,
+					"loki: structured_metadata '%s': %s",
+					ctx->structured_metadata.v[i], err);
+			rc = -SL_ECONFIG;
+		}
+	}
+	for (i = 0; i < ctx->structured_metadata_map_keys.n; i++) {
+		if (!*ctx->structured_metadata_map_keys.v[i])
+			continue;
+		if (loki_enc_add_metadata_map(
+			&ctx->enc, ctx->structured_metadata_map_keys.v[i],
+			&err) < 0) {
+			sl_plugin_error(
+			    ins, line,
+			    "loki: structured_metadata_map_keys '%s': %s",
+			    ctx->structured_metadata_map_keys.v[i], err);
+			rc = -SL_ECONFIG;
+		}
+	}
+	if (ctx->tenant_id_key && *ctx->tenant_id_key) {
+		ctx->tenant_acc = sl_accessor_create(ctx->tenant_id_key, &err);
+		if (!ctx->tenant_acc) {
+			sl_plugin_error(ins, line,
+					"loki: tenant_id_key '%s': %s",
+					ctx->tenant_id_key, err);
+			rc = -SL_ECONFIG;
+		}
+	}
+	if (strcasecmp(ctx->tenant_id_key_error_handling, "partial_success") &&
+	    strcasecmp(ctx->tenant_id_key_error_handling, "partial_error")) {
+		sl_plugin_error(
+		    ins, line,
+		    "loki: tenant_id_key_error_handling '%s' is not "
+		    "partial_success or partial_error",
+		    ctx->tenant_id_key_error_handling);
 		rc = -SL_ECONFIG;
 	}
+	if (ctx->label_map_path && *ctx->label_map_path) {
+		int lrc = load_label_map(ctx, ins, line);
+
+		if (lrc == -SL_ENOMEM)
+			return lrc;
+		if (lrc < 0)
+			rc = lrc;
+	}
+	if (ctx->auto_kubernetes_labels && loki_enc_set_auto_k8s(&ctx->enc) < 0)
+		return -SL_ENOMEM;
 	if (loki_line_format_parse(ctx->line_format, &ctx->enc.line_format) <
 	    0) {
 		sl_plugin_error(
@@ -253,9 +381,12 @@ static int loki_worker_init(void *vctx, void **worker)
 	if (!w)
 		return -SL_ENOMEM;
 	loki_batch_init(&w->batch);
-	w->client = sl_http_client_create(&ctx->http);
+	sl_record_init(&w->trec);
+	w->hdrs = calloc(ctx->hc.n_lines + 2, sizeof(*w->hdrs));
+	w->client = w->hdrs ? sl_http_client_create(&ctx->http) : NULL;
 	if (!w->client) {
 		loki_batch_destroy(&w->batch);
+		free(w->hdrs);
 		free(w);
 		return -SL_ENOMEM;
 	}
@@ -274,6 +405,13 @@ static void loki_worker_exit(void *vctx, void *worker)
 	loki_batch_destroy(&w->batch);
 	sl_buf_destroy(&w->payload);
 	sl_http_response_destroy(&w->resp);
+	free(w->tenant_of);
+	free(w->tenant_off);
+	sl_buf_destroy(&w->tenants);
+	sl_record_destroy(&w->trec);
+	free(w->ttext.buf);
+	sl_buf_destroy(&w->tenant_line);
+	free(w->hdrs);
 	free(w);
 }
 
@@ -281,13 +419,16 @@ static void loki_worker_exit(void *vctx, void *worker)
 struct range {
 	struct sl_flush *fl;
 	uint32_t lo, hi;
+	const struct loki_worker *w; /* its tenant_of and cur, or NULL */
 };
 
 static bool skip_settled(void *ud, uint32_t index)
 {
 	const struct range *r = ud;
 
-	return index < r->lo || index >= r->hi || sl_flush_marked(r->fl, index);
+	return index < r->lo || index >= r->hi ||
+	       sl_flush_marked(r->fl, index) ||
+	       (r->w && r->w->tenant_of[index] != r->w->cur);
 }
 
 /* Settles every record of the request (delivered or counted). */
@@ -421,12 +562,14 @@ static enum sl_flush_result send_range(struct loki_ctx *ctx,
 				       uint32_t hi)
 {
 	const struct sl_chunk *c = sl_flush_chunk(fl);
-	struct range rg = {.fl = fl, .lo = lo, .hi = hi};
+	struct range rg = {
+	    .fl = fl, .lo = lo, .hi = hi, .w = ctx->tenant_acc ? w : NULL};
 	struct sl_http_request req = {
 	    .method = "POST",
 	    .uri = ctx->uri,
 	    .content_type = "application/json",
-	    .headers = (const char *const *)ctx->hdr_lines,
+	    .headers =
+		ctx->tenant_acc ? w->hdrs : (const char *const *)ctx->hdr_lines,
 	    .gzip = ctx->hc.gzip,
 	};
 
@@ -451,9 +594,133 @@ static enum sl_flush_result send_range(struct loki_ctx *ctx,
 	return handle_response(ctx, w, fl);
 }
 
+/* The tenant of each record of `c` (Tenant_ID_Key), interned. */
+static int assign_tenants(struct loki_ctx *ctx, struct loki_worker *w,
+			  const struct sl_chunk *c)
+{
+	struct sl_chunk_iter it;
+	const char *body, *t;
+	size_t len, tl, k;
+	struct sl_value v;
+	int64_t ts;
+
+	if (c->records > w->cap_tenant_of) {
+		uint32_t *n = realloc(w->tenant_of, c->records * sizeof(*n));
+
+		if (!n)
+			return -SL_ENOMEM;
+		w->tenant_of = n;
+		w->cap_tenant_of = c->records;
+	}
+	memset(w->tenant_of, 0, c->records * sizeof(*w->tenant_of));
+	w->n_tenants = 0;
+	sl_buf_reset(&w->tenants);
+	sl_chunk_iter_init(&it, c);
+	while (sl_chunk_next(&it, &ts, &body, &len)) {
+		uint32_t index = it.index - 1;
+
+		/* as Fluent Bit: only a string names a tenant */
+		if (index >= c->records ||
+		    sl_record_reset_json(&w->trec, ts, body, len) < 0 ||
+		    sl_record_get(&w->trec, ctx->tenant_acc, &v) < 0 ||
+		    v.type != SL_VAL_STRING ||
+		    sl_record_get_text(&w->trec, ctx->tenant_acc, &w->ttext, &t,
+				       &tl) < 0 ||
+		    tl == 0)
+			continue;
+		for (k = 0; k < w->n_tenants; k++) {
+			const char *have = w->tenants.data + w->tenant_off[k];
+
+			if (strlen(have) == tl && !memcmp(have, t, tl))
+				break;
+		}
+		if (k == w->n_tenants) {
+			if (w->n_tenants == w->cap_tenants) {
+				size_t cap =
+				    w->cap_tenants ? w->cap_tenants * 2 : 8;
+				size_t *n =
+				    realloc(w->tenant_off, cap * sizeof(*n));
+
+				if (!n)
+					return -SL_ENOMEM;
+				w->tenant_off = n;
+				w->cap_tenants = cap;
+			}
+			w->tenant_off[k] = w->tenants.len;
+			if (sl_buf_append(&w->tenants, t, tl) < 0 ||
+			    sl_buf_append(&w->tenants, "", 1) < 0)
+				return -SL_ENOMEM;
+			w->n_tenants++;
+		}
+		w->tenant_of[index] = (uint32_t)k + 1;
+	}
+	return 0;
+}
+
+/* The header lines of a request for tenant w->cur: its X-Scope-OrgID
+ * (header-safe) or Tenant_ID's, then Header's. */
+static int tenant_headers(struct loki_ctx *ctx, struct loki_worker *w)
+{
+	size_t i, k = 0;
+
+	if (w->cur) {
+		const char *t = w->tenants.data + w->tenant_off[w->cur - 1];
+
+		sl_buf_reset(&w->tenant_line);
+		if (sl_buf_append(&w->tenant_line, "X-Scope-OrgID: ", 15) < 0 ||
+		    sl_sanitize_header_value(&w->tenant_line, t, strlen(t)) <
+			0 ||
+		    sl_buf_append(&w->tenant_line, "", 1) < 0)
+			return -SL_ENOMEM;
+		w->hdrs[k++] = w->tenant_line.data;
+	} else if (ctx->tenant_line) {
+		w->hdrs[k++] = ctx->tenant_line;
+	}
+	for (i = 0; i < ctx->hc.n_lines; i++)
+		w->hdrs[k++] = ctx->hc.lines[i];
+	w->hdrs[k] = NULL;
+	return 0;
+}
+
+/*
+ * With Tenant_ID_Key, one request per tenant, in order of first record.
+ * A tenant's failure ends the flush: its records (and those of tenants
+ * not sent yet) are retried, the delivered ones are settled and are not
+ * sent again, which is what both of Fluent Bit's error handlings want.
+ */
+static enum sl_flush_result
+flush_tenants(struct loki_ctx *ctx, struct loki_worker *w, struct sl_flush *fl)
+{
+	const struct sl_chunk *c = sl_flush_chunk(fl);
+	enum sl_flush_result r;
+	uint32_t i;
+
+	if (assign_tenants(ctx, w, c) < 0) {
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "out of memory reading tenants of chunk %llu",
+		       (unsigned long long)c->id);
+		return SL_FLUSH_RETRY;
+	}
+	for (i = 0; i < c->records; i++) {
+		if (sl_flush_marked(fl, i))
+			continue;
+		w->cur = w->tenant_of[i];
+		if (tenant_headers(ctx, w) < 0)
+			return SL_FLUSH_RETRY;
+		r = send_range(ctx, w, fl, 0, UINT32_MAX);
+		if (r != SL_FLUSH_OK)
+			return r;
+		if (!sl_flush_marked(fl, i))
+			return SL_FLUSH_RETRY; /* cannot happen: no loop */
+	}
+	return SL_FLUSH_OK;
+}
+
 static enum sl_flush_result
 flush_chunk(struct loki_ctx *ctx, struct loki_worker *w, struct sl_flush *fl)
 {
+	if (ctx->tenant_acc)
+		return flush_tenants(ctx, w, fl);
 	return send_range(ctx, w, fl, 0, UINT32_MAX);
 }
 
@@ -477,6 +744,8 @@ static void loki_destroy(void *vctx)
 	struct loki_ctx *ctx = vctx;
 
 	loki_enc_destroy(&ctx->enc);
+	sl_accessor_destroy(ctx->tenant_acc);
+	ctx->tenant_acc = NULL;
 	free(ctx->tenant_line);
 	ctx->tenant_line = NULL;
 	free(ctx->hdr_lines);

@@ -30,7 +30,12 @@ struct loki_label {
 	char *name;		 /* owned; a valid Loki label name */
 	char *value;		 /* owned fixed value, or NULL */
 	struct sl_accessor *acc; /* owned, or NULL */
+	/* Fluent Bit's $TAG (LOKI_TAG_ALL) or $TAG[n] (n, a '.'-separated
+	 * part of the chunk's tag); LOKI_TAG_NONE otherwise */
+	long tag_part;
 };
+#define LOKI_TAG_NONE (-2)
+#define LOKI_TAG_ALL  (-1)
 
 /* What init builds from the options; read-only while flushing. */
 struct loki_enc {
@@ -43,14 +48,24 @@ struct loki_enc {
 	enum loki_drop_single drop_single_key;
 	bool auto_kubernetes_labels;	/* kubernetes.labels.* become labels */
 	struct sl_accessor *k8s_labels; /* owned, when the above */
+	/* Structured_metadata: the same shape as labels (names are kept as
+	 * written for name=value, not sanitised, as Fluent Bit does) */
+	struct loki_label *meta; /* owned */
+	size_t n_meta;
+	/* Structured_metadata_map_keys: objects whose members become
+	 * metadata; expanded before `meta`, which wins on equal names */
+	struct sl_accessor **meta_maps; /* owned */
+	size_t n_meta_maps;
 };
 
 /*
  * Configuration. `spec` is borrowed. Each returns 0, -SL_EINVAL with *err
  * set to a static message, or -SL_ENOMEM.
- *   add_label:     "name=value", "name=$acc['x']", or "$acc['x']" (name =
- *                  last key of the accessor)
- *   add_label_key: "$acc['x']" or "key": a label named by the last key
+ *   add_label:     "name=value", "name=$acc['x']", or "$acc['x']" (named
+ *                  by loki_accessor_name); "name=$TAG" or "name=$TAG[n]"
+ *                  read the chunk's tag (or its n-th '.'-part) as Fluent
+ *                  Bit's record accessor does
+ *   add_label_key: "$acc['x']" or "key": a label named the same way
  *   add_remove_key: "$acc['x']" or "key"
  */
 int loki_enc_add_label(struct loki_enc *e, const char *spec, const char **err);
@@ -58,6 +73,34 @@ int loki_enc_add_label_key(struct loki_enc *e, const char *spec,
 			   const char **err);
 int loki_enc_add_remove_key(struct loki_enc *e, const char *spec,
 			    const char **err);
+/* A label `name` (made a valid label name) read by accessor `spec`; the
+ * field leaves the line. Same returns. */
+int loki_enc_add_accessor_label(struct loki_enc *e, const char *name,
+				const char *spec, const char **err);
+/*
+ * Label_map_path's content (loki_label_map.c): a JSON object whose string
+ * leaves name labels read from their key path, e.g. {"kubernetes":
+ * {"pod_name": "pod"}} adds pod=$kubernetes['pod_name']. `text` borrowed.
+ * Returns 0, -SL_EINVAL with *err set (a static message; *where, owned by
+ * the caller when set, names the key path) or -SL_ENOMEM.
+ */
+int loki_enc_add_label_map(struct loki_enc *e, const char *text, size_t len,
+			   const char **err, char **where);
+/*
+ * Structured metadata, sent as the third element of each entry:
+ *   add_metadata:     "name=value", "name=$acc['x']", or "$acc['x']" (named
+ *                     as the accessor's path, kubernetes_pod for
+ *                     $kubernetes['pod']); absent or empty values are
+ *                     left out of that entry
+ *   add_metadata_map: "$acc['x']": each member of that object
+ * A field read by an accessor leaves the line, as label fields do.
+ */
+int loki_enc_add_metadata(struct loki_enc *e, const char *spec,
+			  const char **err);
+int loki_enc_add_metadata_map(struct loki_enc *e, const char *spec,
+			      const char **err);
+/* Whether entries carry structured metadata (either option set). */
+bool loki_enc_has_metadata(const struct loki_enc *e);
 /* "json|key_value"; "on|off|true|false|raw" (any case). 0 or -SL_EINVAL. */
 int loki_line_format_parse(const char *s, enum loki_line_format *out);
 int loki_drop_single_parse(const char *s, enum loki_drop_single *out);
@@ -71,6 +114,12 @@ void loki_enc_destroy(struct loki_enc *e);
  * malloc'd string or NULL.
  */
 char *loki_label_name(const char *s, size_t len);
+/*
+ * The name Fluent Bit gives a label read by accessor `spec` (valid): its
+ * keys and indexes joined by '_' ($kubernetes['labels']['app'] is
+ * kubernetes_labels_app), then as loki_label_name. malloc'd or NULL.
+ */
+char *loki_accessor_name(const char *spec);
 
 /* One entry of a batch, in chunk order until sorted. */
 struct loki_entry {
@@ -106,6 +155,8 @@ struct loki_batch {
 	size_t cap_rm;
 	struct lk_pair *pairs;
 	size_t cap_pairs;
+	const char *tag; /* the chunk's, borrowed during loki_encode */
+	size_t tag_len;
 };
 
 void loki_batch_init(struct loki_batch *b);
@@ -116,7 +167,8 @@ typedef bool (*loki_skip_fn)(void *ud, uint32_t index);
 
 /*
  * Encodes the records of `c` not skipped into a push body appended to `out`
- * ({"streams":[{"stream":{...},"values":[["<ns>","<line>"],...]},...]}):
+ * ({"streams":[{"stream":{...},"values":[["<ns>","<line>"],...]},...]},
+ * each entry ["<ns>","<line>",{metadata}] when metadata is configured):
  * records grouped by label set (streams in order of first appearance),
  * entries of a stream sorted by time (stable). b->n_entries is the number
  * of entries; 0 means nothing to send (out unchanged). Returns 0 or

@@ -62,7 +62,7 @@ static int push_label(struct loki_enc *e, char *name, char *value,
 		return -SL_ENOMEM;
 	}
 	e->labels = n;
-	n[e->n_labels++] = (struct loki_label){name, value, acc};
+	n[e->n_labels++] = (struct loki_label){name, value, acc, LOKI_TAG_NONE};
 	return 0;
 }
 
@@ -94,41 +94,137 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
-/* A label whose value is read by accessor `spec` (NUL-terminated). */
-static int accessor_label(struct loki_enc *e, const char *name, size_t nlen,
-			  const char *spec, const char **err)
+char *loki_accessor_name(const char *spec)
 {
-	struct sl_accessor *acc = sl_accessor_create(spec, err);
-	const char *last;
-	char *lname;
-	int rc;
+	const char *p = spec + (spec[0] == '$');
+	char *path, *name;
+	size_t o = 0, len;
 
+	if (spec[0] != '$')
+		return loki_label_name(spec, strlen(spec));
+	/* the path is never longer than the spec */
+	path = malloc(strlen(spec) + 1);
+	if (!path)
+		return NULL;
+	while (*p) {
+		if (*p != '[') {
+			len = strcspn(p, "[");
+		} else if (p[1] == '\'' || p[1] == '"') {
+			const char *end = strchr(p + 2, p[1]);
+
+			if (!end)
+				break;
+			path[o++] = '_';
+			p += 2;
+			len = (size_t)(end - p);
+			memcpy(path + o, p, len);
+			o += len;
+			p = end + (end[1] == ']' ? 2 : 1);
+			continue;
+		} else {
+			p++;
+			len = strcspn(p, "]");
+			path[o++] = '_';
+		}
+		memcpy(path + o, p, len);
+		o += len;
+		p += len;
+		if (*p == ']')
+			p++;
+	}
+	name = loki_label_name(path, o);
+	free(path);
+	return name;
+}
+
+/* "$TAG" -> LOKI_TAG_ALL, "$TAG[n]" -> n, anything else LOKI_TAG_NONE. */
+static long tag_spec(const char *spec)
+{
+	char *end;
+	long n;
+
+	if (strncmp(spec, "$TAG", 4) != 0)
+		return LOKI_TAG_NONE;
+	if (spec[4] == '\0')
+		return LOKI_TAG_ALL;
+	if (spec[4] != '[' || spec[5] < '0' || spec[5] > '9')
+		return LOKI_TAG_NONE;
+	n = strtol(spec + 5, &end, 10);
+	return end[0] == ']' && end[1] == '\0' && n < 1024 ? n : LOKI_TAG_NONE;
+}
+
+/* A pair whose value is the tag or one of its parts: needs a name (Fluent
+ * Bit would send an empty label name, which Loki refuses). */
+static int tag_pair(struct loki_label **list, size_t *n, const char *name,
+		    size_t nlen, bool sanitize, long part, const char **err)
+{
+	struct loki_label *grown;
+	char *lname;
+
+	if (!name) {
+		*err = "a value read from $TAG needs a name (tag=$TAG)";
+		return -SL_EINVAL;
+	}
+	lname = sanitize ? loki_label_name(name, nlen) : strndup(name, nlen);
+	grown = lname ? realloc(*list, (*n + 1) * sizeof(**list)) : NULL;
+	if (!grown) {
+		free(lname);
+		*err = "out of memory";
+		return -SL_ENOMEM;
+	}
+	*list = grown;
+	grown[(*n)++] = (struct loki_label){lname, NULL, NULL, part};
+	return 0;
+}
+
+/*
+ * A label (or metadata) whose value is read by accessor `spec`
+ * (NUL-terminated), named `name` or, when NULL, by its path.
+ */
+static int accessor_pair(struct loki_label **list, size_t *n,
+			 struct loki_enc *e, const char *name, size_t nlen,
+			 bool sanitize, const char *spec, const char **err)
+{
+	long part = tag_spec(spec);
+	struct sl_accessor *acc;
+	struct loki_label *grown;
+	char *lname;
+
+	if (part != LOKI_TAG_NONE)
+		return tag_pair(list, n, name, nlen, sanitize, part, err);
+	acc = sl_accessor_create(spec, err);
 	if (!acc)
 		return -SL_EINVAL;
-	if (!name) {
-		last = sl_accessor_last_key(acc);
-		if (!last) {
-			sl_accessor_destroy(acc);
-			*err = "a label read from an array item needs a "
-			       "name (name=$key[0])";
-			return -SL_EINVAL;
-		}
-		name = last;
-		nlen = strlen(last);
-	}
-	lname = loki_label_name(name, nlen);
-	if (!lname) {
+	if (!name)
+		lname = loki_accessor_name(spec);
+	else if (sanitize)
+		lname = loki_label_name(name, nlen);
+	else
+		lname = strndup(name, nlen);
+	grown = lname ? realloc(*list, (*n + 1) * sizeof(**list)) : NULL;
+	if (!grown) {
+		free(lname);
 		sl_accessor_destroy(acc);
 		*err = "out of memory";
 		return -SL_ENOMEM;
 	}
-	rc = push_label(e, lname, NULL, acc);
-	if (rc < 0) {
-		*err = "out of memory";
-		return rc;
-	}
+	*list = grown;
+	grown[(*n)++] = (struct loki_label){lname, NULL, acc, LOKI_TAG_NONE};
 	/* A record field used as a label leaves the line, as in Fluent Bit. */
 	return push_remove(e, spec, err);
+}
+
+static int accessor_label(struct loki_enc *e, const char *name, size_t nlen,
+			  const char *spec, const char **err)
+{
+	return accessor_pair(&e->labels, &e->n_labels, e, name, nlen, true,
+			     spec, err);
+}
+
+int loki_enc_add_accessor_label(struct loki_enc *e, const char *name,
+				const char *spec, const char **err)
+{
+	return accessor_label(e, name, strlen(name), spec, err);
 }
 
 int loki_enc_add_label(struct loki_enc *e, const char *spec, const char **err)
@@ -199,6 +295,92 @@ int loki_enc_add_remove_key(struct loki_enc *e, const char *spec,
 	return push_remove(e, spec, err);
 }
 
+int loki_enc_add_metadata(struct loki_enc *e, const char *spec,
+			  const char **err)
+{
+	const char *eq = strchr(spec, '=');
+	const char *name = spec, *val;
+	struct loki_label *grown;
+	size_t nlen, vlen;
+	char *n, *v, *acc_spec;
+	int rc;
+
+	/* as Fluent Bit: a leading '$' is an accessor, '=' or not */
+	if (spec[0] == '$')
+		return accessor_pair(&e->meta, &e->n_meta, e, NULL, 0, false,
+				     spec, err);
+	if (!eq) {
+		*err = "structured metadata is name=value or $record_accessor";
+		return -SL_EINVAL;
+	}
+	nlen = (size_t)(eq - spec);
+	trim(&name, &nlen);
+	val = eq + 1;
+	vlen = strlen(val);
+	trim(&val, &vlen);
+	if (nlen == 0) {
+		*err = "structured metadata needs a name before '='";
+		return -SL_EINVAL;
+	}
+	if (vlen == 0) {
+		*err = "structured metadata needs a value after '='";
+		return -SL_EINVAL;
+	}
+	if (val[0] == '$') {
+		acc_spec = strndup(val, vlen);
+		if (!acc_spec) {
+			*err = "out of memory";
+			return -SL_ENOMEM;
+		}
+		rc = accessor_pair(&e->meta, &e->n_meta, e, name, nlen, false,
+				   acc_spec, err);
+		free(acc_spec);
+		return rc;
+	}
+	n = strndup(name, nlen);
+	v = strndup(val, vlen);
+	grown =
+	    n && v ? realloc(e->meta, (e->n_meta + 1) * sizeof(*grown)) : NULL;
+	if (!grown) {
+		free(n);
+		free(v);
+		*err = "out of memory";
+		return -SL_ENOMEM;
+	}
+	e->meta = grown;
+	grown[e->n_meta++] = (struct loki_label){n, v, NULL, LOKI_TAG_NONE};
+	return 0;
+}
+
+int loki_enc_add_metadata_map(struct loki_enc *e, const char *spec,
+			      const char **err)
+{
+	struct sl_accessor *acc;
+	struct sl_accessor **grown;
+
+	if (spec[0] != '$') {
+		*err = "a map key is a record accessor starting with '$'";
+		return -SL_EINVAL;
+	}
+	acc = sl_accessor_create(spec, err);
+	if (!acc)
+		return -SL_EINVAL;
+	grown = realloc(e->meta_maps, (e->n_meta_maps + 1) * sizeof(*grown));
+	if (!grown) {
+		sl_accessor_destroy(acc);
+		*err = "out of memory";
+		return -SL_ENOMEM;
+	}
+	e->meta_maps = grown;
+	grown[e->n_meta_maps++] = acc;
+	return push_remove(e, spec, err);
+}
+
+bool loki_enc_has_metadata(const struct loki_enc *e)
+{
+	return e->n_meta > 0 || e->n_meta_maps > 0;
+}
+
 int loki_line_format_parse(const char *s, enum loki_line_format *out)
 {
 	if (!strcasecmp(s, "json"))
@@ -246,6 +428,15 @@ void loki_enc_destroy(struct loki_enc *e)
 		sl_accessor_destroy(e->labels[i].acc);
 	}
 	free(e->labels);
+	for (i = 0; i < e->n_meta; i++) {
+		free(e->meta[i].name);
+		free(e->meta[i].value);
+		sl_accessor_destroy(e->meta[i].acc);
+	}
+	free(e->meta);
+	for (i = 0; i < e->n_meta_maps; i++)
+		sl_accessor_destroy(e->meta_maps[i]);
+	free(e->meta_maps);
 	for (i = 0; i < e->n_remove; i++)
 		sl_accessor_destroy(e->remove[i]);
 	free(e->remove);
@@ -366,6 +557,44 @@ static int k8s_pairs(const struct loki_enc *e, struct loki_batch *b, size_t *n)
 	return rc;
 }
 
+/* The value of label/metadata `l` for the current record and chunk:
+ * false when it has none (absent field, no such tag part). */
+static bool pair_value(const struct loki_label *l, struct loki_batch *b,
+		       bool have_rec, const char **t, size_t *tl)
+{
+	const char *p, *end, *dot;
+	long i;
+
+	if (l->value) {
+		*t = l->value;
+		*tl = strlen(l->value);
+		return true;
+	}
+	if (l->tag_part == LOKI_TAG_ALL) {
+		*t = b->tag;
+		*tl = b->tag_len;
+		return true;
+	}
+	if (l->tag_part >= 0) {
+		p = b->tag;
+		end = b->tag + b->tag_len;
+		for (i = 0; p <= end; i++) {
+			dot = memchr(p, '.', (size_t)(end - p));
+			if (!dot)
+				dot = end;
+			if (i == l->tag_part) {
+				*t = p;
+				*tl = (size_t)(dot - p);
+				return true;
+			}
+			p = dot + 1;
+		}
+		return false;
+	}
+	return have_rec &&
+	       sl_record_get_text(&b->rec, l->acc, &b->text, t, tl) == 0;
+}
+
 /*
  * Renders the record's label set as the JSON "stream" object at the end of
  * b->keys (names sorted, a repeated name keeps its last value).
@@ -382,20 +611,17 @@ static int render_labels(const struct loki_enc *e, struct loki_batch *b,
 		const char *t;
 		size_t tl;
 
-		if (l->value) {
-			t = l->value;
-			tl = strlen(t);
-		} else if (!have_rec ||
-			   sl_record_get_text(&b->rec, l->acc, &b->text, &t,
-					      &tl) < 0) {
+		if (!pair_value(l, b, have_rec, &t, &tl))
 			continue; /* absent: no such label for this record */
-		}
 		if (add_pair(b, &n, l->name, strlen(l->name), t, tl) < 0)
 			return -SL_ENOMEM;
 	}
 	if (have_rec && e->auto_kubernetes_labels &&
 	    (rc = k8s_pairs(e, b, &n)) < 0)
 		return rc;
+	/* Fluent Bit's label for a record that got none (Loki needs one) */
+	if (n == 0 && add_pair(b, &n, "job", 3, "fluent-bit", 10) < 0)
+		return -SL_ENOMEM;
 	pair_buf = b->label.data;
 	if (n > 1)
 		qsort(b->pairs, n, sizeof(*b->pairs), cmp_pair);
@@ -644,6 +870,142 @@ static int build_line(const struct loki_enc *e, struct loki_batch *b,
 	return 0;
 }
 
+/* ---- structured metadata
+ * ------------------------------------------------------ */
+
+/* A metadata pair of the record, copied into b->label (not sanitised:
+ * metadata values are not label values). */
+static int meta_pair(struct loki_batch *b, size_t *n, const char *name,
+		     size_t nlen, const char *val, size_t vlen)
+{
+	struct lk_pair *p;
+
+	if (grow((void **)&b->pairs, &b->cap_pairs, *n + 1, sizeof(*p)) < 0)
+		return -SL_ENOMEM;
+	p = &b->pairs[*n];
+	p->name_off = b->label.len;
+	p->name_len = nlen;
+	if (sl_buf_append(&b->label, name, nlen) < 0)
+		return -SL_ENOMEM;
+	p->val_off = b->label.len;
+	p->val_len = vlen;
+	if (sl_buf_append(&b->label, val, vlen) < 0)
+		return -SL_ENOMEM;
+	p->order = (*n)++;
+	return 0;
+}
+
+/* Each member of the object `acc` reads: named as a label name, a string
+ * value unescaped, any other value as its JSON text (Fluent Bit's rule). */
+static int meta_map_pairs(struct loki_batch *b, size_t *n,
+			  const struct sl_accessor *acc,
+			  const struct sl_view *v)
+{
+	struct sl_value val;
+	const char *text;
+	size_t tlen;
+	uint32_t p, c;
+
+	if (sl_record_get(&b->rec, acc, &val) < 0 || val.type != SL_VAL_OBJECT)
+		return 0; /* absent or not a map: nothing from it */
+	text = sl_record_body(&b->rec, &tlen);
+	p = node_at(v, (size_t)(val.raw - text));
+	if (p == UINT32_MAX)
+		return 0;
+	for (c = p + 1; c < v->nodes[p].end; c = v->nodes[c].end) {
+		const struct sl_view_node *cn = &v->nodes[c];
+		char *name;
+		int rc;
+
+		sl_buf_reset(&b->line);
+		if (sl_json_unescape_append(&b->line, text + cn->key_off,
+					    cn->key_len) == -SL_ENOMEM)
+			return -SL_ENOMEM;
+		name = loki_label_name(b->line.data ? b->line.data : "",
+				       b->line.len);
+		if (!name)
+			return -SL_ENOMEM;
+		sl_buf_reset(&b->line);
+		if (cn->type == SL_VAL_STRING)
+			rc = sl_json_unescape_append(
+				 &b->line, text + cn->val_off + 1,
+				 cn->val_len - 2) == -SL_ENOMEM
+				 ? -SL_ENOMEM
+				 : 0;
+		else
+			rc = sl_buf_append(&b->line, text + cn->val_off,
+					   cn->val_len);
+		if (rc == 0)
+			rc = meta_pair(b, n, name, strlen(name),
+				       b->line.data ? b->line.data : "",
+				       b->line.len);
+		free(name);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* True when a later pair has the same name (the later one is kept). */
+static bool meta_overridden(const struct loki_batch *b, size_t i, size_t n)
+{
+	const struct lk_pair *p = &b->pairs[i];
+	size_t j;
+
+	for (j = i + 1; j < n; j++)
+		if (b->pairs[j].name_len == p->name_len &&
+		    !memcmp(b->label.data + b->pairs[j].name_off,
+			    b->label.data + p->name_off, p->name_len))
+			return true;
+	return false;
+}
+
+/*
+ * Appends ",{name:value,...}" (the entry's third element) to b->lines:
+ * map members first, then Structured_metadata in its order, which
+ * overrides a member of the same name. An accessor that finds nothing or
+ * an empty value adds nothing. `v` is NULL when the body is not an object.
+ * Uses b->label, b->pairs and b->line (the line is already copied).
+ */
+static int render_metadata(const struct loki_enc *e, struct loki_batch *b,
+			   const struct sl_view *v)
+{
+	size_t n = 0, i, out = 0;
+	int rc;
+
+	sl_buf_reset(&b->label);
+	for (i = 0; v && i < e->n_meta_maps; i++)
+		if ((rc = meta_map_pairs(b, &n, e->meta_maps[i], v)) < 0)
+			return rc;
+	for (i = 0; i < e->n_meta; i++) {
+		const struct loki_label *m = &e->meta[i];
+		const char *t;
+		size_t tl;
+
+		if (!pair_value(m, b, v != NULL, &t, &tl) || tl == 0)
+			continue;
+		if (meta_pair(b, &n, m->name, strlen(m->name), t, tl) < 0)
+			return -SL_ENOMEM;
+	}
+	if (sl_buf_append(&b->lines, ",{", 2) < 0)
+		return -SL_ENOMEM;
+	for (i = 0; i < n; i++) {
+		const struct lk_pair *p = &b->pairs[i];
+
+		if (meta_overridden(b, i, n))
+			continue;
+		if ((out++ && sl_buf_append(&b->lines, ",", 1) < 0) ||
+		    sl_json_append_string(&b->lines,
+					  b->label.data + p->name_off,
+					  p->name_len) < 0 ||
+		    sl_buf_append(&b->lines, ":", 1) < 0 ||
+		    sl_json_append_string(&b->lines, b->label.data + p->val_off,
+					  p->val_len) < 0)
+			return -SL_ENOMEM;
+	}
+	return sl_buf_append(&b->lines, "}", 1);
+}
+
 /* ---- the payload
  * ----------------------------------------------------------------- */
 
@@ -699,6 +1061,9 @@ static int add_record(const struct loki_enc *e, struct loki_batch *b,
 	if (sl_json_append_string(&b->lines, b->line.data ? b->line.data : "",
 				  b->line.len) < 0)
 		return -SL_ENOMEM;
+	if (loki_enc_has_metadata(e) &&
+	    render_metadata(e, b, ok ? v : NULL) < 0)
+		return -SL_ENOMEM;
 	en->line_len = b->lines.len - en->line_off;
 	b->n_entries++;
 	b->streams[st].entries++;
@@ -726,6 +1091,8 @@ int loki_encode(const struct loki_enc *e, struct loki_batch *b,
 	char num[32];
 
 	batch_reset(b);
+	b->tag = c->tag ? c->tag : "";
+	b->tag_len = c->tag ? c->tag_len : 0;
 	sl_chunk_iter_init(&it, c);
 	while (sl_chunk_next(&it, &ts, &body, &len)) {
 		uint32_t index = it.index - 1;

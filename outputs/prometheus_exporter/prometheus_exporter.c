@@ -56,9 +56,6 @@ static const struct sl_cfg_option prom_config[] = {
 	{ .name = "add_timestamp", .type = SL_CFG_BOOL, .def = "off",
 	  .offset = offsetof(struct prom_ctx, add_timestamp),
 	  .desc = "add the scrape time (ms) to every sample" },
-	{ .name = "ttl", .type = SL_CFG_TIME, .flags = SL_CFG_IGNORED,
-	  .desc = "Fluent Bit's expiry of cached payloads: sluice renders "
-		  "live values, ignored" },
 	SL_CFG_END,
 };
 /* clang-format on */

@@ -48,14 +48,6 @@ static const struct sl_cfg_option stdout_config[] = {
      .def = "double",
      .offset = offsetof(struct stdout_ctx, json_date_format),
      .desc = "double, epoch, epoch_ms, iso8601, java_sql_timestamp"},
-    {.name = "metric_namespace",
-     .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "Fluent Bit's metrics print option, ignored"},
-    {.name = "metric_dimensions",
-     .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "Fluent Bit's metrics print option, ignored"},
     SL_CFG_END,
 };
 

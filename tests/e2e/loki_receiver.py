@@ -5,7 +5,8 @@ POST /loki/api/v1/push takes Loki's JSON push body
   {"streams":[{"stream":{label: value, ...},"values":[["<ns>","<line>"],...]}]}
 (gunzipped when Content-Encoding is gzip), validates its shape as Loki does
 (labels are strings, at least one; timestamps are decimal nanosecond
-strings; lines are strings), checks that each stream's entries are in time
+strings; lines are strings; a third element, structured metadata, is an
+object of strings), checks that each stream's entries are in time
 order within the request, stores what it accepts and answers 204.
 
 Failures are injected by a script of steps, one per request (see
@@ -33,10 +34,11 @@ _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
 class Entry:
-    __slots__ = ("labels", "ts", "line", "request")
+    __slots__ = ("labels", "ts", "line", "request", "meta")
 
-    def __init__(self, labels, ts, line, request):
+    def __init__(self, labels, ts, line, request, meta=None):
         self.labels, self.ts, self.line, self.request = labels, ts, line, request
+        self.meta = meta  # the structured metadata object, None when absent
 
     def key(self):
         return (tuple(sorted(self.labels.items())), self.ts, self.line)
@@ -80,7 +82,7 @@ class LokiReceiver(http_receiver.Receiver):
         return run
 
     def _parse(self, req):
-        """[(labels, [(ts, line), ...])] or raises ValueError(reason)."""
+        """[(labels, [(ts, line, meta), ...])] or raises ValueError(reason)."""
         if req.decode_error:
             raise ValueError(req.decode_error)
         try:
@@ -104,10 +106,15 @@ class LokiReceiver(http_receiver.Receiver):
                 raise ValueError("no values array")
             vals = []
             for v in values:
-                if (not isinstance(v, list) or len(v) < 2 or not isinstance(v[0], str)
+                if (not isinstance(v, list) or len(v) not in (2, 3)
+                        or not isinstance(v[0], str)
                         or not v[0].isdigit() or not isinstance(v[1], str)):
                     raise ValueError("bad entry %r" % (v,))
-                vals.append((int(v[0]), v[1]))
+                meta = v[2] if len(v) == 3 else None
+                if meta is not None and (not isinstance(meta, dict) or not all(
+                        isinstance(x, str) for x in meta.values())):
+                    raise ValueError("bad structured metadata %r" % (meta,))
+                vals.append((int(v[0]), v[1], meta))
             out.append((labels, vals))
         return out
 
@@ -123,8 +130,8 @@ class LokiReceiver(http_receiver.Receiver):
             bad = set()
             for labels, vals in streams:
                 last = None
-                for ts, line in vals:
-                    e = Entry(labels, ts, line, len(self.requests))
+                for ts, line, meta in vals:
+                    e = Entry(labels, ts, line, len(self.requests), meta)
                     if last is not None and ts < last:
                         self.violations += 1
                         bad.add(id(e))

@@ -20,6 +20,17 @@ answered 401 then 403 and retried (as es does); then every push over 4 KiB
 is answered 413: sluice halves the request until each half fits, every
 record arrives exactly once, and the one record whose single entry is over
 the limit is dropped and counted as `oversize` (nothing as `rejected`).
+
+Run 4 (Structured_metadata, Structured_metadata_map_keys, Label_map_path,
+written the Fluent Bit way): every entry carries exactly the metadata its record gives
+(fixed pairs, accessor pairs, an accessor named by its path, the members of
+a map; nothing for an absent or empty field, an explicit pair overriding a
+map member), and the fields read leave the line.
+
+Run 5 (Tenant_ID_Key, with Tenant_ID as the fallback for records whose
+field is absent or not a string): every push carries one tenant, each
+record arrives once in a push of its own tenant, and a failed push of one
+tenant is retried without re-sending the others.
 """
 import collections
 import json
@@ -163,12 +174,14 @@ def run_retry_and_partial(ck, tmp):
         rec = json.loads(e.line)
         seq = rec["seq"]
         want_labels = {"job": "sluice", "stream": record(seq)["stream"],
-                       "pod_name": "pod-%d" % (seq % 2)}
+                       "kubernetes_pod_name": "pod-%d" % (seq % 2)}
         if not ck.equal(e.labels, want_labels, "labels of seq %d" % seq):
             break
         if not ck.equal(rec, expected_line(seq), "line of seq %d" % seq):
             break
         if not ck.equal(e.ts, (record(seq)["ts"]) * 1_000_000, "timestamp of seq %d" % seq):
+            break
+        if not ck.equal(e.meta, None, "no structured metadata unless asked"):
             break
     # the file is out of order inside streams: the sort did real work
     by_stream = collections.defaultdict(list)
@@ -249,6 +262,114 @@ def run_split_and_auth(ck, tmp):
     ck.check("sending them in two halves" in log, "split logged")
 
 
+def meta_record(seq):
+    r = {"seq": seq, "msg": "m%d" % seq, "level": "warn" if seq % 5 else "info",
+         "kubernetes": {"pod_name": "pod-%d" % (seq % 2), "namespace_name": "ns"}}
+    if seq % 3:
+        r["trace_id"] = "t-%d" % seq if seq % 3 == 1 else ""
+    if seq % 4:
+        r["kubernetes"]["labels"] = {"app": "a%d" % (seq % 4), "tier.name": "web",
+                                     "rev": seq}
+    return r
+
+
+def run_structured_metadata(ck, tmp):
+    n = 40
+    data = os.path.join(tmp, "app4.log")
+    with open(data, "w", encoding="utf-8") as f:
+        for seq in range(n):
+            f.write(json.dumps(meta_record(seq)) + "\n")
+    label_map = e2e.write(os.path.join(tmp, "labels.json"), '{"level": "severity"}')
+    api_port = http_receiver.free_port()
+    with LokiReceiver() as rcv:
+        conf = config(tmp, data, rcv.port, api_port, {
+            "Labels": "job=meta", "Label_map_path": label_map,
+            "Structured_metadata": "env=prod, trace=$trace_id, $kubernetes['pod_name'], "
+                                   "app=$kubernetes['namespace_name']",
+            "Structured_metadata_map_keys": "$kubernetes['labels']"})
+        s = Sluice(conf, os.path.join(tmp, "sluice4.log"))
+        try:
+            rcv.wait_for(lambda _: len(rcv.accepted()) >= n, 60, "all %d entries" % n)
+        finally:
+            rc = s.stop()
+        ok = rcv.accepted()
+    ck.equal(rc, 0, "run 4 exit code")
+    ck.equal(rcv.malformed, [], "malformed push bodies (run 4)")
+    ck.equal(sorted(json.loads(e.line)["seq"] for e in ok), list(range(n)),
+             "every record once (run 4)")
+    for e in ok:
+        line = json.loads(e.line)
+        seq = line["seq"]
+        r = meta_record(seq)
+        want = {}
+        if seq % 4:
+            want = {"tier_name": "web", "rev": str(seq)}
+        want["env"] = "prod"
+        if seq % 3 == 1:
+            want["trace"] = "t-%d" % seq
+        want["kubernetes_pod_name"] = "pod-%d" % (seq % 2)
+        want["app"] = "ns"  # overrides the map's app
+        if not ck.equal(e.meta, want, "structured metadata of seq %d" % seq):
+            break
+        r.pop("trace_id", None)
+        level = r.pop("level")
+        r["kubernetes"] = {}
+        if not ck.equal(line, r, "line of seq %d without the metadata fields" % seq):
+            break
+        if not ck.equal(e.labels, {"job": "meta", "severity": level},
+                        "labels of seq %d (Label_map_path)" % seq):
+            break
+
+
+def tenant_of(seq):
+    """The record's tenant field: a string for most, absent or a number
+    (not a tenant: Tenant_ID applies) for some."""
+    if seq % 7 == 0:
+        return None
+    if seq % 7 == 1:
+        return 42
+    return "team-%s" % "abc"[seq % 3]
+
+
+def run_tenant_id_key(ck, tmp):
+    n = 60
+    data = os.path.join(tmp, "app5.log")
+    with open(data, "w", encoding="utf-8") as f:
+        for seq in range(n):
+            r = {"seq": seq, "msg": "m%d" % seq}
+            if tenant_of(seq) is not None:
+                r["org"] = {"id": tenant_of(seq)}
+            f.write(json.dumps(r) + "\n")
+    api_port = http_receiver.free_port()
+    # the first tenant's first push fails: only its records are sent again
+    with LokiReceiver([{"status": 500, "body": "try later"}]) as rcv:
+        conf = config(tmp, data, rcv.port, api_port, {
+            "Labels": "job=tenants", "Tenant_ID": "fallback",
+            "Tenant_ID_Key": "$org['id']",
+            "Tenant_ID_Key_Error_Handling": "partial_error"})
+        s = Sluice(conf, os.path.join(tmp, "sluice5.log"))
+        try:
+            rcv.wait_for(lambda _: len(rcv.accepted()) >= n, 60, "all %d entries" % n)
+        finally:
+            rc = s.stop()
+        reqs = rcv.snapshot()
+        ok = rcv.accepted()
+    ck.equal(rc, 0, "run 5 exit code")
+    ck.equal(reqs[0].status if reqs else None, 500, "first push answered 500")
+    seen = collections.Counter(json.loads(e.line)["seq"] for e in ok)
+    ck.equal(sorted(seen), list(range(n)), "every record delivered (run 5)")
+    ck.equal([q for q, c in seen.items() if c > 1], [], "records delivered twice (run 5)")
+    for e in ok:
+        seq = json.loads(e.line)["seq"]
+        t = tenant_of(seq)
+        want = t if isinstance(t, str) else "fallback"
+        got = reqs[e.request].headers.get("x-scope-orgid")
+        if not ck.equal(got, want, "X-Scope-OrgID of seq %d's push" % seq):
+            break
+    ck.check(len({r.headers.get("x-scope-orgid") for r in reqs}) == 4,
+             "one push per tenant (3 named + the fallback)")
+
+
 def main():
     e2e.require_plugins("tail", "parser", "loki")
     ck = e2e.Checker()
@@ -256,6 +377,8 @@ def main():
         run_retry_and_partial(ck, tmp)
         run_not_found(ck, tmp)
         run_split_and_auth(ck, tmp)
+        run_structured_metadata(ck, tmp)
+        run_tenant_id_key(ck, tmp)
     ck.finish()
 
 

@@ -15,6 +15,9 @@ Second run (a gateway limit, rotating credentials): 401 then 403 are
 retried; then every body over 4 KiB is answered 413 and sluice halves the
 request until each part fits: every record arrives exactly once, the one
 record alone over the limit is dropped as `oversize`, nothing as `rejected`.
+
+Third run: Proxy sends every request to the proxy with the target's
+absolute URI and Host.
 """
 import base64
 import collections
@@ -52,7 +55,7 @@ def records_of(req):
 
 
 def main():
-    e2e.require_plugins("tail", "parser", "http")
+    e2e.require_plugins("tail", "parser", "http", "dummy")
     ck = e2e.Checker()
     script = [{"status": 429, "headers": {"Retry-After": "1"}, "body": "slow down"},
               {"status": 400, "body": '{"error":"schema mismatch"}'},
@@ -125,6 +128,7 @@ def main():
     ck.equal(list(first)[0], "@t", "date key first")
     ck.equal(first["@t"], 1_700_000_000 + first["seq"], "date value (epoch)")
     run_split_and_auth(ck)
+    run_proxy(ck)
     ck.finish()
 
 
@@ -186,6 +190,38 @@ def run_split_and_auth(ck):
     ck.equal(set(got), set(range(n)) - {big}, "split: every small record delivered")
     ck.equal(oversize, 1.0, "split: dropped{reason=oversize}")
     ck.check(not rejected, "split: nothing rejected: %r" % rejected)
+
+
+def run_proxy(ck):
+    """Proxy (Fluent Bit's http://HOST:PORT): requests go to the proxy with
+    the target's absolute URI; the target's name is never resolved here."""
+    with e2e.TempDir("sluice-http3-") as tmp, http_receiver.Receiver() as proxy:
+        text = e2e.section("SERVICE", Flush="0.2", Grace="5")
+        # no Samples: an input that finishes would race our SIGTERM
+        text += e2e.section("INPUT", Name="dummy", Tag="p", Dummy='{"seq":1}', Rate=20)
+        text += e2e.section("OUTPUT", Name="http", Match="*", Host="collector.invalid",
+                            Port="8088", URI="/in", Format="json_lines",
+                            Proxy="http://127.0.0.1:%d" % proxy.port)
+        conf = e2e.write(os.path.join(tmp, "sluice.conf"), text)
+        with open(os.path.join(tmp, "sluice.log"), "wb") as log:
+            p = subprocess.Popen([e2e.binary(), "-c", conf], stdout=log,
+                                 stderr=subprocess.STDOUT)
+            try:
+                proxy.wait_for(lambda r: sum(len(records_of(x)) for x in r) >= 3, 30,
+                               "3 records through the proxy")
+            finally:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    rc = p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    rc = p.wait()
+        reqs = proxy.snapshot()
+    ck.equal(rc, 0, "proxy: exit code")
+    ck.check(reqs and all(r.path == "http://collector.invalid:8088/in" for r in reqs),
+             "proxy: absolute URI of the target: %r" % [r.path for r in reqs])
+    ck.check(all(r.headers.get("host") == "collector.invalid:8088" for r in reqs),
+             "proxy: Host is the target")
 
 
 if __name__ == "__main__":

@@ -755,7 +755,7 @@ static void bad_rdkafka_property_is_a_config_error(void **state)
 static void unsupported_format_is_a_config_error(void **state)
 {
 	static const char *const in[] = {"name", "fake_in", NULL};
-	static const char *const out[] = {"format", "msgpack", NULL};
+	static const char *const out[] = {"format", "avro", NULL};
 	static const char *const out2[] = {"format", "raw", NULL};
 	struct run r;
 
@@ -764,7 +764,7 @@ static void unsupported_format_is_a_config_error(void **state)
 	r.eng = sl_engine_create_with(&r.conf, &r.diag, extra_in, NULL);
 	assert_null(r.eng);
 	assert_int_equal(r.diag.n, 1);
-	assert_non_null(strstr(r.diag.msgs[0], "msgpack"));
+	assert_non_null(strstr(r.diag.msgs[0], "FLB_AVRO_ENCODER"));
 	run_done(&r);
 	run_init(&r, NULL, in, out2);
 	r.eng = sl_engine_create_with(&r.conf, &r.diag, extra_in, NULL);

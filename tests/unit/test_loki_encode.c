@@ -2,7 +2,8 @@
 /*
  * test_loki_encode.c - the Loki push payload without HTTP: stream grouping,
  * per-stream time order, label escaping and names, fixed and accessor
- * labels, Label_keys (nested), Remove_keys (nested), key_value lines,
+ * labels (named by their accessor path), Label_keys (nested), Remove_keys
+ * (nested), structured metadata (pairs and map keys), key_value lines,
  * Drop_Single_Key, settled records skipped; and the 400 body reader.
  * Exact bytes are compared: the payload is what Loki parses.
  */
@@ -179,27 +180,178 @@ static void test_label_keys_nested(void **state)
 	    "\"pod\":{\"name\":\"p-1\",\"uid\":7}},\"m\":\"x\"}");
 	assert_string_equal(
 	    encode(f, NULL, NULL),
-	    "{\"streams\":[{\"stream\":{\"job\":\"j\",\"level\":\"info\","
-	    "\"name\":\"p-1\"},\"values\":[[\"1\",\"{\\\"kubernetes\\\":"
+	    "{\"streams\":[{\"stream\":{\"job\":\"j\","
+	    "\"kubernetes_pod_name\":\"p-1\",\"level\":\"info\"},\"values\":[["
+	    "\"1\",\"{\\\"kubernetes\\\":"
 	    "{\\\"ns\\\":\\\"d\\\",\\\"pod\\\":{\\\"uid\\\":7}},"
 	    "\\\"m\\\":\\\"x\\\"}\"]]}]}");
 }
 
-static void test_label_from_array_needs_name(void **state)
+/* As Fluent Bit: an accessor label is named by its whole path. */
+static void test_label_named_by_accessor_path(void **state)
 {
 	struct fx *f = *state;
 	const char *err = NULL;
 
-	assert_int_equal(loki_enc_add_label(&f->enc, "$a[0]", &err),
-			 -SL_EINVAL);
-	assert_non_null(err);
 	assert_int_equal(loki_enc_add_label(&f->enc, "novalue=", &err),
 			 -SL_EINVAL);
+	assert_non_null(err);
 	assert_int_equal(loki_enc_add_label(&f->enc, "plain", &err),
 			 -SL_EINVAL);
 	assert_int_equal(loki_enc_add_label(&f->enc, "$a['b", &err),
 			 -SL_EINVAL);
-	assert_int_equal(loki_enc_add_label(&f->enc, "first=$a[0]", &err), 0);
+	label(f, "$a[0]");
+	label(f, "first=$a[1]");
+	label(f, "$k8s[\"pod-x\"]['app.io/n']");
+	rec(f, 1, "{\"a\":[\"x\",\"y\"],\"k8s\":{\"pod-x\":{\"app.io/n\":3}}}");
+	assert_string_equal(
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"a_0\":\"x\",\"first\":\"y\","
+	    "\"k8s_pod_x_app_io_n\":\"3\"},\"values\":[[\"1\","
+	    "\"{\\\"a\\\":[],\\\"k8s\\\":{\\\"pod-x\\\":{}}}\"]]}]}");
+}
+
+/* As Fluent Bit: a record that gets no label at all is job=fluent-bit. */
+static void test_no_label_is_job_fluent_bit(void **state)
+{
+	struct fx *f = *state;
+
+	label(f, "$app");
+	rec(f, 1, "{\"app\":\"a\"}");
+	rec(f, 2, "{\"m\":1}");
+	assert_string_equal(
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"app\":\"a\"},\"values\":[[\"1\","
+	    "\"{}\"]]},{\"stream\":{\"job\":\"fluent-bit\"},\"values\":[[\"2\","
+	    "\"{\\\"m\\\":1}\"]]}]}");
+}
+
+/* Label_map_path's JSON: each string leaf names a label read from its
+ * path; the fields leave the line; other leaves are errors. */
+static void test_label_map(void **state)
+{
+	struct fx *f = *state;
+	const char *err = NULL;
+	char *where = NULL;
+	static const char map[] =
+	    "{\"kubernetes\":{\"pod_name\":\"pod\",\"labels\":"
+	    "{\"app.io\":\"app\"}},\"stream\":\"stream\"}";
+
+	assert_int_equal(
+	    loki_enc_add_label_map(&f->enc, map, strlen(map), &err, &where), 0);
+	assert_null(where);
+	rec(f, 1,
+	    "{\"kubernetes\":{\"pod_name\":\"p\",\"labels\":{\"app.io\":"
+	    "\"web\"},\"ns\":\"n\"},\"stream\":\"stdout\",\"m\":1}");
+	assert_string_equal(
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"app\":\"web\",\"pod\":\"p\","
+	    "\"stream\":\"stdout\"},\"values\":[[\"1\",\"{\\\"kubernetes\\\":"
+	    "{\\\"labels\\\":{},\\\"ns\\\":\\\"n\\\"},\\\"m\\\":1}\"]]}]}");
+	assert_int_equal(loki_enc_add_label_map(&f->enc, "{\"a\":{\"b\":1}}",
+						13, &err, &where),
+			 -SL_EINVAL);
+	assert_non_null(err);
+	assert_string_equal(where, "$a['b']");
+	free(where);
+	assert_int_equal(
+	    loki_enc_add_label_map(&f->enc, "[1]", 3, &err, &where),
+	    -SL_EINVAL);
+	assert_null(where);
+}
+
+static void meta(struct fx *f, const char *spec)
+{
+	const char *err = NULL;
+
+	assert_int_equal(loki_enc_add_metadata(&f->enc, spec, &err), 0);
+}
+
+/* Fluent Bit's $TAG and $TAG[n] read the chunk's tag, in labels and in
+ * metadata; alone (no name) they are refused. */
+static void test_tag_labels(void **state)
+{
+	struct fx *f = *state;
+	const char *err = NULL;
+
+	sl_chunk_destroy(f->chunk);
+	f->chunk = sl_chunk_create(NULL, "kube.var.log", 12);
+	assert_non_null(f->chunk);
+	label(f, "tag=$TAG");
+	label(f, "second=$TAG[1]");
+	label(f, "none=$TAG[7]");
+	meta(f, "first=$TAG[0]");
+	assert_int_equal(loki_enc_add_label(&f->enc, "$TAG", &err), -SL_EINVAL);
+	assert_int_equal(loki_enc_add_metadata(&f->enc, "$TAG[1]", &err),
+			 -SL_EINVAL);
+	rec(f, 1, "{\"TAG\":\"not this\"}");
+	assert_string_equal(
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"second\":\"var\",\"tag\":"
+	    "\"kube.var.log\"},\"values\":[[\"1\",\"{\\\"TAG\\\":"
+	    "\\\"not this\\\"}\",{\"first\":\"kube\"}]]}]}");
+}
+
+/*
+ * Structured_metadata: fixed and accessor values; an accessor that finds
+ * nothing or an empty string adds nothing to that entry; a non-string is
+ * its text; accessor fields leave the line; every entry has the third
+ * element, {} when empty.
+ */
+static void test_structured_metadata(void **state)
+{
+	struct fx *f = *state;
+
+	label(f, "job=j");
+	meta(f, "env = prod");
+	meta(f, "trace=$trace_id");
+	meta(f, "$kubernetes['pod']");
+	meta(f, "code=$status");
+	rec(f, 1,
+	    "{\"trace_id\":\"t\\\"1\",\"kubernetes\":{\"pod\":\"p\","
+	    "\"ns\":\"n\"},\"status\":200,\"m\":\"a\"}");
+	rec(f, 2, "{\"trace_id\":\"\",\"m\":\"b\"}");
+	assert_string_equal(
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"job\":\"j\"},\"values\":["
+	    "[\"1\",\"{\\\"kubernetes\\\":{\\\"ns\\\":\\\"n\\\"},"
+	    "\\\"m\\\":\\\"a\\\"}\",{\"env\":\"prod\",\"trace\":\"t\\\"1\","
+	    "\"kubernetes_pod\":\"p\",\"code\":\"200\"}],"
+	    "[\"2\",\"{\\\"m\\\":\\\"b\\\"}\",{\"env\":\"prod\"}]]}]}");
+}
+
+/*
+ * Structured_metadata_map_keys: each member of the map (names sanitised,
+ * non-strings as JSON); not a map or absent: nothing; an explicit
+ * Structured_metadata of the same name wins.
+ */
+static void test_structured_metadata_map_keys(void **state)
+{
+	struct fx *f = *state;
+	const char *err = NULL;
+
+	label(f, "job=j");
+	assert_int_equal(
+	    loki_enc_add_metadata_map(&f->enc, "$kubernetes['labels']", &err),
+	    0);
+	assert_int_equal(loki_enc_add_metadata_map(&f->enc, "$meta", &err), 0);
+	meta(f, "app=override");
+	rec(f, 1,
+	    "{\"kubernetes\":{\"labels\":{\"app\":\"a\",\"tier.x\":\"web\","
+	    "\"n\":{\"k\":[1,true]}}},\"meta\":\"str\",\"m\":1}");
+	rec(f, 2, "{\"m\":2}");
+	assert_string_equal(
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"job\":\"j\"},\"values\":["
+	    "[\"1\",\"{\\\"kubernetes\\\":{},\\\"m\\\":1}\",{\"tier_x\":"
+	    "\"web\",\"n\":\"{\\\"k\\\":[1,true]}\",\"app\":\"override\"}],"
+	    "[\"2\",\"{\\\"m\\\":2}\",{\"app\":\"override\"}]]}]}");
+	assert_int_equal(loki_enc_add_metadata_map(&f->enc, "plain", &err),
+			 -SL_EINVAL);
+	assert_int_equal(loki_enc_add_metadata(&f->enc, "novalue", &err),
+			 -SL_EINVAL);
+	assert_int_equal(loki_enc_add_metadata(&f->enc, "k=", &err),
+			 -SL_EINVAL);
 }
 
 static void test_remove_keys(void **state)
@@ -412,7 +564,12 @@ int main(void)
 	    T(test_label_value_sanitised),
 	    T(test_label_value_not_string),
 	    T(test_label_keys_nested),
-	    T(test_label_from_array_needs_name),
+	    T(test_label_named_by_accessor_path),
+	    T(test_no_label_is_job_fluent_bit),
+	    T(test_label_map),
+	    T(test_tag_labels),
+	    T(test_structured_metadata),
+	    T(test_structured_metadata_map_keys),
 	    T(test_remove_keys),
 	    T(test_key_value),
 	    T(test_drop_single_key),

@@ -66,7 +66,8 @@ static void format_names(void **state)
 	assert_int_equal(f, SL_OUT_FILE_FMT_PLAIN);
 	assert_int_equal(sl_out_file_fmt_parse("template", &f), 0);
 	assert_int_equal(f, SL_OUT_FILE_FMT_TEMPLATE);
-	assert_int_equal(sl_out_file_fmt_parse("msgpack", &f), -SL_ENOENT);
+	assert_int_equal(sl_out_file_fmt_parse("msgpack", &f), 0);
+	assert_int_equal(f, SL_OUT_FILE_FMT_MSGPACK);
 	assert_int_equal(sl_out_file_fmt_parse("xml", &f), -SL_EINVAL);
 	assert_string_equal(sl_out_file_delimiter("TAB"), "\t");
 	assert_string_equal(sl_out_file_delimiter("\\t"), "\t");
