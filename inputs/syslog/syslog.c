@@ -252,8 +252,8 @@ int syslog_emit(struct syslog_ctx *ctx, const char *msg, size_t len,
 	if (rc == 0)
 		rc = add_extras(ctx, msg, len, peer);
 	if (rc < 0) {
-		sl_log(SL_LOG_ERROR, sl_plugin_instance_name(
-					 sl_input_instance(ctx->in)),
+		sl_log(SL_LOG_ERROR,
+		       sl_plugin_instance_name(sl_input_instance(ctx->in)),
 		       "out of memory: message dropped");
 		return rc;
 	}

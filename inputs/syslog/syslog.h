@@ -26,10 +26,10 @@ enum syslog_mode {
 
 /* What gets counted, beside the engine's own input metrics. */
 enum syslog_counter {
-	SYSLOG_M_OVERSIZE,	  /* messages over Buffer_Max_Size, skipped */
-	SYSLOG_M_TRUNCATED,	  /* octet frames cut by the end of a stream */
-	SYSLOG_M_UDP_DROPPED,	  /* datagrams the kernel dropped (rcvbuf) */
-	SYSLOG_M_CONN_REFUSED,	  /* connections over Max_Connections */
+	SYSLOG_M_OVERSIZE,     /* messages over Buffer_Max_Size, skipped */
+	SYSLOG_M_TRUNCATED,    /* octet frames cut by the end of a stream */
+	SYSLOG_M_UDP_DROPPED,  /* datagrams the kernel dropped (rcvbuf) */
+	SYSLOG_M_CONN_REFUSED, /* connections over Max_Connections */
 	SYSLOG_M_N,
 };
 
@@ -65,16 +65,16 @@ struct syslog_ctx {
 	struct sl_buf body;
 	bool ready;
 	bool paused;
-	char *dgram;	     /* owned: one datagram */
+	char *dgram; /* owned: one datagram */
 	size_t dgram_cap;
-	uint32_t udp_drops;  /* last SO_RXQ_OVFL value seen */
-	int fd;		     /* the datagram socket, -1 when none */
-	struct event *ev;    /* datagram readiness */
+	uint32_t udp_drops; /* last SO_RXQ_OVFL value seen */
+	int fd;		    /* the datagram socket, -1 when none */
+	struct event *ev;   /* datagram readiness */
 	struct evconnlistener *lev;
 	struct ssl_ctx_st *ssl;
 	struct syslog_conn *conns; /* owned: open stream connections */
 	size_t n_conns;
-	bool unlink_path;    /* we created the socket file */
+	bool unlink_path; /* we created the socket file */
 	struct sl_metric_series *m[SYSLOG_M_N];
 };
 

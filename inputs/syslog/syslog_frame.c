@@ -72,7 +72,8 @@ long syslog_framer_feed(struct syslog_framer *f, const char *data, size_t len,
 			}
 			break;
 		case SYSLOG_FR_LEN:
-			if (c >= '0' && c <= '9' && f->buf.len < LEN_DIGITS_MAX) {
+			if (c >= '0' && c <= '9' &&
+			    f->buf.len < LEN_DIGITS_MAX) {
 				f->want = f->want * 10 + (uint64_t)(c - '0');
 				if (sl_buf_append(&f->buf, &c, 1) < 0)
 					return -SL_ENOMEM;
@@ -125,7 +126,8 @@ long syslog_framer_feed(struct syslog_framer *f, const char *data, size_t len,
 			while (i + n < len && !is_end(data[i + n]))
 				n++;
 			ended = i + n < len;
-			/* max + 1: room for the CR of a CRLF, taken off below */
+			/* max + 1: room for the CR of a CRLF, taken off below
+			 */
 			if (f->buf.len + n > f->max + 1) {
 				f->oversize++;
 				sl_buf_reset(&f->buf);
@@ -169,8 +171,7 @@ long syslog_framer_feed(struct syslog_framer *f, const char *data, size_t len,
 	return (long)len;
 }
 
-int syslog_framer_finish(struct syslog_framer *f, syslog_frame_fn fn,
-			 void *arg)
+int syslog_framer_finish(struct syslog_framer *f, syslog_frame_fn fn, void *arg)
 {
 	int rc = 0;
 

@@ -26,12 +26,12 @@ enum syslog_frame_state {
 };
 
 struct syslog_framer {
-	size_t max;	   /* longest message kept (Buffer_Max_Size) */
-	size_t keep;	   /* buffer capacity kept between messages */
+	size_t max;  /* longest message kept (Buffer_Max_Size) */
+	size_t keep; /* buffer capacity kept between messages */
 	enum syslog_frame_state state;
-	uint64_t want;	   /* octets still expected / to skip */
-	struct sl_buf buf; /* owned: the message being assembled */
-	uint64_t oversize; /* messages skipped for their size */
+	uint64_t want;	    /* octets still expected / to skip */
+	struct sl_buf buf;  /* owned: the message being assembled */
+	uint64_t oversize;  /* messages skipped for their size */
 	uint64_t truncated; /* octet frames the stream ended inside */
 	uint64_t octet_frames, line_frames;
 };

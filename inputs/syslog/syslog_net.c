@@ -173,8 +173,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	c->ctx = ctx;
 	syslog_framer_init(&c->fr, (size_t)ctx->max_size,
 			   (size_t)ctx->chunk_size);
-	format_peer(ctx, "tcp", sa, (socklen_t)salen,
-		    c->peer, sizeof(c->peer));
+	format_peer(ctx, "tcp", sa, (socklen_t)salen, c->peer, sizeof(c->peer));
 	if (ctx->ssl) {
 		SSL *ssl = SSL_new(ctx->ssl);
 
@@ -187,7 +186,8 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		if (c->bev)
 			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	} else {
-		c->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+		c->bev =
+		    bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	}
 	if (!c->bev) {
 		evutil_closesocket(fd);

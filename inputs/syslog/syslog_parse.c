@@ -89,8 +89,7 @@ static int64_t to_ns(int y, int mo, int d, int h, int mi, int s, int64_t frac)
 {
 	int64_t days = sl_time_days_from_civil(y, mo, d);
 
-	return ((days * 86400) + h * 3600 + mi * 60 + s) * SL_NS_PER_SEC +
-	       frac;
+	return ((days * 86400) + h * 3600 + mi * 60 + s) * SL_NS_PER_SEC + frac;
 }
 
 /* ".ddd" (1-9 digits) to ns; returns the bytes used (0: none). */
@@ -166,7 +165,7 @@ static bool token(const char **p, const char *end, struct span *t)
 {
 	const char *s = *p;
 
-	while (*p < end && **p > ' ' && **p < 127)
+	while (*p<end &&* * p> ' ' && **p < 127)
 		(*p)++;
 	t->p = s;
 	t->n = (size_t)(*p - s);
@@ -362,8 +361,7 @@ static int month_of(const char *s)
 	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
 	for (int m = 0; m < 12; m++)
-		if (s[0] == names[m * 3] &&
-		    (s[1] | 0x20) == names[m * 3 + 1] &&
+		if (s[0] == names[m * 3] && (s[1] | 0x20) == names[m * 3 + 1] &&
 		    (s[2] | 0x20) == names[m * 3 + 2])
 			return m + 1;
 	return 0;
@@ -412,10 +410,9 @@ static size_t parse_bsd_time(const char *s, size_t len, int64_t now_ns,
 		i += 5;
 	else
 		y = 0;
-	if (!digits(s + i, len - i, 2, &h) || i + 2 >= len ||
-	    s[i + 2] != ':' || !digits(s + i + 3, len - i - 3, 2, &mi) ||
-	    i + 5 >= len || s[i + 5] != ':' ||
-	    !digits(s + i + 6, len - i - 6, 2, &sec))
+	if (!digits(s + i, len - i, 2, &h) || i + 2 >= len || s[i + 2] != ':' ||
+	    !digits(s + i + 3, len - i - 3, 2, &mi) || i + 5 >= len ||
+	    s[i + 5] != ':' || !digits(s + i + 6, len - i - 6, 2, &sec))
 		return 0;
 	i += 8;
 	i += fraction(s + i, len - i, &frac);
@@ -485,7 +482,7 @@ static bool host_word(const char *p, const char *end, struct span *host)
 {
 	const char *s = p;
 
-	while (p < end && *p > ' ' && *p < 127)
+	while (p<end && * p> ' ' && *p < 127)
 		p++;
 	if (p == s || p >= end || *p != ' ')
 		return false;
@@ -494,6 +491,22 @@ static bool host_word(const char *p, const char *end, struct span *host)
 	host->p = s;
 	host->n = (size_t)(p - s);
 	return true;
+}
+
+/* Cisco's "show-timezone": " UTC" between the time and its colon. The
+ * name is kept in `time`; the time is read as UTC whatever it names (a
+ * name is not an offset). Returns the bytes of " NAME" (0: none). */
+static size_t zone_name(const char *p, const char *end)
+{
+	size_t n = 1;
+
+	if (p >= end || *p != ' ')
+		return 0;
+	while (p + n < end && n <= 6 && p[n] >= 'A' && p[n] <= 'Z')
+		n++;
+	if (n < 3 || n > 6 || p + n >= end || p[n] != ':')
+		return 0;
+	return n;
 }
 
 static int parse_3164(struct emit *e, const char *pri, size_t pri_len,
@@ -520,8 +533,10 @@ static int parse_3164(struct emit *e, const char *pri, size_t pri_len,
 	ts.p = p;
 	if ((n = syslog_parse_rfc3339(p, (size_t)(end - p), true, &ns)) ||
 	    (n = parse_bsd_time(p, (size_t)(end - p), now_ns, &ns))) {
-		ts.n = n;
 		p += n;
+		n = zone_name(p, end);
+		p += n;
+		ts.n = (size_t)(p - ts.p);
 		if (p < end && *p == ':') /* Cisco "...11.123: %SYS-5-..." */
 			p++;
 		if (p < end && *p == ' ')

@@ -22,9 +22,9 @@ struct syslog_parse_opts {
 };
 
 struct syslog_parsed {
-	int64_t ts_ns;	/* the message's own time, 0 when it has none */
-	bool repaired;	/* invalid UTF-8 was replaced by U+FFFD */
-	bool rfc5424;	/* parsed as RFC 5424 (else RFC 3164 rules) */
+	int64_t ts_ns; /* the message's own time, 0 when it has none */
+	bool repaired; /* invalid UTF-8 was replaced by U+FFFD */
+	bool rfc5424;  /* parsed as RFC 5424 (else RFC 3164 rules) */
 };
 
 /*
