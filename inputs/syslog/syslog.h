@@ -67,9 +67,11 @@ struct syslog_ctx {
 	bool paused;
 	char *dgram; /* owned: one datagram */
 	size_t dgram_cap;
-	uint32_t udp_drops; /* last SO_RXQ_OVFL value seen */
-	int fd;		    /* the datagram socket, -1 when none */
-	struct event *ev;   /* datagram readiness */
+	uint32_t udp_drops;	   /* the socket's drop counter, last seen */
+	unsigned long udp_inode;   /* to find the socket in /proc/net/udp */
+	struct event *drops_timer; /* reads /proc/net/udp each second */
+	int fd;			   /* the datagram socket, -1 when none */
+	struct event *ev;	   /* datagram readiness */
 	struct evconnlistener *lev;
 	struct ssl_ctx_st *ssl;
 	struct syslog_conn *conns; /* owned: open stream connections */

@@ -7,8 +7,9 @@
  *
  * Back-pressure: while the input is paused nothing is read; stream
  * senders then see TCP's window close, datagrams wait in (or overflow)
- * the socket buffer, and every datagram the kernel drops is counted from
- * SO_RXQ_OVFL, never hidden.
+ * the socket buffer, and every datagram the kernel drops is counted (from
+ * SO_RXQ_OVFL on each datagram and /proc/net/udp every second), never
+ * hidden.
  */
 #include "syslog.h"
 
@@ -216,8 +217,55 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
 
 /* ---- datagrams -------------------------------------------------------- */
 
-/* SO_RXQ_OVFL: the socket's drop counter at the time this datagram was
- * queued; count the growth since the last one seen. */
+/* Counts the growth of the socket's drop counter (sk_drops, which both
+ * SO_RXQ_OVFL and /proc/net/udp show). Unsigned: a wrapped counter still
+ * gives the growth; a smaller value is an older reading, not a wrap. */
+static void drops_seen(struct syslog_ctx *ctx, uint32_t drops)
+{
+	uint32_t grew = drops - ctx->udp_drops;
+
+	if (grew == 0 || grew > UINT32_MAX / 2)
+		return;
+	syslog_count(ctx, SYSLOG_M_UDP_DROPPED, grew);
+	ctx->udp_drops = drops;
+}
+
+/* /proc/net/udp{,6} "drops" of our socket (found by its inode): drops
+ * after the last datagram read ride on no datagram, so SO_RXQ_OVFL alone
+ * would show them only when the next one comes. */
+static void on_drops_timer(evutil_socket_t fd, short what, void *arg)
+{
+	static const char *const files[] = {"/proc/net/udp", "/proc/net/udp6"};
+	struct syslog_ctx *ctx = arg;
+	char line[512];
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < SL_ARRAY_LEN(files); i++) {
+		FILE *f = fopen(files[i], "r");
+
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long inode = 0, drops = 0;
+
+			/* sl local rem st tx:rx tr:when retr uid timeout
+			 * inode ref pointer drops */
+			if (sscanf(line,
+				   " %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+				   "%lu %*s %*s %lu",
+				   &inode, &drops) == 2 &&
+			    inode == ctx->udp_inode) {
+				drops_seen(ctx, (uint32_t)drops);
+				fclose(f);
+				return;
+			}
+		}
+		fclose(f);
+	}
+}
+
+/* SO_RXQ_OVFL: the socket's drop counter when this datagram was queued. */
 static void note_drops(struct syslog_ctx *ctx, struct msghdr *mh)
 {
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm;
@@ -229,10 +277,7 @@ static void note_drops(struct syslog_ctx *ctx, struct msghdr *mh)
 		    cm->cmsg_len < CMSG_LEN(sizeof(drops)))
 			continue;
 		memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
-		/* unsigned: a counter that wrapped still gives the growth */
-		syslog_count(ctx, SYSLOG_M_UDP_DROPPED,
-			     (uint32_t)(drops - ctx->udp_drops));
-		ctx->udp_drops = drops;
+		drops_seen(ctx, drops);
 	}
 }
 
@@ -378,6 +423,18 @@ static int start_dgram(struct syslog_ctx *ctx)
 			     : NULL;
 	if (!ctx->ev || (!ctx->paused && event_add(ctx->ev, NULL) < 0))
 		return -SL_ENOMEM;
+	if (ctx->mode == SYSLOG_UDP) {
+		static const struct timeval every = {.tv_sec = 1};
+		struct stat st;
+
+		if (fstat(ctx->fd, &st) == 0)
+			ctx->udp_inode = (unsigned long)st.st_ino;
+		ctx->drops_timer =
+		    event_new(base, -1, EV_PERSIST, on_drops_timer, ctx);
+		if (!ctx->drops_timer ||
+		    event_add(ctx->drops_timer, &every) < 0)
+			return -SL_ENOMEM;
+	}
 	return 0;
 }
 
@@ -462,6 +519,10 @@ void syslog_net_stop(struct syslog_ctx *ctx)
 	if (ctx->ev) {
 		event_free(ctx->ev);
 		ctx->ev = NULL;
+	}
+	if (ctx->drops_timer) {
+		event_free(ctx->drops_timer);
+		ctx->drops_timer = NULL;
 	}
 	if (ctx->fd >= 0) {
 		close(ctx->fd);
