@@ -415,10 +415,11 @@ def test_tcp_nothing_lost(c, tmp):
     out = os.path.join(tmp, "out_lost")
     os.mkdir(out)
     path = os.path.join(out, "all")
-    text = (e2e.section("SERVICE", Flush="0.2", Grace="5", Log_Level="warn",
+    # Flush 5: only the budget seals chunks early, so the input pauses
+    text = (e2e.section("SERVICE", Flush="5", Grace="5", Log_Level="debug",
                         HTTP_Server="On", HTTP_Listen="127.0.0.1",
                         HTTP_Port=http)
-            + e2e.section("INPUT", Name="syslog", Mode="tcp",
+            + e2e.section("INPUT", Name="syslog", Alias="bp", Mode="tcp",
                           Listen="127.0.0.1", Port=port, Tag="t",
                           Mem_Buf_Limit="64K")
             + e2e.section("OUTPUT", Name="file", Match="*", Path=out,
@@ -439,6 +440,9 @@ def test_tcp_nothing_lost(c, tmp):
                 ["n=%d" % i for i in range(n)], "each exactly once")
     finally:
         stop(p, log)
+    with open(os.path.join(tmp, "lost.log"), "rb") as f:
+        c.check(b"[bp] paused:" in f.read(),
+                "the input paused at Mem_Buf_Limit (back-pressure exercised)")
 
 
 def proc_udp_drops(port):
