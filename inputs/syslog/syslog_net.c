@@ -36,6 +36,7 @@
 /* datagrams read per readiness callback, so a flood cannot starve the
  * rest of the loop (the kernel keeps the others queued) */
 #define DGRAMS_PER_TURN 64
+#define DGRAM_MAX	(4u << 20)
 #define PEER_MAX	128
 
 struct syslog_conn {
@@ -415,8 +416,12 @@ static int start_dgram(struct syslog_ctx *ctx)
 		sl_log(SL_LOG_WARN, who(ctx),
 		       "SO_RXQ_OVFL unavailable: kernel drops not counted: %s",
 		       strerror(errno));
-	/* +1: a datagram longer than Buffer_Max_Size is seen as such */
+	/* +1: a datagram longer than Buffer_Max_Size is seen as such. No
+	 * datagram is larger than 4 MiB (UDP: 64 KiB; unix: the sender's
+	 * SO_SNDBUF), so a huge Buffer_Max_Size allocates no more. */
 	ctx->dgram_cap = (size_t)ctx->max_size + 1;
+	if (ctx->dgram_cap > DGRAM_MAX)
+		ctx->dgram_cap = DGRAM_MAX;
 	ctx->dgram = malloc(ctx->dgram_cap);
 	ctx->ev = ctx->dgram ? event_new(base, ctx->fd, EV_READ | EV_PERSIST,
 					 on_dgram, ctx)
