@@ -6,6 +6,7 @@ connection), UDP, TLS, unix_tcp and unix_udp, with every parsed field and
 the record time checked exactly; a byte-at-a-time sender; 1 MB messages
 kept and larger ones counted as oversize without losing the next ones;
 garbage kept as {"log": ...} and counted; Parser naming a [PARSER];
+Raw_Message_Key;
 Max_Connections; 20000 messages over TCP into a small Mem_Buf_Limit with
 none lost; and datagrams the kernel drops while sluice is stopped counted
 in sluice_syslog_udp_dropped_total so that received + dropped = sent."""
@@ -256,7 +257,7 @@ def test_main(c, tmp):
                           Structured_Data_Key="sd")
             + e2e.section("INPUT", Name="syslog", Alias="prs", Mode="tcp",
                           Listen="127.0.0.1", Port=prs, Tag="prs",
-                          Parser="syslog-rfc5424")
+                          Parser="syslog-rfc5424", Raw_Message_Key="raw")
             + e2e.section("INPUT", Name="syslog", Alias="cap", Mode="tcp",
                           Listen="127.0.0.1", Port=cap, Tag="cap",
                           Max_Connections="2")
@@ -334,7 +335,10 @@ def test_main(c, tmp):
         c.equal(rec, {"pri": "34", "time": "2003-10-11T22:14:15.003Z",
                       "host": "mymachine", "ident": "su", "pid": "12",
                       "msgid": "ID47", "extradata": "-",
-                      "message": "hello there"}, "Parser: the regex's fields")
+                      "message": "hello there",
+                      "raw": "<34>1 2003-10-11T22:14:15.003Z mymachine su 12 "
+                             "ID47 - hello there"},
+                "Parser: the regex's fields, Raw_Message_Key the message")
         c.equal(ts, utc_ns(2003, 10, 11, 22, 14, 15, 3_000_000),
                 "Parser: Time_Key sets the time")
 
