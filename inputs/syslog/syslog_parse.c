@@ -390,7 +390,7 @@ static size_t parse_bsd_time(const char *s, size_t len, int64_t now_ns,
 	int64_t frac = 0;
 	size_t i = 4;
 
-	if (len < 15 || !(mo = month_of(s)) || s[3] != ' ')
+	if (len < 14 || !(mo = month_of(s)) || s[3] != ' ')
 		return 0;
 	if (s[4] == ' ')
 		i++;

@@ -168,15 +168,19 @@ def start(tmp, name, text, wait):
     return p, log
 
 
-def stop(p, log):
+def stop(c, p, log, what):
+    """SIGTERM; sluice must exit 0 (under ASan: no leak, no error)."""
     if p.poll() is None:
         p.send_signal(signal.SIGTERM)
     try:
-        p.wait(timeout=30)
+        rc = p.wait(timeout=30)
     except subprocess.TimeoutExpired:
         p.kill()
-        p.wait()
+        rc = p.wait()
     log.close()
+    if not c.equal(rc, 0, what + ": sluice exits 0"):
+        with open(log.name, "rb") as f:
+            print(f.read()[-3000:].decode("utf-8", "replace"))
 
 
 def check_corpus(c, what, got, strip=()):
@@ -409,7 +413,7 @@ def test_main(c, tmp):
         for s_ in (a, b, x):
             s_.close()
     finally:
-        stop(p, log)
+        stop(c, p, log, "main")
 
 
 def test_tcp_nothing_lost(c, tmp):
@@ -443,7 +447,7 @@ def test_tcp_nothing_lost(c, tmp):
         c.equal(sorted(seen, key=lambda s: int(s[2:])),
                 ["n=%d" % i for i in range(n)], "each exactly once")
     finally:
-        stop(p, log)
+        stop(c, p, log, "nothing lost")
     with open(os.path.join(tmp, "lost.log"), "rb") as f:
         c.check(b"[bp] paused:" in f.read(),
                 "the input paused at Mem_Buf_Limit (back-pressure exercised)")
@@ -517,7 +521,7 @@ def test_udp_drops_counted(c, tmp):
         sent += 1
         report("after one more")
     finally:
-        stop(p, log)
+        stop(c, p, log, "udp drops")
 
 
 def test_config_errors(c, tmp):

@@ -238,6 +238,10 @@ static void rfc3164_cisco(void **state)
 		  "changed state to up"),
 	    "{\"pri\":\"187\",\"message\":\"00:00:46: %LINK-3-UPDOWN: "
 	    "Interface Port-channel1, changed state to up\"}");
+	/* a time and nothing after it, single-digit day */
+	assert_string_equal(parse("<189>Mar 1 18:46:11"),
+			    "{\"pri\":\"189\",\"time\":\"Mar 1 18:46:11\","
+			    "\"message\":\"\"}");
 	/* a year after the day */
 	parse("<190>Mar  1 2024 18:46:11: %LINK-3-UPDOWN: up");
 	assert_int_equal(last.ts_ns, at(2024, 3, 1, 18, 46, 11));
