@@ -14,7 +14,7 @@ deb=(build-essential debhelper dpkg-dev systemd)
 # the suite: clang + sanitizers, clang-format, cmocka, a real Prometheus; the .deb test
 # (tests/e2e/test_packaging.py) builds, lints, installs and verifies the
 # package: debhelper, lintian, systemd-analyze, man
-test=(clang clang-format libclang-rt-14-dev libcmocka-dev prometheus
+test=(clang clang-format libclang-rt-14-dev libcmocka-dev prometheus python3-yaml
   build-essential debhelper dpkg-dev lintian systemd man-db groff-base)
 case "${1:-test}" in
   demo) pkgs=("${build[@]}" "${demo[@]}") ;;
