@@ -91,6 +91,18 @@ CORPUS = [
       "sd": {"auth@1": {"user": 'a"b', "path": "c:\\x]", "raw": "q\\z"}},
       "message": "ok"},
      utc_ns(2024, 5, 6, 7, 8, 9)),
+    # Juniper: Junos OS System Log Messages Reference, "Interpreting
+    # Messages Generated in Structured-Data Format" (the message built from
+    # the example values of its field table)
+    (b'<165>1 2007-02-15T09:17:15.719Z router1 mgd 3046 '
+     b'UI_DBASE_LOGOUT_EVENT [junos@2636.1.1.1.2.18 username="regress"] '
+     b"User 'regress' exiting configuration mode",
+     {"pri": "165", "time": "2007-02-15T09:17:15.719Z", "host": "router1",
+      "ident": "mgd", "pid": "3046", "msgid": "UI_DBASE_LOGOUT_EVENT",
+      "extradata": '[junos@2636.1.1.1.2.18 username="regress"]',
+      "sd": {"junos@2636.1.1.1.2.18": {"username": "regress"}},
+      "message": "User 'regress' exiting configuration mode"},
+     utc_ns(2007, 2, 15, 9, 17, 15, 719_000_000)),
     # RFC 3164 section 5.4 examples
     (b"<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on "
      b"/dev/pts/8",
