@@ -460,7 +460,12 @@ static const char *section_name(const struct sl_conf_section *sec)
 	return e ? e->value : NULL;
 }
 
-/* "<plugin>.<n>" with n counting instances of the same plugin. */
+/*
+ * "<plugin>.<n>" with n counting every instance of its kind so far, as
+ * Fluent Bit names them (flb_input.c/flb_filter.c/flb_output.c
+ * instance_id): tail.0, dummy.1. The default input tag is the same name,
+ * and dashboards select by it.
+ */
 static char *instance_name(const char *alias, const char *plugin, size_t n)
 {
 	char *s;
@@ -739,7 +744,7 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 		if (strcasecmp(eng->extra_inputs[i]->name, name) == 0)
 			p = eng->extra_inputs[i];
 	char what[128];
-	size_t same = 0, index = eng->n_inputs;
+	size_t index = eng->n_inputs;
 	bool bad = false;
 	int rc;
 
@@ -768,10 +773,7 @@ static int add_input(struct sl_engine *eng, const struct sl_conf_section *sec,
 		bad = true;
 	if (check_log_level(in->common.log_level, sec, what, diag) < 0)
 		bad = true;
-	for (size_t i = 0; i + 1 < eng->n_inputs; i++)
-		if (eng->inputs[i]->plugin == p)
-			same++;
-	char *iname = instance_name(in->common.alias, p->name, same);
+	char *iname = instance_name(in->common.alias, p->name, index);
 	if (!iname || sl_instance_init(&in->ins, p->name, iname, sec->file,
 				       sec->line) < 0) {
 		free(iname);
@@ -842,7 +844,7 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 	struct sl_filter_inst *f = calloc(1, sizeof(*f));
 	bool processor = sec->kind == SL_SEC_PROCESSOR;
 	char what[128], err[256];
-	size_t same = 0;
+	size_t same;
 	bool bad = false;
 	int rc;
 
@@ -850,12 +852,8 @@ static int add_filter(struct sl_engine *eng, const struct sl_filter_plugin *p,
 		return -SL_ENOMEM;
 	f->plugin = p;
 	f->processor = processor;
-	for (size_t i = 0; i < eng->n_filters; i++)
-		if (eng->filters[i]->plugin == p)
-			same++;
-	for (size_t i = 0; i < eng->n_processors; i++)
-		if (eng->processors[i]->plugin == p)
-			same++;
+	/* processors are numbered apart: Fluent Bit's are not filters */
+	same = processor ? eng->n_processors : eng->n_filters;
 	if (processor)
 		eng->processors[eng->n_processors++] = f;
 	else
@@ -925,7 +923,7 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 		if (strcasecmp(eng->extra_outputs[i]->name, name) == 0)
 			p = eng->extra_outputs[i];
 	char what[128], err[256];
-	size_t same = 0;
+	size_t same;
 	bool bad = false;
 	int rc;
 
@@ -942,9 +940,7 @@ static int add_output(struct sl_engine *eng, const struct sl_conf_section *sec,
 	if (!out)
 		return -SL_ENOMEM;
 	out->plugin = p;
-	for (size_t i = 0; i < eng->n_outputs; i++)
-		if (eng->outputs[i]->plugin == p)
-			same++;
+	same = eng->n_outputs;
 	eng->outputs[eng->n_outputs++] = out;
 	out->ctx = calloc(1, p->ctx_size ? p->ctx_size : 1);
 	if (!out->ctx)
