@@ -679,8 +679,9 @@ static int apply_entry(const struct sl_cfgmap_target *tg,
 	int rc;
 
 	if ((opt->flags & SL_CFG_PREFIX) && (opt->flags & SL_CFG_IGNORED)) {
-		/* accepted, never stored: an IGNORED option has no field */
-		sl_log(SL_LOG_INFO, "config",
+		/* accepted, never stored: an IGNORED option has no field; a
+		 * warning, so --dry-run shows what a Fluent Bit config loses */
+		sl_log(SL_LOG_WARN, "config",
 		       "%s:%d: option %s of %s is accepted for Fluent Bit "
 		       "compatibility and has no effect",
 		       e->file ? e->file : "-", e->line, e->key, what);
@@ -725,7 +726,7 @@ static int apply_entry(const struct sl_cfgmap_target *tg,
 		return -SL_ECONFIG;
 	if (opt->flags & SL_CFG_IGNORED) {
 		if (!*first)
-			sl_log(SL_LOG_INFO, "config",
+			sl_log(SL_LOG_WARN, "config",
 			       "%s:%d: option %s of %s is accepted for Fluent "
 			       "Bit compatibility and has no effect",
 			       e->file ? e->file : "-", e->line, e->key, what);
