@@ -400,6 +400,9 @@ static void answer_text(const struct splunk_worker *w,
 		*t = a->text;
 		*tl = (int)(a->text_len < LOG_TEXT_MAX ? a->text_len
 						       : LOG_TEXT_MAX);
+	} else if (splunk_code_text(a->code)) {
+		*t = splunk_code_text(a->code);
+		*tl = (int)strlen(*t);
 	} else {
 		*t = r->body.data ? r->body.data : "";
 		*tl = (int)(r->body.len < LOG_TEXT_MAX ? r->body.len
