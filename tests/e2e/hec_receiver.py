@@ -25,6 +25,7 @@ the sender must find the bad event itself. Scripted answers (busy 503 code
 import base64
 import json
 import os
+import ssl
 import sys
 import threading
 
@@ -64,7 +65,7 @@ class HecReceiver:
     taken with a 200, in order."""
 
     def __init__(self, tokens=("t0k3n",), users=(), indexes=("main",),
-                 script=None, name_events=True):
+                 script=None, name_events=True, tls=None):
         self.tokens = set(tokens)
         self.users = set(users)           # {("user", "pass")}
         self.indexes = set(indexes)
@@ -73,6 +74,11 @@ class HecReceiver:
         self.accepted = []
         self.rcv = http_receiver.Receiver(script, default=self._judge)
         self.port = self.rcv.port
+        if tls:  # (cert file, key file): HTTPS, as HEC with enableSSL
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            srv = self.rcv.server
+            srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 
     def _auth(self, req):
         h = req.headers.get("authorization")

@@ -17,10 +17,13 @@ Run 2: Splunk_Send_Raw (the record itself is the event, one per line) and
 Event_Key with basic auth, Channel, auto_extract_timestamp, against a HEC
 that does not name the bad event: sluice halves the request until the bad
 event is alone, drops it, delivers every other record once.
+
+Run 3: HEC over TLS with a verified certificate.
 """
 import collections
 import json
 import os
+import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -192,11 +195,38 @@ def run_raw_and_event_key(ck):
     ck.check("two halves" in log, "halving logged")
 
 
+def run_tls(ck):
+    with e2e.TempDir("sluice-splunk3-") as tmp:
+        crt, key = os.path.join(tmp, "crt.pem"), os.path.join(tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-keyout", key, "-out", crt, "-days", "2", "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=DNS:localhost"],
+                       check=True, capture_output=True)
+        with hec_receiver.HecReceiver(tokens=[TOKEN], tls=(crt, key)) as hec:
+            text = e2e.section("SERVICE", Flush="0.2", Grace="5")
+            text += e2e.section("INPUT", Name="dummy", Tag="tls.a",
+                                Dummy='{"msg":"over tls"}', Rate="20")
+            text += e2e.section("OUTPUT", Name="splunk", Match="*", Host="localhost",
+                                Port=hec.port, Splunk_Token=TOKEN, tls="On",
+                                **{"tls.verify": "On", "tls.ca_file": crt})
+            conf = e2e.write(os.path.join(tmp, "sluice.conf"), text)
+            d = e2e.Daemon(conf, os.path.join(tmp, "sluice.log"))
+            try:
+                hec.wait_for(lambda evs: len(evs) >= 5, 60, "events over TLS")
+            finally:
+                rc = d.stop()
+            events = hec.events()
+    ck.equal(rc, 0, "tls: exit code")
+    ck.check(len(events) >= 5 and all(ev["event"] == {"msg": "over tls"} for _, ev in events),
+             "tls: events arrive over a verified TLS connection")
+
+
 def main():
-    e2e.require_plugins("tail", "parser", "splunk")
+    e2e.require_plugins("tail", "parser", "dummy", "splunk")
     ck = e2e.Checker()
     run_envelope(ck)
     run_raw_and_event_key(ck)
+    run_tls(ck)
     ck.finish()
 
 
