@@ -96,11 +96,11 @@ static const struct sl_cfg_option splunk_config[] = {
     {.name = "event_host",
      .type = SL_CFG_STR,
      .offset = OFF(event_host),
-     .desc = "host of the events: text, $accessor or $TAG"},
+     .desc = "host of the events (text with $key, $TAG, $TAG[n])"},
     {.name = "event_source",
      .type = SL_CFG_STR,
      .offset = OFF(event_source),
-     .desc = "source of the events: text, $accessor or $TAG"},
+     .desc = "source of the events (text with $key, $TAG, $TAG[n])"},
     {.name = "event_sourcetype",
      .type = SL_CFG_STR,
      .offset = OFF(event_sourcetype),
@@ -108,7 +108,7 @@ static const struct sl_cfg_option splunk_config[] = {
     {.name = "event_sourcetype_key",
      .type = SL_CFG_STR,
      .offset = OFF(event_sourcetype_key),
-     .desc = "$accessor: sourcetype from the record when found"},
+     .desc = "sourcetype from the record ($key) when not empty"},
     {.name = "event_index",
      .type = SL_CFG_STR,
      .offset = OFF(event_index),
@@ -116,7 +116,7 @@ static const struct sl_cfg_option splunk_config[] = {
     {.name = "event_index_key",
      .type = SL_CFG_STR,
      .offset = OFF(event_index_key),
-     .desc = "$accessor: index from the record when found"},
+     .desc = "index from the record ($key) when not empty"},
     {.name = "event_field",
      .type = SL_CFG_STR,
      .flags = SL_CFG_MULTI,
@@ -181,20 +181,6 @@ static int value_opt(struct sl_plugin_instance *ins, int line, const char *opt,
 	return r;
 }
 
-/* Event_Sourcetype_Key / Event_Index_Key name a field: '$' required. */
-static int key_opt(struct sl_plugin_instance *ins, int line, const char *opt,
-		   const char *spec, struct splunk_value *v)
-{
-	if (spec && (spec[0] != '$' || strcmp(spec, "$TAG") == 0)) {
-		sl_plugin_error(ins, line,
-				"splunk: %s '%s' must be a record accessor "
-				"($key)",
-				opt, spec);
-		return -SL_ECONFIG;
-	}
-	return value_opt(ins, line, opt, spec, v);
-}
-
 static int build_encoder(struct splunk_ctx *ctx, struct sl_plugin_instance *ins,
 			 int line)
 {
@@ -222,12 +208,12 @@ static int build_encoder(struct splunk_ctx *ctx, struct sl_plugin_instance *ins,
 	r = value_opt(ins, line, "event_source", ctx->event_source, &e->source);
 	if (r < 0)
 		rc = r;
-	r = key_opt(ins, line, "event_sourcetype_key",
-		    ctx->event_sourcetype_key, &e->sourcetype_key);
+	r = value_opt(ins, line, "event_sourcetype_key",
+		      ctx->event_sourcetype_key, &e->sourcetype_key);
 	if (r < 0)
 		rc = r;
-	r = key_opt(ins, line, "event_index_key", ctx->event_index_key,
-		    &e->index_key);
+	r = value_opt(ins, line, "event_index_key", ctx->event_index_key,
+		      &e->index_key);
 	if (r < 0)
 		rc = r;
 	for (size_t i = 0; i < ctx->event_field.n; i++) {

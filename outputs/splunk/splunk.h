@@ -19,13 +19,23 @@
 #include <stdint.h>
 
 /*
- * An envelope value: a fixed text, a field of the record read by an
- * accessor ("$key['sub']"), or the chunk's tag ("$TAG").
+ * An envelope value, Fluent Bit's record accessor template: text, with
+ * "$key['sub']" (the field's text; nothing when absent), "$TAG" and
+ * "$TAG[n]" (the n-th '.'-part of the tag) anywhere in it. A "$key" ends
+ * at '.', ' ', ',' or '"' outside single quotes, as Fluent Bit's does.
  */
+#define SPLUNK_SEG_TEXT (-3)
+#define SPLUNK_SEG_KEY	(-2)
+#define SPLUNK_SEG_TAG	(-1) /* >= 0: that part of the tag */
+struct splunk_seg {
+	long kind;
+	char *text; /* owned, SPLUNK_SEG_TEXT */
+	size_t len;
+	struct sl_accessor *acc; /* owned, SPLUNK_SEG_KEY */
+};
 struct splunk_value {
-	char *fixed;		 /* owned, or NULL */
-	struct sl_accessor *acc; /* owned, or NULL */
-	bool tag;
+	struct splunk_seg *segs; /* owned; none: the value is not set */
+	size_t n;
 };
 
 /* One Event_Field: "name $accessor" (name as written, value as found). */
@@ -48,8 +58,8 @@ struct splunk_enc {
 };
 
 /*
- * Sets `v` from an option value: "$TAG", "$accessor" or plain text.
- * Returns 0, -SL_EINVAL with *err set (a static message), or -SL_ENOMEM.
+ * Compiles the template `spec` into `v` (empty before). Returns 0,
+ * -SL_EINVAL with *err set (a static message), or -SL_ENOMEM.
  */
 int splunk_value_set(struct splunk_value *v, const char *spec,
 		     const char **err);
@@ -68,8 +78,8 @@ struct splunk_batch {
 	size_t n, cap;
 	struct sl_record rec;
 	struct sl_text text;
-	struct sl_buf tmp;
-	const char *tag; /* the chunk's, during splunk_encode */
+	struct sl_buf tmp; /* a template's text */
+	const char *tag;   /* the chunk's, during splunk_encode */
 	size_t tag_len;
 };
 

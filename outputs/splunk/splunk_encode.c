@@ -12,26 +12,124 @@
 #include <string.h>
 #include <strings.h>
 
+static int add_seg(struct splunk_value *v, struct splunk_seg seg)
+{
+	struct splunk_seg *s = realloc(v->segs, (v->n + 1) * sizeof(*s));
+
+	if (!s)
+		return -SL_ENOMEM;
+	v->segs = s;
+	v->segs[v->n++] = seg;
+	return 0;
+}
+
+static int add_text(struct splunk_value *v, const char *p, size_t len)
+{
+	struct splunk_seg seg = {.kind = SPLUNK_SEG_TEXT, .len = len};
+	int r;
+
+	if (len == 0)
+		return 0;
+	seg.text = strndup(p, len);
+	if (!seg.text)
+		return -SL_ENOMEM;
+	r = add_seg(v, seg);
+	if (r < 0)
+		free(seg.text);
+	return r;
+}
+
+/* "$TAG" or "$TAG[n]" at p ('$'): its length, or 0 when it is neither. */
+static size_t tag_ref(const char *p, long *part)
+{
+	const char *q;
+	long n = 0;
+
+	if (strncmp(p, "$TAG", 4) != 0)
+		return 0;
+	*part = SPLUNK_SEG_TAG;
+	if (p[4] != '[')
+		return 4;
+	for (q = p + 5; *q >= '0' && *q <= '9' && n < 100000; q++)
+		n = n * 10 + (*q - '0');
+	if (q == p + 5 || *q != ']')
+		return 4; /* "$TAG" then text, as Fluent Bit reads it */
+	*part = n;
+	return (size_t)(q + 1 - p);
+}
+
+/* Where "$key['sub']" at p ends: '.', ' ', ',' or '"' outside quotes. */
+static size_t key_ref(const char *p)
+{
+	size_t i;
+	bool quoted = false;
+
+	for (i = 1; p[i]; i++) {
+		if (p[i] == '\'')
+			quoted = !quoted;
+		else if (!quoted && strchr(". ,\"", p[i]))
+			break;
+	}
+	return i;
+}
+
 int splunk_value_set(struct splunk_value *v, const char *spec, const char **err)
 {
-	*v = (struct splunk_value){0};
-	if (strcmp(spec, "$TAG") == 0) {
-		v->tag = true;
-		return 0;
+	const char *p = spec, *text = spec;
+	int r = 0;
+
+	while (r == 0 && (p = strchr(p, '$')) != NULL) {
+		struct splunk_seg seg = {.kind = SPLUNK_SEG_KEY};
+		size_t n = tag_ref(p, &seg.kind);
+		char *acc_spec;
+
+		/* a lone '$' is text; so is "$5" (Fluent Bit's regex
+		 * captures, which no output has) */
+		if (n == 0 && (p[1] == '\0' || strchr(". ,\"$", p[1]) ||
+			       (p[1] >= '0' && p[1] <= '9'))) {
+			p++;
+			continue;
+		}
+		r = add_text(v, text, (size_t)(p - text));
+		if (r < 0)
+			break;
+		if (n == 0) {
+			n = key_ref(p);
+			acc_spec = strndup(p, n);
+			if (!acc_spec)
+				return -SL_ENOMEM;
+			seg.acc = sl_accessor_create(acc_spec, err);
+			free(acc_spec);
+			if (!seg.acc)
+				return -SL_EINVAL;
+		}
+		r = add_seg(v, seg);
+		if (r < 0)
+			sl_accessor_destroy(seg.acc);
+		p += n;
+		text = p;
 	}
-	if (spec[0] == '$') {
-		v->acc = sl_accessor_create(spec, err);
-		return v->acc ? 0 : -SL_EINVAL;
-	}
-	v->fixed = strdup(spec);
-	return v->fixed ? 0 : -SL_ENOMEM;
+	if (r == 0)
+		r = add_text(v, text, strlen(text));
+	return r;
 }
 
 static void value_destroy(struct splunk_value *v)
 {
-	free(v->fixed);
-	sl_accessor_destroy(v->acc);
+	for (size_t i = 0; i < v->n; i++) {
+		free(v->segs[i].text);
+		sl_accessor_destroy(v->segs[i].acc);
+	}
+	free(v->segs);
 	*v = (struct splunk_value){0};
+}
+
+static bool value_reads_fields(const struct splunk_value *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->segs[i].acc)
+			return true;
+	return false;
 }
 
 int splunk_enc_add_field(struct splunk_enc *e, const char *spec,
@@ -110,28 +208,68 @@ void splunk_batch_destroy(struct splunk_batch *b)
 /* Whether any option reads a field of the record. */
 static bool reads_fields(const struct splunk_enc *e)
 {
-	return e->event_key || e->host.acc || e->source.acc ||
-	       e->sourcetype_key.acc || e->index_key.acc || e->n_fields;
+	return e->event_key || value_reads_fields(&e->host) ||
+	       value_reads_fields(&e->source) ||
+	       value_reads_fields(&e->sourcetype_key) ||
+	       value_reads_fields(&e->index_key) || e->n_fields;
+}
+
+/* The n-th '.'-part of the tag (the whole tag has part 0 when no dot). */
+static int tag_part(struct splunk_batch *b, long n, struct sl_buf *out)
+{
+	const char *p = b->tag, *end = b->tag + b->tag_len;
+
+	for (long i = 0; p <= end; i++) {
+		const char *dot = memchr(p, '.', (size_t)(end - p));
+		const char *stop = dot ? dot : end;
+
+		if (i == n)
+			return sl_buf_append(out, p, (size_t)(stop - p));
+		if (!dot)
+			break;
+		p = dot + 1;
+	}
+	return 0;
 }
 
 /*
- * The text of `v` for the current record; false when it is not set, not
- * found or empty (then the member is left out, as Fluent Bit does).
+ * The text of `v` for the current record; false when it is not set or
+ * comes out empty (then the member is left out, as Fluent Bit does). An
+ * absent field adds nothing. ENOMEM also gives false: the member is left
+ * out rather than the event lost.
  */
 static bool value_text(const struct splunk_value *v, struct splunk_batch *b,
 		       const char **t, size_t *tl)
 {
-	if (v->fixed) {
-		*t = v->fixed;
-		*tl = strlen(v->fixed);
-	} else if (v->tag) {
-		*t = b->tag;
-		*tl = b->tag_len;
-	} else if (!v->acc ||
-		   sl_record_get_text(&b->rec, v->acc, &b->text, t, tl) < 0) {
-		return false;
+	struct sl_buf *o = &b->tmp;
+
+	if (v->n == 1 && v->segs[0].kind == SPLUNK_SEG_TEXT) {
+		*t = v->segs[0].text;
+		*tl = v->segs[0].len;
+		return true;
 	}
-	return *tl > 0;
+	sl_buf_reset(o);
+	for (size_t i = 0; i < v->n; i++) {
+		const struct splunk_seg *s = &v->segs[i];
+		const char *ft;
+		size_t fl;
+		int r = 0;
+
+		if (s->kind == SPLUNK_SEG_TEXT)
+			r = sl_buf_append(o, s->text, s->len);
+		else if (s->kind == SPLUNK_SEG_TAG)
+			r = sl_buf_append(o, b->tag, b->tag_len);
+		else if (s->kind >= 0)
+			r = tag_part(b, s->kind, o);
+		else if (sl_record_get_text(&b->rec, s->acc, &b->text, &ft,
+					    &fl) == 0)
+			r = sl_buf_append(o, ft, fl);
+		if (r < 0)
+			return false;
+	}
+	*t = o->data;
+	*tl = o->len;
+	return o->len > 0;
 }
 
 static int member(struct sl_buf *out, bool *first, const char *name)

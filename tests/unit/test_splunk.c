@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,6 +125,80 @@ static void test_fixed_values_escaped(void **state)
 	assert_string_equal(s, "{\"host\":\"a\\\"b\",\"event\":{}}");
 	free(s);
 	splunk_enc_destroy(&e);
+}
+
+static void test_templates(void **state)
+{
+	struct splunk_enc e = {.auto_extract_timestamp = true};
+	const char *bodies[] = {"{\"h\":\"web\",\"k\":{\"a.b\":7}}",
+				"{\"x\":1}"};
+	char *s;
+
+	(void)state;
+	/* a chunk tagged "fw.a": text, fields, the tag and its parts */
+	set(&e.host, "$h $TAG[1],$TAG[0]/$TAG[9]$k['a.b'].");
+	set(&e.source, "cost $5 at $TAG");
+	s = encode(&e, bodies, 2, NULL, 2);
+	/* an absent field adds nothing; a part past the end neither */
+	assert_string_equal(
+	    s, "{\"host\":\"web a,fw/7.\",\"source\":\"cost $5 at fw.a\","
+	       "\"event\":{\"h\":\"web\",\"k\":{\"a.b\":7}}}"
+	       "{\"host\":\" a,fw/.\",\"source\":\"cost $5 at fw.a\","
+	       "\"event\":{\"x\":1}}");
+	free(s);
+	splunk_enc_destroy(&e);
+	/* only an absent field: empty, so the member is left out */
+	e = (struct splunk_enc){.auto_extract_timestamp = true};
+	set(&e.host, "$nope");
+	set(&e.index_key, "$nope");
+	e.index = "main";
+	s = encode(&e, bodies + 1, 1, NULL, 1);
+	assert_string_equal(s, "{\"index\":\"main\",\"event\":{\"x\":1}}");
+	free(s);
+	splunk_enc_destroy(&e);
+}
+
+/* Odd templates compile to what Fluent Bit reads, or fail cleanly. */
+static void test_template_edges(void **state)
+{
+	static const struct {
+		const char *spec, *want; /* want NULL: a config error */
+	} cases[] = {
+	    {"$", "$"},
+	    {"a$", "a$"},
+	    {"$$TAG", "$fw.a"},
+	    {"$TAG[", "fw.a["},
+	    {"$TAG[x]", "fw.a[x]"},
+	    {"$TAG[0", "fw.a[0"},
+	    {"$TAG[99999999999]", "fw.a[99999999999]"}, /* bounded */
+	    {"$k['a", NULL},
+	    {"$k[", NULL},
+	    {"x $k['a b'] y", "x 1 y"},
+	};
+	const char *bodies[] = {"{\"k\":{\"a b\":1}}"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct splunk_enc e = {.auto_extract_timestamp = true};
+		const char *err = NULL;
+		char want[128];
+		char *s;
+		int r = splunk_value_set(&e.host, cases[i].spec, &err);
+
+		if (!cases[i].want) {
+			assert_int_equal(r, -SL_EINVAL);
+			assert_non_null(err);
+			splunk_enc_destroy(&e);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		snprintf(want, sizeof(want), "{\"host\":\"%s\",\"event\":%s}",
+			 cases[i].want, bodies[0]);
+		s = encode(&e, bodies, 1, NULL, 1);
+		assert_string_equal(s, want);
+		free(s);
+		splunk_enc_destroy(&e);
+	}
 }
 
 static void test_event_key(void **state)
@@ -316,6 +391,8 @@ int main(void)
 	    cmocka_unit_test(test_plain_envelope),
 	    cmocka_unit_test(test_every_member),
 	    cmocka_unit_test(test_fixed_values_escaped),
+	    cmocka_unit_test(test_templates),
+	    cmocka_unit_test(test_template_edges),
 	    cmocka_unit_test(test_event_key),
 	    cmocka_unit_test(test_send_raw),
 	    cmocka_unit_test(test_skip),
