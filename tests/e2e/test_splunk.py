@@ -3,7 +3,8 @@
 """tail -> parser(json) -> splunk against a HEC receiver (hec_receiver.py).
 
 Run 1 (the envelope): HEC first answers 503 code 9 (busy), then 429 with
-Retry-After, then 403 code 4 (a token being rotated): all retried. Then it
+Retry-After, then 403 code 4 and 401 code 3 (a token being rotated), then
+500 code 8: all retried. Then it
 judges each batch as Splunk does: an event with "bad" is "Invalid data
 format" (400 code 6) and one with index "forbidden" is "Incorrect index"
 (400 code 7), both naming the event's position; sluice drops that event
@@ -64,7 +65,9 @@ def metric(port, name, out):
 def run_envelope(ck):
     script = [hec_receiver.busy(),
               hec_receiver.answer(429, 9, "Server is busy") | {"headers": {"Retry-After": "1"}},
-              hec_receiver.answer(403, 4, "Invalid token")]
+              hec_receiver.answer(403, 4, "Invalid token"),
+              hec_receiver.answer(401, 3, "Invalid authorization"),
+              hec_receiver.answer(500, 8, "Internal server error")]
     expect_ok = [s for s in range(N) if s % 10 not in (3, 7)]
     with e2e.TempDir("sluice-splunk-") as tmp, \
             hec_receiver.HecReceiver(tokens=[TOKEN], indexes=["main", "security"],
@@ -101,7 +104,8 @@ def run_envelope(ck):
         reqs = hec.requests()
 
     ck.equal(rc, 0, "exit code")
-    ck.equal([r.status for r in reqs][:3], [503, 429, 403], "busy, 429, bad token first")
+    ck.equal([r.status for r in reqs][:5], [503, 429, 403, 401, 500],
+             "busy, 429, refused tokens, server error: each retried")
     got = collections.Counter(ev["event"]["seq"] for _, ev in events)
     ck.equal(sorted(got), expect_ok, "accepted events")
     ck.equal([s for s, c in got.items() if c > 1], [], "events accepted twice")
