@@ -49,7 +49,7 @@ struct splunk_enc {
 	bool send_raw;
 	bool auto_extract_timestamp;	  /* no "time" in the envelope */
 	struct sl_accessor *event_key;	  /* owned, or NULL */
-	struct splunk_value host, source; /* unset: both NULL */
+	struct splunk_value host, source; /* unset: no segments */
 	/* sourcetype / index: the key's value when found, else the fixed one */
 	struct splunk_value sourcetype_key, index_key;
 	char *sourcetype, *index;    /* borrowed from the config, or NULL */
