@@ -63,7 +63,7 @@ def check_paths(c, tmp):
         if not started(c, d, port):
             return
         e2e.wait_for(lambda: (e2e.metric_value(port, "sluice_output_errors_total",
-                                               {"name": "http.0"}) or 0) > 0,
+                                               {"name": "http.1"}) or 0) > 0,
                      60, what="an output error")
         v1 = get(port, "/api/v1/metrics/prometheus")
         v2 = get(port, "/api/v2/metrics/prometheus")
@@ -92,7 +92,7 @@ def check_paths(c, tmp):
         doc = json.loads(js[2]) if js else {}
         c.check(doc.get("input", {}).get("dummy.0", {}).get("records", 0) > 0,
                 "/api/v1/metrics input records > 0: %r" % doc.get("input"))
-        out = doc.get("output", {}).get("http.0", {})
+        out = doc.get("output", {}).get("http.1", {})
         c.equal(sorted(out), sorted(["proc_records", "proc_bytes", "errors", "retries",
                                      "retries_failed", "dropped_records",
                                      "retried_records"]),
@@ -175,7 +175,7 @@ def check_names(c, tmp, names):
         if not started(c, d, port):
             return
         e2e.wait_for(lambda: (e2e.metric_value(port, "fluentbit_output_retries_failed_total",
-                                               {"name": "http.0"}) or 0) > 0,
+                                               {"name": "http.1"}) or 0) > 0,
                      60, what="a chunk given up (Retry_Limit 1)")
         body = get(port, "/api/v2/metrics/prometheus")[2].decode()
         s = samples(body)
@@ -188,8 +188,8 @@ def check_names(c, tmp, names):
                 "%s: sluice-only families keep their names" % names)
         dropped = [(lb, v) for (k, lb), v in s.items()
                    if k == "fluentbit_output_dropped_records_total"
-                   and dict(lb).get("name") == "http.0"]
-        c.check(len(dropped) == 1 and dict(dropped[0][0]) == {"name": "http.0"},
+                   and dict(lb).get("name") == "http.1"]
+        c.check(len(dropped) == 1 and dict(dropped[0][0]) == {"name": "http.1"},
                 "%s: dropped records by name only (Fluent Bit's labels): %r" % (names, dropped))
         c.check(dropped and dropped[0][1] > 0, "%s: dropped records counted" % names)
         info = [dict(lb) for (k, lb) in s if k == "fluentbit_build_info"]
@@ -207,7 +207,7 @@ def check_names(c, tmp, names):
                 res = prom.wait_query('sum(rate(fluentbit_input_records_total[1m]))'
                                       ' by (name)', lambda r: r and r[0][1] > 0)
                 c.equal(res[0][0].get("name"), "dummy.0", "rate by input name")
-                res = prom.wait_query('fluentbit_output_retries_failed_total{name="http.0"}',
+                res = prom.wait_query('fluentbit_output_retries_failed_total{name="http.1"}',
                                       lambda r: r and r[0][1] > 0)
                 c.check(res[0][1] > 0, "retries_failed alert expression")
                 res = prom.wait_query("time() - fluentbit_process_start_time_seconds")
