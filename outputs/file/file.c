@@ -13,7 +13,7 @@
  * instead of retrying it forever: one poison tag must not hold its input
  * at Mem_Buf_Limit, nor again after a restart.
  */
-#include "../sl_out_msgpack.h"
+#include "sl_out_msgpack.h"
 #include "file_format.h"
 #include "sl_output.h"
 #include "sl_output_error.h"

@@ -5,7 +5,7 @@
  * nothing is re-parsed, except for msgpack, packed from each record.
  */
 #include "http.h"
-#include "../sl_out_msgpack.h"
+#include "sl_out_msgpack.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,7 +16,7 @@
  * Not done here: the msgpack value (sl_out_msgpack.c), other headers.
  */
 #include "kafka.h"
-#include "../sl_out_msgpack.h"
+#include "sl_out_msgpack.h"
 #include "sl_format.h"
 #include "sl_record.h"
 #include "sl_sanitize.h"
