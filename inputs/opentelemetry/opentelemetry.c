@@ -335,6 +335,13 @@ static void on_logs(void *arg, struct sl_httpd_req *req)
 				 emit_one, ctx);
 	otlp_arena_free(&a);
 	sl_buf_destroy(&ctx->inflated);
+	if (n == -SL_EPARSE || n == -SL_ETOOBIG) {
+		/* not expected past the decoder's checks; earlier records of
+		 * the request stay buffered */
+		refuse(ctx, req, REJ_MALFORMED, 400,
+		       "error: a log record is not a valid record\n");
+		return;
+	}
 	if (n < 0)
 		goto busy;
 	if (sl_input_persist(ctx->in) < 0) {

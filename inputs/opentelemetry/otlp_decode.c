@@ -19,6 +19,100 @@ static void arena_free(void *data, void *p)
 	(void)p; /* released with the arena */
 }
 
+/* The messages of an ExportLogsServiceRequest, for the depth check. */
+enum msg { M_REQ, M_RL, M_RES, M_SL, M_SCOPE, M_LOG, M_KV, M_ANY, M_ARR, M_KVL, M_NONE };
+
+/* The message type of field `num` of a `t`, or M_NONE (not a message). */
+static enum msg child(enum msg t, uint64_t num)
+{
+	switch (t) {
+	case M_REQ:
+		return num == 1 ? M_RL : M_NONE;
+	case M_RL:
+		return num == 1 ? M_RES : num == 2 ? M_SL : M_NONE;
+	case M_RES:
+		return num == 1 ? M_KV : M_NONE;
+	case M_SL:
+		return num == 1 ? M_SCOPE : num == 2 ? M_LOG : M_NONE;
+	case M_SCOPE:
+		return num == 3 ? M_KV : M_NONE;
+	case M_LOG:
+		return num == 5 ? M_ANY : num == 6 ? M_KV : M_NONE;
+	case M_KV:
+		return num == 2 ? M_ANY : M_NONE;
+	case M_ANY:
+		return num == 5 ? M_ARR : num == 6 ? M_KVL : M_NONE;
+	case M_ARR:
+		return num == 1 ? M_ANY : M_NONE;
+	case M_KVL:
+		return num == 1 ? M_KV : M_NONE;
+	case M_NONE:
+	default:
+		return M_NONE;
+	}
+}
+
+static bool varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	*v = 0;
+	for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (b < 0x80)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether AnyValues nest at most OTLP_MAX_DEPTH deep. protobuf-c unpacks
+ * recursively with no limit, so a body of nested arrays (2 bytes a level)
+ * must be refused before it reaches it; the records made from what passes
+ * stay within the record's 64 levels. Walks the schema's message fields
+ * only; wire errors are left to protobuf-c.
+ */
+#define OTLP_MAX_DEPTH 32
+static bool depth_ok(const uint8_t *p, const uint8_t *end, enum msg t,
+		     int depth)
+{
+	if (t == M_ANY && ++depth > OTLP_MAX_DEPTH)
+		return false;
+	while (p < end) {
+		uint64_t key, len;
+		enum msg c;
+
+		if (!varint(&p, end, &key))
+			return true;
+		switch (key & 7) {
+		case 0:
+			if (!varint(&p, end, &len))
+				return true;
+			continue;
+		case 1:
+		case 5: {
+			size_t n = (key & 7) == 1 ? 8 : 4;
+
+			if ((size_t)(end - p) < n)
+				return true;
+			p += n;
+			continue;
+		}
+		case 2:
+			if (!varint(&p, end, &len) || len > (uint64_t)(end - p))
+				return true;
+			c = child(t, key >> 3);
+			if (c != M_NONE && !depth_ok(p, p + len, c, depth))
+				return false;
+			p += len;
+			continue;
+		default:
+			return true;
+		}
+	}
+	return true;
+}
+
 int otlp_decode_request(struct otlp_arena *a, const char *body, size_t len,
 			bool json, otlp_request **out)
 {
@@ -28,6 +122,9 @@ int otlp_decode_request(struct otlp_arena *a, const char *body, size_t len,
 
 	*out = NULL;
 	if (!json) {
+		if (!depth_ok((const uint8_t *)body, (const uint8_t *)body + len,
+			      M_REQ, 0))
+			return -SL_EPARSE;
 		*out = opentelemetry__proto__collector__logs__v1__export_logs_service_request__unpack(
 		    &alloc, len, (const uint8_t *)body);
 		/* protobuf-c does not tell ENOMEM from a bad message */

@@ -396,7 +396,8 @@ static otlp_any *read_any(struct otlp_arena *a, yajl_val v, int depth, int *err)
 	if (!any)
 		return NULL;
 	*err = -SL_EPARSE;
-	if (depth > 64)
+	/* as the protobuf check: records stay within 64 levels */
+	if (depth > 32)
 		return NULL;
 	if (!v || v->type == yajl_t_null)
 		return any;
