@@ -20,7 +20,19 @@ static void arena_free(void *data, void *p)
 }
 
 /* The messages of an ExportLogsServiceRequest, for the depth check. */
-enum msg { M_REQ, M_RL, M_RES, M_SL, M_SCOPE, M_LOG, M_KV, M_ANY, M_ARR, M_KVL, M_NONE };
+enum msg {
+	M_REQ,
+	M_RL,
+	M_RES,
+	M_SL,
+	M_SCOPE,
+	M_LOG,
+	M_KV,
+	M_ANY,
+	M_ARR,
+	M_KVL,
+	M_NONE
+};
 
 /* The message type of field `num` of a `t`, or M_NONE (not a message). */
 static enum msg child(enum msg t, uint64_t num)
@@ -122,11 +134,12 @@ int otlp_decode_request(struct otlp_arena *a, const char *body, size_t len,
 
 	*out = NULL;
 	if (!json) {
-		if (!depth_ok((const uint8_t *)body, (const uint8_t *)body + len,
-			      M_REQ, 0))
+		if (!depth_ok((const uint8_t *)body,
+			      (const uint8_t *)body + len, M_REQ, 0))
 			return -SL_EPARSE;
-		*out = opentelemetry__proto__collector__logs__v1__export_logs_service_request__unpack(
-		    &alloc, len, (const uint8_t *)body);
+		*out =
+		    opentelemetry__proto__collector__logs__v1__export_logs_service_request__unpack(
+			&alloc, len, (const uint8_t *)body);
 		/* protobuf-c does not tell ENOMEM from a bad message */
 		return *out ? 0 : -SL_EPARSE;
 	}
@@ -152,7 +165,8 @@ static int gen_u64(yajl_gen g, const char *k, uint64_t v)
 	if (gen_key(g, k) < 0)
 		return -SL_ENOMEM;
 	/* JSON integers above INT64_MAX do not occur before year 2262 */
-	return yajl_gen_integer(g, (long long)(v > INT64_MAX ? INT64_MAX : v)) ==
+	return yajl_gen_integer(g,
+				(long long)(v > INT64_MAX ? INT64_MAX : v)) ==
 		       yajl_gen_status_ok
 		   ? 0
 		   : -SL_ENOMEM;
@@ -212,8 +226,8 @@ static int gen_meta(yajl_gen g, const otlp_log *l, const otlp_resource *res,
 	     otlp_kvs_to_json(g, l->attributes, l->n_attributes) < 0))
 		return -SL_ENOMEM;
 	if (l->dropped_attributes_count &&
-	    gen_u64(g, "dropped_attributes_count", l->dropped_attributes_count) <
-		0)
+	    gen_u64(g, "dropped_attributes_count",
+		    l->dropped_attributes_count) < 0)
 		return -SL_ENOMEM;
 	if (gen_id(g, "trace_id", &l->trace_id) < 0 ||
 	    gen_id(g, "span_id", &l->span_id) < 0 ||
@@ -255,8 +269,10 @@ static int gen_record(yajl_gen g, const otlp_log *l, const otlp_resource *res,
 			    otlp_any_to_json(g, kv->value) < 0)
 				return -SL_ENOMEM;
 		}
-	} else if (b && b->value_case !=
-			    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE__NOT_SET) {
+	} else if (
+	    b &&
+	    b->value_case !=
+		OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE__NOT_SET) {
 		if (gen_key(g, body_key) < 0 || otlp_any_to_json(g, b) < 0)
 			return -SL_ENOMEM;
 	}
@@ -281,8 +297,8 @@ long otlp_request_records(const otlp_request *req, const char *meta_key,
 		for (size_t j = 0; rc == 0 && rl && j < rl->n_scope_logs; j++) {
 			const otlp_scope_logs *sl = rl->scope_logs[j];
 
-			for (size_t k = 0; rc == 0 && sl && k < sl->n_log_records;
-			     k++) {
+			for (size_t k = 0;
+			     rc == 0 && sl && k < sl->n_log_records; k++) {
 				const otlp_log *l = sl->log_records[k];
 				const unsigned char *buf;
 				size_t len;
@@ -294,17 +310,21 @@ long otlp_request_records(const otlp_request *req, const char *meta_key,
 				    l->time_unix_nano <= INT64_MAX)
 					ts = (int64_t)l->time_unix_nano;
 				else if (l->observed_time_unix_nano &&
-					 l->observed_time_unix_nano <= INT64_MAX)
-					ts = (int64_t)l->observed_time_unix_nano;
+					 l->observed_time_unix_nano <=
+					     INT64_MAX)
+					ts =
+					    (int64_t)l->observed_time_unix_nano;
 				yajl_gen_clear(g);
 				yajl_gen_reset(g, NULL);
 				rc = gen_record(g, l, rl->resource, sl->scope,
 						meta_key, body_key);
-				if (rc == 0 && yajl_gen_get_buf(g, &buf, &len) !=
-						   yajl_gen_status_ok)
+				if (rc == 0 &&
+				    yajl_gen_get_buf(g, &buf, &len) !=
+					yajl_gen_status_ok)
 					rc = -SL_ENOMEM;
 				if (rc == 0)
-					rc = fn(arg, ts, (const char *)buf, len);
+					rc =
+					    fn(arg, ts, (const char *)buf, len);
 				if (rc == 0)
 					n++;
 			}

@@ -162,12 +162,16 @@ static const struct sl_cfg_option otel_config[] = {
      .def = "off",
      .offset = OFF(aws_auth),
      .desc = "AWS SigV4: not supported, on is an error"},
-    {.name = "aws_", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
+    {.name = "aws_",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
     {.name = "http2", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
     {.name = "metrics_uri", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
     {.name = "traces_uri", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
     {.name = "profiles_uri", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED},
-    {.name = "grpc_", .type = SL_CFG_STR, .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
+    {.name = "grpc_",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
     {.name = "logs_max_resources", .type = SL_CFG_INT, .flags = SL_CFG_IGNORED},
     {.name = "logs_max_scopes", .type = SL_CFG_INT, .flags = SL_CFG_IGNORED},
     /* Fluent Bit's event metadata keys: sluice records have none */
@@ -210,8 +214,9 @@ static int path_opt(struct sl_plugin_instance *ins, int line,
 	int rc = otlp_path_parse(p, value);
 
 	if (rc == -SL_EINVAL) {
-		sl_plugin_error(ins, line, "opentelemetry: %s '%s' is not a key",
-				opt, value ? value : "");
+		sl_plugin_error(ins, line,
+				"opentelemetry: %s '%s' is not a key", opt,
+				value ? value : "");
 		return -SL_ECONFIG;
 	}
 	return rc;
@@ -312,8 +317,8 @@ static int otel_init(void *vctx, struct sl_output *out)
 	for (size_t i = 0; i < ctx->add_label.n; i++) {
 		const struct sl_cfg_kv *kv = &ctx->add_label.items[i];
 		otlp_any *v = otlp_any_new(&ctx->res_arena);
-		char *k = otlp_strndup(&ctx->res_arena, kv->key,
-				       strlen(kv->key));
+		char *k =
+		    otlp_strndup(&ctx->res_arena, kv->key, strlen(kv->key));
 		otlp_kv *e;
 
 		if (!v || !k)
@@ -327,8 +332,8 @@ static int otel_init(void *vctx, struct sl_output *out)
 		}
 		v->value_case =
 		    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
-		v->string_value = otlp_strndup(&ctx->res_arena, kv->value,
-					       strlen(kv->value));
+		v->string_value =
+		    otlp_strndup(&ctx->res_arena, kv->value, strlen(kv->value));
 		e = v->string_value ? otlp_kv_new(&ctx->res_arena, k, v) : NULL;
 		if (!e || otlp_push(&ctx->res_arena, (void ***)&ctx->res_attrs,
 				    &ctx->n_res, e) < 0)
@@ -406,8 +411,9 @@ static int64_t answer_rejected(struct otel_ctx *ctx, struct otel_worker *w)
 	if (ctx->json)
 		return otlp_response_rejected_json(r->body.data, r->body.len,
 						   &w->msg);
-	resp = opentelemetry__proto__collector__logs__v1__export_logs_service_response__unpack(
-	    NULL, r->body.len, (const uint8_t *)r->body.data);
+	resp =
+	    opentelemetry__proto__collector__logs__v1__export_logs_service_response__unpack(
+		NULL, r->body.len, (const uint8_t *)r->body.data);
 	if (!resp)
 		return 0; /* not a response message: the request was taken */
 	if (resp->partial_success) {
@@ -422,17 +428,13 @@ static int64_t answer_rejected(struct otel_ctx *ctx, struct otel_worker *w)
 	return n < 0 ? 0 : n;
 }
 
-static enum sl_flush_result send_batch(struct otel_ctx *ctx,
-				       struct otel_worker *w,
-				       struct sl_flush *fl,
-				       const struct batch *b, size_t lo,
-				       size_t hi);
+static enum sl_flush_result
+send_batch(struct otel_ctx *ctx, struct otel_worker *w, struct sl_flush *fl,
+	   const struct batch *b, size_t lo, size_t hi);
 
-static enum sl_flush_result handle_answer(struct otel_ctx *ctx,
-					  struct otel_worker *w,
-					  struct sl_flush *fl,
-					  const struct batch *b, size_t lo,
-					  size_t hi)
+static enum sl_flush_result
+handle_answer(struct otel_ctx *ctx, struct otel_worker *w, struct sl_flush *fl,
+	      const struct batch *b, size_t lo, size_t hi)
 {
 	const struct sl_http_response *r = &w->resp;
 	size_t n = hi - lo;
@@ -481,9 +483,9 @@ static enum sl_flush_result handle_answer(struct otel_ctx *ctx,
 			size_t mid = lo + n / 2;
 
 			res = send_batch(ctx, w, fl, b, lo, mid);
-			return res != SL_FLUSH_OK ? res
-						  : send_batch(ctx, w, fl, b,
-							       mid, hi);
+			return res != SL_FLUSH_OK
+				   ? res
+				   : send_batch(ctx, w, fl, b, mid, hi);
 		}
 		sl_log(SL_LOG_ERROR, ctx->name,
 		       "%s:%lld, HTTP status=413 for one log record: dropped "
@@ -504,15 +506,13 @@ static enum sl_flush_result handle_answer(struct otel_ctx *ctx,
 	}
 }
 
-static enum sl_flush_result send_batch(struct otel_ctx *ctx,
-				       struct otel_worker *w,
-				       struct sl_flush *fl,
-				       const struct batch *b, size_t lo,
-				       size_t hi)
+static enum sl_flush_result
+send_batch(struct otel_ctx *ctx, struct otel_worker *w, struct sl_flush *fl,
+	   const struct batch *b, size_t lo, size_t hi)
 {
 	struct otlp_arena a = {0};
-	otlp_request *req =
-	    otlp_build_request(&a, b->m + lo, hi - lo, ctx->res_attrs, ctx->n_res);
+	otlp_request *req = otlp_build_request(&a, b->m + lo, hi - lo,
+					       ctx->res_attrs, ctx->n_res);
 	struct sl_http_request hr = {
 	    .method = "POST",
 	    .uri = ctx->logs_uri,

@@ -66,8 +66,9 @@ static int gen_bytes_b64(yajl_gen g, const otlp_any *v)
 static int gen_any(yajl_gen g, const otlp_any *v)
 {
 	CHECK(yajl_gen_map_open(g));
-	switch (v ? v->value_case
-		  : OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE__NOT_SET) {
+	switch (
+	    v ? v->value_case
+	      : OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE__NOT_SET) {
 	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
 		if (str(g, "stringValue", v->string_value) < 0)
 			return -SL_ENOMEM;
@@ -100,8 +101,8 @@ static int gen_any(yajl_gen g, const otlp_any *v)
 		if (key(g, "values") < 0)
 			return -SL_ENOMEM;
 		CHECK(yajl_gen_array_open(g));
-		for (size_t i = 0; v->array_value && i < v->array_value->n_values;
-		     i++)
+		for (size_t i = 0;
+		     v->array_value && i < v->array_value->n_values; i++)
 			if (gen_any(g, v->array_value->values[i]) < 0)
 				return -SL_ENOMEM;
 		CHECK(yajl_gen_array_close(g));
@@ -113,7 +114,8 @@ static int gen_any(yajl_gen g, const otlp_any *v)
 		CHECK(yajl_gen_map_open(g));
 		if (key(g, "values") < 0 ||
 		    gen_kvs(g, v->kvlist_value ? v->kvlist_value->values : NULL,
-			    v->kvlist_value ? v->kvlist_value->n_values : 0) < 0)
+			    v->kvlist_value ? v->kvlist_value->n_values : 0) <
+			0)
 			return -SL_ENOMEM;
 		CHECK(yajl_gen_map_close(g));
 		break;
@@ -185,8 +187,8 @@ static int gen_scope_logs(yajl_gen g, const otlp_scope_logs *sl)
 			return -SL_ENOMEM;
 		if (sl->scope->n_attributes &&
 		    (key(g, "attributes") < 0 ||
-		     gen_kvs(g, sl->scope->attributes, sl->scope->n_attributes) <
-			 0))
+		     gen_kvs(g, sl->scope->attributes,
+			     sl->scope->n_attributes) < 0))
 			return -SL_ENOMEM;
 		CHECK(yajl_gen_map_close(g));
 	}
@@ -329,7 +331,8 @@ static int b64val(char c)
 	return -1;
 }
 
-static int unbase64(struct otlp_arena *a, const char *s, ProtobufCBinaryData *out)
+static int unbase64(struct otlp_arena *a, const char *s,
+		    ProtobufCBinaryData *out)
 {
 	size_t n = strlen(s), o = 0;
 	uint32_t acc = 0;
@@ -355,7 +358,8 @@ static int unbase64(struct otlp_arena *a, const char *s, ProtobufCBinaryData *ou
 	return 0;
 }
 
-static otlp_any *read_any(struct otlp_arena *a, yajl_val v, int depth, int *err);
+static otlp_any *read_any(struct otlp_arena *a, yajl_val v, int depth,
+			  int *err);
 
 static int read_kvs(struct otlp_arena *a, yajl_val arr, int depth,
 		    otlp_kv ***kv, size_t *n)
@@ -469,8 +473,8 @@ static otlp_any *read_any(struct otlp_arena *a, yajl_val v, int depth, int *err)
 		if (bad || x->type != yajl_t_object)
 			return NULL;
 		for (size_t i = 0; vals && i < vals->u.array.len; i++) {
-			otlp_any *e =
-			    read_any(a, vals->u.array.values[i], depth + 1, err);
+			otlp_any *e = read_any(a, vals->u.array.values[i],
+					       depth + 1, err);
 
 			if (!e)
 				return NULL;
@@ -583,8 +587,8 @@ static int read_scope_logs(struct otlp_arena *a, yajl_val o,
 		if (!sl->scope)
 			return -SL_ENOMEM;
 		if ((rc = get_str(a, s, "name", NULL, &sl->scope->name)) < 0 ||
-		    (rc = get_str(a, s, "version", NULL,
-				  &sl->scope->version)) < 0 ||
+		    (rc = get_str(a, s, "version", NULL, &sl->scope->version)) <
+			0 ||
 		    (rc = read_kvs(a, get(s, "attributes", NULL), 0,
 				   &sl->scope->attributes,
 				   &sl->scope->n_attributes)) < 0)
@@ -688,7 +692,7 @@ otlp_request *otlp_request_from_json(struct otlp_arena *a, const char *json,
 	opentelemetry__proto__collector__logs__v1__export_logs_service_request__init(
 	    req);
 	root = depth_ok(json, strlen(json)) ? yajl_tree_parse(json, NULL, 0)
-					     : NULL;
+					    : NULL;
 	if (!root) {
 		*err = -SL_EPARSE;
 		return NULL;
@@ -712,8 +716,8 @@ int64_t otlp_response_rejected_json(const char *json, size_t len,
 	root = depth_ok(copy, len) ? yajl_tree_parse(copy, NULL, 0) : NULL;
 	free(copy);
 	ps = get(root, "partialSuccess", "partial_success");
-	if (ps && get_u64(ps, "rejectedLogRecords", "rejected_log_records",
-			  &n) < 0)
+	if (ps &&
+	    get_u64(ps, "rejectedLogRecords", "rejected_log_records", &n) < 0)
 		n = 0;
 	m = get(ps, "errorMessage", "error_message");
 	if (msg && m && m->type == yajl_t_string)

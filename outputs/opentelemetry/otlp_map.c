@@ -105,10 +105,12 @@ int otlp_severity_number(const char *t)
 		const char *name;
 		int num;
 	} names[] = {
-	    {"trace", 1},    {"debug", 5},	   {"info", 9},	  {"information", 9},
-	    {"notice", 10},  {"warn", 13},	   {"warning", 13}, {"error", 17},
-	    {"err", 17},     {"critical", 21}, {"crit", 21},	  {"fatal", 21},
-	    {"alert", 22},   {"emerg", 23},	   {"emergency", 23}, {"panic", 23},
+	    {"trace", 1},	{"debug", 5},	{"info", 9},
+	    {"information", 9}, {"notice", 10}, {"warn", 13},
+	    {"warning", 13},	{"error", 17},	{"err", 17},
+	    {"critical", 21},	{"crit", 21},	{"fatal", 21},
+	    {"alert", 22},	{"emerg", 23},	{"emergency", 23},
+	    {"panic", 23},
 	};
 
 	for (size_t i = 0; t && i < SL_ARRAY_LEN(names); i++)
@@ -281,8 +283,8 @@ int otlp_map_record(struct otlp_arena *a, const struct otlp_map_cfg *cfg,
 	otlp_log *l = otlp_log_new(a);
 	yajl_val meta = NULL, attrs, v;
 	const struct otlp_path *matched = NULL;
-	const char *mkey = cfg->meta_key && *cfg->meta_key ? cfg->meta_key
-							   : NULL;
+	const char *mkey =
+	    cfg->meta_key && *cfg->meta_key ? cfg->meta_key : NULL;
 	int64_t t;
 	int rc = 0;
 
@@ -415,8 +417,8 @@ static otlp_scope_logs *new_scope(struct otlp_arena *a, yajl_val sc)
 		return NULL;
 	if (name && !(sl->scope->name = otlp_strndup(a, name, strlen(name))))
 		return NULL;
-	if (version && !(sl->scope->version =
-			     otlp_strndup(a, version, strlen(version))))
+	if (version &&
+	    !(sl->scope->version = otlp_strndup(a, version, strlen(version))))
 		return NULL;
 	if (attrs && attrs->type == yajl_t_object &&
 	    otlp_kvs_from_json(a, attrs, &sl->scope->attributes,
@@ -438,7 +440,8 @@ otlp_request *otlp_build_request(struct otlp_arena *a,
 	opentelemetry__proto__collector__logs__v1__export_logs_service_request__init(
 	    req);
 	for (size_t i = 0; i < n; i++) {
-		bool new_res = !rl || !same_json(m[i].resource, m[i - 1].resource);
+		bool new_res =
+		    !rl || !same_json(m[i].resource, m[i - 1].resource);
 
 		if (new_res) {
 			rl = new_resource(a, m[i].resource, res_attrs, n_res);

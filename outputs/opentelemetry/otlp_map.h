@@ -24,9 +24,10 @@ struct otlp_map_cfg {
 	struct otlp_path *body; /* logs_body_key, in order */
 	size_t n_body;
 	bool body_key_attributes;
-	const char *meta_key; /* logs_metadata_key: what in_opentelemetry adds */
+	const char
+	    *meta_key; /* logs_metadata_key: what in_opentelemetry adds */
 	struct otlp_path sev_text, sev_num, trace_id, span_id;
-	struct otlp_path severity; /* sluice: the log level field */
+	struct otlp_path severity;    /* sluice: the log level field */
 	struct otlp_path correlation; /* correlate's Target_Key */
 	struct otlp_path traceparent;
 };

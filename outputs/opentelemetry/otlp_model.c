@@ -91,7 +91,8 @@ otlp_log *otlp_log_new(struct otlp_arena *a)
 
 otlp_scope_logs *otlp_scope_logs_new(struct otlp_arena *a)
 {
-	NEW(a, otlp_scope_logs, opentelemetry__proto__logs__v1__scope_logs__init);
+	NEW(a, otlp_scope_logs,
+	    opentelemetry__proto__logs__v1__scope_logs__init);
 }
 
 otlp_resource_logs *otlp_resource_logs_new(struct otlp_arena *a)
@@ -102,7 +103,8 @@ otlp_resource_logs *otlp_resource_logs_new(struct otlp_arena *a)
 
 otlp_resource *otlp_resource_new(struct otlp_arena *a)
 {
-	NEW(a, otlp_resource, opentelemetry__proto__resource__v1__resource__init);
+	NEW(a, otlp_resource,
+	    opentelemetry__proto__resource__v1__resource__init);
 }
 
 otlp_scope *otlp_scope_new(struct otlp_arena *a)
@@ -113,7 +115,8 @@ otlp_scope *otlp_scope_new(struct otlp_arena *a)
 
 int otlp_push(struct otlp_arena *a, void ***v, size_t *n, void *item)
 {
-	/* capacity doubles at powers of two; the old array stays in the arena */
+	/* capacity doubles at powers of two; the old array stays in the arena
+	 */
 	if ((*n & (*n - 1)) == 0 && (*n == 0 || *n >= 4)) {
 		size_t cap = *n ? *n * 2 : 4;
 		void **nv = otlp_alloc(a, cap * sizeof(*nv));
@@ -128,8 +131,8 @@ int otlp_push(struct otlp_arena *a, void ***v, size_t *n, void *item)
 	return 0;
 }
 
-int otlp_kvs_from_json(struct otlp_arena *a, const yajl_val obj,
-		       otlp_kv ***kv, size_t *n)
+int otlp_kvs_from_json(struct otlp_arena *a, const yajl_val obj, otlp_kv ***kv,
+		       size_t *n)
 {
 	for (size_t i = 0; i < obj->u.object.len; i++) {
 		const char *k = obj->u.object.keys[i];
@@ -196,7 +199,8 @@ otlp_any *otlp_any_from_json(struct otlp_arena *a, const yajl_val v)
 		    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE;
 		any->array_value = arr;
 		for (size_t i = 0; i < v->u.array.len; i++) {
-			otlp_any *e = otlp_any_from_json(a, v->u.array.values[i]);
+			otlp_any *e =
+			    otlp_any_from_json(a, v->u.array.values[i]);
 
 			if (!e || otlp_push(a, (void ***)&arr->values,
 					    &arr->n_values, e) < 0)
@@ -264,8 +268,9 @@ int otlp_kvs_to_json(yajl_gen g, otlp_kv *const *kv, size_t n)
 
 int otlp_any_to_json(yajl_gen g, const otlp_any *v)
 {
-	switch (v ? v->value_case
-		  : OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE__NOT_SET) {
+	switch (
+	    v ? v->value_case
+	      : OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE__NOT_SET) {
 	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE:
 		return gen_str(g, v->string_value ? v->string_value : "",
 			       v->string_value ? strlen(v->string_value) : 0);
@@ -287,8 +292,8 @@ int otlp_any_to_json(yajl_gen g, const otlp_any *v)
 	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE:
 		if (gen_ok(yajl_gen_array_open(g)) < 0)
 			return -SL_ENOMEM;
-		for (size_t i = 0; v->array_value && i < v->array_value->n_values;
-		     i++)
+		for (size_t i = 0;
+		     v->array_value && i < v->array_value->n_values; i++)
 			if (otlp_any_to_json(g, v->array_value->values[i]) < 0)
 				return -SL_ENOMEM;
 		return gen_ok(yajl_gen_array_close(g));

@@ -59,8 +59,8 @@ int otlp_push(struct otlp_arena *a, void ***v, size_t *n, void *item);
  */
 otlp_any *otlp_any_from_json(struct otlp_arena *a, const yajl_val v);
 /* The members of a JSON object as KeyValues appended to *kv. */
-int otlp_kvs_from_json(struct otlp_arena *a, const yajl_val obj,
-		       otlp_kv ***kv, size_t *n);
+int otlp_kvs_from_json(struct otlp_arena *a, const yajl_val obj, otlp_kv ***kv,
+		       size_t *n);
 
 /*
  * An AnyValue as JSON through `g`: kvlist an object, bytes base64 text,

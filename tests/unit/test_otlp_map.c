@@ -127,11 +127,12 @@ static void test_map_whole_record(void **state)
 	    "\",\"n\":3}",
 	    1234, &m);
 	l = m.log;
-	assert_int_equal(l->body->value_case,
-			 OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE);
+	assert_int_equal(
+	    l->body->value_case,
+	    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE);
 	assert_int_equal(l->body->kvlist_value->n_values, 4);
-	assert_int_equal(kv_get(l->body->kvlist_value->values, 4, "n")->int_value,
-			 3);
+	assert_int_equal(
+	    kv_get(l->body->kvlist_value->values, 4, "n")->int_value, 3);
 	assert_string_equal(l->severity_text, "error");
 	assert_int_equal(l->severity_number, 17);
 	assert_int_equal(l->time_unix_nano, 1234);
@@ -155,9 +156,11 @@ static void test_map_metadata_first(void **state)
 	const otlp_log *l;
 
 	map(f,
-	    "{\"log\":\"l\",\"level\":\"error\",\"otlp\":{\"severity_number\":5,"
+	    "{\"log\":\"l\",\"level\":\"error\",\"otlp\":{\"severity_number\":"
+	    "5,"
 	    "\"severity_text\":\"DEBUG\",\"trace_id\":\"" TRACE "\","
-	    "\"span_id\":\"" SPAN "\",\"timestamp\":42,\"observed_timestamp\":43,"
+	    "\"span_id\":\"" SPAN
+	    "\",\"timestamp\":42,\"observed_timestamp\":43,"
 	    "\"trace_flags\":0,\"attributes\":{\"a\":1},\"resource\":{"
 	    "\"attributes\":{\"r\":\"v\"}},\"scope\":{\"name\":\"s\"}}}",
 	    7, &m);
@@ -185,11 +188,12 @@ static void test_body_key_attributes(void **state)
 	f->cfg.body = &f->body;
 	f->cfg.n_body = 1;
 	f->cfg.body_key_attributes = true;
-	map(f, "{\"log\":\"hello\",\"pod\":\"p1\",\"SeverityText\":\"INFO\"}", 1,
-	    &m);
+	map(f, "{\"log\":\"hello\",\"pod\":\"p1\",\"SeverityText\":\"INFO\"}",
+	    1, &m);
 	l = m.log;
-	assert_int_equal(l->body->value_case,
-			 OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE);
+	assert_int_equal(
+	    l->body->value_case,
+	    OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE);
 	assert_string_equal(l->body->string_value, "hello");
 	assert_int_equal(l->n_attributes, 2);
 	assert_null(kv_get(l->attributes, l->n_attributes, "log"));
@@ -206,8 +210,8 @@ static void test_trace_from_correlation(void **state)
 	struct fixture *f = *state;
 	struct otlp_mapped m;
 
-	map(f, "{\"correlation_id\":\"0190b5a4-3c2e-7d1f-8a9b-0123456789ab\"}", 1,
-	    &m);
+	map(f, "{\"correlation_id\":\"0190b5a4-3c2e-7d1f-8a9b-0123456789ab\"}",
+	    1, &m);
 	assert_int_equal(m.log->trace_id.len, 16);
 	assert_int_equal(m.log->trace_id.data[0], 0x01);
 	assert_int_equal(m.log->trace_id.data[15], 0xab);
@@ -282,8 +286,9 @@ static void check_decoded(const struct collected *c)
 	    c->recs[2],
 	    "{\"log\":\"x\",\"level\":\"info\",\"traceparent\":\"" TP "\","
 	    "\"otlp\":{\"observed_timestamp\":99,\"timestamp\":12,"
-	    "\"severity_number\":9,\"severity_text\":\"info\",\"trace_id\":\"" TRACE
-	    "\",\"span_id\":\"" SPAN "\",\"trace_flags\":1,\"resource\":{"
+	    "\"severity_number\":9,\"severity_text\":\"info\",\"trace_id\":"
+	    "\"" TRACE "\",\"span_id\":\"" SPAN
+	    "\",\"trace_flags\":1,\"resource\":{"
 	    "\"attributes\":{\"service.name\":\"svc\"}}}}");
 	assert_int_equal(c->ts[1], 11);
 }
@@ -302,10 +307,10 @@ static void test_protobuf_round_trip(void **state)
 	assert_non_null(buf);
 	opentelemetry__proto__collector__logs__v1__export_logs_service_request__pack(
 	    r, buf);
-	assert_int_equal(otlp_decode_request(&a, (char *)buf, len, false, &back),
-			 0);
-	assert_int_equal(otlp_request_records(back, "otlp", "log", 5, collect, &c),
-			 3);
+	assert_int_equal(
+	    otlp_decode_request(&a, (char *)buf, len, false, &back), 0);
+	assert_int_equal(
+	    otlp_request_records(back, "otlp", "log", 5, collect, &c), 3);
 	check_decoded(&c);
 	otlp_arena_free(&a);
 	free(buf);
@@ -322,8 +327,8 @@ static void test_json_round_trip(void **state)
 	assert_int_equal(otlp_request_to_json(r, &json), 0);
 	assert_int_equal(
 	    otlp_decode_request(&a, json.data, json.len, true, &back), 0);
-	assert_int_equal(otlp_request_records(back, "otlp", "log", 5, collect, &c),
-			 3);
+	assert_int_equal(
+	    otlp_request_records(back, "otlp", "log", 5, collect, &c), 3);
 	check_decoded(&c);
 	otlp_arena_free(&a);
 	sl_buf_destroy(&json);
