@@ -37,6 +37,7 @@ struct otel_ctx {
 	char *severity_key, *correlation_key, *traceparent_key;
 	bool log_response_payload;
 	bool grpc, aws_auth;
+	struct sl_cfg_multi oauth2; /* "suffix value" items */
 	/* from init */
 	bool json;
 	struct otlp_map_cfg map;
@@ -162,6 +163,11 @@ static const struct sl_cfg_option otel_config[] = {
      .def = "off",
      .offset = OFF(aws_auth),
      .desc = "AWS SigV4: not supported, on is an error"},
+    {.name = "oauth2.",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_PREFIX,
+     .offset = OFF(oauth2),
+     .desc = "OAuth2: not supported, oauth2.enable on is an error"},
     {.name = "aws_",
      .type = SL_CFG_STR,
      .flags = SL_CFG_IGNORED | SL_CFG_PREFIX},
@@ -249,6 +255,21 @@ static int otel_init(void *vctx, struct sl_output *out)
 				"opentelemetry: %s is not supported by sluice",
 				ctx->grpc ? "grpc" : "aws_auth");
 		rc = -SL_ECONFIG;
+	}
+	for (size_t i = 0; i < ctx->oauth2.n; i++) {
+		const struct sl_cfg_item *it = &ctx->oauth2.items[i];
+		const char *v = it->value + strcspn(it->value, " \t");
+
+		v += strspn(v, " \t");
+		/* without enable on, Fluent Bit ignores the others too */
+		if (strncasecmp(it->value, "enable", 6) == 0 &&
+		    (!strcasecmp(v, "on") || !strcasecmp(v, "true") ||
+		     !strcasecmp(v, "yes"))) {
+			sl_plugin_error(ins, it->line,
+					"opentelemetry: OAuth2 (oauth2.enable) "
+					"is not supported by sluice");
+			rc = -SL_ECONFIG;
+		}
 	}
 	if (!ctx->logs_uri || ctx->logs_uri[0] != '/') {
 		sl_plugin_error(ins, line,
