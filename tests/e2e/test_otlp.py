@@ -53,16 +53,24 @@ def check_record(ck, r, what, t0):
 
 def output_run(ck, tmp):
     partial = otlp.partial_success(1, "one record too old")
-    script = [{"status": 429, "headers": {"Retry-After": "1"}, "body": "slow down"},
-              {"status": 200, "headers": {"Content-Type": "application/x-protobuf"},
-               "body": partial},
+    seen = []  # monotonic times of the first two requests
+
+    def timed(ans):
+        def step(req):
+            seen.append(time.monotonic())
+            return ans
+        return step
+    # scheduler.base 0.1 would retry within 0.2 s; Retry-After asks for 2
+    script = [timed({"status": 429, "headers": {"Retry-After": "2"}, "body": "slow down"}),
+              timed({"status": 200, "headers": {"Content-Type": "application/x-protobuf"},
+                     "body": partial}),
               {"status": 400, "body": "bad attribute"}]
     with http_receiver.Receiver(script) as rcv, http_receiver.Receiver() as jrcv:
         api = e2e.free_port()
         t0 = time.time_ns()
         text = e2e.section("SERVICE", Flush="0.2", Grace="5", HTTP_Server="On",
                            HTTP_Listen="127.0.0.1", HTTP_Port=api,
-                           **{"scheduler.base": "0.1", "scheduler.cap": "2"})
+                           **{"scheduler.base": "0.1", "scheduler.cap": "5"})
         text += e2e.section("INPUT", Name="dummy", Tag="app", Samples="3", Rate="20",
                             Dummy=json.dumps(RECORD))
         text += e2e.section("OUTPUT", Name="opentelemetry", Match="*", Host="127.0.0.1",
@@ -88,6 +96,8 @@ def output_run(ck, tmp):
             print(d.output()[-3000:])
         reqs = rcv.snapshot()
         ck.equal(reqs[0].status, 429, "first answer 429")
+        ck.check(len(seen) == 2 and seen[1] - seen[0] >= 1.9,
+                 "the retry waited for Retry-After: %r" % seen)
         for r in reqs:
             ck.equal(r.path, "/v1/logs", "Logs_uri default")
             ck.equal(r.headers.get("content-type"), "application/x-protobuf", "protobuf")

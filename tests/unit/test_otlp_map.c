@@ -389,6 +389,49 @@ static void test_decode_depth_limit(void **state)
 	otlp_arena_free(&a);
 }
 
+/* OTLP/JSON as the specification writes it, and the proto's snake_case;
+ * ids must be hex of the right length, integers whole. */
+static void test_json_decode_rules(void **state)
+{
+	static const char *const bad[] = {
+	    "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{"
+	    "\"traceId\":\"zz\"}]}]}]}",
+	    "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{"
+	    "\"spanId\":\"" TRACE "\"}]}]}]}",
+	    "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{"
+	    "\"timeUnixNano\":\"-5\"}]}]}]}",
+	    "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":"
+	    "{\"intValue\":\"1.5\"}}]}]}]}",
+	    "{\"resourceLogs\":{}}",
+	    "[1]",
+	    "{\"resourceLogs\":[",
+	};
+	static const char ok[] =
+	    "{\"resource_logs\":[{\"scope_logs\":[{\"log_records\":[{"
+	    "\"time_unix_nano\":5,\"severity_number\":99,\"body\":{"
+	    "\"string_value\":\"s\"},\"unknownField\":1}]}]}]}";
+	struct otlp_arena a = {0};
+	struct collected c = {0};
+	otlp_request *r;
+
+	(void)state;
+	for (size_t i = 0; i < SL_ARRAY_LEN(bad); i++) {
+		assert_int_equal(
+		    otlp_decode_request(&a, bad[i], strlen(bad[i]), true, &r),
+		    -SL_EPARSE);
+		otlp_arena_free(&a);
+	}
+	assert_int_equal(otlp_decode_request(&a, ok, strlen(ok), true, &r), 0);
+	assert_int_equal(otlp_request_records(r, "otlp", "log", 1, collect, &c),
+			 1);
+	/* severity 99 is not one the data model has: left out */
+	assert_string_equal(c.recs[0],
+			    "{\"log\":\"s\",\"otlp\":{\"timestamp\":5,"
+			    "\"trace_flags\":0}}");
+	assert_int_equal(c.ts[0], 5);
+	otlp_arena_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +452,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_json_round_trip, setup,
 					    teardown),
 	    cmocka_unit_test(test_decode_depth_limit),
+	    cmocka_unit_test(test_json_decode_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
