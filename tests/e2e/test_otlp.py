@@ -65,7 +65,10 @@ def output_run(ck, tmp):
               timed({"status": 200, "headers": {"Content-Type": "application/x-protobuf"},
                      "body": partial}),
               {"status": 400, "body": "bad attribute"}]
-    with http_receiver.Receiver(script) as rcv, http_receiver.Receiver() as jrcv:
+    jscript = [{"status": 200, "headers": {"Content-Type": "application/json"},
+                "body": json.dumps({"partialSuccess": {"rejectedLogRecords": "1",
+                                                       "errorMessage": "bad"}})}]
+    with http_receiver.Receiver(script) as rcv, http_receiver.Receiver(jscript) as jrcv:
         api = e2e.free_port()
         t0 = time.time_ns()
         text = e2e.section("SERVICE", Flush="0.2", Grace="5", HTTP_Server="On",
@@ -87,8 +90,14 @@ def output_run(ck, tmp):
             jrcv.wait_for(lambda rs: sum(len(otlp.records(otlp.decode_json_request(r.json())))
                                          for r in ok_2xx(rs)) >= 3, 60, "json records")
             e2e.wait_for(lambda: e2e.metric_value(api, "sluice_output_dropped_records_total",
-                                                  {"reason": "rejected"}) == 2.0, 30,
+                                                  {"name": "opentelemetry.0",
+                                                   "reason": "rejected"}) == 2.0, 30,
                          what="2 rejected")
+            # OTLP/JSON's partialSuccess (rejectedLogRecords as a string)
+            e2e.wait_for(lambda: e2e.metric_value(api, "sluice_output_dropped_records_total",
+                                                  {"name": "opentelemetry.1",
+                                                   "reason": "rejected"}) == 1.0, 30,
+                         what="1 rejected by the JSON receiver")
         finally:
             rc = d.stop()
         ck.equal(rc, 0, "output run exits cleanly")
