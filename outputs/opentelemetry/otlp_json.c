@@ -12,12 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(x)                                                               \
-	do {                                                                   \
-		if ((x) != yajl_gen_status_ok)                                 \
-			return -SL_ENOMEM;                                     \
-	} while (0)
-
 static int key(yajl_gen g, const char *k)
 {
 	return yajl_gen_string(g, (const unsigned char *)k, strlen(k)) ==
@@ -45,15 +39,19 @@ static int gen_any(yajl_gen g, const otlp_any *v);
 
 static int gen_kvs(yajl_gen g, otlp_kv *const *kv, size_t n)
 {
-	CHECK(yajl_gen_array_open(g));
+	if (yajl_gen_array_open(g) != yajl_gen_status_ok)
+		return -SL_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		CHECK(yajl_gen_map_open(g));
+		if (yajl_gen_map_open(g) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
 		if (str(g, "key", kv[i]->key) < 0 || key(g, "value") < 0 ||
 		    gen_any(g, kv[i]->value) < 0)
 			return -SL_ENOMEM;
-		CHECK(yajl_gen_map_close(g));
+		if (yajl_gen_map_close(g) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
 	}
-	CHECK(yajl_gen_array_close(g));
+	if (yajl_gen_array_close(g) != yajl_gen_status_ok)
+		return -SL_ENOMEM;
 	return 0;
 }
 
@@ -65,7 +63,8 @@ static int gen_bytes_b64(yajl_gen g, const otlp_any *v)
 
 static int gen_any(yajl_gen g, const otlp_any *v)
 {
-	CHECK(yajl_gen_map_open(g));
+	if (yajl_gen_map_open(g) != yajl_gen_status_ok)
+		return -SL_ENOMEM;
 	switch (
 	    v ? v->value_case
 	      : OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE__NOT_SET) {
@@ -76,7 +75,8 @@ static int gen_any(yajl_gen g, const otlp_any *v)
 	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE:
 		if (key(g, "boolValue") < 0)
 			return -SL_ENOMEM;
-		CHECK(yajl_gen_bool(g, v->bool_value));
+		if (yajl_gen_bool(g, v->bool_value) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
 		break;
 	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE: {
 		char tmp[24];
@@ -97,33 +97,40 @@ static int gen_any(yajl_gen g, const otlp_any *v)
 	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_ARRAY_VALUE:
 		if (key(g, "arrayValue") < 0)
 			return -SL_ENOMEM;
-		CHECK(yajl_gen_map_open(g));
+		if (yajl_gen_map_open(g) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
 		if (key(g, "values") < 0)
 			return -SL_ENOMEM;
-		CHECK(yajl_gen_array_open(g));
+		if (yajl_gen_array_open(g) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
 		for (size_t i = 0;
 		     v->array_value && i < v->array_value->n_values; i++)
 			if (gen_any(g, v->array_value->values[i]) < 0)
 				return -SL_ENOMEM;
-		CHECK(yajl_gen_array_close(g));
-		CHECK(yajl_gen_map_close(g));
+		if (yajl_gen_array_close(g) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
+		if (yajl_gen_map_close(g) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
 		break;
 	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_KVLIST_VALUE:
 		if (key(g, "kvlistValue") < 0)
 			return -SL_ENOMEM;
-		CHECK(yajl_gen_map_open(g));
+		if (yajl_gen_map_open(g) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
 		if (key(g, "values") < 0 ||
 		    gen_kvs(g, v->kvlist_value ? v->kvlist_value->values : NULL,
 			    v->kvlist_value ? v->kvlist_value->n_values : 0) <
 			0)
 			return -SL_ENOMEM;
-		CHECK(yajl_gen_map_close(g));
+		if (yajl_gen_map_close(g) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
 		break;
 	case OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE__NOT_SET:
 	default:
 		break;
 	}
-	CHECK(yajl_gen_map_close(g));
+	if (yajl_gen_map_close(g) != yajl_gen_status_ok)
+		return -SL_ENOMEM;
 	return 0;
 }
 
@@ -139,7 +146,8 @@ static int gen_id(yajl_gen g, const char *k, const ProtobufCBinaryData *id)
 
 static int gen_log(yajl_gen g, const otlp_log *l)
 {
-	CHECK(yajl_gen_map_open(g));
+	if (yajl_gen_map_open(g) != yajl_gen_status_ok)
+		return -SL_ENOMEM;
 	if (l->time_unix_nano && u64str(g, "timeUnixNano", l->time_unix_nano))
 		return -SL_ENOMEM;
 	if (l->observed_time_unix_nano &&
@@ -148,7 +156,9 @@ static int gen_log(yajl_gen g, const otlp_log *l)
 	if (l->severity_number) {
 		if (key(g, "severityNumber") < 0)
 			return -SL_ENOMEM;
-		CHECK(yajl_gen_integer(g, l->severity_number));
+		if (yajl_gen_integer(g, l->severity_number) !=
+		    yajl_gen_status_ok)
+			return -SL_ENOMEM;
 	}
 	if (l->severity_text && *l->severity_text &&
 	    str(g, "severityText", l->severity_text) < 0)
@@ -161,7 +171,8 @@ static int gen_log(yajl_gen g, const otlp_log *l)
 	if (l->flags) {
 		if (key(g, "flags") < 0)
 			return -SL_ENOMEM;
-		CHECK(yajl_gen_integer(g, l->flags));
+		if (yajl_gen_integer(g, l->flags) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
 	}
 	if (gen_id(g, "traceId", &l->trace_id) < 0 ||
 	    gen_id(g, "spanId", &l->span_id) < 0)
@@ -169,17 +180,20 @@ static int gen_log(yajl_gen g, const otlp_log *l)
 	if (l->event_name && *l->event_name &&
 	    str(g, "eventName", l->event_name) < 0)
 		return -SL_ENOMEM;
-	CHECK(yajl_gen_map_close(g));
+	if (yajl_gen_map_close(g) != yajl_gen_status_ok)
+		return -SL_ENOMEM;
 	return 0;
 }
 
 static int gen_scope_logs(yajl_gen g, const otlp_scope_logs *sl)
 {
-	CHECK(yajl_gen_map_open(g));
+	if (yajl_gen_map_open(g) != yajl_gen_status_ok)
+		return -SL_ENOMEM;
 	if (sl->scope) {
 		if (key(g, "scope") < 0)
 			return -SL_ENOMEM;
-		CHECK(yajl_gen_map_open(g));
+		if (yajl_gen_map_open(g) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
 		if ((sl->scope->name && *sl->scope->name &&
 		     str(g, "name", sl->scope->name) < 0) ||
 		    (sl->scope->version && *sl->scope->version &&
@@ -190,50 +204,64 @@ static int gen_scope_logs(yajl_gen g, const otlp_scope_logs *sl)
 		     gen_kvs(g, sl->scope->attributes,
 			     sl->scope->n_attributes) < 0))
 			return -SL_ENOMEM;
-		CHECK(yajl_gen_map_close(g));
+		if (yajl_gen_map_close(g) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
 	}
 	if (key(g, "logRecords") < 0)
 		return -SL_ENOMEM;
-	CHECK(yajl_gen_array_open(g));
+	if (yajl_gen_array_open(g) != yajl_gen_status_ok)
+		return -SL_ENOMEM;
 	for (size_t i = 0; i < sl->n_log_records; i++)
 		if (gen_log(g, sl->log_records[i]) < 0)
 			return -SL_ENOMEM;
-	CHECK(yajl_gen_array_close(g));
-	CHECK(yajl_gen_map_close(g));
+	if (yajl_gen_array_close(g) != yajl_gen_status_ok)
+		return -SL_ENOMEM;
+	if (yajl_gen_map_close(g) != yajl_gen_status_ok)
+		return -SL_ENOMEM;
 	return 0;
 }
 
 static int gen_request(yajl_gen g, const otlp_request *req)
 {
-	CHECK(yajl_gen_map_open(g));
+	if (yajl_gen_map_open(g) != yajl_gen_status_ok)
+		return -SL_ENOMEM;
 	if (key(g, "resourceLogs") < 0)
 		return -SL_ENOMEM;
-	CHECK(yajl_gen_array_open(g));
+	if (yajl_gen_array_open(g) != yajl_gen_status_ok)
+		return -SL_ENOMEM;
 	for (size_t i = 0; i < req->n_resource_logs; i++) {
 		const otlp_resource_logs *rl = req->resource_logs[i];
 
-		CHECK(yajl_gen_map_open(g));
+		if (yajl_gen_map_open(g) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
 		if (rl->resource) {
 			if (key(g, "resource") < 0)
 				return -SL_ENOMEM;
-			CHECK(yajl_gen_map_open(g));
+			if (yajl_gen_map_open(g) != yajl_gen_status_ok)
+				return -SL_ENOMEM;
 			if (key(g, "attributes") < 0 ||
 			    gen_kvs(g, rl->resource->attributes,
 				    rl->resource->n_attributes) < 0)
 				return -SL_ENOMEM;
-			CHECK(yajl_gen_map_close(g));
+			if (yajl_gen_map_close(g) != yajl_gen_status_ok)
+				return -SL_ENOMEM;
 		}
 		if (key(g, "scopeLogs") < 0)
 			return -SL_ENOMEM;
-		CHECK(yajl_gen_array_open(g));
+		if (yajl_gen_array_open(g) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
 		for (size_t j = 0; j < rl->n_scope_logs; j++)
 			if (gen_scope_logs(g, rl->scope_logs[j]) < 0)
 				return -SL_ENOMEM;
-		CHECK(yajl_gen_array_close(g));
-		CHECK(yajl_gen_map_close(g));
+		if (yajl_gen_array_close(g) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
+		if (yajl_gen_map_close(g) != yajl_gen_status_ok)
+			return -SL_ENOMEM;
 	}
-	CHECK(yajl_gen_array_close(g));
-	CHECK(yajl_gen_map_close(g));
+	if (yajl_gen_array_close(g) != yajl_gen_status_ok)
+		return -SL_ENOMEM;
+	if (yajl_gen_map_close(g) != yajl_gen_status_ok)
+		return -SL_ENOMEM;
 	return 0;
 }
 

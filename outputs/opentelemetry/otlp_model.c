@@ -61,15 +61,13 @@ void otlp_arena_free(struct otlp_arena *a)
 	}
 }
 
-#define NEW(a, type, init)                                                     \
-	type *m = otlp_alloc(a, sizeof(*m));                                   \
-	if (m)                                                                 \
-		init(m);                                                       \
-	return m
-
 otlp_any *otlp_any_new(struct otlp_arena *a)
 {
-	NEW(a, otlp_any, opentelemetry__proto__common__v1__any_value__init);
+	otlp_any *m = otlp_alloc(a, sizeof(*m));
+
+	if (m)
+		opentelemetry__proto__common__v1__any_value__init(m);
+	return m;
 }
 
 otlp_kv *otlp_kv_new(struct otlp_arena *a, const char *key, otlp_any *v)
@@ -86,31 +84,48 @@ otlp_kv *otlp_kv_new(struct otlp_arena *a, const char *key, otlp_any *v)
 
 otlp_log *otlp_log_new(struct otlp_arena *a)
 {
-	NEW(a, otlp_log, opentelemetry__proto__logs__v1__log_record__init);
+	otlp_log *m = otlp_alloc(a, sizeof(*m));
+
+	if (m)
+		opentelemetry__proto__logs__v1__log_record__init(m);
+	return m;
 }
 
 otlp_scope_logs *otlp_scope_logs_new(struct otlp_arena *a)
 {
-	NEW(a, otlp_scope_logs,
-	    opentelemetry__proto__logs__v1__scope_logs__init);
+	otlp_scope_logs *m = otlp_alloc(a, sizeof(*m));
+
+	if (m)
+		opentelemetry__proto__logs__v1__scope_logs__init(m);
+	return m;
 }
 
 otlp_resource_logs *otlp_resource_logs_new(struct otlp_arena *a)
 {
-	NEW(a, otlp_resource_logs,
-	    opentelemetry__proto__logs__v1__resource_logs__init);
+	otlp_resource_logs *m = otlp_alloc(a, sizeof(*m));
+
+	if (m)
+		opentelemetry__proto__logs__v1__resource_logs__init(m);
+	return m;
 }
 
 otlp_resource *otlp_resource_new(struct otlp_arena *a)
 {
-	NEW(a, otlp_resource,
-	    opentelemetry__proto__resource__v1__resource__init);
+	otlp_resource *m = otlp_alloc(a, sizeof(*m));
+
+	if (m)
+		opentelemetry__proto__resource__v1__resource__init(m);
+	return m;
 }
 
 otlp_scope *otlp_scope_new(struct otlp_arena *a)
 {
-	NEW(a, otlp_scope,
-	    opentelemetry__proto__common__v1__instrumentation_scope__init);
+	otlp_scope *m = otlp_alloc(a, sizeof(*m));
+
+	if (m)
+		opentelemetry__proto__common__v1__instrumentation_scope__init(
+		    m);
+	return m;
 }
 
 int otlp_push(struct otlp_arena *a, void ***v, size_t *n, void *item)
