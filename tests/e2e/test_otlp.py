@@ -16,7 +16,7 @@
    other bodies under "log", the OTLP fields under "otlp"); a bad body is
    400 and counted, a body over Buffer_Max_Size 413.
 3. Hop: sluice (dummy -> opentelemetry) -> sluice (opentelemetry -> file)
-   loses no record and no field.
+   loses no record and no field, in protobuf and in OTLP/JSON.
 """
 import gzip
 import json
@@ -242,6 +242,24 @@ def input_and_hop_run(ck, tmp):
             ck.equal(body, src, "hop: record body unchanged")
             ck.equal(rec["otlp"].get("severity_text"), "warn", "hop: severity")
             ck.equal(rec["otlp"].get("trace_id"), TRACE, "hop: trace_id")
+
+        # the same hop in OTLP/JSON
+        jsrc = dict(RECORD, seq=2, nested={"a": [1, 2.5, None, "x"]})
+        jtext = e2e.section("SERVICE", Flush="0.2", Grace="5")
+        jtext += e2e.section("INPUT", Name="dummy", Tag="hop", Samples="20", Rate="100",
+                             Dummy=json.dumps(jsrc))
+        jtext += e2e.section("OUTPUT", Name="opentelemetry", Match="*", Host="127.0.0.1",
+                             Port=port, Format="json")
+        hop = e2e.Daemon(e2e.write(os.path.join(tmp, "jhop.conf"), jtext),
+                         os.path.join(tmp, "jhop.log"))
+        e2e.wait_for(lambda: len(e2e.read_plain(out)) >= 82, 60, what="20 JSON hop records")
+        ck.equal(hop.stop(), 0, "JSON hop sender exits cleanly")
+        hop = None
+        jhopped = e2e.read_plain(out)[62:]
+        ck.equal(len(jhopped), 20, "JSON hop: every record arrives once")
+        for rec in jhopped:
+            ck.equal({k: v for k, v in rec.items() if k != "otlp"}, jsrc,
+                     "JSON hop: record body unchanged")
     finally:
         if hop:
             hop.stop()
