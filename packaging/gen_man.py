@@ -140,7 +140,8 @@ def page_5(doc):
             out += option_lines(p["options"])
     out += [".SH FILES", ".TP", ".I /etc/sluice/",
             "sluice.conf (run by the systemd unit), parsers.conf, node\\-daemon.conf, "
-            "sidecar.conf, siem.conf, security\\-counters.conf, examples/",
+            "sidecar.conf, siem.conf, security\\-counters.conf, agent\\-forward.conf, "
+            "aggregator.conf, examples/",
             ".SH SEE ALSO", ".BR sluice (1)"]
     return "\n".join(out) + "\n"
 
