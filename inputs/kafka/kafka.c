@@ -17,6 +17,7 @@
  * output).
  */
 #include "kafka.h"
+#include "../../outputs/kafka/kafka_conf.h"
 #include "sl_log.h"
 #include "sl_sanitize.h"
 
@@ -104,65 +105,18 @@ static const struct sl_cfg_option kafka_in_config[] = {
 
 /* ---- init: validate everything, build the librdkafka configuration ------ */
 
-static int conf_set(struct kafka_in_ctx *ctx, struct sl_plugin_instance *ins,
-		    int line, const char *opt, const char *prop,
-		    const char *value)
+/* librdkafka must not store or commit what the outputs did not
+ * acknowledge: the input stores offsets itself. */
+static const char *refused_rdkafka(const char *prop, const char *value)
 {
-	char err[512];
-
-	if (rd_kafka_conf_set(ctx->conf, prop, value, err, sizeof(err)) ==
-	    RD_KAFKA_CONF_OK)
-		return 0;
-	sl_plugin_error(ins, line, "%s: %s", opt, err);
-	return -SL_ECONFIG;
-}
-
-/* "property value" items; property names lower-cased (sluice option
- * names are case-insensitive, librdkafka's are lower case). */
-static int apply_rdkafka_items(struct kafka_in_ctx *ctx,
-			       struct sl_plugin_instance *ins)
-{
-	int rc = 0;
-
-	for (size_t i = 0; i < ctx->rdkafka.n; i++) {
-		const struct sl_cfg_item *it = &ctx->rdkafka.items[i];
-		char *prop = strdup(it->value), *value, *opt;
-
-		if (!prop)
-			return -SL_ENOMEM;
-		value = strchr(prop, ' ');
-		if (value)
-			*value++ = '\0';
-		else
-			value = prop + strlen(prop);
-		for (char *p = prop; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		if (asprintf(&opt, "rdkafka.%s", prop) < 0) {
-			free(prop);
-			return -SL_ENOMEM;
-		}
-		if (!strcmp(prop, "enable.auto.offset.store") &&
-		    strcasecmp(value, "false") != 0) {
-			/* librdkafka would then commit what was consumed,
-			 * not what the outputs acknowledged */
-			sl_plugin_error(ins, it->line,
-					"%s: must be false: the input stores "
-					"only acknowledged offsets",
-					opt);
-			rc = -SL_ECONFIG;
-		} else if (!strcmp(prop, "enable.auto.commit")) {
-			sl_plugin_error(ins, it->line,
-					"%s: use Enable_Auto_Commit (it keeps "
-					"commits behind acknowledgements)",
-					opt);
-			rc = -SL_ECONFIG;
-		} else if (conf_set(ctx, ins, it->line, opt, prop, value) < 0) {
-			rc = -SL_ECONFIG;
-		}
-		free(opt);
-		free(prop);
-	}
-	return rc;
+	if (!strcmp(prop, "enable.auto.offset.store") &&
+	    strcasecmp(value, "false") != 0)
+		return "must be false: the input stores only acknowledged "
+		       "offsets";
+	if (!strcmp(prop, "enable.auto.commit"))
+		return "use Enable_Auto_Commit (it keeps commits behind "
+		       "acknowledgements)";
+	return NULL;
 }
 
 /* "N" or "N-M": Fluent Bit's partition suffix, validated and ignored. */
@@ -263,12 +217,12 @@ static int set_buffer_limits(struct kafka_in_ctx *ctx,
 		return -SL_ECONFIG;
 	}
 	snprintf(v, sizeof(v), "%lld", (long long)ctx->buffer_max_size - 512);
-	if (conf_set(ctx, ins, line, "Buffer_Max_Size", "fetch.max.bytes", v) <
-	    0)
+	if (kafka_conf_set(ctx->conf, ins, line, "Buffer_Max_Size",
+			   "fetch.max.bytes", v) < 0)
 		return -SL_ECONFIG;
 	snprintf(v, sizeof(v), "%lld", (long long)ctx->buffer_max_size);
-	return conf_set(ctx, ins, line, "Buffer_Max_Size",
-			"receive.message.max.bytes", v);
+	return kafka_conf_set(ctx->conf, ins, line, "Buffer_Max_Size",
+			      "receive.message.max.bytes", v);
 }
 
 static int kafka_in_init(void *vctx, struct sl_input *in)
@@ -315,16 +269,18 @@ static int kafka_in_init(void *vctx, struct sl_input *in)
 	}
 
 	/* Ours first, so that rdkafka.<property> can override them. */
-	if (conf_set(ctx, ins, line, "Client_ID", "client.id", ctx->client_id) <
-		0 ||
-	    conf_set(ctx, ins, line, "Group_ID", "group.id", ctx->group_id) <
-		0 ||
+	if (kafka_conf_set(ctx->conf, ins, line, "Client_ID", "client.id",
+			   ctx->client_id) < 0 ||
+	    kafka_conf_set(ctx->conf, ins, line, "Group_ID", "group.id",
+			   ctx->group_id) < 0 ||
 	    set_buffer_limits(ctx, ins, line) < 0)
 		rc = -SL_ECONFIG;
-	if (ctx->brokers && conf_set(ctx, ins, line, "Brokers",
-				     "bootstrap.servers", ctx->brokers) < 0)
+	if (ctx->brokers &&
+	    kafka_conf_set(ctx->conf, ins, line, "Brokers", "bootstrap.servers",
+			   ctx->brokers) < 0)
 		rc = -SL_ECONFIG;
-	switch (apply_rdkafka_items(ctx, ins)) {
+	switch (kafka_conf_apply_items(ctx->conf, &ctx->rdkafka, ins,
+				       refused_rdkafka)) {
 	case 0:
 		break;
 	case -SL_ENOMEM:
@@ -337,10 +293,12 @@ static int kafka_in_init(void *vctx, struct sl_input *in)
 	 * not store what the application merely consumed. With
 	 * Enable_Auto_Commit its timer commits what the input stored.
 	 */
-	if (conf_set(ctx, ins, line, "Enable_Auto_Commit", "enable.auto.commit",
-		     ctx->enable_auto_commit ? "true" : "false") < 0 ||
-	    conf_set(ctx, ins, line, "rdkafka.enable.auto.offset.store",
-		     "enable.auto.offset.store", "false") < 0)
+	if (kafka_conf_set(ctx->conf, ins, line, "Enable_Auto_Commit",
+			   "enable.auto.commit",
+			   ctx->enable_auto_commit ? "true" : "false") < 0 ||
+	    kafka_conf_set(ctx->conf, ins, line,
+			   "rdkafka.enable.auto.offset.store",
+			   "enable.auto.offset.store", "false") < 0)
 		rc = -SL_ECONFIG;
 	if (rc == 0 && conf_empty(ctx->conf, "bootstrap.servers") &&
 	    conf_empty(ctx->conf, "metadata.broker.list")) {
@@ -362,16 +320,9 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac,
 		   const char *buf)
 {
 	const struct kafka_in_ctx *ctx = rd_kafka_opaque(rk);
-	enum sl_log_level l;
 
-	/* syslog levels; broker connection failures are transient (3) */
-	if (level <= 4)
-		l = SL_LOG_WARN;
-	else if (level <= 6)
-		l = SL_LOG_INFO;
-	else
-		l = SL_LOG_DEBUG;
-	sl_log(l, ctx ? ctx->name : "kafka", "librdkafka %s: %s", fac, buf);
+	sl_log(kafka_log_level(level), ctx ? ctx->name : "kafka",
+	       "librdkafka %s: %s", fac, buf);
 }
 
 /* Engine thread (served by rd_kafka_consumer_poll). */

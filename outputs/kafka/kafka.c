@@ -25,6 +25,7 @@
  * optional Avro encoder build), AWS MSK IAM authentication.
  */
 #include "kafka.h"
+#include "kafka_conf.h"
 #include "sl_sanitize.h"
 
 #include <ctype.h>
@@ -152,52 +153,6 @@ static const struct sl_cfg_option kafka_config[] = {
 };
 
 /* ---- init: validate everything, build the librdkafka configuration ------ */
-
-static int conf_set(struct kafka_ctx *ctx, struct sl_plugin_instance *ins,
-		    int line, const char *opt, const char *prop,
-		    const char *value)
-{
-	char err[512];
-
-	if (rd_kafka_conf_set(ctx->conf, prop, value, err, sizeof(err)) ==
-	    RD_KAFKA_CONF_OK)
-		return 0;
-	sl_plugin_error(ins, line, "%s: %s", opt, err);
-	return -SL_ECONFIG;
-}
-
-/* rdkafka.<property> items: "property value"; names are lower-cased
- * because sluice option names are case-insensitive and librdkafka's are
- * all lower case. */
-static int apply_rdkafka_items(struct kafka_ctx *ctx,
-			       struct sl_plugin_instance *ins)
-{
-	int rc = 0;
-
-	for (size_t i = 0; i < ctx->rdkafka.n; i++) {
-		const struct sl_cfg_item *it = &ctx->rdkafka.items[i];
-		char *prop = strdup(it->value), *value, *opt;
-
-		if (!prop)
-			return -SL_ENOMEM;
-		value = strchr(prop, ' ');
-		if (value)
-			*value++ = '\0';
-		else
-			value = prop + strlen(prop);
-		for (char *p = prop; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		if (asprintf(&opt, "rdkafka.%s", prop) < 0) {
-			free(prop);
-			return -SL_ENOMEM;
-		}
-		if (conf_set(ctx, ins, it->line, opt, prop, value) < 0)
-			rc = -SL_ECONFIG;
-		free(opt);
-		free(prop);
-	}
-	return rc;
-}
 
 /* Why Format avro and its options are refused (Fluent Bit builds them only
  * with FLB_AVRO_ENCODER, off by default). */
@@ -356,15 +311,16 @@ static int kafka_init(void *vctx, struct sl_output *out)
 	}
 
 	/* Our defaults first, so that rdkafka.<property> overrides them. */
-	if (conf_set(ctx, ins, line, "enable.idempotence", "enable.idempotence",
-		     "true") < 0 ||
-	    conf_set(ctx, ins, line, "Client_ID", "client.id", ctx->client_id) <
-		0)
+	if (kafka_conf_set(ctx->conf, ins, line, "enable.idempotence",
+			   "enable.idempotence", "true") < 0 ||
+	    kafka_conf_set(ctx->conf, ins, line, "Client_ID", "client.id",
+			   ctx->client_id) < 0)
 		rc = -SL_ECONFIG;
-	if (ctx->brokers && conf_set(ctx, ins, line, "Brokers",
-				     "bootstrap.servers", ctx->brokers) < 0)
+	if (ctx->brokers &&
+	    kafka_conf_set(ctx->conf, ins, line, "Brokers", "bootstrap.servers",
+			   ctx->brokers) < 0)
 		rc = -SL_ECONFIG;
-	switch (apply_rdkafka_items(ctx, ins)) {
+	switch (kafka_conf_apply_items(ctx->conf, &ctx->rdkafka, ins, NULL)) {
 	case 0:
 		break;
 	case -SL_ENOMEM:
@@ -402,18 +358,10 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac,
 		   const char *buf)
 {
 	const struct kafka_ctx *ctx = rd_kafka_opaque(rk);
-	enum sl_log_level l;
 
-	/* syslog levels; broker connection failures come at 3 (error) and
-	 * are transient: what matters (a chunk not delivered) is logged by
-	 * the output itself. */
-	if (level <= 4)
-		l = SL_LOG_WARN;
-	else if (level <= 6)
-		l = SL_LOG_INFO;
-	else
-		l = SL_LOG_DEBUG;
-	sl_log(l, ctx ? ctx->name : "kafka", "librdkafka %s: %s", fac, buf);
+	/* what matters (a chunk not delivered) is logged by the output */
+	sl_log(kafka_log_level(level), ctx ? ctx->name : "kafka",
+	       "librdkafka %s: %s", fac, buf);
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
