@@ -108,6 +108,44 @@ int sl_httpd_reply(struct sl_httpd_req *req, int status, const char *ctype,
 const char *sl_httpd_header(const struct sl_httpd_req *req, const char *name);
 
 /*
+ * The server TLS options every listening input shares (in_http, witness,
+ * forward, syslog, opentelemetry), as one config-map fragment over the
+ * ctx members `tls`, `tls_crt_file` and `tls_key_file`. Fluent Bit's
+ * client-certificate options are accepted without effect: client
+ * certificates are not requested (README's differences).
+ */
+#define SL_HTTPD_TLS_CFG(ctx_type)                                             \
+	{.name = "tls",                                                        \
+	 .type = SL_CFG_BOOL,                                                  \
+	 .def = "off",                                                         \
+	 .offset = offsetof(ctx_type, tls),                                    \
+	 .desc = "TLS (1.2+) on the listening socket"},                        \
+	    {.name = "tls.crt_file",                                           \
+	     .type = SL_CFG_STR,                                               \
+	     .offset = offsetof(ctx_type, tls_crt_file),                       \
+	     .desc = "PEM certificate chain"},                                 \
+	    {.name = "tls.key_file",                                           \
+	     .type = SL_CFG_STR,                                               \
+	     .offset = offsetof(ctx_type, tls_key_file),                       \
+	     .desc = "PEM private key"},                                       \
+	    {.name = "tls.verify",                                             \
+	     .type = SL_CFG_BOOL,                                              \
+	     .flags = SL_CFG_IGNORED,                                          \
+	     .desc = "accepted; client certificates are not requested"},       \
+	    {.name = "tls.ca_file",                                            \
+	     .type = SL_CFG_STR,                                               \
+	     .flags = SL_CFG_IGNORED,                                          \
+	     .desc = "accepted; client certificates are not requested"},       \
+	    {.name = "tls.debug",                                              \
+	     .type = SL_CFG_INT,                                               \
+	     .flags = SL_CFG_IGNORED,                                          \
+	     .desc = "accepted"},                                              \
+	{                                                                      \
+		.name = "tls.vhost", .type = SL_CFG_STR,                       \
+		.flags = SL_CFG_IGNORED, .desc = "accepted"                    \
+	}
+
+/*
  * A TLS 1.2+ server context from PEM files. Returns NULL with *err set to
  * a static message. Free with sl_httpd_tls_free().
  */

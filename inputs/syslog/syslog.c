@@ -8,6 +8,7 @@
  */
 #include "syslog.h"
 
+#include "sl_httpd.h"
 #include "sl_cfgmap.h"
 #include "sl_instance.h"
 #include "sl_log.h"
@@ -97,35 +98,7 @@ static const struct sl_cfg_option syslog_config[] = {
      .max = 1e6,
      .offset = OFF(max_conns),
      .desc = "sluice: open stream connections at most (tcp, unix_tcp)"},
-    {.name = "tls",
-     .type = SL_CFG_BOOL,
-     .def = "off",
-     .offset = OFF(tls),
-     .desc = "TLS 1.2+ on tcp"},
-    {.name = "tls.crt_file",
-     .type = SL_CFG_STR,
-     .offset = OFF(tls_crt_file),
-     .desc = "PEM certificate chain"},
-    {.name = "tls.key_file",
-     .type = SL_CFG_STR,
-     .offset = OFF(tls_key_file),
-     .desc = "PEM private key"},
-    {.name = "tls.verify",
-     .type = SL_CFG_BOOL,
-     .flags = SL_CFG_IGNORED,
-     .desc = "accepted; client certificates are not requested"},
-    {.name = "tls.debug",
-     .type = SL_CFG_INT,
-     .flags = SL_CFG_IGNORED,
-     .desc = "accepted"},
-    {.name = "tls.ca_file",
-     .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "accepted; client certificates are not requested"},
-    {.name = "tls.vhost",
-     .type = SL_CFG_STR,
-     .flags = SL_CFG_IGNORED,
-     .desc = "accepted"},
+    SL_HTTPD_TLS_CFG(struct syslog_ctx),
     SL_CFG_END,
 };
 
