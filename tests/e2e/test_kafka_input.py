@@ -10,7 +10,8 @@ committed offsets are read and aggregator B is SIGKILLed mid-stream, then
 started again. Checks: every message reaches a file at least once; the
 duplicates are counted and reported, and every duplicate lies at or above
 the offset its partition had committed before the kill (a crash re-reads
-only the uncommitted window); the committed offsets read before the kill
+only the uncommitted window) and no record is written more than once per
+group change; the committed offsets read before the kill
 never ran ahead of delivery (every record below them is in a file); in the
 end the committed offsets reach the high watermarks.
 
@@ -183,7 +184,15 @@ def scale_out_and_crash(ck, mock, tmp):
     below = [(p, o) for p, o in dups if o < before_kill.get(p, 0)]
     ck.check(not below, "%d duplicates below the offsets committed before the kill "
              "(read again although acknowledged), e.g. %r" % (len(below), below[:5]))
-    ck.check(len(dups) <= TOTAL // 3, "duplicates not bounded: %d of %d" % (len(dups), TOTAL))
+    # At-least-once re-reads only the window that was not committed when
+    # the group changed: once for the kill (B's partitions go to A), once
+    # for B's return (partitions move back). A record written more often
+    # than that was re-read from an offset that had already been committed.
+    # How large the windows are depends on the build's speed, so the count
+    # itself is reported, not bounded.
+    worst = max(counts.values()) if counts else 0
+    ck.check(worst <= 3, "a record written %d times (at most 3: the original, "
+             "one re-read for the kill, one for the rejoin)" % worst)
     ck.check(e2e.count_lines(os.path.join(tmp, "b.out")) > lines_b,
              "restarted member B delivered nothing")
 
