@@ -87,6 +87,11 @@ static const struct sl_cfg_option kafka_config[] = {
      .def = "double",
      .offset = offsetof(struct kafka_ctx, timestamp_format),
      .desc = "double, iso8601 (microseconds) or iso8601_ns"},
+    {.name = "tag_key",
+     .type = SL_CFG_STR,
+     .offset = offsetof(struct kafka_ctx, tag_key),
+     .desc = "Format json: add the record's tag under this key (a consumer "
+	     "gets the tag back; Kafka messages carry none)"},
     {.name = "queue_full_retries",
      .type = SL_CFG_INT,
      .def = "10",
@@ -307,6 +312,23 @@ static int kafka_init(void *vctx, struct sl_output *out)
 		if (sl_json_append_string(&ctx->ts_member, ctx->timestamp_key,
 					  strlen(ctx->timestamp_key)) < 0 ||
 		    sl_buf_append(&ctx->ts_member, ":", 1) < 0)
+			return -SL_ENOMEM;
+	}
+	if (ctx->tag_key && ctx->fmt != KAFKA_FMT_JSON) {
+		/* the message names the option: the error is at its line */
+		sl_plugin_error(ins, line,
+				"Tag_Key needs Format json (Format %s sends "
+				"no JSON object to add the tag to)",
+				ctx->format);
+		rc = -SL_ECONFIG;
+	} else if (ctx->tag_key && !ctx->tag_key[0]) {
+		sl_plugin_error(ins, line, "Tag_Key is empty");
+		rc = -SL_ECONFIG;
+	} else if (ctx->tag_key) {
+		if (sl_buf_append(&ctx->tag_member, ",", 1) < 0 ||
+		    sl_json_append_string(&ctx->tag_member, ctx->tag_key,
+					  strlen(ctx->tag_key)) < 0 ||
+		    sl_buf_append(&ctx->tag_member, ":", 1) < 0)
 			return -SL_ENOMEM;
 	}
 
@@ -649,6 +671,7 @@ static void kafka_destroy(void *vctx)
 	sl_accessor_destroy(ctx->raw_acc);
 	ctx->key_acc = ctx->topic_acc = ctx->raw_acc = NULL;
 	sl_buf_destroy(&ctx->ts_member);
+	sl_buf_destroy(&ctx->tag_member);
 	free(ctx->name);
 	ctx->name = NULL;
 }

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 
 enum kafka_format {
-	KAFKA_FMT_JSON = 0, /* the record, Timestamp_Key spliced in first */
+	KAFKA_FMT_JSON = 0, /* the record, Timestamp_Key (and Tag_Key) first */
 	KAFKA_FMT_RAW,	    /* the text of the Raw_Log_Key field */
 	KAFKA_FMT_MSGPACK,  /* a msgpack map, Timestamp_Key first */
 };
@@ -37,6 +37,7 @@ struct kafka_ctx {
 	char *message_key_field;
 	char *timestamp_key;
 	char *timestamp_format;
+	char *tag_key; /* sluice extension: the chunk's tag under this key */
 	int64_t queue_full_retries;
 	char *raw_log_key;
 	char *client_id;
@@ -52,6 +53,8 @@ struct kafka_ctx {
 	enum kafka_format fmt;
 	enum kafka_ts_format ts_fmt;
 	struct sl_buf ts_member; /* "\"@timestamp\":", owned */
+	struct sl_buf
+	    tag_member; /* ",\"tag\":" (Tag_Key), owned; empty: none */
 	struct sl_accessor *key_acc, *topic_acc, *raw_acc; /* owned or NULL */
 	size_t message_key_len;
 	int64_t max_message_bytes; /* message.max.bytes as configured */

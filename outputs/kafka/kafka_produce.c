@@ -263,10 +263,15 @@ static int append_date(struct sl_buf *b, int64_t ts_ns, enum kafka_ts_format f)
 	return sl_buf_append(b, tmp, n + (size_t)m);
 }
 
-/* The record with the time spliced in as its first member: its bytes are
- * copied, never re-serialised. */
+/*
+ * The record with the time spliced in as its first member, then the tag
+ * with Tag_Key: its bytes are copied, never re-serialised. A record that
+ * has a member named like Tag_Key keeps it after ours (as es does with
+ * Include_Tag_Key: a consumer taking the last duplicate sees the record's).
+ */
 static int json_value(struct kafka_ctx *ctx, struct sl_buf *out, int64_t ts_ns,
-		      const char *body, size_t len)
+		      const char *tag, size_t tag_len, const char *body,
+		      size_t len)
 {
 	size_t i = 1;
 
@@ -277,6 +282,11 @@ static int json_value(struct kafka_ctx *ctx, struct sl_buf *out, int64_t ts_ns,
 	if (sl_buf_append(out, "{", 1) < 0 ||
 	    sl_buf_append(out, ctx->ts_member.data, ctx->ts_member.len) < 0 ||
 	    append_date(out, ts_ns, ctx->ts_fmt) < 0)
+		return -SL_ENOMEM;
+	if (ctx->tag_member.len &&
+	    (sl_buf_append(out, ctx->tag_member.data, ctx->tag_member.len) <
+		 0 ||
+	     sl_json_append_string(out, tag, tag_len) < 0))
 		return -SL_ENOMEM;
 	if (i < len && body[i] == '}')
 		return sl_buf_append(out, "}", 1);
@@ -362,9 +372,9 @@ static void pick_topic(struct kafka_ctx *ctx, struct kafka_worker *w,
  * -SL_ENOENT (Format raw and no Raw_Log_Key field: cannot be sent) or
  * -SL_ENOMEM.
  */
-static int build(struct kafka_ctx *ctx, struct kafka_worker *w, int64_t ts,
-		 uint64_t identity, const char *body, size_t len,
-		 struct message *msg)
+static int build(struct kafka_ctx *ctx, struct kafka_worker *w,
+		 const struct sl_chunk *c, int64_t ts, uint64_t identity,
+		 const char *body, size_t len, struct message *msg)
 {
 	bool fields = ctx->key_acc || ctx->topic_acc || ctx->raw_acc ||
 		      ctx->fmt == KAFKA_FMT_MSGPACK;
@@ -395,7 +405,8 @@ static int build(struct kafka_ctx *ctx, struct kafka_worker *w, int64_t ts,
 		msg->value = w->mp.data;
 		msg->value_len = w->mp.len;
 	} else {
-		if (json_value(ctx, &w->value, ts, body, len) < 0)
+		if (json_value(ctx, &w->value, ts, c->tag, c->tag_len, body,
+			       len) < 0)
 			return -SL_ENOMEM;
 		msg->value = w->value.data;
 		msg->value_len = w->value.len;
@@ -519,7 +530,7 @@ static void produce_chunk(struct kafka_ctx *ctx, struct kafka_worker *w,
 
 		if (sl_flush_marked(b->fl, idx))
 			continue;
-		rc = build(ctx, w, ts, identity, body, len, &msg);
+		rc = build(ctx, w, c, ts, identity, body, len, &msg);
 		if (rc == -SL_ENOENT) {
 			sl_log(SL_LOG_WARN, ctx->name,
 			       "chunk %llu record %u has no Raw_Log_Key field "

@@ -8,7 +8,9 @@
  * and a partly failing chunk; oversize records are counted, not sent; bad
  * rdkafka.* properties are config errors with file:line; a fatal producer
  * error makes a new producer and loses nothing; unkeyed messages of an
- * idempotent producer carry the record's id in a sluice-id header.
+ * idempotent producer carry the record's id in a sluice-id header;
+ * Tag_Key puts the chunk's tag into JSON messages (an error with another
+ * Format).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -876,6 +878,80 @@ static void unkeyed_idempotent_messages_carry_the_record_id(void **state)
 	cluster_down(&c);
 }
 
+/* ---- (h) Tag_Key ----------------------------------------------------------
+ */
+static void tag_key_puts_the_tag_into_json_messages(void **state)
+{
+	static const char *const topics[] = {"logs", NULL};
+	static const char *const in[] = {"name",     "fake_in", "count", "200",
+					 "per_tick", "100",	NULL};
+	static const char *const out[] = {"topics", "logs", "tag_key",
+					  "src_tag", NULL};
+	struct cluster c;
+	struct run r;
+	struct got *got = calloc(200, sizeof(*got));
+	char body[256], want[320];
+
+	(void)state;
+	assert_non_null(got);
+	cluster_up(&c, topics, 2);
+	run_init(&r, &c, in, out);
+	run_pipeline(&r);
+	run_done(&r);
+	assert_int_equal(consume_topic(&c, "logs", 2, got, 200), 200);
+	for (int64_t s = 0; s < 200; s++) {
+		const char *v = got[s].value, *after;
+
+		make_body(body, sizeof(body), s, 0);
+		assert_int_equal(got[s].count, 1);
+		/* the time first, then the tag the fake input emits with,
+		 * then the record's own members, unchanged */
+		assert_non_null(v);
+		assert_true(!strncmp(v, "{\"@timestamp\":", 14));
+		after = strstr(v, ",\"src_tag\":\"app\",");
+		assert_non_null(after);
+		snprintf(want, sizeof(want), ",\"src_tag\":\"app\",%s",
+			 body + 1);
+		assert_int_equal(strlen(after), strlen(want));
+		assert_string_equal(after, want);
+	}
+	got_free(got, 200);
+	cluster_down(&c);
+}
+
+/* Tag_Key with a Format that sends no JSON object: an error at its line. */
+static void tag_key_without_format_json_is_a_config_error(void **state)
+{
+	static const char *const in[] = {"name", "fake_in", NULL};
+	static const char *const formats[] = {"msgpack", "raw"};
+
+	(void)state;
+	for (size_t f = 0; f < 2; f++) {
+		const char *out[] = {"format", formats[f], "raw_log_key",
+				     "msg",    "tag_key",  "tag",
+				     NULL};
+		struct run r;
+		int line = 0;
+		char want[128];
+
+		run_init(&r, NULL, in, out);
+		for (size_t j = 0; j < r.sec->n; j++)
+			if (!strcmp(r.sec->entries[j].key, "tag_key"))
+				line = r.sec->entries[j].line;
+		assert_true(line > 0);
+		r.eng = sl_engine_create_with(&r.conf, &r.diag, extra_in, NULL);
+		assert_null(r.eng);
+		assert_int_equal(r.diag.n, 1);
+		snprintf(want, sizeof(want),
+			 "kafka-test.conf:%d: kafka: Tag_Key needs Format json",
+			 line);
+		if (strncmp(r.diag.msgs[0], want, strlen(want)))
+			fail_msg("got '%s', want '%s...'", r.diag.msgs[0],
+				 want);
+		run_done(&r);
+	}
+}
+
 int main(void)
 {
 	sl_log_set_level(getenv("SL_TEST_KAFKA_LOG") ? SL_LOG_DEBUG
@@ -890,6 +966,8 @@ int main(void)
 	    cmocka_unit_test(unkeyed_idempotent_messages_carry_the_record_id),
 	    cmocka_unit_test(bad_rdkafka_property_is_a_config_error),
 	    cmocka_unit_test(unsupported_format_is_a_config_error),
+	    cmocka_unit_test(tag_key_puts_the_tag_into_json_messages),
+	    cmocka_unit_test(tag_key_without_format_json_is_a_config_error),
 	};
 	/* SL_TEST_KAFKA_ONLY=<pattern> runs one scenario */
 	if (getenv("SL_TEST_KAFKA_ONLY"))
