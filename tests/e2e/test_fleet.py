@@ -140,6 +140,15 @@ class Fleet:
         return rc
 
 
+def committed(mock):
+    # a partition the producer never picked has nothing committed (-1)
+    return {p: max(o, 0) for p, o in mock.offsets("committed", GROUP, "logs").items()}
+
+
+def records_in(api_port, name):
+    return e2e.metric_value(api_port, "sluice_input_records_total", {"name": name}) or 0
+
+
 def es_docs(es):
     with es.lock:
         return list(es.docs.values())
@@ -213,8 +222,13 @@ def run(tmp):
         fleet.stream(1000)
         e2e.wait_for(arrived(400), 60, interval=0.2, what="lines at ES and Loki")
         fleet.write(BATCH)
+        # killed once it has read every line: the last ones are still in
+        # its buffer or on the way (tail must not have committed them)
+        e2e.wait_for(lambda: records_in(fleet.ports["agent_api"], "tail.0")
+                     >= len(fleet.written), 30, interval=0.02, what="the agent read the lines")
         fleet.agent.kill()
-        print("agent SIGKILL: %d of %d lines at ES" % (len(es_lines(es)), len(fleet.written)))
+        print("agent SIGKILL: %d lines written, read by the agent, %d of them at ES"
+              % (len(fleet.written), len(es_lines(es))))
         fleet.write(2 * BATCH)  # while the agent is down
         fleet.start_agent()
         fleet.stream(1800)
@@ -228,9 +242,14 @@ def run(tmp):
         e2e.wait_for(arrived(settled + 300), 60, interval=0.2,
                      what="lines at ES and Loki before the aggregator's kill")
         fleet.write(BATCH)
+        # killed once it holds every line: the last ones are on its disk,
+        # in Kafka or on the way to ES and Loki
+        e2e.wait_for(lambda: records_in(fleet.ports["agg_api"], "forward.0")
+                     >= len(fleet.written), 30, interval=0.02,
+                     what="the aggregator received the lines")
         fleet.aggregator.kill()
-        print("aggregator SIGKILL: %d of %d lines at ES"
-              % (len(es_lines(es)), len(fleet.written)))
+        print("aggregator SIGKILL: %d lines written, received by the aggregator, %d of them "
+              "at ES" % (len(fleet.written), len(es_lines(es))))
         fleet.write(2 * BATCH)  # the agent holds them meanwhile
         fleet.start_aggregator()
         fleet.stream(3200)
@@ -241,11 +260,11 @@ def run(tmp):
             pass  # reported below as lines lost
         marks = mock.offsets("watermarks", "logs")
         try:
-            e2e.wait_for(lambda: mock.offsets("committed", GROUP, "logs") == marks,
+            e2e.wait_for(lambda: committed(mock) == marks,
                          60, interval=0.3, what="committed offsets at the watermarks")
         except TimeoutError:
             pass  # reported below
-        committed_end = mock.offsets("committed", GROUP, "logs")
+        committed_end = committed(mock)
     finally:
         sampler.halt.set()
         if sampler.is_alive():
