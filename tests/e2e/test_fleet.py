@@ -109,7 +109,7 @@ class Fleet:
 
     def write(self, n):
         """n more lines, spread over the two files."""
-        files = [open(p, "a") for p in self.logs]
+        files = [open(p, "a", encoding="utf-8") for p in self.logs]
         try:
             for _ in range(n):
                 i = len(self.written)
