@@ -92,39 +92,103 @@ static bool eat(struct rd *r, char c)
 	return false;
 }
 
+static int hex4(const char *s)
+{
+	int v = 0, i;
+
+	for (i = 0; i < 4; i++) {
+		char c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			v |= (c | 0x20) - 'a' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
 /*
  * The JSON string at the reader, its inside unescaped and appended to
- * `out`. The closing quote is the first one not escaped, that is not
- * preceded by an odd run of backslashes: found with memchr, as lines
- * (records as JSON text) are full of escaped quotes.
+ * `out`, in one pass: lines (records as JSON text) are full of escaped
+ * quotes, so a loop per escape (memchr, a call) would cost more than the
+ * bytes. \u escapes go to sl_json_unescape_append, with the low half of a
+ * surrogate pair when one follows, so that pairs and lone halves come out
+ * as everywhere else in sluice.
  */
 static int string_to(struct rd *r, struct sl_buf *out)
 {
-	const char *s, *q, *from;
-	bool escaped = false;
+	const char *s, *end = r->end;
+	char *o;
 
 	if (!eat(r, '"'))
 		return -SL_EPARSE;
-	s = from = r->p;
+	s = r->p;
+	/* unescaping never lengthens: the rest of the body is enough */
+	if (sl_buf_reserve(out, (size_t)(end - s)) < 0)
+		return -SL_ENOMEM;
+	o = out->data + out->len;
 	for (;;) {
-		const char *b;
+		char c, e;
+		size_t n;
+		int u;
 
-		q = memchr(from, '"', (size_t)(r->end - from));
-		if (!q)
+		if (s == end)
 			return -SL_EPARSE;
-		for (b = q; b > s && b[-1] == '\\'; b--)
-			;
-		if (b != q)
-			escaped = true;
-		if ((q - b) % 2 == 0)
+		c = *s++;
+		if (c == '"')
 			break;
-		from = q + 1;
+		if (c != '\\') {
+			*o++ = c;
+			continue;
+		}
+		if (s == end)
+			return -SL_EPARSE;
+		e = *s++;
+		switch (e) {
+		case '"':
+		case '\\':
+		case '/':
+			*o++ = e;
+			continue;
+		case 'b':
+			*o++ = '\b';
+			continue;
+		case 'f':
+			*o++ = '\f';
+			continue;
+		case 'n':
+			*o++ = '\n';
+			continue;
+		case 'r':
+			*o++ = '\r';
+			continue;
+		case 't':
+			*o++ = '\t';
+			continue;
+		case 'u':
+			break;
+		default:
+			return -SL_EPARSE;
+		}
+		if (end - s < 4 || (u = hex4(s)) < 0)
+			return -SL_EPARSE;
+		n = 6;
+		if (u >= 0xd800 && u < 0xdc00 && end - s >= 10 &&
+		    s[4] == '\\' && s[5] == 'u')
+			n = 12;
+		out->len = (size_t)(o - out->data);
+		if (sl_json_unescape_append(out, s - 2, n) < 0)
+			return -SL_EPARSE;
+		/* at most 6 bytes written for 6 read: the reserve holds */
+		o = out->data + out->len;
+		s += n - 2;
 	}
-	r->p = q + 1;
-	if (!escaped && !memchr(s, '\\', (size_t)(q - s)))
-		return sl_buf_append(out, s, (size_t)(q - s)) < 0 ? -SL_ENOMEM
-								  : 0;
-	return sl_json_unescape_append(out, s, (size_t)(q - s));
+	out->len = (size_t)(o - out->data);
+	r->p = s;
+	return 0;
 }
 
 /* "<decimal ns>", as loki_encode writes the time of an entry. */
