@@ -507,6 +507,12 @@ static enum sl_flush_result send_range(struct loki_ctx *ctx,
 				       struct sl_flush *fl, uint32_t lo,
 				       uint32_t hi);
 
+/* Bytes of the body last sent (for the 413 log lines). */
+static size_t sent_len(const struct loki_ctx *ctx, const struct loki_worker *w)
+{
+	return ctx->protobuf ? w->wire.len : w->payload.len;
+}
+
 /*
  * 413: sends the two halves of the request's index range one after the
  * other (each may split again). The batch is reused by the sends, so the
@@ -531,7 +537,7 @@ static enum sl_flush_result split(struct loki_ctx *ctx, struct loki_worker *w,
 	       "%s:%lld, HTTP status=413 for %zu entries (%zu bytes): sending "
 	       "them in two halves",
 	       ctx->host, (long long)ctx->port, w->batch.n_entries,
-	       w->payload.len);
+	       sent_len(ctx, w));
 	r = send_range(ctx, w, fl, lo, mid);
 	if (r != SL_FLUSH_OK)
 		return r;
@@ -578,7 +584,7 @@ static enum sl_flush_result handle_response(struct loki_ctx *ctx,
 		sl_log(SL_LOG_ERROR, ctx->name,
 		       "%s:%lld, HTTP status=413 for a single entry of %zu "
 		       "bytes: dropped (oversize)",
-		       ctx->host, (long long)ctx->port, w->payload.len);
+		       ctx->host, (long long)ctx->port, sent_len(ctx, w));
 		sl_flush_drop(fl, SL_DROP_OVERSIZE, n);
 		mark_all(fl, &w->batch);
 		return SL_FLUSH_OK;

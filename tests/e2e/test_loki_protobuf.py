@@ -17,11 +17,15 @@ Run 2 (answers): the protobuf receiver answers 429 (Retry-After 1), then
 answered 404: the retries are counted, the 3 entries and the 404's are
 counted as rejected and never re-sent, everything else arrives once.
 
-Run 3 (configuration): Compress gzip with Format protobuf, and an unknown
+Run 3 (a gateway limit): pushes over 1500 bytes on the wire are answered
+413; sluice halves them until they fit, every record arrives once, and one
+record whose entry alone is over the limit is dropped as `oversize`.
+
+Run 4 (configuration): Compress gzip with Format protobuf, and an unknown
 Format, are errors at the Format line (exit 1); Format protobuf alone
 passes --dry-run.
 
-Run 4 (the peer itself): a hand-built push is read as written, and a
+Run 5 (the peer itself): a hand-built push is read as written, and a
 corrupt snappy block and a truncated message are answered 400, so the
 checks above would see a malformed push.
 """
@@ -230,6 +234,37 @@ def run_answers(ck, tmp):
     ck.check(all(r.headers.get("content-type") == PROTO for r in reqs), "content type")
 
 
+def run_split(ck, tmp):
+    n, big = 120, 77
+    data = os.path.join(tmp, "app3.log")
+    with open(data, "w", encoding="utf-8") as f:
+        for seq in range(n):
+            r = {"seq": seq, "msg": "m%d" % seq}
+            if seq == big:  # random hex: snappy cannot shrink it below the limit
+                r["blob"] = os.urandom(2000).hex()
+            f.write(json.dumps(r) + "\n")
+    api_port = http_receiver.free_port()
+    with LokiReceiver(max_body=1500) as rcv:
+        conf = config(tmp, data, api_port, [
+            (rcv.port, {"Labels": "job=split", "Format": "protobuf"})])
+        s = Sluice(conf, os.path.join(tmp, "sluice3.log"))
+        try:
+            rcv.wait_for(lambda _: len(rcv.accepted()) >= n - 1, 60, "%d entries" % (n - 1))
+            oversize = e2e.wait_for(
+                lambda: e2e.metric_value(api_port, "sluice_output_dropped_records_total",
+                                         {"name": "loki.0", "reason": "oversize"}),
+                20, what="oversize counter")
+        finally:
+            rc = s.stop()
+        ok = rcv.accepted()
+    ck.equal(rc, 0, "run 3 exit code")
+    ck.check(rcv.too_large > 0, "some pushes answered 413")
+    ck.equal(sorted(seq_of(e) for e in ok), [q for q in range(n) if q != big],
+             "every record once but the oversized one")
+    ck.equal(oversize, 1.0, "the oversized entry counted as oversize")
+    ck.check("sending them in two halves" in s.text(), "split logged")
+
+
 def run_config_errors(ck, tmp):
     d = os.path.join(tmp, "conf")
     os.makedirs(d, exist_ok=True)
@@ -297,6 +332,7 @@ def main():
         run_config_errors(ck, tmp)
         run_same_as_json(ck, tmp)
         run_answers(ck, tmp)
+        run_split(ck, tmp)
     ck.finish()
 
 
