@@ -247,8 +247,8 @@ static int check_format(struct loki_ctx *ctx, struct sl_plugin_instance *ins,
 
 	if (ctx->format.n > 1) {
 		sl_plugin_error(ins, ctx->format.items[1].line,
-				"option 'format' is given more than once for "
-				"loki (first on line %d)",
+				"option 'format' is given more than once "
+				"(first on line %d)",
 				at);
 		return -SL_ECONFIG;
 	}
