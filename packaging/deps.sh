@@ -9,7 +9,7 @@ set -euo pipefail
 build=(meson ninja-build pkg-config gcc python3
   libevent-dev libyajl-dev libpcre2-dev libyaml-dev zlib1g-dev libssl-dev
   libcurl4-openssl-dev liblz4-dev librdkafka-dev libmsgpack-dev
-  libprotobuf-c-dev protobuf-c-compiler)
+  libprotobuf-c-dev protobuf-c-compiler libsnappy-dev)
 demo=(curl openssl)
 deb=(build-essential debhelper dpkg-dev systemd)
 # the suite: clang + sanitizers, clang-format, cmocka, a real Prometheus; the .deb test

@@ -14,9 +14,12 @@
  * record's string, else Tenant_ID, else no X-Scope-OrgID), each settling
  * its own records.
  *
- * The payload itself is built by loki_encode.c.
+ * The payload itself is built by loki_encode.c; with Format protobuf that
+ * JSON body is carried over into Loki's snappy-compressed protobuf by
+ * loki_proto.c, and the answers mean the same.
  */
 #include "loki.h"
+#include "loki_proto.h"
 #include "sl_http_client.h"
 #include "sl_output.h"
 #include "sl_output_error.h"
@@ -48,6 +51,8 @@ struct loki_ctx {
 	char *label_map_path;
 	struct sl_strlist structured_metadata;
 	struct sl_strlist structured_metadata_map_keys;
+	/* MULTI only to know its line (reported when given twice) */
+	struct sl_cfg_multi format;
 	/* http_user, http_passwd, compress, header (the shared fragment) */
 	struct sl_http_client_cfg hc;
 	char *bearer_token;
@@ -58,7 +63,8 @@ struct loki_ctx {
 	/* tenant_line, then hc.lines (borrowed), NULL-terminated */
 	char **hdr_lines;
 	struct sl_http_client_opts http;
-	char *name; /* instance name, owned */
+	char *name;    /* instance name, owned */
+	bool protobuf; /* Format protobuf */
 };
 
 /* Per worker thread. */
@@ -66,6 +72,8 @@ struct loki_worker {
 	struct sl_http_client *client;
 	struct loki_batch batch;
 	struct sl_buf payload;
+	struct loki_proto proto; /* Format protobuf: */
+	struct sl_buf wire;	 /* the body sent */
 	struct sl_http_response resp;
 	/* Tenant_ID_Key: each record's tenant (index + 1 into tenant_off,
 	 * 0: none, Tenant_ID applies), the tenants' names (NUL-terminated in
@@ -164,6 +172,13 @@ static const struct sl_cfg_option loki_config[] = {
      .type = SL_CFG_SLIST,
      .offset = OFF(structured_metadata_map_keys),
      .desc = "$accessors of maps whose members become entry metadata"},
+    {.name = "format",
+     .type = SL_CFG_STR,
+     .flags = SL_CFG_MULTI,
+     .def = "json",
+     .offset = OFF(format),
+     .desc = "json or protobuf (Loki's snappy-compressed protobuf push; a "
+	     "sluice option)"},
     SL_CFG_END,
 };
 
@@ -215,6 +230,42 @@ static int load_label_map(struct loki_ctx *ctx, struct sl_plugin_instance *ins,
 				where ? where : "",
 				rc == -SL_EIO ? "cannot be read" : err);
 		free(where);
+		return -SL_ECONFIG;
+	}
+	return 0;
+}
+
+/*
+ * Format: json or protobuf, once. Protobuf bodies are snappy-compressed
+ * already, so Compress gzip with it is an error (at Format's line).
+ */
+static int check_format(struct loki_ctx *ctx, struct sl_plugin_instance *ins,
+			int line)
+{
+	const struct sl_cfg_item *f = &ctx->format.items[0];
+	int at = f->line ? f->line : line;
+
+	if (ctx->format.n > 1) {
+		sl_plugin_error(ins, ctx->format.items[1].line,
+				"option 'format' is given more than once "
+				"(first on line %d)",
+				at);
+		return -SL_ECONFIG;
+	}
+	if (!strcasecmp(f->value, "protobuf")) {
+		ctx->protobuf = true;
+	} else if (strcasecmp(f->value, "json")) {
+		sl_plugin_error(ins, at,
+				"loki: format '%s' is not json or "
+				"protobuf",
+				f->value);
+		return -SL_ECONFIG;
+	}
+	if (ctx->protobuf && ctx->hc.gzip) {
+		sl_plugin_error(
+		    ins, at,
+		    "loki: format protobuf is snappy-compressed "
+		    "already: compress gzip cannot be used with it");
 		return -SL_ECONFIG;
 	}
 	return 0;
@@ -353,6 +404,8 @@ static int loki_init(void *vctx, struct sl_output *out)
 		return hrc;
 	if (hrc < 0)
 		rc = hrc;
+	if (ctx->format.n && check_format(ctx, ins, line) < 0)
+		rc = -SL_ECONFIG;
 	if (!ctx->uri || ctx->uri[0] != '/') {
 		sl_plugin_error(ins, line, "loki: uri must start with '/'");
 		rc = -SL_ECONFIG;
@@ -381,6 +434,7 @@ static int loki_worker_init(void *vctx, void **worker)
 	if (!w)
 		return -SL_ENOMEM;
 	loki_batch_init(&w->batch);
+	loki_proto_init(&w->proto);
 	sl_record_init(&w->trec);
 	w->hdrs = calloc(ctx->hc.n_lines + 2, sizeof(*w->hdrs));
 	w->client = w->hdrs ? sl_http_client_create(&ctx->http) : NULL;
@@ -404,6 +458,8 @@ static void loki_worker_exit(void *vctx, void *worker)
 	sl_http_client_destroy(w->client);
 	loki_batch_destroy(&w->batch);
 	sl_buf_destroy(&w->payload);
+	loki_proto_destroy(&w->proto);
+	sl_buf_destroy(&w->wire);
 	sl_http_response_destroy(&w->resp);
 	free(w->tenant_of);
 	free(w->tenant_off);
@@ -451,6 +507,12 @@ static enum sl_flush_result send_range(struct loki_ctx *ctx,
 				       struct sl_flush *fl, uint32_t lo,
 				       uint32_t hi);
 
+/* Bytes of the body last sent (for the 413 log lines). */
+static size_t sent_len(const struct loki_ctx *ctx, const struct loki_worker *w)
+{
+	return ctx->protobuf ? w->wire.len : w->payload.len;
+}
+
 /*
  * 413: sends the two halves of the request's index range one after the
  * other (each may split again). The batch is reused by the sends, so the
@@ -475,7 +537,7 @@ static enum sl_flush_result split(struct loki_ctx *ctx, struct loki_worker *w,
 	       "%s:%lld, HTTP status=413 for %zu entries (%zu bytes): sending "
 	       "them in two halves",
 	       ctx->host, (long long)ctx->port, w->batch.n_entries,
-	       w->payload.len);
+	       sent_len(ctx, w));
 	r = send_range(ctx, w, fl, lo, mid);
 	if (r != SL_FLUSH_OK)
 		return r;
@@ -522,7 +584,7 @@ static enum sl_flush_result handle_response(struct loki_ctx *ctx,
 		sl_log(SL_LOG_ERROR, ctx->name,
 		       "%s:%lld, HTTP status=413 for a single entry of %zu "
 		       "bytes: dropped (oversize)",
-		       ctx->host, (long long)ctx->port, w->payload.len);
+		       ctx->host, (long long)ctx->port, sent_len(ctx, w));
 		sl_flush_drop(fl, SL_DROP_OVERSIZE, n);
 		mark_all(fl, &w->batch);
 		return SL_FLUSH_OK;
@@ -556,6 +618,39 @@ static enum sl_flush_result handle_response(struct loki_ctx *ctx,
 }
 
 /* One push of the unsettled records in [lo, hi) of the chunk. */
+/*
+ * Format protobuf: the request's body from its JSON. 0, or -1 when the
+ * chunk must be retried (out of memory). A JSON body it cannot read would
+ * fail the same way on every retry: its entries are dropped as rejected,
+ * counted and logged, and *n_entries becomes 0 (nothing to send).
+ */
+static int to_protobuf(struct loki_ctx *ctx, struct loki_worker *w,
+		       struct sl_flush *fl)
+{
+	int rc;
+
+	sl_buf_reset(&w->wire);
+	rc = loki_proto_encode(&w->proto, w->payload.data, w->payload.len,
+			       &w->wire);
+	if (rc == -SL_ENOMEM) {
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "out of memory encoding %zu entries as protobuf",
+		       w->batch.n_entries);
+		return -1;
+	}
+	if (rc < 0) {
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "%zu entries dropped: their push body (%zu bytes) %s",
+		       w->batch.n_entries, w->payload.len,
+		       rc == -SL_ETOOBIG ? "is over snappy's 4 GiB"
+					 : "did not convert to protobuf");
+		sl_flush_drop(fl, SL_DROP_REJECTED, w->batch.n_entries);
+		mark_all(fl, &w->batch);
+		w->batch.n_entries = 0;
+	}
+	return 0;
+}
+
 static enum sl_flush_result send_range(struct loki_ctx *ctx,
 				       struct loki_worker *w,
 				       struct sl_flush *fl, uint32_t lo,
@@ -585,6 +680,15 @@ static enum sl_flush_result send_range(struct loki_ctx *ctx,
 		return SL_FLUSH_OK;
 	req.body = w->payload.data;
 	req.body_len = w->payload.len;
+	if (ctx->protobuf) {
+		if (to_protobuf(ctx, w, fl) < 0)
+			return SL_FLUSH_RETRY;
+		if (w->batch.n_entries == 0)
+			return SL_FLUSH_OK;
+		req.content_type = "application/x-protobuf";
+		req.body = w->wire.data;
+		req.body_len = w->wire.len;
+	}
 	if (sl_http_client_send(w->client, &req, &w->resp) < 0) {
 		sl_log(SL_LOG_WARN, ctx->name,
 		       "no answer for %zu entries, will retry: %s",
@@ -757,7 +861,7 @@ static void loki_destroy(void *vctx)
 
 const struct sl_output_plugin sl_output_loki = {
     .name = "loki",
-    .description = "Send logs to Grafana Loki (JSON push API)",
+    .description = "Send logs to Grafana Loki (push API: JSON or protobuf)",
     .config_map = loki_config,
     .ctx_size = sizeof(struct loki_ctx),
     .init = loki_init,
