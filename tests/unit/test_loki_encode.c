@@ -580,8 +580,8 @@ static void test_record_labels_interleaved(void **state)
 static void test_unparsed_line_equals_parsed_line(void **state)
 {
 	static const char *const bodies[] = {
-	    "{\"m\":\"caf\xC3\xA9 \xC0\xAF x\xED\xA0\x80 \\\"q\\\\\","
-	    "\"t\":\"\x01\x7f\"}",
+	    ("{\"m\":\"caf\xC3\xA9 \xC0\xAF x\xED\xA0\x80 \\\"q\\\\\","
+	     "\"t\":\"\x01\x7f\"}"),
 	    "{\"a\":[1,{\"b\":\"\xF0\x9F\x98\x80\"}],\"c\":null}",
 	    "not json \xFF\n",
 	    "[1,2]",
