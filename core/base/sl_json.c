@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* ---- escaping ------------------------------------------------------------ */
 
@@ -57,7 +60,8 @@ static inline uint64_t unsafe_bytes(uint64_t w)
 
 /*
  * Length of the leading run of plain bytes of p[0..n). The common case of
- * every string a collector writes, so it goes a word at a time. Each word
+ * every string a collector writes, so it goes 16 bytes a step with SSE2
+ * (every x86-64 has it), then a 64-bit word at a time. Each word
  * is also stored at `o` before it is checked (the caller guarantees n
  * bytes of room there): a clean word then costs no second copy, and a
  * word with an unsafe byte has its plain prefix in place already.
@@ -66,6 +70,24 @@ static inline size_t plain_run(const unsigned char *p, size_t n, char *o)
 {
 	size_t i = 0;
 
+#ifdef __SSE2__
+	/* 16 bytes a step; a signed compare below ' ' also catches every
+	 * byte from 0x80 */
+	while (i + 16 <= n) {
+		__m128i v =
+		    _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i u = _mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+				 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+		    _mm_cmplt_epi8(v, _mm_set1_epi8(' ')));
+		unsigned m = (unsigned)_mm_movemask_epi8(u);
+
+		_mm_storeu_si128((__m128i *)(void *)(o + i), v);
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+		i += 16;
+	}
+#endif
 	while (i + 8 <= n) {
 		uint64_t w, m;
 
@@ -89,75 +111,71 @@ static inline size_t plain_run(const unsigned char *p, size_t n, char *o)
 }
 
 /*
- * Makes room for `need` more bytes and the NUL. Inline because it is
- * checked at every escape: the slow path is the buffer's own reserve.
- */
-static inline int room(struct sl_buf *b, size_t need)
-{
-	if (b->cap - b->len > need)
-		return 0;
-	return sl_buf_reserve(b, need);
-}
-
-/*
- * The invariant of the loop below: the buffer has room for what is left of
- * the input as it is, the closing quote and the NUL. Plain bytes and valid
- * UTF-8 are copied byte for byte and keep it; an escape grows the output
- * by at most 5 bytes more than it consumes, so room() is asked for that
- * before each one.
+ * The invariant of the loop below: from `o` the buffer has room for what
+ * is left of the input as it is, the closing quote and the NUL. Plain
+ * bytes and valid UTF-8 are copied byte for byte and keep it; an escape
+ * grows the output by at most 5 bytes more than it consumes, so the room
+ * is checked before each one. The output position lives in a local, not
+ * in b->len: stores through a char pointer may alias *b, and the compiler
+ * would reload b after each one.
  */
 int sl_json_append_string(struct sl_buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t old = b->len, i = 0, bad, k;
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	size_t old = b->len, bad, k;
+	char *o, *lim;
 
 	if (len > SIZE_MAX - 8 || sl_buf_reserve(b, len + 2) < 0)
 		return -SL_ENOMEM;
-	b->data[b->len++] = '"';
-	while (i < len) {
-		char *o;
+	o = b->data + b->len;
+	lim = b->data + b->cap - 1; /* the NUL's place, at the latest */
+	*o++ = '"';
+	while (p < end) {
 		unsigned c;
 
-		k = plain_run(p + i, len - i, b->data + b->len);
-		b->len += k;
-		i += k;
-		if (i == len)
+		k = plain_run(p, (size_t)(end - p), o);
+		o += k;
+		p += k;
+		if (p == end)
 			break;
-		c = p[i];
+		if ((size_t)(lim - o) < (size_t)(end - p) + 6 + 1) {
+			b->len = (size_t)(o - b->data);
+			if (sl_buf_reserve(b, (size_t)(end - p) + 6 + 1) < 0)
+				goto nomem;
+			o = b->data + b->len;
+			lim = b->data + b->cap - 1;
+		}
+		c = *p;
 		if (c >= 0x80) {
-			k = sl_utf8_seq(p + i, len - i, &bad);
+			k = sl_utf8_seq(p, (size_t)(end - p), &bad);
 			if (k) { /* valid: as it is */
-				memcpy(b->data + b->len, p + i, k);
-				b->len += k;
-				i += k;
+				memcpy(o, p, k);
+				o += k;
+				p += k;
 				continue;
 			}
 			/* `bad` bytes (at least one) become U+FFFD */
-			if (room(b, len - i + 3 + 1) < 0)
-				goto nomem;
-			memcpy(b->data + b->len, SL_UTF8_REPLACEMENT, 3);
-			b->len += 3;
-			i += bad;
+			memcpy(o, SL_UTF8_REPLACEMENT, 3);
+			o += 3;
+			p += bad;
 			continue;
 		}
-		if (room(b, len - i + 6 + 1) < 0)
-			goto nomem;
-		o = b->data + b->len;
 		o[0] = '\\';
 		if (short_escape[c]) {
 			o[1] = (char)short_escape[c];
-			b->len += 2;
+			o += 2;
 		} else {
 			memcpy(o + 1, "u00", 3);
 			o[4] = hex[c >> 4];
 			o[5] = hex[c & 15];
-			b->len += 6;
+			o += 6;
 		}
-		i++;
+		p++;
 	}
-	b->data[b->len++] = '"';
-	b->data[b->len] = '\0';
+	*o++ = '"';
+	*o = '\0';
+	b->len = (size_t)(o - b->data);
 	return 0;
 nomem:
 	b->len = old;
