@@ -774,35 +774,54 @@ static int mark_removed(const struct loki_enc *e, struct loki_batch *b,
 	return any;
 }
 
-/* Copies container `p` without its removed members. */
+/*
+ * Copies container `p` without its removed members, joined by ','. Kept
+ * members that were already joined by exactly one ',' in the text are
+ * copied as one run (one append instead of two per member); any other gap
+ * (white space) is not copied, as before.
+ */
 static int copy_filtered(struct sl_buf *out, const struct sl_view *v,
 			 const char *text, const uint8_t *rm, uint32_t p)
 {
 	const struct sl_view_node *pn = &v->nodes[p];
-	bool first = true;
+	size_t run_off = 0, run_end = 0;
+	bool first = true, run = false;
 	uint32_t c;
 
 	if (sl_buf_append(out, pn->type == SL_VAL_ARRAY ? "[" : "{", 1) < 0)
 		return -SL_ENOMEM;
 	for (c = p + 1; c < pn->end; c = v->nodes[c].end) {
 		const struct sl_view_node *cn = &v->nodes[c];
+		size_t m_off = cn->member_off,
+		       m_end = cn->val_off + cn->val_len;
 
 		if (rm[c] & RM_SELF)
 			continue;
+		if (run && !(rm[c] & RM_INSIDE) && m_off == run_end + 1 &&
+		    text[run_end] == ',') {
+			run_end = m_end;
+			continue;
+		}
+		if (run &&
+		    sl_buf_append(out, text + run_off, run_end - run_off) < 0)
+			return -SL_ENOMEM;
+		run = false;
 		if (!first && sl_buf_append(out, ",", 1) < 0)
 			return -SL_ENOMEM;
 		first = false;
 		if (rm[c] & RM_INSIDE) {
-			if (sl_buf_append(out, text + cn->member_off,
-					  cn->val_off - cn->member_off) < 0 ||
+			if (sl_buf_append(out, text + m_off,
+					  cn->val_off - m_off) < 0 ||
 			    copy_filtered(out, v, text, rm, c) < 0)
 				return -SL_ENOMEM;
-		} else if (sl_buf_append(out, text + cn->member_off,
-					 cn->val_off + cn->val_len -
-					     cn->member_off) < 0) {
-			return -SL_ENOMEM;
+		} else {
+			run = true;
+			run_off = m_off;
+			run_end = m_end;
 		}
 	}
+	if (run && sl_buf_append(out, text + run_off, run_end - run_off) < 0)
+		return -SL_ENOMEM;
 	return sl_buf_append(out, pn->type == SL_VAL_ARRAY ? "]" : "}", 1);
 }
 

@@ -376,6 +376,28 @@ static void test_remove_keys(void **state)
 	    "[\"2\",\"{\\\"a\\\":{}}\"]]}]}");
 }
 
+/* Removal around white space: members are joined by exactly one ',',
+ * white space inside a member is kept (runs of members copied at once must
+ * give the same bytes as member by member). */
+static void test_remove_keys_white_space(void **state)
+{
+	struct fx *f = *state;
+	const char *err;
+
+	label(f, "job=j");
+	assert_int_equal(loki_enc_add_remove_key(&f->enc, "a", &err), 0);
+	assert_int_equal(loki_enc_add_remove_key(&f->enc, "$d[0]", &err), 0);
+	assert_int_equal(loki_enc_add_remove_key(&f->enc, "$e['x']", &err), 0);
+	rec(f, 1,
+	    "{\"a\": 1 , \"b\":2,\"c\":3 , \"f\":0,\"d\" : [1, 2,3], "
+	    "\"e\":{\"x\":1, \"y\":2,\"z\":3}}");
+	assert_string_equal(
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"job\":\"j\"},\"values\":["
+	    "[\"1\",\"{\\\"b\\\":2,\\\"c\\\":3,\\\"f\\\":0,\\\"d\\\" : [2,3],"
+	    "\\\"e\\\":{\\\"y\\\":2,\\\"z\\\":3}}\"]]}]}");
+}
+
 static void test_key_value(void **state)
 {
 	struct fx *f = *state;
@@ -687,6 +709,7 @@ int main(void)
 	    T(test_structured_metadata),
 	    T(test_structured_metadata_map_keys),
 	    T(test_remove_keys),
+	    T(test_remove_keys_white_space),
 	    T(test_key_value),
 	    T(test_drop_single_key),
 	    T(test_auto_kubernetes_labels),
