@@ -134,6 +134,7 @@ struct loki_stream {
 	size_t key_off, key_len; /* the "stream" object JSON, in keys */
 	uint32_t hash;
 	uint32_t entries;
+	uint32_t next; /* while ordering: where its next entry goes */
 };
 
 /*
@@ -143,6 +144,8 @@ struct loki_stream {
 struct loki_batch {
 	struct loki_entry *entries;
 	size_t n_entries, cap_entries;
+	struct loki_entry *spare; /* the other half of the stream ordering */
+	size_t cap_spare;
 	struct loki_stream *streams;
 	size_t n_streams, cap_streams;
 	uint32_t *slots; /* hash table of stream index + 1; 0 = empty */
@@ -170,7 +173,9 @@ typedef bool (*loki_skip_fn)(void *ud, uint32_t index);
  * ({"streams":[{"stream":{...},"values":[["<ns>","<line>"],...]},...]},
  * each entry ["<ns>","<line>",{metadata}] when metadata is configured):
  * records grouped by label set (streams in order of first appearance),
- * entries of a stream sorted by time (stable). b->n_entries is the number
+ * entries of a stream sorted by time (stable). The record is parsed only
+ * when an option reads it, and the label set rendered once per chunk when
+ * no label comes from the record. b->n_entries is the number
  * of entries; 0 means nothing to send (out unchanged). Returns 0 or
  * -SL_ENOMEM (out may hold a partial body: reset it).
  */

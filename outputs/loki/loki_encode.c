@@ -456,6 +456,7 @@ void loki_batch_init(struct loki_batch *b)
 void loki_batch_destroy(struct loki_batch *b)
 {
 	free(b->entries);
+	free(b->spare);
 	free(b->streams);
 	free(b->slots);
 	sl_buf_destroy(&b->lines);
@@ -712,7 +713,7 @@ static long stream_of(struct loki_batch *b, size_t key_off)
 		 sizeof(*st)) < 0)
 		return -1;
 	st = &b->streams[b->n_streams];
-	*st = (struct loki_stream){key_off, klen, h, 0};
+	*st = (struct loki_stream){key_off, klen, h, 0, 0};
 	b->slots[s] = (uint32_t)b->n_streams + 1;
 	return (long)b->n_streams++;
 }
@@ -773,35 +774,54 @@ static int mark_removed(const struct loki_enc *e, struct loki_batch *b,
 	return any;
 }
 
-/* Copies container `p` without its removed members. */
+/*
+ * Copies container `p` without its removed members, joined by ','. Kept
+ * members that were already joined by exactly one ',' in the text are
+ * copied as one run (one append instead of two per member); any other gap
+ * (white space) is not copied, as before.
+ */
 static int copy_filtered(struct sl_buf *out, const struct sl_view *v,
 			 const char *text, const uint8_t *rm, uint32_t p)
 {
 	const struct sl_view_node *pn = &v->nodes[p];
-	bool first = true;
+	size_t run_off = 0, run_end = 0;
+	bool first = true, run = false;
 	uint32_t c;
 
 	if (sl_buf_append(out, pn->type == SL_VAL_ARRAY ? "[" : "{", 1) < 0)
 		return -SL_ENOMEM;
 	for (c = p + 1; c < pn->end; c = v->nodes[c].end) {
 		const struct sl_view_node *cn = &v->nodes[c];
+		size_t m_off = cn->member_off,
+		       m_end = cn->val_off + cn->val_len;
 
 		if (rm[c] & RM_SELF)
 			continue;
+		if (run && !(rm[c] & RM_INSIDE) && m_off == run_end + 1 &&
+		    text[run_end] == ',') {
+			run_end = m_end;
+			continue;
+		}
+		if (run &&
+		    sl_buf_append(out, text + run_off, run_end - run_off) < 0)
+			return -SL_ENOMEM;
+		run = false;
 		if (!first && sl_buf_append(out, ",", 1) < 0)
 			return -SL_ENOMEM;
 		first = false;
 		if (rm[c] & RM_INSIDE) {
-			if (sl_buf_append(out, text + cn->member_off,
-					  cn->val_off - cn->member_off) < 0 ||
+			if (sl_buf_append(out, text + m_off,
+					  cn->val_off - m_off) < 0 ||
 			    copy_filtered(out, v, text, rm, c) < 0)
 				return -SL_ENOMEM;
-		} else if (sl_buf_append(out, text + cn->member_off,
-					 cn->val_off + cn->val_len -
-					     cn->member_off) < 0) {
-			return -SL_ENOMEM;
+		} else {
+			run = true;
+			run_off = m_off;
+			run_end = m_end;
 		}
 	}
+	if (run && sl_buf_append(out, text + run_off, run_end - run_off) < 0)
+		return -SL_ENOMEM;
 	return sl_buf_append(out, pn->type == SL_VAL_ARRAY ? "]" : "}", 1);
 }
 
@@ -1020,34 +1040,69 @@ static int cmp_entry(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* One record: its stream and its line, appended to the batch. */
+/*
+ * Whether anything but the line itself reads the record: labels and
+ * metadata from accessors (which also remove their fields), Remove_keys,
+ * Drop_Single_Key, key_value lines. When nothing does, the record is not
+ * parsed at all: its bytes are the line. That is the same line the parse
+ * would give, since a repaired body (invalid UTF-8 as U+FFFD) is exactly
+ * what escaping the raw bytes gives, and a body that does not parse is
+ * sent as it is either way.
+ */
+static bool reads_record(const struct loki_enc *e)
+{
+	size_t i;
+
+	if (e->n_remove || e->drop_single_key != LOKI_DROP_OFF ||
+	    e->line_format != LOKI_LINE_JSON || e->auto_kubernetes_labels ||
+	    e->n_meta_maps)
+		return true;
+	for (i = 0; i < e->n_labels; i++)
+		if (e->labels[i].acc)
+			return true;
+	for (i = 0; i < e->n_meta; i++)
+		if (e->meta[i].acc)
+			return true;
+	return false;
+}
+
+/* Whether every label is fixed or read from the tag: one stream a chunk. */
+static bool labels_fixed(const struct loki_enc *e)
+{
+	size_t i;
+
+	if (e->auto_kubernetes_labels)
+		return false;
+	for (i = 0; i < e->n_labels; i++)
+		if (e->labels[i].acc)
+			return false;
+	return true;
+}
+
+/*
+ * One record: its stream and its line, appended to the batch. `parse`:
+ * whether anything reads the record (reads_record); `fixed`: the stream
+ * of every record of the chunk, or -1 when the labels come from it.
+ */
 static int add_record(const struct loki_enc *e, struct loki_batch *b,
-		      uint32_t index, int64_t ts, const char *body, size_t len)
+		      uint32_t index, int64_t ts, const char *body, size_t len,
+		      bool parse, long fixed)
 {
 	const struct sl_view *v = NULL;
 	struct loki_entry *en;
-	size_t key_off = b->keys.len;
-	bool ok;
-	long st;
+	bool ok = false;
+	long st = fixed;
 
-	ok = sl_record_reset_json(&b->rec, ts, body, len) == 0 &&
-	     sl_record_view(&b->rec, &v) == 0;
-	if (render_labels(e, b, ok) < 0)
-		return -SL_ENOMEM;
-	st = stream_of(b, key_off);
-	if (st < 0)
-		return -SL_ENOMEM;
-	if (ok) {
-		const char *text;
-		size_t tlen;
+	if (parse)
+		ok = sl_record_reset_json(&b->rec, ts, body, len) == 0 &&
+		     sl_record_view(&b->rec, &v) == 0;
+	if (st < 0) {
+		size_t key_off = b->keys.len;
 
-		text = sl_record_body(&b->rec, &tlen);
-		if (build_line(e, b, text, tlen, v) < 0)
+		if (render_labels(e, b, ok) < 0)
 			return -SL_ENOMEM;
-	} else {
-		/* not an object (cannot come from the core): sent as is */
-		sl_buf_reset(&b->line);
-		if (sl_buf_append(&b->line, body, len) < 0)
+		st = stream_of(b, key_off);
+		if (st < 0)
 			return -SL_ENOMEM;
 	}
 	if (grow((void **)&b->entries, &b->cap_entries, b->n_entries + 1,
@@ -1058,9 +1113,21 @@ static int add_record(const struct loki_enc *e, struct loki_batch *b,
 	en->stream = (uint32_t)st;
 	en->index = index;
 	en->line_off = b->lines.len;
-	if (sl_json_append_string(&b->lines, b->line.data ? b->line.data : "",
-				  b->line.len) < 0)
+	if (ok) {
+		const char *text;
+		size_t tlen;
+
+		text = sl_record_body(&b->rec, &tlen);
+		if (build_line(e, b, text, tlen, v) < 0 ||
+		    sl_json_append_string(&b->lines,
+					  b->line.data ? b->line.data : "",
+					  b->line.len) < 0)
+			return -SL_ENOMEM;
+	} else if (sl_json_append_string(&b->lines, body, len) < 0) {
+		/* nothing reads it, or not an object (cannot come from the
+		 * core): the record's bytes are the line */
 		return -SL_ENOMEM;
+	}
 	if (loki_enc_has_metadata(e) &&
 	    render_metadata(e, b, ok ? v : NULL) < 0)
 		return -SL_ENOMEM;
@@ -1068,6 +1135,78 @@ static int add_record(const struct loki_enc *e, struct loki_batch *b,
 	b->n_entries++;
 	b->streams[st].entries++;
 	return 0;
+}
+
+/* True when entries[from, to) are in time order (ties in chunk order,
+ * which is how they were appended). */
+static bool in_time_order(const struct loki_entry *en, size_t from, size_t to)
+{
+	size_t i;
+
+	for (i = from + 1; i < to; i++)
+		if (en[i].ts_ns < en[i - 1].ts_ns)
+			return false;
+	return true;
+}
+
+/*
+ * Orders the entries by stream (first appearance), then time, then chunk
+ * position, as one qsort by that key would, without its n log n
+ * comparisons in the common cases: a stable counting sort by stream
+ * (nothing to do for one stream), then a sort of each stream only when its
+ * times go backwards (tail records mostly arrive in order). 0 or
+ * -SL_ENOMEM.
+ */
+static int order_entries(struct loki_batch *b)
+{
+	struct loki_entry *t;
+	size_t i, off = 0;
+
+	if (b->n_streams > 1) {
+		if (grow((void **)&b->spare, &b->cap_spare, b->n_entries,
+			 sizeof(*b->spare)) < 0)
+			return -SL_ENOMEM;
+		for (i = 0; i < b->n_streams; i++) {
+			b->streams[i].next = (uint32_t)off;
+			off += b->streams[i].entries;
+		}
+		for (i = 0; i < b->n_entries; i++)
+			b->spare[b->streams[b->entries[i].stream].next++] =
+			    b->entries[i];
+		t = b->entries;
+		b->entries = b->spare;
+		b->spare = t;
+		i = b->cap_entries;
+		b->cap_entries = b->cap_spare;
+		b->cap_spare = i;
+	}
+	off = 0;
+	for (i = 0; i < b->n_streams; i++) {
+		size_t n = b->streams[i].entries;
+
+		if (!in_time_order(b->entries, off, off + n))
+			qsort(b->entries + off, n, sizeof(*b->entries),
+			      cmp_entry);
+		off += n;
+	}
+	return 0;
+}
+
+/* Appends `v` in decimal ("[\"<v>\","), faster than snprintf. */
+static int put_ts(struct sl_buf *out, int64_t v)
+{
+	char num[24], *p = num + sizeof(num);
+	uint64_t u = (uint64_t)v;
+
+	*--p = ',';
+	*--p = '"';
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	*--p = '"';
+	*--p = '[';
+	return sl_buf_append(out, p, (size_t)(num + sizeof(num) - p));
 }
 
 static void batch_reset(struct loki_batch *b)
@@ -1084,27 +1223,35 @@ int loki_encode(const struct loki_enc *e, struct loki_batch *b,
 		const struct sl_chunk *c, loki_skip_fn skip, void *skip_ud,
 		struct sl_buf *out)
 {
+	bool parse = reads_record(e);
 	struct sl_chunk_iter it;
 	const char *body;
+	long fixed = -1;
 	size_t len, i;
 	int64_t ts;
-	char num[32];
 
 	batch_reset(b);
 	b->tag = c->tag ? c->tag : "";
 	b->tag_len = c->tag ? c->tag_len : 0;
+	if (labels_fixed(e)) {
+		/* the same label set for every record: rendered once */
+		if (render_labels(e, b, false) < 0 ||
+		    (fixed = stream_of(b, 0)) < 0)
+			return -SL_ENOMEM;
+	}
 	sl_chunk_iter_init(&it, c);
 	while (sl_chunk_next(&it, &ts, &body, &len)) {
 		uint32_t index = it.index - 1;
 
 		if (skip && skip(skip_ud, index))
 			continue;
-		if (add_record(e, b, index, ts, body, len) < 0)
+		if (add_record(e, b, index, ts, body, len, parse, fixed) < 0)
 			return -SL_ENOMEM;
 	}
 	if (b->n_entries == 0)
 		return 0;
-	qsort(b->entries, b->n_entries, sizeof(*b->entries), cmp_entry);
+	if (order_entries(b) < 0)
+		return -SL_ENOMEM;
 	if (sl_buf_reserve(out, b->lines.len + b->keys.len + b->n_entries * 28 +
 				    b->n_streams * 32 + 16) < 0 ||
 	    sl_buf_append(out, "{\"streams\":[", 12) < 0)
@@ -1113,7 +1260,6 @@ int loki_encode(const struct loki_enc *e, struct loki_batch *b,
 		const struct loki_entry *en = &b->entries[i];
 		const struct loki_stream *st = &b->streams[en->stream];
 		bool first = i == 0 || b->entries[i - 1].stream != en->stream;
-		int n;
 
 		if (first) {
 			if ((i && sl_buf_append(out, "]},", 3) < 0) ||
@@ -1125,9 +1271,7 @@ int loki_encode(const struct loki_enc *e, struct loki_batch *b,
 		} else if (sl_buf_append(out, ",", 1) < 0) {
 			return -SL_ENOMEM;
 		}
-		n = snprintf(num, sizeof(num), "[\"%lld\",",
-			     (long long)en->ts_ns);
-		if (sl_buf_append(out, num, (size_t)n) < 0 ||
+		if (put_ts(out, en->ts_ns) < 0 ||
 		    sl_buf_append(out, b->lines.data + en->line_off,
 				  en->line_len) < 0 ||
 		    sl_buf_append(out, "]", 1) < 0)

@@ -342,6 +342,188 @@ static void escape_round_trips_through_unescape(void **state)
 	sl_buf_destroy(&u);
 }
 
+/*
+ * The obvious escaper, one byte at a time, for text already repaired by
+ * sl_utf8_repair (a separate implementation of the U+FFFD rule): what the
+ * word-at-a-time sl_json_append_string must give byte for byte.
+ */
+static void ref_escape(struct sl_buf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct sl_buf fixed = {0};
+	size_t i;
+
+	assert_true(sl_utf8_repair(&fixed, s, len) >= 0);
+	assert_int_equal(sl_buf_append(out, "\"", 1), 0);
+	for (i = 0; i < fixed.len; i++) {
+		unsigned char c = (unsigned char)fixed.data[i];
+		char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+		const char *two = NULL;
+
+		switch (c) {
+		case '"':
+			two = "\\\"";
+			break;
+		case '\\':
+			two = "\\\\";
+			break;
+		case '\b':
+			two = "\\b";
+			break;
+		case '\f':
+			two = "\\f";
+			break;
+		case '\n':
+			two = "\\n";
+			break;
+		case '\r':
+			two = "\\r";
+			break;
+		case '\t':
+			two = "\\t";
+			break;
+		default:
+			break;
+		}
+		if (two)
+			assert_int_equal(sl_buf_append(out, two, 2), 0);
+		else if (c < 0x20)
+			assert_int_equal(sl_buf_append(out, e, 6), 0);
+		else
+			assert_int_equal(sl_buf_append(out, &fixed.data[i], 1),
+					 0);
+	}
+	assert_int_equal(sl_buf_append(out, "\"", 1), 0);
+	sl_buf_destroy(&fixed);
+}
+
+/* sl_json_append_string(in) equals ref_escape(in), appended after `prefix`
+ * bytes already in the buffer, and the buffer stays NUL-terminated. */
+static void check_like_ref(const char *in, size_t len, size_t prefix)
+{
+	struct sl_buf got = {0}, want = {0};
+
+	for (size_t i = 0; i < prefix; i++) {
+		assert_int_equal(sl_buf_append(&got, "p", 1), 0);
+		assert_int_equal(sl_buf_append(&want, "p", 1), 0);
+	}
+	ref_escape(&want, in, len);
+	assert_int_equal(sl_json_append_string(&got, in, len), 0);
+	assert_int_equal(got.len, want.len);
+	assert_memory_equal(got.data, want.data, got.len);
+	assert_int_equal(got.data[got.len], '\0');
+	sl_buf_destroy(&got);
+	sl_buf_destroy(&want);
+}
+
+/* Every byte value, alone and at every position of a word inside a long
+ * plain run (the word path, its tail and the boundary between them). */
+static void escape_every_byte_at_every_offset(void **state)
+{
+	char in[40];
+
+	(void)state;
+	for (unsigned c = 0; c < 256; c++) {
+		in[0] = (char)c;
+		check_like_ref(in, 1, 0);
+		for (size_t at = 0; at < 20; at++) {
+			memset(in, 'a', sizeof(in));
+			in[at] = (char)c;
+			check_like_ref(in, 20, at % 3);
+			check_like_ref(in, sizeof(in), 0);
+		}
+	}
+	/* what the reference is held to: the escapes JSON needs */
+	check_escape(S("\x7f"
+		       "a\x1f"),
+		     "\"\x7f"
+		     "a\\u001f\"");
+	check_escape(S("\x0b\x00\x1b"), "\"\\u000b\\u0000\\u001b\"");
+}
+
+/* Long plain runs, with one quote, one backslash or one multi-byte
+ * character far inside, and a run that ends exactly on a word. */
+static void escape_long_plain_runs(void **state)
+{
+	static const char *const odd[] = {
+	    "\"", "\\", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xFF"};
+	char in[1100];
+
+	(void)state;
+	memset(in, 'x', sizeof(in));
+	check_like_ref(in, 1024, 0);
+	check_like_ref(in, 1023, 5);
+	for (size_t k = 0; k < SL_ARRAY_LEN(odd); k++)
+		for (size_t at = 1000; at < 1009; at++) {
+			size_t n = strlen(odd[k]);
+
+			memset(in, 'x', sizeof(in));
+			memcpy(in + at, odd[k], n);
+			check_like_ref(in, at + n, 0);
+			check_like_ref(in, sizeof(in), 1);
+		}
+}
+
+/* Output six or three times the input: the room check at each escape. */
+static void escape_grows_the_buffer_at_escapes(void **state)
+{
+	char in[5000];
+
+	(void)state;
+	memset(in, 0x01, sizeof(in));
+	check_like_ref(in, sizeof(in), 0);
+	memset(in, 0xFF, sizeof(in));
+	check_like_ref(in, sizeof(in), 255); /* next to a 256-byte edge */
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = "\"\x01\xFFz"[i % 4];
+	check_like_ref(in, sizeof(in), 0);
+}
+
+/* Sequences cut by the end of the string or by a plain byte, overlong and
+ * surrogate forms, at each word position. */
+static void escape_invalid_utf8_everywhere(void **state)
+{
+	static const char *const bad[] = {
+	    "\xC3",	    "\xE2\x82",		"\xF0\x9F\x98", "\xC0\xAF",
+	    "\xED\xA0\x80", "\xF4\x90\x80\x80", "\x80\x80",	"\xF8"};
+	char in[32];
+
+	(void)state;
+	for (size_t k = 0; k < SL_ARRAY_LEN(bad); k++) {
+		size_t n = strlen(bad[k]);
+
+		for (size_t at = 0; at < 12; at++) {
+			memset(in, 'a', sizeof(in));
+			memcpy(in + at, bad[k], n);
+			check_like_ref(in, at + n, 0); /* cut by the end */
+			check_like_ref(in, sizeof(in), 0);
+		}
+	}
+	check_escape(S("a\xE2\x82"), "\"a" FFFD "\"");
+}
+
+/* Mixed strings from a fixed seed, weighted toward what needs a look. */
+static void escape_matches_reference_on_mixed_strings(void **state)
+{
+	static const char alphabet[] = "aZ9 {}:,\"\\\n\t\x01\x1f\x7f"
+				       "\xC3\xA9\xE2\x82\xAC\xF0\x9F\xED\xFF";
+	uint32_t seed = 12345;
+	char in[200];
+
+	(void)state;
+	for (int round = 0; round < 3000; round++) {
+		size_t len;
+
+		seed = seed * 1103515245u + 12345u;
+		len = (seed >> 8) % sizeof(in);
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			in[i] = alphabet[(seed >> 8) % (sizeof(alphabet) - 1)];
+		}
+		check_like_ref(in, len, (size_t)round % 9);
+	}
+}
+
 static void prepare_borrows_valid_text(void **state)
 {
 	const char t[] = "{\"a\":\"\xC3\xA9\"}";
@@ -415,6 +597,11 @@ int main(void)
 	    cmocka_unit_test(escape_quotes_and_controls),
 	    cmocka_unit_test(escape_keeps_utf8_and_repairs_the_rest),
 	    cmocka_unit_test(escape_round_trips_through_unescape),
+	    cmocka_unit_test(escape_every_byte_at_every_offset),
+	    cmocka_unit_test(escape_long_plain_runs),
+	    cmocka_unit_test(escape_grows_the_buffer_at_escapes),
+	    cmocka_unit_test(escape_invalid_utf8_everywhere),
+	    cmocka_unit_test(escape_matches_reference_on_mixed_strings),
 	    cmocka_unit_test(prepare_borrows_valid_text),
 	    cmocka_unit_test(root_index_finds_every_key_and_the_last_repeat),
 	    cmocka_unit_test(prepare_repairs_invalid_utf8),

@@ -376,6 +376,28 @@ static void test_remove_keys(void **state)
 	    "[\"2\",\"{\\\"a\\\":{}}\"]]}]}");
 }
 
+/* Removal around white space: members are joined by exactly one ',',
+ * white space inside a member is kept (runs of members copied at once must
+ * give the same bytes as member by member). */
+static void test_remove_keys_white_space(void **state)
+{
+	struct fx *f = *state;
+	const char *err;
+
+	label(f, "job=j");
+	assert_int_equal(loki_enc_add_remove_key(&f->enc, "a", &err), 0);
+	assert_int_equal(loki_enc_add_remove_key(&f->enc, "$d[0]", &err), 0);
+	assert_int_equal(loki_enc_add_remove_key(&f->enc, "$e['x']", &err), 0);
+	rec(f, 1,
+	    "{\"a\": 1 , \"b\":2,\"c\":3 , \"f\":0,\"d\" : [1, 2,3], "
+	    "\"e\":{\"x\":1, \"y\":2,\"z\":3}}");
+	assert_string_equal(
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"job\":\"j\"},\"values\":["
+	    "[\"1\",\"{\\\"b\\\":2,\\\"c\\\":3,\\\"f\\\":0,\\\"d\\\" : [2,3],"
+	    "\\\"e\\\":{\\\"y\\\":2,\\\"z\\\":3}}\"]]}]}");
+}
+
 static void test_key_value(void **state)
 {
 	struct fx *f = *state;
@@ -503,6 +525,122 @@ static void test_many_streams(void **state)
 	}
 }
 
+/* Fixed labels: one stream rendered once, its entries still sorted. */
+static void test_fixed_labels_out_of_order(void **state)
+{
+	struct fx *f = *state;
+
+	label(f, "job=j");
+	label(f, "tag=$TAG");
+	rec(f, 30, "{\"n\":1}");
+	rec(f, 10, "{\"n\":2}");
+	rec(f, 20, "{\"n\":3}");
+	rec(f, 10, "{\"n\":4}"); /* same ts as n=2: kept after it */
+	assert_string_equal(
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"job\":\"j\",\"tag\":\"t\"},"
+	    "\"values\":["
+	    "[\"10\",\"{\\\"n\\\":2}\"],[\"10\",\"{\\\"n\\\":4}\"],"
+	    "[\"20\",\"{\\\"n\\\":3}\"],[\"30\",\"{\\\"n\\\":1}\"]]}]}");
+	assert_int_equal(f->batch.n_streams, 1);
+	assert_int_equal(f->batch.entries[0].index, 1);
+	assert_int_equal(f->batch.entries[1].index, 3);
+	assert_int_equal(f->batch.entries[3].index, 0);
+	/* the next chunk starts over (the stream is per chunk) */
+	sl_chunk_destroy(f->chunk);
+	f->chunk = sl_chunk_create(NULL, "u", 1);
+	assert_non_null(f->chunk);
+	rec(f, 5, "{}");
+	assert_string_equal(
+	    encode(f, NULL, NULL),
+	    "{\"streams\":[{\"stream\":{\"job\":\"j\",\"tag\":\"u\"},"
+	    "\"values\":[[\"5\",\"{}\"]]}]}");
+}
+
+/* Labels from the record, interleaved: grouped by first appearance, each
+ * stream in time order, whether it needed sorting or not. */
+static void test_record_labels_interleaved(void **state)
+{
+	struct fx *f = *state;
+
+	label(f, "$k");
+	rec(f, 1, "{\"k\":\"a\",\"n\":1}");
+	rec(f, 2, "{\"k\":\"b\",\"n\":2}");
+	rec(f, 3, "{\"k\":\"a\",\"n\":3}");
+	rec(f, 9, "{\"k\":\"c\",\"n\":4}");
+	rec(f, 4, "{\"k\":\"b\",\"n\":5}");
+	rec(f, 5, "{\"k\":\"c\",\"n\":6}"); /* c goes back in time */
+	rec(f, 6, "{\"k\":\"a\",\"n\":7}");
+	assert_string_equal(
+	    encode(f, NULL, NULL),
+	    "{\"streams\":["
+	    "{\"stream\":{\"k\":\"a\"},\"values\":["
+	    "[\"1\",\"{\\\"n\\\":1}\"],[\"3\",\"{\\\"n\\\":3}\"],"
+	    "[\"6\",\"{\\\"n\\\":7}\"]]},"
+	    "{\"stream\":{\"k\":\"b\"},\"values\":["
+	    "[\"2\",\"{\\\"n\\\":2}\"],[\"4\",\"{\\\"n\\\":5}\"]]},"
+	    "{\"stream\":{\"k\":\"c\"},\"values\":["
+	    "[\"5\",\"{\\\"n\\\":6}\"],[\"9\",\"{\\\"n\\\":4}\"]]}]}");
+	assert_int_equal(f->batch.n_streams, 3);
+	assert_int_equal(f->batch.n_entries, 7);
+	/* every record once, for settling */
+	{
+		unsigned seen = 0;
+
+		for (size_t i = 0; i < f->batch.n_entries; i++)
+			seen |= 1u << f->batch.entries[i].index;
+		assert_int_equal(seen, 0x7f);
+	}
+}
+
+/*
+ * A record nothing reads is not parsed; its line must be the one the
+ * parse gives: invalid UTF-8 repaired the same way, controls escaped, a
+ * body that is not an object sent as it is. Remove_keys of an absent key
+ * forces the parse without changing the line.
+ */
+static void test_unparsed_line_equals_parsed_line(void **state)
+{
+	static const char *const bodies[] = {
+	    ("{\"m\":\"caf\xC3\xA9 \xC0\xAF x\xED\xA0\x80 \\\"q\\\\\","
+	     "\"t\":\"\x01\x7f\"}"),
+	    "{\"a\":[1,{\"b\":\"\xF0\x9F\x98\x80\"}],\"c\":null}",
+	    "not json \xFF\n",
+	    "[1,2]",
+	    "{}",
+	};
+	struct fx *f = *state;
+	struct loki_enc forced = {0};
+	const char *err;
+	char *fast;
+
+	label(f, "job=j");
+	assert_int_equal(loki_enc_add_metadata(&f->enc, "env=prod", &err), 0);
+	assert_int_equal(loki_enc_add_label(&forced, "job=j", &err), 0);
+	assert_int_equal(loki_enc_add_metadata(&forced, "env=prod", &err), 0);
+	assert_int_equal(loki_enc_add_remove_key(&forced, "absent", &err), 0);
+	for (size_t i = 0; i < SL_ARRAY_LEN(bodies); i++)
+		rec(f, (int64_t)i, bodies[i]);
+	fast = strdup(encode(f, NULL, NULL));
+	assert_non_null(fast);
+	sl_buf_reset(&f->out);
+	assert_int_equal(
+	    loki_encode(&forced, &f->batch, f->chunk, NULL, NULL, &f->out), 0);
+	assert_int_equal(sl_buf_append(&f->out, "", 1), 0);
+	assert_string_equal(fast, f->out.data);
+	/* and what that line is */
+	assert_non_null(strstr(
+	    fast,
+	    "[\"0\",\"{\\\"m\\\":\\\"caf\xC3\xA9 \xEF\xBF\xBD\xEF\xBF\xBD "
+	    "x\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \\\\\\\"q\\\\\\\\\\\","
+	    "\\\"t\\\":\\\"\\u0001\x7f\\\"}\",{\"env\":\"prod\"}]"));
+	assert_non_null(strstr(fast,
+			       "[\"2\",\"not json \xEF\xBF\xBD\\n\",{\"env\":"
+			       "\"prod\"}]"));
+	free(fast);
+	loki_enc_destroy(&forced);
+}
+
 /* ---- the 400 body ---------------------------------------------------------
  */
 
@@ -571,12 +709,16 @@ int main(void)
 	    T(test_structured_metadata),
 	    T(test_structured_metadata_map_keys),
 	    T(test_remove_keys),
+	    T(test_remove_keys_white_space),
 	    T(test_key_value),
 	    T(test_drop_single_key),
 	    T(test_auto_kubernetes_labels),
 	    T(test_skip_settled),
 	    T(test_nothing_to_send),
 	    T(test_many_streams),
+	    T(test_fixed_labels_out_of_order),
+	    T(test_record_labels_interleaved),
+	    T(test_unparsed_line_equals_parsed_line),
 	    cmocka_unit_test(test_error_ignored),
 #undef T
 	};
