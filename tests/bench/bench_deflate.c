@@ -13,7 +13,9 @@
  * es_bulk.c or loki_encode.c output. Not a test: nothing is asserted but
  * that every body inflates back to itself.
  *
- * usage: bench_deflate FILE [--iters N] [--case LIB:LEVEL] [--kind es|loki]
+ * usage: bench_deflate FILE [--iters N] [--case LIB:LEVEL] [--kind KIND]
+ *   KIND: es or loki (bodies built from FILE's JSON lines; default both),
+ *   or raw: FILE's own bytes in 2 MB pieces (Forward entries, say).
  *   LIB: zlib, deflate (reused compressor) or fresh. Instruction counts,
  *   which other load on the machine cannot change:
  *   valgrind --tool=callgrind --toggle-collect=run_case \
@@ -339,7 +341,8 @@ static void measure(const char *kind, const struct body_set *s, enum lib lib,
 int main(int argc, char **argv)
 {
 	static const int levels[] = {1, 6, 9};
-	struct body_set es = {0}, loki = {0};
+	static const char *const kinds[] = {"es", "loki", "raw"};
+	struct body_set sets[3] = {{0}};
 	const char *file = NULL, *only_kind = NULL;
 	int iters = 3, runs = 5, only_level = -1, a;
 	int only_lib = -1;
@@ -377,12 +380,12 @@ int main(int argc, char **argv)
 			file = argv[a];
 		} else {
 			die("usage: bench_deflate FILE [--iters N] "
-			    "[--case LIB:LEVEL] [--kind es|loki]");
+			    "[--case LIB:LEVEL] [--kind es|loki|raw]");
 		}
 	}
 	if (!file || iters < 1)
 		die("usage: bench_deflate FILE [--iters N] [--case LIB:LEVEL] "
-		    "[--kind es|loki]");
+		    "[--kind es|loki|raw]");
 	f = fopen(file, "rb");
 	if (!f || fseek(f, 0, SEEK_END) != 0)
 		die("cannot read FILE");
@@ -392,31 +395,45 @@ int main(int argc, char **argv)
 	if (!data || fread(data, 1, len, f) != len)
 		die("cannot read FILE");
 	fclose(f);
-	build(&es, data, len, true);
-	build(&loki, data, len, false);
-	free(data);
-	for (i = 0; i < es.n + loki.n; i++) {
-		size_t n = i < es.n ? es.b[i].len : loki.b[i - es.n].len;
-		size_t zb = compressBound(n) + 64;
-		size_t db = libdeflate_gzip_compress_bound(NULL, n);
+	if (only_kind && strcmp(only_kind, "raw") == 0) {
+		/* any other body, e.g. Forward entries: 2 MB pieces of FILE */
+		for (i = 0; i < len; i += BODY_RECORDS_BYTES) {
+			size_t n = len - i < BODY_RECORDS_BYTES
+				       ? len - i
+				       : BODY_RECORDS_BYTES;
 
-		if ((zb > db ? zb : db) > cap)
-			cap = zb > db ? zb : db;
+			put(next_body(&sets[2]), data + i, n);
+			sets[2].bytes += n;
+		}
+	} else {
+		build(&sets[0], data, len, true);
+		build(&sets[1], data, len, false);
+	}
+	free(data);
+	for (int k = 0; k < 3; k++) {
+		for (i = 0; i < sets[k].n; i++) {
+			size_t n = sets[k].b[i].len;
+			size_t zb = compressBound(n) + 64;
+			size_t db = libdeflate_gzip_compress_bound(NULL, n);
+
+			if ((zb > db ? zb : db) > cap)
+				cap = zb > db ? zb : db;
+		}
+		if (sets[k].n)
+			printf("%zu %s bodies (%.1f MB); ", sets[k].n, kinds[k],
+			       (double)sets[k].bytes / 1e6);
 	}
 	out = malloc(cap);
 	if (!out)
 		die("out of memory");
-	printf("%zu es bodies (%.1f MB), %zu loki bodies (%.1f MB); "
-	       "median of %d runs of %d passes\n",
-	       es.n, (double)es.bytes / 1e6, loki.n, (double)loki.bytes / 1e6,
-	       runs, iters);
+	printf("median of %d runs of %d passes\n", runs, iters);
 	printf("%-5s %-8s %5s %10s %10s %8s %10s\n", "body", "lib", "level",
 	       "MB/s", "MB/CPU-s", "ratio", "gz bytes");
-	for (int k = 0; k < 2; k++) {
-		const struct body_set *s = k == 0 ? &es : &loki;
-		const char *kind = k == 0 ? "es" : "loki";
+	for (int k = 0; k < 3; k++) {
+		const struct body_set *s = &sets[k];
+		const char *kind = kinds[k];
 
-		if (only_kind && strcmp(only_kind, kind) != 0)
+		if (!s->n || (only_kind && strcmp(only_kind, kind) != 0))
 			continue;
 		for (size_t l = 0; l < sizeof(levels) / sizeof(levels[0]);
 		     l++) {
@@ -430,12 +447,11 @@ int main(int argc, char **argv)
 				break;
 		}
 	}
-	for (i = 0; i < es.n; i++)
-		free(es.b[i].data);
-	for (i = 0; i < loki.n; i++)
-		free(loki.b[i].data);
-	free(es.b);
-	free(loki.b);
+	for (int k = 0; k < 3; k++) {
+		for (i = 0; i < sets[k].n; i++)
+			free(sets[k].b[i].data);
+		free(sets[k].b);
+	}
 	free(out);
 	return 0;
 }
