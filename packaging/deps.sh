@@ -7,7 +7,7 @@
 #   bash packaging/deps.sh deb    what packaging/build-deb.sh needs
 set -euo pipefail
 build=(meson ninja-build pkg-config gcc python3
-  libevent-dev libyajl-dev libpcre2-dev libyaml-dev zlib1g-dev libssl-dev
+  libevent-dev libyajl-dev libpcre2-dev libyaml-dev zlib1g-dev libdeflate-dev libssl-dev
   libcurl4-openssl-dev liblz4-dev librdkafka-dev libmsgpack-dev
   libprotobuf-c-dev protobuf-c-compiler libsnappy-dev)
 demo=(curl openssl)

@@ -8,10 +8,10 @@
 #include "forward_encode.h"
 
 #include <errno.h>
+#include <libdeflate.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
-#include <zlib.h>
 
 #define MAX_DEPTH 64
 
@@ -225,26 +225,24 @@ int fwdo_entry(struct sl_buf *out, int64_t ts_ns, bool time_as_integer,
 
 int fwdo_gzip(struct sl_buf *out, const char *data, size_t len)
 {
-	z_stream zs;
-	int rc;
+	/* libdeflate at zlib's default level, as the HTTP outputs send
+	 * (tests/bench/bench_deflate). A compressor per message: its
+	 * allocation is noise beside compressing a chunk. */
+	struct libdeflate_compressor *z = libdeflate_alloc_compressor(6);
+	size_t bound, n;
 
 	sl_buf_reset(out);
-	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS,
-			 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (!z)
 		return -SL_ENOMEM;
-	if (sl_buf_reserve(out, deflateBound(&zs, (uLong)len)) < 0) {
-		deflateEnd(&zs);
+	bound = libdeflate_gzip_compress_bound(z, len);
+	if (sl_buf_reserve(out, bound) < 0) {
+		libdeflate_free_compressor(z);
 		return -SL_ENOMEM;
 	}
-	zs.next_in = (Bytef *)(uintptr_t)data;
-	zs.avail_in = (uInt)len;
-	zs.next_out = (Bytef *)out->data;
-	zs.avail_out = (uInt)(out->cap);
-	rc = deflate(&zs, Z_FINISH);
-	out->len = zs.total_out;
-	deflateEnd(&zs);
-	return rc == Z_STREAM_END ? 0 : -SL_ENOMEM;
+	n = libdeflate_gzip_compress(z, data, len, out->data, bound);
+	libdeflate_free_compressor(z);
+	out->len = n;
+	return n ? 0 : -SL_ENOMEM;
 }
 
 static void pack_cstr(msgpack_packer *pk, const char *s, size_t len)
