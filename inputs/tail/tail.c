@@ -20,6 +20,7 @@
 #include "tail_multiline.h"
 #include "tail_recover.h"
 #include "tail_scan.h"
+#include "tail_wd.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -36,6 +37,9 @@
 #define TAIL_BLOCKS_PER_TURN 16
 #define TAIL_POLL_MS	     250
 #define TAIL_TICK_INOTIFY_MS 1000
+/* inotify reads per wake-up: while files keep changing, the queue never
+ * empties, and draining it all would starve the reading of the files. */
+#define TAIL_INOTIFY_READS 16
 
 struct tail_ctx {
 	/* config map */
@@ -83,6 +87,7 @@ struct tail_ctx {
 	bool ml_ok, have_ml;
 	struct event *work_ev, *tick_ev, *refresh_ev, *inotify_ev, *ml_ev;
 	int inotify_fd;
+	struct tail_wd_map wds; /* inotify watch -> file */
 	bool paused, stopped, finished, destroying;
 	/* counters (NULL without a metrics registry: unit tests) */
 	struct sl_metric_series *m_skipped, *m_long_stops, *m_rot_found,
@@ -444,16 +449,31 @@ static struct tail_file *find_ino(struct tail_ctx *ctx, dev_t dev, ino_t ino)
 
 static void watch(struct tail_ctx *ctx, struct tail_file *f)
 {
+	struct tail_file *other;
+
 	if (ctx->inotify_fd < 0)
 		return;
 	f->wd = inotify_add_watch(ctx->inotify_fd, f->name,
 				  IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF |
 				      IN_ATTRIB);
-	if (f->wd < 0)
+	if (f->wd < 0) {
 		sl_log(SL_LOG_DEBUG, "tail",
 		       "%s: no inotify watch (%s); "
 		       "polled instead",
 		       f->name, strerror(errno));
+		return;
+	}
+	other = tail_wd_find(&ctx->wds, f->wd);
+	if (other && other != f) {
+		/* The inode is watched for another entry already (one watch
+		 * per inode): that one keeps it, this one is polled. */
+		f->wd = -1;
+		return;
+	}
+	if (tail_wd_add(&ctx->wds, f->wd, f) < 0) {
+		inotify_rm_watch(ctx->inotify_fd, f->wd);
+		f->wd = -1; /* out of memory: polled by the tick */
+	}
 }
 
 static void unlink_file(struct tail_ctx *ctx, struct tail_file *f)
@@ -464,8 +484,10 @@ static void unlink_file(struct tail_ctx *ctx, struct tail_file *f)
 			break;
 		}
 	}
-	if (f->wd >= 0 && ctx->inotify_fd >= 0)
+	if (f->wd >= 0 && ctx->inotify_fd >= 0) {
+		tail_wd_remove(&ctx->wds, f->wd, f);
 		inotify_rm_watch(ctx->inotify_fd, f->wd);
+	}
 	if (f->long_lines)
 		sl_log(SL_LOG_INFO, "tail",
 		       "%s: %" PRIu64 " long lines were "
@@ -877,27 +899,42 @@ static void check_rotation(struct tail_ctx *ctx, struct tail_file *f)
 static void on_inotify(evutil_socket_t fd, short what, void *arg)
 {
 	struct tail_ctx *ctx = arg;
-	char buf[4096]
+	char buf[16384]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
 	(void)what;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	/* Level-triggered: what is left in the queue wakes us again after
+	 * the files had their turn. */
+	for (int reads = 0;
+	     reads < TAIL_INOTIFY_READS && (n = read(fd, buf, sizeof(buf))) > 0;
+	     reads++) {
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event ev;
+			struct tail_file *f;
 
 			memcpy(&ev, p, sizeof(ev));
 			p += sizeof(ev) + ev.len;
-			for (struct tail_file *f = ctx->files; f; f = f->next) {
-				if (f->wd != ev.wd)
-					continue;
-				if (ev.mask & IN_IGNORED)
-					f->wd = -1;
-				f->pending = true;
-				if (ev.mask &
-				    (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB))
-					check_rotation(ctx, f);
+			if (ev.mask & IN_Q_OVERFLOW) {
+				/* Events were lost (a burst over
+				 * max_queued_events): any file may have new
+				 * lines, and none may wait for its next
+				 * write to be read. */
+				for (f = ctx->files; f; f = f->next)
+					f->pending = true;
+				continue;
 			}
+			f = tail_wd_find(&ctx->wds, ev.wd);
+			if (!f)
+				continue; /* a watch removed since */
+			if (ev.mask & IN_IGNORED) {
+				tail_wd_remove(&ctx->wds, f->wd, f);
+				f->wd = -1;
+			}
+			f->pending = true;
+			if (ev.mask &
+			    (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB))
+				check_rotation(ctx, f);
 		}
 	}
 	schedule(ctx);
@@ -1031,6 +1068,7 @@ static int tail_init(void *data, struct sl_input *in)
 
 	ctx->in = in;
 	ctx->inotify_fd = -1;
+	tail_wd_init(&ctx->wds);
 	if (ctx->buffer_chunk_size > ctx->buffer_max_size) {
 		sl_plugin_error(ins, 0,
 				"Buffer_Max_Size (%" PRId64 ") must be "
@@ -1304,6 +1342,7 @@ static void tail_destroy(void *data)
 	if (ctx->inotify_fd >= 0)
 		close(ctx->inotify_fd);
 	ctx->inotify_fd = -1;
+	tail_wd_destroy(&ctx->wds);
 	if (ctx->have_db)
 		tail_db_close(&ctx->db);
 	ctx->have_db = false;
