@@ -692,20 +692,62 @@ static int add_file(struct tail_ctx *ctx, const char *path, bool from_head)
 	return 0;
 }
 
+struct ino_key {
+	dev_t dev;
+	ino_t ino;
+};
+
+static int ino_cmp(const void *pa, const void *pb)
+{
+	const struct ino_key *a = pa, *b = pb;
+
+	if (a->dev != b->dev)
+		return a->dev < b->dev ? -1 : 1;
+	if (a->ino != b->ino)
+		return a->ino < b->ino ? -1 : 1;
+	return 0;
+}
+
 struct scan_arg {
 	struct tail_ctx *ctx;
 	bool from_head;
+	/* The files followed when the scan began, sorted: a rescan of 5,000
+	 * files walked the file list once per path found (O(n^2)). Files
+	 * added during the scan are not in it: add_file finds those. */
+	struct ino_key *known; /* owned by scan(); NULL: walk the list */
+	size_t n_known;
 };
 
 static int on_found(void *arg, const char *path, const struct stat *st)
 {
 	struct scan_arg *a = arg;
+	struct ino_key k = {st->st_dev, st->st_ino};
 
-	if (find_ino(a->ctx, st->st_dev, st->st_ino))
+	if (a->known
+		? bsearch(&k, a->known, a->n_known, sizeof(k), ino_cmp) != NULL
+		: find_ino(a->ctx, st->st_dev, st->st_ino) != NULL)
 		return 0;
 	if (add_file(a->ctx, path, a->from_head) == -SL_ENOMEM)
 		return -SL_ENOMEM;
 	return 0;
+}
+
+/* Fills a->known with the files followed now (left NULL when there are
+ * none or memory is short: on_found then walks the list as before). */
+static void scan_known(struct scan_arg *a)
+{
+	size_t n = 0;
+
+	for (struct tail_file *f = a->ctx->files; f; f = f->next)
+		n++;
+	if (n == 0 || !(a->known = malloc(n * sizeof(*a->known))))
+		return;
+	for (struct tail_file *f = a->ctx->files; f; f = f->next) {
+		a->known[a->n_known].dev = f->dev;
+		a->known[a->n_known].ino = f->ino;
+		a->n_known++;
+	}
+	qsort(a->known, a->n_known, sizeof(*a->known), ino_cmp);
 }
 
 static void scan(struct tail_ctx *ctx, bool from_head)
@@ -716,12 +758,14 @@ static void scan(struct tail_ctx *ctx, bool from_head)
 	    .ignore_older = ctx->ignore_older,
 	    .now_ns = sl_now_ns(),
 	};
-	struct scan_arg a = {ctx, from_head};
+	struct scan_arg a = {ctx, from_head, NULL, 0};
 
+	scan_known(&a);
 	if (tail_scan(&o, on_found, &a) < 0)
 		sl_log(SL_LOG_ERROR, "tail",
 		       "scanning Path failed: out of "
 		       "memory");
+	free(a.known);
 }
 
 /* ---- reading ------------------------------------------------------------ */
