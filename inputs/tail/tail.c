@@ -89,6 +89,7 @@ struct tail_ctx {
 	int inotify_fd;
 	struct tail_wd_map wds; /* inotify watch -> file */
 	bool paused, stopped, finished, destroying;
+	bool warned_watches; /* the inotify watch limit was logged */
 	/* counters (NULL without a metrics registry: unit tests) */
 	struct sl_metric_series *m_skipped, *m_long_stops, *m_rot_found,
 	    *m_rot_lost_bytes, *m_rot_lost_files;
@@ -457,10 +458,22 @@ static void watch(struct tail_ctx *ctx, struct tail_file *f)
 				  IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF |
 				      IN_ATTRIB);
 	if (f->wd < 0) {
+		int err = errno;
+
+		/* Past fs.inotify.max_user_watches every further file is
+		 * polled: said once, loudly, since the operator can fix it. */
+		if (err == ENOSPC && !ctx->warned_watches) {
+			ctx->warned_watches = true;
+			sl_log(SL_LOG_WARN, "tail",
+			       "%s: inotify watch limit reached "
+			       "(fs.inotify.max_user_watches): this and "
+			       "further files are polled every second",
+			       f->name);
+		}
 		sl_log(SL_LOG_DEBUG, "tail",
 		       "%s: no inotify watch (%s); "
 		       "polled instead",
-		       f->name, strerror(errno));
+		       f->name, strerror(err));
 		return;
 	}
 	other = tail_wd_find(&ctx->wds, f->wd);

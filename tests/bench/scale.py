@@ -209,6 +209,7 @@ def run_point(a, kind, binary, nfiles, rate, duration):
             time.sleep(0.1)
             s = sink_stats(port)
         r["drain_s"] = time.time() - t_end
+        r["drain_timed_out"] = s["unique"] < w["lines"]
         r["cpu_s"] = cpu_s(proc.pid) - c0
         r["run_wait_s"] = run_wait_s(proc.pid) - q0
         r["cpu_pct"] = 100 * r["cpu_s"] / w["seconds"]
@@ -271,9 +272,16 @@ def show(r):
     n = r["files"]
     print("  %-9s %5d files x %6d lines/s = %8d lines/s%s" % (
         r["collector"], n, r["rate"], n * r["rate"], "" if r["kept_up"] else "  ** FELL BEHIND **"))
-    print("    lines written %d, delivered %d (lost %d, doubled %d, unparsed %d)%s" % (
-        r["written"], r["delivered"], r["written"] - r["delivered"], r["dups"], r["bad"],
-        "" if r["written"] == r["delivered"] else "  ** LOST **"))
+    missing = r["written"] - r["delivered"]
+    if missing and r.get("drain_timed_out"):
+        # stopped while still behind: lost or only late, we cannot tell
+        note = "  ** %d NOT DELIVERED within the %.0f s drain **" % (missing, r["drain_s"])
+    elif missing:
+        note = "  ** LOST **"
+    else:
+        note = ""
+    print("    lines written %d, delivered %d (missing %d, doubled %d, unparsed %d)%s" % (
+        r["written"], r["delivered"], missing, r["dups"], r["bad"], note))
     print("    CPU %.2f s = %.1f %% of one core over %.1f s (idle before writing: %.2f %%); "
           "per file %.4f %%; waited %.2f s for a CPU" % (
               r["cpu_s"], r["cpu_pct"], r["write_s"], r["idle_cpu_pct"], r["cpu_pct"] / n,
