@@ -20,6 +20,7 @@
 #include "tail_multiline.h"
 #include "tail_recover.h"
 #include "tail_scan.h"
+#include "tail_wd.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -36,6 +37,9 @@
 #define TAIL_BLOCKS_PER_TURN 16
 #define TAIL_POLL_MS	     250
 #define TAIL_TICK_INOTIFY_MS 1000
+/* inotify reads per wake-up: while files keep changing, the queue never
+ * empties, and draining it all would starve the reading of the files. */
+#define TAIL_INOTIFY_READS 16
 
 struct tail_ctx {
 	/* config map */
@@ -83,7 +87,9 @@ struct tail_ctx {
 	bool ml_ok, have_ml;
 	struct event *work_ev, *tick_ev, *refresh_ev, *inotify_ev, *ml_ev;
 	int inotify_fd;
+	struct tail_wd_map wds; /* inotify watch -> file */
 	bool paused, stopped, finished, destroying;
+	bool warned_watches; /* the inotify watch limit was logged */
 	/* counters (NULL without a metrics registry: unit tests) */
 	struct sl_metric_series *m_skipped, *m_long_stops, *m_rot_found,
 	    *m_rot_lost_bytes, *m_rot_lost_files;
@@ -444,16 +450,43 @@ static struct tail_file *find_ino(struct tail_ctx *ctx, dev_t dev, ino_t ino)
 
 static void watch(struct tail_ctx *ctx, struct tail_file *f)
 {
+	struct tail_file *other;
+
 	if (ctx->inotify_fd < 0)
 		return;
 	f->wd = inotify_add_watch(ctx->inotify_fd, f->name,
 				  IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF |
 				      IN_ATTRIB);
-	if (f->wd < 0)
+	if (f->wd < 0) {
+		int err = errno;
+
+		/* Past fs.inotify.max_user_watches every further file is
+		 * polled: said once, loudly, since the operator can fix it. */
+		if (err == ENOSPC && !ctx->warned_watches) {
+			ctx->warned_watches = true;
+			sl_log(SL_LOG_WARN, "tail",
+			       "%s: inotify watch limit reached "
+			       "(fs.inotify.max_user_watches): this and "
+			       "further files are polled every second",
+			       f->name);
+		}
 		sl_log(SL_LOG_DEBUG, "tail",
 		       "%s: no inotify watch (%s); "
 		       "polled instead",
-		       f->name, strerror(errno));
+		       f->name, strerror(err));
+		return;
+	}
+	other = tail_wd_find(&ctx->wds, f->wd);
+	if (other && other != f) {
+		/* The inode is watched for another entry already (one watch
+		 * per inode): that one keeps it, this one is polled. */
+		f->wd = -1;
+		return;
+	}
+	if (tail_wd_add(&ctx->wds, f->wd, f) < 0) {
+		inotify_rm_watch(ctx->inotify_fd, f->wd);
+		f->wd = -1; /* out of memory: polled by the tick */
+	}
 }
 
 static void unlink_file(struct tail_ctx *ctx, struct tail_file *f)
@@ -464,8 +497,10 @@ static void unlink_file(struct tail_ctx *ctx, struct tail_file *f)
 			break;
 		}
 	}
-	if (f->wd >= 0 && ctx->inotify_fd >= 0)
+	if (f->wd >= 0 && ctx->inotify_fd >= 0) {
+		tail_wd_remove(&ctx->wds, f->wd, f);
 		inotify_rm_watch(ctx->inotify_fd, f->wd);
+	}
 	if (f->long_lines)
 		sl_log(SL_LOG_INFO, "tail",
 		       "%s: %" PRIu64 " long lines were "
@@ -670,20 +705,62 @@ static int add_file(struct tail_ctx *ctx, const char *path, bool from_head)
 	return 0;
 }
 
+struct ino_key {
+	dev_t dev;
+	ino_t ino;
+};
+
+static int ino_cmp(const void *pa, const void *pb)
+{
+	const struct ino_key *a = pa, *b = pb;
+
+	if (a->dev != b->dev)
+		return a->dev < b->dev ? -1 : 1;
+	if (a->ino != b->ino)
+		return a->ino < b->ino ? -1 : 1;
+	return 0;
+}
+
 struct scan_arg {
 	struct tail_ctx *ctx;
 	bool from_head;
+	/* The files followed when the scan began, sorted: a rescan of 5,000
+	 * files walked the file list once per path found (O(n^2)). Files
+	 * added during the scan are not in it: add_file finds those. */
+	struct ino_key *known; /* owned by scan(); NULL: walk the list */
+	size_t n_known;
 };
 
 static int on_found(void *arg, const char *path, const struct stat *st)
 {
 	struct scan_arg *a = arg;
+	struct ino_key k = {st->st_dev, st->st_ino};
 
-	if (find_ino(a->ctx, st->st_dev, st->st_ino))
+	if (a->known
+		? bsearch(&k, a->known, a->n_known, sizeof(k), ino_cmp) != NULL
+		: find_ino(a->ctx, st->st_dev, st->st_ino) != NULL)
 		return 0;
 	if (add_file(a->ctx, path, a->from_head) == -SL_ENOMEM)
 		return -SL_ENOMEM;
 	return 0;
+}
+
+/* Fills a->known with the files followed now (left NULL when there are
+ * none or memory is short: on_found then walks the list as before). */
+static void scan_known(struct scan_arg *a)
+{
+	size_t n = 0;
+
+	for (struct tail_file *f = a->ctx->files; f; f = f->next)
+		n++;
+	if (n == 0 || !(a->known = malloc(n * sizeof(*a->known))))
+		return;
+	for (struct tail_file *f = a->ctx->files; f; f = f->next) {
+		a->known[a->n_known].dev = f->dev;
+		a->known[a->n_known].ino = f->ino;
+		a->n_known++;
+	}
+	qsort(a->known, a->n_known, sizeof(*a->known), ino_cmp);
 }
 
 static void scan(struct tail_ctx *ctx, bool from_head)
@@ -694,12 +771,14 @@ static void scan(struct tail_ctx *ctx, bool from_head)
 	    .ignore_older = ctx->ignore_older,
 	    .now_ns = sl_now_ns(),
 	};
-	struct scan_arg a = {ctx, from_head};
+	struct scan_arg a = {ctx, from_head, NULL, 0};
 
+	scan_known(&a);
 	if (tail_scan(&o, on_found, &a) < 0)
 		sl_log(SL_LOG_ERROR, "tail",
 		       "scanning Path failed: out of "
 		       "memory");
+	free(a.known);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -877,27 +956,42 @@ static void check_rotation(struct tail_ctx *ctx, struct tail_file *f)
 static void on_inotify(evutil_socket_t fd, short what, void *arg)
 {
 	struct tail_ctx *ctx = arg;
-	char buf[4096]
+	char buf[16384]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
 	(void)what;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	/* Level-triggered: what is left in the queue wakes us again after
+	 * the files had their turn. */
+	for (int reads = 0;
+	     reads < TAIL_INOTIFY_READS && (n = read(fd, buf, sizeof(buf))) > 0;
+	     reads++) {
 		for (char *p = buf; p < buf + n;) {
 			struct inotify_event ev;
+			struct tail_file *f;
 
 			memcpy(&ev, p, sizeof(ev));
 			p += sizeof(ev) + ev.len;
-			for (struct tail_file *f = ctx->files; f; f = f->next) {
-				if (f->wd != ev.wd)
-					continue;
-				if (ev.mask & IN_IGNORED)
-					f->wd = -1;
-				f->pending = true;
-				if (ev.mask &
-				    (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB))
-					check_rotation(ctx, f);
+			if (ev.mask & IN_Q_OVERFLOW) {
+				/* Events were lost (a burst over
+				 * max_queued_events): any file may have new
+				 * lines, and none may wait for its next
+				 * write to be read. */
+				for (f = ctx->files; f; f = f->next)
+					f->pending = true;
+				continue;
 			}
+			f = tail_wd_find(&ctx->wds, ev.wd);
+			if (!f)
+				continue; /* a watch removed since */
+			if (ev.mask & IN_IGNORED) {
+				tail_wd_remove(&ctx->wds, f->wd, f);
+				f->wd = -1;
+			}
+			f->pending = true;
+			if (ev.mask &
+			    (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB))
+				check_rotation(ctx, f);
 		}
 	}
 	schedule(ctx);
@@ -1031,6 +1125,7 @@ static int tail_init(void *data, struct sl_input *in)
 
 	ctx->in = in;
 	ctx->inotify_fd = -1;
+	tail_wd_init(&ctx->wds);
 	if (ctx->buffer_chunk_size > ctx->buffer_max_size) {
 		sl_plugin_error(ins, 0,
 				"Buffer_Max_Size (%" PRId64 ") must be "
@@ -1304,6 +1399,7 @@ static void tail_destroy(void *data)
 	if (ctx->inotify_fd >= 0)
 		close(ctx->inotify_fd);
 	ctx->inotify_fd = -1;
+	tail_wd_destroy(&ctx->wds);
 	if (ctx->have_db)
 		tail_db_close(&ctx->db);
 	ctx->have_db = false;

@@ -3,7 +3,8 @@
  * test_tail.c - the tail input's file logic without the engine: lines cut
  * across reads, CRLF, long lines skipped or stopping the file, empty lines,
  * stopping on pause, copytruncate, rename rotation, globs with excludes,
- * Ignore_Older, tag expansion, and kubelet log names (Kube_Meta_From_Path).
+ * Ignore_Older, tag expansion, kubelet log names (Kube_Meta_From_Path) and
+ * the inotify watch -> file map.
  * Files live in a fresh temporary folder.
  */
 #include <setjmp.h>
@@ -21,6 +22,7 @@
 #include "../../inputs/tail/tail_file.h"
 #include "../../inputs/tail/tail_k8s.h"
 #include "../../inputs/tail/tail_scan.h"
+#include "../../inputs/tail/tail_wd.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -579,6 +581,61 @@ static void kubernetes_object_is_json(void **state)
 	free(json);
 }
 
+/* ---- inotify watch -> file ---------------------------------------------- */
+
+/* Thousands of watches, added in the kernel's increasing order, each event
+ * finds its own file (issue 15: 5,000 files). */
+static void watches_find_their_files(void **state)
+{
+	enum { N = 5000 };
+	static struct tail_file files[N];
+	struct tail_wd_map m;
+
+	(void)state;
+	tail_wd_init(&m);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(tail_wd_add(&m, i + 1, &files[i]), 0);
+	for (int i = 0; i < N; i++)
+		assert_ptr_equal(tail_wd_find(&m, i + 1), &files[i]);
+	assert_null(tail_wd_find(&m, 0));
+	assert_null(tail_wd_find(&m, -1)); /* IN_Q_OVERFLOW's wd */
+	assert_null(tail_wd_find(&m, N + 1));
+	tail_wd_destroy(&m);
+	tail_wd_destroy(&m); /* idempotent */
+}
+
+/* Out of order, removed in the middle, a removed number given out again. */
+static void watches_removed_and_reused(void **state)
+{
+	struct tail_file a, b, c, d;
+	struct tail_wd_map m;
+
+	(void)state;
+	tail_wd_init(&m);
+	assert_int_equal(tail_wd_add(&m, 7, &a), 0);
+	assert_int_equal(tail_wd_add(&m, 3, &b), 0);
+	assert_int_equal(tail_wd_add(&m, 5, &c), 0);
+	tail_wd_remove(&m, 5, &c);
+	assert_null(tail_wd_find(&m, 5));
+	assert_ptr_equal(tail_wd_find(&m, 3), &b);
+	assert_ptr_equal(tail_wd_find(&m, 7), &a);
+	/* a removal on behalf of a file that no longer owns the number (the
+	 * late IN_IGNORED of a watch whose number was reused) keeps it */
+	assert_int_equal(tail_wd_add(&m, 5, &d), 0);
+	tail_wd_remove(&m, 5, &c);
+	assert_ptr_equal(tail_wd_find(&m, 5), &d);
+	/* the same number again names the newest owner, once */
+	assert_int_equal(tail_wd_add(&m, 5, &a), 0);
+	assert_ptr_equal(tail_wd_find(&m, 5), &a);
+	assert_int_equal(m.n, 3);
+	tail_wd_remove(&m, 3, &b);
+	tail_wd_remove(&m, 7, &a);
+	tail_wd_remove(&m, 5, &a);
+	assert_int_equal(m.n, 0);
+	assert_null(tail_wd_find(&m, 5));
+	tail_wd_destroy(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +659,8 @@ int main(void)
 	    cmocka_unit_test(kubelet_log_names_are_split),
 	    cmocka_unit_test(other_names_get_no_kubernetes_fields),
 	    cmocka_unit_test(kubernetes_object_is_json),
+	    cmocka_unit_test(watches_find_their_files),
+	    cmocka_unit_test(watches_removed_and_reused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
