@@ -14,12 +14,11 @@
  * record's string, else Tenant_ID, else no X-Scope-OrgID), each settling
  * its own records.
  *
- * The payload itself is built by loki_encode.c; with Format protobuf that
- * JSON body is carried over into Loki's snappy-compressed protobuf by
- * loki_proto.c, and the answers mean the same.
+ * The payload itself is built by loki_encode.c: JSON, or with Format
+ * protobuf Loki's snappy-compressed protobuf (written by loki_proto.c from
+ * the same grouping); the answers mean the same.
  */
 #include "loki.h"
-#include "loki_proto.h"
 #include "sl_http_client.h"
 #include "sl_output.h"
 #include "sl_output_error.h"
@@ -71,9 +70,7 @@ struct loki_ctx {
 struct loki_worker {
 	struct sl_http_client *client;
 	struct loki_batch batch;
-	struct sl_buf payload;
-	struct loki_proto proto; /* Format protobuf: */
-	struct sl_buf wire;	 /* the body sent */
+	struct sl_buf payload; /* the body sent */
 	struct sl_http_response resp;
 	/* Tenant_ID_Key: each record's tenant (index + 1 into tenant_off,
 	 * 0: none, Tenant_ID applies), the tenants' names (NUL-terminated in
@@ -254,6 +251,7 @@ static int check_format(struct loki_ctx *ctx, struct sl_plugin_instance *ins,
 	}
 	if (!strcasecmp(f->value, "protobuf")) {
 		ctx->protobuf = true;
+		ctx->enc.wire = LOKI_WIRE_PROTOBUF;
 	} else if (strcasecmp(f->value, "json")) {
 		sl_plugin_error(ins, at,
 				"loki: format '%s' is not json or "
@@ -434,7 +432,6 @@ static int loki_worker_init(void *vctx, void **worker)
 	if (!w)
 		return -SL_ENOMEM;
 	loki_batch_init(&w->batch);
-	loki_proto_init(&w->proto);
 	sl_record_init(&w->trec);
 	w->hdrs = calloc(ctx->hc.n_lines + 2, sizeof(*w->hdrs));
 	w->client = w->hdrs ? sl_http_client_create(&ctx->http) : NULL;
@@ -458,8 +455,6 @@ static void loki_worker_exit(void *vctx, void *worker)
 	sl_http_client_destroy(w->client);
 	loki_batch_destroy(&w->batch);
 	sl_buf_destroy(&w->payload);
-	loki_proto_destroy(&w->proto);
-	sl_buf_destroy(&w->wire);
 	sl_http_response_destroy(&w->resp);
 	free(w->tenant_of);
 	free(w->tenant_off);
@@ -507,12 +502,6 @@ static enum sl_flush_result send_range(struct loki_ctx *ctx,
 				       struct sl_flush *fl, uint32_t lo,
 				       uint32_t hi);
 
-/* Bytes of the body last sent (for the 413 log lines). */
-static size_t sent_len(const struct loki_ctx *ctx, const struct loki_worker *w)
-{
-	return ctx->protobuf ? w->wire.len : w->payload.len;
-}
-
 /*
  * 413: sends the two halves of the request's index range one after the
  * other (each may split again). The batch is reused by the sends, so the
@@ -537,7 +526,7 @@ static enum sl_flush_result split(struct loki_ctx *ctx, struct loki_worker *w,
 	       "%s:%lld, HTTP status=413 for %zu entries (%zu bytes): sending "
 	       "them in two halves",
 	       ctx->host, (long long)ctx->port, w->batch.n_entries,
-	       sent_len(ctx, w));
+	       w->payload.len);
 	r = send_range(ctx, w, fl, lo, mid);
 	if (r != SL_FLUSH_OK)
 		return r;
@@ -584,7 +573,7 @@ static enum sl_flush_result handle_response(struct loki_ctx *ctx,
 		sl_log(SL_LOG_ERROR, ctx->name,
 		       "%s:%lld, HTTP status=413 for a single entry of %zu "
 		       "bytes: dropped (oversize)",
-		       ctx->host, (long long)ctx->port, sent_len(ctx, w));
+		       ctx->host, (long long)ctx->port, w->payload.len);
 		sl_flush_drop(fl, SL_DROP_OVERSIZE, n);
 		mark_all(fl, &w->batch);
 		return SL_FLUSH_OK;
@@ -618,39 +607,6 @@ static enum sl_flush_result handle_response(struct loki_ctx *ctx,
 }
 
 /* One push of the unsettled records in [lo, hi) of the chunk. */
-/*
- * Format protobuf: the request's body from its JSON. 0, or -1 when the
- * chunk must be retried (out of memory). A JSON body it cannot read would
- * fail the same way on every retry: its entries are dropped as rejected,
- * counted and logged, and *n_entries becomes 0 (nothing to send).
- */
-static int to_protobuf(struct loki_ctx *ctx, struct loki_worker *w,
-		       struct sl_flush *fl)
-{
-	int rc;
-
-	sl_buf_reset(&w->wire);
-	rc = loki_proto_encode(&w->proto, w->payload.data, w->payload.len,
-			       &w->wire);
-	if (rc == -SL_ENOMEM) {
-		sl_log(SL_LOG_ERROR, ctx->name,
-		       "out of memory encoding %zu entries as protobuf",
-		       w->batch.n_entries);
-		return -1;
-	}
-	if (rc < 0) {
-		sl_log(SL_LOG_ERROR, ctx->name,
-		       "%zu entries dropped: their push body (%zu bytes) %s",
-		       w->batch.n_entries, w->payload.len,
-		       rc == -SL_ETOOBIG ? "is over snappy's 4 GiB"
-					 : "did not convert to protobuf");
-		sl_flush_drop(fl, SL_DROP_REJECTED, w->batch.n_entries);
-		mark_all(fl, &w->batch);
-		w->batch.n_entries = 0;
-	}
-	return 0;
-}
-
 static enum sl_flush_result send_range(struct loki_ctx *ctx,
 				       struct loki_worker *w,
 				       struct sl_flush *fl, uint32_t lo,
@@ -662,15 +618,28 @@ static enum sl_flush_result send_range(struct loki_ctx *ctx,
 	struct sl_http_request req = {
 	    .method = "POST",
 	    .uri = ctx->uri,
-	    .content_type = "application/json",
+	    .content_type =
+		ctx->protobuf ? "application/x-protobuf" : "application/json",
 	    .headers =
 		ctx->tenant_acc ? w->hdrs : (const char *const *)ctx->hdr_lines,
 	    .gzip = ctx->hc.gzip,
 	};
+	int rc;
 
 	sl_buf_reset(&w->payload);
-	if (loki_encode(&ctx->enc, &w->batch, c, skip_settled, &rg,
-			&w->payload) < 0) {
+	rc = loki_encode(&ctx->enc, &w->batch, c, skip_settled, &rg,
+			 &w->payload);
+	if (rc == -SL_ETOOBIG) {
+		/* the same body every retry: its entries can never go */
+		sl_log(SL_LOG_ERROR, ctx->name,
+		       "%zu entries dropped: their protobuf push body is over "
+		       "snappy's 4 GiB",
+		       w->batch.n_entries);
+		sl_flush_drop(fl, SL_DROP_REJECTED, w->batch.n_entries);
+		mark_all(fl, &w->batch);
+		return SL_FLUSH_OK;
+	}
+	if (rc < 0) {
 		sl_log(SL_LOG_ERROR, ctx->name,
 		       "out of memory encoding chunk %llu",
 		       (unsigned long long)c->id);
@@ -680,15 +649,6 @@ static enum sl_flush_result send_range(struct loki_ctx *ctx,
 		return SL_FLUSH_OK;
 	req.body = w->payload.data;
 	req.body_len = w->payload.len;
-	if (ctx->protobuf) {
-		if (to_protobuf(ctx, w, fl) < 0)
-			return SL_FLUSH_RETRY;
-		if (w->batch.n_entries == 0)
-			return SL_FLUSH_OK;
-		req.content_type = "application/x-protobuf";
-		req.body = w->wire.data;
-		req.body_len = w->wire.len;
-	}
 	if (sl_http_client_send(w->client, &req, &w->resp) < 0) {
 		sl_log(SL_LOG_WARN, ctx->name,
 		       "no answer for %zu entries, will retry: %s",

@@ -2,8 +2,8 @@
 /*
  * loki.h - the Loki push payload encoder (loki_encode.c) and the reader of
  * Loki's 400 bodies, shared by the plugin (loki.c), its unit tests and the
- * fuzz target. The encoder is pure: chunk in, JSON push body out; it does
- * not know about HTTP or retries.
+ * fuzz target. The encoder is pure: chunk in, push body out (JSON, or
+ * protobuf through loki_proto.c); it does not know about HTTP or retries.
  */
 #ifndef SL_OUT_LOKI_H
 #define SL_OUT_LOKI_H
@@ -23,6 +23,12 @@ enum loki_drop_single {
 	LOKI_DROP_OFF = 0, /* always the whole record */
 	LOKI_DROP_ON,	   /* one key left: its value (JSON text in json) */
 	LOKI_DROP_RAW,	   /* one key left: its value, strings unquoted */
+};
+
+/* The body loki_encode writes (Format). */
+enum loki_wire {
+	LOKI_WIRE_JSON = 0, /* Loki's JSON push body */
+	LOKI_WIRE_PROTOBUF, /* logproto.PushRequest, snappy-compressed */
 };
 
 /* One stream label: a fixed value or a value read from the record. */
@@ -56,6 +62,7 @@ struct loki_enc {
 	 * metadata; expanded before `meta`, which wins on equal names */
 	struct sl_accessor **meta_maps; /* owned */
 	size_t n_meta_maps;
+	enum loki_wire wire; /* Format */
 };
 
 /*
@@ -126,15 +133,21 @@ struct loki_entry {
 	int64_t ts_ns;
 	uint32_t stream; /* index into streams */
 	uint32_t index;	 /* record's position in the chunk */
-	size_t line_off; /* the line as a JSON string, in lines */
+	/* in lines, the entry after its time as the wire writes it: JSON
+	 * "<line>"(,{metadata}), or protobuf EntryAdapter fields 2 and 3 */
+	size_t line_off;
 	size_t line_len;
 };
 
 struct loki_stream {
-	size_t key_off, key_len; /* the "stream" object JSON, in keys */
+	/* in keys, the label set as the wire writes it: the JSON "stream"
+	 * object, or Loki's label string {name="value", ...}; either is one
+	 * rendering per label set, so it also identifies the stream */
+	size_t key_off, key_len;
 	uint32_t hash;
 	uint32_t entries;
-	uint32_t next; /* while ordering: where its next entry goes */
+	uint32_t next;	 /* while ordering: where its next entry goes */
+	size_t wire_len; /* protobuf: the StreamAdapter's bytes */
 };
 
 /*
@@ -151,6 +164,8 @@ struct loki_batch {
 	uint32_t *slots; /* hash table of stream index + 1; 0 = empty */
 	size_t n_slots;
 	struct sl_buf lines, keys, line, label;
+	struct sl_buf fix;    /* protobuf: a line or pair repaired (UTF-8) */
+	struct sl_buf packed; /* protobuf: the request before snappy */
 	struct sl_record rec;
 	struct sl_text text;
 	struct sl_fields fields;
@@ -169,15 +184,20 @@ void loki_batch_destroy(struct loki_batch *b);
 typedef bool (*loki_skip_fn)(void *ud, uint32_t index);
 
 /*
- * Encodes the records of `c` not skipped into a push body appended to `out`
- * ({"streams":[{"stream":{...},"values":[["<ns>","<line>"],...]},...]},
- * each entry ["<ns>","<line>",{metadata}] when metadata is configured):
- * records grouped by label set (streams in order of first appearance),
+ * Encodes the records of `c` not skipped into a push body appended to `out`,
+ * as e->wire says:
+ *   JSON: {"streams":[{"stream":{...},"values":[["<ns>","<line>"],...]},...]},
+ *         each entry ["<ns>","<line>",{metadata}] when metadata is configured;
+ *   protobuf: the same streams and entries as a snappy-compressed
+ *         logproto.PushRequest (labels as {name="value", ...}; the line not
+ *         escaped, invalid UTF-8 repaired as the JSON string has it).
+ * Records grouped by label set (streams in order of first appearance),
  * entries of a stream sorted by time (stable). The record is parsed only
  * when an option reads it, and the label set rendered once per chunk when
- * no label comes from the record. b->n_entries is the number
- * of entries; 0 means nothing to send (out unchanged). Returns 0 or
- * -SL_ENOMEM (out may hold a partial body: reset it).
+ * no label comes from the record. A time before 1970 is sent as 0.
+ * b->n_entries is the number of entries; 0 means nothing to send (out
+ * unchanged). Returns 0, -SL_ETOOBIG (protobuf past snappy's 4 GiB block,
+ * out unchanged) or -SL_ENOMEM (out may hold a partial body: reset it).
  */
 int loki_encode(const struct loki_enc *e, struct loki_batch *b,
 		const struct sl_chunk *c, loki_skip_fn skip, void *skip_ud,

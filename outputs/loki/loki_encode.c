@@ -4,10 +4,13 @@
  * values, record accessors and kubernetes labels; the line as JSON or
  * key=value without the keys removed (nested removal copies the object
  * around the removed members, nothing is re-serialised); entries grouped
- * per label set and sorted by time within each stream. Also the reader of
+ * per label set and sorted by time within each stream, then written as
+ * JSON here or as protobuf by loki_proto.c (the stream keys and entry
+ * bytes are rendered for the one wire being written). Also the reader of
  * Loki's 400 bodies ("total ignored: N out of M").
  */
 #include "loki.h"
+#include "loki_proto.h"
 
 #include "sl_json.h"
 #include "sl_sanitize.h"
@@ -463,6 +466,8 @@ void loki_batch_destroy(struct loki_batch *b)
 	sl_buf_destroy(&b->keys);
 	sl_buf_destroy(&b->line);
 	sl_buf_destroy(&b->label);
+	sl_buf_destroy(&b->fix);
+	sl_buf_destroy(&b->packed);
 	sl_record_destroy(&b->rec);
 	free(b->text.buf);
 	sl_fields_destroy(&b->fields);
@@ -597,8 +602,9 @@ static bool pair_value(const struct loki_label *l, struct loki_batch *b,
 }
 
 /*
- * Renders the record's label set as the JSON "stream" object at the end of
- * b->keys (names sorted, a repeated name keeps its last value).
+ * Renders the record's label set at the end of b->keys, as the JSON
+ * "stream" object or Loki's label string (names sorted, a repeated name
+ * keeps its last value).
  */
 static int render_labels(const struct loki_enc *e, struct loki_batch *b,
 			 bool have_rec)
@@ -642,6 +648,15 @@ static int render_labels(const struct loki_enc *e, struct loki_batch *b,
 	for (i = 0; i < out_n; i++) {
 		const struct lk_pair *p = &b->pairs[i];
 
+		if (e->wire == LOKI_WIRE_PROTOBUF) {
+			if ((i && sl_buf_append(&b->keys, ", ", 2) < 0) ||
+			    loki_proto_label(
+				&b->keys, b->label.data + p->name_off,
+				p->name_len, b->label.data + p->val_off,
+				p->val_len) < 0)
+				return -SL_ENOMEM;
+			continue;
+		}
 		if ((i && sl_buf_append(&b->keys, ",", 1) < 0) ||
 		    sl_json_append_string(&b->keys, b->label.data + p->name_off,
 					  p->name_len) < 0 ||
@@ -713,7 +728,7 @@ static long stream_of(struct loki_batch *b, size_t key_off)
 		 sizeof(*st)) < 0)
 		return -1;
 	st = &b->streams[b->n_streams];
-	*st = (struct loki_stream){key_off, klen, h, 0, 0};
+	*st = (struct loki_stream){key_off, klen, h, 0, 0, 0};
 	b->slots[s] = (uint32_t)b->n_streams + 1;
 	return (long)b->n_streams++;
 }
@@ -981,7 +996,8 @@ static bool meta_overridden(const struct loki_batch *b, size_t i, size_t n)
 }
 
 /*
- * Appends ",{name:value,...}" (the entry's third element) to b->lines:
+ * Appends ",{name:value,...}" (the entry's third element) to b->lines, or
+ * with protobuf the pairs as structured_metadata fields:
  * map members first, then Structured_metadata in its order, which
  * overrides a member of the same name. An accessor that finds nothing or
  * an empty value adds nothing. `v` is NULL when the body is not an object.
@@ -1006,6 +1022,19 @@ static int render_metadata(const struct loki_enc *e, struct loki_batch *b,
 			continue;
 		if (meta_pair(b, &n, m->name, strlen(m->name), t, tl) < 0)
 			return -SL_ENOMEM;
+	}
+	if (e->wire == LOKI_WIRE_PROTOBUF) {
+		for (i = 0; i < n; i++) {
+			const struct lk_pair *p = &b->pairs[i];
+
+			if (!meta_overridden(b, i, n) &&
+			    loki_proto_pair(
+				&b->lines, b->label.data + p->name_off,
+				p->name_len, b->label.data + p->val_off,
+				p->val_len, &b->fix) < 0)
+				return -SL_ENOMEM;
+		}
+		return 0;
 	}
 	if (sl_buf_append(&b->lines, ",{", 2) < 0)
 		return -SL_ENOMEM;
@@ -1118,14 +1147,17 @@ static int add_record(const struct loki_enc *e, struct loki_batch *b,
 		size_t tlen;
 
 		text = sl_record_body(&b->rec, &tlen);
-		if (build_line(e, b, text, tlen, v) < 0 ||
-		    sl_json_append_string(&b->lines,
-					  b->line.data ? b->line.data : "",
-					  b->line.len) < 0)
+		if (build_line(e, b, text, tlen, v) < 0)
+			return -SL_ENOMEM;
+		body = b->line.data ? b->line.data : "";
+		len = b->line.len;
+	}
+	/* else nothing reads it, or not an object (cannot come from the
+	 * core): the record's bytes are the line */
+	if (e->wire == LOKI_WIRE_PROTOBUF) {
+		if (loki_proto_line(&b->lines, body, len, &b->fix) < 0)
 			return -SL_ENOMEM;
 	} else if (sl_json_append_string(&b->lines, body, len) < 0) {
-		/* nothing reads it, or not an object (cannot come from the
-		 * core): the record's bytes are the line */
 		return -SL_ENOMEM;
 	}
 	if (loki_enc_has_metadata(e) &&
@@ -1252,6 +1284,8 @@ int loki_encode(const struct loki_enc *e, struct loki_batch *b,
 		return 0;
 	if (order_entries(b) < 0)
 		return -SL_ENOMEM;
+	if (e->wire == LOKI_WIRE_PROTOBUF)
+		return loki_proto_write(b, out);
 	if (sl_buf_reserve(out, b->lines.len + b->keys.len + b->n_entries * 28 +
 				    b->n_streams * 32 + 16) < 0 ||
 	    sl_buf_append(out, "{\"streams\":[", 12) < 0)

@@ -6,11 +6,15 @@
  * `passes` times by loki_encode or es_bulk_append, configured as
  * tests/bench/measure_outputs.py configures the plugins. Not a test.
  *
- * usage: bench_encode loki|loki-labels|loki-shuffled|es FILE [PASSES]
+ * usage: bench_encode loki|loki-labels|loki-shuffled|loki-proto|
+ *                     loki-proto-labels|es FILE [PASSES]
  *   loki           Labels job=bench (the measured pipeline)
  *   loki-labels    also label $kubernetes['container_name'] (a label per
  *                  record: parse, group, remove the key from the line)
  *   loki-shuffled  job=bench, records out of time order (the sort)
+ *   loki-proto, loki-proto-labels
+ *                  loki and loki-labels with Format protobuf (the
+ *                  snappy-compressed protobuf body, snappy included)
  *   es             Index bench, Suppress_Type_Name On, Generate_ID On
  * Count instructions per record with callgrind, collecting only the
  * encoding (immune to the load of other processes):
@@ -27,7 +31,23 @@
 #include "../../outputs/es/es.h"
 #include "../../outputs/loki/loki.h"
 
-enum mode { M_LOKI, M_LOKI_LABELS, M_LOKI_SHUFFLED, M_ES };
+enum mode {
+	M_LOKI,
+	M_LOKI_LABELS,
+	M_LOKI_SHUFFLED,
+	M_LOKI_PROTO,
+	M_LOKI_PROTO_LABELS,
+	M_ES
+};
+
+static const char *const mode_names[] = {
+    [M_LOKI] = "loki",
+    [M_LOKI_LABELS] = "loki-labels",
+    [M_LOKI_SHUFFLED] = "loki-shuffled",
+    [M_LOKI_PROTO] = "loki-proto",
+    [M_LOKI_PROTO_LABELS] = "loki-proto-labels",
+    [M_ES] = "es",
+};
 
 struct bench {
 	enum mode mode;
@@ -106,7 +126,9 @@ static void setup(struct bench *b)
 	if (b->mode == M_ES)
 		return;
 	check(loki_enc_add_label(&b->enc, "job=bench", &err) == 0, err);
-	if (b->mode == M_LOKI_LABELS)
+	if (b->mode == M_LOKI_PROTO || b->mode == M_LOKI_PROTO_LABELS)
+		b->enc.wire = LOKI_WIRE_PROTOBUF;
+	if (b->mode == M_LOKI_LABELS || b->mode == M_LOKI_PROTO_LABELS)
 		check(loki_enc_add_label(&b->enc,
 					 "container=$kubernetes['container_"
 					 "name']",
@@ -167,20 +189,16 @@ int main(int argc, char **argv)
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: bench_encode "
-				"loki|loki-labels|loki-shuffled|es FILE "
-				"[PASSES]\n");
+				"loki|loki-labels|loki-shuffled|loki-proto|"
+				"loki-proto-labels|es FILE [PASSES]\n");
 		return 2;
 	}
-	if (!strcmp(argv[1], "loki"))
-		b.mode = M_LOKI;
-	else if (!strcmp(argv[1], "loki-labels"))
-		b.mode = M_LOKI_LABELS;
-	else if (!strcmp(argv[1], "loki-shuffled"))
-		b.mode = M_LOKI_SHUFFLED;
-	else if (!strcmp(argv[1], "es"))
-		b.mode = M_ES;
-	else
-		check(0, "mode is loki, loki-labels, loki-shuffled or es");
+	b.mode = M_ES + 1;
+	for (int m = 0; m <= M_ES; m++)
+		if (!strcmp(argv[1], mode_names[m]))
+			b.mode = (enum mode)m;
+	check(b.mode <= M_ES, "mode is loki, loki-labels, loki-shuffled, "
+			      "loki-proto, loki-proto-labels or es");
 	passes = argc > 3 ? strtol(argv[3], NULL, 10) : 1;
 	check(passes > 0, "PASSES must be a positive number");
 	setup(&b);

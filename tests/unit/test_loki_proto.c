@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * test_loki_proto.c - Format protobuf's body without HTTP: a JSON push body
- * to the snappy-compressed logproto.PushRequest. The exact wire bytes of a
- * small request (Loki's field numbers, written out by hand here), the label
- * string's escaping, string unescaping (NUL, surrogate pairs), timestamps
- * split into seconds and nanos (before 1970 too), metadata pairs, scratch
- * reuse, the encoder's own output carried over entry for entry, and every
- * malformed or truncated body refused with the output left alone.
+ * test_loki_proto.c - Format protobuf's body without HTTP: loki_encode()
+ * with LOKI_WIRE_PROTOBUF, un-snappied and read back with protobuf-c's
+ * unpacker (and packed again: the same bytes, so the hand-written wire is
+ * what protobuf-c writes). The exact bytes of a small request, the label
+ * string's escaping, lines neither escaped nor cut at NUL, invalid UTF-8
+ * repaired, times at 0, before 1970 and at INT64_MAX, and the same
+ * grouping, order, lines and metadata as the JSON body of the same chunk.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,14 +14,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <snappy-c.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../outputs/loki/loki.h"
-#include "../../outputs/loki/loki_proto.h"
+#include "loki_push.pb-c.h"
+#include "sl_json.h"
 
 struct fx {
-	struct loki_proto p;
+	struct loki_enc enc;
+	struct loki_batch b;
+	struct sl_chunk *c;
 	struct sl_buf out;
 	char *plain; /* the last body, uncompressed */
 	size_t plain_len;
@@ -33,7 +37,10 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	loki_proto_init(&f->p);
+	loki_batch_init(&f->b);
+	f->c = sl_chunk_create(NULL, "app.web", 7);
+	assert_non_null(f->c);
+	f->enc.wire = LOKI_WIRE_PROTOBUF;
 	*state = f;
 	return 0;
 }
@@ -52,19 +59,47 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	release(f);
-	loki_proto_destroy(&f->p);
-	loki_proto_destroy(&f->p); /* idempotent */
+	loki_batch_destroy(&f->b);
+	loki_enc_destroy(&f->enc);
+	sl_chunk_destroy(f->c);
 	sl_buf_destroy(&f->out);
 	free(f);
 	return 0;
 }
 
-/* Encodes `json`, un-snappies and unpacks the result into f->req. */
-static const Sluice__Loki__PushRequest *encode(struct fx *f, const char *json)
+static void label(struct fx *f, const char *spec)
 {
+	const char *err = NULL;
+
+	assert_int_equal(loki_enc_add_label(&f->enc, spec, &err), 0);
+}
+
+static void meta(struct fx *f, const char *spec)
+{
+	const char *err = NULL;
+
+	assert_int_equal(loki_enc_add_metadata(&f->enc, spec, &err), 0);
+}
+
+static void rec_n(struct fx *f, int64_t ts, const char *body, size_t len)
+{
+	assert_int_equal(sl_chunk_append(f->c, ts, body, len), 0);
+}
+
+static void rec(struct fx *f, int64_t ts, const char *json)
+{
+	rec_n(f, ts, json, strlen(json));
+}
+
+/* Encodes the chunk as protobuf, un-snappies and unpacks it into f->req;
+ * protobuf-c packs the unpacked request into the very same bytes. */
+static const Sluice__Loki__PushRequest *encode(struct fx *f)
+{
+	uint8_t *again;
+
 	release(f);
 	sl_buf_reset(&f->out);
-	assert_int_equal(loki_proto_encode(&f->p, json, strlen(json), &f->out),
+	assert_int_equal(loki_encode(&f->enc, &f->b, f->c, NULL, NULL, &f->out),
 			 0);
 	assert_int_equal(
 	    snappy_validate_compressed_buffer(f->out.data, f->out.len),
@@ -80,6 +115,14 @@ static const Sluice__Loki__PushRequest *encode(struct fx *f, const char *json)
 	f->req = sluice__loki__push_request__unpack(NULL, f->plain_len,
 						    (uint8_t *)f->plain);
 	assert_non_null(f->req);
+	assert_int_equal(sluice__loki__push_request__get_packed_size(f->req),
+			 f->plain_len);
+	again = malloc(f->plain_len + 1);
+	assert_non_null(again);
+	assert_int_equal(sluice__loki__push_request__pack(f->req, again),
+			 f->plain_len);
+	assert_memory_equal(again, f->plain, f->plain_len);
+	free(again);
 	return f->req;
 }
 
@@ -96,256 +139,316 @@ static void test_wire_bytes(void **state)
 {
 	struct fx *f = *state;
 	static const unsigned char want[] = {
-	    0x0a, 0x14, /* streams (1), 20 bytes */
+	    0x0a, 0x22, /* streams (1), 34 bytes */
 	    0x0a, 0x07, '{',  'a',  '=',  '"',	'b', '"', '}', /* labels (1) */
-	    0x12, 0x09,				/* entries (2), 9 bytes */
+	    0x12, 0x17,				/* entries (2), 23 bytes */
 	    0x0a, 0x04, 0x08, 0x01, 0x10, 0x02, /* timestamp {1, 2} */
-	    0x12, 0x01, 'x',			/* line (2) */
+	    0x12, 0x07, '{',  '"',  'x',  '"',	':', '1', '}', /* line (2) */
+	    0x1a, 0x06,			       /* structured_metadata (3) */
+	    0x0a, 0x01, 'm',  0x12, 0x01, 'v', /* name (1), value (2) */
 	};
 
-	encode(f, "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":["
-		  "[\"1000000002\",\"x\"]]}]}");
+	label(f, "a=b");
+	meta(f, "m=v");
+	rec(f, 1000000002, "{\"x\":1}");
+	encode(f);
+	assert_int_equal(f->b.n_entries, 1);
 	assert_int_equal(f->plain_len, sizeof(want));
 	assert_memory_equal(f->plain, want, sizeof(want));
 }
 
-static void test_streams_entries_metadata(void **state)
-{
-	struct fx *f = *state;
-	const Sluice__Loki__PushRequest *r = encode(
-	    f, "{\"streams\":["
-	       "{\"stream\":{\"job\":\"j\",\"app\":\"web\"},\"values\":["
-	       "[\"1700000000123456789\",\"l1\",{\"env\":\"prod\",\"t\":\"\"}],"
-	       "[\"1700000001000000000\",\"l2\",{}]]},"
-	       "{\"values\":[[\"0\",\"\"]],\"stream\":{\"job\":\"k\"}}]}");
-	const Sluice__Loki__EntryAdapter *e;
-
-	assert_int_equal(r->n_streams, 2);
-	ASSERT_STR(r->streams[0]->labels, "{job=\"j\", app=\"web\"}");
-	assert_int_equal(r->streams[0]->n_entries, 2);
-	e = r->streams[0]->entries[0];
-	assert_int_equal(e->timestamp->seconds, 1700000000);
-	assert_int_equal(e->timestamp->nanos, 123456789);
-	ASSERT_STR(e->line, "l1");
-	assert_int_equal(e->n_structured_metadata, 2);
-	ASSERT_STR(e->structured_metadata[0]->name, "env");
-	ASSERT_STR(e->structured_metadata[0]->value, "prod");
-	ASSERT_STR(e->structured_metadata[1]->name, "t");
-	ASSERT_STR(e->structured_metadata[1]->value, "");
-	e = r->streams[0]->entries[1];
-	assert_int_equal(e->timestamp->seconds, 1700000001);
-	assert_int_equal(e->timestamp->nanos, 0);
-	assert_int_equal(e->n_structured_metadata, 0);
-	ASSERT_STR(r->streams[1]->labels, "{job=\"k\"}");
-	assert_int_equal(r->streams[1]->n_entries, 1);
-	e = r->streams[1]->entries[0];
-	assert_non_null(e->timestamp);
-	assert_int_equal(e->timestamp->seconds, 0);
-	ASSERT_STR(e->line, "");
-}
-
-/* Label values in Loki's double-quoted syntax; lines unescaped from JSON,
- * a NUL byte and a surrogate pair included. */
-static void test_escaping(void **state)
-{
-	struct fx *f = *state;
-	const Sluice__Loki__PushRequest *r = encode(
-	    f, "{\"streams\":[{\"stream\":{\"v\":\"q\\\"b\\\\t\\tn\\nc\\u0001"
-	       "\\u007f\\u00e9\"},\"values\":[[\"1\",\"a\\u0000b\\\"\\\\"
-	       "\\ud83d\\ude00\\/\\ud800\"]]}]}");
-
-	ASSERT_STR(r->streams[0]->labels,
-		   "{v=\"q\\\"b\\\\t\\tn\\nc\\x01\\x7f\xc3\xa9\"}");
-	/* a lone surrogate becomes U+FFFD */
-	ASSERT_STR(r->streams[0]->entries[0]->line,
-		   "a\0b\"\\\xf0\x9f\x98\x80/\xef\xbf\xbd");
-}
-
-static void test_time_split(void **state)
-{
-	struct fx *f = *state;
-	const Sluice__Loki__PushRequest *r =
-	    encode(f, "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":["
-		      "[\"-1\",\"x\"],[\"-1000000000\",\"y\"],"
-		      "[\"9223372036854775807\",\"z\"],"
-		      "[\"-9223372036854775808\",\"w\"]]}]}");
-	Sluice__Loki__EntryAdapter **e = r->streams[0]->entries;
-
-	assert_int_equal(e[0]->timestamp->seconds, -1);
-	assert_int_equal(e[0]->timestamp->nanos, 999999999);
-	assert_int_equal(e[1]->timestamp->seconds, -1);
-	assert_int_equal(e[1]->timestamp->nanos, 0);
-	assert_int_equal(e[2]->timestamp->seconds, 9223372036);
-	assert_int_equal(e[2]->timestamp->nanos, 854775807);
-	assert_int_equal(e[3]->timestamp->seconds, -9223372037);
-	assert_int_equal(e[3]->timestamp->nanos, 145224192);
-}
-
-/* Blanks between tokens are JSON too; no streams is an empty request. */
-static void test_blanks_and_empty(void **state)
+/* Loki's label string: names sorted, ", " between pairs, values
+ * double-quoted with '"' and '\' escaped (control bytes never get there:
+ * label values are sanitised); one stream per label set, in order of
+ * first appearance. */
+static void test_label_string(void **state)
 {
 	struct fx *f = *state;
 	const Sluice__Loki__PushRequest *r;
 
-	r = encode(f, " { \"streams\" : [ { \"stream\" : { \"a\" : \"b\" } ,"
-		      "\n\"values\" : [ [ \"5\" , \"x\" , { } ] ] } ] }\r\n");
+	label(f, "z=q\"b\\c");
+	label(f, "$app");
+	label(f, "tag=$TAG[1]");
+	rec(f, 1, "{\"app\":\"we\\\"ird\\\\ \\u00e9\\u0001\"}");
+	rec(f, 2, "{\"app\":\"plain\"}");
+	rec(f, 3, "{\"app\":\"we\\\"ird\\\\ \\u00e9\\u0001\"}");
+	r = encode(f);
+	assert_int_equal(r->n_streams, 2);
+	ASSERT_STR(r->streams[0]->labels,
+		   "{app=\"we\\\"ird\\\\ \xc3\xa9_\", tag=\"web\", "
+		   "z=\"q\\\"b\\\\c\"}");
+	assert_int_equal(r->streams[0]->n_entries, 2);
+	ASSERT_STR(r->streams[1]->labels,
+		   "{app=\"plain\", tag=\"web\", z=\"q\\\"b\\\\c\"}");
+	assert_int_equal(r->streams[1]->n_entries, 1);
+}
+
+/* The line is the record's bytes, not JSON-escaped: quotes, backslashes
+ * and escapes of the record's own text as they are; a key_value line
+ * keeps the NUL its value unescapes to. */
+static void test_line_not_escaped(void **state)
+{
+	struct fx *f = *state;
+	const Sluice__Loki__PushRequest *r;
+	const char *err = NULL;
+
+	label(f, "job=j");
+	rec(f, 1, "{\"m\":\"say \\\"hi\\\" \\\\ \\n\\u00e9\"}");
+	r = encode(f);
+	ASSERT_STR(r->streams[0]->entries[0]->line,
+		   "{\"m\":\"say \\\"hi\\\" \\\\ \\n\\u00e9\"}");
+	sl_chunk_destroy(f->c);
+	f->c = sl_chunk_create(NULL, "t", 1);
+	assert_non_null(f->c);
+	assert_int_equal(loki_enc_add_remove_key(&f->enc, "drop", &err), 0);
+	f->enc.line_format = LOKI_LINE_KEY_VALUE;
+	rec(f, 1, "{\"a\":\"x\\u0000y\",\"drop\":1,\"b\":\"q\\\"r\"}");
+	r = encode(f);
+	ASSERT_STR(r->streams[0]->entries[0]->line, "a=x\0y b=q\"r");
+}
+
+/* The JSON string at *p (sl_json_append_string's output) unescaped into
+ * `out`; *p moves past it. */
+static void json_string(const char **p, struct sl_buf *out)
+{
+	const char *s = *p, *q;
+
+	assert_int_equal(*s, '"');
+	for (q = s + 1; *q != '"'; q++)
+		if (*q == '\\')
+			q++;
+	sl_buf_reset(out);
+	assert_true(sl_json_unescape_append(out, s + 1, (size_t)(q - s - 1)) >=
+		    0);
+	*p = q + 1;
+}
+
+static void assert_same(ProtobufCBinaryData b, const struct sl_buf *want)
+{
+	assert_int_equal(b.len, want->len);
+	if (b.len)
+		assert_memory_equal(b.data, want->data, b.len);
+}
+
+/* The line of the JSON body's first entry, unescaped into `out`. */
+static void json_line0(struct fx *f, struct sl_buf *out)
+{
+	struct loki_batch jb;
+	struct sl_buf json = {0};
+	const char *p;
+
+	loki_batch_init(&jb);
+	f->enc.wire = LOKI_WIRE_JSON;
+	assert_int_equal(loki_encode(&f->enc, &jb, f->c, NULL, NULL, &json), 0);
+	f->enc.wire = LOKI_WIRE_PROTOBUF;
+	p = jb.lines.data + jb.entries[0].line_off;
+	json_string(&p, out);
+	sl_buf_destroy(&json);
+	loki_batch_destroy(&jb);
+}
+
+/* Invalid UTF-8, each maximal invalid sequence one U+FFFD, as the JSON
+ * string has it: in a record nothing parses and in one that is parsed. */
+static void test_utf8_repaired(void **state)
+{
+	struct fx *f = *state;
+	static const char bad[] = "{\"m\":\"a\xff"
+				  "b\xc3\"}";
+	const Sluice__Loki__PushRequest *r;
+
+	struct sl_buf s = {0};
+
+	label(f, "job=j");
+	rec_n(f, 1, bad, sizeof(bad) - 1);
+	r = encode(f);
+	ASSERT_STR(r->streams[0]->entries[0]->line, "{\"m\":\"a\xef\xbf\xbd"
+						    "b\xef\xbf\xbd\"}");
+	json_line0(f, &s);
+	assert_same(r->streams[0]->entries[0]->line, &s);
+	/* an accessor label: the record is parsed */
+	label(f, "$absent");
+	r = encode(f);
+	json_line0(f, &s);
+	assert_same(r->streams[0]->entries[0]->line, &s);
+	assert_non_null(memmem(r->streams[0]->entries[0]->line.data,
+			       r->streams[0]->entries[0]->line.len,
+			       "\xef\xbf\xbd", 3));
+	sl_buf_destroy(&s);
+}
+
+/* Times split into seconds and nanos; before 1970 (and INT64_MIN) is 0,
+ * as in the JSON body; INT64_MAX whole; 0 an empty Timestamp, present. */
+static void test_times(void **state)
+{
+	struct fx *f = *state;
+	const Sluice__Loki__PushRequest *r;
+	Sluice__Loki__EntryAdapter **e;
+
+	label(f, "job=j");
+	rec(f, INT64_MAX, "{\"n\":0}");
+	rec(f, -1, "{\"n\":1}");
+	rec(f, INT64_MIN, "{\"n\":2}");
+	rec(f, 1700000000123456789, "{\"n\":3}");
+	rec(f, 0, "{\"n\":4}");
+	r = encode(f);
 	assert_int_equal(r->n_streams, 1);
-	ASSERT_STR(r->streams[0]->labels, "{a=\"b\"}");
-	assert_int_equal(r->streams[0]->entries[0]->timestamp->nanos, 5);
-	r = encode(f, "{\"streams\":[]}");
-	assert_int_equal(r->n_streams, 0);
-	assert_int_equal(f->plain_len, 0);
+	assert_int_equal(r->streams[0]->n_entries, 5);
+	e = r->streams[0]->entries;
+	ASSERT_STR(e[0]->line, "{\"n\":1}");
+	ASSERT_STR(e[1]->line, "{\"n\":2}");
+	ASSERT_STR(e[2]->line, "{\"n\":4}");
+	for (int i = 0; i < 3; i++) {
+		assert_non_null(e[i]->timestamp);
+		assert_int_equal(e[i]->timestamp->seconds, 0);
+		assert_int_equal(e[i]->timestamp->nanos, 0);
+	}
+	assert_int_equal(e[3]->timestamp->seconds, 1700000000);
+	assert_int_equal(e[3]->timestamp->nanos, 123456789);
+	assert_int_equal(e[4]->timestamp->seconds, 9223372036);
+	assert_int_equal(e[4]->timestamp->nanos, 854775807);
+	ASSERT_STR(e[4]->line, "{\"n\":0}");
+}
+
+/*
+ * One chunk through both writers: the same entries in the same order
+ * (record indexes), the same stream sizes, each protobuf line the JSON
+ * line unescaped, each metadata pair the JSON object's member.
+ */
+static void test_same_as_json(void **state)
+{
+	struct fx *f = *state;
+	const Sluice__Loki__PushRequest *r;
+	struct loki_batch jb;
+	struct sl_buf json = {0}, s = {0};
+	const char *err = NULL;
+	uint32_t *order;
+	size_t i, k, n, j;
+
+	label(f, "job=same");
+	label(f, "$app");
+	meta(f, "trace=$t");
+	assert_int_equal(loki_enc_add_metadata_map(&f->enc, "$k['m']", &err),
+			 0);
+	for (i = 0; i < 40; i++) {
+		static const char *const apps[] = {"d\\\"b", "web", "api"};
+		char body[256];
+
+		snprintf(body, sizeof(body),
+			 "{\"app\":\"%s\",\"n\":%zu,\"msg\":\"q\\\"\\\\ \\n"
+			 "\\u2028 \\ud83d\\ude00 \xc3\xa9\\u0000\"%s%s}",
+			 apps[i % 3], i, i % 2 ? ",\"t\":\"tr\\\"x\"" : "",
+			 i % 5 ? ",\"k\":{\"m\":{\"e\":\"\\t1\",\"n\":2}}"
+			       : "");
+		/* out of order inside each stream: the sort is shared too */
+		rec(f, 1000 + (int64_t)((i * 7) % 13), body);
+	}
+	r = encode(f);
+	n = f->b.n_entries;
+	order = malloc(n * sizeof(*order));
+	assert_non_null(order);
+	for (i = 0; i < n; i++)
+		order[i] = f->b.entries[i].index;
+
+	loki_batch_init(&jb);
+	f->enc.wire = LOKI_WIRE_JSON;
+	assert_int_equal(loki_encode(&f->enc, &jb, f->c, NULL, NULL, &json), 0);
+	f->enc.wire = LOKI_WIRE_PROTOBUF;
+	assert_int_equal(jb.n_entries, n);
+	assert_int_equal(jb.n_streams, r->n_streams);
+	assert_int_equal(r->n_streams, 3);
+	for (i = 0; i < n; i++)
+		assert_int_equal(jb.entries[i].index, order[i]);
+	k = 0;
+	for (i = 0; i < r->n_streams; i++) {
+		assert_int_equal(r->streams[i]->n_entries,
+				 jb.streams[i].entries);
+		for (j = 0; j < r->streams[i]->n_entries; j++, k++) {
+			const Sluice__Loki__EntryAdapter *e =
+			    r->streams[i]->entries[j];
+			const char *p = jb.lines.data + jb.entries[k].line_off;
+			size_t m = 0;
+
+			assert_int_equal(e->timestamp->nanos,
+					 jb.entries[k].ts_ns);
+			json_string(&p, &s);
+			assert_same(e->line, &s);
+			assert_memory_equal(p, ",{", 2);
+			p += 2;
+			while (*p != '}') {
+				if (*p == ',')
+					p++;
+				assert_true(m < e->n_structured_metadata);
+				json_string(&p, &s);
+				assert_same(e->structured_metadata[m]->name,
+					    &s);
+				assert_int_equal(*p++, ':');
+				json_string(&p, &s);
+				assert_same(e->structured_metadata[m]->value,
+					    &s);
+				m++;
+			}
+			assert_int_equal(m, e->n_structured_metadata);
+		}
+	}
+	assert_int_equal(k, n);
+	ASSERT_STR(r->streams[0]->labels, "{app=\"d\\\"b\", job=\"same\"}");
+	ASSERT_STR(r->streams[1]->labels, "{app=\"web\", job=\"same\"}");
+	ASSERT_STR(r->streams[2]->labels, "{app=\"api\", job=\"same\"}");
+	free(order);
+	sl_buf_destroy(&s);
+	sl_buf_destroy(&json);
+	loki_batch_destroy(&jb);
+}
+
+static bool skip_all(void *ud, uint32_t index)
+{
+	(void)ud;
+	(void)index;
+	return true;
 }
 
 /* The scratch is reused: a second, smaller request carries nothing of the
- * first. */
-static void test_reuse(void **state)
+ * first; nothing to send leaves the output alone. */
+static void test_reuse_and_empty(void **state)
 {
 	struct fx *f = *state;
 	const Sluice__Loki__PushRequest *r;
 
-	encode(f, "{\"streams\":[{\"stream\":{\"a\":\"1\"},\"values\":["
-		  "[\"1\",\"x\",{\"m\":\"1\"}],[\"2\",\"y\",{\"m\":\"2\"}]]},"
-		  "{\"stream\":{\"a\":\"2\"},\"values\":[[\"3\",\"z\"]]}]}");
-	r = encode(f, "{\"streams\":[{\"stream\":{\"b\":\"2\"},\"values\":["
-		      "[\"4\",\"w\"]]}]}");
+	label(f, "$a");
+	meta(f, "m=$m");
+	rec(f, 2, "{\"a\":\"1\",\"m\":\"x\"}");
+	rec(f, 1, "{\"a\":\"2\",\"m\":\"y\"}");
+	rec(f, 3, "{\"a\":\"1\",\"m\":\"z\"}");
+	encode(f);
+	sl_chunk_destroy(f->c);
+	f->c = sl_chunk_create(NULL, "t", 1);
+	assert_non_null(f->c);
+	rec(f, 4, "{\"a\":\"3\"}");
+	r = encode(f);
 	assert_int_equal(r->n_streams, 1);
-	ASSERT_STR(r->streams[0]->labels, "{b=\"2\"}");
+	ASSERT_STR(r->streams[0]->labels, "{a=\"3\"}");
 	assert_int_equal(r->streams[0]->n_entries, 1);
-	ASSERT_STR(r->streams[0]->entries[0]->line, "w");
+	ASSERT_STR(r->streams[0]->entries[0]->line, "{}");
 	assert_int_equal(r->streams[0]->entries[0]->n_structured_metadata, 0);
-}
-
-static const char *const bad_bodies[] = {
-    "",
-    "[]",
-    "{}",
-    "{\"streams\":{}}",
-    "{\"stream\":[]}",
-    "{\"streams\":[]}x",
-    "{\"streams\":[{}]}",
-    "{\"streams\":[{\"stream\":{\"a\":\"b\"}}]}",
-    "{\"streams\":[{\"values\":[]}]}",
-    "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":[],\"values\":[]}]}",
-    "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":[],\"x\":1}]}",
-    "{\"streams\":[{\"stream\":{\"a\":1},\"values\":[]}]}",
-    "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":[[\"1\"]]}]}",
-    "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":[[1,\"x\"]]}]}",
-    "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":[[\"1x\",\"x\"]]}]}",
-    "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":[[\"\",\"x\"]]}]}",
-    "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":[[\"-\",\"x\"]]}]}",
-    "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":"
-    "[[\"9223372036854775808\",\"x\"]]}]}",
-    "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":[[\"1\",\"x\",[]]]}]}",
-    "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":"
-    "[[\"1\",\"x\",{\"m\":2}]]}]}",
-    "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":"
-    "[[\"1\",\"x\",{},{}]]}]}",
-    "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":[[\"1\",\"\\q\"]]}]}",
-    "{\"streams\":[{\"stream\":{\"a\":\"b\"},\"values\":[[\"1\",\"x\\\"]]}]}",
-};
-
-/* Not the encoder's shape: -SL_EPARSE, the output untouched. */
-static void test_malformed(void **state)
-{
-	struct fx *f = *state;
-	size_t i;
-
-	for (i = 0; i < sizeof(bad_bodies) / sizeof(bad_bodies[0]); i++) {
-		sl_buf_reset(&f->out);
-		assert_int_equal(sl_buf_append(&f->out, "keep", 4), 0);
-		if (loki_proto_encode(&f->p, bad_bodies[i],
-				      strlen(bad_bodies[i]),
-				      &f->out) != -SL_EPARSE)
-			fail_msg("accepted: %s", bad_bodies[i]);
-		assert_int_equal(f->out.len, 4);
-	}
-}
-
-/* Every proper prefix of a valid body is refused (and read within its
- * bounds: the sanitizer build checks that). */
-static void test_truncated(void **state)
-{
-	struct fx *f = *state;
-	static const char body[] =
-	    "{\"streams\":[{\"stream\":{\"a\":\"b\\\"\"},\"values\":["
-	    "[\"12\",\"x\\\\\",{\"k\":\"v\"}],[\"13\",\"\\u00e9\"]]}]}";
-	size_t n;
-
-	for (n = 0; n < sizeof(body) - 1; n++) {
-		char *copy = malloc(n ? n : 1); /* exact size: no NUL after */
-
-		assert_non_null(copy);
-		memcpy(copy, body, n);
-		sl_buf_reset(&f->out);
-		if (loki_proto_encode(&f->p, copy, n, &f->out) != -SL_EPARSE)
-			fail_msg("prefix of %zu bytes accepted", n);
-		free(copy);
-	}
-	encode(f, body);
-}
-
-static void rec(struct sl_chunk *c, int64_t ts, const char *json)
-{
-	assert_int_equal(sl_chunk_append(c, ts, json, strlen(json)), 0);
-}
-
-/* What loki_encode writes goes over entry for entry: same streams, same
- * order, same times, lines and metadata. */
-static void test_from_encoder(void **state)
-{
-	struct fx *f = *state;
-	struct loki_enc enc = {0};
-	struct loki_batch b;
-	struct sl_chunk *c = sl_chunk_create(NULL, "t", 1);
-	struct sl_buf json = {0};
-	const Sluice__Loki__PushRequest *r;
-	const char *err = NULL;
-	size_t i, j, total = 0;
-
-	assert_non_null(c);
-	loki_batch_init(&b);
-	assert_int_equal(loki_enc_add_label(&enc, "job=sluice", &err), 0);
-	assert_int_equal(loki_enc_add_label(&enc, "$stream", &err), 0);
-	assert_int_equal(loki_enc_add_metadata(&enc, "trace=$t", &err), 0);
-	rec(c, 30, "{\"stream\":\"out\",\"t\":\"a\",\"m\":\"q\\\"\"}");
-	rec(c, 10, "{\"stream\":\"err\",\"m\":\"\\u00e9\"}");
-	rec(c, 20, "{\"stream\":\"out\",\"t\":\"b\"}");
-	assert_int_equal(loki_encode(&enc, &b, c, NULL, NULL, &json), 0);
-	assert_int_equal(sl_buf_append(&json, "", 1), 0);
-	r = encode(f, json.data);
-	assert_int_equal(r->n_streams, b.n_streams);
-	for (i = 0; i < r->n_streams; i++)
-		total += r->streams[i]->n_entries;
-	assert_int_equal(total, b.n_entries);
-	ASSERT_STR(r->streams[0]->labels, "{job=\"sluice\", stream=\"out\"}");
-	ASSERT_STR(r->streams[1]->labels, "{job=\"sluice\", stream=\"err\"}");
-	/* the out stream sorted by time, its metadata carried */
-	assert_int_equal(r->streams[0]->entries[0]->timestamp->nanos, 20);
-	assert_int_equal(r->streams[0]->entries[1]->timestamp->nanos, 30);
-	ASSERT_STR(r->streams[0]->entries[0]->structured_metadata[0]->value,
-		   "b");
-	ASSERT_STR(r->streams[0]->entries[1]->line, "{\"m\":\"q\\\"\"}");
-	for (i = 0; i < r->n_streams; i++)
-		for (j = 0; j < r->streams[i]->n_entries; j++)
-			assert_true(r->streams[i]->entries[j]->line.len > 0);
-	/* the record's own escapes are its text: kept */
-	ASSERT_STR(r->streams[1]->entries[0]->line, "{\"m\":\"\\u00e9\"}");
-	sl_buf_destroy(&json);
-	loki_batch_destroy(&b);
-	loki_enc_destroy(&enc);
-	sl_chunk_destroy(c);
+	sl_buf_reset(&f->out);
+	assert_int_equal(sl_buf_append(&f->out, "keep", 4), 0);
+	assert_int_equal(
+	    loki_encode(&f->enc, &f->b, f->c, skip_all, NULL, &f->out), 0);
+	assert_int_equal(f->b.n_entries, 0);
+	assert_int_equal(f->out.len, 4);
 }
 
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_wire_bytes),	      T(test_streams_entries_metadata),
-	    T(test_escaping),	      T(test_time_split),
-	    T(test_blanks_and_empty), T(test_reuse),
-	    T(test_malformed),	      T(test_truncated),
-	    T(test_from_encoder),
+	    T(test_wire_bytes),
+	    T(test_label_string),
+	    T(test_line_not_escaped),
+	    T(test_utf8_repaired),
+	    T(test_times),
+	    T(test_same_as_json),
+	    T(test_reuse_and_empty),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
