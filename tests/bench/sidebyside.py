@@ -52,7 +52,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # keep the source tree clean
-from measure import COUNTERS, count_lines, free_port  # noqa: E402
+from measure import COUNTERS, count_lines, free_port, run_measured  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -94,38 +94,11 @@ PIPELINES = [
 ]
 
 
-def vm_hwm_kb(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for ln in f:
-                if ln.startswith("VmHWM:"):
-                    return int(ln.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-def run_measured(argv, timeout, errpath):
-    """Runs argv to its own exit; returns (wall s, CPU s, peak RSS MB, rc)."""
+def run_collector(argv, timeout, errpath):
+    """(wall s, CPU s, peak RSS MB, exit code); the collector's log goes to
+    errpath (a file: Fluent Bit can log more than a pipe holds)."""
     with open(errpath, "wb") as err:
-        t0 = time.monotonic()
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
-        hwm = 0
-        while True:
-            # VmHWM only grows: the last readable value is the peak so far
-            hwm = max(hwm, vm_hwm_kb(p.pid))
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - t0 > timeout:
-                p.kill()
-                os.wait4(p.pid, 0)
-                p.returncode = -9
-                return time.monotonic() - t0, 0.0, 0.0, "timeout"
-            time.sleep(0.05)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.monotonic() - t0
-    return wall, ru.ru_utime + ru.ru_stime, hwm / 1024.0, p.returncode
+        return run_measured(argv, timeout, err)[:4]
 
 
 class Receivers:
@@ -211,7 +184,7 @@ def main():
                     before = rcv.count(verify) if verify else 0
                     errpath = os.path.join(work, "%s.%s.%d.log" % (os.path.basename(path),
                                                                    cname, r))
-                    w, c, rss, rc = run_measured([binary, "-c", path], a.timeout, errpath)
+                    w, c, rss, rc = run_collector([binary, "-c", path], a.timeout, errpath)
                     got = rcv.count(verify) - before if verify else lines
                     # late deliveries after exit would belong to no run:
                     # the count is taken again after a moment
