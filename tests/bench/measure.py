@@ -3,7 +3,7 @@
 """Runs the benchmark cases and prints medians (called by run.sh).
 
 Each case runs --runs times; per run: wall time, CPU seconds (user+sys of
-the child, from wait4) and peak RSS. Printed per case: the medians, MB/s and
+the child, from wait4) and peak RSS (VmHWM, see run_measured). Printed per case: the medians, MB/s and
 records/s of input processed, and the ratio of its MB/s to the baseline's, and the same per CPU-second (the
 figure to trust on a shared or loaded machine, where wall time waits).
 "One core" cases run under `taskset -c 0` when taskset exists.
@@ -108,26 +108,61 @@ def conf(work, data, output):
     return path
 
 
-def run_once(argv, timeout):
+def vm_hwm_kb(pid):
+    """The process's peak RSS so far in kB (VmHWM), 0 when unreadable (a
+    zombie has no VmHWM)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for ln in f:
+                if ln.startswith("VmHWM:"):
+                    return int(ln.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def run_measured(argv, timeout, err=subprocess.PIPE):
+    """Runs argv (directly, no shell) to its own exit; returns (wall s,
+    CPU s, peak RSS MB, exit code or "timeout", stderr text or None).
+    CPU = user+sys from wait4, shutdown included. Peak RSS = VmHWM polled
+    every 50 ms until exit: wait4's ru_maxrss cannot be used, Linux carries
+    the pre-exec maximum over exec, so it reports the forking Python's
+    ~25 MB for any smaller child. err: where stderr goes (PIPE: returned;
+    a PIPE that fills is drained only at exit, so chatty children should
+    get a file)."""
     t0 = time.monotonic()
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = t0 + timeout
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=err)
+    hwm = 0
     while True:
+        # VmHWM only grows: the last readable value is the peak
+        hwm = max(hwm, vm_hwm_kb(p.pid))
         pid, status, ru = os.wait4(p.pid, os.WNOHANG)
         if pid:
             break
-        if time.monotonic() > deadline:
+        if time.monotonic() - t0 > timeout:
             p.kill()
             os.wait4(p.pid, 0)
-            raise SystemExit("timeout: %s" % " ".join(argv))
-        time.sleep(0.005)
+            p.returncode = -9
+            return time.monotonic() - t0, 0.0, 0.0, "timeout", None
+        time.sleep(0.05)
     wall = time.monotonic() - t0
-    err = p.stderr.read().decode("utf-8", "replace")
-    p.stderr.close()
-    rc = os.waitstatus_to_exitcode(status)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    text = None
+    if err == subprocess.PIPE:
+        text = p.stderr.read().decode("utf-8", "replace")
+        p.stderr.close()
+    return wall, ru.ru_utime + ru.ru_stime, hwm / 1024.0, p.returncode, text
+
+
+def run_once(argv, timeout):
+    """run_measured() that exits the benchmark on a failed or hung run."""
+    wall, cpu, rss, rc, err = run_measured(argv, timeout)
+    if rc == "timeout":
+        raise SystemExit("timeout: %s" % " ".join(argv))
     if rc != 0:
         raise SystemExit("%s exited %d:\n%s" % (argv[0], rc, err[-3000:]))
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0
+    return wall, cpu, rss
 
 
 def count_lines(path):
