@@ -11,6 +11,7 @@
 #include "sl_record.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -254,6 +255,53 @@ uint64_t sl_identity_mix(uint64_t a, uint64_t b)
 	return z ? z : 1;
 }
 
+/*
+ * SHA-256 for record ids, set up once per process and per thread: fetching
+ * the algorithm (EVP_sha256() does it implicitly, under a lock) and making
+ * and freeing a context cost more than hashing a short record. The fetched
+ * EVP_MD is immutable and shared by every thread for the process's life;
+ * each thread reuses its own context (output workers are threads), freed
+ * by the key's destructor when the thread ends.
+ */
+static EVP_MD *id_md;
+static pthread_once_t id_once = PTHREAD_ONCE_INIT;
+static pthread_key_t id_key;
+static bool id_key_ok;
+static _Thread_local EVP_MD_CTX *tls_id_ctx;
+
+static void id_ctx_free(void *p)
+{
+	EVP_MD_CTX_free(p);
+}
+
+static void id_setup(void)
+{
+	id_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	id_key_ok = pthread_key_create(&id_key, id_ctx_free) == 0;
+}
+
+/* This thread's context, made on first use; NULL without memory. */
+static EVP_MD_CTX *id_ctx(void)
+{
+	EVP_MD_CTX *c = tls_id_ctx;
+
+	if (c)
+		return c;
+	(void)pthread_once(&id_once, id_setup);
+	if (!id_md || !id_key_ok)
+		return NULL;
+	c = EVP_MD_CTX_new();
+	if (!c)
+		return NULL;
+	/* without the key the context could not be freed at thread exit */
+	if (pthread_setspecific(id_key, c) != 0) {
+		EVP_MD_CTX_free(c);
+		return NULL;
+	}
+	tls_id_ctx = c;
+	return c;
+}
+
 int sl_record_id_hex(int64_t ts_ns, uint64_t identity, const char *body,
 		     size_t len, char out[SL_RECORD_ID_HEX + 1])
 {
@@ -262,9 +310,11 @@ int sl_record_id_hex(int64_t ts_ns, uint64_t identity, const char *body,
 	unsigned int md_len = 0;
 	uint64_t u = identity ? identity : (uint64_t)ts_ns;
 	size_t who_len = 0;
-	EVP_MD_CTX *md_ctx;
+	EVP_MD_CTX *md_ctx = id_ctx();
 	int ok;
 
+	if (!md_ctx)
+		return -SL_ENOMEM;
 	/* the 'I' keeps an identity from ever hashing like a time; a time
 	 * alone hashes as before identities existed, so ids already stored
 	 * for such records stay the same */
@@ -273,14 +323,12 @@ int sl_record_id_hex(int64_t ts_ns, uint64_t identity, const char *body,
 	/* little endian whatever the host, so ids agree across machines */
 	for (int i = 0; i < 8; i++)
 		who[who_len++] = (unsigned char)(u >> (8 * i));
-	md_ctx = EVP_MD_CTX_new();
-	if (!md_ctx)
-		return -SL_ENOMEM;
-	ok = EVP_DigestInit_ex(md_ctx, EVP_sha256(), NULL) &&
+	/* Init_ex2 on a finalised context of the same digest starts over
+	 * without reallocating it */
+	ok = EVP_DigestInit_ex2(md_ctx, id_md, NULL) &&
 	     EVP_DigestUpdate(md_ctx, who, who_len) &&
 	     EVP_DigestUpdate(md_ctx, body, len) &&
 	     EVP_DigestFinal_ex(md_ctx, md, &md_len);
-	EVP_MD_CTX_free(md_ctx);
 	if (!ok || md_len * 2 < SL_RECORD_ID_HEX)
 		return -SL_ENOMEM;
 	for (int i = 0; i < SL_RECORD_ID_HEX / 2; i++) {

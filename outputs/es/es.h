@@ -58,11 +58,27 @@ struct es_bulk_rec {
 	size_t id_len;
 };
 
+/*
+ * One strftime result kept for the records that follow in the same second
+ * (gmtime_r + strftime cost more than the rest of a record's encoding).
+ * Keyed by the second and the format's text, so a scratch can serve any
+ * options.
+ */
+struct es_time_text {
+	bool ok;	   /* text holds fmt formatted at sec */
+	int64_t sec;	   /* UTC seconds since the epoch */
+	struct sl_buf fmt; /* copy of the format */
+	size_t len;
+	char text[256];
+};
+
 /* Per-worker scratch for the encoder; zero-initialise, free with destroy. */
 struct es_bulk_scratch {
-	struct sl_buf body;  /* body with dots replaced */
-	struct sl_buf name;  /* index name before escaping */
-	struct sl_view view; /* index of the body, for Replace_Dots */
+	struct sl_buf body;	     /* body with dots replaced */
+	struct sl_buf name;	     /* index name before escaping */
+	struct sl_view view;	     /* index of the body, for Replace_Dots */
+	struct es_time_text ts_text; /* Time_Key_Format */
+	struct es_time_text ix_date; /* Logstash_DateFormat */
 };
 void es_bulk_scratch_destroy(struct es_bulk_scratch *s);
 

@@ -44,6 +44,9 @@ void es_bulk_scratch_destroy(struct es_bulk_scratch *s)
 	sl_buf_destroy(&s->body);
 	sl_buf_destroy(&s->name);
 	sl_view_destroy(&s->view);
+	sl_buf_destroy(&s->ts_text.fmt);
+	sl_buf_destroy(&s->ix_date.fmt);
+	s->ts_text.ok = s->ix_date.ok = false;
 }
 
 int es_id_generate(int64_t ts_ns, uint64_t identity, const char *body,
@@ -53,37 +56,74 @@ int es_id_generate(int64_t ts_ns, uint64_t identity, const char *body,
 	return sl_record_id_hex(ts_ns, identity, body, len, out);
 }
 
-/* UTC broken-down time of ts_ns, and the nanoseconds within its second. */
-static void utc(int64_t ts_ns, struct tm *tm, long *nsec)
+/* ts_ns as UTC seconds and the nanoseconds within that second. */
+static int64_t split(int64_t ts_ns, long *nsec)
 {
 	int64_t sec = ts_ns / SL_NS_PER_SEC, ns = ts_ns % SL_NS_PER_SEC;
-	time_t t;
 
 	if (ns < 0) { /* before 1970: floor, not truncation */
 		ns += SL_NS_PER_SEC;
 		sec--;
 	}
-	t = (time_t)sec;
-	if (!gmtime_r(&t, tm))
-		memset(tm, 0, sizeof(*tm));
 	*nsec = (long)ns;
+	return sec;
 }
 
-/* strftime into `out` (appended). An empty or overlong result adds nothing. */
-static int append_strftime(struct sl_buf *out, const char *fmt,
-			   const struct tm *tm)
+/*
+ * strftime of `fmt` at UTC second `sec`, from the cache `c` when it holds
+ * that second and format. An empty or overlong result is "". The text is
+ * valid until the next call with `c`; NULL only without memory.
+ */
+static const char *time_text(struct es_time_text *c, const char *fmt,
+			     int64_t sec, size_t *len)
 {
-	char tmp[256];
+	size_t flen = strlen(fmt);
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	if (c->ok && c->sec == sec && c->fmt.len == flen &&
+	    memcmp(c->fmt.data, fmt, flen) == 0) {
+		*len = c->len;
+		return c->text;
+	}
+	c->ok = false;
+	sl_buf_reset(&c->fmt);
+	if (sl_buf_append(&c->fmt, fmt, flen) < 0)
+		return NULL;
+	if (!gmtime_r(&t, &tm))
+		memset(&tm, 0, sizeof(tm));
+		/* the format is the user's option (Logstash_DateFormat, ...) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	c->len = strftime(c->text, sizeof(c->text), fmt, &tm);
+#pragma GCC diagnostic pop
+	c->sec = sec;
+	c->ok = true;
+	*len = c->len;
+	return c->text;
+}
+
+/* time_text appended to `out`; an empty or NULL format adds nothing. */
+static int append_time_text(struct sl_buf *out, struct es_time_text *c,
+			    const char *fmt, int64_t sec)
+{
+	const char *t;
 	size_t n;
 
 	if (!fmt || !*fmt)
 		return 0;
-		/* the format is the user's option (Logstash_DateFormat, ...) */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	n = strftime(tmp, sizeof(tmp), fmt, tm);
-#pragma GCC diagnostic pop
-	return sl_buf_append(out, tmp, n);
+	t = time_text(c, fmt, sec, &n);
+	if (!t)
+		return -SL_ENOMEM;
+	return sl_buf_append(out, t, n);
+}
+
+/* Copies `n` bytes to the end of `out`, which the caller reserved. */
+static void put(struct sl_buf *out, const char *s, size_t n)
+{
+	memcpy(out->data + out->len, s, n);
+	out->len += n;
+	out->data[out->len] = '\0';
 }
 
 /* The action line: {"<action>":{"_index":..,"_type":..,"_id":..}}\n */
@@ -92,26 +132,30 @@ static int action_line(struct sl_buf *out, const struct es_bulk_opts *o,
 		       struct es_bulk_scratch *s, bool *has_id)
 {
 	const char *act = es_op_action(o->op);
+	size_t act_len = strlen(act);
 	char id[ES_ID_LEN + 1];
 	int rc = 0;
 
-	rc |= sl_buf_append(out, "{\"", 2);
-	rc |= sl_buf_append(out, act, strlen(act));
-	rc |= sl_buf_append(out, "\":{\"_index\":", 12);
+	if (sl_buf_reserve(out, act_len + 14) < 0)
+		return -SL_ENOMEM;
+	put(out, "{\"", 2);
+	put(out, act, act_len);
+	put(out, "\":{\"_index\":", 12);
 	if (o->logstash_format) {
 		struct sl_buf *tmp = &s->name; /* raw name, then escaped */
-		struct tm tm;
 		long ns;
+		int64_t sec =
+		    split(o->current_time_index ? now_ns : r->ts_ns, &ns);
 		const char *p = r->prefix ? r->prefix : o->logstash_prefix;
 		size_t plen = r->prefix ? r->prefix_len : (p ? strlen(p) : 0);
 		const char *sep =
 		    o->logstash_separator ? o->logstash_separator : "-";
 
-		utc(o->current_time_index ? now_ns : r->ts_ns, &tm, &ns);
 		sl_buf_reset(tmp);
 		rc |= sl_buf_append(tmp, p, plen);
 		rc |= sl_buf_append(tmp, sep, strlen(sep));
-		rc |= append_strftime(tmp, o->logstash_dateformat, &tm);
+		rc |= append_time_text(tmp, &s->ix_date, o->logstash_dateformat,
+				       sec);
 		rc |= sl_json_append_string(out, tmp->data ? tmp->data : "",
 					    tmp->len);
 	} else {
@@ -132,9 +176,11 @@ static int action_line(struct sl_buf *out, const struct es_bulk_opts *o,
 		if (es_id_generate(r->ts_ns, r->identity, r->body, r->len, id) <
 		    0)
 			return -SL_ENOMEM;
-		rc |= sl_buf_append(out, ",\"_id\":\"", 8);
-		rc |= sl_buf_append(out, id, ES_ID_LEN);
-		rc |= sl_buf_append(out, "\"", 1);
+		if (sl_buf_reserve(out, 9 + ES_ID_LEN) < 0)
+			return -SL_ENOMEM;
+		put(out, ",\"_id\":\"", 8);
+		put(out, id, ES_ID_LEN);
+		put(out, "\"", 1);
 		*has_id = true;
 	}
 	rc |= sl_buf_append(out, "}}\n", 3);
@@ -143,26 +189,36 @@ static int action_line(struct sl_buf *out, const struct es_bulk_opts *o,
 
 /* The time key's value: "<Time_Key_Format>.<ms or ns>Z". */
 static int time_value(struct sl_buf *out, const struct es_bulk_opts *o,
-		      int64_t ts_ns)
+		      int64_t ts_ns, struct es_bulk_scratch *s)
 {
-	char frac[16];
-	struct tm tm;
+	const char *fmt =
+	    o->time_key_format ? o->time_key_format : "%Y-%m-%dT%H:%M:%S";
+	char frac[12]; /* ".nnnnnnnnnZ" */
+	const char *text = "";
+	size_t n = 0, digits = o->time_key_nanos ? 9 : 3;
 	long ns;
-	int n;
-	int rc = 0;
+	int64_t sec = split(ts_ns, &ns);
+	long v = o->time_key_nanos ? ns : ns / 1000000;
 
-	utc(ts_ns, &tm, &ns);
-	if (o->time_key_nanos)
-		n = snprintf(frac, sizeof(frac), ".%09ldZ", ns);
-	else
-		n = snprintf(frac, sizeof(frac), ".%03ldZ", ns / 1000000);
-	rc |= sl_buf_append(out, "\"", 1);
-	rc |= append_strftime(
-	    out, o->time_key_format ? o->time_key_format : "%Y-%m-%dT%H:%M:%S",
-	    &tm);
-	rc |= sl_buf_append(out, frac, (size_t)n);
-	rc |= sl_buf_append(out, "\"", 1);
-	return rc ? -SL_ENOMEM : 0;
+	if (*fmt) {
+		text = time_text(&s->ts_text, fmt, sec, &n);
+		if (!text)
+			return -SL_ENOMEM;
+	}
+	/* what snprintf's ".%03ldZ" / ".%09ldZ" wrote, without its cost */
+	frac[0] = '.';
+	for (size_t i = digits; i > 0; i--) {
+		frac[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	frac[digits + 1] = 'Z';
+	if (sl_buf_reserve(out, n + digits + 4) < 0)
+		return -SL_ENOMEM;
+	put(out, "\"", 1);
+	put(out, text, n);
+	put(out, frac, digits + 2);
+	put(out, "\"", 1);
+	return 0;
 }
 
 /* The body with every '.' inside a key replaced by '_', into s->body. */
@@ -212,7 +268,7 @@ static int source(struct sl_buf *out, const struct es_bulk_opts *o,
 		rc |= sl_json_append_string(out, o->time_key,
 					    strlen(o->time_key));
 		rc |= sl_buf_append(out, ":", 1);
-		rc |= time_value(out, o, r->ts_ns);
+		rc |= time_value(out, o, r->ts_ns, s);
 		first = false;
 	}
 	if (o->tag_key) {

@@ -218,6 +218,81 @@ static void test_time_key_nanos_format_and_tag(void **state)
 			    "{\"a\":1}\n");
 }
 
+/* The formatted second is reused by the records that follow it: each
+ * record still gets its own second, fraction and index date. */
+static void test_time_text_follows_each_record(void **state)
+{
+	static const struct {
+		int64_t ts;
+		const char *want;
+	} recs[] = {
+	    /* 2023-11-14T23:59:59, twice in that second, then the next day */
+	    {INT64_C(1700006399000000000),
+	     "{\"create\":{\"_index\":\"logstash-2023.11.14\"}}\n"
+	     "{\"@timestamp\":\"2023-11-14T23:59:59.000Z\"}\n"},
+	    {INT64_C(1700006399999999999),
+	     "{\"create\":{\"_index\":\"logstash-2023.11.14\"}}\n"
+	     "{\"@timestamp\":\"2023-11-14T23:59:59.999Z\"}\n"},
+	    {INT64_C(1700006400000000001),
+	     "{\"create\":{\"_index\":\"logstash-2023.11.15\"}}\n"
+	     "{\"@timestamp\":\"2023-11-15T00:00:00.000Z\"}\n"},
+	    /* back in time (records out of order) */
+	    {INT64_C(1700006399500000000),
+	     "{\"create\":{\"_index\":\"logstash-2023.11.14\"}}\n"
+	     "{\"@timestamp\":\"2023-11-14T23:59:59.500Z\"}\n"},
+	    {INT64_C(-1000000000),
+	     "{\"create\":{\"_index\":\"logstash-1969.12.31\"}}\n"
+	     "{\"@timestamp\":\"1969-12-31T23:59:59.000Z\"}\n"},
+	};
+	struct es_bulk_opts o = base();
+
+	(void)state;
+	o.type = NULL;
+	o.logstash_format = true;
+	for (size_t i = 0; i < SL_ARRAY_LEN(recs); i++) {
+		struct es_bulk_rec r = {
+		    .ts_ns = recs[i].ts, .body = "{}", .len = 2};
+
+		sl_buf_reset(&buf);
+		assert_int_equal(
+		    es_bulk_append(&buf, &o, &r, "t", 1, 0, &scratch, NULL), 0);
+		assert_string_equal(buf.data, recs[i].want);
+	}
+	/* another format in the same second is formatted anew, and so is
+	 * a format edited in place (the cache keys on the text) */
+	{
+		char fmt[] = "%H:%M:%S";
+		struct es_bulk_rec r = {
+		    .ts_ns = recs[0].ts, .body = "{}", .len = 2};
+
+		o.logstash_format = false;
+		o.time_key_format = fmt;
+		o.time_key_nanos = true;
+		sl_buf_reset(&buf);
+		assert_int_equal(
+		    es_bulk_append(&buf, &o, &r, "t", 1, 0, &scratch, NULL), 0);
+		assert_string_equal(
+		    buf.data, "{\"create\":{\"_index\":\"fluent-bit\"}}\n"
+			      "{\"@timestamp\":\"23:59:59.000000000Z\"}\n");
+		fmt[0] = 'h';
+		fmt[1] = '=';
+		sl_buf_reset(&buf);
+		assert_int_equal(
+		    es_bulk_append(&buf, &o, &r, "t", 1, 0, &scratch, NULL), 0);
+		assert_string_equal(
+		    buf.data, "{\"create\":{\"_index\":\"fluent-bit\"}}\n"
+			      "{\"@timestamp\":\"h=:59:59.000000000Z\"}\n");
+		/* an empty format: the fraction alone, as before */
+		o.time_key_format = "";
+		sl_buf_reset(&buf);
+		assert_int_equal(
+		    es_bulk_append(&buf, &o, &r, "t", 1, 0, &scratch, NULL), 0);
+		assert_string_equal(buf.data,
+				    "{\"create\":{\"_index\":\"fluent-bit\"}}\n"
+				    "{\"@timestamp\":\".000000000Z\"}\n");
+	}
+}
+
 static void test_generate_id_stable_and_distinct(void **state)
 {
 	struct es_bulk_opts o = base();
@@ -789,6 +864,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_logstash_index_from_record_time, reset),
 	    cmocka_unit_test_setup(test_logstash_index_before_1970, reset),
 	    cmocka_unit_test_setup(test_time_key_nanos_format_and_tag, reset),
+	    cmocka_unit_test_setup(test_time_text_follows_each_record, reset),
 	    cmocka_unit_test_setup(test_generate_id_stable_and_distinct, reset),
 	    cmocka_unit_test_setup(test_generate_id_from_identity, reset),
 	    cmocka_unit_test_setup(test_id_key_wins_and_is_escaped, reset),

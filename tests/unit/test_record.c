@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_record.c - records: the lazy line fast path, borrowed and repaired
- * JSON bodies, edits that keep the body valid JSON, the double buffer, and
- * repeated keys.
+ * JSON bodies, edits that keep the body valid JSON, the double buffer,
+ * repeated keys, and record ids.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 /* cmocka needs the headers above first */
@@ -387,6 +389,95 @@ static void identity_mix_is_stable_and_never_zero(void **state)
 		assert_int_not_equal(sl_identity_mix(0, i), 0);
 }
 
+/*
+ * Ids are the dedup identity of documents already stored (ES _id, kafka
+ * sluice-id): these values, computed independently (Python hashlib:
+ * sha256(b'I' + identity.to_bytes(8, 'little') + body), or the time as a
+ * signed 8-byte little-endian integer without the 'I'), must never change.
+ */
+static void id_hex_is_pinned(void **state)
+{
+	char big[1009], out[SL_RECORD_ID_HEX + 1];
+
+	(void)state;
+	assert_int_equal(sl_record_id_hex(INT64_C(1700000000123456789), 0,
+					  S("{\"a\":1}"), out),
+			 0);
+	assert_string_equal(out, "31bbd0850ba400ddf6feff24dbe778d1");
+	assert_int_equal(sl_record_id_hex(INT64_C(1700000000123456789), 42,
+					  S("{\"a\":1}"), out),
+			 0);
+	assert_string_equal(out, "64407fdebdec3ec4d392c70ec658069d");
+	/* the time does not count once there is an identity */
+	assert_int_equal(sl_record_id_hex(5, 42, S("{\"a\":1}"), out), 0);
+	assert_string_equal(out, "64407fdebdec3ec4d392c70ec658069d");
+	assert_int_equal(
+	    sl_record_id_hex(0, UINT64_C(0x8000000000000001), S("{}"), out), 0);
+	assert_string_equal(out, "7ca8cd2913e299733f9cba716df1ead1");
+	assert_int_equal(sl_record_id_hex(-1, 0, "", 0, out), 0);
+	assert_string_equal(out, "12a3ae445661ce5dee78d0650d33362d");
+	/* a body of several SHA-256 blocks */
+	memcpy(big, "{\"k\":\"", 6);
+	memset(big + 6, 'x', 1000);
+	memcpy(big + 1006, "\"}", 3);
+	assert_int_equal(sl_record_id_hex(0, 77, big, 1008, out), 0);
+	assert_string_equal(out, "a12edc3e9d973e230f3d86fb642b4420");
+	/* a reused hashing state starts clean: the first id again */
+	assert_int_equal(sl_record_id_hex(INT64_C(1700000000123456789), 0,
+					  S("{\"a\":1}"), out),
+			 0);
+	assert_string_equal(out, "31bbd0850ba400ddf6feff24dbe778d1");
+}
+
+#define ID_THREADS 4
+#define ID_RECORDS 512
+#define ID_ROUNDS  8
+
+static char id_want[ID_RECORDS][SL_RECORD_ID_HEX + 1];
+
+/* Record i: time i, an identity on two of three, body {"n":i}. */
+static int id_of(int i, char out[SL_RECORD_ID_HEX + 1])
+{
+	char body[32];
+	int n = snprintf(body, sizeof(body), "{\"n\":%d}", i);
+
+	return sl_record_id_hex(i, i % 3 ? (uint64_t)i << 20 : 0, body,
+				(size_t)n, out);
+}
+
+static void *id_worker(void *arg)
+{
+	char out[SL_RECORD_ID_HEX + 1];
+	intptr_t bad = 0;
+
+	(void)arg;
+	for (int r = 0; r < ID_ROUNDS; r++)
+		for (int i = 0; i < ID_RECORDS; i++)
+			if (id_of(i, out) < 0 || strcmp(out, id_want[i]) != 0)
+				bad++;
+	return (void *)bad;
+}
+
+/* Output workers are threads sharing the id code: threads hashing at the
+ * same time each get the ids the main thread got. */
+static void id_hex_agrees_across_threads(void **state)
+{
+	pthread_t t[ID_THREADS];
+
+	(void)state;
+	for (int i = 0; i < ID_RECORDS; i++)
+		assert_int_equal(id_of(i, id_want[i]), 0);
+	for (int i = 0; i < ID_THREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, id_worker, NULL),
+				 0);
+	for (int i = 0; i < ID_THREADS; i++) {
+		void *bad = NULL;
+
+		assert_int_equal(pthread_join(t[i], &bad), 0);
+		assert_ptr_equal(bad, NULL);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +505,8 @@ int main(void)
 	    T(steady_state_reuses_buffers),
 	    T(identity_follows_origin_and_time_source),
 	    T(identity_mix_is_stable_and_never_zero),
+	    T(id_hex_is_pinned),
+	    T(id_hex_agrees_across_threads),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
