@@ -357,6 +357,7 @@ struct vparse {
 	uint32_t depth;			   /* open containers */
 	uint32_t open[SL_JSON_MAX_DEPTH];  /* their node indexes */
 	uint32_t count[SL_JSON_MAX_DEPTH]; /* their children so far */
+	bool object[SL_JSON_MAX_DEPTH];	   /* an object, not an array */
 };
 
 static inline bool json_space(unsigned char c)
@@ -544,7 +545,8 @@ static int escaped_key_hash(const char *raw, size_t len, uint32_t *hash)
  * Appends the node of the value at p->pos, a child of the innermost open
  * container. A member's key fields are filled by the caller.
  */
-static struct sl_view_node *add_node(struct vparse *p, uint8_t type)
+static inline struct sl_view_node *add_node(struct vparse *p, uint8_t type,
+					    uint32_t off)
 {
 	struct sl_view *v = p->v;
 	struct sl_view_node *nd;
@@ -560,7 +562,7 @@ static struct sl_view_node *add_node(struct vparse *p, uint8_t type)
 		v->cap = cap;
 	}
 	nd = &v->nodes[v->n];
-	nd->val_off = nd->key_off = nd->member_off = p->pos;
+	nd->val_off = nd->key_off = nd->member_off = off;
 	nd->key_len = 0;
 	nd->key_escaped = 0;
 	nd->key_hash = 0;
@@ -597,10 +599,11 @@ static int scan_value(struct vparse *p, uint32_t *out)
 		if (p->depth >= SL_JSON_MAX_DEPTH)
 			return -SL_ETOOBIG;
 		type = p->t[start] == '{' ? SL_VAL_OBJECT : SL_VAL_ARRAY;
-		if (!(nd = add_node(p, type)))
+		if (!(nd = add_node(p, type, start)))
 			return -SL_ENOMEM;
 		p->open[p->depth] = p->v->n - 1;
 		p->count[p->depth] = 0;
+		p->object[p->depth] = type == SL_VAL_OBJECT;
 		p->depth++;
 		p->pos++;
 		*out = p->v->n - 1;
@@ -628,14 +631,7 @@ static int scan_value(struct vparse *p, uint32_t *out)
 	}
 	if (rc < 0)
 		return rc;
-	{
-		uint32_t end = p->pos;
-
-		p->pos = start;
-		nd = add_node(p, type);
-		p->pos = end;
-	}
-	if (!nd)
+	if (!(nd = add_node(p, type, start)))
 		return -SL_ENOMEM;
 	nd->val_len = p->pos - start;
 	*out = p->v->n - 1;
@@ -704,8 +700,7 @@ static int scan_document(struct vparse *p)
 		return rc;
 	while (p->depth) {
 		uint32_t depth = p->depth;
-		bool object =
-		    p->v->nodes[p->open[depth - 1]].type == SL_VAL_OBJECT;
+		bool object = p->object[depth - 1];
 		unsigned char c;
 
 		p->pos = skip_space(p, p->pos);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 /* cmocka needs the headers above first */
@@ -578,6 +579,144 @@ static void prepare_rejects_invalid_bytes_outside_strings(void **state)
 	sl_buf_destroy(&scratch);
 }
 
+/*
+ * The scanner runs strings 16 bytes a step: a string of every length up to
+ * 40 with a quote-like byte at every position must end, escape or fail
+ * exactly where a byte-at-a-time reading says.
+ */
+static void string_ends_are_found_at_every_offset(void **state)
+{
+	char t[64];
+
+	(void)state;
+	for (size_t n = 0; n <= 40; n++) {
+		for (size_t at = 0; at <= n; at++) {
+			static const char special[] = {'"',  '\\', 0x01,
+						       0x1f, 0x7f, (char)0x80};
+
+			for (size_t k = 0; k < sizeof(special); k++) {
+				size_t len = 0, vlen;
+				int rc;
+
+				len += (size_t)sprintf(t, "{\"k\":\"");
+				memset(t + len, 'a', n);
+				if (at < n)
+					t[len + at] = special[k];
+				len += n;
+				t[len++] = '"';
+				t[len++] = '}';
+				rc = sl_view_build(&view, t, len);
+				if (at < n && special[k] != 0x7f &&
+				    special[k] != (char)0x80) {
+					/* a quote ends the string early
+					 * (garbage follows), "\a" is no
+					 * escape and a "\"" at the end
+					 * eats the closing quote; control
+					 * bytes need escaping */
+					assert_int_equal(rc, -SL_EPARSE);
+					continue;
+				}
+				assert_int_equal(rc, 0);
+				vlen = n + 2;
+				assert_int_equal(view.n, 2);
+				assert_int_equal(view.nodes[1].val_off, 5);
+				assert_int_equal(view.nodes[1].val_len, vlen);
+			}
+		}
+	}
+}
+
+/* Escapes inside long strings are checked wherever they fall. */
+static void escapes_are_checked_at_every_offset(void **state)
+{
+	static const char *good[] = {"\\\"",	"\\\\",		 "\\/", "\\b",
+				     "\\f",	"\\n",		 "\\r", "\\t",
+				     "\\u00e9", "\\uD83D\\uDE00"};
+	static const char *bad[] = {"\\x",     "\\u12 z", "\\u12G4",
+				    "\\U0041", "\\'",	"\\0"};
+	char t[128];
+
+	(void)state;
+	for (size_t at = 0; at <= 33; at++) {
+		for (size_t g = 0; g < sizeof(good) / sizeof(*good); g++) {
+			int len = snprintf(
+			    t, sizeof(t), "{\"k\":\"%.*s%s%s\"}", (int)at,
+			    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", good[g],
+			    "bbbbbbbbbbbbbbbbbbbbbbbb");
+
+			assert_int_equal(sl_view_build(&view, t, (size_t)len),
+					 0);
+			assert_int_equal(view.nodes[1].val_len,
+					 (uint32_t)len - 6);
+		}
+		for (size_t b = 0; b < sizeof(bad) / sizeof(*bad); b++) {
+			int len = snprintf(
+			    t, sizeof(t), "{\"k\":\"%.*s%s%s\"}", (int)at,
+			    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", bad[b],
+			    "bbbbbbbbbbbbbbbbbbbbbbbb");
+
+			assert_int_equal(sl_view_build(&view, t, (size_t)len),
+					 -SL_EPARSE);
+		}
+	}
+}
+
+/* Numbers in JSON's grammar and nothing else. */
+static void numbers_follow_the_json_grammar(void **state)
+{
+	static const char *good[] = {"0",
+				     "-0",
+				     "1",
+				     "-12",
+				     "1.5",
+				     "0.25",
+				     "1e5",
+				     "1E+5",
+				     "2e-3",
+				     "-0.0e0",
+				     "123456789012345678901234"};
+	static const char *bad[] = {"01",	"-",   "+1",  ".5",   "1.",
+				    "1e",	"1e+", "0x1", "1.e3", "--1",
+				    "Infinity", "NaN", "1 2"};
+	char t[96];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		int len = snprintf(t, sizeof(t), "{\"n\":%s}", good[i]);
+
+		assert_int_equal(sl_view_build(&view, t, (size_t)len), 0);
+		assert_int_equal(view.nodes[1].type, SL_VAL_NUMBER);
+		assert_int_equal(view.nodes[1].val_len, strlen(good[i]));
+		len = snprintf(t, sizeof(t), "{\"n\":[%s]}", good[i]);
+		assert_int_equal(sl_view_build(&view, t, (size_t)len), 0);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		int len = snprintf(t, sizeof(t), "{\"n\":%s}", bad[i]);
+
+		assert_int_equal(sl_view_build(&view, t, (size_t)len),
+				 -SL_EPARSE);
+	}
+}
+
+/* Only JSON's four white-space bytes separate tokens. */
+static void only_json_white_space_separates(void **state)
+{
+	static const char *bad[] = {
+	    "{\f\"a\":1}",  "{\"a\":1\v}",	 "\f{\"a\":1}", "{\"a\":1}\f",
+	    "{\"a\" 1}",    "{\"a\":1 \"b\":2}", "{\"a\":1,}",	"{,\"a\":1}",
+	    "{\"a\":[1,]}", "{\"a\":[,1]}",	 "{\"a\":tru}", "{\"a\":nulll}",
+	    "{\"a\":1}}",   "{\"a\":{}",	 "{\"a\"}",	"{1:2}"};
+
+	(void)state;
+	const char *spaced = " \t\r\n{ \"a\" \t:\r\n[ 1 , {} ] }\n ";
+
+	assert_int_equal(sl_view_build(&view, spaced, strlen(spaced)), 0);
+	assert_int_equal(view.n, 4);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		assert_int_equal(sl_view_build(&view, bad[i], strlen(bad[i])),
+				 -SL_EPARSE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -606,6 +745,10 @@ int main(void)
 	    cmocka_unit_test(root_index_finds_every_key_and_the_last_repeat),
 	    cmocka_unit_test(prepare_repairs_invalid_utf8),
 	    cmocka_unit_test(prepare_rejects_invalid_bytes_outside_strings),
+	    cmocka_unit_test(string_ends_are_found_at_every_offset),
+	    cmocka_unit_test(escapes_are_checked_at_every_offset),
+	    cmocka_unit_test(numbers_follow_the_json_grammar),
+	    cmocka_unit_test(only_json_white_space_separates),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
