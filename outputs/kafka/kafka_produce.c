@@ -236,31 +236,11 @@ struct message {
 
 static int append_date(struct sl_buf *b, int64_t ts_ns, enum kafka_ts_format f)
 {
-	int64_t sec = ts_ns / SL_NS_PER_SEC, nsec = ts_ns % SL_NS_PER_SEC;
-	char tmp[64];
-	struct tm tm;
-	time_t t;
-	size_t n;
-	int m;
-
 	if (f == KAFKA_TS_DOUBLE)
 		return sl_format_date(b, ts_ns, SL_DATE_DOUBLE);
 	if (f == KAFKA_TS_ISO8601)
 		return sl_format_date(b, ts_ns, SL_DATE_ISO8601);
-	if (nsec < 0) {
-		sec--;
-		nsec += SL_NS_PER_SEC;
-	}
-	t = (time_t)sec;
-	if (!gmtime_r(&t, &tm))
-		return -SL_EINVAL;
-	n = strftime(tmp, sizeof(tmp), "\"%Y-%m-%dT%H:%M:%S", &tm);
-	if (n == 0)
-		return -SL_EINVAL;
-	m = snprintf(tmp + n, sizeof(tmp) - n, ".%09lldZ\"", (long long)nsec);
-	if (m < 0 || (size_t)m >= sizeof(tmp) - n)
-		return -SL_EINVAL;
-	return sl_buf_append(b, tmp, n + (size_t)m);
+	return sl_format_iso8601_ns(b, ts_ns);
 }
 
 /*
