@@ -262,13 +262,18 @@ static size_t put_g16(char *p, double d)
 	k = 15 - (52 + e) * 30103 / 100000;
 	if (k < 0)
 		k = 0;
-	while (k <= 27 && scale10(m, e, k, &rest) < DIGITS16_MIN)
-		k++;
-	if (k > 27)
+	/* the estimate is off by one at most: one product most of the time */
+	for (;;) {
+		q = scale10(m, e, k, &rest);
+		if (q < DIGITS16_MIN && k < 27)
+			k++;
+		else if (q >= DIGITS16_END && k > 0)
+			k--;
+		else
+			break;
+	}
+	if (q < DIGITS16_MIN || q >= DIGITS16_END)
 		return 0;
-	while (k > 0 && scale10(m, e, k, &rest) >= DIGITS16_END)
-		k--;
-	q = scale10(m, e, k, &rest);
 	if (rest > 0 || (rest == 0 && (q & 1)))
 		q++;
 	if (q == DIGITS16_END) {
