@@ -139,13 +139,25 @@ static size_t put_i64(char *p, int64_t v)
 	return 1 + put_u64(p + 1, -(uint64_t)v);
 }
 
+/* "00" to "99": two digits per division. */
+static const char digits2[201] = "0001020304050607080910111213141516171819"
+				 "2021222324252627282930313233343536373839"
+				 "4041424344454647484950515253545556575859"
+				 "6061626364656667686970717273747576777879"
+				 "8081828384858687888990919293949596979899";
+
 /* Exactly `width` digits of v (zero-padded, v < 10^width). */
 static void put_fixed(char *p, uint64_t v, int width)
 {
-	for (int i = width - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
+	int i = width;
+
+	while (i >= 2) {
+		i -= 2;
+		memcpy(p + i, digits2 + 2 * (v % 100), 2);
+		v /= 100;
 	}
+	if (i)
+		p[0] = (char)('0' + v % 10);
 }
 
 /* 5^k, k <= 27 (the largest power of five under 2^64). */

@@ -258,10 +258,14 @@ static int json_value(struct kafka_ctx *ctx, struct sl_buf *out, int64_t ts_ns,
 	while (i < len && (body[i] == ' ' || body[i] == '\t' ||
 			   body[i] == '\n' || body[i] == '\r'))
 		i++;
+	/* one reserve for the common case (no tag): then plain copies */
 	sl_buf_reset(out);
-	if (sl_buf_append(out, "{", 1) < 0 ||
-	    sl_buf_append(out, ctx->ts_member.data, ctx->ts_member.len) < 0 ||
-	    append_date(out, ts_ns, ctx->ts_fmt) < 0)
+	if (sl_buf_reserve(out, 2 + ctx->ts_member.len + len) < 0)
+		return -SL_ENOMEM;
+	out->data[0] = '{';
+	memcpy(out->data + 1, ctx->ts_member.data, ctx->ts_member.len);
+	out->len = 1 + ctx->ts_member.len;
+	if (append_date(out, ts_ns, ctx->ts_fmt) < 0)
 		return -SL_ENOMEM;
 	if (ctx->tag_member.len &&
 	    (sl_buf_append(out, ctx->tag_member.data, ctx->tag_member.len) <
@@ -270,9 +274,12 @@ static int json_value(struct kafka_ctx *ctx, struct sl_buf *out, int64_t ts_ns,
 		return -SL_ENOMEM;
 	if (i < len && body[i] == '}')
 		return sl_buf_append(out, "}", 1);
-	if (sl_buf_append(out, ",", 1) < 0 ||
-	    sl_buf_append(out, body + 1, len - 1) < 0)
+	if (sl_buf_reserve(out, len) < 0)
 		return -SL_ENOMEM;
+	out->data[out->len] = ',';
+	memcpy(out->data + out->len + 1, body + 1, len - 1);
+	out->len += len;
+	out->data[out->len] = '\0';
 	return 0;
 }
 
