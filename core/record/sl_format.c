@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <yajl/yajl_parse.h>
 
@@ -110,12 +109,275 @@ static int append_fmt(struct sl_buf *b, const char *fmt, ...)
 	return sl_buf_append(b, tmp, (size_t)n);
 }
 
+/* ---- dates without printf ------------------------------------------------
+ * Every output that splices a date formats one per record, and printf of a
+ * double was most of their cost (~4k of ~5k instructions a record). These
+ * write the same bytes by hand; test_format compares them with snprintf
+ * over many timestamps.
+ */
+
+/* Writes v in decimal at the end of `p` (no NUL); returns the length. */
+static size_t put_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+static size_t put_i64(char *p, int64_t v)
+{
+	if (v >= 0)
+		return put_u64(p, (uint64_t)v);
+	p[0] = '-';
+	return 1 + put_u64(p + 1, -(uint64_t)v);
+}
+
+/* "00" to "99": two digits per division. */
+static const char digits2[201] = "0001020304050607080910111213141516171819"
+				 "2021222324252627282930313233343536373839"
+				 "4041424344454647484950515253545556575859"
+				 "6061626364656667686970717273747576777879"
+				 "8081828384858687888990919293949596979899";
+
+/* Exactly `width` digits of v (zero-padded, v < 10^width). */
+static void put_fixed(char *p, uint64_t v, int width)
+{
+	int i = width;
+
+	while (i >= 2) {
+		i -= 2;
+		memcpy(p + i, digits2 + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (i)
+		p[0] = (char)('0' + v % 10);
+}
+
+/* 5^k, k <= 27 (the largest power of five under 2^64). */
+static const uint64_t pow5[28] = {
+    1ull,
+    5ull,
+    25ull,
+    125ull,
+    625ull,
+    3125ull,
+    15625ull,
+    78125ull,
+    390625ull,
+    1953125ull,
+    9765625ull,
+    48828125ull,
+    244140625ull,
+    1220703125ull,
+    6103515625ull,
+    30517578125ull,
+    152587890625ull,
+    762939453125ull,
+    3814697265625ull,
+    19073486328125ull,
+    95367431640625ull,
+    476837158203125ull,
+    2384185791015625ull,
+    11920928955078125ull,
+    59604644775390625ull,
+    298023223876953125ull,
+    1490116119384765625ull,
+    7450580596923828125ull,
+};
+
+#define DIGITS16_MIN 1000000000000000ull  /* 10^15 */
+#define DIGITS16_END 10000000000000000ull /* 10^16 */
+
+/* m * p as 128 bits, without __int128 (not ISO C, absent on 32 bits). */
+static void mul_64x64(uint64_t m, uint64_t p, uint64_t *hi, uint64_t *lo)
+{
+	uint64_t m0 = m & 0xffffffffu, m1 = m >> 32;
+	uint64_t p0 = p & 0xffffffffu, p1 = p >> 32;
+	uint64_t w0 = m0 * p0, w1 = m1 * p0, w2 = m0 * p1, w3 = m1 * p1;
+	uint64_t mid = (w0 >> 32) + (w1 & 0xffffffffu) + (w2 & 0xffffffffu);
+
+	*lo = (mid << 32) | (w0 & 0xffffffffu);
+	*hi = w3 + (w1 >> 32) + (w2 >> 32) + (mid >> 32);
+}
+
+/* Bit i (0..127) of hi:lo. */
+static unsigned bit128(uint64_t hi, uint64_t lo, int i)
+{
+	return (unsigned)((i >= 64 ? hi >> (i - 64) : lo >> i) & 1);
+}
+
+/* Whether bits 0..i-1 of hi:lo are all zero (i <= 127). */
+static bool low_zero128(uint64_t hi, uint64_t lo, int i)
+{
+	if (i <= 0)
+		return true;
+	if (i < 64)
+		return (lo & ((1ull << i) - 1)) == 0;
+	return lo == 0 && (i == 64 || (hi & ((1ull << (i - 64)) - 1)) == 0);
+}
+
+/*
+ * floor(m * 2^e * 10^k), and whether the rest is below, at or above one
+ * half (-1, 0, 1), exactly: m * 10^k * 2^e = m * 5^k * 2^(e + k), and
+ * m < 2^53 times 5^k < 2^63 fits 128 bits. The quotient must fit 64 bits.
+ */
+static uint64_t scale10(uint64_t m, int e, int k, int *rest)
+{
+	uint64_t hi, lo;
+	int sh = -(e + k);
+
+	mul_64x64(m, pow5[k], &hi, &lo);
+	*rest = -1;
+	if (sh <= 0) /* an integer: nothing left */
+		return -sh >= 64 ? 0 : lo << -sh;
+	if (sh >= 128)
+		return 0;
+	if (!bit128(hi, lo, sh - 1))
+		*rest = -1;
+	else
+		*rest = low_zero128(hi, lo, sh - 1) ? 0 : 1;
+	if (sh >= 64)
+		return hi >> (sh - 64);
+	return (lo >> sh) | (hi << (64 - sh));
+}
+
+/*
+ * printf's "%.16g" of a finite, non-integral double whose magnitude is
+ * below 2^63 and above 2^-30 (every time an int64 of nanoseconds gives);
+ * glibc rounds the exact binary value to nearest, ties to even. Returns
+ * the length written to p (at most 32), or 0 outside that domain.
+ */
+static size_t put_g16(char *p, double d)
+{
+	char dig[16];
+	uint64_t bits, m, q;
+	int e, k, rest, x, last;
+	size_t n = 0;
+
+	memcpy(&bits, &d, sizeof(bits));
+	if (((bits >> 52) & 0x7ff) == 0)
+		return 0; /* zero or subnormal */
+	m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+	e = (int)((bits >> 52) & 0x7ff) - 1075;
+	if (e >= 11 || e < -30 - 52)
+		return 0;
+	if (bits >> 63)
+		p[n++] = '-';
+	/* k such that 10^15 <= |d| * 10^k < 10^16 (x = 15 - k) */
+	k = 15 - (52 + e) * 30103 / 100000;
+	if (k < 0)
+		k = 0;
+	/* the estimate is off by one at most: one product most of the time */
+	for (;;) {
+		q = scale10(m, e, k, &rest);
+		if (q < DIGITS16_MIN && k < 27)
+			k++;
+		else if (q >= DIGITS16_END && k > 0)
+			k--;
+		else
+			break;
+	}
+	if (q < DIGITS16_MIN || q >= DIGITS16_END)
+		return 0;
+	if (rest > 0 || (rest == 0 && (q & 1)))
+		q++;
+	if (q == DIGITS16_END) {
+		q = DIGITS16_MIN;
+		k--;
+	}
+	x = 15 - k;
+	put_fixed(dig, q, 16);
+	for (last = 15; last > 0 && dig[last] == '0'; last--)
+		;
+	if (x < -4 || x >= 16) {
+		p[n++] = dig[0];
+		if (last > 0) {
+			p[n++] = '.';
+			memcpy(p + n, dig + 1, (size_t)last);
+			n += (size_t)last;
+		}
+		p[n++] = 'e';
+		p[n++] = x < 0 ? '-' : '+';
+		if (x < 0)
+			x = -x;
+		if (x < 10)
+			p[n++] = '0';
+		return n + put_u64(p + n, (uint64_t)x);
+	}
+	if (x >= 0) {
+		memcpy(p + n, dig, (size_t)x + 1);
+		n += (size_t)x + 1;
+		if (last > x) {
+			p[n++] = '.';
+			memcpy(p + n, dig + x + 1, (size_t)(last - x));
+			n += (size_t)(last - x);
+		}
+		return n;
+	}
+	p[n++] = '0';
+	p[n++] = '.';
+	for (int i = -1; i > x; i--)
+		p[n++] = '0';
+	memcpy(p + n, dig, (size_t)last + 1);
+	return n + (size_t)last + 1;
+}
+
+/*
+ * "YYYY-MM-DD?HH:MM:SS" of a UTC second into p (19 bytes), `sep` between
+ * the date and the time: the proleptic Gregorian calendar from the day
+ * count, in 400-year eras (as gmtime does). Seconds from int64
+ * nanoseconds are years 1677 to 2262, so always four digits.
+ */
+static void put_datetime(char *p, int64_t sec, char sep)
+{
+	int64_t days = sec / 86400, sod = sec % 86400;
+	int64_t z, era, doe, yoe, doy, mp, y, mon, day;
+
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	/* days since 0000-03-01, so that the leap day ends a year */
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	day = doy - (153 * mp + 2) / 5 + 1;
+	mon = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (mon <= 2);
+	put_fixed(p, (uint64_t)y, 4);
+	p[4] = '-';
+	put_fixed(p + 5, (uint64_t)mon, 2);
+	p[7] = '-';
+	put_fixed(p + 8, (uint64_t)day, 2);
+	p[10] = sep;
+	put_fixed(p + 11, (uint64_t)(sod / 3600), 2);
+	p[13] = ':';
+	put_fixed(p + 14, (uint64_t)(sod / 60 % 60), 2);
+	p[16] = ':';
+	put_fixed(p + 17, (uint64_t)(sod % 60), 2);
+}
+
 int sl_format_time_nsec(struct sl_buf *b, int64_t ts_ns)
 {
 	int64_t sec, nsec;
+	char tmp[32];
+	size_t n;
 
 	split_ts(ts_ns, &sec, &nsec);
-	return append_fmt(b, "%" PRId64 ".%09" PRId64, sec, nsec);
+	n = put_i64(tmp, sec);
+	tmp[n++] = '.';
+	put_fixed(tmp + n, (uint64_t)nsec, 9);
+	return sl_buf_append(b, tmp, n + 9);
 }
 
 int sl_format_time_f(struct sl_buf *b, int64_t ts_ns)
@@ -126,52 +388,67 @@ int sl_format_time_f(struct sl_buf *b, int64_t ts_ns)
 	return append_fmt(b, "%f", (double)sec + (double)nsec / 1e9);
 }
 
-/* ISO 8601 ("T", "Z") or java.sql.Timestamp (" ", no zone), UTC. */
-static int append_datetime(struct sl_buf *b, int64_t ts_ns, bool iso)
+/*
+ * ISO 8601 ("T", "Z") or java.sql.Timestamp (" ", no zone), UTC, quoted,
+ * with 6 (as Fluent Bit: microseconds) or 9 fraction digits.
+ */
+static int append_datetime(struct sl_buf *b, int64_t ts_ns, bool iso,
+			   int digits)
 {
 	int64_t sec, nsec;
-	time_t t;
-	struct tm tm;
-	char tmp[80];
+	char tmp[40];
 	size_t n;
 
 	split_ts(ts_ns, &sec, &nsec);
-	t = (time_t)sec;
-	if (!gmtime_r(&t, &tm))
-		return -SL_EINVAL;
+	tmp[0] = '"';
+	put_datetime(tmp + 1, sec, iso ? 'T' : ' ');
+	tmp[20] = '.';
+	put_fixed(tmp + 21, (uint64_t)(digits == 9 ? nsec : nsec / 1000),
+		  digits);
+	n = 21 + (size_t)digits;
 	if (iso)
-		n = strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
-	else
-		n = strftime(tmp, sizeof(tmp), "%Y-%m-%d %H:%M:%S", &tm);
-	if (n == 0)
-		return -SL_EINVAL;
-	/* Microseconds, as Fluent Bit does, not nanoseconds. */
-	return append_fmt(b, "\"%s.%06" PRId64 "%s\"", tmp, nsec / 1000,
-			  iso ? "Z" : "");
+		tmp[n++] = 'Z';
+	tmp[n++] = '"';
+	return sl_buf_append(b, tmp, n);
+}
+
+int sl_format_iso8601_ns(struct sl_buf *b, int64_t ts_ns)
+{
+	return append_datetime(b, ts_ns, true, 9);
 }
 
 int sl_format_date(struct sl_buf *b, int64_t ts_ns, enum sl_date_format f)
 {
 	int64_t sec, nsec;
+	char tmp[40];
+	size_t n;
 	double d;
 
 	split_ts(ts_ns, &sec, &nsec);
 	switch (f) {
 	case SL_DATE_DOUBLE:
 		d = (double)sec + (double)nsec / 1e9;
-		/* Fluent Bit's JSON writer: integral doubles keep one decimal.
-		 */
-		if (d == (double)(long long)d)
-			return append_fmt(b, "%.1f", d);
-		return append_fmt(b, "%.16g", d);
+		/* Fluent Bit's JSON writer: integral doubles keep one decimal
+		 * ("%.1f"), others are "%.16g" */
+		if (d == (double)(long long)d) {
+			n = put_i64(tmp, (long long)d);
+			tmp[n++] = '.';
+			tmp[n++] = '0';
+		} else {
+			n = put_g16(tmp, d);
+		}
+		if (n == 0) /* outside put_g16's domain: not from int64 ns */
+			return append_fmt(b, "%.16g", d);
+		return sl_buf_append(b, tmp, n);
 	case SL_DATE_EPOCH:
-		return append_fmt(b, "%" PRId64, sec);
+		return sl_buf_append(b, tmp, put_i64(tmp, sec));
 	case SL_DATE_EPOCH_MS:
-		return append_fmt(b, "%" PRId64, sec * 1000 + nsec / 1000000);
+		return sl_buf_append(b, tmp,
+				     put_i64(tmp, sec * 1000 + nsec / 1000000));
 	case SL_DATE_ISO8601:
-		return append_datetime(b, ts_ns, true);
+		return append_datetime(b, ts_ns, true, 6);
 	case SL_DATE_JAVA_SQL:
-		return append_datetime(b, ts_ns, false);
+		return append_datetime(b, ts_ns, false, 6);
 	}
 	return -SL_EINVAL;
 }
@@ -228,18 +505,24 @@ int sl_format_json_object(struct sl_buf *b, const struct sl_json_opts *o,
 	next = open + 1;
 	while (next < len && is_ws(body[next]))
 		next++;
-	/* Reserve once: the splice adds ~40 bytes to the body. */
+	/* Reserve once (the splice adds ~40 bytes to the body), then plain
+	 * stores: this runs once per record of every JSON output. */
 	if (sl_buf_reserve(b, len + strlen(o->date_key) + 48) < 0)
 		return -SL_ENOMEM;
-	if ((rc = sl_buf_append(b, "{", 1)) < 0 ||
-	    (rc = append_json_key(b, o->date_key)) < 0 ||
+	b->data[b->len++] = '{';
+	if ((rc = append_json_key(b, o->date_key)) < 0 ||
 	    (rc = sl_buf_append(b, ":", 1)) < 0 ||
 	    (rc = sl_format_date(b, ts_ns, o->date_format)) < 0)
 		return rc;
 	/* {"date":1.5,  +  the body after its '{' ("}" alone: no comma). */
-	if (next < len && body[next] != '}' && sl_buf_append(b, ",", 1) < 0)
+	if (sl_buf_reserve(b, 1 + len - next) < 0)
 		return -SL_ENOMEM;
-	return sl_buf_append(b, body + next, len - next);
+	if (next < len && body[next] != '}')
+		b->data[b->len++] = ',';
+	memcpy(b->data + b->len, body + next, len - next);
+	b->len += len - next;
+	b->data[b->len] = '\0';
+	return 0;
 }
 
 int sl_format_json_begin(struct sl_buf *b, const struct sl_json_opts *o)

