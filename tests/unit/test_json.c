@@ -633,7 +633,7 @@ static void escapes_are_checked_at_every_offset(void **state)
 				     "\\f",	"\\n",		 "\\r", "\\t",
 				     "\\u00e9", "\\uD83D\\uDE00"};
 	static const char *bad[] = {"\\x",     "\\u12 z", "\\u12G4",
-				    "\\U0041", "\\'",	"\\0"};
+				    "\\U0041", "\\'",	  "\\0"};
 	char t[128];
 
 	(void)state;
