@@ -107,6 +107,68 @@ static inline size_t plain_run(const unsigned char *p, size_t n, char *o)
 	return i;
 }
 
+#ifdef __SSE2__
+/* Input handed to escape_quote_blocks at a time: bounds the room it asks. */
+#define QUOTE_BLOCKS_MAX 4096
+
+/*
+ * Escape-dense text (a JSON record escaped into a JSON string: every Loki
+ * line) has a quote every few bytes, and restarting the plain-run scan at
+ * each one cost more than the copying. Here a 16-byte block whose only
+ * unsafe bytes are '"' and '\\' is done in one pass: each segment before an
+ * escape is one 16-byte store from a zero-padded copy of the block, then
+ * the two escape bytes. The stores run up to 16 bytes past what they
+ * mean, so the caller guarantees 2 * n + 16 bytes of room at *out. Stops
+ * at a block with a control or non-ASCII byte, or fewer than 16 bytes
+ * left; returns the input bytes done, *out advanced past their output.
+ */
+static inline size_t escape_quote_blocks(const unsigned char *p, size_t n,
+					 char **out)
+{
+	unsigned char tmp[32] = {0};
+	char *o = *out;
+	size_t i = 0;
+
+	while (i + 16 <= n) {
+		__m128i v =
+		    _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		unsigned q = (unsigned)_mm_movemask_epi8(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+				 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+		unsigned done = 0;
+
+		/* signed: below ' ' is a control byte or one from 0x80 */
+		if (_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(' '))))
+			break;
+		if (q) {
+			_mm_storeu_si128((__m128i *)(void *)tmp, v);
+			do {
+				unsigned j = (unsigned)__builtin_ctz(q);
+
+				_mm_storeu_si128(
+				    (__m128i *)(void *)o,
+				    _mm_loadu_si128(
+					(const __m128i *)(const void *)(tmp +
+									done)));
+				o += j - done;
+				o[0] = '\\';
+				o[1] = (char)tmp[j];
+				o += 2;
+				done = j + 1;
+				q &= q - 1;
+			} while (q);
+			v = _mm_loadu_si128(
+			    (const __m128i *)(const void *)(tmp + done));
+		}
+		_mm_storeu_si128((__m128i *)(void *)o, v);
+		o += 16 - done;
+		i += 16;
+	}
+	*out = o;
+	return i;
+}
+#endif
+
 /*
  * The invariant of the loop below: from `o` the buffer has room for what
  * is left of the input as it is, the closing quote and the NUL. Plain
@@ -144,6 +206,25 @@ int sl_json_append_string(struct sl_buf *b, const char *s, size_t len)
 			lim = b->data + b->cap - 1;
 		}
 		c = *p;
+#ifdef __SSE2__
+		if ((c == '"' || c == '\\') && end - p >= 32) {
+			size_t n = (size_t)(end - p);
+
+			if (n > QUOTE_BLOCKS_MAX)
+				n = QUOTE_BLOCKS_MAX;
+			if ((size_t)(lim - o) < 2 * n + 16 + 1) {
+				b->len = (size_t)(o - b->data);
+				if (sl_buf_reserve(b, 2 * n + 16 + 1) < 0)
+					goto nomem;
+				o = b->data + b->len;
+				lim = b->data + b->cap - 1;
+			}
+			k = escape_quote_blocks(p, n, &o);
+			p += k;
+			if (k)
+				continue;
+		}
+#endif
 		if (c >= 0x80) {
 			k = sl_utf8_seq(p, (size_t)(end - p), &bad);
 			if (k) { /* valid: as it is */

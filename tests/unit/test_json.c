@@ -525,6 +525,37 @@ static void escape_matches_reference_on_mixed_strings(void **state)
 	}
 }
 
+/* Quote-dense strings (a JSON record escaped into a string), long enough
+ * to cross the 4 KB step of the block escaper, now and then with a byte
+ * that ends a block run, after prefixes that put the buffer near a
+ * growth edge. */
+static void escape_matches_reference_on_quote_dense_strings(void **state)
+{
+	static const char dense[] = "ab{}:,\"\"\"\\";
+	static const char rare[] = "\x01\n\xC3\xA9\xFF\x7f";
+	uint32_t seed = 777;
+	char in[9000];
+
+	(void)state;
+	for (int round = 0; round < 400; round++) {
+		size_t len;
+
+		seed = seed * 1103515245u + 12345u;
+		len =
+		    round < 200 ? (seed >> 8) % 300 : (seed >> 8) % sizeof(in);
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			in[i] = (seed >> 8) % 97 == 0
+				    ? rare[(seed >> 16) % (sizeof(rare) - 1)]
+				    : dense[(seed >> 16) % (sizeof(dense) - 1)];
+		}
+		check_like_ref(in, len, (size_t)round % 70);
+	}
+	memset(in, '"', sizeof(in));
+	check_like_ref(in, sizeof(in), 0);
+	check_like_ref(in, 4113, 63);
+}
+
 static void prepare_borrows_valid_text(void **state)
 {
 	const char t[] = "{\"a\":\"\xC3\xA9\"}";
@@ -741,6 +772,7 @@ int main(void)
 	    cmocka_unit_test(escape_grows_the_buffer_at_escapes),
 	    cmocka_unit_test(escape_invalid_utf8_everywhere),
 	    cmocka_unit_test(escape_matches_reference_on_mixed_strings),
+	    cmocka_unit_test(escape_matches_reference_on_quote_dense_strings),
 	    cmocka_unit_test(prepare_borrows_valid_text),
 	    cmocka_unit_test(root_index_finds_every_key_and_the_last_repeat),
 	    cmocka_unit_test(prepare_repairs_invalid_utf8),
