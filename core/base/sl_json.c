@@ -448,7 +448,9 @@ static inline bool json_space(unsigned char c)
 
 static inline uint32_t skip_space(const struct vparse *p, uint32_t i)
 {
-	while (i < p->len && json_space(p->t[i]))
+	/* one compare for the usual case, a token right here: every JSON
+	 * space is at or below ' ' */
+	while (i < p->len && p->t[i] <= ' ' && json_space(p->t[i]))
 		i++;
 	return i;
 }
@@ -494,7 +496,8 @@ static inline bool is_hex(unsigned char c)
  * Scans the string whose opening quote is at p->pos; leaves p->pos one
  * past the closing quote. *escaped: it holds a backslash.
  */
-static int scan_string(struct vparse *p, bool *escaped)
+static inline __attribute__((always_inline)) int scan_string(struct vparse *p,
+							     bool *escaped)
 {
 	const unsigned char *t = p->t;
 	uint32_t i = p->pos + 1, len = p->len;
