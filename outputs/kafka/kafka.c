@@ -559,9 +559,10 @@ static void recreate(struct kafka_ctx *ctx)
 	while (pthread_rwlock_trywrlock(&ctx->rk_lock) != 0) {
 		if (__atomic_load_n(&ctx->poller_stop, __ATOMIC_ACQUIRE))
 			return;
-		if (ctx->rk)
+		if (ctx->rk) {
 			rd_kafka_poll(ctx->rk, 10);
-		else
+			sl_out_kafka_wake_producers(ctx);
+		} else
 			usleep(10 * 1000);
 	}
 	if (ctx->rk) {
@@ -599,9 +600,11 @@ static void *poller_main(void *arg)
 		if (__atomic_load_n(&ctx->fatal, __ATOMIC_SEQ_CST) ||
 		    (!ctx->rk && sl_mono_ns() >= ctx->next_create_ns))
 			recreate(ctx);
-		else if (ctx->rk)
-			rd_kafka_poll(ctx->rk, POLL_MS);
-		else
+		else if (ctx->rk) {
+			/* the reports of a whole batch, then one wake-up */
+			if (rd_kafka_poll(ctx->rk, POLL_MS) > 0)
+				sl_out_kafka_wake_producers(ctx);
+		} else
 			usleep(POLL_MS * 1000);
 	}
 	return NULL;

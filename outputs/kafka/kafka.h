@@ -105,5 +105,7 @@ void sl_out_kafka_flush(void *ctx, void *worker, struct sl_flush *fl);
 /* librdkafka's delivery report callback (rd_kafka_conf_set_dr_msg_cb). */
 void sl_out_kafka_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
 			      void *opaque);
+/* Wakes workers waiting for queue room once reports have been served. */
+void sl_out_kafka_wake_producers(struct kafka_ctx *ctx);
 
 #endif

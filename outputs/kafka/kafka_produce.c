@@ -185,14 +185,28 @@ void sl_out_kafka_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
 		km->state = MSG_FAILED;
 		set_failed(b, m->err, 1);
 	}
-	/* a worker waiting for room in the queue may go on */
-	__atomic_add_fetch(&ctx->room_gen, 1, __ATOMIC_SEQ_CST);
+	/*
+	 * Room for a waiting worker. Waking it per report made a ping-pong
+	 * with a full queue: one report, one wake-up, one message, full again
+	 * (a futex round trip per record). Reports come a batch per
+	 * rd_kafka_poll(), and the poller wakes waiters after each
+	 * (sl_out_kafka_wake_producers); here only every 256th report does,
+	 * for the polls of rd_kafka_flush() at shutdown and of a producer
+	 * being replaced.
+	 */
+	if ((__atomic_add_fetch(&ctx->room_gen, 1, __ATOMIC_SEQ_CST) & 255) ==
+	    0)
+		sl_out_kafka_wake_producers(ctx);
+	release(b);
+}
+
+void sl_out_kafka_wake_producers(struct kafka_ctx *ctx)
+{
 	if (__atomic_load_n(&ctx->room_waiters, __ATOMIC_SEQ_CST)) {
 		pthread_mutex_lock(&ctx->room_lock);
 		pthread_cond_broadcast(&ctx->room_cond);
 		pthread_mutex_unlock(&ctx->room_lock);
 	}
-	release(b);
 }
 
 /*
