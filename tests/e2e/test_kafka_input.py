@@ -167,6 +167,9 @@ def scale_out_and_crash(ck, mock, tmp):
         ck.equal(sum(marks.values()), TOTAL, "messages in the topic")
         e2e.wait_for(lambda: mock.offsets("committed", "agg", "logs") == marks,
                      60, interval=0.5, what="committed offsets at the watermarks")
+        # A is in every generation of the group: its first assignment is
+        # one event, every later rebalance a revocation and an assignment
+        rebalances = int(metric(ports["a"], "sluice_kafka_input_rebalances_total"))
     finally:
         for n in procs:
             procs[n].stop()
@@ -185,14 +188,21 @@ def scale_out_and_crash(ck, mock, tmp):
     ck.check(not below, "%d duplicates below the offsets committed before the kill "
              "(read again although acknowledged), e.g. %r" % (len(below), below[:5]))
     # At-least-once re-reads only the window that was not committed when
-    # the group changed: once for the kill (B's partitions go to A), once
-    # for B's return (partitions move back). A record written more often
-    # than that was re-read from an offset that had already been committed.
-    # How large the windows are depends on the build's speed, so the count
-    # itself is reported, not bounded.
+    # the group rebalanced: an eager rebalance revokes every partition, and
+    # whoever gets one back (a new owner, or the same member) resumes from
+    # the committed offset. So a record is written at most once more per
+    # rebalance after the first assignment: the kill and B's return make at
+    # least two, a slow join more (the mock may admit the new B before it
+    # evicts the old one). More copies than that would mean a re-read from
+    # an offset already committed. How large the windows are depends on the
+    # build's speed, so the duplicate count itself is reported, not bounded.
+    changes = max(2, (rebalances - 1) // 2)
     worst = max(counts.values()) if counts else 0
-    ck.check(worst <= 3, "a record written %d times (at most 3: the original, "
-             "one re-read for the kill, one for the rejoin)" % worst)
+    ck.check(worst <= 1 + changes, "a record written %d times (at most %d: the "
+             "original and one re-read per rebalance, %d rebalance events "
+             "seen by A)" % (worst, 1 + changes, rebalances))
+    print("scale-out and crash: at most %d copies of a record, %d rebalance events "
+          "seen by A" % (worst, rebalances))
     ck.check(e2e.count_lines(os.path.join(tmp, "b.out")) > lines_b,
              "restarted member B delivered nothing")
 
