@@ -816,7 +816,8 @@ int sl_view_build(struct sl_view *v, const char *text, size_t len)
 
 	v->n = 0;
 	sl_view_reset_index(v);
-	if (len > UINT32_MAX - 1)
+	/* the margin keeps every `i + 16` of the scan from wrapping */
+	if (len > UINT32_MAX - 64)
 		return -SL_ETOOBIG;
 	p.v = v;
 	p.t = (const unsigned char *)text;
