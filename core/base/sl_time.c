@@ -58,12 +58,11 @@ static int month_days(int64_t y, int m)
 	return m == 2 && leap_year(y) ? 29 : md[m - 1];
 }
 
-/* Year, month and day of the UTC date of `ns`. */
-static void civil_from_ns(int64_t ns, int64_t *y, int *m, int *d)
+void sl_time_civil_from_days(int64_t days, int64_t *y, int *m, int *d)
 {
-	int64_t z = ns / SL_NS_PER_SEC, era, doe, yoe, doy, mp;
+	/* days since 0000-03-01, so that the leap day ends a year */
+	int64_t z = days + 719468, era, doe, yoe, doy, mp;
 
-	z = (z >= 0 ? z : z - 86399) / 86400 + 719468;
 	era = (z >= 0 ? z : z - 146096) / 146097;
 	doe = z - era * 146097;
 	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
@@ -72,6 +71,14 @@ static void civil_from_ns(int64_t ns, int64_t *y, int *m, int *d)
 	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
 	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
 	*y = yoe + era * 400 + (*m <= 2);
+}
+
+/* Year, month and day of the UTC date of `ns`. */
+static void civil_from_ns(int64_t ns, int64_t *y, int *m, int *d)
+{
+	int64_t z = ns / SL_NS_PER_SEC;
+
+	sl_time_civil_from_days((z >= 0 ? z : z - 86399) / 86400, y, m, d);
 }
 
 int sl_time_parse_offset(const char *s, size_t len, int32_t *secs)

@@ -62,5 +62,7 @@ int sl_time_parse_offset(const char *s, size_t len, int32_t *secs);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12). */
 int64_t sl_time_days_from_civil(int64_t y, int m, int d);
+/* The inverse: the proleptic Gregorian date of a day count from 1970-01-01. */
+void sl_time_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
 #endif

@@ -7,6 +7,7 @@
  * that outputs and their tests can use it without the rest of the core.
  */
 #include "sl_format.h"
+#include "sl_time.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -338,22 +339,14 @@ static size_t put_g16(char *p, double d)
 static void put_datetime(char *p, int64_t sec, char sep)
 {
 	int64_t days = sec / 86400, sod = sec % 86400;
-	int64_t z, era, doe, yoe, doy, mp, y, mon, day;
+	int64_t y;
+	int mon, day;
 
 	if (sod < 0) {
 		sod += 86400;
 		days--;
 	}
-	/* days since 0000-03-01, so that the leap day ends a year */
-	z = days + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	day = doy - (153 * mp + 2) / 5 + 1;
-	mon = mp < 10 ? mp + 3 : mp - 9;
-	y = yoe + era * 400 + (mon <= 2);
+	sl_time_civil_from_days(days, &y, &mon, &day);
 	put_fixed(p, (uint64_t)y, 4);
 	p[4] = '-';
 	put_fixed(p + 5, (uint64_t)mon, 2);
