@@ -10,8 +10,9 @@
  */
 #include "sl_record.h"
 
-#include <openssl/evp.h>
-#include <pthread.h>
+/* SHA256_Init and friends: deprecated in OpenSSL 3, see below */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,65 +257,22 @@ uint64_t sl_identity_mix(uint64_t a, uint64_t b)
 }
 
 /*
- * SHA-256 for record ids, set up once per process and per thread: fetching
- * the algorithm (EVP_sha256() does it implicitly, under a lock) and making
- * and freeing a context cost more than hashing a short record. The fetched
- * EVP_MD is immutable and shared by every thread for the process's life;
- * each thread reuses its own context (output workers are threads), freed
- * by the key's destructor when the thread ends.
+ * SHA-256 for record ids through OpenSSL's low-level SHA256_* calls, not
+ * EVP: the first EVP fetch loads and initialises the default provider,
+ * about 3.4 MB of resident pages (libcrypto's tables and heap) in a
+ * process that needs one digest; SHA256_Init runs the same assembly (SHA-NI
+ * where the CPU has it) with a context on the stack. OpenSSL 3 marks these
+ * calls deprecated, not removed (core/README.md, "Record identity").
  */
-static EVP_MD *id_md;
-static pthread_once_t id_once = PTHREAD_ONCE_INIT;
-static pthread_key_t id_key;
-static bool id_key_ok;
-static _Thread_local EVP_MD_CTX *tls_id_ctx;
-
-static void id_ctx_free(void *p)
-{
-	EVP_MD_CTX_free(p);
-}
-
-static void id_setup(void)
-{
-	id_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
-	id_key_ok = pthread_key_create(&id_key, id_ctx_free) == 0;
-}
-
-/* This thread's context, made on first use; NULL without memory. */
-static EVP_MD_CTX *id_ctx(void)
-{
-	EVP_MD_CTX *c = tls_id_ctx;
-
-	if (c)
-		return c;
-	(void)pthread_once(&id_once, id_setup);
-	if (!id_md || !id_key_ok)
-		return NULL;
-	c = EVP_MD_CTX_new();
-	if (!c)
-		return NULL;
-	/* without the key the context could not be freed at thread exit */
-	if (pthread_setspecific(id_key, c) != 0) {
-		EVP_MD_CTX_free(c);
-		return NULL;
-	}
-	tls_id_ctx = c;
-	return c;
-}
-
 int sl_record_id_hex(int64_t ts_ns, uint64_t identity, const char *body,
 		     size_t len, char out[SL_RECORD_ID_HEX + 1])
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE], who[9];
-	unsigned int md_len = 0;
+	unsigned char md[SHA256_DIGEST_LENGTH], who[9];
 	uint64_t u = identity ? identity : (uint64_t)ts_ns;
 	size_t who_len = 0;
-	EVP_MD_CTX *md_ctx = id_ctx();
-	int ok;
+	SHA256_CTX sha;
 
-	if (!md_ctx)
-		return -SL_ENOMEM;
 	/* the 'I' keeps an identity from ever hashing like a time; a time
 	 * alone hashes as before identities existed, so ids already stored
 	 * for such records stay the same */
@@ -323,13 +281,8 @@ int sl_record_id_hex(int64_t ts_ns, uint64_t identity, const char *body,
 	/* little endian whatever the host, so ids agree across machines */
 	for (int i = 0; i < 8; i++)
 		who[who_len++] = (unsigned char)(u >> (8 * i));
-	/* Init_ex2 on a finalised context of the same digest starts over
-	 * without reallocating it */
-	ok = EVP_DigestInit_ex2(md_ctx, id_md, NULL) &&
-	     EVP_DigestUpdate(md_ctx, who, who_len) &&
-	     EVP_DigestUpdate(md_ctx, body, len) &&
-	     EVP_DigestFinal_ex(md_ctx, md, &md_len);
-	if (!ok || md_len * 2 < SL_RECORD_ID_HEX)
+	if (!SHA256_Init(&sha) || !SHA256_Update(&sha, who, who_len) ||
+	    !SHA256_Update(&sha, body, len) || !SHA256_Final(md, &sha))
 		return -SL_ENOMEM;
 	for (int i = 0; i < SL_RECORD_ID_HEX / 2; i++) {
 		out[2 * i] = hex[md[i] >> 4];
