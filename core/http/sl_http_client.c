@@ -8,12 +8,11 @@
  * interprets a status: that is the output's job.
  */
 #include "sl_http_client.h"
+#include "sl_curl.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <libdeflate.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,16 +43,6 @@ struct sl_http_client {
 	const struct sl_http_request *req; /* its request (body_sink) */
 	bool sink_stopped;
 };
-
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc = CURLE_FAILED_INIT;
-
-static void global_init(void)
-{
-	/* Once per process: curl_global_init is not thread-safe with older
-	 * libcurl builds, and workers create clients concurrently. */
-	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /* ---- pure helpers ---------------------------------------------------------
  */
@@ -139,7 +128,9 @@ double sl_http_parse_retry_after(const char *value, double now)
 	tmp[n] = '\0';
 	/* The three forms RFC 9110 lets a recipient accept (IMF-fixdate,
 	 * RFC 850, asctime); curl_getdate knows them all. */
-	t = curl_getdate(tmp, NULL);
+	if (sl_curl_open("http_client") < 0)
+		return -1;
+	t = sl_curl.getdate(tmp, NULL);
 	if (t == (time_t)-1)
 		return -1;
 	if ((double)t <= now)
@@ -232,7 +223,7 @@ static int setup_handle(struct sl_http_client *c)
 #define SET(opt, val)                                                          \
 	do {                                                                   \
 		if (rc == CURLE_OK)                                            \
-			rc = curl_easy_setopt(h, opt, val);                    \
+			rc = sl_curl.easy_setopt(h, opt, val);                 \
 	} while (0)
 	/* Worker threads: no SIGALRM for DNS timeouts. */
 	SET(CURLOPT_NOSIGNAL, 1L);
@@ -267,7 +258,7 @@ static int setup_handle(struct sl_http_client *c)
 #undef SET
 	if (rc != CURLE_OK) {
 		sl_log(SL_LOG_ERROR, "http_client", "libcurl setup: %s",
-		       curl_easy_strerror(rc));
+		       sl_curl.easy_strerror(rc));
 		return -SL_EINVAL;
 	}
 	return 0;
@@ -280,12 +271,8 @@ sl_http_client_create(const struct sl_http_client_opts *o)
 	const char *host = o->host && *o->host ? o->host : "127.0.0.1";
 	bool v6 = strchr(host, ':') != NULL && host[0] != '[';
 
-	pthread_once(&global_once, global_init);
-	if (global_rc != CURLE_OK) {
-		sl_log(SL_LOG_ERROR, "http_client", "curl_global_init: %s",
-		       curl_easy_strerror(global_rc));
+	if (sl_curl_open("http_client") < 0)
 		return NULL;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
@@ -308,7 +295,7 @@ sl_http_client_create(const struct sl_http_client_opts *o)
 		if (!c->host_header)
 			goto err;
 	}
-	c->curl = curl_easy_init();
+	c->curl = sl_curl.easy_init();
 	if (!c->curl) {
 		sl_log(SL_LOG_ERROR, "http_client", "curl_easy_init failed");
 		goto err;
@@ -326,7 +313,7 @@ void sl_http_client_destroy(struct sl_http_client *c)
 	if (!c)
 		return;
 	if (c->curl)
-		curl_easy_cleanup(c->curl);
+		sl_curl.easy_cleanup(c->curl);
 	free(c->base);
 	free(c->bearer);
 	free(c->host_header);
@@ -355,7 +342,7 @@ static void response_reset(struct sl_http_response *r)
 /* Appends one header line to *list. 0 or -SL_ENOMEM (list kept). */
 static int add_header(struct curl_slist **list, const char *line)
 {
-	struct curl_slist *n = curl_slist_append(*list, line);
+	struct curl_slist *n = sl_curl.slist_append(*list, line);
 
 	if (!n)
 		return -SL_ENOMEM;
@@ -467,7 +454,7 @@ int sl_http_client_send(struct sl_http_client *c,
 #define SET(opt, val)                                                          \
 	do {                                                                   \
 		if (rc == CURLE_OK)                                            \
-			rc = curl_easy_setopt(c->curl, opt, val);              \
+			rc = sl_curl.easy_setopt(c->curl, opt, val);           \
 	} while (0)
 	SET(CURLOPT_URL, c->url.data);
 	SET(CURLOPT_HTTPHEADER, hdrs);
@@ -484,30 +471,30 @@ int sl_http_client_send(struct sl_http_client *c,
 	}
 #undef SET
 	if (rc == CURLE_OK)
-		rc = curl_easy_perform(c->curl);
+		rc = sl_curl.easy_perform(c->curl);
 	if (rc == CURLE_OK) {
-		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE,
-				  &resp->status);
+		sl_curl.easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE,
+				     &resp->status);
 	} else {
 		snprintf(resp->error, sizeof(resp->error), "%s: %s",
 			 c->url.data ? c->url.data : "",
-			 curl_easy_strerror(rc));
+			 sl_curl.easy_strerror(rc));
 		resp->status = 0;
 		ret = -SL_EIO;
 	}
 	/* Borrowed pointers must not outlive this call. */
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER,
-			 (struct curl_slist *)NULL);
-	curl_easy_setopt(c->curl, CURLOPT_CONNECT_TO,
-			 (struct curl_slist *)NULL);
-	curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, (char *)NULL);
+	sl_curl.easy_setopt(c->curl, CURLOPT_HTTPHEADER,
+			    (struct curl_slist *)NULL);
+	sl_curl.easy_setopt(c->curl, CURLOPT_CONNECT_TO,
+			    (struct curl_slist *)NULL);
+	sl_curl.easy_setopt(c->curl, CURLOPT_POSTFIELDS, (char *)NULL);
 	c->cur = NULL;
 	c->req = NULL;
 out:
 	if (ret == -SL_ENOMEM && !resp->error[0])
 		snprintf(resp->error, sizeof(resp->error), "out of memory");
-	curl_slist_free_all(hdrs);
-	curl_slist_free_all(connect_to);
+	sl_curl.slist_free_all(hdrs);
+	sl_curl.slist_free_all(connect_to);
 	return ret;
 }
 

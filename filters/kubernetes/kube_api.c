@@ -10,8 +10,8 @@
  * the others back; the cache makes them rare.
  */
 #include "kube.h"
+#include "sl_curl.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,47 +164,47 @@ static int get_once(struct kube_api *a, CURL *h, const struct kube_token *t,
 
 	sl_buf_reset(&ans->body);
 	ans->too_big = false;
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, ans);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, a);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER,
-			 a->cfg.tls_verify ? 1L : 0L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST,
-			 a->cfg.tls_verify && a->cfg.tls_verify_hostname ? 2L
-									 : 0L);
+	sl_curl.easy_reset(h);
+	sl_curl.easy_setopt(h, CURLOPT_URL, url);
+	sl_curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	sl_curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	sl_curl.easy_setopt(h, CURLOPT_TIMEOUT, timeout);
+	sl_curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	sl_curl.easy_setopt(h, CURLOPT_WRITEDATA, ans);
+	sl_curl.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	sl_curl.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	sl_curl.easy_setopt(h, CURLOPT_XFERINFODATA, a);
+	sl_curl.easy_setopt(h, CURLOPT_SSL_VERIFYPEER,
+			    a->cfg.tls_verify ? 1L : 0L);
+	sl_curl.easy_setopt(
+	    h, CURLOPT_SSL_VERIFYHOST,
+	    a->cfg.tls_verify && a->cfg.tls_verify_hostname ? 2L : 0L);
 	/* the default Kube_CA_File need not exist when a Kube_CA_Path is
 	 * given; without one a missing file fails, visibly */
 	if (a->cfg.ca_file && *a->cfg.ca_file &&
 	    (!a->cfg.ca_path || !*a->cfg.ca_path ||
 	     access(a->cfg.ca_file, R_OK) == 0))
-		curl_easy_setopt(h, CURLOPT_CAINFO, a->cfg.ca_file);
+		sl_curl.easy_setopt(h, CURLOPT_CAINFO, a->cfg.ca_file);
 	if (a->cfg.ca_path && *a->cfg.ca_path)
-		curl_easy_setopt(h, CURLOPT_CAPATH, a->cfg.ca_path);
+		sl_curl.easy_setopt(h, CURLOPT_CAPATH, a->cfg.ca_path);
 	if (a->cfg.tls_debug) {
-		curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
-		curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+		sl_curl.easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+		sl_curl.easy_setopt(h, CURLOPT_VERBOSE, 1L);
 	}
-	hdrs = curl_slist_append(hdrs, "Accept: application/json");
+	hdrs = sl_curl.slist_append(hdrs, "Accept: application/json");
 	if (t->v && *t->v) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", t->v);
-		hdrs = curl_slist_append(hdrs, auth);
+		hdrs = sl_curl.slist_append(hdrs, auth);
 	}
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	rc = curl_easy_perform(h);
+	sl_curl.easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	rc = sl_curl.easy_perform(h);
 	if (rc == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		sl_curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	else if (!atomic_load(&a->stop))
 		sl_log(SL_LOG_DEBUG, "kubernetes", "GET %s: %s%s", url,
-		       curl_easy_strerror(rc),
+		       sl_curl.easy_strerror(rc),
 		       ans->too_big ? " (answer over Buffer_Size)" : "");
-	curl_slist_free_all(hdrs);
+	sl_curl.slist_free_all(hdrs);
 	return rc == CURLE_OK ? (int)code : 0;
 }
 
@@ -234,8 +234,8 @@ static int get(struct kube_api *a, CURL *h, struct kube_token *t,
 static char *make_url(CURL *h, const char *base, const char *a1, const char *v1,
 		      const char *a2, const char *v2)
 {
-	char *e1 = v1 ? curl_easy_escape(h, v1, 0) : NULL;
-	char *e2 = v2 ? curl_easy_escape(h, v2, 0) : NULL;
+	char *e1 = v1 ? sl_curl.easy_escape(h, v1, 0) : NULL;
+	char *e2 = v2 ? sl_curl.easy_escape(h, v2, 0) : NULL;
 	size_t n = strlen(base) + strlen(a1) + (e1 ? strlen(e1) : 0) +
 		   (a2 ? strlen(a2) : 0) + (e2 ? strlen(e2) : 0) + 1;
 	char *url = malloc(n);
@@ -243,8 +243,8 @@ static char *make_url(CURL *h, const char *base, const char *a1, const char *v1,
 	if (url)
 		snprintf(url, n, "%s%s%s%s%s", base, a1, e1 ? e1 : "",
 			 a2 ? a2 : "", e2 ? e2 : "");
-	curl_free(e1);
-	curl_free(e2);
+	sl_curl.free(e1);
+	sl_curl.free(e2);
 	return url;
 }
 
@@ -328,7 +328,7 @@ static void *run(void *arg)
 {
 	struct kube_api *a = arg;
 	struct kube_token tok = {0}; /* each thread reads the file itself */
-	CURL *h = curl_easy_init();
+	CURL *h = sl_curl.easy_init();
 
 	for (;;) {
 		struct kube_msg *m;
@@ -353,7 +353,7 @@ static void *run(void *arg)
 	}
 	free(tok.v);
 	if (h)
-		curl_easy_cleanup(h);
+		sl_curl.easy_cleanup(h);
 	return NULL;
 }
 
@@ -367,10 +367,8 @@ int kube_api_start(struct kube_api *a, const struct kube_api_cfg *cfg)
 	a->done = NULL;
 	atomic_init(&a->stop, false);
 	atomic_init(&a->have_done, false);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		sl_log(SL_LOG_ERROR, "kubernetes", "curl_global_init failed");
+	if (sl_curl_open("kubernetes") < 0)
 		return -SL_EIO;
-	}
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cond, NULL);
 	pthread_cond_init(&a->wcond, NULL);
@@ -450,7 +448,7 @@ static void *watch_run(void *arg)
 {
 	struct kube_api *a = arg;
 	struct watch_state w = {.a = a};
-	CURL *h = curl_easy_init();
+	CURL *h = sl_curl.easy_init();
 	double pause = 1;
 
 	while (h && !atomic_load(&a->stop)) {
@@ -477,7 +475,7 @@ static void *watch_run(void *arg)
 				continue;
 			}
 		}
-		enc = curl_easy_escape(h, a->cfg.node_name, 0);
+		enc = sl_curl.easy_escape(h, a->cfg.node_name, 0);
 		url = enc ? malloc(strlen(a->cfg.url) + strlen(enc) +
 				   strlen(w.rv) + 128)
 			  : NULL;
@@ -487,7 +485,7 @@ static void *watch_run(void *arg)
 				"spec.nodeName%%3D%s&resourceVersion=%s&"
 				"timeoutSeconds=290",
 				a->cfg.url, enc, w.rv);
-		curl_free(enc);
+		sl_curl.free(enc);
 		if (!url)
 			break;
 		w.gone = false;
@@ -508,7 +506,7 @@ static void *watch_run(void *arg)
 	}
 	free(w.rv);
 	if (h)
-		curl_easy_cleanup(h);
+		sl_curl.easy_cleanup(h);
 	return NULL;
 }
 
@@ -560,7 +558,6 @@ void kube_api_stop(struct kube_api *a)
 	pthread_cond_destroy(&a->wcond);
 	pthread_mutex_destroy(&a->mu);
 	a->started = false;
-	curl_global_cleanup();
 }
 
 void kube_api_ask(struct kube_api *a, struct kube_msg *m)

@@ -19,6 +19,7 @@
  * the same grouping); the answers mean the same.
  */
 #include "loki.h"
+#include "loki_proto.h"
 #include "sl_http_client.h"
 #include "sl_output.h"
 #include "sl_output_error.h"
@@ -250,6 +251,15 @@ static int check_format(struct loki_ctx *ctx, struct sl_plugin_instance *ins,
 		return -SL_ECONFIG;
 	}
 	if (!strcasecmp(f->value, "protobuf")) {
+		char why[256];
+
+		if (loki_proto_open(why, sizeof(why)) < 0) {
+			sl_plugin_error(ins, at,
+					"loki: format protobuf needs libsnappy "
+					"(Debian libsnappy1v5): %s",
+					why);
+			return -SL_ECONFIG;
+		}
 		ctx->protobuf = true;
 		ctx->enc.wire = LOKI_WIRE_PROTOBUF;
 	} else if (strcasecmp(f->value, "json")) {

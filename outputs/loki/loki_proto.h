@@ -16,6 +16,12 @@
 #include <stddef.h>
 
 /*
+ * Opens libsnappy, once per process; loki's Format protobuf calls it at
+ * configuration. Returns 0, or -SL_ENOENT with the reason in err (when err
+ * is not NULL).
+ */
+int loki_proto_open(char *err, size_t errlen);
+/*
  * Appends `name="value"` to `out`: the name as it is (a Loki label name
  * already), the value in the double-quoted syntax Loki parses its label
  * string with (PromQL's, unquoted as a Go string): backslash, quote and
@@ -40,7 +46,8 @@ int loki_proto_pair(struct sl_buf *out, const char *name, size_t nlen,
  * `b` (streams as b->keys holds their label strings, entries as b->lines
  * holds their fields, the time from each entry), packing it first into
  * b->packed. Returns 0; -SL_ETOOBIG past snappy's 4 GiB block (out
- * unchanged); -SL_ENOMEM (out may hold a partial body: reset it).
+ * unchanged); -SL_ENOENT without libsnappy (loki_proto_open); -SL_ENOMEM
+ * (out may hold a partial body: reset it).
  */
 int loki_proto_write(struct loki_batch *b, struct sl_buf *out);
 
