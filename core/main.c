@@ -130,10 +130,19 @@ static int start(struct program *prog, struct pipeline *p)
  * at twice as much). A fixed threshold keeps them in their own mappings,
  * returned to the system on free: peak RSS behind a busy output drops by
  * about the size of a chunk, at the cost of an mmap per large buffer.
+ *
+ * Fastbins off: a Kafka message is three small blocks (librdkafka's
+ * headers) and one larger one, malloc'd by the worker and freed by the
+ * delivery-report thread, so the worker's tcache never refills and every
+ * malloc reached an arena whose fastbins needed consolidating first (a
+ * third of the worker's CPU). Without fastbins a free coalesces at once:
+ * tail -> kafka 15% less CPU, other pipelines and peak RSS unchanged
+ * (tests/bench/run_sidebyside.sh, core/README.md "Memory").
  */
 static void tune_malloc(void)
 {
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_MXFAST, 0);
 }
 
 int main(int argc, char **argv)
