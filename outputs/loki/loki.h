@@ -137,6 +137,10 @@ struct loki_entry {
 	 * "<line>"(,{metadata}), or protobuf EntryAdapter fields 2 and 3 */
 	size_t line_off;
 	size_t line_len;
+	/* JSON, when the line is the record's bytes and nothing follows it:
+	 * those bytes in the chunk (line_len of them), escaped only as the
+	 * body is written, so the batch holds no copy (line_off unused) */
+	const char *raw;
 };
 
 struct loki_stream {
@@ -164,6 +168,7 @@ struct loki_batch {
 	uint32_t *slots; /* hash table of stream index + 1; 0 = empty */
 	size_t n_slots;
 	struct sl_buf lines, keys, line, label;
+	size_t raw_bytes;     /* the entries' raw lines, in bytes */
 	struct sl_buf fix;    /* protobuf: a line or pair repaired (UTF-8) */
 	struct sl_buf packed; /* protobuf: the request before snappy */
 	struct sl_record rec;

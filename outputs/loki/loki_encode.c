@@ -1142,6 +1142,15 @@ static int add_record(const struct loki_enc *e, struct loki_batch *b,
 	en->stream = (uint32_t)st;
 	en->index = index;
 	en->line_off = b->lines.len;
+	en->raw = NULL;
+	if (!ok && e->wire == LOKI_WIRE_JSON && !loki_enc_has_metadata(e)) {
+		/* the commonest case, and a whole chunk's lines: the body
+		 * escapes them straight from the chunk */
+		en->raw = body;
+		en->line_len = len;
+		b->raw_bytes += len;
+		goto added;
+	}
 	if (ok) {
 		const char *text;
 		size_t tlen;
@@ -1164,6 +1173,7 @@ static int add_record(const struct loki_enc *e, struct loki_batch *b,
 	    render_metadata(e, b, ok ? v : NULL) < 0)
 		return -SL_ENOMEM;
 	en->line_len = b->lines.len - en->line_off;
+added:
 	b->n_entries++;
 	b->streams[st].entries++;
 	return 0;
@@ -1249,6 +1259,7 @@ static void batch_reset(struct loki_batch *b)
 		memset(b->slots, 0, b->n_slots * sizeof(*b->slots));
 	sl_buf_reset(&b->lines);
 	sl_buf_reset(&b->keys);
+	b->raw_bytes = 0;
 }
 
 int loki_encode(const struct loki_enc *e, struct loki_batch *b,
@@ -1286,7 +1297,11 @@ int loki_encode(const struct loki_enc *e, struct loki_batch *b,
 		return -SL_ENOMEM;
 	if (e->wire == LOKI_WIRE_PROTOBUF)
 		return loki_proto_write(b, out);
-	if (sl_buf_reserve(out, b->lines.len + b->keys.len + b->n_entries * 28 +
+	/* raw lines grow when escaped: a quarter more is reserved for them
+	 * (pages never written are never resident; past it the buffer
+	 * grows as usual) */
+	if (sl_buf_reserve(out, b->lines.len + b->raw_bytes + b->raw_bytes / 4 +
+				    b->keys.len + b->n_entries * 28 +
 				    b->n_streams * 32 + 16) < 0 ||
 	    sl_buf_append(out, "{\"streams\":[", 12) < 0)
 		return -SL_ENOMEM;
@@ -1306,8 +1321,9 @@ int loki_encode(const struct loki_enc *e, struct loki_batch *b,
 			return -SL_ENOMEM;
 		}
 		if (put_ts(out, en->ts_ns) < 0 ||
-		    sl_buf_append(out, b->lines.data + en->line_off,
-				  en->line_len) < 0 ||
+		    (en->raw ? sl_json_append_string(out, en->raw, en->line_len)
+			     : sl_buf_append(out, b->lines.data + en->line_off,
+					     en->line_len)) < 0 ||
 		    sl_buf_append(out, "]", 1) < 0)
 			return -SL_ENOMEM;
 	}

@@ -234,15 +234,23 @@ static void assert_same(ProtobufCBinaryData b, const struct sl_buf *want)
 static void json_line0(struct fx *f, struct sl_buf *out)
 {
 	struct loki_batch jb;
-	struct sl_buf json = {0};
+	struct sl_buf json = {0}, esc = {0};
 	const char *p;
 
 	loki_batch_init(&jb);
 	f->enc.wire = LOKI_WIRE_JSON;
 	assert_int_equal(loki_encode(&f->enc, &jb, f->c, NULL, NULL, &json), 0);
 	f->enc.wire = LOKI_WIRE_PROTOBUF;
-	p = jb.lines.data + jb.entries[0].line_off;
+	if (jb.entries[0].raw) { /* escaped only into the body */
+		assert_int_equal(sl_json_append_string(&esc, jb.entries[0].raw,
+						       jb.entries[0].line_len),
+				 0);
+		p = esc.data;
+	} else {
+		p = jb.lines.data + jb.entries[0].line_off;
+	}
 	json_string(&p, out);
+	sl_buf_destroy(&esc);
 	sl_buf_destroy(&json);
 	loki_batch_destroy(&jb);
 }
