@@ -134,8 +134,8 @@ static int start(struct program *prog, struct pipeline *p)
  * Fastbins off: a Kafka message is three small blocks (librdkafka's
  * headers) and one larger one, malloc'd by the worker and freed by the
  * delivery-report thread, so the worker's tcache never refills and every
- * malloc reached an arena whose fastbins needed consolidating first (a
- * third of the worker's CPU). Without fastbins a free coalesces at once:
+ * malloc reached an arena whose fastbins needed consolidating first.
+ * Without fastbins a free coalesces at once:
  * tail -> kafka 15% less CPU, other pipelines and peak RSS unchanged
  * (tests/bench/run_sidebyside.sh, core/README.md "Memory").
  */
